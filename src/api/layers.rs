@@ -1,0 +1,197 @@
+//! `/api/layers`: the registry as GeoJSON, with paging, filters and all-or-nothing writes.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::body::JsonBody;
+use super::problem::Problem;
+use crate::layers::{self, query, spec, store, write};
+
+/// Routes of the registry.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/layers", get(list_layers))
+        .route("/api/layers/{layer}", get(list_features).post(create_features))
+        .route(
+            "/api/layers/{layer}/{id}",
+            get(get_feature).put(replace_feature).patch(patch_feature).delete(delete_feature),
+        )
+}
+
+/// A GeoJSON answer.
+pub fn geojson(status: StatusCode, body: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response()
+}
+
+/// Parses a path id, refusing anything but a positive integer.
+pub fn parse_id(raw: &str) -> Result<i64, Problem> {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(Problem::bad_request("id", format!("`{raw}` is not a feature id (a positive integer)"))),
+    }
+}
+
+/// Query parameters as a map; a malformed query string is a 400.
+pub fn query_params(raw: Option<String>) -> Result<BTreeMap<String, String>, Problem> {
+    let raw = raw.unwrap_or_default();
+    Query::<BTreeMap<String, String>>::try_from_uri(
+        &format!("/?{raw}").parse().map_err(|_| Problem::bad_request("query", "the query string is not valid"))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| Problem::bad_request("query", e.body_text()))
+}
+
+async fn list_layers(State(state): State<AppState>) -> Result<Response, Problem> {
+    let mut out = Vec::new();
+    for layer in spec::LAYERS {
+        let summary = store::summary(&state.pool, layer).await?;
+        let mut fields: Vec<Value> = layer.fields.iter().map(describe_field).collect();
+        for field in layer.computed {
+            let mut described = describe_field(field);
+            described["read_only"] = true.into();
+            fields.push(described);
+        }
+        out.push(json!({
+            "name": layer.name, "title": layer.title, "geometry": layer.geometry.describe(),
+            "count": summary.count, "extent": summary.extent, "fields": fields,
+            "href": format!("/api/layers/{}", layer.name),
+        }));
+    }
+    Ok(axum::Json(json!({ "layers": out })).into_response())
+}
+
+fn describe_field(field: &spec::Field) -> Value {
+    use spec::FieldType as T;
+    let (ty, values): (&str, Option<&[&str]>) = match field.ty {
+        T::Text { .. } | T::Coded { .. } => ("string", None),
+        T::Enum(v) => ("enum", Some(v)),
+        T::Number { .. } => ("number", None),
+        T::Integer { .. } => ("integer", None),
+        T::Bool => ("boolean", None),
+        T::Date => ("date", None),
+        T::EnumList(v) => ("enum[]", Some(v)),
+        T::Reference { .. } => ("id", None),
+        T::Rows(_) => ("object[]", None),
+    };
+    json!({"name": field.name, "type": ty, "values": values, "required": field.required})
+}
+
+async fn list_features(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let layer = layers::find(&layer)?;
+    let params = query_params(raw)?;
+    let query = query::parse(layer, &params).map_err(layers::Error::BadQuery)?;
+    let (features, matched) = store::list(&state.pool, layer, &query).await?;
+    let returned = features.len() as i64;
+    let mut links = vec![
+        json!({"rel": "self", "type": "application/geo+json", "href": page_href(layer.name, &params, query.offset)}),
+    ];
+    if query.offset + returned < matched {
+        links.push(json!({"rel": "next", "type": "application/geo+json", "href": page_href(layer.name, &params, query.offset + returned)}));
+    }
+    let body = json!({
+        "type": "FeatureCollection", "features": features,
+        "numberMatched": matched, "numberReturned": returned, "links": links,
+    });
+    Ok(geojson(StatusCode::OK, &body))
+}
+
+fn page_href(layer: &str, params: &BTreeMap<String, String>, offset: i64) -> String {
+    let mut params = params.clone();
+    params.insert("offset".into(), offset.to_string());
+    let mut query = String::new();
+    for (i, (k, v)) in params.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+        }
+        query.push_str(&format!("{}={}", encode(k), encode(v)));
+    }
+    format!("/api/layers/{layer}?{query}")
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters stay).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn create_features(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let layer = layers::find(&layer)?;
+    let features = write::create(&state.pool, layer, &body, None).await?;
+    Ok(created(layer.name, &body, features))
+}
+
+/// 201 with the created Feature (and its Location) or FeatureCollection, as was sent.
+pub fn created(href_base: &str, body: &Value, mut features: Vec<Value>) -> Response {
+    if body.get("type").and_then(Value::as_str) == Some("Feature") && features.len() == 1 {
+        let feature = features.remove(0);
+        let location = format!("/api/layers/{href_base}/{}", feature["id"]);
+        let mut response = geojson(StatusCode::CREATED, &feature);
+        if let Ok(value) = location.parse() {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        return response;
+    }
+    geojson(StatusCode::CREATED, &json!({"type": "FeatureCollection", "features": features}))
+}
+
+async fn get_feature(
+    State(state): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let layer = layers::find(&layer)?;
+    let id = parse_id(&id)?;
+    let mut conn = state.pool.acquire().await.map_err(layers::Error::Database)?;
+    let feature = store::get(&mut conn, layer, id, false).await?;
+    Ok(geojson(StatusCode::OK, &feature))
+}
+
+async fn replace_feature(
+    State(state): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let layer = layers::find(&layer)?;
+    let feature = write::replace(&state.pool, layer, parse_id(&id)?, &body, None).await?;
+    Ok(geojson(StatusCode::OK, &feature))
+}
+
+async fn patch_feature(
+    State(state): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let layer = layers::find(&layer)?;
+    let feature = write::patch(&state.pool, layer, parse_id(&id)?, &body, None).await?;
+    Ok(geojson(StatusCode::OK, &feature))
+}
+
+async fn delete_feature(
+    State(state): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    let layer = layers::find(&layer)?;
+    write::delete(&state.pool, layer, parse_id(&id)?, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

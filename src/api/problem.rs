@@ -1,0 +1,77 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`).
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::layers::{self, Invalid};
+
+/// A problem answer: status, title, detail, and where the fault is.
+#[derive(Debug)]
+pub struct Problem {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Short, fixed summary of the kind of problem.
+    pub title: &'static str,
+    /// What exactly is wrong.
+    pub detail: String,
+    /// The field (property, `geometry`, query parameter) at fault.
+    pub field: Option<String>,
+    /// Index of the feature at fault in a batch.
+    pub feature: Option<usize>,
+}
+
+impl Problem {
+    /// A problem with no field.
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, title, detail: detail.into(), field: None, feature: None }
+    }
+
+    fn located(status: StatusCode, title: &'static str, invalid: Invalid) -> Self {
+        Self { status, title, detail: invalid.to_string(), field: invalid.field, feature: invalid.feature }
+    }
+
+    /// 400 for a bad query parameter or path segment.
+    pub fn bad_request(field: &str, detail: impl Into<String>) -> Self {
+        Self::located(StatusCode::BAD_REQUEST, "bad request", Invalid::field(field, detail))
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body =
+            json!({"type": "about:blank", "status": self.status.as_u16(), "title": self.title, "detail": self.detail});
+        if let Some(field) = self.field {
+            body["field"] = field.into();
+        }
+        if let Some(feature) = self.feature {
+            body["feature"] = feature.into();
+        }
+        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+    }
+}
+
+impl From<layers::Error> for Problem {
+    fn from(err: layers::Error) -> Self {
+        use layers::Error as E;
+        match err {
+            E::UnknownLayer(_) => Problem::new(StatusCode::NOT_FOUND, "unknown layer", err.to_string()),
+            E::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, "not found", err.to_string()),
+            E::Invalid(inv) => Problem::located(StatusCode::UNPROCESSABLE_ENTITY, "invalid feature", inv),
+            E::BadQuery(inv) => Problem::located(StatusCode::BAD_REQUEST, "bad query", inv),
+            E::Conflict(inv) => Problem::located(StatusCode::CONFLICT, "conflict", inv),
+            E::Database(db) => {
+                tracing::error!(error = %db, "database error");
+                let status = match db {
+                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                Problem::new(
+                    status,
+                    "database error",
+                    "the database could not complete the request; nothing was written",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Stock of the depots: `/api/depots/{id}/stock` and `/api/stock?item=…` across all depots.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch};
+use serde_json::json;
+
+use super::AppState;
+use super::body::JsonBody;
+use super::layers::{created, geojson, parse_id, query_params};
+use super::problem::Problem;
+use crate::layers::spec::{STOCK_CATEGORIES, STOCK_ITEM_LAYER};
+use crate::layers::stock::{self, StockQuery};
+use crate::layers::write;
+
+/// Routes of the stock.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/depots/{depot}/stock", get(depot_stock).post(add_stock))
+        .route("/api/depots/{depot}/stock/{id}", patch(patch_stock).put(replace_stock).delete(delete_stock))
+        .route("/api/stock", get(find_stock))
+}
+
+async fn depot_stock(State(state): State<AppState>, Path(depot): Path<String>) -> Result<Response, Problem> {
+    let depot = parse_id(&depot)?;
+    let items = stock::of_depot(&state.pool, depot).await?;
+    Ok(axum::Json(json!({"depot_id": depot, "items": items})).into_response())
+}
+
+/// Accepts one stock item, a list of them, or Features of the `stock_item` layer.
+async fn add_stock(
+    State(state): State<AppState>,
+    Path(depot): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let depot = parse_id(&depot)?;
+    stock::of_depot(&state.pool, depot).await?;
+    let as_feature = |props: &serde_json::Value| json!({"type": "Feature", "geometry": null, "properties": props});
+    let body = match &body {
+        serde_json::Value::Array(items) => {
+            json!({"type": "FeatureCollection", "features": items.iter().map(as_feature).collect::<Vec<_>>()})
+        }
+        serde_json::Value::Object(map) if !map.contains_key("type") => as_feature(&body),
+        _ => body,
+    };
+    let features = write::create(&state.pool, &STOCK_ITEM_LAYER, &body, Some(("depot_id", depot))).await?;
+    Ok(created("stock_item", &body, features))
+}
+
+async fn patch_stock(
+    State(state): State<AppState>,
+    Path((depot, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let depot = parse_id(&depot)?;
+    let feature =
+        write::patch(&state.pool, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot))).await?;
+    Ok(geojson(StatusCode::OK, &feature))
+}
+
+async fn replace_stock(
+    State(state): State<AppState>,
+    Path((depot, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let depot = parse_id(&depot)?;
+    let body = match body {
+        serde_json::Value::Object(ref map) if !map.contains_key("type") => {
+            json!({"type": "Feature", "geometry": null, "properties": body})
+        }
+        other => other,
+    };
+    let feature =
+        write::replace(&state.pool, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot))).await?;
+    Ok(geojson(StatusCode::OK, &feature))
+}
+
+async fn delete_stock(
+    State(state): State<AppState>,
+    Path((depot, id)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    let depot = parse_id(&depot)?;
+    write::delete(&state.pool, &STOCK_ITEM_LAYER, parse_id(&id)?, Some(("depot_id", depot))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn find_stock(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    let mut query = StockQuery::default();
+    for (name, value) in params {
+        match name.as_str() {
+            "item" => query.item = Some(value),
+            "district" => query.district = Some(value),
+            "category" if STOCK_CATEGORIES.contains(&value.as_str()) => query.category = Some(value),
+            "category" => {
+                return Err(Problem::bad_request(
+                    "category",
+                    format!("`{value}` is not one of: {}", STOCK_CATEGORIES.join(", ")),
+                ));
+            }
+            "min_free" => match value.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => query.min_free = Some(v),
+                _ => return Err(Problem::bad_request("min_free", "must be a number ≥ 0")),
+            },
+            _ => {
+                return Err(Problem::bad_request(
+                    &name,
+                    "unknown query parameter; use item, category, min_free, district",
+                ));
+            }
+        }
+    }
+    let features = stock::find(&state.pool, &query).await?;
+    Ok(geojson(StatusCode::OK, &json!({"type": "FeatureCollection", "features": features})))
+}

@@ -1,0 +1,56 @@
+//! The domain layers: their catalogue, validation, queries and storage.
+
+pub mod query;
+pub mod spec;
+pub mod stock;
+pub mod store;
+pub mod validate;
+pub mod write;
+
+pub use spec::{Layer, layer};
+pub use validate::{Invalid, Record};
+
+/// What can go wrong with a layer operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No layer of that name.
+    #[error("unknown layer `{0}`; the layers are: {layers}", layers = spec::layer_names())]
+    UnknownLayer(String),
+    /// Bad input: nothing was written.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// Bad query parameters.
+    #[error("{0}")]
+    BadQuery(Invalid),
+    /// The write would break a uniqueness rule.
+    #[error("{0}")]
+    Conflict(Invalid),
+    /// No such feature.
+    #[error("no {layer} with id {id}")]
+    NotFound {
+        /// Layer name.
+        layer: &'static str,
+        /// Requested id.
+        id: i64,
+    },
+    /// The database failed (not the input's fault).
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        store::database_error(err)
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(err: Invalid) -> Self {
+        Self::Invalid(err)
+    }
+}
+
+/// The layer called `name`, or `Error::UnknownLayer`.
+pub fn find(name: &str) -> Result<&'static Layer, Error> {
+    layer(name).ok_or_else(|| Error::UnknownLayer(name.to_string()))
+}

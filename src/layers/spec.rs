@@ -1,0 +1,505 @@
+//! The catalogue of layers: for each table, its geometry rule and its fields, declared once
+//! and used by validation, SQL, filters, import and export alike.
+
+/// What geometry a layer accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryRule {
+    /// No geometry (`"geometry": null`): experts, inspections, stock items.
+    None,
+    /// A Point.
+    Point,
+    /// A LineString.
+    LineString,
+    /// A Polygon or MultiPolygon, stored as MultiPolygon.
+    MultiPolygon,
+    /// A Point, Polygon or MultiPolygon.
+    PointOrPolygon,
+}
+
+impl GeometryRule {
+    /// Human name of what is accepted, for error messages and the layer list.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Point => "Point",
+            Self::LineString => "LineString",
+            Self::MultiPolygon => "Polygon or MultiPolygon",
+            Self::PointOrPolygon => "Point, Polygon or MultiPolygon",
+        }
+    }
+}
+
+/// The type of a field and the values it admits.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldType {
+    /// Free text up to `max` characters.
+    Text { max: usize },
+    /// Text matching a syntax check (credit code, CAS number, admin code).
+    Coded { check: fn(&str) -> bool, what: &'static str },
+    /// One of a fixed set of values.
+    Enum(&'static [&'static str]),
+    /// A finite number in `[min, max]`; `min_exclusive` makes the lower bound strict.
+    Number { min: f64, max: f64, min_exclusive: bool },
+    /// An integer in `[min, max]`.
+    Integer { min: i64, max: i64 },
+    /// true or false.
+    Bool,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A non-empty list of values from a fixed set.
+    EnumList(&'static [&'static str]),
+    /// The id of a row of another table.
+    Reference { table: &'static str },
+    /// Rows of a child table, given as an array of objects.
+    Rows(&'static ChildRows),
+}
+
+/// A child table written with its parent (a risk source's substances).
+#[derive(Debug)]
+pub struct ChildRows {
+    /// Child table.
+    pub table: &'static str,
+    /// Column that refers to the parent id.
+    pub parent_column: &'static str,
+    /// Fields of one row.
+    pub fields: &'static [Field],
+}
+
+/// One attribute of a layer, stored in a column of the same name.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Property and column name.
+    pub name: &'static str,
+    /// Type and admissible values.
+    pub ty: FieldType,
+    /// Must be given (non-null) in every write.
+    pub required: bool,
+}
+
+/// A default value of a field.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldDefault {
+    /// A string.
+    Text(&'static str),
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+}
+
+impl FieldDefault {
+    /// As a JSON value.
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            Self::Text(s) => s.into(),
+            Self::Bool(b) => b.into(),
+            Self::Number(n) => n.into(),
+        }
+    }
+}
+
+/// A check across the fields of a record: Err((field, why)).
+pub type RecordCheck = fn(&serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)>;
+
+/// A layer of the registry.
+#[derive(Debug)]
+pub struct Layer {
+    /// Name in URLs and the CLI, and the table name.
+    pub name: &'static str,
+    /// Chinese title for the viewer and the layer list.
+    pub title: &'static str,
+    /// Geometry rule.
+    pub geometry: GeometryRule,
+    /// Writable attributes.
+    pub fields: &'static [Field],
+    /// Read-only columns computed by the database, returned but never written.
+    pub computed: &'static [Field],
+    /// Values given to absent optional fields, as the database defaults do.
+    pub defaults: &'static [(&'static str, FieldDefault)],
+    /// A check across fields of a whole record, after each field is valid.
+    pub check: Option<RecordCheck>,
+}
+
+impl Layer {
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Fields stored as columns of this table (not child rows).
+    pub fn columns(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| !matches!(f.ty, FieldType::Rows(_)))
+    }
+
+    /// Fields stored as rows of a child table.
+    pub fn child_rows(&self) -> impl Iterator<Item = (&Field, &'static ChildRows)> {
+        self.fields.iter().filter_map(|f| match f.ty {
+            FieldType::Rows(rows) => Some((f, rows)),
+            _ => None,
+        })
+    }
+
+    /// True when features of this layer have a geometry.
+    pub fn is_spatial(&self) -> bool {
+        self.geometry != GeometryRule::None
+    }
+}
+
+/// Air and water risk grades of HJ 941-2018, and incident severities share these words.
+pub const GRADES: &[&str] = &["一般", "较大", "重大"];
+/// Receptor kinds.
+pub const RECEPTOR_KINDS: &[&str] = &[
+    "water_intake",
+    "water_source_zone",
+    "school",
+    "hospital",
+    "residential",
+    "nature_reserve",
+    "river_section",
+    "other",
+];
+/// Road classes, from OpenStreetMap's highway tags.
+pub const ROAD_CLASSES: &[&str] =
+    &["motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "service"];
+/// Specialties of teams and experts.
+pub const SPECIALTIES: &[&str] = &["hazmat", "water", "air", "monitoring", "fire", "medical", "engineering"];
+/// Categories of emergency supplies.
+pub const STOCK_CATEGORIES: &[&str] = &["protection", "monitoring", "containment", "collection", "treatment", "other"];
+
+const NAME: Field = Field { name: "name", ty: FieldType::Text { max: 200 }, required: true };
+const DISTRICT: Field = Field { name: "district", ty: FieldType::Text { max: 100 }, required: false };
+const CONTACT: Field = Field { name: "contact", ty: FieldType::Text { max: 200 }, required: false };
+
+const fn text(name: &'static str, max: usize) -> Field {
+    Field { name, ty: FieldType::Text { max }, required: false }
+}
+const fn one_of(name: &'static str, values: &'static [&'static str], required: bool) -> Field {
+    Field { name, ty: FieldType::Enum(values), required }
+}
+
+/// 区县 administrative areas.
+pub static DISTRICT_LAYER: Layer = Layer {
+    name: "district",
+    title: "区县",
+    geometry: GeometryRule::MultiPolygon,
+    fields: &[
+        Field {
+            name: "code",
+            ty: FieldType::Coded { check: is_admin_code, what: "a 6-digit administrative code" },
+            required: true,
+        },
+        NAME,
+        Field {
+            name: "parent_code",
+            ty: FieldType::Coded { check: is_admin_code, what: "a 6-digit administrative code" },
+            required: false,
+        },
+    ],
+    computed: &[],
+    defaults: &[],
+    check: None,
+};
+
+static SUBSTANCES: ChildRows = ChildRows {
+    table: "risk_substance",
+    parent_column: "risk_source_id",
+    fields: &[
+        NAME,
+        Field {
+            name: "cas",
+            ty: FieldType::Coded { check: is_cas_number, what: "a CAS registry number such as 7782-50-5" },
+            required: false,
+        },
+        Field {
+            name: "quantity_t",
+            ty: FieldType::Number { min: 0.0, max: 1e9, min_exclusive: false },
+            required: true,
+        },
+        Field {
+            name: "threshold_t",
+            ty: FieldType::Number { min: 0.0, max: 1e9, min_exclusive: true },
+            required: true,
+        },
+        one_of("medium", &["air", "water", "both"], true),
+    ],
+};
+
+/// 环境风险源: enterprises and units that can cause a pollution incident.
+pub static RISK_SOURCE_LAYER: Layer = Layer {
+    name: "risk_source",
+    title: "环境风险源",
+    geometry: GeometryRule::PointOrPolygon,
+    fields: &[
+        NAME,
+        Field {
+            name: "credit_code",
+            ty: FieldType::Coded { check: is_credit_code, what: "an 18-character unified social credit code" },
+            required: false,
+        },
+        text("industry", 200),
+        DISTRICT,
+        one_of("m_air", &["M1", "M2", "M3", "M4"], false),
+        one_of("e_air", &["E1", "E2", "E3"], false),
+        one_of("m_water", &["M1", "M2", "M3", "M4"], false),
+        one_of("e_water", &["E1", "E2", "E3"], false),
+        one_of("air_grade", GRADES, false),
+        one_of("water_grade", GRADES, false),
+        one_of("status", &["active", "suspended", "closed"], false),
+        Field { name: "substances", ty: FieldType::Rows(&SUBSTANCES), required: false },
+    ],
+    computed: &[one_of("grade", GRADES, false)],
+    defaults: &[("status", FieldDefault::Text("active"))],
+    check: None,
+};
+
+/// 隐患排查: hazard inspections of risk sources.
+pub static INSPECTION_LAYER: Layer = Layer {
+    name: "inspection",
+    title: "隐患排查",
+    geometry: GeometryRule::None,
+    fields: &[
+        Field { name: "risk_source_id", ty: FieldType::Reference { table: "risk_source" }, required: true },
+        Field { name: "inspected_on", ty: FieldType::Date, required: true },
+        Field { name: "finding", ty: FieldType::Text { max: 2000 }, required: true },
+        one_of("severity", &["一般隐患", "重大隐患"], true),
+        Field { name: "rectified", ty: FieldType::Bool, required: false },
+        Field { name: "due_date", ty: FieldType::Date, required: false },
+    ],
+    computed: &[],
+    defaults: &[("rectified", FieldDefault::Bool(false))],
+    check: None,
+};
+
+/// 环境敏感目标: what must be protected.
+pub static RECEPTOR_LAYER: Layer = Layer {
+    name: "receptor",
+    title: "环境敏感目标",
+    geometry: GeometryRule::PointOrPolygon,
+    fields: &[
+        one_of("kind", RECEPTOR_KINDS, true),
+        NAME,
+        DISTRICT,
+        Field { name: "population", ty: FieldType::Integer { min: 0, max: 100_000_000 }, required: false },
+        text("protection_level", 100),
+    ],
+    computed: &[],
+    defaults: &[],
+    check: None,
+};
+
+/// Roads and rivers.
+pub static ROUTE_LAYER: Layer = Layer {
+    name: "route",
+    title: "运输路线与河流",
+    geometry: GeometryRule::LineString,
+    fields: &[
+        one_of("kind", &["road", "river"], true),
+        text("name", 200),
+        one_of("road_class", ROAD_CLASSES, false),
+        Field {
+            name: "speed_kmh",
+            ty: FieldType::Number { min: 0.0, max: 200.0, min_exclusive: true },
+            required: false,
+        },
+        Field { name: "oneway", ty: FieldType::Bool, required: false },
+        Field { name: "hazmat_allowed", ty: FieldType::Bool, required: false },
+        Field {
+            name: "flow_speed_ms",
+            ty: FieldType::Number { min: 0.0, max: 10.0, min_exclusive: true },
+            required: false,
+        },
+    ],
+    computed: &[],
+    defaults: &[("oneway", FieldDefault::Bool(false)), ("hazmat_allowed", FieldDefault::Bool(true))],
+    check: Some(check_route),
+};
+
+/// 应急物资储备库.
+pub static DEPOT_LAYER: Layer = Layer {
+    name: "depot",
+    title: "应急物资储备库",
+    geometry: GeometryRule::Point,
+    fields: &[
+        NAME,
+        one_of("tier", &["city", "district", "enterprise"], true),
+        text("operator", 200),
+        CONTACT,
+        DISTRICT,
+    ],
+    computed: &[],
+    defaults: &[],
+    check: None,
+};
+
+/// Stock held in a depot.
+pub static STOCK_ITEM_LAYER: Layer = Layer {
+    name: "stock_item",
+    title: "应急物资",
+    geometry: GeometryRule::None,
+    fields: &[
+        Field { name: "depot_id", ty: FieldType::Reference { table: "depot" }, required: true },
+        one_of("category", STOCK_CATEGORIES, true),
+        Field { name: "item", ty: FieldType::Text { max: 200 }, required: true },
+        Field { name: "unit", ty: FieldType::Text { max: 20 }, required: true },
+        Field { name: "quantity", ty: FieldType::Number { min: 0.0, max: 1e12, min_exclusive: false }, required: true },
+        Field {
+            name: "reserved",
+            ty: FieldType::Number { min: 0.0, max: 1e12, min_exclusive: false },
+            required: false,
+        },
+        Field { name: "expiry_date", ty: FieldType::Date, required: false },
+        one_of("storage_mode", &["自储", "代储", "协议储备"], false),
+    ],
+    computed: &[],
+    defaults: &[("reserved", FieldDefault::Number(0.0)), ("storage_mode", FieldDefault::Text("自储"))],
+    check: Some(check_stock),
+};
+
+/// 救援队伍.
+pub static TEAM_LAYER: Layer = Layer {
+    name: "team",
+    title: "救援队伍",
+    geometry: GeometryRule::Point,
+    fields: &[
+        NAME,
+        Field { name: "specialties", ty: FieldType::EnumList(SPECIALTIES), required: true },
+        Field { name: "headcount", ty: FieldType::Integer { min: 1, max: 100_000 }, required: true },
+        text("equipment", 2000),
+        one_of("status", &["available", "dispatched", "off_duty"], false),
+        CONTACT,
+        DISTRICT,
+    ],
+    computed: &[],
+    defaults: &[("status", FieldDefault::Text("available"))],
+    check: None,
+};
+
+/// 专家.
+pub static EXPERT_LAYER: Layer = Layer {
+    name: "expert",
+    title: "应急专家",
+    geometry: GeometryRule::None,
+    fields: &[
+        NAME,
+        Field { name: "specialties", ty: FieldType::EnumList(SPECIALTIES), required: true },
+        text("organisation", 200),
+        CONTACT,
+        DISTRICT,
+    ],
+    computed: &[],
+    defaults: &[],
+    check: None,
+};
+
+/// Every layer, in drawing and loading order (referenced tables first).
+pub static LAYERS: &[&Layer] = &[
+    &DISTRICT_LAYER,
+    &ROUTE_LAYER,
+    &RISK_SOURCE_LAYER,
+    &INSPECTION_LAYER,
+    &RECEPTOR_LAYER,
+    &DEPOT_LAYER,
+    &STOCK_ITEM_LAYER,
+    &TEAM_LAYER,
+    &EXPERT_LAYER,
+];
+
+/// The layer called `name`.
+pub fn layer(name: &str) -> Option<&'static Layer> {
+    LAYERS.iter().copied().find(|l| l.name == name)
+}
+
+/// Names of all layers, for error messages.
+pub fn layer_names() -> String {
+    LAYERS.iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
+}
+
+fn check_route(props: &serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)> {
+    let has = |name: &str| props.get(name).is_some_and(|v| !v.is_null());
+    match props.get("kind").and_then(|v| v.as_str()) {
+        Some("road") if !has("speed_kmh") => Err(("speed_kmh".into(), "a road needs speed_kmh".into())),
+        Some("road") if has("flow_speed_ms") => Err(("flow_speed_ms".into(), "a road has no flow_speed_ms".into())),
+        Some("river") if !has("flow_speed_ms") => {
+            Err(("flow_speed_ms".into(), "a river needs flow_speed_ms (m/s), drawn in flow direction".into()))
+        }
+        Some("river") if has("road_class") => Err(("road_class".into(), "a river has no road_class".into())),
+        _ => Ok(()),
+    }
+}
+
+fn check_stock(props: &serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)> {
+    let quantity = props.get("quantity").and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let reserved = props.get("reserved").and_then(|v| v.as_f64()).unwrap_or(0.0);
+    if reserved > quantity {
+        return Err(("reserved".into(), format!("reserved ({reserved}) is more than quantity ({quantity})")));
+    }
+    Ok(())
+}
+
+/// A 6-digit administrative division code (GB/T 2260), e.g. 500112.
+pub fn is_admin_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A CAS registry number with a valid check digit, e.g. 7782-50-5 (chlorine).
+pub fn is_cas_number(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [a, b, check] = parts[..] else {
+        return false;
+    };
+    let digits_ok =
+        |p: &str, min: usize, max: usize| (min..=max).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
+    if !digits_ok(a, 2, 7) || !digits_ok(b, 2, 2) || !digits_ok(check, 1, 1) {
+        return false;
+    }
+    let body: Vec<u32> = a.bytes().chain(b.bytes()).map(|c| u32::from(c - b'0')).collect();
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| (i as u32 + 1) * d).sum();
+    sum % 10 == u32::from(check.as_bytes()[0] - b'0')
+}
+
+/// An 18-character unified social credit code (GB 32100-2015) with a valid check character.
+pub fn is_credit_code(s: &str) -> bool {
+    const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    if s.chars().count() != 18 {
+        return false;
+    }
+    let values: Option<Vec<u32>> = s.chars().map(|c| CHARSET.find(c).map(|i| i as u32)).collect();
+    let Some(values) = values else { return false };
+    let sum: u32 = values[..17].iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+    let check = (31 - sum % 31) % 31;
+    values[17] == check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cas_numbers() {
+        assert!(is_cas_number("7782-50-5")); // chlorine
+        assert!(is_cas_number("7664-41-7")); // ammonia
+        assert!(is_cas_number("71-43-2")); // benzene
+        assert!(!is_cas_number("7782-50-4"));
+        assert!(!is_cas_number("7782505"));
+        assert!(!is_cas_number("x782-50-5"));
+    }
+
+    #[test]
+    fn credit_codes() {
+        // The example code printed in GB 32100-2015, and a published company code.
+        assert!(is_credit_code("91350100M000100Y43"));
+        assert!(is_credit_code("91440300708461136T"));
+        assert!(!is_credit_code("91350100M000100Y44"));
+        assert!(!is_credit_code("91350100M000100Y4"));
+        assert!(!is_credit_code("91350100M0001I0Y43"));
+    }
+
+    #[test]
+    fn every_layer_is_listed_once() {
+        let mut names: Vec<_> = LAYERS.iter().map(|l| l.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), LAYERS.len());
+    }
+}

@@ -1,0 +1,318 @@
+//! Reading and writing layers in PostGIS. All SQL is built from the static catalogue: table
+//! and column names never come from a request, and every value is a bound parameter.
+
+use serde_json::{Map, Value, json};
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+
+use super::Error;
+use super::query::{Filter, ListQuery};
+use super::spec::{FieldType, Layer};
+use super::validate::{Invalid, Record};
+
+/// Decimal digits of coordinates in GeoJSON output: lossless for doubles as stored.
+const DIGITS: i32 = 15;
+
+/// One layer's row count and extent.
+#[derive(Debug, serde::Serialize)]
+pub struct LayerSummary {
+    /// Number of rows.
+    pub count: i64,
+    /// [west, south, east, north], or None when empty or non-spatial.
+    pub extent: Option<[f64; 4]>,
+}
+
+/// The SQL expression that renders row `t` of `layer` as a GeoJSON Feature.
+fn feature_sql(layer: &Layer) -> String {
+    let geometry =
+        if layer.is_spatial() { format!("ST_AsGeoJSON(t.geom, {DIGITS})::jsonb") } else { "NULL::jsonb".into() };
+    let mut properties = "(to_jsonb(t) - 'geom' - 'id')".to_string();
+    for (field, rows) in layer.child_rows() {
+        properties.push_str(&format!(
+            " || jsonb_build_object('{name}', (SELECT coalesce(jsonb_agg(to_jsonb(c) - 'id' - '{parent}' ORDER BY c.id), '[]'::jsonb) \
+             FROM {table} c WHERE c.{parent} = t.id))",
+            name = field.name,
+            parent = rows.parent_column,
+            table = rows.table,
+        ));
+    }
+    format!("jsonb_build_object('type', 'Feature', 'id', t.id, 'geometry', {geometry}, 'properties', {properties})")
+}
+
+/// Features of `layer` matching `query`, in id order, and how many match in all.
+pub async fn list(pool: &PgPool, layer: &Layer, query: &ListQuery) -> Result<(Vec<Value>, i64), Error> {
+    let mut clauses = Vec::new();
+    let mut params: Vec<String> = Vec::new();
+    if let Some([w, s, e, n]) = query.bbox {
+        for v in [w, s, e, n] {
+            params.push(v.to_string());
+        }
+        let p = params.len();
+        clauses.push(format!(
+            "t.geom && ST_MakeEnvelope(${}::float8, ${}::float8, ${}::float8, ${p}::float8, 4326)",
+            p - 3,
+            p - 2,
+            p - 1
+        ));
+    }
+    for Filter { field, value } in &query.filters {
+        params.push(value.clone());
+        let p = params.len();
+        let column = field.name;
+        clauses.push(match field.ty {
+            FieldType::EnumList(_) => format!("${p}::text = ANY(t.{column})"),
+            FieldType::Number { .. } => format!("t.{column} = ${p}::float8"),
+            FieldType::Integer { .. } | FieldType::Reference { .. } => {
+                format!("t.{column} = ${p}::bigint")
+            }
+            FieldType::Bool => format!("t.{column} = ${p}::boolean"),
+            _ => format!("t.{column}::text = ${p}::text"),
+        });
+    }
+    if let Some(q) = &query.name_contains {
+        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        params.push(format!("%{escaped}%"));
+        clauses.push(format!("t.name ILIKE ${}::text", params.len()));
+    }
+    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let table = layer.name;
+
+    let count_sql = format!("SELECT count(*) FROM {table} t {filter}");
+    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(&*count_sql));
+    for p in &params {
+        count = count.bind(p);
+    }
+    let matched = count.fetch_one(pool).await?;
+
+    let sql = format!(
+        "SELECT {} FROM {table} t {filter} ORDER BY t.id LIMIT {} OFFSET {}",
+        feature_sql(layer),
+        query.limit,
+        query.offset
+    );
+    let mut rows = sqlx::query_scalar::<_, Json<Value>>(AssertSqlSafe(&*sql));
+    for p in &params {
+        rows = rows.bind(p);
+    }
+    let features = rows.fetch_all(pool).await?.into_iter().map(|j| j.0).collect();
+    Ok((features, matched))
+}
+
+/// The feature `id` of `layer`; with `for_update`, locks the row for the transaction.
+pub async fn get(conn: &mut PgConnection, layer: &Layer, id: i64, for_update: bool) -> Result<Value, Error> {
+    let lock = if for_update { "FOR UPDATE OF t" } else { "" };
+    let sql = format!("SELECT {} FROM {} t WHERE t.id = $1 {lock}", feature_sql(layer), layer.name);
+    let row = sqlx::query_scalar::<_, Json<Value>>(AssertSqlSafe(&*sql)).bind(id).fetch_optional(conn).await?;
+    row.map(|j| j.0).ok_or(Error::NotFound { layer: layer.name, id })
+}
+
+/// Features of `layer` with the given ids, in that order.
+pub async fn get_many(conn: &mut PgConnection, layer: &Layer, ids: &[i64]) -> Result<Vec<Value>, Error> {
+    let sql = format!(
+        "SELECT {} FROM unnest($1::bigint[]) WITH ORDINALITY AS k(id, n) JOIN {} t ON t.id = k.id ORDER BY k.n",
+        feature_sql(layer),
+        layer.name
+    );
+    let rows = sqlx::query_scalar::<_, Json<Value>>(AssertSqlSafe(&*sql)).bind(ids).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|j| j.0).collect())
+}
+
+fn columns(layer: &Layer) -> Vec<&'static str> {
+    layer.columns().map(|f| f.name).collect()
+}
+
+/// The record as `{"p": columns, "g": geometry}` for the set-based SQL below.
+fn record_json(layer: &Layer, record: &Record, id: Option<i64>) -> Value {
+    let mut p = Map::new();
+    for field in layer.columns() {
+        if let Some(v) = record.properties.get(field.name) {
+            p.insert(field.name.to_string(), v.clone());
+        }
+    }
+    let g = record.geometry.as_ref().map(|g| geojson::Geometry::from(g).to_string());
+    json!({"id": id, "p": p, "g": g})
+}
+
+/// Inserts `records` into `layer` inside the caller's transaction; returns their ids in order.
+/// On a database error the feature at fault is found and named; the caller rolls back.
+pub async fn insert(conn: &mut PgConnection, layer: &Layer, records: &[Record]) -> Result<Vec<i64>, Error> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let table = layer.name;
+    let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+    )))
+    .bind(records.len() as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let cols = columns(layer);
+    let (geom_col, geom_val) =
+        if layer.is_spatial() { (", geom", ", ST_SetSRID(ST_GeomFromGeoJSON(e->>'g'), 4326)") } else { ("", "") };
+    let sql = format!(
+        "INSERT INTO {table} (id, {cols}{geom_col}) SELECT (e->>'id')::bigint, {vals}{geom_val} \
+         FROM jsonb_array_elements($1) AS e, jsonb_populate_record(NULL::{table}, e->'p') AS r",
+        cols = cols.join(", "),
+        vals = cols.iter().map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", "),
+    );
+    // Chunks keep each statement's parameter small on large imports.
+    for (chunk_no, chunk) in records.chunks(2000).enumerate() {
+        let base = chunk_no * 2000;
+        let batch: Vec<Value> =
+            chunk.iter().zip(&ids[base..]).map(|(r, id)| record_json(layer, r, Some(*id))).collect();
+        sqlx::query("SAVEPOINT onemap_batch").execute(&mut *conn).await?;
+        let done = sqlx::query(AssertSqlSafe(&*sql)).bind(Json(&batch)).execute(&mut *conn).await;
+        if let Err(err) = done {
+            sqlx::query("ROLLBACK TO SAVEPOINT onemap_batch").execute(&mut *conn).await?;
+            return Err(find_culprit(conn, &sql, &batch, base, err).await);
+        }
+        write_child_rows(conn, layer, &ids[base..base + chunk.len()], chunk).await.map_err(|e| locate(e, base))?;
+    }
+    Ok(ids)
+}
+
+/// Replays a failed batch row by row to name the feature the database refused.
+async fn find_culprit(
+    conn: &mut PgConnection,
+    sql: &str,
+    batch: &[Value],
+    base: usize,
+    batch_err: sqlx::Error,
+) -> Error {
+    for (i, row) in batch.iter().enumerate() {
+        if sqlx::query("SAVEPOINT onemap_row").execute(&mut *conn).await.is_err() {
+            break;
+        }
+        if let Err(err) = sqlx::query(AssertSqlSafe(sql)).bind(Json(vec![row])).execute(&mut *conn).await {
+            let _ = sqlx::query("ROLLBACK TO SAVEPOINT onemap_row").execute(&mut *conn).await;
+            return locate(Error::from(err), base + i);
+        }
+    }
+    Error::from(batch_err)
+}
+
+fn locate(err: Error, index: usize) -> Error {
+    match err {
+        Error::Invalid(inv) => Error::Invalid(inv.at(index)),
+        Error::Conflict(inv) => Error::Conflict(inv.at(index)),
+        other => other,
+    }
+}
+
+/// Replaces every column (and child rows) of feature `id` with `record`.
+pub async fn replace(conn: &mut PgConnection, layer: &Layer, id: i64, record: &Record) -> Result<(), Error> {
+    let table = layer.name;
+    let cols = columns(layer);
+    let (geom_col, geom_val) =
+        if layer.is_spatial() { (", geom", ", ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)") } else { ("", "") };
+    let sql = format!(
+        "UPDATE {table} SET ({cols}{geom_col}) = (SELECT {vals}{geom_val} FROM jsonb_populate_record(NULL::{table}, $1) AS r) WHERE id = $3",
+        cols = cols.join(", "),
+        vals = cols.iter().map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", "),
+    );
+    let row = record_json(layer, record, None);
+    let geometry = row["g"].as_str().map(str::to_string);
+    let done =
+        sqlx::query(AssertSqlSafe(&*sql)).bind(Json(&row["p"])).bind(geometry).bind(id).execute(&mut *conn).await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound { layer: layer.name, id });
+    }
+    write_child_rows(conn, layer, &[id], std::slice::from_ref(record)).await
+}
+
+/// Writes the child rows (substances) of the given parents, replacing what they had.
+async fn write_child_rows(
+    conn: &mut PgConnection,
+    layer: &Layer,
+    ids: &[i64],
+    records: &[Record],
+) -> Result<(), Error> {
+    for (field, rows) in layer.child_rows() {
+        let mut batch = Vec::new();
+        let mut parents = Vec::new();
+        for (id, record) in ids.iter().zip(records) {
+            let Some(Value::Array(list)) = record.properties.get(field.name) else {
+                continue;
+            };
+            parents.push(*id);
+            batch.extend(list.iter().map(|p| json!({"parent": id, "p": p})));
+        }
+        if parents.is_empty() {
+            continue;
+        }
+        let (table, parent) = (rows.table, rows.parent_column);
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE {parent} = ANY($1)")))
+            .bind(&parents)
+            .execute(&mut *conn)
+            .await?;
+        let cols: Vec<&str> = rows.fields.iter().map(|f| f.name).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({parent}, {cols}) SELECT (e->>'parent')::bigint, {vals} \
+             FROM jsonb_array_elements($1) AS e, jsonb_populate_record(NULL::{table}, e->'p') AS r",
+            cols = cols.join(", "),
+            vals = cols.iter().map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", "),
+        );
+        sqlx::query(AssertSqlSafe(&*sql)).bind(Json(&batch)).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Deletes feature `id` of `layer`.
+pub async fn delete(conn: &mut PgConnection, layer: &Layer, id: i64) -> Result<(), Error> {
+    let done =
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {} WHERE id = $1", layer.name))).bind(id).execute(conn).await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound { layer: layer.name, id });
+    }
+    Ok(())
+}
+
+/// Row count and extent of `layer`.
+pub async fn summary(pool: &PgPool, layer: &Layer) -> Result<LayerSummary, Error> {
+    if !layer.is_spatial() {
+        let count =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {}", layer.name))).fetch_one(pool).await?;
+        return Ok(LayerSummary { count, extent: None });
+    }
+    let sql = format!(
+        "SELECT n, CASE WHEN e IS NOT NULL THEN ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] END \
+         FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {}) s",
+        layer.name
+    );
+    let (count, extent): (i64, Option<Vec<f64>>) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(pool).await?;
+    let extent = extent.and_then(|e| <[f64; 4]>::try_from(e).ok());
+    Ok(LayerSummary { count, extent })
+}
+
+/// Maps a database refusal to an error that names the field when the constraint tells it.
+pub fn database_error(err: sqlx::Error) -> Error {
+    let Some(db) = err.as_database_error() else {
+        return Error::Database(err);
+    };
+    let code = db.code().unwrap_or_default().to_string();
+    let message = db.message().to_string();
+    let constraint = db.constraint().map(str::to_string);
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+    let column = pg.and_then(|e| e.column()).map(str::to_string);
+    let detail = pg.and_then(|e| e.detail()).map(str::to_string);
+    let field = column.or_else(|| constraint.as_deref().map(constraint_field));
+    let explain = detail.map(|d| format!("{message}: {d}")).unwrap_or(message);
+    match code.as_str() {
+        "23505" => Error::Conflict(Invalid { feature: None, field, detail: explain }),
+        "23503" | "23502" | "23514" => Error::Invalid(Invalid { feature: None, field, detail: explain }),
+        c if c.starts_with("22") || c == "XX000" => Error::Invalid(Invalid { feature: None, field, detail: explain }),
+        _ => Error::Database(err),
+    }
+}
+
+/// `stock_item_depot_id_fkey` → `depot_id`; `risk_source_credit_code_check` → `credit_code`.
+fn constraint_field(constraint: &str) -> String {
+    let trimmed = constraint.trim_end_matches("_fkey").trim_end_matches("_check").trim_end_matches("_key");
+    super::spec::LAYERS
+        .iter()
+        .filter_map(|l| trimmed.strip_prefix(l.name).and_then(|rest| rest.strip_prefix('_')))
+        .next()
+        .unwrap_or(trimmed)
+        .to_string()
+}

@@ -1,0 +1,374 @@
+//! Validation at the edge: a GeoJSON Feature (or a row of a CSV) becomes a `Record` that the
+//! database will accept, or an `Invalid` that names the feature and the field at fault.
+
+use geo::{Geometry, Validation};
+use serde_json::{Map, Value};
+
+use super::spec::{Field, FieldType, GeometryRule, Layer};
+
+/// Why a feature was refused: which feature (index in the request), which field, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// Index of the feature in a FeatureCollection or file (0-based).
+    pub feature: Option<usize>,
+    /// The property (or `geometry`) at fault.
+    pub field: Option<String>,
+    /// What is wrong, in a sentence.
+    pub detail: String,
+}
+
+impl Invalid {
+    /// An error about `field`.
+    pub fn field(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { feature: None, field: Some(field.into()), detail: detail.into() }
+    }
+
+    /// An error about the request as a whole.
+    pub fn request(detail: impl Into<String>) -> Self {
+        Self { feature: None, field: None, detail: detail.into() }
+    }
+
+    /// The same error, located at feature `index`.
+    pub fn at(mut self, index: usize) -> Self {
+        self.feature.get_or_insert(index);
+        self
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(i) = self.feature {
+            write!(f, "feature {i}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.detail)
+    }
+}
+
+/// A feature ready to be written: a checked geometry and checked, typed properties.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The geometry, normalised to the layer's storage type; None for non-spatial layers.
+    pub geometry: Option<Geometry<f64>>,
+    /// The writable properties, every value checked against its field.
+    pub properties: Map<String, Value>,
+}
+
+/// Names that may appear in properties (from an export) but are never written.
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+
+/// Reads a Feature or a FeatureCollection for `layer`; one bad feature refuses them all.
+pub fn parse_features(layer: &Layer, body: &Value) -> Result<Vec<Record>, Invalid> {
+    check_crs(body)?;
+    match body.get("type").and_then(Value::as_str) {
+        Some("Feature") => Ok(vec![parse_feature(layer, body).map_err(|e| e.at(0))?]),
+        Some("FeatureCollection") => {
+            let features = body
+                .get("features")
+                .and_then(Value::as_array)
+                .ok_or_else(|| Invalid::field("features", "a FeatureCollection needs a `features` array"))?;
+            if features.is_empty() {
+                return Err(Invalid::field("features", "the FeatureCollection has no features"));
+            }
+            features.iter().enumerate().map(|(i, f)| parse_feature(layer, f).map_err(|e| e.at(i))).collect()
+        }
+        Some(other) => Err(Invalid::field("type", format!("expected a Feature or a FeatureCollection, got `{other}`"))),
+        None => Err(Invalid::field("type", "expected a GeoJSON Feature or FeatureCollection (no `type` member)")),
+    }
+}
+
+/// Reads one GeoJSON Feature for `layer`.
+pub fn parse_feature(layer: &Layer, feature: &Value) -> Result<Record, Invalid> {
+    check_crs(feature)?;
+    if feature.get("type").and_then(Value::as_str) != Some("Feature") {
+        return Err(Invalid::field("type", "expected a GeoJSON Feature"));
+    }
+    let empty = Map::new();
+    let properties = match feature.get("properties") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(Invalid::field("properties", "properties must be an object")),
+    };
+    let geometry = check_geometry(layer.geometry, feature.get("geometry"))?;
+    let properties = check_properties(layer, properties)?;
+    Ok(Record { geometry, properties })
+}
+
+/// RFC 7946 dropped `crs`; an old-style member is accepted only when it names WGS 84, or
+/// CGCS2000 (EPSG:4490), which China's official maps use and which is within a metre of WGS 84.
+pub fn check_crs(object: &Value) -> Result<(), Invalid> {
+    let Some(crs) = object.get("crs") else {
+        return Ok(());
+    };
+    let name = crs.pointer("/properties/name").and_then(Value::as_str).unwrap_or("");
+    let wgs84 = [
+        "urn:ogc:def:crs:OGC:1.3:CRS84",
+        "urn:ogc:def:crs:OGC::CRS84",
+        "EPSG:4326",
+        "urn:ogc:def:crs:EPSG::4326",
+        "EPSG:4490",
+        "urn:ogc:def:crs:EPSG::4490",
+    ];
+    if crs.is_null() || wgs84.contains(&name) {
+        return Ok(());
+    }
+    Err(Invalid::field(
+        "crs",
+        format!(
+            "coordinates must be WGS 84 (EPSG:4326) or CGCS2000 (EPSG:4490) longitude/latitude; this data declares `{name}`: reproject it first"
+        ),
+    ))
+}
+
+/// Checks a GeoJSON geometry against `rule`, and returns it in the stored type.
+pub fn check_geometry(rule: GeometryRule, value: Option<&Value>) -> Result<Option<Geometry<f64>>, Invalid> {
+    let bad = |detail: String| Invalid::field("geometry", detail);
+    let value = match value {
+        None | Some(Value::Null) if rule == GeometryRule::None => return Ok(None),
+        None | Some(Value::Null) => {
+            return Err(bad(format!("a geometry is required ({})", rule.describe())));
+        }
+        Some(_) if rule == GeometryRule::None => {
+            return Err(bad("this layer has no geometry: give `\"geometry\": null`".into()));
+        }
+        Some(v) => v,
+    };
+    let parsed: geojson::Geometry =
+        serde_json::from_value(value.clone()).map_err(|e| bad(format!("not a GeoJSON geometry: {e}")))?;
+    let geometry = Geometry::<f64>::try_from(&parsed.value).map_err(|e| bad(format!("not a usable geometry: {e}")))?;
+    normalise_geometry(rule, geometry).map(Some)
+}
+
+/// Checks a geometry (from GeoJSON or WKT) against `rule`, and returns it in the stored type.
+pub fn normalise_geometry(rule: GeometryRule, geometry: Geometry<f64>) -> Result<Geometry<f64>, Invalid> {
+    let bad = |detail: String| Invalid::field("geometry", detail);
+    check_coordinates(&geometry).map_err(bad)?;
+    let kind = geometry_kind(&geometry);
+    let geometry = match (rule, geometry) {
+        (GeometryRule::Point | GeometryRule::PointOrPolygon, g @ Geometry::Point(_)) => g,
+        (GeometryRule::LineString, Geometry::LineString(line)) => {
+            let first = line.0.first().copied();
+            if line.0.len() < 2 || line.0.iter().all(|c| Some(*c) == first) {
+                return Err(bad("a LineString needs at least two distinct positions".into()));
+            }
+            Geometry::LineString(line)
+        }
+        (GeometryRule::MultiPolygon, Geometry::Polygon(p)) => Geometry::MultiPolygon(geo::MultiPolygon(vec![p])),
+        (
+            GeometryRule::MultiPolygon | GeometryRule::PointOrPolygon,
+            g @ (Geometry::Polygon(_) | Geometry::MultiPolygon(_)),
+        ) => g,
+        (rule, _) => {
+            return Err(bad(format!("expected {} for this layer, got {kind}", rule.describe())));
+        }
+    };
+    if let Err(problem) = geometry.check_validation() {
+        return Err(bad(format!("invalid {kind}: {problem}")));
+    }
+    Ok(geometry)
+}
+
+fn geometry_kind(geometry: &Geometry<f64>) -> &'static str {
+    match geometry {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) => "Line",
+        Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Rect",
+        Geometry::Triangle(_) => "Triangle",
+    }
+}
+
+fn check_coordinates(geometry: &Geometry<f64>) -> Result<(), String> {
+    use geo::CoordsIter;
+    for c in geometry.coords_iter() {
+        if !c.x.is_finite() || !c.y.is_finite() {
+            return Err("coordinates must be finite numbers".into());
+        }
+        if !(-180.0..=180.0).contains(&c.x) {
+            return Err(format!("longitude {} is outside [-180, 180] (is the order lon, lat?)", c.x));
+        }
+        if !(-90.0..=90.0).contains(&c.y) {
+            return Err(format!("latitude {} is outside [-90, 90] (is the order lon, lat?)", c.y));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every property of a whole record; unknown names are refused so typos are caught.
+pub fn check_properties(layer: &Layer, props: &Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
+    let mut out = Map::new();
+    for (name, value) in props {
+        if READ_ONLY.contains(&name.as_str()) || layer.computed.iter().any(|f| f.name == name) {
+            continue;
+        }
+        let Some(field) = layer.field(name) else {
+            let known: Vec<&str> = layer.fields.iter().map(|f| f.name).collect();
+            return Err(Invalid::field(
+                name.clone(),
+                format!("unknown property for layer {}; its properties are: {}", layer.name, known.join(", ")),
+            ));
+        };
+        out.insert(name.clone(), check_value(field, value).map_err(|d| Invalid::field(name.clone(), d))?);
+    }
+    for (name, default) in layer.defaults {
+        if out.get(*name).is_none_or(Value::is_null) {
+            out.insert(name.to_string(), default.to_json());
+        }
+    }
+    check_required(layer.fields, &out).map_err(|name| Invalid::field(name, "is required"))?;
+    if let Some(check) = layer.check {
+        check(&out).map_err(|(field, detail)| Invalid::field(field, detail))?;
+    }
+    Ok(out)
+}
+
+fn check_required(fields: &[Field], values: &Map<String, Value>) -> Result<(), String> {
+    for field in fields.iter().filter(|f| f.required) {
+        if values.get(field.name).is_none_or(Value::is_null) {
+            return Err(field.name.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Checks one value against its field; null is allowed (required is checked on the record).
+pub fn check_value(field: &Field, value: &Value) -> Result<Value, String> {
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    match field.ty {
+        FieldType::Text { max } => {
+            let s = value.as_str().ok_or("must be a string")?;
+            if s.trim().is_empty() {
+                return Err("must not be empty".into());
+            }
+            if s.chars().count() > max {
+                return Err(format!("is longer than {max} characters"));
+            }
+            if s.contains('\0') {
+                return Err("must not contain a NUL character".into());
+            }
+        }
+        FieldType::Coded { check, what } => {
+            let s = value.as_str().ok_or("must be a string")?;
+            if !check(s) {
+                return Err(format!("`{s}` is not {what}"));
+            }
+        }
+        FieldType::Enum(values) => {
+            let s = value.as_str().ok_or_else(|| format!("must be one of: {}", values.join(", ")))?;
+            if !values.contains(&s) {
+                return Err(format!("`{s}` is not one of: {}", values.join(", ")));
+            }
+        }
+        FieldType::Number { min, max, min_exclusive } => {
+            let n = value.as_f64().ok_or("must be a number")?;
+            let below = if min_exclusive { n <= min } else { n < min };
+            if below || n > max || !n.is_finite() {
+                let open = if min_exclusive { "(" } else { "[" };
+                return Err(format!("{n} is outside {open}{min}, {max}]"));
+            }
+        }
+        FieldType::Integer { min, max } => {
+            let n = value.as_i64().ok_or("must be an integer")?;
+            if n < min || n > max {
+                return Err(format!("{n} is outside [{min}, {max}]"));
+            }
+        }
+        FieldType::Bool => {
+            value.as_bool().ok_or("must be true or false")?;
+        }
+        FieldType::Date => {
+            let s = value.as_str().ok_or("must be a date string YYYY-MM-DD")?;
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date YYYY-MM-DD"))?;
+        }
+        FieldType::EnumList(values) => {
+            let list = value.as_array().ok_or_else(|| format!("must be a list of: {}", values.join(", ")))?;
+            if list.is_empty() {
+                return Err("must not be empty".into());
+            }
+            for item in list {
+                match item.as_str() {
+                    Some(s) if values.contains(&s) => {}
+                    _ => return Err(format!("{item} is not one of: {}", values.join(", "))),
+                }
+            }
+        }
+        FieldType::Reference { table } => {
+            let id = value.as_i64().ok_or_else(|| format!("must be the integer id of a {table}"))?;
+            if id <= 0 {
+                return Err(format!("must be the id of a {table}"));
+            }
+        }
+        FieldType::Rows(rows) => {
+            let list = value.as_array().ok_or("must be a list of objects")?;
+            let mut checked = Vec::with_capacity(list.len());
+            for (i, row) in list.iter().enumerate() {
+                let row = row.as_object().ok_or_else(|| format!("[{i}] must be an object"))?;
+                let mut out = Map::new();
+                for (name, v) in row {
+                    let f = rows.fields.iter().find(|f| f.name == name);
+                    let f = f.ok_or_else(|| format!("[{i}].{name} is not a property of {}", rows.table))?;
+                    out.insert(name.clone(), check_value(f, v).map_err(|d| format!("[{i}].{name} {d}"))?);
+                }
+                check_required(rows.fields, &out).map_err(|name| format!("[{i}].{name} is required"))?;
+                checked.push(Value::Object(out));
+            }
+            return Ok(Value::Array(checked));
+        }
+    }
+    Ok(value.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::spec::{DEPOT_LAYER, DISTRICT_LAYER, STOCK_ITEM_LAYER};
+    use serde_json::json;
+
+    fn depot(geometry: Value) -> Value {
+        json!({"type": "Feature", "geometry": geometry, "properties": {"name": "库", "tier": "city"}})
+    }
+
+    #[test]
+    fn accepts_a_good_depot() {
+        let record =
+            parse_feature(&DEPOT_LAYER, &depot(json!({"type": "Point", "coordinates": [106.5, 29.5]}))).unwrap();
+        assert_eq!(record.properties["tier"], "city");
+    }
+
+    #[test]
+    fn refuses_out_of_range_and_wrong_type() {
+        let err =
+            parse_feature(&DEPOT_LAYER, &depot(json!({"type": "Point", "coordinates": [190.0, 29.5]}))).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("geometry"));
+        assert!(err.detail.contains("longitude"), "{err}");
+        let line = json!({"type": "LineString", "coordinates": [[106.0, 29.0], [107.0, 30.0]]});
+        let err = parse_feature(&DEPOT_LAYER, &depot(line)).unwrap_err();
+        assert!(err.detail.contains("expected Point"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_bow_tie_polygon() {
+        let bow_tie =
+            json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]});
+        let f = json!({"type": "Feature", "geometry": bow_tie, "properties": {"code": "500101", "name": "x"}});
+        let err = parse_feature(&DISTRICT_LAYER, &f).unwrap_err();
+        assert!(err.detail.contains("invalid Polygon"), "{err}");
+    }
+
+    #[test]
+    fn refuses_reserved_above_quantity() {
+        let f = json!({"type": "Feature", "geometry": null, "properties":
+            {"depot_id": 1, "category": "treatment", "item": "活性炭", "unit": "t", "quantity": 1, "reserved": 2}});
+        let err = parse_feature(&STOCK_ITEM_LAYER, &f).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("reserved"));
+    }
+}

@@ -1,0 +1,11 @@
+//! onemap: the environmental emergency "one map" (环境应急一张图) of a city or province.
+//!
+//! PostGIS is the system of record; this crate validates, stores and serves the registry of
+//! risk sources, receptors, routes, depots with their stock, teams and experts.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod exchange;
+pub mod layers;
+pub mod testing;

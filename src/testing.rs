@@ -1,0 +1,112 @@
+//! Test support: a throwaway embedded cluster shared by all test processes, a fresh database
+//! per test cloned from a template that already has PostGIS and the migrations, and a real
+//! HTTP server on 127.0.0.1.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anyhow::{Context, Result};
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+
+use crate::api::{self, AppState, ServerConfig};
+use crate::db::{self, LocalCluster};
+
+/// The test cluster's data directory: `ONEMAP_TEST_DATA_DIR`, else one under the temp dir
+/// (reachable by the `postgres` user even when the checkout is under a private home).
+pub fn cluster_dir() -> PathBuf {
+    match std::env::var_os("ONEMAP_TEST_DATA_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::temp_dir().join(format!("onemap-test-pg-{}", unsafe { libc::geteuid() })),
+    }
+}
+
+/// The shared test cluster, started if needed.
+pub async fn cluster() -> Result<LocalCluster> {
+    let cluster = LocalCluster::new(&cluster_dir())?.fast_unsafe();
+    let blocking = cluster.clone();
+    tokio::task::spawn_blocking(move || blocking.ensure_running()).await??;
+    Ok(cluster)
+}
+
+/// Name of the template database for the current migrations.
+fn template_name() -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for migration in db::MIGRATOR.iter() {
+        for byte in migration.checksum.iter() {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("onemap_tpl_{hash:016x}")
+}
+
+/// A new, empty database with PostGIS and the schema, and a pool to it.
+pub async fn database() -> Result<PgPool> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let cluster = cluster().await?;
+    let template = template_name();
+    let mut admin = PgConnection::connect_with(&cluster.connect_options("postgres")).await?;
+    sqlx::query("SELECT pg_advisory_lock(777)").execute(&mut admin).await?;
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&template)
+        .fetch_optional(&mut admin)
+        .await?;
+    if exists.is_none() {
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {template}"))).execute(&mut admin).await?;
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(cluster.connect_options(&template)).await?;
+        db::prepare(&pool).await.context("cannot prepare the template database")?;
+        pool.close().await;
+    }
+    sqlx::query("SELECT pg_advisory_unlock(777)").execute(&mut admin).await?;
+
+    let name = format!("onemap_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
+    let mut attempt = 0;
+    // Another process may be cloning the template at this instant (55006): try again shortly.
+    while let Err(err) = sqlx::raw_sql(AssertSqlSafe(&*create)).execute(&mut admin).await {
+        attempt += 1;
+        if attempt > 50 {
+            return Err(err).context("cannot create a test database");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    admin.close().await?;
+    let pool = PgPoolOptions::new().max_connections(8).connect_with(cluster.connect_options(&name)).await?;
+    Ok(pool)
+}
+
+/// A running onemap HTTP server on an ephemeral port of 127.0.0.1.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The database it serves.
+    pub pool: PgPool,
+}
+
+impl TestServer {
+    /// Starts a server over a fresh database.
+    pub async fn start() -> Result<Self> {
+        Self::with_config(ServerConfig::default()).await
+    }
+
+    /// Starts a server over a fresh database with `config`.
+    pub async fn with_config(config: ServerConfig) -> Result<Self> {
+        let pool = database().await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = api::app(AppState { pool: pool.clone() }, &config);
+        tokio::spawn(api::serve(listener, app, std::future::pending()));
+        Ok(Self { url, pool })
+    }
+
+    /// The full URL of `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+/// The demo data directory of this checkout.
+pub fn demo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/chongqing")
+}
