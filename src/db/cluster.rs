@@ -39,6 +39,12 @@ impl LocalCluster {
         Ok(Self { data_dir, socket_dir, bin_dir, run_as, fast_unsafe: false })
     }
 
+    /// Uses the server binaries in `bin_dir` instead of the installed ones.
+    pub fn with_bin_dir(mut self, bin_dir: PathBuf) -> Self {
+        self.bin_dir = bin_dir;
+        self
+    }
+
     /// Turns off fsync and friends: for throwaway test clusters only.
     pub fn fast_unsafe(mut self) -> Self {
         self.fast_unsafe = true;

@@ -32,27 +32,38 @@ pub struct Database {
 impl Database {
     /// Connects to `database_url` if given, else starts (or reuses) the cluster in `data_dir`.
     pub async fn open(database_url: Option<&str>, data_dir: &Path, max_connections: u32) -> Result<Self> {
-        let (options, cluster, started_cluster) = match database_url {
+        match database_url {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
-                (options, None, false)
+                let pool = connect(options, max_connections).await?;
+                prepare(&pool).await?;
+                Ok(Self { pool, cluster: None, started_cluster: false })
             }
-            None => {
-                let cluster = LocalCluster::new(data_dir)?;
-                let blocking = cluster.clone();
-                let started = tokio::task::spawn_blocking(move || blocking.ensure_running()).await??;
-                ensure_database(&cluster, DATABASE).await?;
-                (cluster.connect_options(DATABASE), Some(cluster), started)
+            None => Self::open_local(LocalCluster::new(data_dir)?, max_connections).await,
+        }
+    }
+
+    /// Starts (or reuses) `cluster` and connects to its application database. When this call
+    /// started the cluster and then fails (PostGIS missing, say), it stops the cluster again.
+    pub async fn open_local(cluster: LocalCluster, max_connections: u32) -> Result<Self> {
+        let blocking = cluster.clone();
+        let started_cluster = tokio::task::spawn_blocking(move || blocking.ensure_running()).await??;
+        let opened = async {
+            ensure_database(&cluster, DATABASE).await?;
+            let pool = connect(cluster.connect_options(DATABASE), max_connections).await?;
+            prepare(&pool).await?;
+            Ok::<_, anyhow::Error>(pool)
+        }
+        .await;
+        match opened {
+            Ok(pool) => Ok(Self { pool, cluster: Some(cluster), started_cluster }),
+            Err(err) => {
+                if started_cluster {
+                    let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+                }
+                Err(err)
             }
-        };
-        let options = options.application_name("onemap").log_statements(tracing::log::LevelFilter::Trace);
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await
-            .context("cannot connect to PostgreSQL")?;
-        prepare(&pool).await?;
-        Ok(Self { pool, cluster, started_cluster })
+        }
     }
 
     /// Closes the pool and stops the embedded cluster when `stop` and one is used.
@@ -63,6 +74,15 @@ impl Database {
         }
         Ok(())
     }
+}
+
+async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool> {
+    let options = options.application_name("onemap").log_statements(tracing::log::LevelFilter::Trace);
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await
+        .context("cannot connect to PostgreSQL")
 }
 
 /// Checks PostGIS and applies the migrations.

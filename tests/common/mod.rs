@@ -1,0 +1,121 @@
+//! Helpers shared by the integration tests: HTTP calls that return status and JSON.
+#![allow(dead_code)]
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Sends `body` (JSON, or raw text when a String) and returns status, content type and JSON.
+pub async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, String, Value) {
+    let client = Client::new();
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = match body {
+            Value::String(raw) => request.header("content-type", "application/json").body(raw),
+            other => request.json(&other),
+        };
+    }
+    let response = request.send().await.expect("request failed");
+    let status = response.status();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let text = response.text().await.expect("body");
+    let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    (status, content_type, json)
+}
+
+pub async fn get(url: &str) -> (StatusCode, Value) {
+    let (s, _, v) = call(Method::GET, url, None).await;
+    (s, v)
+}
+
+pub async fn post(url: &str, body: Value) -> (StatusCode, Value) {
+    let (s, _, v) = call(Method::POST, url, Some(body)).await;
+    (s, v)
+}
+
+/// Asserts a problem+json answer with `status`, and returns it.
+pub async fn expect_problem(method: Method, url: &str, body: Option<Value>, status: u16) -> Value {
+    let (s, content_type, v) = call(method, url, body).await;
+    assert_eq!(s.as_u16(), status, "{url}: {v}");
+    assert_eq!(content_type, "application/problem+json", "{url}: {v}");
+    assert_eq!(v["status"], status, "{v}");
+    assert!(v["title"].is_string() && v["detail"].is_string(), "{v}");
+    v
+}
+
+/// Row counts of every table, to prove that a refused request wrote nothing.
+pub async fn counts(pool: &PgPool) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "district",
+        "route",
+        "risk_source",
+        "risk_substance",
+        "inspection",
+        "receptor",
+        "depot",
+        "stock_item",
+        "team",
+        "expert",
+    ] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        out.push((table.to_string(), n));
+    }
+    out
+}
+
+pub fn point(lon: f64, lat: f64) -> Value {
+    json!({"type": "Point", "coordinates": [lon, lat]})
+}
+
+pub fn feature(geometry: Value, properties: Value) -> Value {
+    json!({"type": "Feature", "geometry": geometry, "properties": properties})
+}
+
+pub fn collection(features: Vec<Value>) -> Value {
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+pub fn square(lon: f64, lat: f64, d: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]})
+}
+
+/// One valid feature for each layer; `parent` ids for the layers that refer to another.
+pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
+    match layer {
+        "district" => {
+            feature(square(106.5, 29.5, 0.1), json!({"code": "500199", "name": "测试区", "parent_code": "500000"}))
+        }
+        "route" => feature(
+            json!({"type": "LineString", "coordinates": [[106.5, 29.5], [106.6, 29.6]]}),
+            json!({"kind": "road", "name": "测试路", "road_class": "primary", "speed_kmh": 60}),
+        ),
+        "risk_source" => feature(
+            point(106.55, 29.55),
+            json!({"name": "测试化工厂", "credit_code": "91350100M000100Y43", "district": "渝北区", "air_grade": "较大",
+                   "water_grade": "一般", "m_air": "M2", "e_air": "E1",
+                   "substances": [{"name": "液氯", "cas": "7782-50-5", "quantity_t": 12.5, "threshold_t": 1, "medium": "air"}]}),
+        ),
+        "inspection" => feature(
+            Value::Null,
+            json!({"risk_source_id": risk_source_id, "inspected_on": "2026-05-01", "finding": "应急池容量不足", "severity": "重大隐患"}),
+        ),
+        "receptor" => {
+            feature(square(106.52, 29.52, 0.01), json!({"kind": "school", "name": "测试学校", "population": 1200}))
+        }
+        "depot" => feature(point(106.6, 29.6), json!({"name": "测试库", "tier": "district", "district": "渝北区"})),
+        "stock_item" => feature(
+            Value::Null,
+            json!({"depot_id": depot_id, "category": "treatment", "item": "活性炭", "unit": "t", "quantity": 10.0, "reserved": 2.0}),
+        ),
+        "team" => feature(
+            point(106.61, 29.61),
+            json!({"name": "测试队", "specialties": ["hazmat", "water"], "headcount": 20}),
+        ),
+        "expert" => feature(Value::Null, json!({"name": "测试专家", "specialties": ["air"]})),
+        other => panic!("no sample for {other}"),
+    }
+}
