@@ -110,3 +110,9 @@ impl TestServer {
 pub fn demo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/chongqing")
 }
+
+/// A libpq URL of the database behind `pool`, for running the `onemap` binary against it.
+pub async fn url_of(pool: &PgPool) -> Result<String> {
+    let name: String = sqlx::query_scalar("SELECT current_database()::text").fetch_one(pool).await?;
+    Ok(cluster().await?.url(&name))
+}

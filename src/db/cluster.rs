@@ -61,9 +61,21 @@ impl LocalCluster {
         PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username(SUPERUSER).database(database)
     }
 
-    /// A libpq URL for psql and other tools.
+    /// A URL for psql, sqlx and `DATABASE_URL`: the socket directory, percent-encoded, is the host.
     pub fn url(&self, database: &str) -> String {
-        format!("postgresql://{SUPERUSER}@/{database}?host={}&port={PORT}", self.socket_dir.display())
+        let host: String = self
+            .socket_dir
+            .to_string_lossy()
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
     }
 
     /// Creates the cluster on first use and starts it unless it already runs.
