@@ -83,8 +83,10 @@ async fn with_database(args: &DatabaseArgs, body: impl AsyncFnOnce(&Database) ->
 
 async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
-    let config = ServerConfig { max_body_bytes: serve.max_body_mb * 1024 * 1024 };
-    let app = api::app(AppState { pool: database.pool.clone() }, &config);
+    let config =
+        ServerConfig { max_body_bytes: serve.max_body_mb * 1024 * 1024, tile_cache_entries: serve.tile_cache_entries };
+    let state = AppState::start(database.pool.clone(), &config).await?;
+    let app = api::app(state, &config);
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;

@@ -95,7 +95,8 @@ impl TestServer {
         let pool = database().await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let app = api::app(AppState { pool: pool.clone() }, &config);
+        let state = AppState::start(pool.clone(), &config).await?;
+        let app = api::app(state, &config);
         tokio::spawn(api::serve(listener, app, std::future::pending()));
         Ok(Self { url, pool })
     }

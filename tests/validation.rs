@@ -295,7 +295,8 @@ async fn bad_paths_and_queries_are_refused() {
 
 #[tokio::test]
 async fn a_body_over_the_size_limit_is_refused() {
-    let server = TestServer::with_config(ServerConfig { max_body_bytes: 64 * 1024 }).await.unwrap();
+    let server =
+        TestServer::with_config(ServerConfig { max_body_bytes: 64 * 1024, ..ServerConfig::default() }).await.unwrap();
     let many: Vec<Value> = (0..1000).map(|_| sample("depot", 0, 0)).collect();
     let p = refused(&server, Method::POST, "/api/layers/depot", collection(many), 413, None).await;
     assert_eq!(p["title"], "body too large");

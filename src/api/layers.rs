@@ -139,6 +139,8 @@ async fn create_features(
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
     let features = write::create(&state.pool, layer, &body, None).await?;
+    let ids: Vec<i64> = features.iter().filter_map(|f| f["id"].as_i64()).collect();
+    state.refresh(layer.name, &ids).await;
     Ok(created(layer.name, &body, features))
 }
 
@@ -173,7 +175,9 @@ async fn replace_feature(
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let feature = write::replace(&state.pool, layer, parse_id(&id)?, &body, None).await?;
+    let id = parse_id(&id)?;
+    let feature = write::replace(&state.pool, layer, id, &body, None).await?;
+    state.refresh(layer.name, &[id]).await;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
@@ -183,7 +187,9 @@ async fn patch_feature(
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let feature = write::patch(&state.pool, layer, parse_id(&id)?, &body, None).await?;
+    let id = parse_id(&id)?;
+    let feature = write::patch(&state.pool, layer, id, &body, None).await?;
+    state.refresh(layer.name, &[id]).await;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
@@ -192,6 +198,8 @@ async fn delete_feature(
     Path((layer, id)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
     let layer = layers::find(&layer)?;
-    write::delete(&state.pool, layer, parse_id(&id)?, None).await?;
+    let id = parse_id(&id)?;
+    write::delete(&state.pool, layer, id, None).await?;
+    state.refresh(layer.name, &[id]).await;
     Ok(StatusCode::NO_CONTENT)
 }

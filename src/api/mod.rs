@@ -1,27 +1,58 @@
 //! The HTTP API: one router per area, shared state, problems for every error.
 
+pub mod around;
 pub mod body;
+pub mod events;
 pub mod health;
 pub mod layers;
 pub mod problem;
 pub mod stock;
+pub mod tiles;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::snapshot::{self, Snapshot};
+use crate::tiles::cache::TileCache;
 use problem::Problem;
+
+/// Longest request URI accepted.
+const MAX_URI: usize = 8 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub pool: PgPool,
+    /// The in-memory map layers.
+    pub snapshot: Arc<Snapshot>,
+    /// Encoded tiles.
+    pub tiles: Arc<TileCache>,
+}
+
+impl AppState {
+    /// Loads the snapshot and starts following the database's changes.
+    pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
+        let (snapshot, _task) = snapshot::refresh::start(&pool).await?;
+        Ok(Self { pool, snapshot, tiles: Arc::new(TileCache::new(config.tile_cache_entries)) })
+    }
+
+    /// Applies this process's own write to the snapshot at once (the notification follows later).
+    pub async fn refresh(&self, layer: &str, ids: &[i64]) {
+        if let Err(err) = self.snapshot.apply(&self.pool, layer, ids).await {
+            tracing::warn!(error = %err, layer, "cannot refresh the map after a write");
+        }
+    }
 }
 
 /// Settings of the HTTP server.
@@ -29,11 +60,13 @@ pub struct AppState {
 pub struct ServerConfig {
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Tiles kept in memory (0: no cache).
+    pub tile_cache_entries: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 20 * 1024 * 1024 }
+        Self { max_body_bytes: 20 * 1024 * 1024, tile_cache_entries: 20_000 }
     }
 }
 
@@ -43,10 +76,29 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(health::router())
         .merge(layers::router())
         .merge(stock::router())
+        .merge(tiles::router())
+        .merge(around::router())
+        .merge(events::router())
+        .merge(crate::viewer::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(limit_uri))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn limit_uri(request: Request, next: Next) -> Response {
+    let length = request.uri().to_string().len();
+    if length > MAX_URI {
+        return Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "URI too long",
+            format!("the request URI has {length} bytes; at most {MAX_URI}"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found(uri: Uri) -> Problem {

@@ -118,6 +118,8 @@ pub struct Layer {
     pub defaults: &'static [(&'static str, FieldDefault)],
     /// A check across fields of a whole record, after each field is valid.
     pub check: Option<RecordCheck>,
+    /// The attributes carried into map tiles (what the style and the popups need).
+    pub tile_fields: &'static [&'static str],
 }
 
 impl Layer {
@@ -198,6 +200,7 @@ pub static DISTRICT_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[],
     check: None,
+    tile_fields: &["code", "name"],
 };
 
 static SUBSTANCES: ChildRows = ChildRows {
@@ -250,6 +253,7 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
     computed: &[one_of("grade", GRADES, false)],
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
+    tile_fields: &["name", "grade", "air_grade", "water_grade", "industry", "district", "status"],
 };
 
 /// 隐患排查: hazard inspections of risk sources.
@@ -268,6 +272,7 @@ pub static INSPECTION_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[("rectified", FieldDefault::Bool(false))],
     check: None,
+    tile_fields: &[],
 };
 
 /// 环境敏感目标: what must be protected.
@@ -285,6 +290,7 @@ pub static RECEPTOR_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[],
     check: None,
+    tile_fields: &["kind", "name", "district", "population", "protection_level"],
 };
 
 /// Roads and rivers.
@@ -312,6 +318,7 @@ pub static ROUTE_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[("oneway", FieldDefault::Bool(false)), ("hazmat_allowed", FieldDefault::Bool(true))],
     check: Some(check_route),
+    tile_fields: &["kind", "name", "road_class", "speed_kmh", "oneway", "hazmat_allowed", "flow_speed_ms"],
 };
 
 /// 应急物资储备库.
@@ -329,6 +336,7 @@ pub static DEPOT_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[],
     check: None,
+    tile_fields: &["name", "tier", "district", "operator"],
 };
 
 /// Stock held in a depot.
@@ -353,6 +361,7 @@ pub static STOCK_ITEM_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[("reserved", FieldDefault::Number(0.0)), ("storage_mode", FieldDefault::Text("自储"))],
     check: Some(check_stock),
+    tile_fields: &[],
 };
 
 /// 救援队伍.
@@ -372,6 +381,7 @@ pub static TEAM_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[("status", FieldDefault::Text("available"))],
     check: None,
+    tile_fields: &["name", "status", "specialties", "headcount", "district"],
 };
 
 /// 专家.
@@ -389,6 +399,7 @@ pub static EXPERT_LAYER: Layer = Layer {
     computed: &[],
     defaults: &[],
     check: None,
+    tile_fields: &[],
 };
 
 /// Every layer, in drawing and loading order (referenced tables first).

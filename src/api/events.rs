@@ -1,0 +1,32 @@
+//! `/api/events`: Server-Sent Events announcing every change the snapshot applies, so the
+//! viewer refreshes its tiles without polling.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+
+/// Route of the event stream.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/events", get(events))
+}
+
+async fn events(State(state): State<AppState>) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.snapshot.subscribe();
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await {
+            Ok(change) => Event::default().event("change").json_data(&change).unwrap_or_default(),
+            // Too slow to keep up: tell the client to refresh everything.
+            Err(RecvError::Lagged(_)) => Event::default().event("reload").data("{}"),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

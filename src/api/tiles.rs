@@ -1,0 +1,120 @@
+//! `/tiles/...` (MVT from the snapshot, TileJSON) and `/style.json`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+use super::problem::Problem;
+use crate::snapshot::LayerSnapshot;
+use crate::tiles::cache::CachedTile;
+use crate::tiles::{TileId, encode, metadata};
+
+/// The source that holds every map layer in one tile.
+pub const ALL: &str = "onemap";
+/// Longest query string a tile URL may carry (a cache-busting version, nothing more).
+const MAX_TILE_QUERY: usize = 64;
+
+/// Routes of the tiles and the style.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tiles/{source}/{z}/{x}/{tile}", get(tile))
+        .route("/tiles/{file}", get(tilejson))
+        .route("/style.json", get(style))
+}
+
+/// `http://host` as the client reached us, for absolute URLs in TileJSON and the style.
+pub fn origin(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+fn source_layers(state: &AppState, source: &str) -> Result<Vec<&'static str>, Problem> {
+    if source == ALL {
+        return Ok(state.snapshot.layer_names());
+    }
+    match state.snapshot.layer(source) {
+        Some(l) => Ok(vec![l.layer.name]),
+        None => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown tile source",
+            format!("no tile source `{source}`; the sources are: {ALL}, {}", state.snapshot.layer_names().join(", ")),
+        )),
+    }
+}
+
+fn coordinate(name: &str, raw: &str) -> Result<u32, Problem> {
+    raw.parse::<u32>()
+        .map_err(|_| Problem::bad_request(name, format!("`{raw}` is not a tile coordinate (an integer ≥ 0)")))
+}
+
+async fn tile(
+    State(state): State<AppState>,
+    Path((source, z, x, file)): Path<(String, String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    if query.as_ref().is_some_and(|q| q.len() > MAX_TILE_QUERY) {
+        return Err(Problem::bad_request("query", "a tile URL takes no query string beyond a short version tag"));
+    }
+    let names = source_layers(&state, &source)?;
+    let y = file
+        .strip_suffix(".mvt")
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("tiles end in .mvt, not `{file}`")))?;
+    let id = TileId::new(coordinate("z", &z)?, coordinate("x", &x)?, coordinate("y", y)?)
+        .map_err(|reason| Problem::bad_request("z/x/y", reason))?;
+
+    let snapshots: Vec<Arc<LayerSnapshot>> = names.iter().filter_map(|n| state.snapshot.layer(n)).collect();
+    let generations: Vec<u64> = snapshots.iter().map(|s| s.generation).collect();
+    let cached = match state.tiles.get(&source, id, &generations) {
+        Some(hit) => hit,
+        None => {
+            let made = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&LayerSnapshot> = snapshots.iter().map(|s| &**s).collect();
+                encode::encode(&refs, id)
+            })
+            .await
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?;
+            let tile = Arc::new(CachedTile::new(made));
+            state.tiles.put(&source, id, generations, tile.clone());
+            tile
+        }
+    };
+
+    let etag = HeaderValue::from_str(&cached.etag).expect("hex etag");
+    // Live data: clients may keep tiles but must revalidate (cheap, with the ETag) every time.
+    let common = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")), (header::ETAG, etag)];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == cached.etag || t.trim() == "*"));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    if cached.bytes.is_empty() {
+        return Ok((StatusCode::NO_CONTENT, common).into_response());
+    }
+    let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile"))];
+    Ok((StatusCode::OK, common, content_type, cached.bytes.clone()).into_response())
+}
+
+async fn tilejson(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let source = file
+        .strip_suffix(".json")
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("no resource /tiles/{file}")))?;
+    let names = source_layers(&state, source)?;
+    Ok(axum::Json(metadata::tilejson(&state.snapshot, source, &names, &origin(&headers))).into_response())
+}
+
+async fn style(headers: HeaderMap) -> Response {
+    axum::Json(metadata::style(&origin(&headers))).into_response()
+}

@@ -1,0 +1,218 @@
+//! The in-memory snapshot of the map layers: one R-tree a layer over Web Mercator geometries,
+//! swapped whole on every change so that readers never wait.
+
+pub mod refresh;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+use arc_swap::ArcSwap;
+use geo::{BoundingRect, Geometry};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, PgPool};
+use tokio::sync::{Mutex, broadcast};
+
+use crate::layers::Layer;
+use crate::layers::spec::LAYERS;
+use crate::tiles::mercator::project_geometry;
+
+/// An attribute value carried into tiles.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tag {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// One feature of a map layer, ready for tiling.
+#[derive(Debug)]
+pub struct MapFeature {
+    /// Database id (the MVT feature id).
+    pub id: i64,
+    /// Geometry in Web Mercator metres.
+    pub geometry: Geometry<f64>,
+    /// The layer's tile fields that are not null.
+    pub tags: Vec<(&'static str, Tag)>,
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// One layer at one moment: its features and an R-tree over their bounding boxes.
+pub struct LayerSnapshot {
+    /// The layer.
+    pub layer: &'static Layer,
+    /// Features, in no particular order.
+    pub features: Vec<Arc<MapFeature>>,
+    tree: RTree<Entry>,
+    /// Changes whenever the layer changes (for tile caches and ETags).
+    pub generation: u64,
+}
+
+impl LayerSnapshot {
+    fn new(layer: &'static Layer, features: Vec<Arc<MapFeature>>, generation: u64) -> Self {
+        let entries = features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let rect = f.geometry.bounding_rect()?;
+                Some(GeomWithData::new(Rectangle::from_corners(rect.min().into(), rect.max().into()), i))
+            })
+            .collect();
+        Self { layer, features, tree: RTree::bulk_load(entries), generation }
+    }
+
+    /// [west, south, east, north] of all features in Web Mercator metres; None when empty.
+    pub fn extent(&self) -> Option<[f64; 4]> {
+        if self.tree.size() == 0 {
+            return None;
+        }
+        let e = self.tree.root().envelope();
+        Some([e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]])
+    }
+
+    /// Features whose bounding box meets `[min, max]` (Web Mercator metres).
+    pub fn query(&self, min: [f64; 2], max: [f64; 2]) -> Vec<&MapFeature> {
+        let envelope = AABB::from_corners(min, max);
+        self.tree.locate_in_envelope_intersecting(&envelope).map(|e| &*self.features[e.data]).collect()
+    }
+}
+
+/// A change applied to the snapshot, as announced to the viewers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    /// Layer name.
+    pub layer: &'static str,
+    /// Ids inserted, updated or deleted; empty after a full reload.
+    pub ids: Vec<i64>,
+    /// The layer's new generation.
+    pub generation: u64,
+}
+
+/// Every map layer, each swappable on its own.
+pub struct Snapshot {
+    layers: HashMap<&'static str, (ArcSwap<LayerSnapshot>, Mutex<()>)>,
+    generation: AtomicU64,
+    events: broadcast::Sender<Change>,
+}
+
+impl Snapshot {
+    /// Loads every spatial layer from the database.
+    pub async fn load(pool: &PgPool) -> Result<Arc<Self>> {
+        let mut layers = HashMap::new();
+        for layer in LAYERS.iter().copied().filter(|l| l.is_spatial()) {
+            let features = fetch(pool, layer, None).await?;
+            layers.insert(layer.name, (ArcSwap::from_pointee(LayerSnapshot::new(layer, features, 1)), Mutex::new(())));
+        }
+        let (events, _) = broadcast::channel(1024);
+        Ok(Arc::new(Self { layers, generation: AtomicU64::new(1), events }))
+    }
+
+    /// The current snapshot of `layer`, if it is a map layer.
+    pub fn layer(&self, name: &str) -> Option<Arc<LayerSnapshot>> {
+        self.layers.get(name).map(|(s, _)| s.load_full())
+    }
+
+    /// The names of the map layers, in catalogue order.
+    pub fn layer_names(&self) -> Vec<&'static str> {
+        LAYERS.iter().map(|l| l.name).filter(|n| self.layers.contains_key(n)).collect()
+    }
+
+    /// Subscribes to changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.events.subscribe()
+    }
+
+    /// Reads rows `ids` of `layer` again: present rows replace their old version, absent ones are removed.
+    pub async fn apply(&self, pool: &PgPool, layer: &str, ids: &[i64]) -> Result<()> {
+        let Some((current, lock)) = self.layers.get(layer) else { return Ok(()) };
+        let _writer = lock.lock().await;
+        // Read under the lock, so a later refresh always reads a later state.
+        let fresh = fetch(pool, current.load().layer, Some(ids)).await?;
+        let changed: HashSet<i64> = ids.iter().copied().collect();
+        let old = current.load();
+        let mut features: Vec<Arc<MapFeature>> =
+            old.features.iter().filter(|f| !changed.contains(&f.id)).cloned().collect();
+        features.extend(fresh);
+        self.swap(current, old.layer, features, ids.to_vec());
+        Ok(())
+    }
+
+    /// Reads `layer` whole again (after a lost notification connection).
+    pub async fn reload(&self, pool: &PgPool, layer: &str) -> Result<()> {
+        let Some((current, lock)) = self.layers.get(layer) else { return Ok(()) };
+        let _writer = lock.lock().await;
+        let spec = current.load().layer;
+        let features = fetch(pool, spec, None).await?;
+        self.swap(current, spec, features, Vec::new());
+        Ok(())
+    }
+
+    /// Reads every layer again.
+    pub async fn reload_all(&self, pool: &PgPool) -> Result<()> {
+        for name in self.layer_names() {
+            self.reload(pool, name).await?;
+        }
+        Ok(())
+    }
+
+    fn swap(
+        &self,
+        slot: &ArcSwap<LayerSnapshot>,
+        layer: &'static Layer,
+        features: Vec<Arc<MapFeature>>,
+        ids: Vec<i64>,
+    ) {
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        slot.store(Arc::new(LayerSnapshot::new(layer, features, generation)));
+        let _ = self.events.send(Change { layer: layer.name, ids, generation });
+    }
+}
+
+/// Reads `layer` (or only rows `ids`) as map features.
+async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Result<Vec<Arc<MapFeature>>> {
+    let tags: Vec<String> = layer.tile_fields.iter().map(|f| format!("'{f}', t.{f}")).collect();
+    let filter = if ids.is_some() { "WHERE t.id = ANY($1)" } else { "" };
+    let sql = format!(
+        "SELECT t.id, ST_AsGeoJSON(t.geom, 9), jsonb_build_object({})::text FROM {} t {filter}",
+        tags.join(", "),
+        layer.name
+    );
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(ids.unwrap_or_default())
+        .fetch_all(pool)
+        .await
+        .with_context(|| format!("cannot read layer {}", layer.name))?;
+    rows.into_iter()
+        .map(|(id, geometry, props)| {
+            let geometry: geojson::Geometry = geometry.parse()?;
+            let geometry = Geometry::<f64>::try_from(&geometry.value)?;
+            let props: serde_json::Map<String, Value> = serde_json::from_str(&props)?;
+            let tags = layer.tile_fields.iter().filter_map(|name| Some((*name, tag(props.get(*name)?)?))).collect();
+            Ok(Arc::new(MapFeature { id, geometry: project_geometry(&geometry), tags }))
+        })
+        .collect()
+}
+
+fn tag(value: &Value) -> Option<Tag> {
+    match value {
+        Value::Null => None,
+        Value::Bool(b) => Some(Tag::Bool(*b)),
+        Value::Number(n) => n.as_f64().map(Tag::Number),
+        Value::String(s) => Some(Tag::Text(s.clone())),
+        Value::Array(items) => Some(Tag::Text(
+            items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+        )),
+        Value::Object(_) => Some(Tag::Text(value.to_string())),
+    }
+}

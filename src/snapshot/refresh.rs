@@ -1,0 +1,102 @@
+//! Keeps the snapshot in step with the database through `LISTEN onemap_change`, so changes by
+//! another onemap process or by plain SQL reach the map; a lost connection means a full reload.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::task::JoinHandle;
+
+use super::Snapshot;
+
+/// The channel the triggers notify on.
+const CHANNEL: &str = "onemap_change";
+/// Notifications arriving within this window after the first are applied together.
+const BATCH_WINDOW: Duration = Duration::from_millis(20);
+
+/// Listens first, then loads: a change made while loading is applied again afterwards, so
+/// nothing is missed between the two. The listener task runs until the runtime stops.
+pub async fn start(pool: &PgPool) -> anyhow::Result<(Arc<Snapshot>, JoinHandle<()>)> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    let snapshot = Snapshot::load(pool).await?;
+    let task = tokio::spawn(follow(snapshot.clone(), pool.clone(), listener));
+    Ok((snapshot, task))
+}
+
+async fn follow(snapshot: Arc<Snapshot>, pool: PgPool, listener: PgListener) {
+    let mut listener = Some(listener);
+    loop {
+        let mut current = match listener.take() {
+            Some(l) => l,
+            None => match reconnect(&pool).await {
+                Some(l) => l,
+                None => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        listen(&snapshot, &pool, &mut current).await;
+        // The connection failed: after reconnecting, read everything that may have been missed.
+        if let Some(l) = reconnect(&pool).await {
+            if let Err(err) = snapshot.reload_all(&pool).await {
+                tracing::warn!(error = %err, "reload after reconnect failed");
+            }
+            listener = Some(l);
+        }
+    }
+}
+
+async fn reconnect(pool: &PgPool) -> Option<PgListener> {
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for changes"))
+        .ok()?;
+    listener.listen(CHANNEL).await.map_err(|e| tracing::warn!(error = %e, "LISTEN failed")).ok()?;
+    Some(listener)
+}
+
+/// Applies batches of notifications until the connection is lost.
+async fn listen(snapshot: &Snapshot, pool: &PgPool, listener: &mut PgListener) {
+    loop {
+        let first = match listener.try_recv().await {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                // sqlx reconnected by itself, but notifications in between are lost.
+                tracing::warn!("change notifications interrupted; reloading the map layers");
+                if let Err(err) = snapshot.reload_all(pool).await {
+                    tracing::warn!(error = %err, "reload failed");
+                }
+                continue;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "change notifications failed");
+                return;
+            }
+        };
+        let mut pending: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        add(&mut pending, first.payload());
+        while let Ok(Ok(Some(n))) = tokio::time::timeout(BATCH_WINDOW, listener.try_recv()).await {
+            add(&mut pending, n.payload());
+            if pending.values().map(Vec::len).sum::<usize>() > 50_000 {
+                break;
+            }
+        }
+        for (layer, ids) in pending {
+            if let Err(err) = snapshot.apply(pool, &layer, &ids).await {
+                tracing::warn!(error = %err, layer, "cannot refresh the layer");
+            }
+        }
+    }
+}
+
+fn add(pending: &mut BTreeMap<String, Vec<i64>>, payload: &str) {
+    let Ok(v) = serde_json::from_str::<Value>(payload) else { return };
+    if let (Some(layer), Some(id)) = (v["layer"].as_str(), v["id"].as_i64()) {
+        pending.entry(layer.to_string()).or_default().push(id);
+    }
+}

@@ -1,0 +1,60 @@
+//! TileJSON 3.0 for each tile source, and the map style kept in `tiles/style.json`.
+
+use serde_json::{Value, json};
+
+use super::MAX_ZOOM;
+use super::mercator::unproject;
+use crate::layers::spec::FieldType;
+use crate::snapshot::Snapshot;
+
+/// The style, with `{origin}` standing for the server's own address.
+const STYLE: &str = include_str!("../../tiles/style.json");
+
+/// TileJSON for `layers` served at `/tiles/{source}/{z}/{x}/{y}.mvt`.
+pub fn tilejson(snapshot: &Snapshot, source: &str, layers: &[&'static str], origin: &str) -> Value {
+    let mut bounds: Option<[f64; 4]> = None;
+    let mut vector_layers = Vec::new();
+    for name in layers {
+        let Some(layer) = snapshot.layer(name) else { continue };
+        if let Some([w, s, e, n]) = layer.extent() {
+            let sw = unproject(geo::Coord { x: w, y: s });
+            let ne = unproject(geo::Coord { x: e, y: n });
+            bounds = Some(match bounds {
+                None => [sw.x, sw.y, ne.x, ne.y],
+                Some(b) => [b[0].min(sw.x), b[1].min(sw.y), b[2].max(ne.x), b[3].max(ne.y)],
+            });
+        }
+        let fields: serde_json::Map<String, Value> = layer
+            .layer
+            .tile_fields
+            .iter()
+            .map(|f| {
+                let spec = layer.layer.field(f).or_else(|| layer.layer.computed.iter().find(|c| c.name == *f));
+                let ty = match spec.map(|s| s.ty) {
+                    Some(FieldType::Number { .. } | FieldType::Integer { .. }) => "Number",
+                    Some(FieldType::Bool) => "Boolean",
+                    _ => "String",
+                };
+                (f.to_string(), Value::from(ty))
+            })
+            .collect();
+        vector_layers.push(
+            json!({"id": name, "description": layer.layer.title, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM}),
+        );
+    }
+    json!({
+        "tilejson": "3.0.0",
+        "name": format!("onemap {source}"),
+        "scheme": "xyz",
+        "tiles": [format!("{origin}/tiles/{source}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bounds.unwrap_or([-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59]),
+        "vector_layers": vector_layers,
+    })
+}
+
+/// The map style, pointing at this server.
+pub fn style(origin: &str) -> Value {
+    serde_json::from_str(&STYLE.replace("{origin}", origin)).expect("tiles/style.json is valid JSON")
+}

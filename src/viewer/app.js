@@ -1,0 +1,224 @@
+// The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
+import * as maplibregl from '/vendor/maplibre-gl.mjs';
+
+const LAYER_NAMES = {
+  district: '区县', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
+};
+const FIELD_NAMES = {
+  name: '名称', code: '代码', kind: '类型', grade: '风险等级', air_grade: '大气风险等级', water_grade: '水风险等级',
+  industry: '行业', district: '区县', status: '状态', population: '人口/服务人数', protection_level: '保护级别',
+  road_class: '道路等级', speed_kmh: '限速(km/h)', oneway: '单行', hazmat_allowed: '危化品通行', flow_speed_ms: '流速(m/s)',
+  tier: '级别', operator: '管理单位', contact: '联系方式', specialties: '专业', headcount: '人数', equipment: '装备',
+  credit_code: '统一社会信用代码', parent_code: '上级代码', m_air: '大气M', e_air: '大气E', m_water: '水M', e_water: '水E',
+  substances: '风险物质', distance_m: '距离(米)', layer: '图层', created_at: '创建时间', updated_at: '更新时间',
+};
+const VALUE_NAMES = {
+  water_intake: '取水口', water_source_zone: '水源保护区', school: '学校', hospital: '医院', residential: '居住区',
+  nature_reserve: '自然保护区', river_section: '出入境断面', other: '其他', road: '道路', river: '河流',
+  city: '市级', district: '区县级', enterprise: '企业', available: '待命', dispatched: '已出动', off_duty: '休整',
+  active: '在产', suspended: '停产', closed: '关闭', hazmat: '危化品', water: '水环境', air: '大气', monitoring: '监测',
+  fire: '消防', medical: '医疗', engineering: '工程', true: '是', false: '否',
+};
+const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
+
+const state = { ready: false, version: 0, changes: 0, selected: null, popup: null };
+window.onemap = state;
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: '/style.json',
+  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  attributionControl: false,
+  hash: true,
+});
+state.map = map;
+map.addControl(new maplibregl.NavigationControl(), 'top-left');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+
+const shown = (v) => (v === null || v === undefined ? '' : VALUE_NAMES[String(v)] ?? String(v));
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+function propertyRows(props) {
+  return Object.entries(props)
+    .filter(([k, v]) => v !== null && v !== '' && k !== 'layer')
+    .map(([k, v]) => {
+      let text;
+      if (k === 'substances' && Array.isArray(v)) {
+        text = v.map((s) => `${s.name} ${s.quantity_t}t（临界量 ${s.threshold_t}t）`).join('；');
+      } else if (Array.isArray(v)) {
+        text = v.map(shown).join('、');
+      } else {
+        text = shown(v);
+      }
+      return `<tr><td>${esc(FIELD_NAMES[k] ?? k)}</td><td>${esc(text)}</td></tr>`;
+    })
+    .join('');
+}
+
+function select(layer, id) {
+  if (state.selected) map.setFeatureState({ source: 'onemap', sourceLayer: state.selected.layer, id: state.selected.id }, { selected: false });
+  state.selected = layer ? { layer, id } : null;
+  if (layer) map.setFeatureState({ source: 'onemap', sourceLayer: layer, id }, { selected: true });
+}
+
+async function showFeature(layer, id, lngLat) {
+  select(layer, id);
+  const response = await fetch(`/api/layers/${layer}/${id}`);
+  const feature = response.ok ? await response.json() : null;
+  const props = feature ? feature.properties : {};
+  const html = `<div class="popup-title">${esc(props.name ?? props.item ?? LAYER_NAMES[layer])}</div>
+    <div class="popup-layer">${esc(LAYER_NAMES[layer] ?? layer)} #${id}</div>
+    <table class="popup-table">${propertyRows(props)}</table>`;
+  if (state.popup) state.popup.remove();
+  state.popup = new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(lngLat).setHTML(html).addTo(map);
+  state.popup.on('close', () => select(null));
+  state.lastPopup = { layer, id, name: props.name ?? null };
+}
+
+function centerOf(geometry) {
+  const coords = [];
+  const walk = (c) => (typeof c[0] === 'number' ? coords.push(c) : c.forEach(walk));
+  walk(geometry.coordinates);
+  const xs = coords.map((c) => c[0]);
+  const ys = coords.map((c) => c[1]);
+  return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+}
+
+// ---- layers and legend ------------------------------------------------------------------------
+function buildLayerSwitcher() {
+  const container = document.getElementById('layers');
+  const groups = {};
+  for (const l of map.getStyle().layers) {
+    if (l['source-layer']) (groups[l['source-layer']] ??= []).push(l.id);
+  }
+  for (const [sourceLayer, ids] of Object.entries(groups)) {
+    const label = document.createElement('label');
+    label.className = 'layer-toggle';
+    label.innerHTML = `<input type="checkbox" checked data-layer="${sourceLayer}"> ${esc(LAYER_NAMES[sourceLayer] ?? sourceLayer)}`;
+    label.querySelector('input').addEventListener('change', (e) => {
+      for (const id of ids) map.setLayoutProperty(id, 'visibility', e.target.checked ? 'visible' : 'none');
+    });
+    container.appendChild(label);
+  }
+}
+
+function buildLegend() {
+  const legend = map.getStyle().metadata?.['onemap:legend'] ?? {};
+  document.getElementById('legend').innerHTML = Object.values(legend)
+    .map((g) => `<div class="legend-group"><div class="legend-title">${esc(g.title)}</div>${g.items
+      .map(([name, colour]) => `<span class="legend-item"><span class="swatch" style="background:${colour}"></span>${esc(name)}</span>`)
+      .join('')}</div>`)
+    .join('');
+}
+
+// ---- clicks: popup, or "what is around here" ----------------------------------------------------
+const clickable = () => map.getStyle().layers.filter((l) => l['source-layer'] && l.type !== 'symbol' && l.id !== 'district-fill').map((l) => l.id);
+
+map.on('click', (e) => {
+  if (document.getElementById('around-mode').checked) return around(e.lngLat);
+  const hits = map.queryRenderedFeatures(e.point, { layers: clickable() });
+  const hit = hits[0] ?? map.queryRenderedFeatures(e.point, { layers: ['district-fill'] })[0];
+  if (hit) showFeature(hit.sourceLayer, hit.id, e.lngLat);
+});
+map.on('contextmenu', (e) => around(e.lngLat));
+map.on('mousemove', (e) => {
+  map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: clickable() }).length ? 'pointer' : '';
+});
+
+function circle(center, radius) {
+  const [lon, lat] = center;
+  const ring = [];
+  for (let i = 0; i <= 64; i++) {
+    const a = (i / 64) * 2 * Math.PI;
+    ring.push([lon + (radius * Math.cos(a)) / (111320 * Math.cos((lat * Math.PI) / 180)), lat + (radius * Math.sin(a)) / 110574]);
+  }
+  return { type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties: {} };
+}
+
+async function around(lngLat) {
+  const radius = Number(document.getElementById('radius').value);
+  const url = `/api/around?lon=${lngLat.lng.toFixed(6)}&lat=${lngLat.lat.toFixed(6)}&radius_m=${radius}`;
+  const response = await fetch(url);
+  const body = await response.json();
+  const summary = document.getElementById('around-summary');
+  const list = document.getElementById('around-results');
+  list.innerHTML = '';
+  if (!response.ok) {
+    summary.textContent = body.detail ?? '查询失败';
+    return;
+  }
+  const data = { type: 'FeatureCollection', features: [circle([lngLat.lng, lngLat.lat], radius)] };
+  if (map.getSource('around')) map.getSource('around').setData(data);
+  else {
+    map.addSource('around', { type: 'geojson', data });
+    map.addLayer({ id: 'around-area', type: 'line', source: 'around', paint: { 'line-color': '#c51b7d', 'line-width': 2, 'line-dasharray': [2, 1] } });
+  }
+  summary.textContent = `${lngLat.lng.toFixed(4)}, ${lngLat.lat.toFixed(4)} 周边 ${radius / 1000} 公里内：${body.features.length} 个`;
+  for (const f of body.features) {
+    const li = document.createElement('li');
+    const p = f.properties;
+    li.innerHTML = `${esc(p.name)}<span class="meta">${esc(LAYER_NAMES[p.layer])} · ${esc(shown(p.kind ?? p.grade ?? p.tier ?? p.status ?? ''))} · ${Math.round(p.distance_m)} 米</span>`;
+    li.addEventListener('click', () => {
+      const c = centerOf(f.geometry);
+      map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 12) });
+      showFeature(p.layer, f.id, { lng: c[0], lat: c[1] });
+    });
+    list.appendChild(li);
+  }
+  state.lastAround = body;
+}
+
+// ---- search by name -----------------------------------------------------------------------------
+document.getElementById('search').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = document.getElementById('search-text').value.trim();
+  const list = document.getElementById('search-results');
+  list.innerHTML = '';
+  if (!text) return;
+  const pages = await Promise.all(SEARCH_LAYERS.map((l) => fetch(`/api/layers/${l}?q=${encodeURIComponent(text)}&limit=10`).then((r) => r.json())));
+  pages.forEach((page, i) => {
+    for (const f of page.features ?? []) {
+      const li = document.createElement('li');
+      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(LAYER_NAMES[SEARCH_LAYERS[i]])}</span>`;
+      li.addEventListener('click', () => {
+        const c = centerOf(f.geometry);
+        map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 11) });
+        showFeature(SEARCH_LAYERS[i], f.id, { lng: c[0], lat: c[1] });
+      });
+      list.appendChild(li);
+    }
+  });
+  if (!list.children.length) list.innerHTML = '<li>未找到</li>';
+});
+
+// ---- live updates -----------------------------------------------------------------------------
+function refreshTiles() {
+  state.version += 1;
+  const source = map.getSource('onemap');
+  const template = `${location.origin}/tiles/onemap/{z}/{x}/{y}.mvt?v=${state.version}`;
+  if (source) source.setTiles([template]);
+}
+
+function listen() {
+  const events = new EventSource('/api/events');
+  const status = document.getElementById('status');
+  events.addEventListener('open', () => { status.textContent = '实时更新：已连接'; });
+  events.addEventListener('error', () => { status.textContent = '实时更新：重新连接中…'; });
+  const onChange = (e) => {
+    state.changes += 1;
+    state.lastChange = e.data;
+    refreshTiles();
+    status.textContent = `实时更新：已连接（${new Date().toLocaleTimeString('zh-CN')} 数据更新）`;
+  };
+  events.addEventListener('change', onChange);
+  events.addEventListener('reload', onChange);
+  // After a reconnect, changes may have been missed.
+  events.addEventListener('open', () => { if (state.ready) refreshTiles(); });
+}
+
+map.on('load', () => {
+  buildLayerSwitcher();
+  buildLegend();
+  listen();
+  state.ready = true;
+});
