@@ -1,0 +1,94 @@
+// Opens the onemap viewer in Debian's headless Chromium and checks what a person in a command
+// hall would: every layer drawn, a click opens the feature's popup, search and "what is around"
+// answer, and a feature added through the API appears without a reload. Prints one JSON line.
+// Usage: node viewer.mjs <base-url> <screenshot.png>
+import { chromium } from 'playwright-core';
+
+const [base, screenshot] = process.argv.slice(2);
+const fail = (message) => { console.error(`viewer test: ${message}`); process.exit(1); };
+const result = {};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const outside = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url()); });
+
+  await page.goto(`${base}/`);
+  const idle = () => page.waitForFunction(() => window.onemap?.ready && window.onemap.map.loaded() && window.onemap.map.areTilesLoaded(), null, { timeout: 60000 });
+  await idle();
+
+  // Every layer is drawn.
+  const rendered = await page.evaluate(() => {
+    const counts = {};
+    for (const f of window.onemap.map.queryRenderedFeatures()) counts[f.sourceLayer] = (counts[f.sourceLayer] ?? 0) + 1;
+    return counts;
+  });
+  result.rendered = rendered;
+  for (const layer of ['district', 'route', 'risk_source', 'receptor', 'depot', 'team']) {
+    if (!rendered[layer]) fail(`no ${layer} features rendered: ${JSON.stringify(rendered)}`);
+  }
+
+  // Click a city-tier depot: its popup shows its name.
+  const target = await page.evaluate(() => {
+    const map = window.onemap.map;
+    const depots = map.queryRenderedFeatures({ layers: ['depot'] }).filter((f) => f.properties.tier === 'city');
+    const f = depots[0];
+    const p = map.project(f.geometry.coordinates);
+    return { id: f.id, name: f.properties.name, x: p.x, y: p.y };
+  });
+  await page.mouse.click(target.x, target.y);
+  await page.waitForSelector('.maplibregl-popup', { timeout: 10000 });
+  await page.waitForFunction((name) => document.querySelector('.maplibregl-popup')?.textContent.includes(name), target.name, { timeout: 10000 });
+  result.popup = await page.evaluate(() => window.onemap.lastPopup);
+  if (result.popup.layer !== 'depot' || result.popup.id !== target.id) fail(`popup for the wrong feature: ${JSON.stringify(result.popup)}`);
+  await page.keyboard.press('Escape');
+
+  // Search by name.
+  await page.fill('#search-text', '长寿');
+  await page.click('#search button');
+  await page.waitForFunction(() => document.querySelectorAll('#search-results li').length > 0, null, { timeout: 10000 });
+  result.search = await page.$$eval('#search-results li', (items) => items.map((i) => i.textContent));
+  if (!result.search.some((t) => t.includes('长寿'))) fail(`search found ${JSON.stringify(result.search)}`);
+
+  // "What is around here": right-click near the depot.
+  await page.mouse.click(target.x, target.y, { button: 'right' });
+  await page.waitForFunction(() => document.querySelectorAll('#around-results li').length > 0, null, { timeout: 10000 });
+  result.around = await page.$$eval('#around-results li', (items) => items.slice(0, 3).map((i) => i.textContent));
+  if (!result.around[0].includes(target.name)) fail(`nearest to a depot is not the depot: ${JSON.stringify(result.around)}`);
+
+  // A feature added through the API appears without a reload.
+  const spot = await page.evaluate(() => {
+    const map = window.onemap.map;
+    const c = map.getCanvas();
+    const ll = map.unproject([c.clientWidth * 0.3, c.clientHeight * 0.7]);
+    return [ll.lng, ll.lat];
+  });
+  const response = await fetch(`${base}/api/layers/team`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'Feature', geometry: { type: 'Point', coordinates: spot },
+      properties: { name: '浏览器测试队', specialties: ['hazmat'], headcount: 12 } }),
+  });
+  if (response.status !== 201) fail(`POST team: ${response.status}`);
+  const created = await response.json();
+  const started = Date.now();
+  await page.waitForFunction((id) => window.onemap.map.queryRenderedFeatures({ layers: ['team'] }).some((f) => f.id === id), created.id, { timeout: 20000 });
+  result.live_ms = Date.now() - started;
+  result.reloaded = await page.evaluate(() => performance.getEntriesByType('navigation').length !== 1);
+  if (result.reloaded) fail('the page reloaded');
+
+  await idle();
+  await page.screenshot({ path: screenshot });
+  if (errors.length) fail(`page errors: ${errors.join('; ')}`);
+  if (outside.length) fail(`requests outside onemap: ${outside.join(', ')}`);
+  console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+}
