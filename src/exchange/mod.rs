@@ -4,6 +4,7 @@ pub mod csv_format;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod synthetic;
 pub mod text;
 
 /// A file format for import and export.

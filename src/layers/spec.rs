@@ -120,6 +120,30 @@ pub struct Layer {
     pub check: Option<RecordCheck>,
     /// The attributes carried into map tiles (what the style and the popups need).
     pub tile_fields: &'static [&'static str],
+    /// The lowest zoom at which a feature is put in tiles, by the value of one field.
+    pub zoom_rule: Option<ZoomRule>,
+}
+
+/// Minimum zoom by the value of a field (minor roads only at closer zooms); other values: 0.
+#[derive(Debug, Clone, Copy)]
+pub struct ZoomRule {
+    /// The field whose value decides.
+    pub field: &'static str,
+    /// (value, lowest zoom).
+    pub levels: &'static [(&'static str, u8)],
+}
+
+impl ZoomRule {
+    /// The lowest zoom for a feature whose field has `value`.
+    pub fn min_zoom(&self, value: Option<&str>) -> u8 {
+        value.and_then(|v| self.levels.iter().find(|(name, _)| *name == v)).map_or(0, |(_, z)| *z)
+    }
+
+    /// The same rule as an SQL expression over row `t`, for references such as PostGIS tiles.
+    pub fn sql(&self) -> String {
+        let cases: Vec<String> = self.levels.iter().map(|(v, z)| format!("WHEN '{v}' THEN {z}")).collect();
+        format!("(CASE t.{} {} ELSE 0 END)", self.field, cases.join(" "))
+    }
 }
 
 impl Layer {
@@ -201,6 +225,7 @@ pub static DISTRICT_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["code", "name"],
+    zoom_rule: None,
 };
 
 static SUBSTANCES: ChildRows = ChildRows {
@@ -254,6 +279,7 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
     tile_fields: &["name", "grade", "air_grade", "water_grade", "industry", "district", "status"],
+    zoom_rule: None,
 };
 
 /// 隐患排查: hazard inspections of risk sources.
@@ -273,6 +299,7 @@ pub static INSPECTION_LAYER: Layer = Layer {
     defaults: &[("rectified", FieldDefault::Bool(false))],
     check: None,
     tile_fields: &[],
+    zoom_rule: None,
 };
 
 /// 环境敏感目标: what must be protected.
@@ -291,6 +318,7 @@ pub static RECEPTOR_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["kind", "name", "district", "population", "protection_level"],
+    zoom_rule: None,
 };
 
 /// Roads and rivers.
@@ -319,6 +347,17 @@ pub static ROUTE_LAYER: Layer = Layer {
     defaults: &[("oneway", FieldDefault::Bool(false)), ("hazmat_allowed", FieldDefault::Bool(true))],
     check: Some(check_route),
     tile_fields: &["kind", "name", "road_class", "speed_kmh", "oneway", "hazmat_allowed", "flow_speed_ms"],
+    zoom_rule: Some(ZoomRule {
+        field: "road_class",
+        levels: &[
+            ("primary", 8),
+            ("secondary", 9),
+            ("tertiary", 10),
+            ("unclassified", 11),
+            ("residential", 12),
+            ("service", 13),
+        ],
+    }),
 };
 
 /// 应急物资储备库.
@@ -337,6 +376,7 @@ pub static DEPOT_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["name", "tier", "district", "operator"],
+    zoom_rule: None,
 };
 
 /// Stock held in a depot.
@@ -362,6 +402,7 @@ pub static STOCK_ITEM_LAYER: Layer = Layer {
     defaults: &[("reserved", FieldDefault::Number(0.0)), ("storage_mode", FieldDefault::Text("自储"))],
     check: Some(check_stock),
     tile_fields: &[],
+    zoom_rule: None,
 };
 
 /// 救援队伍.
@@ -382,6 +423,7 @@ pub static TEAM_LAYER: Layer = Layer {
     defaults: &[("status", FieldDefault::Text("available"))],
     check: None,
     tile_fields: &["name", "status", "specialties", "headcount", "district"],
+    zoom_rule: None,
 };
 
 /// 专家.
@@ -400,6 +442,7 @@ pub static EXPERT_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &[],
+    zoom_rule: None,
 };
 
 /// Every layer, in drawing and loading order (referenced tables first).

@@ -40,6 +40,8 @@ pub struct MapFeature {
     pub geometry: Geometry<f64>,
     /// The layer's tile fields that are not null.
     pub tags: Vec<(&'static str, Tag)>,
+    /// Lowest zoom at which the feature is in tiles.
+    pub min_zoom: u8,
 }
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -177,7 +179,12 @@ impl Snapshot {
 
 /// Reads `layer` (or only rows `ids`) as map features.
 async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Result<Vec<Arc<MapFeature>>> {
-    let tags: Vec<String> = layer.tile_fields.iter().map(|f| format!("'{f}', t.{f}")).collect();
+    let mut tags: Vec<String> = layer.tile_fields.iter().map(|f| format!("'{f}', t.{f}")).collect();
+    if let Some(rule) = &layer.zoom_rule
+        && !layer.tile_fields.contains(&rule.field)
+    {
+        tags.push(format!("'{0}', t.{0}", rule.field));
+    }
     let filter = if ids.is_some() { "WHERE t.id = ANY($1)" } else { "" };
     let sql = format!(
         "SELECT t.id, ST_AsGeoJSON(t.geom, 9), jsonb_build_object({})::text FROM {} t {filter}",
@@ -195,7 +202,8 @@ async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Res
             let geometry = Geometry::<f64>::try_from(&geometry.value)?;
             let props: serde_json::Map<String, Value> = serde_json::from_str(&props)?;
             let tags = layer.tile_fields.iter().filter_map(|name| Some((*name, tag(props.get(*name)?)?))).collect();
-            Ok(Arc::new(MapFeature { id, geometry: project_geometry(&geometry), tags }))
+            let min_zoom = layer.zoom_rule.map_or(0, |r| r.min_zoom(props.get(r.field).and_then(Value::as_str)));
+            Ok(Arc::new(MapFeature { id, geometry: project_geometry(&geometry), tags, min_zoom }))
         })
         .collect()
 }

@@ -28,7 +28,7 @@ pub fn encode(layers: &[&LayerSnapshot], id: TileId) -> Result<Vec<u8>, mvt::Err
         let mut hits = snapshot.query([west - margin, south - margin], [east + margin, north + margin]);
         // Stable output (and ETags) whatever the R-tree's order.
         hits.sort_unstable_by_key(|f| f.id);
-        for feature in hits {
+        for feature in hits.into_iter().filter(|f| f.min_zoom <= id.z) {
             let Some(data) = geometry(&feature.geometry, &to_tile, &window)? else { continue };
             let mut f = layer.into_feature(data);
             f.set_id(feature.id as u64);
@@ -90,7 +90,8 @@ fn lines(
         let points: Vec<Coord<f64>> = line.0.iter().map(|c| to_tile(*c)).collect();
         for part in clip_line(&points, window) {
             let snapped = snap(&LineString(part).simplify(SIMPLIFY).0);
-            if snapped.len() < 2 {
+            // A part lying only on the window's edge is outside (as PostGIS's clip-by-rect has it).
+            if snapped.len() < 2 || on_one_edge(&snapped, window) {
                 continue;
             }
             for c in &snapped {
@@ -164,6 +165,15 @@ fn add_ring(enc: &mut GeomEncoder<f64>, mut ring: Vec<Coord<f64>>, exterior: boo
         enc.add_point(c.x, c.y)?;
     }
     enc.complete_geom()
+}
+
+/// True when every point lies on the same edge of the window.
+fn on_one_edge(points: &[Coord<f64>], window: &Window) -> bool {
+    let all = |f: &dyn Fn(&Coord<f64>) -> bool| points.iter().all(f);
+    all(&|c| c.x == window.min.x)
+        || all(&|c| c.x == window.max.x)
+        || all(&|c| c.y == window.min.y)
+        || all(&|c| c.y == window.max.y)
 }
 
 /// Rounds to the tile grid and drops repeated points.

@@ -1,0 +1,261 @@
+//! `scripts/bench` (`cargo bench --bench onemap`): onemap's figures beside their references, measured in the same run.
+//!
+//! Tiles: a fixed list of tile coordinates from z6 to z14 over a generated province-scale road
+//! network (≥ 100,000 segments, see `exchange::synthetic`), requested by 32 concurrent HTTP
+//! clients from (a) onemap with its tile cache off, (b) onemap with its cache, and (c) PostGIS
+//! `ST_AsMVT(ST_AsMVTGeom(...))` served over HTTP the way Martin or pg_tileserv do, over the
+//! same rows with the same per-class minimum zooms.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use clap::Parser;
+use onemap::api::{self, AppState, ServerConfig};
+use onemap::db::{self, LocalCluster};
+use onemap::exchange::synthetic::{self, Grid};
+use onemap::layers::spec::ROUTE_LAYER;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{AssertSqlSafe, PgPool};
+use tokio::sync::Mutex;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Lattice side of the generated network (about 2·side² segments).
+    #[arg(long, default_value_t = 320)]
+    side: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Passes over the tile list.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Data directory of the benchmark's own cluster.
+    #[arg(long, default_value = "target/bench-pg")]
+    data_dir: std::path::PathBuf,
+    /// Passed by `cargo bench`.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// The benchmark's province: Chongqing's extent.
+const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let cluster = LocalCluster::new(&args.data_dir)?.fast_unsafe();
+    let blocking = cluster.clone();
+    let started = tokio::task::spawn_blocking(move || blocking.ensure_running()).await??;
+    let result = run(&args, &cluster).await;
+    if started {
+        cluster.stop()?;
+    }
+    result
+}
+
+async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
+    let name = format!("bench_roads_{}", args.side);
+    db::ensure_database(cluster, &name).await?;
+    let pool = PgPoolOptions::new().max_connections(40).connect_with(cluster.connect_options(&name)).await?;
+    db::prepare(&pool).await?;
+    let grid = Grid { side: args.side, seed: 20261123, bbox: BBOX };
+    let expected = 2 * args.side * (args.side - 1);
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
+    if have as usize != expected {
+        sqlx::query("TRUNCATE route").execute(&pool).await?;
+        let t = Instant::now();
+        let roads = synthetic::roads(&grid);
+        synthetic::insert(&pool, &roads).await?;
+        sqlx::query("ANALYZE route").execute(&pool).await?;
+        println!("generated {} synthetic road segments in {:.1} s", roads.len(), t.elapsed().as_secs_f64());
+    }
+    let segments: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
+    let tiles = tile_list();
+    println!(
+        "tiles: {} synthetic road segments, {} tiles z6–z14 × {} rounds, {} concurrent clients, {} cores",
+        segments,
+        tiles.len(),
+        args.rounds,
+        args.clients,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+
+    let cold =
+        serve(AppState::start(pool.clone(), &ServerConfig { tile_cache_entries: 0, ..ServerConfig::default() }).await?)
+            .await?;
+    let warm = serve(AppState::start(pool.clone(), &ServerConfig::default()).await?).await?;
+    let reference = serve_reference(pool.clone()).await?;
+
+    let mismatches = compare(&cold, &reference, &tiles).await?;
+    println!("answers: {mismatches} of {} tiles differ from ST_AsMVT in their feature ids", tiles.len());
+
+    let pg = load(&reference, &tiles, args).await?;
+    let a = load(&cold, &tiles, args).await?;
+    let b = load(&warm, &tiles, args).await?;
+    println!("{:<34} {:>10} {:>9} {:>9}", "", "tiles/s", "p50 ms", "p99 ms");
+    for (label, m) in [("PostGIS ST_AsMVT (reference)", &pg), ("onemap, no tile cache", &a), ("onemap, tile cache", &b)]
+    {
+        println!("{label:<34} {:>10.1} {:>9.2} {:>9.2}", m.rate, m.p50, m.p99);
+    }
+    println!(
+        "ratio onemap/ST_AsMVT throughput: {:.1}x without cache, {:.1}x with cache (target ≥ 3x)",
+        a.rate / pg.rate,
+        b.rate / pg.rate
+    );
+    println!("onemap p99: {:.1} ms without cache, {:.1} ms with cache (target ≤ 20 ms)", a.p99, b.p99);
+    Ok(())
+}
+
+/// The fixed tile list: tiles under a deterministic spread of points, more at higher zooms.
+fn tile_list() -> Vec<(u32, u32, u32)> {
+    let mut list = BTreeSet::new();
+    for (z, count) in [(6u32, 2usize), (7, 4), (8, 8), (9, 10), (10, 12), (11, 12), (12, 12), (13, 12), (14, 12)] {
+        let mut k = 0;
+        let mut i = 0u64;
+        while k < count {
+            // A low-discrepancy walk over the province (golden-ratio steps).
+            let fx = (i as f64 * 0.618_033_988_75 + 0.31).fract();
+            let fy = (i as f64 * 0.414_213_562_37 + 0.27).fract();
+            i += 1;
+            let lon = BBOX[0] + fx * (BBOX[2] - BBOX[0]);
+            let lat = BBOX[1] + fy * (BBOX[3] - BBOX[1]);
+            if list.insert(tile_of(lon, lat, z)) {
+                k += 1;
+            }
+        }
+    }
+    list.into_iter().collect()
+}
+
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lat = lat.to_radians();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (z, x, y)
+}
+
+/// Serves onemap's app on an ephemeral port; returns the tile URL prefix.
+async fn serve(state: AppState) -> Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/tiles/route", listener.local_addr()?);
+    tokio::spawn(api::serve(listener, api::app(state, &ServerConfig::default()), std::future::pending()));
+    Ok(url)
+}
+
+/// A minimal tile server over PostGIS `ST_AsMVT`, as Martin and pg_tileserv build tiles.
+async fn serve_reference(pool: PgPool) -> Result<String> {
+    let rule = ROUTE_LAYER.zoom_rule.context("route has a zoom rule")?.sql();
+    let fields: Vec<String> = ROUTE_LAYER.tile_fields.iter().map(|f| format!("t.{f}")).collect();
+    let sql = Arc::new(format!(
+        "SELECT ST_AsMVT(q, 'route', 4096, 'geom', 'id') FROM ( \
+           SELECT t.id, {}, ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom \
+           FROM route t WHERE t.geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND {rule} <= $1) q \
+         WHERE geom IS NOT NULL",
+        fields.join(", ")
+    ));
+    async fn tile(
+        State((pool, sql)): State<(PgPool, Arc<String>)>,
+        Path((z, x, y)): Path<(i32, i32, String)>,
+    ) -> axum::response::Response {
+        let y: i32 = y.trim_end_matches(".mvt").parse().unwrap_or(0);
+        match sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(sql.as_str()))
+            .bind(z)
+            .bind(x)
+            .bind(y)
+            .fetch_one(&pool)
+            .await
+        {
+            Ok(bytes) if bytes.is_empty() => StatusCode::NO_CONTENT.into_response(),
+            Ok(bytes) => bytes.into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        }
+    }
+    let app = axum::Router::new().route("/tiles/route/{z}/{x}/{y}", axum::routing::get(tile)).with_state((pool, sql));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/tiles/route", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
+    let response = client.get(url).send().await?;
+    let status = response.status();
+    anyhow::ensure!(status == 200 || status == 204, "{url}: {status}");
+    Ok(response.bytes().await?.to_vec())
+}
+
+/// Feature ids of the single layer of a tile, decoded from the protobuf by hand.
+fn ids(bytes: &[u8]) -> BTreeSet<u64> {
+    use geozero::mvt::{Message, Tile};
+    Tile::decode(bytes)
+        .map(|t| t.layers.iter().flat_map(|l| l.features.iter().filter_map(|f| f.id)).collect())
+        .unwrap_or_default()
+}
+
+async fn compare(ours: &str, reference: &str, tiles: &[(u32, u32, u32)]) -> Result<usize> {
+    let client = reqwest::Client::new();
+    let mut differ = 0;
+    for (z, x, y) in tiles {
+        let a = ids(&fetch(&client, &format!("{ours}/{z}/{x}/{y}.mvt")).await?);
+        let b = ids(&fetch(&client, &format!("{reference}/{z}/{x}/{y}.mvt")).await?);
+        if a != b {
+            differ += 1;
+            let only_ours: Vec<&u64> = a.difference(&b).take(5).collect();
+            let only_theirs: Vec<&u64> = b.difference(&a).take(5).collect();
+            println!("  {z}/{x}/{y}: only onemap {only_ours:?}, only ST_AsMVT {only_theirs:?}");
+        }
+    }
+    Ok(differ)
+}
+
+struct Measure {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// Requests every tile `rounds` times with `clients` concurrent workers.
+async fn load(base: &str, tiles: &[(u32, u32, u32)], args: &Args) -> Result<Measure> {
+    let mut queue: Vec<String> = Vec::new();
+    for round in 0..args.rounds {
+        // Each round in another order, so neighbours do not arrive together.
+        let mut order: Vec<&(u32, u32, u32)> = tiles.iter().collect();
+        order.sort_by_key(|(z, x, y)| {
+            (u64::from(*x) * 2654435761 + u64::from(*y) * 40503 + u64::from(*z) + round as u64 * 97) % 1009
+        });
+        queue.extend(order.into_iter().map(|(z, x, y)| format!("{base}/{z}/{x}/{y}.mvt")));
+    }
+    let total = queue.len();
+    let queue = Arc::new(Mutex::new(queue));
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(args.clients).timeout(Duration::from_secs(120)).build()?;
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..args.clients {
+        let (queue, client) = (queue.clone(), client.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let Some(url) = queue.lock().await.pop() else { break };
+                let t = Instant::now();
+                fetch(&client, &url).await?;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for w in workers {
+        latencies.extend(w.await??);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1];
+    Ok(Measure { rate: total as f64 / elapsed, p50: at(0.50), p99: at(0.99) })
+}
