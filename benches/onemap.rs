@@ -85,9 +85,10 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
 
-    let cold =
-        serve(AppState::start(pool.clone(), &ServerConfig { tile_cache_entries: 0, ..ServerConfig::default() }).await?)
-            .await?;
+    let cold_state =
+        AppState::start(pool.clone(), &ServerConfig { tile_cache_entries: 0, ..ServerConfig::default() }).await?;
+    encode_times(&cold_state, &tiles)?;
+    let cold = serve(cold_state).await?;
     let warm = serve(AppState::start(pool.clone(), &ServerConfig::default()).await?).await?;
     let reference = serve_reference(pool.clone()).await?;
 
@@ -96,9 +97,12 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
 
     let pg = load(&reference, &tiles, args).await?;
     let a = load(&cold, &tiles, args).await?;
+    // Steady state of a cache: every tile of the list was asked for once before.
+    warm_up(&warm, &tiles).await?;
     let b = load(&warm, &tiles, args).await?;
     println!("{:<34} {:>10} {:>9} {:>9}", "", "tiles/s", "p50 ms", "p99 ms");
-    for (label, m) in [("PostGIS ST_AsMVT (reference)", &pg), ("onemap, no tile cache", &a), ("onemap, tile cache", &b)]
+    for (label, m) in
+        [("PostGIS ST_AsMVT (reference)", &pg), ("onemap, no tile cache", &a), ("onemap, warm tile cache", &b)]
     {
         println!("{label:<34} {:>10.1} {:>9.2} {:>9.2}", m.rate, m.p50, m.p99);
     }
@@ -212,6 +216,37 @@ async fn compare(ours: &str, reference: &str, tiles: &[(u32, u32, u32)]) -> Resu
         }
     }
     Ok(differ)
+}
+
+/// Single-threaded encoding time of the listed tiles, by zoom: where the cold cost lies.
+fn encode_times(state: &AppState, tiles: &[(u32, u32, u32)]) -> Result<()> {
+    let layer = state.snapshot.layer("route").context("route layer")?;
+    let mut by_zoom: std::collections::BTreeMap<u32, (f64, f64, usize)> = Default::default();
+    for (z, x, y) in tiles {
+        let id = onemap::tiles::TileId::new(*z, *x, *y).map_err(anyhow::Error::msg)?;
+        let t = Instant::now();
+        let bytes = onemap::tiles::encode::encode(&[&*layer], id)?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let e = by_zoom.entry(*z).or_default();
+        *e = (e.0.max(ms), e.1 + ms, e.2.max(ids(&bytes).len()));
+    }
+    let line: Vec<String> = by_zoom
+        .iter()
+        .map(|(z, (max, sum, features))| {
+            let n = tiles.iter().filter(|t| t.0 == *z).count();
+            format!("z{z} {:.1}/{max:.1} ms ({features} features max)", sum / n as f64)
+        })
+        .collect();
+    println!("encode time per tile, mean/max: {}", line.join(", "));
+    Ok(())
+}
+
+async fn warm_up(base: &str, tiles: &[(u32, u32, u32)]) -> Result<()> {
+    let client = reqwest::Client::new();
+    for (z, x, y) in tiles {
+        fetch(&client, &format!("{base}/{z}/{x}/{y}.mvt")).await?;
+    }
+    Ok(())
 }
 
 struct Measure {

@@ -86,13 +86,14 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
     let config =
         ServerConfig { max_body_bytes: serve.max_body_mb * 1024 * 1024, tile_cache_entries: serve.tile_cache_entries };
     let state = AppState::start(database.pool.clone(), &config).await?;
-    let app = api::app(state, &config);
+    let app = api::app(state.clone(), &config);
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
     tracing::info!("onemap serving http://{}", listener.local_addr()?);
     api::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("shutting down");
+    state.stop();
     database.close(!serve.keep_db_running).await
 }
 

@@ -245,6 +245,32 @@ async fn a_change_by_plain_sql_reaches_the_tiles() {
 }
 
 #[tokio::test]
+async fn a_lost_notification_connection_is_reopened_and_nothing_is_missed() {
+    let server = TestServer::start().await.unwrap();
+    let (lon, lat, z) = (108.4, 30.8, 11);
+    let (x, y) = tile_of(lon, lat, z);
+    // Cut the listener's connection, then change the data while nobody listens.
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert!(!killed.is_empty() && killed.iter().all(|k| *k), "the listener's connection was found and cut");
+    let id: i64 = sqlx::query_scalar("INSERT INTO team (name, specialties, headcount, geom) VALUES ('断线期间', '{water}', 5, ST_SetSRID(ST_MakePoint($1, $2), 4326)) RETURNING id")
+        .bind(lon)
+        .bind(lat)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let t = eventually("the change made while disconnected", async || {
+        ids_in(&server, "team", (z, x, y)).await.contains(&(id as u64))
+    })
+    .await;
+    println!("seen after reconnecting, {t:?}");
+}
+
+#[tokio::test]
 async fn an_api_write_is_in_the_next_tile_and_announced() {
     let server = TestServer::start().await.unwrap();
     let mut events = reqwest::get(server.at("/api/events")).await.unwrap();

@@ -38,13 +38,22 @@ pub struct AppState {
     pub snapshot: Arc<Snapshot>,
     /// Encoded tiles.
     pub tiles: Arc<TileCache>,
+    /// The task that follows the database's changes (it holds a pooled connection).
+    pub follower: Arc<tokio::task::AbortHandle>,
 }
 
 impl AppState {
     /// Loads the snapshot and starts following the database's changes.
     pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
-        let (snapshot, _task) = snapshot::refresh::start(&pool).await?;
-        Ok(Self { pool, snapshot, tiles: Arc::new(TileCache::new(config.tile_cache_entries)) })
+        let (snapshot, task) = snapshot::refresh::start(&pool).await?;
+        let follower = Arc::new(task.abort_handle());
+        Ok(Self { pool, snapshot, tiles: Arc::new(TileCache::new(config.tile_cache_entries)), follower })
+    }
+
+    /// Stops following changes, returning the listener's connection to the pool (before the
+    /// pool is closed: a closing pool waits for every connection).
+    pub fn stop(&self) {
+        self.follower.abort();
     }
 
     /// Applies this process's own write to the snapshot at once (the notification follows later).

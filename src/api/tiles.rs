@@ -10,7 +10,6 @@ use axum::routing::get;
 
 use super::AppState;
 use super::problem::Problem;
-use crate::snapshot::LayerSnapshot;
 use crate::tiles::cache::CachedTile;
 use crate::tiles::{TileId, encode, metadata};
 
@@ -68,22 +67,29 @@ async fn tile(
     let id = TileId::new(coordinate("z", &z)?, coordinate("x", &x)?, coordinate("y", y)?)
         .map_err(|reason| Problem::bad_request("z/x/y", reason))?;
 
-    let snapshots: Vec<Arc<LayerSnapshot>> = names.iter().filter_map(|n| state.snapshot.layer(n)).collect();
-    let generations: Vec<u64> = snapshots.iter().map(|s| s.generation).collect();
-    let cached = match state.tiles.get(&source, id, &generations) {
-        Some(hit) => hit,
-        None => {
-            let made = tokio::task::spawn_blocking(move || {
-                let refs: Vec<&LayerSnapshot> = snapshots.iter().map(|s| &**s).collect();
-                encode::encode(&refs, id)
-            })
-            .await
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?;
-            let tile = Arc::new(CachedTile::new(made));
-            state.tiles.put(&source, id, generations, tile.clone());
-            tile
-        }
+    // Each layer is encoded (and cached) on its own; a tile of several layers is their
+    // concatenation, which protobuf reads as one message with all the layers.
+    let mut parts = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(snapshot) = state.snapshot.layer(name) else { continue };
+        let part = match state.tiles.get(name, id, snapshot.generation) {
+            Some(hit) => hit,
+            None => {
+                let generation = snapshot.generation;
+                let made = tokio::task::spawn_blocking(move || encode::encode(&[&*snapshot], id))
+                    .await
+                    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?
+                    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?;
+                let tile = Arc::new(CachedTile::new(made));
+                state.tiles.put(name, id, generation, tile.clone());
+                tile
+            }
+        };
+        parts.push(part);
+    }
+    let cached = match parts.as_slice() {
+        [one] => one.clone(),
+        _ => Arc::new(CachedTile::compose(&parts)),
     };
 
     let etag = HeaderValue::from_str(&cached.etag).expect("hex etag");

@@ -46,43 +46,47 @@ pub struct MapFeature {
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
-/// One layer at one moment: its features and an R-tree over their bounding boxes.
+/// One layer at one moment: its features and R-trees over their bounding boxes, one for each
+/// minimum zoom, so a low-zoom tile never walks the features it will not show.
 pub struct LayerSnapshot {
     /// The layer.
     pub layer: &'static Layer,
     /// Features, in no particular order.
     pub features: Vec<Arc<MapFeature>>,
-    tree: RTree<Entry>,
+    trees: Vec<(u8, RTree<Entry>)>,
     /// Changes whenever the layer changes (for tile caches and ETags).
     pub generation: u64,
 }
 
 impl LayerSnapshot {
     fn new(layer: &'static Layer, features: Vec<Arc<MapFeature>>, generation: u64) -> Self {
-        let entries = features
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| {
-                let rect = f.geometry.bounding_rect()?;
-                Some(GeomWithData::new(Rectangle::from_corners(rect.min().into(), rect.max().into()), i))
-            })
-            .collect();
-        Self { layer, features, tree: RTree::bulk_load(entries), generation }
+        let mut bands: std::collections::BTreeMap<u8, Vec<Entry>> = Default::default();
+        for (i, f) in features.iter().enumerate() {
+            if let Some(rect) = f.geometry.bounding_rect() {
+                let entry = GeomWithData::new(Rectangle::from_corners(rect.min().into(), rect.max().into()), i);
+                bands.entry(f.min_zoom).or_default().push(entry);
+            }
+        }
+        let trees = bands.into_iter().map(|(z, entries)| (z, RTree::bulk_load(entries))).collect();
+        Self { layer, features, trees, generation }
     }
 
     /// [west, south, east, north] of all features in Web Mercator metres; None when empty.
     pub fn extent(&self) -> Option<[f64; 4]> {
-        if self.tree.size() == 0 {
-            return None;
-        }
-        let e = self.tree.root().envelope();
-        Some([e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]])
+        let envelopes = self.trees.iter().filter(|(_, t)| t.size() > 0).map(|(_, t)| t.root().envelope());
+        envelopes
+            .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]])
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
     }
 
-    /// Features whose bounding box meets `[min, max]` (Web Mercator metres).
-    pub fn query(&self, min: [f64; 2], max: [f64; 2]) -> Vec<&MapFeature> {
+    /// Features shown at zoom `z` whose bounding box meets `[min, max]` (Web Mercator metres).
+    pub fn query(&self, z: u8, min: [f64; 2], max: [f64; 2]) -> Vec<&MapFeature> {
         let envelope = AABB::from_corners(min, max);
-        self.tree.locate_in_envelope_intersecting(&envelope).map(|e| &*self.features[e.data]).collect()
+        self.trees
+            .iter()
+            .filter(|(min_zoom, _)| *min_zoom <= z)
+            .flat_map(|(_, tree)| tree.locate_in_envelope_intersecting(&envelope).map(|e| &*self.features[e.data]))
+            .collect()
     }
 }
 

@@ -27,26 +27,18 @@ pub async fn start(pool: &PgPool) -> anyhow::Result<(Arc<Snapshot>, JoinHandle<(
     Ok((snapshot, task))
 }
 
-async fn follow(snapshot: Arc<Snapshot>, pool: PgPool, listener: PgListener) {
-    let mut listener = Some(listener);
+async fn follow(snapshot: Arc<Snapshot>, pool: PgPool, mut listener: PgListener) {
     loop {
-        let mut current = match listener.take() {
-            Some(l) => l,
-            None => match reconnect(&pool).await {
-                Some(l) => l,
-                None => {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            },
-        };
-        listen(&snapshot, &pool, &mut current).await;
-        // The connection failed: after reconnecting, read everything that may have been missed.
-        if let Some(l) = reconnect(&pool).await {
-            if let Err(err) = snapshot.reload_all(&pool).await {
-                tracing::warn!(error = %err, "reload after reconnect failed");
+        listen(&snapshot, &pool, &mut listener).await;
+        // The connection was lost: listen again, then read everything that may have been missed.
+        listener = loop {
+            if let Some(l) = reconnect(&pool).await {
+                break l;
             }
-            listener = Some(l);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        if let Err(err) = snapshot.reload_all(&pool).await {
+            tracing::warn!(error = %err, "reload after reconnect failed");
         }
     }
 }
@@ -66,12 +58,10 @@ async fn listen(snapshot: &Snapshot, pool: &PgPool, listener: &mut PgListener) {
         let first = match listener.try_recv().await {
             Ok(Some(n)) => n,
             Ok(None) => {
-                // sqlx reconnected by itself, but notifications in between are lost.
-                tracing::warn!("change notifications interrupted; reloading the map layers");
-                if let Err(err) = snapshot.reload_all(pool).await {
-                    tracing::warn!(error = %err, "reload failed");
-                }
-                continue;
+                // The connection was lost. Listen again first, then reload (in `follow`): the
+                // other order would miss what changes between the reload and the new LISTEN.
+                tracing::warn!("change notifications interrupted; listening again and reloading the map layers");
+                return;
             }
             Err(err) => {
                 tracing::warn!(error = %err, "change notifications failed");

@@ -1,5 +1,5 @@
-//! Encoded tiles kept in memory, valid while the generations of their layers are unchanged: any
-//! change to a layer makes every cached tile of that layer stale at once.
+//! Encoded tiles kept in memory per layer, valid while that layer's generation is unchanged: a
+//! change to a layer makes its cached tiles stale and leaves the other layers' tiles alone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,17 +18,26 @@ pub struct CachedTile {
 impl CachedTile {
     /// Wraps tile bytes with their ETag (a hash of the bytes).
     pub fn new(bytes: Vec<u8>) -> Self {
-        let mut hash: u64 = 0xcbf29ce484222325;
-        for b in &bytes {
-            hash = (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3);
-        }
+        let hash = fnv(&bytes);
         Self { etag: format!("\"{hash:016x}-{}\"", bytes.len()), bytes }
+    }
+
+    /// Several single-layer tiles as one: their concatenation, tagged by their tags.
+    pub fn compose(parts: &[Arc<CachedTile>]) -> Self {
+        let bytes: Vec<u8> = parts.iter().flat_map(|p| p.bytes.iter().copied()).collect();
+        let tags: String = parts.iter().map(|p| p.etag.as_str()).collect();
+        Self { etag: format!("\"{:016x}-{}\"", fnv(tags.as_bytes()), bytes.len()), bytes }
     }
 }
 
-type Key = (String, TileId);
-/// The layer generations a tile was made from, and the tile.
-type Entry = (Vec<u64>, Arc<CachedTile>);
+/// FNV-1a, 64 bits: a fast hash for entity tags (not for security).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+}
+
+type Key = (&'static str, TileId);
+/// The layer generation a tile was made from, and the tile.
+type Entry = (u64, Arc<CachedTile>);
 
 /// A bounded tile cache; `capacity` 0 turns it off.
 pub struct TileCache {
@@ -42,20 +51,20 @@ impl TileCache {
         Self { capacity, entries: Mutex::new(HashMap::new()) }
     }
 
-    /// The tile of `source` at `id` if cached for exactly these layer generations.
-    pub fn get(&self, source: &str, id: TileId, generations: &[u64]) -> Option<Arc<CachedTile>> {
+    /// The tile of `layer` at `id` if cached for exactly this layer generation.
+    pub fn get(&self, layer: &'static str, id: TileId, generation: u64) -> Option<Arc<CachedTile>> {
         if self.capacity == 0 {
             return None;
         }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(&(source.to_string(), id)) {
-            Some((gens, tile)) if gens == generations => Some(tile.clone()),
+        match entries.get(&(layer, id)) {
+            Some((g, tile)) if *g == generation => Some(tile.clone()),
             _ => None,
         }
     }
 
     /// Keeps a tile; when full, the cache starts over (stale entries are the common case).
-    pub fn put(&self, source: &str, id: TileId, generations: Vec<u64>, tile: Arc<CachedTile>) {
+    pub fn put(&self, layer: &'static str, id: TileId, generation: u64, tile: Arc<CachedTile>) {
         if self.capacity == 0 {
             return;
         }
@@ -63,6 +72,6 @@ impl TileCache {
         if entries.len() >= self.capacity {
             entries.clear();
         }
-        entries.insert((source.to_string(), id), (generations, tile));
+        entries.insert((layer, id), (generation, tile));
     }
 }

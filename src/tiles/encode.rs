@@ -25,10 +25,10 @@ pub fn encode(layers: &[&LayerSnapshot], id: TileId) -> Result<Vec<u8>, mvt::Err
     let mut any = false;
     for snapshot in layers {
         let mut layer = tile.create_layer(snapshot.layer.name);
-        let mut hits = snapshot.query([west - margin, south - margin], [east + margin, north + margin]);
+        let mut hits = snapshot.query(id.z, [west - margin, south - margin], [east + margin, north + margin]);
         // Stable output (and ETags) whatever the R-tree's order.
         hits.sort_unstable_by_key(|f| f.id);
-        for feature in hits.into_iter().filter(|f| f.min_zoom <= id.z) {
+        for feature in hits {
             let Some(data) = geometry(&feature.geometry, &to_tile, &window)? else { continue };
             let mut f = layer.into_feature(data);
             f.set_id(feature.id as u64);
