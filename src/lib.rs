@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod exchange;
 pub mod layers;
+pub mod routing;
 pub mod snapshot;
 pub mod testing;
 pub mod tiles;

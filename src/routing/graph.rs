@@ -1,0 +1,148 @@
+//! The road network as a directed graph: one edge per `route` row of kind road (its two end
+//! vertices are the nodes; rows meet where their ends share coordinates), travel time from the
+//! geodesic length and the speed, one-way rows only in drawing direction.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use geo::{Coord, Geodesic, Length, LineString};
+use petgraph::graph::{DiGraph, NodeIndex};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Line};
+use sqlx::PgPool;
+
+/// One road segment (a `route` row).
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// `route.id`.
+    pub route_id: i64,
+    /// Geodesic length, metres.
+    pub metres: f64,
+    /// Travel time at the row's speed, seconds.
+    pub seconds: f64,
+    /// Only in drawing direction.
+    pub oneway: bool,
+    /// Hazardous goods may use it.
+    pub hazmat_allowed: bool,
+    /// The line in drawing direction, lon/lat.
+    pub line: LineString<f64>,
+    /// First and last node.
+    pub ends: (NodeIndex, NodeIndex),
+}
+
+/// A way through an edge: `forward` follows the drawing direction.
+#[derive(Debug, Clone, Copy)]
+pub struct Arc {
+    /// Index into `RoadGraph::edges`.
+    pub edge: usize,
+    /// Along the drawing direction.
+    pub forward: bool,
+}
+
+/// A segment of an edge in the snapping index: (edge, segment index).
+pub type Segment = GeomWithData<Line<[f64; 2]>, (usize, usize)>;
+
+/// The network, its nodes' positions, and an index of its segments for snapping.
+pub struct RoadGraph {
+    /// Nodes weigh their lon/lat; arcs their edge and direction.
+    pub graph: DiGraph<Coord<f64>, Arc>,
+    /// The edges.
+    pub edges: Vec<Edge>,
+    /// Segments in a local equirectangular plane (x scaled by `x_scale`), for nearest queries.
+    pub segments: RTree<Segment>,
+    /// cos(mean latitude): makes degrees of longitude comparable to degrees of latitude.
+    pub x_scale: f64,
+    nodes: HashMap<(i64, i64), NodeIndex>,
+}
+
+/// A road as read from the database.
+#[derive(Debug, Clone)]
+pub struct RoadRow {
+    /// `route.id`.
+    pub id: i64,
+    /// km/h.
+    pub speed_kmh: f64,
+    /// One-way in drawing direction.
+    pub oneway: bool,
+    /// Hazardous goods allowed.
+    pub hazmat_allowed: bool,
+    /// Vertices, lon/lat.
+    pub line: LineString<f64>,
+}
+
+/// Node identity: coordinates to 1e-7 degree (about 1 cm).
+fn key(c: Coord<f64>) -> (i64, i64) {
+    ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64)
+}
+
+impl RoadGraph {
+    /// Reads every road of the `route` table.
+    pub async fn load(pool: &PgPool) -> Result<Self> {
+        let rows: Vec<(i64, f64, bool, bool, String)> = sqlx::query_as(
+            "SELECT id, speed_kmh, oneway, hazmat_allowed, ST_AsGeoJSON(geom, 15) FROM route WHERE kind = 'road' ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut roads = Vec::with_capacity(rows.len());
+        for (id, speed_kmh, oneway, hazmat_allowed, geojson) in rows {
+            let g: geojson::Geometry = geojson.parse()?;
+            let geo::Geometry::LineString(line) = geo::Geometry::<f64>::try_from(&g.value)? else { continue };
+            roads.push(RoadRow { id, speed_kmh, oneway, hazmat_allowed, line });
+        }
+        Ok(Self::build(roads))
+    }
+
+    /// Builds the graph from roads.
+    pub fn build(roads: Vec<RoadRow>) -> Self {
+        let mut graph = DiGraph::with_capacity(roads.len(), roads.len() * 2);
+        let mut nodes: HashMap<(i64, i64), NodeIndex> = HashMap::with_capacity(roads.len());
+        let mut edges = Vec::with_capacity(roads.len());
+        let mean_lat =
+            if roads.is_empty() { 0.0 } else { roads.iter().map(|r| r.line.0[0].y).sum::<f64>() / roads.len() as f64 };
+        let x_scale = mean_lat.to_radians().cos();
+        let mut node = |graph: &mut DiGraph<Coord<f64>, Arc>, c: Coord<f64>| {
+            *nodes.entry(key(c)).or_insert_with(|| graph.add_node(c))
+        };
+        for road in roads {
+            let (first, last) = (road.line.0[0], *road.line.0.last().expect("a line has points"));
+            let (a, b) = (node(&mut graph, first), node(&mut graph, last));
+            let metres = Geodesic.length(&road.line);
+            let index = edges.len();
+            graph.add_edge(a, b, Arc { edge: index, forward: true });
+            if !road.oneway {
+                graph.add_edge(b, a, Arc { edge: index, forward: false });
+            }
+            edges.push(Edge {
+                route_id: road.id,
+                metres,
+                seconds: metres / (road.speed_kmh / 3.6),
+                oneway: road.oneway,
+                hazmat_allowed: road.hazmat_allowed,
+                line: road.line,
+                ends: (a, b),
+            });
+        }
+        let segments = edges
+            .iter()
+            .enumerate()
+            .flat_map(|(e, edge)| {
+                edge.line.0.windows(2).enumerate().map(move |(s, w)| {
+                    let p = |c: Coord<f64>| [c.x * x_scale, c.y];
+                    GeomWithData::new(Line::new(p(w[0]), p(w[1])), (e, s))
+                })
+            })
+            .collect();
+        let nodes = nodes.into_iter().collect();
+        Self { graph, edges, segments: RTree::bulk_load(segments), x_scale, nodes }
+    }
+
+    /// The node at exactly these coordinates (to 1 cm), if any.
+    pub fn node_at(&self, c: Coord<f64>) -> Option<NodeIndex> {
+        self.nodes.get(&key(c)).copied()
+    }
+
+    /// Number of nodes and of directed arcs.
+    pub fn size(&self) -> (usize, usize) {
+        (self.graph.node_count(), self.graph.edge_count())
+    }
+}

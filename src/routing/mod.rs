@@ -1,0 +1,9 @@
+//! Routing on the road network: the graph built from `route` rows, snapping points to it, and
+//! the bounded one-to-many search that ranks depots and teams by travel time to an incident.
+
+pub mod graph;
+pub mod search;
+pub mod snap;
+
+pub use graph::RoadGraph;
+pub use snap::Snap;

@@ -1,0 +1,356 @@
+//! One bounded one-to-many search on the reversed graph: from the incident backwards, settling
+//! nodes by travel time *to* the incident, until the requested number of candidates is final
+//! or the cut-off is passed. Each candidate is reached along its own snapped edge.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use geo::{Coord, Distance, Geodesic, LineString, Point};
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+
+use super::graph::{Arc, RoadGraph};
+use super::snap::Snap;
+
+/// A candidate reached: its travel time and distance to the incident, and the way.
+#[derive(Debug, Clone)]
+pub struct Reached {
+    /// Index of the candidate in the request.
+    pub candidate: usize,
+    /// Travel time to the incident, seconds.
+    pub seconds: f64,
+    /// Road distance to the incident, metres.
+    pub metres: f64,
+    /// The route from the candidate's snapped point to the incident's, lon/lat.
+    pub path: LineString<f64>,
+}
+
+/// How a settled node continues towards the incident.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    /// Drive along `arc` to `node`.
+    Via(Arc, NodeIndex),
+    /// Drive along the incident's edge to the incident (forward from its first vertex or back from its last).
+    Incident { forward: bool },
+}
+
+/// Where a candidate's best way enters the settled tree.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Node { node: NodeIndex, forward: bool },
+    SameEdge,
+}
+
+/// Positive floats order like their bits: a cheap total order for the heap.
+fn key(seconds: f64) -> u64 {
+    seconds.max(0.0).to_bits()
+}
+
+/// Finds up to `k` candidates nearest to `incident` in travel time, within `cutoff_s`, using only
+/// edges for which `usable` holds (the incident's own edge is always used for the last stretch).
+pub fn nearest(
+    graph: &RoadGraph,
+    incident: &Snap,
+    candidates: &[Snap],
+    k: usize,
+    cutoff_s: f64,
+    usable: &dyn Fn(usize) -> bool,
+) -> Vec<Reached> {
+    let e = &graph.edges[incident.edge];
+    let f = incident.fraction(graph);
+    let mut settled: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::new();
+    let mut heap: BinaryHeap<(Reverse<u64>, NodeIndex)> = BinaryHeap::new();
+    // Best label so far of each reached node: seconds, metres, and the way on.
+    let mut best: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::new();
+    let push = |heap: &mut BinaryHeap<_>,
+                node: NodeIndex,
+                s: f64,
+                m: f64,
+                next: Next,
+                best: &mut HashMap<NodeIndex, (f64, f64, Next)>| {
+        if best.get(&node).is_none_or(|b| s < b.0) {
+            best.insert(node, (s, m, next));
+            heap.push((Reverse(key(s)), node));
+        }
+    };
+    push(&mut heap, e.ends.0, f * e.seconds, f * e.metres, Next::Incident { forward: true }, &mut best);
+    // At the last vertex the incident is at that node itself, one-way or not.
+    if !e.oneway || f >= 1.0 {
+        push(
+            &mut heap,
+            e.ends.1,
+            (1.0 - f) * e.seconds,
+            (1.0 - f) * e.metres,
+            Next::Incident { forward: false },
+            &mut best,
+        );
+    }
+
+    // Each candidate enters through the end(s) of its own edge, or directly on the incident's edge.
+    let mut entries: HashMap<NodeIndex, Vec<(usize, f64, f64, bool)>> = HashMap::new();
+    let mut tentative: Vec<Option<(f64, f64, Entry)>> = vec![None; candidates.len()];
+    let mut ready = BinaryHeap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let ce = &graph.edges[c.edge];
+        let g = c.fraction(graph);
+        if c.edge == incident.edge {
+            let direct = if g <= f {
+                Some(f - g)
+            } else if !e.oneway {
+                Some(g - f)
+            } else {
+                None
+            };
+            if let Some(part) = direct {
+                tentative[i] = Some((part * e.seconds, part * e.metres, Entry::SameEdge));
+                ready.push((Reverse(key(part * e.seconds)), i));
+            }
+        }
+        if !usable(c.edge) && c.edge != incident.edge {
+            continue;
+        }
+        entries.entry(ce.ends.1).or_default().push((i, (1.0 - g) * ce.seconds, (1.0 - g) * ce.metres, true));
+        // At the first vertex the candidate stands on that node and may leave by any road.
+        if !ce.oneway || g <= 0.0 {
+            entries.entry(ce.ends.0).or_default().push((i, g * ce.seconds, g * ce.metres, false));
+        }
+    }
+
+    let mut found: Vec<(usize, f64, f64, Entry)> = Vec::new();
+    let mut done = vec![false; candidates.len()];
+    let mut finalize = |upto: f64,
+                        ready: &mut BinaryHeap<(Reverse<u64>, usize)>,
+                        tentative: &[Option<(f64, f64, Entry)>],
+                        found: &mut Vec<_>| {
+        while let Some(&(Reverse(s), i)) = ready.peek() {
+            if f64::from_bits(s) > upto || found.len() >= k {
+                break;
+            }
+            ready.pop();
+            if let (false, Some((ts, tm, entry))) = (done[i], tentative[i])
+                && key(ts) == s
+            {
+                done[i] = true;
+                if ts <= cutoff_s {
+                    found.push((i, ts, tm, entry));
+                }
+            }
+        }
+    };
+
+    while let Some((Reverse(k_s), node)) = heap.pop() {
+        let (s, m, next) = best[&node];
+        if settled.contains_key(&node) || key(s) != k_s {
+            continue;
+        }
+        finalize(s, &mut ready, &tentative, &mut found);
+        if found.len() >= k || s > cutoff_s {
+            break;
+        }
+        settled.insert(node, (s, m, next));
+        for &(i, extra_s, extra_m, forward) in entries.get(&node).map(Vec::as_slice).unwrap_or_default() {
+            let total = s + extra_s;
+            if tentative[i].is_none_or(|(t, _, _)| total < t) {
+                tentative[i] = Some((total, m + extra_m, Entry::Node { node, forward }));
+                ready.push((Reverse(key(total)), i));
+            }
+        }
+        for arc in graph.graph.edges_directed(node, Direction::Incoming) {
+            let a = *arc.weight();
+            if !usable(a.edge) {
+                continue;
+            }
+            let edge = &graph.edges[a.edge];
+            let from = arc.source();
+            if !settled.contains_key(&from) {
+                push(&mut heap, from, s + edge.seconds, m + edge.metres, Next::Via(a, node), &mut best);
+            }
+        }
+    }
+    finalize(f64::INFINITY, &mut ready, &tentative, &mut found);
+    found.truncate(k);
+    found
+        .into_iter()
+        .map(|(candidate, seconds, metres, entry)| Reached {
+            candidate,
+            seconds,
+            metres,
+            path: path(graph, incident, &candidates[candidate], entry, &settled),
+        })
+        .collect()
+}
+
+/// The part of an edge's line between two distances from its first vertex, in that order.
+fn part(line: &LineString<f64>, from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
+    let (lo, hi) = (from_m.min(to_m), from_m.max(to_m));
+    let mut out = Vec::new();
+    let mut at = 0.0;
+    // The point `d` metres from the line's start, on segment a–b which starts `at` metres in.
+    let point_at = |a: Coord<f64>, b: Coord<f64>, len: f64, at: f64, d: f64| {
+        let t = if len > 0.0 { ((d - at) / len).clamp(0.0, 1.0) } else { 0.0 };
+        Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) }
+    };
+    for w in line.0.windows(2) {
+        let len = Geodesic.distance(Point(w[0]), Point(w[1]));
+        if out.is_empty() && at + len >= lo {
+            out.push(point_at(w[0], w[1], len, at, lo));
+        }
+        if !out.is_empty() {
+            if at + len >= hi {
+                out.push(point_at(w[0], w[1], len, at, hi));
+                break;
+            }
+            out.push(w[1]);
+        }
+        at += len;
+    }
+    if from_m > to_m {
+        out.reverse();
+    }
+    out
+}
+
+fn path(
+    graph: &RoadGraph,
+    incident: &Snap,
+    candidate: &Snap,
+    entry: Entry,
+    settled: &HashMap<NodeIndex, (f64, f64, Next)>,
+) -> LineString<f64> {
+    let ce = &graph.edges[candidate.edge];
+    let mut coords: Vec<Coord<f64>> = Vec::new();
+    let extend = |coords: &mut Vec<Coord<f64>>, more: Vec<Coord<f64>>| {
+        for c in more {
+            if coords.last() != Some(&c) {
+                coords.push(c);
+            }
+        }
+    };
+    let Entry::Node { node, forward } = entry else {
+        extend(&mut coords, part(&ce.line, candidate.along_m, incident.along_m));
+        return pinned(coords, candidate, incident);
+    };
+    extend(&mut coords, part(&ce.line, candidate.along_m, if forward { ce.metres } else { 0.0 }));
+    let mut at = node;
+    while let Some(&(_, _, next)) = settled.get(&at) {
+        match next {
+            Next::Via(arc, to) => {
+                let edge = &graph.edges[arc.edge];
+                let mut line = edge.line.0.clone();
+                if !arc.forward {
+                    line.reverse();
+                }
+                extend(&mut coords, line);
+                at = to;
+            }
+            Next::Incident { forward } => {
+                let e = &graph.edges[incident.edge];
+                extend(&mut coords, part(&e.line, if forward { 0.0 } else { e.metres }, incident.along_m));
+                break;
+            }
+        }
+    }
+    pinned(coords, candidate, incident)
+}
+
+/// The path with its ends exactly at the snapped points (not recomputed from distances).
+fn pinned(mut coords: Vec<Coord<f64>>, candidate: &Snap, incident: &Snap) -> LineString<f64> {
+    if coords.len() < 2 {
+        return LineString(vec![candidate.point, incident.point]);
+    }
+    coords[0] = candidate.point;
+    let last = coords.len() - 1;
+    coords[last] = incident.point;
+    LineString(coords)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::graph::RoadRow;
+
+    /// A 1 km square of roads at 36 km/h (100 s a side) near the equator, with a one-way top:
+    ///
+    /// ```text
+    ///  3 ──→── 2        0 (0,0)  1 (e,0)  2 (e,e)  3 (0,e)
+    ///  │       │        bottom 0–1, right 1–2, left 0–3: two-way; top 2→3 one-way
+    ///  0 ───── 1
+    /// ```
+    fn square() -> RoadGraph {
+        let e = 1000.0 / 110_574.0; // about 1 km of latitude
+        let line = |a: (f64, f64), b: (f64, f64)| LineString::from(vec![a, b]);
+        let road = |id, a, b, oneway| RoadRow { id, speed_kmh: 36.0, oneway, hazmat_allowed: true, line: line(a, b) };
+        RoadGraph::build(vec![
+            road(1, (0.0, 0.0), (e, 0.0), false),
+            road(2, (e, 0.0), (e, e), false),
+            road(3, (e, e), (0.0, e), true),
+            road(4, (0.0, 0.0), (0.0, e), false),
+        ])
+    }
+
+    fn at(graph: &RoadGraph, x: f64, y: f64) -> Snap {
+        graph.snap(Coord { x, y }, 5000.0, &|_| true).unwrap()
+    }
+
+    #[test]
+    fn one_way_streets_are_followed_and_candidates_ranked() {
+        let g = square();
+        let e = 1000.0 / 110_574.0;
+        // Incident in the middle of the left road; candidates at corners 2 and 1.
+        let incident = at(&g, 0.0, e / 2.0);
+        let c2 = at(&g, e, e);
+        let c1 = at(&g, e, 0.0);
+        let found = nearest(&g, &incident, &[c2, c1], 2, f64::INFINITY, &|_| true);
+        let seconds: Vec<(usize, f64)> = found.iter().map(|r| (r.candidate, (r.seconds).round())).collect();
+        // From 2: top (one-way 2→3, ~100 s) then half the left road (~50 s) = ~150 s.
+        // From 1: bottom (~100 s) then half the left road up (~50 s) = ~150 s too; the top is
+        // the only way west from 2 (the right road down and the bottom would be ~250 s).
+        assert_eq!(seconds.len(), 2);
+        assert!(seconds.iter().all(|(_, s)| (*s - 150.0).abs() <= 2.0), "{seconds:?}");
+        // Now from the incident on the top road (one-way 2→3), candidates at 3 and at 2.
+        let incident = at(&g, e / 2.0, e);
+        let c3 = at(&g, 0.0, e * 0.999);
+        let found = nearest(&g, &incident, &[c3], 1, f64::INFINITY, &|_| true);
+        // 3 cannot drive backwards on the one-way top: down, right, up, then half the top.
+        assert!((found[0].seconds - 350.0).abs() < 3.0, "{}", found[0].seconds);
+        assert!((found[0].metres - 3500.0).abs() < 30.0, "{}", found[0].metres);
+    }
+
+    #[test]
+    fn the_search_stops_at_k_and_at_the_cutoff_and_avoids_closed_roads() {
+        let g = square();
+        let e = 1000.0 / 110_574.0;
+        let incident = at(&g, e / 2.0, 0.0);
+        let near = at(&g, e * 0.6, 0.0);
+        let far = at(&g, e / 2.0, e);
+        let found = nearest(&g, &incident, &[far, near], 1, f64::INFINITY, &|_| true);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].candidate, 1);
+        assert!((found[0].seconds - 10.0).abs() < 0.5, "same edge, 100 m at 10 m/s: {}", found[0].seconds);
+        let found = nearest(&g, &incident, &[far, near], 5, 60.0, &|_| true);
+        assert_eq!(found.iter().map(|r| r.candidate).collect::<Vec<_>>(), vec![1]);
+        // With the incident's road closed to through traffic, the far candidate still arrives,
+        // from the ends of the incident's own edge, and its path starts and ends at the snaps.
+        let closed = |edge: usize| g.edges[edge].route_id != 1;
+        let found = nearest(&g, &incident, &[far], 5, f64::INFINITY, &closed);
+        assert_eq!(found.len(), 1);
+        let path = &found[0].path;
+        assert_eq!(path.0.first().copied(), Some(far.point));
+        assert_eq!(path.0.last().copied(), Some(incident.point));
+    }
+
+    #[test]
+    fn paths_run_from_candidate_to_incident_along_the_roads() {
+        let g = square();
+        let e = 1000.0 / 110_574.0;
+        let incident = at(&g, e, e / 2.0);
+        let c = at(&g, 0.0, e / 2.0);
+        let found = nearest(&g, &incident, &[c], 1, f64::INFINITY, &|_| true);
+        let p = &found[0].path.0;
+        assert_eq!(p.first().copied(), Some(c.point));
+        assert_eq!(p.last().copied(), Some(incident.point));
+        let length: f64 = p.windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
+        assert!((length - found[0].metres).abs() < 1.0, "path {length} m vs {} m", found[0].metres);
+    }
+}

@@ -1,0 +1,63 @@
+//! Snapping a point to the nearest usable road: nearest segment by R-tree (in a local
+//! equirectangular plane), projection onto it, exact geodesic distance.
+
+use geo::{Coord, Distance, Geodesic, Point};
+
+use super::graph::RoadGraph;
+
+/// Where a point meets the network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snap {
+    /// Index into `RoadGraph::edges`.
+    pub edge: usize,
+    /// Metres along the edge from its first vertex.
+    pub along_m: f64,
+    /// The point on the road, lon/lat.
+    pub point: Coord<f64>,
+    /// From the given point to the road, metres.
+    pub distance_m: f64,
+}
+
+impl Snap {
+    /// Position along the edge, 0 at its first vertex and 1 at its last.
+    pub fn fraction(&self, graph: &RoadGraph) -> f64 {
+        let metres = graph.edges[self.edge].metres;
+        if metres > 0.0 { (self.along_m / metres).clamp(0.0, 1.0) } else { 0.0 }
+    }
+}
+
+/// Metres per degree of latitude, roughly: only to bound the candidate search.
+const METRES_PER_DEGREE: f64 = 111_000.0;
+
+impl RoadGraph {
+    /// The nearest point of an edge for which `usable` holds, within `max_m` metres.
+    pub fn snap(&self, p: Coord<f64>, max_m: f64, usable: &dyn Fn(usize) -> bool) -> Option<Snap> {
+        let query = [p.x * self.x_scale, p.y];
+        let mut best: Option<Snap> = None;
+        for (segment, d2) in self.segments.nearest_neighbor_iter_with_distance_2(&query) {
+            let planar_m = d2.sqrt() * METRES_PER_DEGREE;
+            // Beyond the limit, or clearly farther than the best found: no closer candidate follows.
+            if planar_m > max_m * 1.05 + 50.0 || best.is_some_and(|b| planar_m > b.distance_m * 1.05 + 5.0) {
+                break;
+            }
+            let (edge, index) = segment.data;
+            if !usable(edge) {
+                continue;
+            }
+            let line = &self.edges[edge].line.0;
+            let (a, b) = (line[index], line[index + 1]);
+            let (ax, bx, px) = (a.x * self.x_scale, b.x * self.x_scale, p.x * self.x_scale);
+            let (dx, dy) = (bx - ax, b.y - a.y);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 == 0.0 { 0.0 } else { (((px - ax) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0) };
+            let q = Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) };
+            let distance_m = Geodesic.distance(Point(p), Point(q));
+            if distance_m <= max_m && best.is_none_or(|s| distance_m < s.distance_m) {
+                let before: f64 = line[..=index].windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
+                let along_m = before + Geodesic.distance(Point(a), Point(q));
+                best = Some(Snap { edge, along_m, point: q, distance_m });
+            }
+        }
+        best
+    }
+}
