@@ -90,9 +90,19 @@ impl TestServer {
         Self::with_config(ServerConfig::default()).await
     }
 
+    /// Starts a server over a fresh database holding the Chongqing demo data.
+    pub async fn with_demo() -> Result<Self> {
+        let pool = database().await?;
+        crate::exchange::demo::load(&pool, &demo_dir(), false).await?;
+        Self::over(pool, ServerConfig::default()).await
+    }
+
     /// Starts a server over a fresh database with `config`.
     pub async fn with_config(config: ServerConfig) -> Result<Self> {
-        let pool = database().await?;
+        Self::over(database().await?, config).await
+    }
+
+    async fn over(pool: PgPool, config: ServerConfig) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let state = AppState::start(pool.clone(), &config).await?;

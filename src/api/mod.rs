@@ -5,6 +5,7 @@ pub mod body;
 pub mod events;
 pub mod health;
 pub mod layers;
+pub mod nearest;
 pub mod problem;
 pub mod stock;
 pub mod tiles;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub tiles: Arc<TileCache>,
     /// The task that follows the database's changes (it holds a pooled connection).
     pub follower: Arc<tokio::task::AbortHandle>,
+    /// The road network for routing.
+    pub roads: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
 }
 
 impl AppState {
@@ -47,7 +50,8 @@ impl AppState {
     pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
         let (snapshot, task) = snapshot::refresh::start(&pool).await?;
         let follower = Arc::new(task.abort_handle());
-        Ok(Self { pool, snapshot, tiles: Arc::new(TileCache::new(config.tile_cache_entries)), follower })
+        let roads = crate::routing::live::start(&pool, &snapshot).await?;
+        Ok(Self { pool, snapshot, tiles: Arc::new(TileCache::new(config.tile_cache_entries)), follower, roads })
     }
 
     /// Stops following changes, returning the listener's connection to the pool (before the
@@ -87,6 +91,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(stock::router())
         .merge(tiles::router())
         .merge(around::router())
+        .merge(nearest::router())
         .merge(events::router())
         .merge(crate::viewer::router())
         .fallback(not_found)

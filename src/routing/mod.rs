@@ -2,6 +2,8 @@
 //! the bounded one-to-many search that ranks depots and teams by travel time to an incident.
 
 pub mod graph;
+pub mod live;
+pub mod rules;
 pub mod search;
 pub mod snap;
 

@@ -1,0 +1,237 @@
+//! `POST /api/nearest`: the depots holding an item (or a category) or the available teams of a
+//! specialty, ranked by road travel time to a point, with their routes.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use geo::{Coord, Geometry};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::body::JsonBody;
+use super::problem::Problem;
+use crate::layers::Invalid;
+use crate::layers::spec::{GeometryRule, SPECIALTIES, STOCK_CATEGORIES};
+use crate::layers::validate::check_geometry;
+use crate::routing::rules::Restrictions;
+use crate::routing::search::nearest;
+use crate::routing::{RoadGraph, Snap};
+
+/// Default and largest distance from a point to the road it is snapped to, metres.
+pub const DEFAULT_SNAP_M: f64 = 5_000.0;
+const MAX_SNAP_M: f64 = 50_000.0;
+const MAX_COUNT: usize = 100;
+const MAX_CUTOFF_MINUTES: f64 = 24.0 * 60.0;
+
+/// Route of the query.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/nearest", post(handle))
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Find {
+    Depot,
+    Team,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    point: [f64; 2],
+    find: Find,
+    item: Option<String>,
+    category: Option<String>,
+    specialty: Option<String>,
+    count: Option<usize>,
+    cutoff_minutes: Option<f64>,
+    #[serde(default)]
+    hazmat: bool,
+    #[serde(default)]
+    closed_roads: Vec<i64>,
+    #[serde(default)]
+    barriers: Vec<Value>,
+    max_snap_m: Option<f64>,
+}
+
+fn invalid(field: &str, detail: impl Into<String>) -> Problem {
+    Problem::from(crate::layers::Error::Invalid(Invalid::field(field, detail)))
+}
+
+/// A depot or team that may be sent.
+struct Candidate {
+    id: i64,
+    name: String,
+    at: Coord<f64>,
+    about: Value,
+}
+
+async fn handle(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, Problem> {
+    let request: Request = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
+    let [lon, lat] = request.point;
+    if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+        return Err(invalid("point", "must be [longitude, latitude] in degrees within [-180, 180] × [-90, 90]"));
+    }
+    let count = request.count.unwrap_or(10);
+    if !(1..=MAX_COUNT).contains(&count) {
+        return Err(invalid("count", format!("must be in 1–{MAX_COUNT}")));
+    }
+    let cutoff_s = match request.cutoff_minutes {
+        None => f64::INFINITY,
+        Some(m) if m > 0.0 && m <= MAX_CUTOFF_MINUTES => m * 60.0,
+        Some(_) => {
+            return Err(invalid("cutoff_minutes", format!("must be more than 0 and at most {MAX_CUTOFF_MINUTES}")));
+        }
+    };
+    let max_snap = request.max_snap_m.unwrap_or(DEFAULT_SNAP_M);
+    if !(max_snap > 0.0 && max_snap <= MAX_SNAP_M) {
+        return Err(invalid("max_snap_m", format!("must be more than 0 and at most {MAX_SNAP_M}")));
+    }
+    let mut restrictions = Restrictions {
+        hazmat: request.hazmat,
+        closed: request.closed_roads.iter().copied().collect(),
+        barriers: Vec::new(),
+    };
+    for (i, barrier) in request.barriers.iter().enumerate() {
+        match check_geometry(GeometryRule::MultiPolygon, Some(barrier)) {
+            Ok(Some(Geometry::MultiPolygon(area))) => restrictions.barriers.push(area),
+            Ok(_) => return Err(invalid(&format!("barriers[{i}]"), "must be a Polygon or MultiPolygon")),
+            Err(e) => return Err(invalid(&format!("barriers[{i}]"), e.detail)),
+        }
+    }
+
+    let graph = state.roads.load_full();
+    let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
+    if let Some(id) = request.closed_roads.iter().find(|id| !known.contains(id)) {
+        return Err(invalid("closed_roads", format!("road {id} is not in the road network")));
+    }
+    let candidates = candidates(&state, &request).await?;
+
+    let point = Coord { x: lon, y: lat };
+    let answer =
+        tokio::task::spawn_blocking(move || rank(&graph, point, &candidates, &restrictions, count, cutoff_s, max_snap))
+            .await
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "search failed", e.to_string()))??;
+    Ok(axum::Json(answer).into_response())
+}
+
+/// The candidates the request asks for, from the database.
+async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate>, Problem> {
+    let db = |e: sqlx::Error| Problem::from(crate::layers::Error::Database(e));
+    let rows: Vec<(i64, String, f64, f64, Value)> = match request.find {
+        Find::Depot => {
+            if request.specialty.is_some() {
+                return Err(invalid("specialty", "is for teams; depots are found by item or category"));
+            }
+            if let Some(c) = &request.category
+                && !STOCK_CATEGORIES.contains(&c.as_str())
+            {
+                return Err(invalid("category", format!("`{c}` is not one of: {}", STOCK_CATEGORIES.join(", "))));
+            }
+            if let Some(item) = &request.item {
+                let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM stock_item WHERE item = $1 LIMIT 1")
+                    .bind(item)
+                    .fetch_optional(&state.pool)
+                    .await
+                    .map_err(db)?;
+                if known.is_none() {
+                    return Err(invalid("item", format!("no depot has ever stocked `{item}`")));
+                }
+            }
+            sqlx::query_as(
+                "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom), jsonb_build_object('tier', d.tier, 'district', d.district, \
+                   'free', sum(s.quantity - s.reserved), 'unit', min(s.unit)) \
+                 FROM depot d JOIN stock_item s ON s.depot_id = d.id \
+                 WHERE ($1::text IS NULL OR s.item = $1) AND ($2::text IS NULL OR s.category = $2) \
+                 GROUP BY d.id HAVING sum(s.quantity - s.reserved) > 0",
+            )
+            .bind(&request.item)
+            .bind(&request.category)
+            .fetch_all(&state.pool)
+            .await
+            .map_err(db)?
+        }
+        Find::Team => {
+            if request.item.is_some() || request.category.is_some() {
+                return Err(invalid("item", "is for depots; teams are found by specialty"));
+            }
+            if let Some(s) = &request.specialty
+                && !SPECIALTIES.contains(&s.as_str())
+            {
+                return Err(invalid("specialty", format!("`{s}` is not one of: {}", SPECIALTIES.join(", "))));
+            }
+            sqlx::query_as(
+                "SELECT id, name, ST_X(geom), ST_Y(geom), jsonb_build_object('specialties', specialties, 'headcount', headcount, 'district', district) \
+                 FROM team WHERE status = 'available' AND ($1::text IS NULL OR $1 = ANY(specialties))",
+            )
+            .bind(&request.specialty)
+            .fetch_all(&state.pool)
+            .await
+            .map_err(db)?
+        }
+    };
+    Ok(rows.into_iter().map(|(id, name, x, y, about)| Candidate { id, name, at: Coord { x, y }, about }).collect())
+}
+
+/// Snaps everything and runs the one search; the answer as JSON.
+fn rank(
+    graph: &Arc<RoadGraph>,
+    point: Coord<f64>,
+    candidates: &[Candidate],
+    restrictions: &Restrictions,
+    count: usize,
+    cutoff_s: f64,
+    max_snap: f64,
+) -> Result<Value, Problem> {
+    let usable = restrictions.usable(graph);
+    let ok = |e: usize| usable[e];
+    let Some(incident) = graph.snap(point, max_snap, &ok) else {
+        let nearest = graph
+            .snap(point, MAX_SNAP_M, &|_| true)
+            .map(|s| format!("; the nearest road is {:.0} m away", s.distance_m));
+        return Err(invalid(
+            "point",
+            format!("no usable road within {max_snap} m of the point{}", nearest.unwrap_or_default()),
+        ));
+    };
+    let mut snapped: Vec<(usize, Snap)> = Vec::new();
+    let mut off_network = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        match graph.snap(c.at, max_snap, &ok) {
+            Some(s) => snapped.push((i, s)),
+            None => off_network
+                .push(json!({"id": c.id, "name": c.name, "reason": format!("no usable road within {max_snap} m")})),
+        }
+    }
+    let snaps: Vec<Snap> = snapped.iter().map(|(_, s)| *s).collect();
+    let found = nearest(graph, &incident, &snaps, count, cutoff_s, &ok);
+    let results: Vec<Value> = found
+        .iter()
+        .enumerate()
+        .map(|(rank, r)| {
+            let (index, snap) = snapped[r.candidate];
+            let c = &candidates[index];
+            let path: Vec<[f64; 2]> = r.path.0.iter().map(|p| [p.x, p.y]).collect();
+            json!({
+                "rank": rank + 1, "id": c.id, "name": c.name, "about": c.about,
+                "seconds": (r.seconds * 10.0).round() / 10.0, "minutes": (r.seconds / 6.0).round() / 10.0,
+                "metres": r.metres.round(), "snap_distance_m": (snap.distance_m * 10.0).round() / 10.0,
+                "location": [c.at.x, c.at.y],
+                "path": {"type": "LineString", "coordinates": path},
+            })
+        })
+        .collect();
+    Ok(json!({
+        "incident": {"point": [point.x, point.y], "snapped": [incident.point.x, incident.point.y],
+                     "snap_distance_m": (incident.distance_m * 10.0).round() / 10.0, "route_id": graph.edges[incident.edge].route_id},
+        "candidates": candidates.len(),
+        "results": results,
+        "off_network": off_network,
+    }))
+}

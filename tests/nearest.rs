@@ -1,0 +1,233 @@
+//! `POST /api/nearest` on the Chongqing demo data: ranked by travel time, within the cut-off,
+//! restricted by hazmat rules, closed roads and barrier areas; bad input refused.
+
+mod common;
+
+use common::{expect_problem, post};
+use geo::{Coord, Distance, Geodesic, Intersects, LineString, Point, Polygon};
+use onemap::testing::TestServer;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const CHANGSHOU: [f64; 2] = [107.08, 29.86];
+
+fn line(path: &Value) -> LineString<f64> {
+    LineString(
+        path["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| Coord { x: c[0].as_f64().unwrap(), y: c[1].as_f64().unwrap() })
+            .collect(),
+    )
+}
+
+fn length(l: &LineString<f64>) -> f64 {
+    l.0.windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum()
+}
+
+#[tokio::test]
+async fn depots_are_ranked_by_travel_time_along_real_paths() {
+    let server = TestServer::with_demo().await.unwrap();
+    let url = server.at("/api/nearest");
+    let (status, all) = post(&url, json!({"point": CHANGSHOU, "find": "depot", "item": "活性炭", "count": 100})).await;
+    assert_eq!(status, 200, "{all}");
+    let results = all["results"].as_array().unwrap();
+    let holding: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT depot_id) FROM stock_item WHERE item = '活性炭' AND quantity > reserved",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(all["candidates"].as_i64().unwrap(), holding);
+    assert_eq!(
+        results.len() + all["off_network"].as_array().unwrap().len(),
+        holding as usize,
+        "every depot is ranked or said to be off the network"
+    );
+    let seconds: Vec<f64> = results.iter().map(|r| r["seconds"].as_f64().unwrap()).collect();
+    assert!(seconds.windows(2).all(|w| w[0] <= w[1]), "ranked by time: {seconds:?}");
+    let incident = &all["incident"]["snapped"];
+    for r in results {
+        assert!(r["about"]["free"].as_f64().unwrap() > 0.0);
+        let path = line(&r["path"]);
+        // The path ends at the incident, is as long as the distance reported, and no shorter
+        // than the straight line; no road in the demo is faster than 100 km/h.
+        assert_eq!(
+            path.0.last().map(|c| [c.x, c.y]),
+            Some([incident[0].as_f64().unwrap(), incident[1].as_f64().unwrap()])
+        );
+        let metres = r["metres"].as_f64().unwrap();
+        assert!(
+            (length(&path) - metres).abs() <= metres * 0.001 + 2.0,
+            "{}: path {} m, said {metres} m",
+            r["name"],
+            length(&path)
+        );
+        let start = path.0[0];
+        let crow = Geodesic.distance(Point(start), Point(path.0[path.0.len() - 1]));
+        assert!(metres + 1.0 >= crow);
+        assert!(r["seconds"].as_f64().unwrap() + 0.5 >= metres / (100.0 / 3.6));
+    }
+    // The nearest three are the first three of the whole ranking.
+    let (_, three) = post(&url, json!({"point": CHANGSHOU, "find": "depot", "item": "活性炭", "count": 3})).await;
+    let ids =
+        |v: &Value| v["results"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(ids(&three), ids(&all)[..3].to_vec());
+    // A cut-off keeps only those that arrive in time.
+    let limit = seconds[2] / 60.0 + 0.01;
+    let (_, within) = post(
+        &url,
+        json!({"point": CHANGSHOU, "find": "depot", "item": "活性炭", "count": 100, "cutoff_minutes": limit}),
+    )
+    .await;
+    let n = seconds.iter().filter(|s| **s <= limit * 60.0).count();
+    assert_eq!(ids(&within), ids(&all)[..n].to_vec());
+}
+
+#[tokio::test]
+async fn teams_hazmat_rules_closures_and_barriers_change_the_answer() {
+    let server = TestServer::with_demo().await.unwrap();
+    let url = server.at("/api/nearest");
+    let (status, teams) =
+        post(&url, json!({"point": [106.55, 29.56], "find": "team", "specialty": "hazmat", "count": 20})).await;
+    assert_eq!(status, 200, "{teams}");
+    let available: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM team WHERE status = 'available' AND 'hazmat' = ANY(specialties)")
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!(teams["candidates"].as_i64().unwrap(), available);
+    for t in teams["results"].as_array().unwrap() {
+        assert!(t["about"]["specialties"].as_array().unwrap().contains(&json!("hazmat")));
+    }
+
+    // A barrier across the best depot's path: the new path avoids it, and is no faster.
+    let (_, before) = post(&url, json!({"point": CHANGSHOU, "find": "depot", "item": "围油栏", "count": 50})).await;
+    let far = before["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| line(&r["path"]).0.len() > 4)
+        .expect("a long path")
+        .clone();
+    let path = line(&far["path"]);
+    let middle = path.0[path.0.len() / 2];
+    let d = 0.01;
+    let square = Polygon::new(
+        LineString::from(vec![
+            (middle.x - d, middle.y - d),
+            (middle.x + d, middle.y - d),
+            (middle.x + d, middle.y + d),
+            (middle.x - d, middle.y + d),
+            (middle.x - d, middle.y - d),
+        ]),
+        vec![],
+    );
+    let barrier =
+        json!({"type": "Polygon", "coordinates": [square.exterior().0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>()]});
+    let (status, after) =
+        post(&url, json!({"point": CHANGSHOU, "find": "depot", "item": "围油栏", "count": 50, "barriers": [barrier]}))
+            .await;
+    assert_eq!(status, 200, "{after}");
+    for r in after["results"].as_array().unwrap() {
+        assert!(!line(&r["path"]).intersects(&square), "{} enters the barrier", r["name"]);
+    }
+    let again = after["results"].as_array().unwrap().iter().find(|r| r["id"] == far["id"]);
+    if let Some(again) = again {
+        assert!(again["seconds"].as_f64().unwrap() >= far["seconds"].as_f64().unwrap());
+    }
+
+    // Closing a road in the middle of a long path (neither the depot's nor the incident's own
+    // road, so neither snap moves) makes that depot slower or unreachable.
+    let nearest_road = |x: f64, y: f64| {
+        let pool = server.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM route WHERE kind = 'road' ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT 1")
+                .bind(x)
+                .bind(y)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let middle_road = nearest_road(middle.x, middle.y).await;
+    let depot_road = nearest_road(far["location"][0].as_f64().unwrap(), far["location"][1].as_f64().unwrap()).await;
+    assert_ne!(middle_road, depot_road, "the test needs a road between the ends");
+    assert_ne!(middle_road, before["incident"]["route_id"].as_i64().unwrap());
+    let (_, closed) = post(
+        &url,
+        json!({"point": CHANGSHOU, "find": "depot", "item": "围油栏", "count": 50, "closed_roads": [middle_road]}),
+    )
+    .await;
+    // (Unreachable is also a correct answer.)
+    if let Some(r) = closed["results"].as_array().unwrap().iter().find(|r| r["id"] == far["id"]) {
+        assert!(r["seconds"].as_f64().unwrap() >= far["seconds"].as_f64().unwrap(), "{r} vs {far}");
+    }
+
+    // Hazmat vehicles may not use the city expressways: no hazmat path runs along one, while
+    // without the rule some do (measured by PostGIS, along 1 m either side of those roads).
+    let along_forbidden = |path: Value| {
+        let pool = server.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, f64>(
+                "SELECT coalesce(sum(ST_Length(ST_Intersection(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), \
+                   ST_Buffer(geom::geography, 1)::geometry)::geography)), 0) FROM route WHERE kind = 'road' AND NOT hazmat_allowed",
+            )
+            .bind(path.to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (_, any) = post(&url, json!({"point": [106.57, 29.56], "find": "depot", "count": 100})).await;
+    let (_, hazmat) =
+        post(&url, json!({"point": [106.57, 29.56], "find": "depot", "count": 100, "hazmat": true})).await;
+    let mut forbidden_without_rule = 0.0;
+    for r in any["results"].as_array().unwrap() {
+        forbidden_without_rule += along_forbidden(r["path"].clone()).await;
+    }
+    assert!(forbidden_without_rule > 1000.0, "the unrestricted paths use the expressways: {forbidden_without_rule} m");
+    for r in hazmat["results"].as_array().unwrap() {
+        let metres = along_forbidden(r["path"].clone()).await;
+        assert!(metres < 5.0, "{} runs {metres} m along roads closed to hazardous goods", r["name"]);
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_and_change_nothing() {
+    let server = TestServer::with_demo().await.unwrap();
+    let url = server.at("/api/nearest");
+    let before = common::counts(&server.pool).await;
+    let bow_tie = json!({"type": "Polygon", "coordinates": [[[107, 29], [108, 30], [108, 29], [107, 30], [107, 29]]]});
+    for (body, field) in [
+        (json!({"point": [0.0, 0.0], "find": "depot"}), "point"),
+        (json!({"point": [200.0, 0.0], "find": "depot"}), "point"),
+        (json!({"point": CHANGSHOU, "find": "depot", "item": "不存在的物资"}), "item"),
+        (json!({"point": CHANGSHOU, "find": "depot", "category": "food"}), "category"),
+        (json!({"point": CHANGSHOU, "find": "depot", "specialty": "hazmat"}), "specialty"),
+        (json!({"point": CHANGSHOU, "find": "team", "specialty": "cooking"}), "specialty"),
+        (json!({"point": CHANGSHOU, "find": "team", "item": "活性炭"}), "item"),
+        (json!({"point": CHANGSHOU, "find": "depot", "count": 0}), "count"),
+        (json!({"point": CHANGSHOU, "find": "depot", "count": 101}), "count"),
+        (json!({"point": CHANGSHOU, "find": "depot", "cutoff_minutes": -5}), "cutoff_minutes"),
+        (json!({"point": CHANGSHOU, "find": "depot", "cutoff_minutes": 100000}), "cutoff_minutes"),
+        (json!({"point": CHANGSHOU, "find": "depot", "max_snap_m": 0}), "max_snap_m"),
+        (json!({"point": CHANGSHOU, "find": "depot", "closed_roads": [987654]}), "closed_roads"),
+        (json!({"point": CHANGSHOU, "find": "depot", "barriers": [bow_tie]}), "barriers[0]"),
+        (
+            json!({"point": CHANGSHOU, "find": "depot", "barriers": [{"type": "Point", "coordinates": [107, 29]}]}),
+            "barriers[0]",
+        ),
+        (json!({"point": CHANGSHOU, "find": "submarine"}), "body"),
+        (json!({"point": CHANGSHOU, "find": "depot", "colour": "red"}), "body"),
+        (json!({"find": "depot"}), "body"),
+    ] {
+        let p = expect_problem(Method::POST, &url, Some(body.clone()), 422).await;
+        assert_eq!(p["field"], field, "{body}: {p}");
+    }
+    expect_problem(Method::POST, &url, Some(Value::String("{".into())), 400).await;
+    let p = expect_problem(Method::POST, &url, Some(json!({"point": [0.0, 0.0], "find": "depot"})), 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("no usable road within 5000 m"), "{p}");
+    assert_eq!(common::counts(&server.pool).await, before);
+}
