@@ -45,6 +45,17 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// Import the drivable roads of an OpenStreetMap extract (.osm.pbf) as routes of kind road.
+    ImportOsm {
+        /// The .osm.pbf file.
+        file: PathBuf,
+        /// Only roads wholly inside west,south,east,north (degrees).
+        #[arg(long)]
+        bbox: Option<String>,
+        /// Remove every existing road first.
+        #[arg(long)]
+        replace_roads: bool,
+    },
     /// Export a layer as GeoJSON or CSV.
     Export {
         /// Layer name.

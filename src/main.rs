@@ -8,7 +8,7 @@ use clap::Parser;
 use onemap::api::{self, AppState, ServerConfig};
 use onemap::config::{Cli, Command, DatabaseArgs, DbAction, ServeArgs};
 use onemap::db::{self, Database, LocalCluster};
-use onemap::exchange::{demo, export, import};
+use onemap::exchange::{demo, export, import, osm};
 use onemap::layers;
 use tracing_subscriber::EnvFilter;
 
@@ -36,6 +36,16 @@ async fn run(cli: Cli) -> Result<()> {
             with_database(&args, async |db| {
                 let summary = import::import_file(&db.pool, layer, &file, format).await?;
                 println!("{summary}");
+                Ok(())
+            })
+            .await
+        }
+        Command::ImportOsm { file, bbox, replace_roads } => {
+            let bbox = bbox
+                .map(|b| onemap::layers::query::parse_bbox(&b).map_err(|e| anyhow::anyhow!("--bbox: {}", e.detail)))
+                .transpose()?;
+            with_database(&args, async |db| {
+                println!("{}", osm::import(&db.pool, &file, bbox, replace_roads).await?);
                 Ok(())
             })
             .await

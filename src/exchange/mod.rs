@@ -4,6 +4,8 @@ pub mod csv_format;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod osm;
+pub mod roads;
 pub mod synthetic;
 pub mod text;
 

@@ -2,8 +2,7 @@
 //! can be had: clearly synthetic, deterministic from a seed, with a road-class hierarchy and
 //! one-way streets. Roads are written to `route` with names starting `合成`.
 
-use anyhow::Result;
-use sqlx::PgPool;
+pub use super::roads::{Road, insert};
 
 /// Settings of a generated network.
 #[derive(Debug, Clone, Copy)]
@@ -14,21 +13,6 @@ pub struct Grid {
     pub seed: u64,
     /// [west, south, east, north] in degrees.
     pub bbox: [f64; 4],
-}
-
-/// One road segment.
-#[derive(Debug, Clone)]
-pub struct Road {
-    /// Highway class.
-    pub class: &'static str,
-    /// Speed, km/h.
-    pub speed_kmh: f64,
-    /// One-way in drawing direction.
-    pub oneway: bool,
-    /// Hazardous goods allowed.
-    pub hazmat_allowed: bool,
-    /// Vertices, lon/lat.
-    pub points: Vec<[f64; 2]>,
 }
 
 /// A small, fast deterministic generator (SplitMix64).
@@ -93,43 +77,13 @@ pub fn roads(grid: &Grid) -> Vec<Road> {
                 let hazmat_allowed = class != "residential" || random.unit() < 0.5;
                 let points =
                     if oneway && random.unit() < 0.5 { vec![there, bend, here] } else { vec![here, bend, there] };
-                out.push(Road { class, speed_kmh, oneway, hazmat_allowed, points });
+                out.push(Road {
+                    name: Some(format!("合成{class}")), class, speed_kmh, oneway, hazmat_allowed, points
+                });
             }
         }
     }
     out
-}
-
-/// Writes the network into `route` in one transaction; returns how many segments.
-pub async fn insert(pool: &PgPool, roads: &[Road]) -> Result<usize> {
-    let mut tx = pool.begin().await?;
-    for chunk in roads.chunks(20_000) {
-        let wkt: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                let coords: Vec<String> = r.points.iter().map(|p| format!("{} {}", p[0], p[1])).collect();
-                format!("LINESTRING({})", coords.join(","))
-            })
-            .collect();
-        let classes: Vec<&str> = chunk.iter().map(|r| r.class).collect();
-        let speeds: Vec<f64> = chunk.iter().map(|r| r.speed_kmh).collect();
-        let oneway: Vec<bool> = chunk.iter().map(|r| r.oneway).collect();
-        let hazmat: Vec<bool> = chunk.iter().map(|r| r.hazmat_allowed).collect();
-        sqlx::query(
-            "INSERT INTO route (kind, name, road_class, speed_kmh, oneway, hazmat_allowed, geom) \
-             SELECT 'road', '合成' || c, c, s, o, h, ST_GeomFromText(w, 4326) \
-             FROM unnest($1::text[], $2::text[], $3::float8[], $4::bool[], $5::bool[]) AS u(w, c, s, o, h)",
-        )
-        .bind(&wkt)
-        .bind(&classes)
-        .bind(&speeds)
-        .bind(&oneway)
-        .bind(&hazmat)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(roads.len())
 }
 
 #[cfg(test)]

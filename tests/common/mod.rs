@@ -119,3 +119,76 @@ pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
         other => panic!("no sample for {other}"),
     }
 }
+
+/// Compares travel times between pseudo-random vertex pairs of the `route` roads with pgRouting's
+/// `pgr_dijkstraCost` over a topology built here in SQL, with the same costs (PostGIS geodesic
+/// length / speed) and directions (one-way: reverse_cost −1). Asserts equality within 0.1 % and
+/// the same reachability; returns (pairs compared, largest relative difference).
+pub async fn compare_with_pgrouting(pool: &PgPool, destinations: u64, origins: u64) -> (usize, f64) {
+    use geo::Coord;
+    use onemap::routing::RoadGraph;
+    use onemap::routing::search::nearest;
+    use std::collections::BTreeMap;
+
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pgrouting").execute(pool).await.unwrap();
+    sqlx::query("DROP TABLE IF EXISTS pgr_edges").execute(pool).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE pgr_edges AS \
+         WITH ends AS (SELECT id, ST_SnapToGrid(ST_StartPoint(geom), 1e-7) AS s, ST_SnapToGrid(ST_EndPoint(geom), 1e-7) AS e, \
+                              ST_Length(geom::geography) / (speed_kmh / 3.6) AS cost, oneway FROM route WHERE kind = 'road'), \
+              nodes AS (SELECT g, row_number() OVER (ORDER BY ST_X(g), ST_Y(g)) AS vid FROM (SELECT s AS g FROM ends UNION SELECT e FROM ends) p) \
+         SELECT ends.id, a.vid AS source, b.vid AS target, cost, CASE WHEN oneway THEN -1 ELSE cost END AS reverse_cost, \
+                ST_X(a.g) AS sx, ST_Y(a.g) AS sy, ST_X(b.g) AS tx, ST_Y(b.g) AS ty \
+         FROM ends JOIN nodes a ON a.g = ends.s JOIN nodes b ON b.g = ends.e",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let vertices: Vec<(i64, f64, f64)> =
+        sqlx::query_as("SELECT source, sx, sy FROM pgr_edges UNION SELECT target, tx, ty FROM pgr_edges ORDER BY 1")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert!(vertices.len() > 100, "{}", vertices.len());
+
+    let graph = RoadGraph::load(pool).await.unwrap();
+    let snap_at = |x: f64, y: f64| {
+        let node = graph.node_at(Coord { x, y }).expect("every pgRouting vertex is a graph node");
+        graph.snap(graph.graph[node], 1.0, &|_| true).expect("a node is on its roads")
+    };
+    let pick = |i: u64| vertices[((i.wrapping_mul(2654435761) >> 7) % vertices.len() as u64) as usize];
+    let mut compared = 0;
+    let mut worst: f64 = 0.0;
+    for t in 0..destinations {
+        let (target, tx, ty) = pick(1000 + t);
+        let from: Vec<(i64, f64, f64)> = (0..origins).map(|o| pick(t * 97 + o + 1)).filter(|o| o.0 != target).collect();
+        let sources: Vec<i64> = from.iter().map(|o| o.0).collect();
+        let reference: BTreeMap<i64, f64> = sqlx::query_as::<_, (i64, f64)>(
+            "SELECT start_vid, agg_cost FROM pgr_dijkstraCost('SELECT id, source, target, cost, reverse_cost FROM pgr_edges', $1::bigint[], $2::bigint, directed => true)",
+        )
+        .bind(&sources)
+        .bind(target)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+        let incident = snap_at(tx, ty);
+        let candidates: Vec<_> = from.iter().map(|o| snap_at(o.1, o.2)).collect();
+        let found = nearest(&graph, &incident, &candidates, candidates.len(), f64::INFINITY, &|_| true);
+        let ours: BTreeMap<i64, f64> = found.iter().map(|r| (from[r.candidate].0, r.seconds)).collect();
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            reference.keys().collect::<Vec<_>>(),
+            "the same origins reach vertex {target}"
+        );
+        for (vid, expected) in &reference {
+            let got = ours[vid];
+            let error = (got - expected).abs() / expected.max(1e-9);
+            assert!(error <= 0.001, "{vid} → {target}: onemap {got:.3} s, pgRouting {expected:.3} s");
+            worst = worst.max(error);
+            compared += 1;
+        }
+    }
+    (compared, worst)
+}
