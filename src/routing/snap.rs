@@ -33,17 +33,20 @@ impl RoadGraph {
     /// The nearest point of an edge for which `usable` holds, within `max_m` metres.
     pub fn snap(&self, p: Coord<f64>, max_m: f64, usable: &dyn Fn(usize) -> bool) -> Option<Snap> {
         let query = [p.x * self.x_scale, p.y];
-        let mut best: Option<Snap> = None;
+        // Segments come nearest first in the local plane, which at these distances orders like
+        // the geodesic; only near-ties get the exact (and costly) geodesic comparison.
+        let mut first: Option<f64> = None;
+        let mut best: Option<(f64, usize, usize, Coord<f64>)> = None;
         for (segment, d2) in self.segments.nearest_neighbor_iter_with_distance_2(&query) {
             let planar_m = d2.sqrt() * METRES_PER_DEGREE;
-            // Beyond the limit, or clearly farther than the best found: no closer candidate follows.
-            if planar_m > max_m * 1.05 + 50.0 || best.is_some_and(|b| planar_m > b.distance_m * 1.05 + 5.0) {
+            if planar_m > max_m * 1.05 + 50.0 || first.is_some_and(|f| planar_m > f * 1.01 + 1.0) {
                 break;
             }
             let (edge, index) = segment.data;
             if !usable(edge) {
                 continue;
             }
+            first.get_or_insert(planar_m);
             let line = &self.edges[edge].line.0;
             let (a, b) = (line[index], line[index + 1]);
             let (ax, bx, px) = (a.x * self.x_scale, b.x * self.x_scale, p.x * self.x_scale);
@@ -52,12 +55,14 @@ impl RoadGraph {
             let t = if len2 == 0.0 { 0.0 } else { (((px - ax) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0) };
             let q = Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) };
             let distance_m = Geodesic.distance(Point(p), Point(q));
-            if distance_m <= max_m && best.is_none_or(|s| distance_m < s.distance_m) {
-                let before: f64 = line[..=index].windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
-                let along_m = before + Geodesic.distance(Point(a), Point(q));
-                best = Some(Snap { edge, along_m, point: q, distance_m });
+            if distance_m <= max_m && best.is_none_or(|(d, ..)| distance_m < d) {
+                best = Some((distance_m, edge, index, q));
             }
         }
-        best
+        let (distance_m, edge, index, q) = best?;
+        let line = &self.edges[edge].line.0;
+        let before: f64 = line[..=index].windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
+        let along_m = before + Geodesic.distance(Point(line[index]), Point(q));
+        Some(Snap { edge, along_m, point: q, distance_m })
     }
 }

@@ -37,6 +37,12 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
+    /// Which part: tiles, routing or all.
+    #[arg(long, default_value = "all")]
+    part: String,
+    /// Lattice side of the generated routing network (about 2·side² segments).
+    #[arg(long, default_value_t = 708)]
+    routing_side: usize,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
@@ -44,6 +50,8 @@ struct Args {
 
 /// The benchmark's province: Chongqing's extent.
 const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
+
+mod routing;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -59,6 +67,16 @@ async fn main() -> Result<()> {
 }
 
 async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
+    if matches!(args.part.as_str(), "tiles" | "all") {
+        tiles(args, cluster).await?;
+    }
+    if matches!(args.part.as_str(), "routing" | "all") {
+        routing::run(args.routing_side, cluster).await?;
+    }
+    Ok(())
+}
+
+async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
     let name = format!("bench_roads_{}", args.side);
     db::ensure_database(cluster, &name).await?;
     let pool = PgPoolOptions::new().max_connections(40).connect_with(cluster.connect_options(&name)).await?;

@@ -1,0 +1,143 @@
+//! Routing figures: "the 10 nearest depots to this incident" answered by onemap's bounded search
+//! and by pgRouting (`pgr_dijkstraCost` from the depots to the incident, best 10) on the same
+//! rows, on the real Helsinki network and on a generated network of about a million segments.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use geo::Coord;
+use onemap::db::{self, LocalCluster};
+use onemap::exchange::synthetic::{self, Grid};
+use onemap::routing::RoadGraph;
+use onemap::routing::search::nearest;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+const DEPOTS: usize = 200;
+const K: usize = 10;
+const ONEMAP_QUERIES: usize = 200;
+const PGROUTING_QUERIES: usize = 3;
+
+pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
+    // The largest real network at hand: Helsinki from OpenStreetMap.
+    let pool = database(cluster, "bench_osm").await?;
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
+    if have == 0 {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/helsinki.osm.pbf");
+        println!("{}", onemap::exchange::osm::import(&pool, &path, None, false).await?);
+    }
+    measure("Helsinki (OpenStreetMap)", &pool).await?;
+
+    let pool = database(cluster, &format!("bench_routing_{side}")).await?;
+    let expected = 2 * side * (side - 1);
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
+    if have as usize != expected {
+        sqlx::query("TRUNCATE route").execute(&pool).await?;
+        let t = Instant::now();
+        let grid = Grid { side, seed: 42, bbox: [105.29, 28.16, 110.19, 32.21] };
+        synthetic::insert(&pool, &synthetic::roads(&grid)).await?;
+        println!("generated {expected} synthetic road segments in {:.0} s", t.elapsed().as_secs_f64());
+    }
+    measure("synthetic province", &pool).await
+}
+
+async fn database(cluster: &LocalCluster, name: &str) -> Result<PgPool> {
+    db::ensure_database(cluster, name).await?;
+    let pool = PgPoolOptions::new().max_connections(4).connect_with(cluster.connect_options(name)).await?;
+    db::prepare(&pool).await?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pgrouting").execute(&pool).await?;
+    Ok(pool)
+}
+
+/// A deterministic spread of distinct graph nodes, none of them in `avoid`.
+fn spread(
+    graph: &RoadGraph,
+    n: usize,
+    salt: u64,
+    avoid: &[petgraph::graph::NodeIndex],
+) -> Vec<petgraph::graph::NodeIndex> {
+    let count = graph.graph.node_count() as u64;
+    let mut out: Vec<petgraph::graph::NodeIndex> = Vec::with_capacity(n);
+    let mut i = 0u64;
+    while out.len() < n.min(graph.graph.node_count() - avoid.len()) {
+        let node = petgraph::graph::NodeIndex::new(((i * 2654435761 + salt * 40503) % count) as usize);
+        i += 1;
+        if !out.contains(&node) && !avoid.contains(&node) {
+            out.push(node);
+        }
+    }
+    out
+}
+
+async fn measure(label: &str, pool: &PgPool) -> Result<()> {
+    let t = Instant::now();
+    let graph = RoadGraph::load(pool).await?;
+    let (nodes, arcs) = graph.size();
+    println!("{label}: {nodes} nodes, {arcs} directed edges, graph built in {:.1} s", t.elapsed().as_secs_f64());
+    // pgRouting's vertices are the graph's nodes, so both answer exactly the same question.
+    let ids: Vec<i64> = graph.edges.iter().map(|e| e.route_id).collect();
+    let sources: Vec<i64> = graph.edges.iter().map(|e| e.ends.0.index() as i64 + 1).collect();
+    let targets: Vec<i64> = graph.edges.iter().map(|e| e.ends.1.index() as i64 + 1).collect();
+    sqlx::query("DROP TABLE IF EXISTS bench_edges").execute(pool).await?;
+    sqlx::query(
+        "CREATE TABLE bench_edges AS SELECT r.id, u.source, u.target, ST_Length(r.geom::geography) / (r.speed_kmh / 3.6) AS cost, \
+           CASE WHEN r.oneway THEN -1 ELSE ST_Length(r.geom::geography) / (r.speed_kmh / 3.6) END AS reverse_cost \
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(id, source, target) JOIN route r ON r.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&sources)
+    .bind(&targets)
+    .execute(pool)
+    .await?;
+
+    let depots = spread(&graph, DEPOTS, 1, &[]);
+    let snap = |n: petgraph::graph::NodeIndex| graph.snap(graph.graph[n], 1.0, &|_| true).expect("a node is on a road");
+    let incidents = spread(&graph, ONEMAP_QUERIES, 7, &depots);
+    let mut latencies = Vec::new();
+    let mut answers = Vec::new();
+    let start = Instant::now();
+    for incident in &incidents {
+        let t = Instant::now();
+        // Everything a request does: snap the incident and the depots, one bounded search.
+        let at: Coord<f64> = graph.graph[*incident];
+        let incident_snap = graph.snap(at, 5000.0, &|_| true).expect("on the network");
+        let candidates: Vec<_> = depots.iter().map(|d| snap(*d)).collect();
+        let found = nearest(&graph, &incident_snap, &candidates, K, f64::INFINITY, &|_| true);
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        answers.push(found.iter().map(|r| (depots[r.candidate].index() as i64 + 1, r.seconds)).collect::<Vec<_>>());
+    }
+    let onemap_rate = incidents.len() as f64 / start.elapsed().as_secs_f64();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1];
+
+    let depot_vids: Vec<i64> = depots.iter().map(|d| d.index() as i64 + 1).collect();
+    let mut pg_ms = Vec::new();
+    let mut differ = 0;
+    for (i, incident) in incidents.iter().take(PGROUTING_QUERIES).enumerate() {
+        let t = Instant::now();
+        let rows: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT start_vid, agg_cost FROM pgr_dijkstraCost('SELECT id, source, target, cost, reverse_cost FROM bench_edges', \
+               $1::bigint[], $2::bigint, directed => true) ORDER BY agg_cost, start_vid LIMIT $3",
+        )
+        .bind(&depot_vids)
+        .bind(incident.index() as i64 + 1)
+        .bind(K as i64)
+        .fetch_all(pool)
+        .await?;
+        pg_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let same = rows.len() == answers[i].len()
+            && rows.iter().zip(&answers[i]).all(|((_, a), (_, b))| (a - b).abs() <= a.abs() * 0.001 + 1e-6);
+        if !same {
+            differ += 1;
+        }
+    }
+    let pg_mean = pg_ms.iter().sum::<f64>() / pg_ms.len() as f64;
+    println!(
+        "{label}: nearest {K} of {DEPOTS} depots — onemap p50 {:.2} ms, p99 {:.2} ms, {onemap_rate:.0} queries/s; pgRouting {pg_mean:.0} ms a query; \
+         ratio {:.0}x (target ≥ 100x, p50 ≤ 20 ms); answers differ in {differ} of {PGROUTING_QUERIES}",
+        at(0.5),
+        at(0.99),
+        pg_mean / (1000.0 / onemap_rate)
+    );
+    Ok(())
+}
