@@ -115,6 +115,7 @@ function buildLegend() {
 const clickable = () => map.getStyle().layers.filter((l) => l['source-layer'] && l.type !== 'symbol' && l.id !== 'district-fill').map((l) => l.id);
 
 map.on('click', (e) => {
+  if (state.placing) return dispatch(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
   const hits = map.queryRenderedFeatures(e.point, { layers: clickable() });
   const hit = hits[0] ?? map.queryRenderedFeatures(e.point, { layers: ['district-fill'] })[0];
@@ -166,6 +167,54 @@ async function around(lngLat) {
     list.appendChild(li);
   }
   state.lastAround = body;
+}
+
+// ---- dispatch: nearest depots or teams by road --------------------------------------------------
+document.getElementById('dispatch-place').addEventListener('click', () => {
+  state.placing = true;
+  map.getCanvas().style.cursor = 'crosshair';
+  document.getElementById('dispatch-summary').textContent = '请在地图上单击事件位置';
+});
+
+async function dispatch(lngLat) {
+  state.placing = false;
+  map.getCanvas().style.cursor = '';
+  const find = document.getElementById('dispatch-find').value;
+  const what = document.getElementById('dispatch-what').value.trim();
+  const request = { point: [lngLat.lng, lngLat.lat], find, count: Number(document.getElementById('dispatch-count').value) || 5,
+    hazmat: document.getElementById('dispatch-hazmat').checked };
+  if (what) request[find === 'depot' ? 'item' : 'specialty'] = what;
+  const response = await fetch('/api/nearest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  const body = await response.json();
+  const summary = document.getElementById('dispatch-summary');
+  const list = document.getElementById('dispatch-results');
+  list.innerHTML = '';
+  if (!response.ok) {
+    summary.textContent = body.detail ?? '查询失败';
+    return;
+  }
+  const features = [{ type: 'Feature', geometry: { type: 'Point', coordinates: body.incident.snapped }, properties: { role: 'incident' } }];
+  for (const r of body.results) features.push({ type: 'Feature', geometry: r.path, properties: { role: 'route', rank: r.rank } });
+  const data = { type: 'FeatureCollection', features };
+  if (map.getSource('dispatch')) map.getSource('dispatch').setData(data);
+  else {
+    map.addSource('dispatch', { type: 'geojson', data });
+    map.addLayer({ id: 'dispatch-route', type: 'line', source: 'dispatch', filter: ['==', ['get', 'role'], 'route'],
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': ['case', ['==', ['get', 'rank'], 1], '#d7301f', '#fc8d59'], 'line-width': ['case', ['==', ['get', 'rank'], 1], 5, 3], 'line-opacity': 0.85 } });
+    map.addLayer({ id: 'dispatch-incident', type: 'circle', source: 'dispatch', filter: ['==', ['get', 'role'], 'incident'],
+      paint: { 'circle-color': '#b30000', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  }
+  summary.textContent = `事件点吸附到道路（${body.incident.snap_distance_m} 米），候选 ${body.candidates} 个，按道路行程时间排序：`;
+  for (const r of body.results) {
+    const li = document.createElement('li');
+    const extra = find === 'depot' ? `可用 ${r.about.free} ${r.about.unit ?? ''}` : `${r.about.headcount} 人`;
+    li.innerHTML = `${esc(r.name)}<span class="meta">${r.minutes} 分钟 · ${(r.metres / 1000).toFixed(1)} 公里 · ${esc(extra)}</span>`;
+    li.addEventListener('click', () => map.flyTo({ center: r.location, zoom: Math.max(map.getZoom(), 10) }));
+    list.appendChild(li);
+  }
+  if (!body.results.length) list.innerHTML = '<li>没有可达的候选</li>';
+  state.lastDispatch = body;
 }
 
 // ---- search by name -----------------------------------------------------------------------------

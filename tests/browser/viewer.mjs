@@ -63,6 +63,27 @@ try {
   result.around = await page.$$eval('#around-results li', (items) => items.slice(0, 3).map((i) => i.textContent));
   if (!result.around[0].includes(target.name)) fail(`nearest to a depot is not the depot: ${JSON.stringify(result.around)}`);
 
+  // A dispatcher places an incident: ranked depots with their routes drawn.
+  await page.evaluate(() => window.onemap.popup?.remove());
+  const onRoad = await page.evaluate(() => {
+    const map = window.onemap.map;
+    const road = map.queryRenderedFeatures({ layers: ['road'] }).find((f) => f.geometry.type === 'LineString' && f.geometry.coordinates.length > 1);
+    const [a, b] = road.geometry.coordinates;
+    const p = map.project([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
+    return { x: p.x, y: p.y };
+  });
+  await page.click('#dispatch-place');
+  await page.mouse.click(onRoad.x, onRoad.y);
+  await page.waitForFunction(() => window.onemap.lastDispatch || !document.getElementById('dispatch-summary').textContent.includes('单击'), null, { timeout: 15000 });
+  if (!(await page.evaluate(() => window.onemap.lastDispatch))) fail(`dispatch: ${await page.textContent('#dispatch-summary')}`);
+  result.dispatch = await page.$$eval('#dispatch-results li', (items) => items.map((i) => i.textContent));
+  const drawn = await page.evaluate(() => {
+    const d = window.onemap.lastDispatch;
+    return { results: d.results.length, minutes: d.results.map((r) => r.minutes), routes: window.onemap.map.getSource('dispatch') ? 1 : 0 };
+  });
+  if (!drawn.routes || drawn.results < 1) fail(`no dispatch routes drawn: ${JSON.stringify(drawn)}`);
+  if (drawn.minutes.some((m, i) => i > 0 && m < drawn.minutes[i - 1])) fail(`dispatch not ranked by time: ${drawn.minutes}`);
+
   // A feature added through the API appears without a reload.
   const spot = await page.evaluate(() => {
     const map = window.onemap.map;
