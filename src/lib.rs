@@ -7,6 +7,7 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod exchange;
+pub mod hash;
 pub mod layers;
 pub mod routing;
 pub mod snapshot;

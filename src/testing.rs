@@ -32,12 +32,8 @@ pub async fn cluster() -> Result<LocalCluster> {
 
 /// Name of the template database for the current migrations.
 fn template_name() -> String {
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for migration in db::MIGRATOR.iter() {
-        for byte in migration.checksum.iter() {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x100000001b3);
-        }
-    }
+    let checksums: Vec<u8> = db::MIGRATOR.iter().flat_map(|m| m.checksum.iter().copied()).collect();
+    let hash = crate::hash::fnv1a(&checksums);
     format!("onemap_tpl_{hash:016x}")
 }
 

@@ -114,11 +114,8 @@ async fn our_tile(url: &str) -> Vec<u8> {
 }
 
 fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n).floor();
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
-    (x as u32, y as u32)
+    let t = onemap::tiles::TileId::containing(lon, lat, z as u8).unwrap();
+    (t.x, t.y)
 }
 
 #[tokio::test]

@@ -155,11 +155,8 @@ fn tile_list() -> Vec<(u32, u32, u32)> {
 }
 
 fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let lat = lat.to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
-    (z, x, y)
+    let t = onemap::tiles::TileId::containing(lon, lat, z as u8).expect("a tile of the province");
+    (z, t.x, t.y)
 }
 
 /// Serves onemap's app on an ephemeral port; returns the tile URL prefix.

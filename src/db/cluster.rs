@@ -51,11 +51,6 @@ impl LocalCluster {
         self
     }
 
-    /// The directory that holds the cluster.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
     /// Connection options for `database` on this cluster's socket.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username(SUPERUSER).database(database)
@@ -282,10 +277,7 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
     if len <= MAX_SOCKET_PATH {
         return data_dir.to_path_buf();
     }
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for byte in data_dir.as_os_str().as_encoded_bytes() {
-        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x100000001b3);
-    }
+    let hash = crate::hash::fnv1a(data_dir.as_os_str().as_encoded_bytes());
     std::env::temp_dir().join(format!("onemap-{hash:016x}"))
 }
 

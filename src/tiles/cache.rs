@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::TileId;
+use crate::hash::fnv1a;
 
 /// An encoded tile and its entity tag.
 #[derive(Debug)]
@@ -18,7 +19,7 @@ pub struct CachedTile {
 impl CachedTile {
     /// Wraps tile bytes with their ETag (a hash of the bytes).
     pub fn new(bytes: Vec<u8>) -> Self {
-        let hash = fnv(&bytes);
+        let hash = fnv1a(&bytes);
         Self { etag: format!("\"{hash:016x}-{}\"", bytes.len()), bytes }
     }
 
@@ -26,13 +27,8 @@ impl CachedTile {
     pub fn compose(parts: &[Arc<CachedTile>]) -> Self {
         let bytes: Vec<u8> = parts.iter().flat_map(|p| p.bytes.iter().copied()).collect();
         let tags: String = parts.iter().map(|p| p.etag.as_str()).collect();
-        Self { etag: format!("\"{:016x}-{}\"", fnv(tags.as_bytes()), bytes.len()), bytes }
+        Self { etag: format!("\"{:016x}-{}\"", fnv1a(tags.as_bytes()), bytes.len()), bytes }
     }
-}
-
-/// FNV-1a, 64 bits: a fast hash for entity tags (not for security).
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
 type Key = (&'static str, TileId);

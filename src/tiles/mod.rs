@@ -40,6 +40,18 @@ impl TileId {
         Ok(Self { z: z as u8, x, y })
     }
 
+    /// The tile at zoom `z` that holds the point lon/lat (degrees; latitude clamped to Web Mercator).
+    pub fn containing(lon: f64, lat: f64, z: u8) -> Result<Self, String> {
+        if z > MAX_ZOOM || !lon.is_finite() || !lat.is_finite() {
+            return Err(format!("no tile at zoom {z} for {lon}, {lat}"));
+        }
+        let n = (1u64 << z) as f64;
+        let c = mercator::project(geo::Coord { x: lon.clamp(-180.0, 180.0), y: lat });
+        let x = ((c.x + HALF_WORLD) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
+        let y = ((HALF_WORLD - c.y) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
+        Self::new(u32::from(z), x as u32, y as u32)
+    }
+
     /// Width of the tile in Web Mercator metres.
     pub fn size(&self) -> f64 {
         2.0 * HALF_WORLD / (1u64 << self.z) as f64
@@ -60,6 +72,7 @@ mod tests {
 
     #[test]
     fn tile_ids_and_bounds() {
+        assert_eq!(TileId::containing(106.55, 29.56, 12).unwrap(), TileId::new(12, 3260, 1695).unwrap());
         assert!(TileId::new(23, 0, 0).is_err());
         assert!(TileId::new(2, 4, 0).is_err());
         let world = TileId::new(0, 0, 0).unwrap().bounds();
