@@ -6,9 +6,11 @@
 pub mod api;
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod exchange;
 pub mod hash;
 pub mod layers;
+pub mod random;
 pub mod routing;
 pub mod snapshot;
 pub mod testing;

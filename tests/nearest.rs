@@ -220,7 +220,7 @@ async fn bad_requests_are_refused_and_change_nothing() {
             "barriers[0]",
         ),
         (json!({"point": CHANGSHOU, "find": "submarine"}), "body"),
-        (json!({"point": CHANGSHOU, "find": "depot", "colour": "red"}), "body"),
+        (json!({"point": CHANGSHOU, "find": "depot", "colour": "red"}), "colour"),
         (json!({"find": "depot"}), "body"),
     ] {
         let p = expect_problem(Method::POST, &url, Some(body.clone()), 422).await;

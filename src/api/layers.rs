@@ -76,6 +76,7 @@ fn describe_field(field: &spec::Field) -> Value {
         T::Integer { .. } => ("integer", None),
         T::Bool => ("boolean", None),
         T::Date => ("date", None),
+        T::Timestamp => ("timestamp", None),
         T::EnumList(v) => ("enum[]", Some(v)),
         T::Reference { .. } => ("id", None),
         T::Rows(_) => ("object[]", None),

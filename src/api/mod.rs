@@ -4,6 +4,7 @@ pub mod around;
 pub mod body;
 pub mod events;
 pub mod health;
+pub mod incidents;
 pub mod layers;
 pub mod nearest;
 pub mod problem;
@@ -92,6 +93,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(tiles::router())
         .merge(around::router())
         .merge(nearest::router())
+        .merge(incidents::router())
         .merge(events::router())
         .merge(crate::viewer::router())
         .fallback(not_found)

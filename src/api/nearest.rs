@@ -20,7 +20,7 @@ use crate::layers::Invalid;
 use crate::layers::spec::{GeometryRule, SPECIALTIES, STOCK_CATEGORIES};
 use crate::layers::validate::check_geometry;
 use crate::routing::rules::Restrictions;
-use crate::routing::search::nearest;
+use crate::routing::search::{Reached, nearest};
 use crate::routing::{RoadGraph, Snap};
 
 /// Default and largest distance from a point to the road it is snapped to, metres.
@@ -42,7 +42,6 @@ enum Find {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Request {
     point: [f64; 2],
     find: Find,
@@ -50,17 +49,37 @@ struct Request {
     category: Option<String>,
     specialty: Option<String>,
     count: Option<usize>,
+    #[serde(flatten)]
+    roads: RoadOptions,
+}
+
+/// The road options of a request, beside its own fields; any other member is refused.
+#[derive(Debug, Deserialize)]
+pub struct RoadOptions {
     cutoff_minutes: Option<f64>,
+    max_snap_m: Option<f64>,
     #[serde(default)]
     hazmat: bool,
     #[serde(default)]
     closed_roads: Vec<i64>,
     #[serde(default)]
     barriers: Vec<Value>,
-    max_snap_m: Option<f64>,
+    #[serde(flatten)]
+    unknown: std::collections::BTreeMap<String, Value>,
 }
 
-fn invalid(field: &str, detail: impl Into<String>) -> Problem {
+impl RoadOptions {
+    /// Checks the options (and that the request had no unknown member) against `graph`.
+    pub fn rules(&self, graph: &RoadGraph) -> Result<RoadRules, Problem> {
+        if let Some(name) = self.unknown.keys().next() {
+            return Err(invalid(name, format!("`{name}` is not a member of this request")));
+        }
+        RoadRules::parse(graph, self.cutoff_minutes, self.max_snap_m, self.hazmat, &self.closed_roads, &self.barriers)
+    }
+}
+
+/// A 422 naming the field at fault.
+pub fn invalid(field: &str, detail: impl Into<String>) -> Problem {
     Problem::from(crate::layers::Error::Invalid(Invalid::field(field, detail)))
 }
 
@@ -74,50 +93,18 @@ struct Candidate {
 
 async fn handle(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, Problem> {
     let request: Request = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
-    let [lon, lat] = request.point;
-    if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
-        return Err(invalid("point", "must be [longitude, latitude] in degrees within [-180, 180] × [-90, 90]"));
-    }
+    let point = parse_point(request.point)?;
     let count = request.count.unwrap_or(10);
     if !(1..=MAX_COUNT).contains(&count) {
         return Err(invalid("count", format!("must be in 1–{MAX_COUNT}")));
     }
-    let cutoff_s = match request.cutoff_minutes {
-        None => f64::INFINITY,
-        Some(m) if m > 0.0 && m <= MAX_CUTOFF_MINUTES => m * 60.0,
-        Some(_) => {
-            return Err(invalid("cutoff_minutes", format!("must be more than 0 and at most {MAX_CUTOFF_MINUTES}")));
-        }
-    };
-    let max_snap = request.max_snap_m.unwrap_or(DEFAULT_SNAP_M);
-    if !(max_snap > 0.0 && max_snap <= MAX_SNAP_M) {
-        return Err(invalid("max_snap_m", format!("must be more than 0 and at most {MAX_SNAP_M}")));
-    }
-    let mut restrictions = Restrictions {
-        hazmat: request.hazmat,
-        closed: request.closed_roads.iter().copied().collect(),
-        barriers: Vec::new(),
-    };
-    for (i, barrier) in request.barriers.iter().enumerate() {
-        match check_geometry(GeometryRule::MultiPolygon, Some(barrier)) {
-            Ok(Some(Geometry::MultiPolygon(area))) => restrictions.barriers.push(area),
-            Ok(_) => return Err(invalid(&format!("barriers[{i}]"), "must be a Polygon or MultiPolygon")),
-            Err(e) => return Err(invalid(&format!("barriers[{i}]"), e.detail)),
-        }
-    }
-
     let graph = state.roads.load_full();
-    let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
-    if let Some(id) = request.closed_roads.iter().find(|id| !known.contains(id)) {
-        return Err(invalid("closed_roads", format!("road {id} is not in the road network")));
-    }
+    let rules = request.roads.rules(&graph)?;
     let candidates = candidates(&state, &request).await?;
 
-    let point = Coord { x: lon, y: lat };
-    let answer =
-        tokio::task::spawn_blocking(move || rank(&graph, point, &candidates, &restrictions, count, cutoff_s, max_snap))
-            .await
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "search failed", e.to_string()))??;
+    let answer = tokio::task::spawn_blocking(move || rank(&graph, point, &candidates, &rules, count))
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "search failed", e.to_string()))??;
     Ok(axum::Json(answer).into_response())
 }
 
@@ -179,18 +166,86 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
     Ok(rows.into_iter().map(|(id, name, x, y, about)| Candidate { id, name, at: Coord { x, y }, about }).collect())
 }
 
-/// Snaps everything and runs the one search; the answer as JSON.
-fn rank(
-    graph: &Arc<RoadGraph>,
+/// How a movement may use the roads, from a request: checked once, used by every search.
+pub struct RoadRules {
+    /// What may not be used.
+    pub restrictions: Restrictions,
+    /// Largest snap distance, metres.
+    pub max_snap_m: f64,
+    /// Farthest travel time wanted, seconds (infinite: none).
+    pub cutoff_s: f64,
+}
+
+impl RoadRules {
+    /// Checks the road options of a request (`cutoff_minutes`, `max_snap_m`, `hazmat`, `closed_roads`, `barriers`).
+    fn parse(
+        graph: &RoadGraph,
+        cutoff_minutes: Option<f64>,
+        max_snap_m: Option<f64>,
+        hazmat: bool,
+        closed_roads: &[i64],
+        barriers: &[Value],
+    ) -> Result<Self, Problem> {
+        let cutoff_s = match cutoff_minutes {
+            None => f64::INFINITY,
+            Some(m) if m > 0.0 && m <= MAX_CUTOFF_MINUTES => m * 60.0,
+            Some(_) => {
+                return Err(invalid("cutoff_minutes", format!("must be more than 0 and at most {MAX_CUTOFF_MINUTES}")));
+            }
+        };
+        let max_snap_m = max_snap_m.unwrap_or(DEFAULT_SNAP_M);
+        if !(max_snap_m > 0.0 && max_snap_m <= MAX_SNAP_M) {
+            return Err(invalid("max_snap_m", format!("must be more than 0 and at most {MAX_SNAP_M}")));
+        }
+        let mut restrictions =
+            Restrictions { hazmat, closed: closed_roads.iter().copied().collect(), barriers: Vec::new() };
+        for (i, barrier) in barriers.iter().enumerate() {
+            match check_geometry(GeometryRule::MultiPolygon, Some(barrier)) {
+                Ok(Some(Geometry::MultiPolygon(area))) => restrictions.barriers.push(area),
+                Ok(_) => return Err(invalid(&format!("barriers[{i}]"), "must be a Polygon or MultiPolygon")),
+                Err(e) => return Err(invalid(&format!("barriers[{i}]"), e.detail)),
+            }
+        }
+        let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
+        if let Some(id) = closed_roads.iter().find(|id| !known.contains(id)) {
+            return Err(invalid("closed_roads", format!("road {id} is not in the road network")));
+        }
+        Ok(Self { restrictions, max_snap_m, cutoff_s })
+    }
+}
+
+/// A point given as [longitude, latitude], checked.
+pub fn parse_point([lon, lat]: [f64; 2]) -> Result<Coord<f64>, Problem> {
+    if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+        return Err(invalid("point", "must be [longitude, latitude] in degrees within [-180, 180] × [-90, 90]"));
+    }
+    Ok(Coord { x: lon, y: lat })
+}
+
+/// The outcome of one search from an incident: its snap, and per source the snap and the way.
+pub struct Routed {
+    /// Where the incident meets the road.
+    pub incident: Snap,
+    /// Per source (in the order given): its snap, or None when it is off the usable network.
+    pub snaps: Vec<Option<Snap>>,
+    /// Per source: how it reaches the incident (None: not reached, beyond the cut-off, or beyond `k`).
+    pub reached: Vec<Option<Reached>>,
+    /// Sources reached, nearest first (indices into the sources).
+    pub ranked: Vec<usize>,
+}
+
+/// Snaps the incident (an error that says how far the road is when it cannot) and the sources,
+/// then runs the one search for the `k` nearest sources.
+pub fn route_from(
+    graph: &RoadGraph,
     point: Coord<f64>,
-    candidates: &[Candidate],
-    restrictions: &Restrictions,
-    count: usize,
-    cutoff_s: f64,
-    max_snap: f64,
-) -> Result<Value, Problem> {
-    let usable = restrictions.usable(graph);
+    sources: &[Coord<f64>],
+    rules: &RoadRules,
+    k: usize,
+) -> Result<Routed, Problem> {
+    let usable = rules.restrictions.usable(graph);
     let ok = |e: usize| usable[e];
+    let max_snap = rules.max_snap_m;
     let Some(incident) = graph.snap(point, max_snap, &ok) else {
         let nearest = graph
             .snap(point, MAX_SNAP_M, &|_| true)
@@ -200,36 +255,73 @@ fn rank(
             format!("no usable road within {max_snap} m of the point{}", nearest.unwrap_or_default()),
         ));
     };
-    let mut snapped: Vec<(usize, Snap)> = Vec::new();
-    let mut off_network = Vec::new();
-    for (i, c) in candidates.iter().enumerate() {
-        match graph.snap(c.at, max_snap, &ok) {
-            Some(s) => snapped.push((i, s)),
-            None => off_network
-                .push(json!({"id": c.id, "name": c.name, "reason": format!("no usable road within {max_snap} m")})),
-        }
+    let snaps: Vec<Option<Snap>> = sources.iter().map(|c| graph.snap(*c, max_snap, &ok)).collect();
+    let on_network: Vec<usize> = (0..sources.len()).filter(|&i| snaps[i].is_some()).collect();
+    let searched: Vec<Snap> = on_network.iter().filter_map(|&i| snaps[i]).collect();
+    let mut reached: Vec<Option<Reached>> = vec![None; sources.len()];
+    let mut ranked = Vec::new();
+    for mut r in nearest(graph, &incident, &searched, k, rules.cutoff_s, &ok) {
+        let i = on_network[r.candidate];
+        r.candidate = i;
+        ranked.push(i);
+        reached[i] = Some(r);
     }
-    let snaps: Vec<Snap> = snapped.iter().map(|(_, s)| *s).collect();
-    let found = nearest(graph, &incident, &snaps, count, cutoff_s, &ok);
-    let results: Vec<Value> = found
+    Ok(Routed { incident, snaps, reached, ranked })
+}
+
+/// Rounds to a tenth.
+pub fn tenth(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The incident's snap as JSON.
+pub fn incident_json(graph: &RoadGraph, point: Coord<f64>, snap: &Snap) -> Value {
+    json!({"point": [point.x, point.y], "snapped": [snap.point.x, snap.point.y],
+           "snap_distance_m": tenth(snap.distance_m), "route_id": graph.edges[snap.edge].route_id})
+}
+
+/// A route as a GeoJSON LineString.
+pub fn path_json(reached: &Reached) -> Value {
+    let path: Vec<[f64; 2]> = reached.path.0.iter().map(|p| [p.x, p.y]).collect();
+    json!({"type": "LineString", "coordinates": path})
+}
+
+/// Runs the search; the answer as JSON.
+fn rank(
+    graph: &Arc<RoadGraph>,
+    point: Coord<f64>,
+    candidates: &[Candidate],
+    rules: &RoadRules,
+    count: usize,
+) -> Result<Value, Problem> {
+    let at: Vec<Coord<f64>> = candidates.iter().map(|c| c.at).collect();
+    let routed = route_from(graph, point, &at, rules, count)?;
+    let max_snap = rules.max_snap_m;
+    let off_network: Vec<Value> = candidates
+        .iter()
+        .zip(&routed.snaps)
+        .filter(|(_, s)| s.is_none())
+        .map(|(c, _)| json!({"id": c.id, "name": c.name, "reason": format!("no usable road within {max_snap} m")}))
+        .collect();
+    let results: Vec<Value> = routed
+        .ranked
         .iter()
         .enumerate()
-        .map(|(rank, r)| {
-            let (index, snap) = snapped[r.candidate];
-            let c = &candidates[index];
-            let path: Vec<[f64; 2]> = r.path.0.iter().map(|p| [p.x, p.y]).collect();
+        .map(|(rank, &i)| {
+            let c = &candidates[i];
+            let r = routed.reached[i].as_ref().expect("ranked sources are reached");
+            let snap = routed.snaps[i].expect("reached sources are snapped");
             json!({
                 "rank": rank + 1, "id": c.id, "name": c.name, "about": c.about,
-                "seconds": (r.seconds * 10.0).round() / 10.0, "minutes": (r.seconds / 6.0).round() / 10.0,
-                "metres": r.metres.round(), "snap_distance_m": (snap.distance_m * 10.0).round() / 10.0,
+                "seconds": tenth(r.seconds), "minutes": (r.seconds / 6.0).round() / 10.0,
+                "metres": r.metres.round(), "snap_distance_m": tenth(snap.distance_m),
                 "location": [c.at.x, c.at.y],
-                "path": {"type": "LineString", "coordinates": path},
+                "path": path_json(r),
             })
         })
         .collect();
     Ok(json!({
-        "incident": {"point": [point.x, point.y], "snapped": [incident.point.x, incident.point.y],
-                     "snap_distance_m": (incident.distance_m * 10.0).round() / 10.0, "route_id": graph.edges[incident.edge].route_id},
+        "incident": incident_json(graph, point, &routed.incident),
         "candidates": candidates.len(),
         "results": results,
         "off_network": off_network,

@@ -19,16 +19,31 @@ pub struct Problem {
     pub field: Option<String>,
     /// Index of the feature at fault in a batch.
     pub feature: Option<usize>,
+    /// More members of the answer (RFC 9457 extensions), such as the current free stock.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
     /// A problem with no field.
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into(), field: None, feature: None }
+        Self { status, title, detail: detail.into(), field: None, feature: None, extra: Default::default() }
     }
 
     fn located(status: StatusCode, title: &'static str, invalid: Invalid) -> Self {
-        Self { status, title, detail: invalid.to_string(), field: invalid.field, feature: invalid.feature }
+        Self {
+            status,
+            title,
+            detail: invalid.to_string(),
+            field: invalid.field,
+            feature: invalid.feature,
+            extra: Default::default(),
+        }
+    }
+
+    /// The same problem with one more member.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extra.insert(key.to_string(), value);
+        self
     }
 
     /// 400 for a bad query parameter or path segment.
@@ -46,6 +61,9 @@ impl IntoResponse for Problem {
         }
         if let Some(feature) = self.feature {
             body["feature"] = feature.into();
+        }
+        for (key, value) in self.extra {
+            body[key] = value;
         }
         (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
     }

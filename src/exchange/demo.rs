@@ -20,6 +20,7 @@ const FILES: &[(&str, &str)] = &[
     ("depot", "depot.geojson"),
     ("team", "team.geojson"),
     ("expert", "expert.csv"),
+    ("incident", "incident.geojson"),
 ];
 
 /// Files whose rows name their parent instead of giving its id: (layer, file, column, parent table).

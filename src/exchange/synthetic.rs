@@ -3,6 +3,7 @@
 //! one-way streets. Roads are written to `route` with names starting `合成`.
 
 pub use super::roads::{Road, insert};
+use crate::random::Random;
 
 /// Settings of a generated network.
 #[derive(Debug, Clone, Copy)]
@@ -13,23 +14,6 @@ pub struct Grid {
     pub seed: u64,
     /// [west, south, east, north] in degrees.
     pub bbox: [f64; 4],
-}
-
-/// A small, fast deterministic generator (SplitMix64).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// The class of the lattice line with index `i` (every 64th a motorway, … the rest residential).

@@ -46,6 +46,8 @@ pub enum FieldType {
     Bool,
     /// A calendar date, `YYYY-MM-DD`.
     Date,
+    /// An instant with its offset, RFC 3339 (`2026-11-23T08:30:00+08:00`).
+    Timestamp,
     /// A non-empty list of values from a fixed set.
     EnumList(&'static [&'static str]),
     /// The id of a row of another table.
@@ -445,6 +447,31 @@ pub static EXPERT_LAYER: Layer = Layer {
     zoom_rule: None,
 };
 
+/// Severities of 突发环境事件 (国家突发环境事件应急预案), lowest first.
+pub const SEVERITIES: &[&str] = &["一般", "较大", "重大", "特别重大"];
+
+/// 突发环境事件: where and what; dispatches are sent to it.
+pub static INCIDENT_LAYER: Layer = Layer {
+    name: "incident",
+    title: "突发环境事件",
+    geometry: GeometryRule::Point,
+    fields: &[
+        NAME,
+        one_of("kind", &["water", "air", "soil"], true),
+        text("pollutant", 200),
+        text("cause", 2000),
+        one_of("severity", SEVERITIES, true),
+        one_of("status", &["open", "closed"], false),
+        Field { name: "occurred_at", ty: FieldType::Timestamp, required: false },
+        DISTRICT,
+    ],
+    computed: &[],
+    defaults: &[("status", FieldDefault::Text("open"))],
+    check: None,
+    tile_fields: &["name", "kind", "severity", "status", "pollutant"],
+    zoom_rule: None,
+};
+
 /// Every layer, in drawing and loading order (referenced tables first).
 pub static LAYERS: &[&Layer] = &[
     &DISTRICT_LAYER,
@@ -456,6 +483,7 @@ pub static LAYERS: &[&Layer] = &[
     &STOCK_ITEM_LAYER,
     &TEAM_LAYER,
     &EXPERT_LAYER,
+    &INCIDENT_LAYER,
 ];
 
 /// The layer called `name`.

@@ -289,6 +289,11 @@ pub fn check_value(field: &Field, value: &Value) -> Result<Value, String> {
             let s = value.as_str().ok_or("must be a date string YYYY-MM-DD")?;
             chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date YYYY-MM-DD"))?;
         }
+        FieldType::Timestamp => {
+            let s = value.as_str().ok_or("must be a time string like 2026-11-23T08:30:00+08:00")?;
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|_| format!("`{s}` is not an RFC 3339 time like 2026-11-23T08:30:00+08:00"))?;
+        }
         FieldType::EnumList(values) => {
             let list = value.as_array().ok_or_else(|| format!("must be a list of: {}", values.join(", ")))?;
             if list.is_empty() {

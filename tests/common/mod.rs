@@ -116,6 +116,10 @@ pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
             json!({"name": "测试队", "specialties": ["hazmat", "water"], "headcount": 20}),
         ),
         "expert" => feature(Value::Null, json!({"name": "测试专家", "specialties": ["air"]})),
+        "incident" => feature(
+            point(106.58, 29.58),
+            json!({"name": "测试事件", "kind": "water", "severity": "较大", "occurred_at": "2026-11-23T00:30:00+00:00"}),
+        ),
         other => panic!("no sample for {other}"),
     }
 }

@@ -1,0 +1,194 @@
+//! Planning and dispatching for incidents: `/api/incidents/{id}/plan`, `/api/plan` (several
+//! incidents jointly), `/api/incidents/{id}/dispatch`, and the dispatches' status.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use geo::Coord;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::body::JsonBody;
+use super::layers::parse_id;
+use super::nearest::{RoadOptions, invalid, route_from};
+use super::problem::Problem;
+use crate::dispatch::commit::{Order, Shipment, Travel, commit};
+use crate::dispatch::plan::{DemandRequest, Incident, Target, database, plan};
+use crate::dispatch::status;
+
+const MAX_INCIDENTS: usize = 50;
+
+/// Routes of planning and dispatch.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/incidents/{id}/plan", post(plan_one))
+        .route("/api/plan", post(plan_many))
+        .route("/api/incidents/{id}/dispatch", post(dispatch))
+        .route("/api/incidents/{id}/dispatches", get(dispatches))
+        .route("/api/dispatches/{id}", get(show_dispatch).patch(change_dispatch))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Problem> {
+    serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanRequest {
+    demands: Vec<DemandRequest>,
+    #[serde(flatten)]
+    roads: RoadOptions,
+}
+
+async fn plan_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let request: PlanRequest = parse(body)?;
+    let graph = state.roads.load_full();
+    let rules = request.roads.rules(&graph)?;
+    let incident = Incident::open(&state.pool, id).await?;
+    let target = Target::new(&state.pool, incident, None, &request.demands, "demands").await?;
+    let mut answer = plan(&state.pool, graph, vec![target], rules).await?;
+    let mut one = answer["incidents"][0].take();
+    one["planned_at"] = answer["planned_at"].take();
+    Ok(axum::Json(one).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentDemands {
+    id: i64,
+    priority: Option<i32>,
+    demands: Vec<DemandRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JointRequest {
+    incidents: Vec<IncidentDemands>,
+    #[serde(flatten)]
+    roads: RoadOptions,
+}
+
+async fn plan_many(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, Problem> {
+    let request: JointRequest = parse(body)?;
+    if request.incidents.is_empty() || request.incidents.len() > MAX_INCIDENTS {
+        return Err(invalid("incidents", format!("give 1–{MAX_INCIDENTS} incidents")));
+    }
+    let graph = state.roads.load_full();
+    let rules = request.roads.rules(&graph)?;
+    let mut targets = Vec::new();
+    for (i, r) in request.incidents.iter().enumerate() {
+        if request.incidents[..i].iter().any(|o| o.id == r.id) {
+            return Err(invalid(&format!("incidents[{i}].id"), format!("incident {} is given twice", r.id)));
+        }
+        if let Some(p) = r.priority
+            && !(0..=100).contains(&p)
+        {
+            return Err(invalid(&format!("incidents[{i}].priority"), "must be in 0–100"));
+        }
+        let incident = Incident::open(&state.pool, r.id).await?;
+        targets.push(
+            Target::new(&state.pool, incident, r.priority, &r.demands, &format!("incidents[{i}].demands")).await?,
+        );
+    }
+    Ok(axum::Json(plan(&state.pool, graph, targets, rules).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct DispatchRequest {
+    shipments: Vec<Shipment>,
+    #[serde(flatten)]
+    roads: RoadOptions,
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let request: DispatchRequest = parse(body)?;
+    let order = Order::new(&request.shipments)?;
+    let graph = state.roads.load_full();
+    let rules = request.roads.rules(&graph)?;
+    let incident = Incident::open(&state.pool, id).await?;
+    let (depots, teams) = order.sources();
+    let mut at = Vec::new();
+    for (table, ids) in [("depot", &depots), ("team", &teams)] {
+        let rows: Vec<(i64, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, ST_X(geom), ST_Y(geom) FROM {table} WHERE id = ANY($1)"
+        )))
+        .bind(ids)
+        .fetch_all(&state.pool)
+        .await
+        .map_err(database)?;
+        for wanted in ids {
+            let Some(&(_, x, y)) = rows.iter().find(|r| r.0 == *wanted) else {
+                return Err(invalid("shipments", format!("there is no {table} {wanted}")));
+            };
+            at.push((table, *wanted, Coord { x, y }));
+        }
+    }
+    // The ETA is the server's own travel time, with the request's road rules.
+    let points: Vec<Coord<f64>> = at.iter().map(|a| a.2).collect();
+    let travel = tokio::task::spawn_blocking(move || -> Result<Vec<Travel>, Problem> {
+        let routed = route_from(&graph, incident.at, &points, &rules, points.len())?;
+        at.iter()
+            .zip(&routed.reached)
+            .map(|((table, id, _), r)| {
+                r.as_ref().map(|r| Travel { seconds: r.seconds, metres: r.metres }).ok_or_else(|| {
+                    invalid("shipments", format!("{table} {id} cannot reach the incident by road under these rules"))
+                })
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "routing failed", e.to_string()))??;
+    let answer = commit(&state.pool, id, &order, &travel).await?;
+    if !teams.is_empty() {
+        state.refresh("team", &teams).await;
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+async fn dispatches(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM incident WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(database)?;
+    if exists.is_none() {
+        return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {id}")));
+    }
+    let list = status::of_incident(&state.pool, id).await?;
+    Ok(axum::Json(json!({"incident_id": id, "dispatches": list})).into_response())
+}
+
+async fn show_dispatch(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    Ok(axum::Json(status::show(&state.pool, parse_id(&id)?).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    status: String,
+}
+
+async fn change_dispatch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let change: StatusChange = parse(body)?;
+    if let Some(team) = status::change(&state.pool, id, &change.status).await? {
+        state.refresh("team", &[team]).await;
+    }
+    Ok(axum::Json(status::show(&state.pool, id).await?).into_response())
+}

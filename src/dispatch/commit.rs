@@ -1,0 +1,256 @@
+//! Committing a dispatch: in one transaction, reserve the stock and mark the teams dispatched,
+//! or refuse the whole of it with the amounts free now. Rows are locked in one global order
+//! (stock rows by id, then teams by id), so concurrent dispatchers queue instead of deadlocking,
+//! and each sees what the others reserved before it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use super::plan::database;
+use crate::api::nearest::invalid;
+use crate::api::problem::Problem;
+
+/// Reservations smaller than this are rounding, not stock.
+const EPSILON: f64 = 1e-9;
+const MAX_SHIPMENTS: usize = 500;
+
+/// One item of a depot's shipment.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Load {
+    item: String,
+    unit: String,
+    quantity: f64,
+}
+
+/// One depot's stock or one team, as a request gives it.
+#[derive(Debug, Deserialize, Clone)]
+pub struct Shipment {
+    /// The depot sending `items`.
+    pub depot_id: Option<i64>,
+    /// The team sent.
+    pub team_id: Option<i64>,
+    #[serde(default)]
+    items: Vec<Load>,
+}
+
+/// A dispatch checked against the request's own rules (not yet against the database).
+#[derive(Debug)]
+pub struct Order {
+    /// (depot, item, unit) → quantity.
+    stock: BTreeMap<(i64, String, String), f64>,
+    /// Teams, ascending.
+    teams: BTreeSet<i64>,
+}
+
+impl Order {
+    /// Checks the shipments: each a depot with items or a team, no depot or team twice, quantities > 0.
+    pub fn new(shipments: &[Shipment]) -> Result<Self, Problem> {
+        if shipments.is_empty() || shipments.len() > MAX_SHIPMENTS {
+            return Err(invalid("shipments", format!("give 1–{MAX_SHIPMENTS} shipments")));
+        }
+        let mut stock = BTreeMap::new();
+        let mut depots = BTreeSet::new();
+        let mut teams = BTreeSet::new();
+        for (i, s) in shipments.iter().enumerate() {
+            let at = format!("shipments[{i}]");
+            match (s.depot_id, s.team_id) {
+                (Some(depot), None) => {
+                    if !depots.insert(depot) {
+                        return Err(invalid(
+                            &at,
+                            format!("depot {depot} is given twice; put all its items in one shipment"),
+                        ));
+                    }
+                    if s.items.is_empty() {
+                        return Err(invalid(&format!("{at}.items"), "a depot's shipment needs items"));
+                    }
+                    for (j, load) in s.items.iter().enumerate() {
+                        let q = load.quantity;
+                        if !(q.is_finite() && q > 0.0 && q <= 1e12) {
+                            return Err(invalid(
+                                &format!("{at}.items[{j}].quantity"),
+                                format!("{q} must be more than 0"),
+                            ));
+                        }
+                        if stock.insert((depot, load.item.clone(), load.unit.clone()), q).is_some() {
+                            return Err(invalid(
+                                &format!("{at}.items[{j}]"),
+                                format!("`{}` is given twice", load.item),
+                            ));
+                        }
+                    }
+                }
+                (None, Some(team)) => {
+                    if !s.items.is_empty() {
+                        return Err(invalid(&format!("{at}.items"), "a team's shipment carries no items"));
+                    }
+                    if !teams.insert(team) {
+                        return Err(invalid(&at, format!("team {team} is given twice")));
+                    }
+                }
+                _ => return Err(invalid(&at, "give exactly one of `depot_id` (with `items`) or `team_id`")),
+            }
+        }
+        Ok(Self { stock, teams })
+    }
+
+    /// Depots and teams sent, for routing: depots ascending, then teams ascending.
+    pub fn sources(&self) -> (Vec<i64>, Vec<i64>) {
+        let depots: BTreeSet<i64> = self.stock.keys().map(|k| k.0).collect();
+        (depots.into_iter().collect(), self.teams.iter().copied().collect())
+    }
+}
+
+/// Travel of one depot or team to the incident.
+#[derive(Debug, Clone, Copy)]
+pub struct Travel {
+    /// Seconds.
+    pub seconds: f64,
+    /// Metres.
+    pub metres: f64,
+}
+
+/// Commits `order` for `incident`; `travel` holds the depots' then the teams' travel, in the
+/// order of [`Order::sources`]. Returns the dispatches written.
+pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Travel]) -> Result<Value, Problem> {
+    let mut tx = pool.begin().await.map_err(database)?;
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM incident WHERE id = $1 FOR SHARE")
+        .bind(incident)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database)?;
+    match status.as_deref() {
+        None => return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {incident}"))),
+        Some("open") => {}
+        Some(s) => {
+            return Err(Problem::new(StatusCode::CONFLICT, "incident closed", format!("incident {incident} is {s}")));
+        }
+    }
+    let keys: Vec<&(i64, String, String)> = order.stock.keys().collect();
+    let depots: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    let items: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let units: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+    // Earliest expiry goes first; the lock order is by id whatever the use order.
+    let rows: Vec<(i64, i64, String, String, f64)> = sqlx::query_as(
+        "WITH locked AS (SELECT s.id, s.depot_id, s.item, s.unit, s.quantity - s.reserved AS free, s.expiry_date \
+           FROM stock_item s JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS w(depot_id, item, unit) \
+             USING (depot_id, item, unit) ORDER BY s.id FOR UPDATE OF s) \
+         SELECT id, depot_id, item, unit, free FROM locked ORDER BY expiry_date NULLS LAST, id",
+    )
+    .bind(&depots)
+    .bind(&items)
+    .bind(&units)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(database)?;
+    let team_ids: Vec<i64> = order.teams.iter().copied().collect();
+    let teams: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, status FROM team WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&team_ids)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(database)?;
+
+    // Everything must be there, or nothing is done.
+    let mut short = Vec::new();
+    let mut takes: Vec<(i64, i64, String, String, f64)> = Vec::new();
+    for ((depot, item, unit), &wanted) in &order.stock {
+        let mine: Vec<&(i64, i64, String, String, f64)> =
+            rows.iter().filter(|r| r.1 == *depot && r.2 == *item && r.3 == *unit).collect();
+        let free: f64 = mine.iter().map(|r| r.4).sum();
+        if free + EPSILON < wanted {
+            short.push(json!({"depot_id": depot, "item": item, "unit": unit, "requested": wanted, "free": free}));
+            continue;
+        }
+        let mut left = wanted;
+        for r in mine {
+            let take = left.min(r.4);
+            if take > EPSILON {
+                takes.push((r.0, *depot, item.clone(), unit.clone(), take));
+                left -= take;
+            }
+        }
+    }
+    let unavailable: Vec<Value> = order
+        .teams
+        .iter()
+        .filter_map(|id| match teams.iter().find(|t| t.0 == *id) {
+            Some((_, status)) if status == "available" => None,
+            Some((_, status)) => Some(json!({"team_id": id, "status": status})),
+            None => Some(json!({"team_id": id, "status": "unknown"})),
+        })
+        .collect();
+    if !short.is_empty() || !unavailable.is_empty() {
+        let detail = format!(
+            "{} item(s) short of free stock and {} team(s) not available; nothing was reserved",
+            short.len(),
+            unavailable.len()
+        );
+        return Err(Problem::new(StatusCode::CONFLICT, "cannot dispatch", detail)
+            .with("short", short.into())
+            .with("unavailable", unavailable.into()));
+    }
+
+    let ids: Vec<i64> = takes.iter().map(|t| t.0).collect();
+    let amounts: Vec<f64> = takes.iter().map(|t| t.4).collect();
+    sqlx::query(
+        "UPDATE stock_item s SET reserved = LEAST(s.quantity, s.reserved + t.amount) \
+         FROM unnest($1::bigint[], $2::float8[]) AS t(id, amount) WHERE s.id = t.id",
+    )
+    .bind(&ids)
+    .bind(&amounts)
+    .execute(&mut *tx)
+    .await
+    .map_err(database)?;
+    sqlx::query("UPDATE team SET status = 'dispatched' WHERE id = ANY($1)")
+        .bind(&team_ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(database)?;
+
+    let (depot_list, team_list) = order.sources();
+    let mut written = Vec::new();
+    for (i, (depot, team)) in
+        depot_list.iter().map(|d| (Some(*d), None)).chain(team_list.iter().map(|t| (None, Some(*t)))).enumerate()
+    {
+        let t = travel[i];
+        let (id, eta, status): (i64, Value, String) = sqlx::query_as(
+            "INSERT INTO dispatch (incident_id, depot_id, team_id, travel_seconds, travel_metres, eta) \
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $4)) RETURNING id, to_jsonb(eta), status",
+        )
+        .bind(incident)
+        .bind(depot)
+        .bind(team)
+        .bind(t.seconds)
+        .bind(t.metres)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(database)?;
+        let mut carried = Vec::new();
+        for take in takes.iter().filter(|take| Some(take.1) == depot) {
+            sqlx::query(
+                "INSERT INTO dispatch_item (dispatch_id, stock_item_id, item, unit, quantity) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(take.0)
+            .bind(&take.2)
+            .bind(&take.3)
+            .bind(take.4)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+            carried.push(json!({"stock_item_id": take.0, "item": take.2, "unit": take.3, "quantity": take.4}));
+        }
+        written.push(json!({
+            "id": id, "depot_id": depot, "team_id": team, "items": carried, "status": status,
+            "travel_seconds": t.seconds, "travel_metres": t.metres, "eta": eta,
+        }));
+    }
+    tx.commit().await.map_err(database)?;
+    Ok(json!({"incident_id": incident, "dispatches": written}))
+}

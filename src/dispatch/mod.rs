@@ -1,0 +1,6 @@
+//! Incidents and dispatch: what to send where (allocation), and committing it safely.
+
+pub mod allocate;
+pub mod commit;
+pub mod plan;
+pub mod status;
