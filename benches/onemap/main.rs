@@ -5,6 +5,9 @@
 //! clients from (a) onemap with its tile cache off, (b) onemap with its cache, and (c) PostGIS
 //! `ST_AsMVT(ST_AsMVTGeom(...))` served over HTTP the way Martin or pg_tileserv do, over the
 //! same rows with the same per-class minimum zooms.
+//!
+//! Routing: nearest 10 of 200 depots against pgRouting (see `routing.rs`). Allocation: 20 items
+//! over 200 depots against a linear program of the same size (see `allocation.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -37,7 +40,7 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing or all.
+    /// Which part: tiles, routing, allocation or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -51,6 +54,7 @@ struct Args {
 /// The benchmark's province: Chongqing's extent.
 const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
 
+mod allocation;
 mod routing;
 
 #[tokio::main]
@@ -72,6 +76,9 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     }
     if matches!(args.part.as_str(), "routing" | "all") {
         routing::run(args.routing_side, cluster).await?;
+    }
+    if matches!(args.part.as_str(), "allocation" | "all") {
+        allocation::run();
     }
     Ok(())
 }

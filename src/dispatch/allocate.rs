@@ -79,33 +79,37 @@ fn cost(seconds: f64) -> i64 {
 }
 
 /// The flow of step 1.
-struct Network<'a> {
-    supplies: &'a [Supply],
+struct Network {
     free: Vec<i64>,
     arcs: Vec<Arc>,
     by_supply: Vec<Vec<usize>>,
     by_demand: Vec<Vec<usize>>,
+    /// Search marks: a node is seen in the current search when its mark equals `stamp`.
+    stamp: u32,
+    seen_supply: Vec<u32>,
+    seen_demand: Vec<u32>,
+    via_supply: Vec<usize>,
+    via_demand: Vec<usize>,
 }
 
-impl Network<'_> {
+impl Network {
     /// Pushes up to `need` more into demand `k` along augmenting paths found backwards from it.
     fn augment(&mut self, k: usize, need: i64) -> i64 {
         let mut total = 0;
-        let mut via_supply = vec![usize::MAX; self.supplies.len()];
-        let mut via_demand = vec![usize::MAX; self.by_demand.len()];
         while total < need {
-            via_supply.fill(usize::MAX);
-            via_demand.fill(usize::MAX);
-            via_demand[k] = usize::MAX - 1;
+            self.stamp += 1;
+            let stamp = self.stamp;
+            self.seen_demand[k] = stamp;
             let mut queue = VecDeque::from([k]);
             let mut found = None;
             'search: while let Some(d) = queue.pop_front() {
                 for &a in &self.by_demand[d] {
                     let s = self.arcs[a].supply;
-                    if via_supply[s] != usize::MAX {
+                    if self.seen_supply[s] == stamp {
                         continue;
                     }
-                    via_supply[s] = a;
+                    self.seen_supply[s] = stamp;
+                    self.via_supply[s] = a;
                     if self.free[s] > 0 {
                         found = Some(s);
                         break 'search;
@@ -113,8 +117,9 @@ impl Network<'_> {
                     // Take back what s gives another demand, which may then be fed elsewhere.
                     for &b in &self.by_supply[s] {
                         let other = self.arcs[b].demand;
-                        if self.arcs[b].flow > 0 && via_demand[other] == usize::MAX {
-                            via_demand[other] = b;
+                        if self.arcs[b].flow > 0 && self.seen_demand[other] != stamp {
+                            self.seen_demand[other] = stamp;
+                            self.via_demand[other] = b;
                             queue.push_back(other);
                         }
                     }
@@ -124,24 +129,24 @@ impl Network<'_> {
             let mut delta = (need - total).min(self.free[start]);
             let mut s = start;
             loop {
-                let d = self.arcs[via_supply[s]].demand;
+                let d = self.arcs[self.via_supply[s]].demand;
                 if d == k {
                     break;
                 }
-                let back = via_demand[d];
+                let back = self.via_demand[d];
                 delta = delta.min(self.arcs[back].flow);
                 s = self.arcs[back].supply;
             }
             self.free[start] -= delta;
             let mut s = start;
             loop {
-                let a = via_supply[s];
+                let a = self.via_supply[s];
                 self.arcs[a].flow += delta;
                 let d = self.arcs[a].demand;
                 if d == k {
                     break;
                 }
-                let back = via_demand[d];
+                let back = self.via_demand[d];
                 self.arcs[back].flow -= delta;
                 s = self.arcs[back].supply;
             }
@@ -154,11 +159,15 @@ impl Network<'_> {
 /// Allocates `supplies` to `demands`; one fill per demand, in the order given.
 pub fn allocate(supplies: &[Supply], demands: &[Demand]) -> Vec<Fill> {
     let mut net = Network {
-        supplies,
         free: supplies.iter().map(|s| s.amount.max(0)).collect(),
         arcs: Vec::new(),
         by_supply: vec![Vec::new(); supplies.len()],
         by_demand: vec![Vec::new(); demands.len()],
+        stamp: 0,
+        seen_supply: vec![0; supplies.len()],
+        seen_demand: vec![0; demands.len()],
+        via_supply: vec![0; supplies.len()],
+        via_demand: vec![0; demands.len()],
     };
     let mut order: Vec<usize> = (0..demands.len()).collect();
     order.sort_by_key(|&k| (Reverse(demands[k].priority), k));
@@ -193,10 +202,12 @@ pub fn allocate(supplies: &[Supply], demands: &[Demand]) -> Vec<Fill> {
         net.by_demand[k].retain(|&a| time.is_some_and(|t| arcs[a].seconds <= t));
     }
 
-    // Step 2: the least total travel time with every demand's amount and time kept.
-    let flows = least_travel(supplies, &net, &met);
-    for (arc, flow) in net.arcs.iter_mut().zip(flows) {
-        arc.flow = flow;
+    // Step 2: the least total travel time with every demand's amount and time kept, separately
+    // for each group of demands that share supplies (items apart do not interact).
+    for group in groups(supplies.len(), &net) {
+        for (a, flow) in least_travel(supplies, &net, &met, &group) {
+            net.arcs[a].flow = flow;
+        }
     }
     let mut free: Vec<i64> = supplies.iter().map(|s| s.amount.max(0)).collect();
     for arc in &net.arcs {
@@ -224,37 +235,65 @@ pub fn allocate(supplies: &[Supply], demands: &[Demand]) -> Vec<Fill> {
         .collect()
 }
 
-/// Min-cost flow from the supplies to the demands over the enabled arcs, each demand taking
-/// exactly `met`; returns the flow of every arc of `net` (disabled ones: 0).
-fn least_travel(supplies: &[Supply], net: &Network, met: &[i64]) -> Vec<i64> {
-    // Nodes: 0 source, 1 sink, then the supplies in use, then the demands.
-    let mut node_of_supply = vec![usize::MAX; supplies.len()];
-    let mut graph = FlowGraph::new(2);
-    let demand_base = {
-        for a in net.by_demand.iter().flatten() {
-            let s = net.arcs[*a].supply;
-            if node_of_supply[s] == usize::MAX {
-                node_of_supply[s] = graph.add_node();
-                graph.add_edge(0, node_of_supply[s], supplies[s].amount.max(0), 0);
-            }
+/// The demands linked through shared supplies (by enabled arcs), each group ascending.
+fn groups(supplies: usize, net: &Network) -> Vec<Vec<usize>> {
+    // Union-find over demands; a supply joins every demand it may feed.
+    let mut parent: Vec<usize> = (0..net.by_demand.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
         }
-        graph.nodes()
-    };
-    for (k, &m) in met.iter().enumerate() {
-        let node = graph.add_node();
-        graph.add_edge(node, 1, m, 0);
-        debug_assert_eq!(node, demand_base + k);
+        x
     }
-    let mut edge_of_arc = vec![usize::MAX; net.arcs.len()];
+    let mut first = vec![usize::MAX; supplies];
     for (k, arcs) in net.by_demand.iter().enumerate() {
         for &a in arcs {
+            let s = net.arcs[a].supply;
+            if first[s] == usize::MAX {
+                first[s] = k;
+            } else {
+                let (x, y) = (root(&mut parent, first[s]), root(&mut parent, k));
+                parent[x] = y;
+            }
+        }
+    }
+    let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for k in 0..net.by_demand.len() {
+        let r = root(&mut parent, k);
+        by_root.entry(r).or_default().push(k);
+    }
+    by_root.into_values().collect()
+}
+
+/// Min-cost flow from the supplies to the demands of `group` over their enabled arcs, each
+/// demand taking exactly `met`; returns (arc, flow) for every enabled arc of the group.
+fn least_travel(supplies: &[Supply], net: &Network, met: &[i64], group: &[usize]) -> Vec<(usize, i64)> {
+    // Nodes: 0 source, 1 sink, the group's demands, then the supplies they may take.
+    let mut graph = FlowGraph::new(2);
+    let mut node_of_supply = std::collections::HashMap::new();
+    let demand_nodes: Vec<usize> = group
+        .iter()
+        .map(|&k| {
+            let node = graph.add_node();
+            graph.add_edge(node, 1, met[k], 0);
+            node
+        })
+        .collect();
+    let mut edges = Vec::new();
+    for (&k, &demand_node) in group.iter().zip(&demand_nodes) {
+        for &a in &net.by_demand[k] {
             let arc = &net.arcs[a];
-            edge_of_arc[a] =
-                graph.add_edge(node_of_supply[arc.supply], demand_base + k, i64::MAX / 4, cost(arc.seconds));
+            let supply_node = *node_of_supply.entry(arc.supply).or_insert_with(|| {
+                let node = graph.add_node();
+                graph.add_edge(0, node, supplies[arc.supply].amount.max(0), 0);
+                node
+            });
+            edges.push((a, graph.add_edge(supply_node, demand_node, i64::MAX / 4, cost(arc.seconds))));
         }
     }
     graph.min_cost_flow(0, 1);
-    edge_of_arc.iter().map(|&e| if e == usize::MAX { 0 } else { graph.flow(e) }).collect()
+    edges.into_iter().map(|(a, e)| (a, graph.flow(e))).collect()
 }
 
 /// Moves demand `k`'s flow, within each group of equal travel time, onto as few depots as it can.

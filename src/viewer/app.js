@@ -115,6 +115,7 @@ function buildLegend() {
 const clickable = () => map.getStyle().layers.filter((l) => l['source-layer'] && l.type !== 'symbol' && l.id !== 'district-fill').map((l) => l.id);
 
 map.on('click', (e) => {
+  if (state.placing === 'incident') return createIncident(e.lngLat);
   if (state.placing) return dispatch(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
   const hits = map.queryRenderedFeatures(e.point, { layers: clickable() });
@@ -176,6 +177,19 @@ document.getElementById('dispatch-place').addEventListener('click', () => {
   document.getElementById('dispatch-summary').textContent = '请在地图上单击事件位置';
 });
 
+/** Draws an incident and routes (features with role incident / route and a rank). */
+function showRoutes(data) {
+  if (map.getSource('dispatch')) map.getSource('dispatch').setData(data);
+  else {
+    map.addSource('dispatch', { type: 'geojson', data });
+    map.addLayer({ id: 'dispatch-route', type: 'line', source: 'dispatch', filter: ['==', ['get', 'role'], 'route'],
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': ['case', ['==', ['get', 'rank'], 1], '#d7301f', '#fc8d59'], 'line-width': ['case', ['==', ['get', 'rank'], 1], 5, 3], 'line-opacity': 0.85 } });
+    map.addLayer({ id: 'dispatch-incident', type: 'circle', source: 'dispatch', filter: ['==', ['get', 'role'], 'incident'],
+      paint: { 'circle-color': '#b30000', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  }
+}
+
 async function dispatch(lngLat) {
   state.placing = false;
   map.getCanvas().style.cursor = '';
@@ -195,16 +209,7 @@ async function dispatch(lngLat) {
   }
   const features = [{ type: 'Feature', geometry: { type: 'Point', coordinates: body.incident.snapped }, properties: { role: 'incident' } }];
   for (const r of body.results) features.push({ type: 'Feature', geometry: r.path, properties: { role: 'route', rank: r.rank } });
-  const data = { type: 'FeatureCollection', features };
-  if (map.getSource('dispatch')) map.getSource('dispatch').setData(data);
-  else {
-    map.addSource('dispatch', { type: 'geojson', data });
-    map.addLayer({ id: 'dispatch-route', type: 'line', source: 'dispatch', filter: ['==', ['get', 'role'], 'route'],
-      layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: { 'line-color': ['case', ['==', ['get', 'rank'], 1], '#d7301f', '#fc8d59'], 'line-width': ['case', ['==', ['get', 'rank'], 1], 5, 3], 'line-opacity': 0.85 } });
-    map.addLayer({ id: 'dispatch-incident', type: 'circle', source: 'dispatch', filter: ['==', ['get', 'role'], 'incident'],
-      paint: { 'circle-color': '#b30000', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
-  }
+  showRoutes({ type: 'FeatureCollection', features });
   summary.textContent = `事件点吸附到道路（${body.incident.snap_distance_m} 米），候选 ${body.candidates} 个，按道路行程时间排序：`;
   for (const r of body.results) {
     const li = document.createElement('li');
@@ -216,6 +221,102 @@ async function dispatch(lngLat) {
   if (!body.results.length) list.innerHTML = '<li>没有可达的候选</li>';
   state.lastDispatch = body;
 }
+
+// ---- incidents: a plan by road and stock, then commit it -------------------------------------------
+const SPECIALTIES = ['hazmat', 'water', 'air', 'monitoring', 'fire', 'medical', 'engineering'];
+const post = (url, body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function loadIncidents(select) {
+  const response = await fetch('/api/layers/incident?status=open&limit=1000');
+  const body = await response.json();
+  const list = document.getElementById('plan-incident');
+  list.innerHTML = (body.features ?? [])
+    .map((f) => `<option value="${f.id}">${esc(f.properties.name)}（${esc(f.properties.severity)}）</option>`).join('');
+  if (select) list.value = String(select);
+}
+
+document.getElementById('new-incident').addEventListener('click', () => {
+  state.placing = 'incident';
+  map.getCanvas().style.cursor = 'crosshair';
+  document.getElementById('plan-summary').textContent = '请在地图上单击事件位置';
+});
+
+async function createIncident(lngLat) {
+  state.placing = false;
+  map.getCanvas().style.cursor = '';
+  const properties = { name: document.getElementById('new-incident-name').value.trim() || '未命名事件',
+    severity: document.getElementById('new-incident-severity').value, kind: document.getElementById('new-incident-kind').value };
+  const response = await post('/api/layers/incident', { type: 'Feature', geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] }, properties });
+  const body = await response.json();
+  if (!response.ok) {
+    document.getElementById('plan-summary').textContent = body.detail ?? '新建失败';
+    return;
+  }
+  await loadIncidents(body.id);
+  document.getElementById('plan-summary').textContent = `已新建事件 ${properties.name}`;
+}
+
+/** "活性炭 20 t" → item demand; "hazmat 2" → team demand. */
+function parseDemands(text) {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+    const [what, amount, unit] = line.split(/\s+/);
+    if (SPECIALTIES.includes(what)) return { specialty: what, count: Number(amount) };
+    const demand = { item: what, quantity: Number(amount) };
+    if (unit) demand.unit = unit;
+    return demand;
+  });
+}
+
+function drawPlan(incident) {
+  const features = [{ type: 'Feature', geometry: { type: 'Point', coordinates: incident.snap.snapped }, properties: { role: 'incident' } }];
+  incident.shipments.forEach((s, i) => features.push({ type: 'Feature', geometry: s.path, properties: { role: 'route', rank: i + 1 } }));
+  showRoutes({ type: 'FeatureCollection', features });
+}
+
+document.getElementById('plan-make').addEventListener('click', async () => {
+  const id = document.getElementById('plan-incident').value;
+  const summary = document.getElementById('plan-summary');
+  const list = document.getElementById('plan-results');
+  list.innerHTML = '';
+  state.plan = null;
+  document.getElementById('plan-commit').disabled = true;
+  if (!id) { summary.textContent = '请先选择或新建事件'; return; }
+  const response = await post(`/api/incidents/${id}/plan`, { demands: parseDemands(document.getElementById('plan-demands').value),
+    hazmat: document.getElementById('dispatch-hazmat').checked });
+  const body = await response.json();
+  if (!response.ok) { summary.textContent = `${body.detail ?? '生成失败'}${body.field ? `（${body.field}）` : ''}`; return; }
+  for (const d of body.demands) {
+    const li = document.createElement('li');
+    const what = d.specialty ? `${d.specialty} 队伍 ${d.count} 支` : `${d.item ?? d.category} ${d.quantity} ${d.unit}`;
+    const when = d.minutes === null ? '无法满足' : `${d.minutes} 分钟内${d.short > 0 ? `到达 ${d.met}，缺 ${d.short}` : '全部到达'}`;
+    const from = d.from.map((f) => `${esc(f.name)}${f.quantity !== undefined ? ` ${f.quantity}` : ''}（${Math.round(f.seconds / 6) / 10} 分钟）`).join('、');
+    li.innerHTML = `${esc(what)}：${esc(when)}<span class="meta">${from}</span>`;
+    list.appendChild(li);
+  }
+  summary.textContent = `方案：${body.shipments.length} 个批次（储备库与队伍），按道路行程时间`;
+  drawPlan(body);
+  state.plan = body;
+  document.getElementById('plan-commit').disabled = body.shipments.length === 0;
+});
+
+document.getElementById('plan-commit').addEventListener('click', async () => {
+  const plan = state.plan;
+  if (!plan) return;
+  const summary = document.getElementById('plan-summary');
+  const shipments = plan.shipments.map((s) => (s.depot_id ? { depot_id: s.depot_id, items: s.items } : { team_id: s.team_id }));
+  const response = await post(`/api/incidents/${plan.id}/dispatch`, { shipments, hazmat: document.getElementById('dispatch-hazmat').checked });
+  const body = await response.json();
+  document.getElementById('plan-commit').disabled = true;
+  if (!response.ok) {
+    const short = (body.short ?? []).map((s) => `${s.item} 现可用 ${s.free}`).join('、');
+    summary.textContent = `${body.detail ?? '调度失败'}${short ? `：${short}` : ''}；请重新生成方案`;
+    return;
+  }
+  state.committed = body;
+  summary.textContent = `已调度 ${body.dispatches.length} 个批次，物资已预留，队伍已出动`;
+});
+
+loadIncidents();
 
 // ---- search by name -----------------------------------------------------------------------------
 document.getElementById('search').addEventListener('submit', async (e) => {

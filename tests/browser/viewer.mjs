@@ -84,6 +84,23 @@ try {
   if (!drawn.routes || drawn.results < 1) fail(`no dispatch routes drawn: ${JSON.stringify(drawn)}`);
   if (drawn.minutes.some((m, i) => i > 0 && m < drawn.minutes[i - 1])) fail(`dispatch not ranked by time: ${drawn.minutes}`);
 
+  // A dispatcher plans for the open drill incident and commits the plan.
+  await page.waitForFunction(() => document.querySelectorAll('#plan-incident option').length > 0, null, { timeout: 10000 });
+  await page.fill('#plan-demands', '活性炭 20\nhazmat 1');
+  await page.click('#plan-make');
+  await page.waitForFunction(() => window.onemap.plan || document.getElementById('plan-summary').textContent, null, { timeout: 15000 });
+  const plan = await page.evaluate(() => window.onemap.plan);
+  if (!plan) fail(`plan: ${await page.textContent('#plan-summary')}`);
+  result.plan = await page.$$eval('#plan-results li', (items) => items.map((i) => i.textContent));
+  if (result.plan.length !== 2 || plan.demands[0].short !== 0) fail(`plan: ${JSON.stringify(result.plan)}`);
+  const routes = await page.evaluate(() => window.onemap.map.getSource('dispatch').serialize().data.features.filter((f) => f.properties.role === 'route').length);
+  if (routes !== plan.shipments.length) fail(`plan routes drawn: ${routes} of ${plan.shipments.length}`);
+  await page.click('#plan-commit');
+  await page.waitForFunction(() => window.onemap.committed || document.getElementById('plan-summary').textContent.includes('失败'), null, { timeout: 15000 });
+  const recorded = await (await fetch(`${base}/api/incidents/${plan.id}/dispatches`)).json();
+  if (recorded.dispatches.length !== plan.shipments.length) fail(`dispatches recorded: ${JSON.stringify(recorded)}`);
+  result.committed = recorded.dispatches.length;
+
   // A feature added through the API appears without a reload.
   const spot = await page.evaluate(() => {
     const map = window.onemap.map;
