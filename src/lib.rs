@@ -11,6 +11,7 @@ pub mod exchange;
 pub mod hash;
 pub mod layers;
 pub mod random;
+pub mod risk;
 pub mod routing;
 pub mod snapshot;
 pub mod testing;

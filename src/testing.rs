@@ -51,8 +51,13 @@ pub async fn database() -> Result<PgPool> {
     if exists.is_none() {
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {template}"))).execute(&mut admin).await?;
         let pool = PgPoolOptions::new().max_connections(1).connect_with(cluster.connect_options(&template)).await?;
-        db::prepare(&pool).await.context("cannot prepare the template database")?;
+        let prepared = db::prepare(&pool).await;
         pool.close().await;
+        if let Err(err) = prepared {
+            // A half-prepared template must not be used by the next test.
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {template}"))).execute(&mut admin).await?;
+            return Err(err.context("cannot prepare the template database"));
+        }
     }
     sqlx::query("SELECT pg_advisory_unlock(777)").execute(&mut admin).await?;
 

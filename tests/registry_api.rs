@@ -75,7 +75,8 @@ async fn substances_are_rows_of_their_own_and_grade_is_the_higher_one() {
     let (status, created) = post(&server.at("/api/layers/risk_source"), sample("risk_source", 0, 0)).await;
     assert_eq!(status, 201);
     let id = created["id"].as_i64().unwrap();
-    assert_eq!(created["properties"]["grade"], "较大");
+    // 液氯 12.5 t over a threshold of 1 t: air Q2, with M2 and E1 重大; no water substances: Q0.
+    assert_eq!(created["properties"]["grade"], "重大");
     let rows: Vec<(String, f64)> =
         sqlx::query_as("SELECT name, quantity_t FROM risk_substance WHERE risk_source_id = $1")
             .bind(id)
@@ -86,11 +87,13 @@ async fn substances_are_rows_of_their_own_and_grade_is_the_higher_one() {
 
     let two = json!({"substances": [
         {"name": "液氨", "cas": "7664-41-7", "quantity_t": 3, "threshold_t": 5, "medium": "air"},
-        {"name": "硫酸", "quantity_t": 40, "threshold_t": 10, "medium": "water"}], "water_grade": "重大"});
+        {"name": "硫酸", "quantity_t": 40, "threshold_t": 10, "medium": "water"}], "m_water": "M3", "e_water": "E1"});
     let (status, _, patched) =
         call(Method::PATCH, &server.at(&format!("/api/layers/risk_source/{id}")), Some(two)).await;
     assert_eq!(status, 200, "{patched}");
+    // Graded by the database after HJ 941-2018: air Q = 0.6 (Q0), water Q = 4 (Q1) with M3, E1.
     assert_eq!(patched["properties"]["grade"], "重大");
+    assert_eq!(patched["properties"]["level"], "重大[一般-大气(Q0)+重大-水(Q1-M3-E1)]");
     let names: Vec<String> =
         sqlx::query_scalar("SELECT name FROM risk_substance WHERE risk_source_id = $1 ORDER BY id")
             .bind(id)

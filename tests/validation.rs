@@ -81,7 +81,7 @@ async fn every_layer_checks_its_own_rules() {
             feature(point(106.0, 29.0), json!({"kind": "school", "name": "校", "population": -5})),
             "population",
         ),
-        ("risk_source", feature(point(106.0, 29.0), json!({"name": "厂", "air_grade": "特大"})), "air_grade"),
+        ("risk_source", feature(point(106.0, 29.0), json!({"name": "厂", "m_air": "M9"})), "m_air"),
         (
             "risk_source",
             feature(point(106.0, 29.0), json!({"name": "厂", "credit_code": "91350100M000100Y44"})),

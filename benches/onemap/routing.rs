@@ -41,7 +41,8 @@ pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
     measure("synthetic province", &pool).await
 }
 
-async fn database(cluster: &LocalCluster, name: &str) -> Result<PgPool> {
+/// The benchmark database `name`, with the schema and pgRouting.
+pub async fn database(cluster: &LocalCluster, name: &str) -> Result<PgPool> {
     db::ensure_database(cluster, name).await?;
     let pool = PgPoolOptions::new().max_connections(4).connect_with(cluster.connect_options(name)).await?;
     db::prepare(&pool).await?;

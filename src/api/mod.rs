@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod layers;
 pub mod nearest;
 pub mod problem;
+pub mod rivers;
 pub mod stock;
 pub mod tiles;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub follower: Arc<tokio::task::AbortHandle>,
     /// The road network for routing.
     pub roads: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
+    /// The river network for tracing spills.
+    pub rivers: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
 }
 
 impl AppState {
@@ -51,8 +54,11 @@ impl AppState {
     pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
         let (snapshot, task) = snapshot::refresh::start(&pool).await?;
         let follower = Arc::new(task.abort_handle());
-        let roads = crate::routing::live::start(&pool, &snapshot).await?;
-        Ok(Self { pool, snapshot, tiles: Arc::new(TileCache::new(config.tile_cache_entries)), follower, roads })
+        use crate::routing::live::{Network, start};
+        let roads = start(&pool, &snapshot, Network::Roads).await?;
+        let rivers = start(&pool, &snapshot, Network::Rivers).await?;
+        let tiles = Arc::new(TileCache::new(config.tile_cache_entries));
+        Ok(Self { pool, snapshot, tiles, follower, roads, rivers })
     }
 
     /// Stops following changes, returning the listener's connection to the pool (before the
@@ -94,6 +100,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(around::router())
         .merge(nearest::router())
         .merge(incidents::router())
+        .merge(rivers::router())
         .merge(events::router())
         .merge(crate::viewer::router())
         .fallback(not_found)

@@ -89,6 +89,7 @@ async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPo
 pub async fn prepare(pool: &PgPool) -> Result<()> {
     require_extension(pool, "postgis").await?;
     MIGRATOR.run(pool).await.context("cannot apply the database migrations")?;
+    crate::risk::grading::sync_matrix(pool).await.context("cannot write the HJ 941-2018 grading matrix")?;
     Ok(())
 }
 

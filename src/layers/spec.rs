@@ -272,15 +272,29 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
         one_of("e_air", &["E1", "E2", "E3"], false),
         one_of("m_water", &["M1", "M2", "M3", "M4"], false),
         one_of("e_water", &["E1", "E2", "E3"], false),
-        one_of("air_grade", GRADES, false),
-        one_of("water_grade", GRADES, false),
         one_of("status", &["active", "suspended", "closed"], false),
         Field { name: "substances", ty: FieldType::Rows(&SUBSTANCES), required: false },
     ],
-    computed: &[one_of("grade", GRADES, false)],
+    // Graded by the database after HJ 941-2018 (see `risk::grading`).
+    computed: &[
+        one_of("grade", GRADES, false),
+        one_of("air_grade", GRADES, false),
+        one_of("water_grade", GRADES, false),
+        Field {
+            name: "q_air",
+            ty: FieldType::Number { min: 0.0, max: f64::MAX, min_exclusive: false },
+            required: false,
+        },
+        Field {
+            name: "q_water",
+            ty: FieldType::Number { min: 0.0, max: f64::MAX, min_exclusive: false },
+            required: false,
+        },
+        text("level", 200),
+    ],
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
-    tile_fields: &["name", "grade", "air_grade", "water_grade", "industry", "district", "status"],
+    tile_fields: &["name", "grade", "air_grade", "water_grade", "level", "industry", "district", "status"],
     zoom_rule: None,
 };
 

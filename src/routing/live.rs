@@ -1,5 +1,5 @@
-//! The road graph of the current `route` rows, rebuilt in the background whenever roads
-//! change (as the snapshot announces), and swapped in whole.
+//! The road (or river) graph of the current `route` rows, rebuilt in the background whenever
+//! routes change (as the snapshot announces), and swapped in whole.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,10 +14,28 @@ use crate::snapshot::Snapshot;
 /// Changes arriving within this window are rebuilt together.
 const SETTLE: Duration = Duration::from_millis(100);
 
+/// Which network of the `route` rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Network {
+    /// Rows of kind road, for routing vehicles.
+    Roads,
+    /// Rows of kind river, one-way in flow direction, for tracing spills.
+    Rivers,
+}
+
+impl Network {
+    async fn load(self, pool: &PgPool) -> Result<RoadGraph> {
+        match self {
+            Self::Roads => RoadGraph::load(pool).await,
+            Self::Rivers => crate::risk::trace::load_rivers(pool).await,
+        }
+    }
+}
+
 /// Loads the graph and keeps it current.
-pub async fn start(pool: &PgPool, snapshot: &Snapshot) -> Result<Arc<ArcSwap<RoadGraph>>> {
+pub async fn start(pool: &PgPool, snapshot: &Snapshot, network: Network) -> Result<Arc<ArcSwap<RoadGraph>>> {
     let mut changes = snapshot.subscribe();
-    let graph = Arc::new(ArcSwap::from_pointee(RoadGraph::load(pool).await?));
+    let graph = Arc::new(ArcSwap::from_pointee(network.load(pool).await?));
     let (current, pool) = (graph.clone(), pool.clone());
     tokio::spawn(async move {
         loop {
@@ -28,13 +46,13 @@ pub async fn start(pool: &PgPool, snapshot: &Snapshot) -> Result<Arc<ArcSwap<Roa
             }
             tokio::time::sleep(SETTLE).await;
             while changes.try_recv().is_ok() {}
-            match RoadGraph::load(&pool).await {
+            match network.load(&pool).await {
                 Ok(g) => {
                     let (nodes, arcs) = g.size();
                     current.store(Arc::new(g));
-                    tracing::info!(nodes, arcs, "road graph rebuilt");
+                    tracing::info!(nodes, arcs, ?network, "graph rebuilt");
                 }
-                Err(err) => tracing::warn!(error = %err, "cannot rebuild the road graph"),
+                Err(err) => tracing::warn!(error = %err, ?network, "cannot rebuild the graph"),
             }
         }
     });

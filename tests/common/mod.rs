@@ -95,8 +95,8 @@ pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
         ),
         "risk_source" => feature(
             point(106.55, 29.55),
-            json!({"name": "测试化工厂", "credit_code": "91350100M000100Y43", "district": "渝北区", "air_grade": "较大",
-                   "water_grade": "一般", "m_air": "M2", "e_air": "E1",
+            json!({"name": "测试化工厂", "credit_code": "91350100M000100Y43", "district": "渝北区",
+                   "m_air": "M2", "e_air": "E1",
                    "substances": [{"name": "液氯", "cas": "7782-50-5", "quantity_t": 12.5, "threshold_t": 1, "medium": "air"}]}),
         ),
         "inspection" => feature(

@@ -1,0 +1,170 @@
+//! `GET /api/rivers/downstream` and `/api/rivers/upstream`: a spill traced along the rivers, with
+//! the receptors it reaches (intakes first) or the risk sources it could have come from.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use geo::Coord;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::layers::query_params;
+use super::problem::Problem;
+use crate::dispatch::plan::database;
+use crate::risk::trace::{Reach, Way, locate, trace};
+
+/// Longest trace, hours (a week of flow crosses any province).
+const MAX_HOURS: f64 = 168.0;
+const DEFAULT_SNAP_M: f64 = 2_000.0;
+const MAX_SNAP_M: f64 = 20_000.0;
+const DEFAULT_NEAR_M: f64 = 1_000.0;
+const MAX_NEAR_M: f64 = 10_000.0;
+
+/// Routes of the traces.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/rivers/{way}", get(handle))
+}
+
+fn number(
+    params: &std::collections::BTreeMap<String, String>,
+    name: &str,
+    default: Option<f64>,
+) -> Result<f64, Problem> {
+    match params.get(name) {
+        Some(raw) => raw
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| Problem::bad_request(name, format!("`{raw}` is not a number"))),
+        None => default.ok_or_else(|| Problem::bad_request(name, "is required")),
+    }
+}
+
+fn within(name: &str, value: f64, max: f64) -> Result<f64, Problem> {
+    if value > 0.0 && value <= max {
+        Ok(value)
+    } else {
+        Err(Problem::bad_request(name, format!("{value} must be more than 0 and at most {max}")))
+    }
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    Path(way): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let way = match way.as_str() {
+        "downstream" => Way::Downstream,
+        "upstream" => Way::Upstream,
+        _ => {
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "not found",
+                "use /api/rivers/downstream or /api/rivers/upstream",
+            ));
+        }
+    };
+    let params = query_params(raw)?;
+    for key in params.keys() {
+        if !["lon", "lat", "hours", "max_snap_m", "near_m"].contains(&key.as_str()) {
+            return Err(Problem::bad_request(
+                key,
+                format!("`{key}` is not a parameter; use lon, lat, hours, max_snap_m, near_m"),
+            ));
+        }
+    }
+    let (lon, lat) = (number(&params, "lon", None)?, number(&params, "lat", None)?);
+    if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+        return Err(Problem::bad_request("lon", "lon must be in [-180, 180] and lat in [-90, 90]"));
+    }
+    let hours = within("hours", number(&params, "hours", None)?, MAX_HOURS)?;
+    let max_snap = within("max_snap_m", number(&params, "max_snap_m", Some(DEFAULT_SNAP_M))?, MAX_SNAP_M)?;
+    let near = within("near_m", number(&params, "near_m", Some(DEFAULT_NEAR_M))?, MAX_NEAR_M)?;
+
+    let rivers = state.rivers.load_full();
+    let point = Coord { x: lon, y: lat };
+    let Some(start) = rivers.snap(point, max_snap, &|_| true) else {
+        let nearest = rivers
+            .snap(point, f64::INFINITY, &|_| true)
+            .map(|s| format!("; the nearest river is {:.0} m away", s.distance_m));
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "off the river network",
+            format!("no river within {max_snap} m of the point{}", nearest.unwrap_or_default()),
+        ));
+    };
+    let reaches = {
+        let rivers = rivers.clone();
+        tokio::task::spawn_blocking(move || trace(&rivers, &start, hours, way))
+            .await
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "trace failed", e.to_string()))?
+    };
+    let found = nearby(&state, &reaches, way, near).await?;
+    let features: Vec<Value> = reaches
+        .iter()
+        .map(|r| {
+            let coordinates: Vec<[f64; 2]> = r.line.0.iter().map(|c| [c.x, c.y]).collect();
+            json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coordinates},
+                   "properties": {"route_id": r.route_id, "hours": r.hours, "metres": r.metres}})
+        })
+        .collect();
+    let key = if way == Way::Downstream { "receptors" } else { "risk_sources" };
+    Ok(axum::Json(json!({
+        "type": "FeatureCollection", "features": features,
+        "snap": {"point": [lon, lat], "snapped": [start.point.x, start.point.y],
+                 "snap_distance_m": (start.distance_m * 10.0).round() / 10.0,
+                 "route_id": rivers.edges[start.edge].route_id},
+        "hours": hours, key: found,
+    }))
+    .into_response())
+}
+
+/// Receptors (downstream) or risk sources (upstream) within `near` metres of the reaches, each
+/// with the hours and metres along the river where it is closest; intakes first, then by time.
+async fn nearby(state: &AppState, reaches: &[Reach], way: Way, near: f64) -> Result<Vec<Value>, Problem> {
+    if reaches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wkt = format!(
+        "MULTILINESTRING({})",
+        reaches
+            .iter()
+            .map(|r| format!("({})", r.line.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect::<Vec<_>>().join(",")))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (table, about) = match way {
+        Way::Downstream => ("receptor", "kind"),
+        Way::Upstream => ("risk_source", "grade"),
+    };
+    let rows: Vec<(i64, String, Option<String>, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH reach AS (SELECT ST_GeomFromText($1, 4326) AS g) \
+         SELECT t.id, t.name, t.{about}, ST_X(p), ST_Y(p) FROM {table} t, reach, \
+           LATERAL ST_ClosestPoint(t.geom, reach.g) AS p \
+         WHERE t.geom && ST_Expand(reach.g, $2 / 90000.0) AND ST_DWithin(t.geom::geography, reach.g::geography, $2)"
+    )))
+    .bind(&wkt)
+    .bind(near)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(database)?;
+    let mut found: Vec<(bool, f64, Value)> = rows
+        .into_iter()
+        .filter_map(|(id, name, about_value, x, y)| {
+            // Tolerance: PostGIS and the local projection measure a few centimetres apart.
+            let (_, hours, metres, off) = locate(reaches, Coord { x, y }, near + 1.0)?;
+            let intake = about_value.as_deref() == Some("water_intake");
+            Some((
+                intake,
+                hours,
+                json!({"id": id, "name": name, about: about_value, "hours": (hours * 1000.0).round() / 1000.0,
+                       "minutes": (hours * 600.0).round() / 10.0, "metres_along": metres.round(),
+                       "distance_m": (off * 10.0).round() / 10.0}),
+            ))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
+    Ok(found.into_iter().map(|f| f.2).collect())
+}

@@ -1,0 +1,246 @@
+//! Tracing a spill along the river network: downstream (where it goes, and when it arrives) or
+//! upstream (where pollution seen at a point could have come from, and how long before).
+//!
+//! Rivers are `route` rows of kind river, drawn in flow direction, each an edge between its end
+//! vertices (split at confluences), travelled at its `flow_speed_ms`. A trace is one time-bounded
+//! search from the snapped point, forwards (downstream) or backwards (upstream); each reached
+//! edge is returned as far as the time allows, with the time at every vertex.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use anyhow::Result;
+use geo::{Coord, Distance, Geodesic, LineString, Point};
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use sqlx::PgPool;
+
+use crate::routing::graph::{RoadGraph, RoadRow};
+use crate::routing::snap::Snap;
+
+/// The river network (a [`RoadGraph`] whose edges are one-way in flow direction).
+pub async fn load_rivers(pool: &PgPool) -> Result<RoadGraph> {
+    let rows: Vec<(i64, f64, String)> =
+        sqlx::query_as("SELECT id, flow_speed_ms, ST_AsGeoJSON(geom, 15) FROM route WHERE kind = 'river' ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    let mut rivers = Vec::with_capacity(rows.len());
+    for (id, speed_ms, geojson) in rows {
+        let g: geojson::Geometry = geojson.parse()?;
+        let geo::Geometry::LineString(line) = geo::Geometry::<f64>::try_from(&g.value)? else { continue };
+        rivers.push(RoadRow { id, speed_kmh: speed_ms * 3.6, oneway: true, hazmat_allowed: true, line });
+    }
+    Ok(RoadGraph::build(rivers))
+}
+
+/// Which way to follow the water.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// Where the spill goes.
+    Downstream,
+    /// Where pollution came from.
+    Upstream,
+}
+
+/// A piece of river reached, in flow direction, with the hours at each vertex (downstream:
+/// since the spill; upstream: before the pollution reached the point) and the distance along
+/// the river from the point at each vertex.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    /// `route.id` of the river row.
+    pub route_id: i64,
+    /// The reached part, in flow direction.
+    pub line: LineString<f64>,
+    /// Hours at each vertex of `line`.
+    pub hours: Vec<f64>,
+    /// Metres along the river from the point, at each vertex of `line`.
+    pub metres: Vec<f64>,
+}
+
+/// Follows the water from `start` for at most `hours`.
+pub fn trace(graph: &RoadGraph, start: &Snap, hours: f64, way: Way) -> Vec<Reach> {
+    let limit = hours * 3600.0;
+    let e = &graph.edges[start.edge];
+    let f = start.fraction(graph);
+    let mut reaches = Vec::new();
+    // The start edge: from the point on, in the direction of travel.
+    let (from_m, to_m) = match way {
+        Way::Downstream => (f * e.metres, e.metres),
+        Way::Upstream => (f * e.metres, 0.0),
+    };
+    reaches.extend(piece(graph, start.edge, from_m, to_m, 0.0, 0.0, limit));
+    let (first, first_s, first_m) = match way {
+        Way::Downstream => (e.ends.1, (1.0 - f) * e.seconds, (1.0 - f) * e.metres),
+        Way::Upstream => (e.ends.0, f * e.seconds, f * e.metres),
+    };
+    let direction = match way {
+        Way::Downstream => Direction::Outgoing,
+        Way::Upstream => Direction::Incoming,
+    };
+    let mut best: HashMap<NodeIndex, (f64, f64)> = HashMap::new();
+    let mut heap = BinaryHeap::new();
+    if first_s <= limit {
+        best.insert(first, (first_s, first_m));
+        heap.push((Reverse(first_s.to_bits()), first));
+    }
+    while let Some((Reverse(bits), node)) = heap.pop() {
+        let (s, m) = best[&node];
+        if bits != s.to_bits() {
+            continue;
+        }
+        for arc in graph.graph.edges_directed(node, direction) {
+            let index = arc.weight().edge;
+            let edge = &graph.edges[index];
+            let (from_m, to_m) = match way {
+                Way::Downstream => (0.0, edge.metres),
+                Way::Upstream => (edge.metres, 0.0),
+            };
+            reaches.extend(piece(graph, index, from_m, to_m, s, m, limit));
+            let next = if way == Way::Downstream { arc.target() } else { arc.source() };
+            let (ns, nm) = (s + edge.seconds, m + edge.metres);
+            if ns <= limit && best.get(&next).is_none_or(|b| ns < b.0) {
+                best.insert(next, (ns, nm));
+                heap.push((Reverse(ns.to_bits()), next));
+            }
+        }
+    }
+    // Each node is expanded once, with its final time, so each edge appears once (the start
+    // edge may appear again when the river loops back to it).
+    let first_hour = |r: &Reach| r.hours.iter().copied().fold(f64::INFINITY, f64::min);
+    reaches.sort_by(|a, b| first_hour(a).total_cmp(&first_hour(b)));
+    reaches
+}
+
+/// The part of edge `index` travelled from `from_m` towards `to_m` (metres from its first
+/// vertex), entered `s0` seconds and `m0` metres from the point, cut where `limit` runs out;
+/// returned in flow direction.
+fn piece(graph: &RoadGraph, index: usize, from_m: f64, to_m: f64, s0: f64, m0: f64, limit: f64) -> Option<Reach> {
+    let edge = &graph.edges[index];
+    if s0 > limit || edge.metres <= 0.0 {
+        return None;
+    }
+    let speed = edge.metres / edge.seconds; // metres per second
+    let reach_m = ((limit - s0) * speed).min((to_m - from_m).abs());
+    let end_m = if to_m >= from_m { from_m + reach_m } else { from_m - reach_m };
+    let (lo, hi) = (from_m.min(end_m), from_m.max(end_m));
+    // Vertices of the line between lo and hi, with their distance from the first vertex.
+    let mut points: Vec<(Coord<f64>, f64)> = Vec::new();
+    let mut at = 0.0;
+    let line = &edge.line.0;
+    for w in line.windows(2) {
+        let len = Geodesic.distance(Point(w[0]), Point(w[1]));
+        let point_at = |d: f64| {
+            let t = if len > 0.0 { ((d - at) / len).clamp(0.0, 1.0) } else { 0.0 };
+            Coord { x: w[0].x + t * (w[1].x - w[0].x), y: w[0].y + t * (w[1].y - w[0].y) }
+        };
+        if points.is_empty() && at + len >= lo {
+            points.push((point_at(lo), lo));
+        }
+        if !points.is_empty() {
+            if at + len >= hi {
+                points.push((point_at(hi), hi));
+                break;
+            }
+            points.push((w[1], at + len));
+        }
+        at += len;
+    }
+    if points.len() < 2 {
+        return None;
+    }
+    // Time and distance from the point grow away from `from_m`.
+    let hours = points.iter().map(|(_, d)| (s0 + (d - from_m).abs() / speed) / 3600.0).collect();
+    let metres = points.iter().map(|(_, d)| m0 + (d - from_m).abs()).collect();
+    Some(Reach { route_id: edge.route_id, line: LineString(points.into_iter().map(|p| p.0).collect()), hours, metres })
+}
+
+/// Where a point is closest to the traced reaches: (index of the reach, hours, metres along the
+/// river, distance from the river in metres), if within `max_m`.
+pub fn locate(reaches: &[Reach], at: Coord<f64>, max_m: f64) -> Option<(usize, f64, f64, f64)> {
+    let mut best: Option<(usize, f64, f64, f64)> = None;
+    for (i, r) in reaches.iter().enumerate() {
+        for (j, w) in r.line.0.windows(2).enumerate() {
+            // Projection in a local equirectangular frame, distance geodesic.
+            let k = at.y.to_radians().cos();
+            let (dx, dy) = ((w[1].x - w[0].x) * k, w[1].y - w[0].y);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 > 0.0 {
+                (((at.x - w[0].x) * k * dx + (at.y - w[0].y) * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let p = Coord { x: w[0].x + t * (w[1].x - w[0].x), y: w[0].y + t * (w[1].y - w[0].y) };
+            let d = Geodesic.distance(Point(at), Point(p));
+            if d <= max_m && best.is_none_or(|b| d < b.3) {
+                let hours = r.hours[j] + t * (r.hours[j + 1] - r.hours[j]);
+                let metres = r.metres[j] + t * (r.metres[j + 1] - r.metres[j]);
+                best = Some((i, hours, metres, d));
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Y: two tributaries (A→C, B→C) join into a main river C→D; 1 m/s, ~1.1 km per 0.01°.
+    fn y_network() -> RoadGraph {
+        let row = |id: i64, a: (f64, f64), b: (f64, f64)| RoadRow {
+            id,
+            speed_kmh: 3.6,
+            oneway: true,
+            hazmat_allowed: true,
+            line: LineString(vec![Coord { x: a.0, y: a.1 }, Coord { x: b.0, y: b.1 }]),
+        };
+        RoadGraph::build(vec![
+            row(1, (0.0, 0.02), (0.01, 0.01)),
+            row(2, (0.02, 0.02), (0.01, 0.01)),
+            row(3, (0.01, 0.01), (0.01, 0.0)),
+        ])
+    }
+
+    #[test]
+    fn downstream_follows_the_confluence_and_not_the_other_tributary() {
+        let g = y_network();
+        let start = g.snap(Coord { x: 0.005, y: 0.015 }, 1000.0, &|_| true).unwrap();
+        let reaches = trace(&g, &start, 10.0, Way::Downstream);
+        let ids: Vec<i64> = reaches.iter().map(|r| r.route_id).collect();
+        assert_eq!(ids, [1, 3]);
+        // Time grows along the flow at 1 m/s: hours = metres / 3600.
+        for r in &reaches {
+            for (h, m) in r.hours.iter().zip(&r.metres) {
+                assert!((h * 3600.0 - m).abs() < 1e-6);
+            }
+        }
+        let main = reaches.iter().find(|r| r.route_id == 3).unwrap();
+        let full = g.edges[2].metres;
+        let half_first = g.edges[0].metres / 2.0;
+        assert!((main.metres.last().unwrap() - (half_first + full)).abs() < 1.0);
+    }
+
+    #[test]
+    fn the_time_limit_cuts_the_reach_mid_river() {
+        let g = y_network();
+        let start = g.snap(Coord { x: 0.0, y: 0.02 }, 1000.0, &|_| true).unwrap();
+        let reaches = trace(&g, &start, 0.1, Way::Downstream);
+        let last = reaches.iter().flat_map(|r| r.metres.iter()).copied().fold(0.0, f64::max);
+        assert!((last - 360.0).abs() < 1e-6, "{last}");
+    }
+
+    #[test]
+    fn upstream_finds_both_tributaries() {
+        let g = y_network();
+        let start = g.snap(Coord { x: 0.01, y: 0.005 }, 1000.0, &|_| true).unwrap();
+        let reaches = trace(&g, &start, 10.0, Way::Upstream);
+        let mut ids: Vec<i64> = reaches.iter().map(|r| r.route_id).collect();
+        ids.sort();
+        assert_eq!(ids, [1, 2, 3]);
+        // A point on tributary 2 lies upstream by its distance along the river.
+        let (_, hours, metres, off) = locate(&reaches, Coord { x: 0.02, y: 0.02 }, 100.0).unwrap();
+        assert!(off < 1.0 && (hours * 3600.0 - metres).abs() < 1e-6);
+        assert!((metres - (g.edges[2].metres / 2.0 + g.edges[1].metres)).abs() < 1.0);
+    }
+}

@@ -1,0 +1,213 @@
+//! Risk for planners on PostGIS: the database grades risk sources after HJ 941-2018 exactly as
+//! the pure function does, whenever substances, M or E change.
+
+mod common;
+
+use common::{feature, point, post};
+use onemap::random::Random;
+use onemap::risk::grading::{self, Substance};
+use onemap::testing::TestServer;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn level(value: &Value, prefix: char) -> Option<usize> {
+    value.as_str().map(|s| s.trim_start_matches(prefix).parse().unwrap())
+}
+
+#[tokio::test]
+async fn the_database_grades_like_the_pure_function() {
+    let server = TestServer::start().await.unwrap();
+    let url = server.at("/api/layers/risk_source");
+    let mut random = Random(941);
+    let pick = |random: &mut Random, values: &[&str]| -> Value {
+        match random.below(values.len() as u64 + 1) as usize {
+            0 => Value::Null,
+            i => values[i - 1].into(),
+        }
+    };
+    for i in 0..120 {
+        let substances: Vec<Value> = (0..random.below(4))
+            .map(|_| {
+                let threshold = [0.5, 5.0, 50.0][random.below(3) as usize];
+                let ratio = [0.2, 0.9, 1.0, 3.0, 10.0, 40.0, 100.0, 400.0][random.below(8) as usize];
+                let medium = ["air", "water", "both"][random.below(3) as usize];
+                json!({"name": "物质", "quantity_t": threshold * ratio, "threshold_t": threshold, "medium": medium})
+            })
+            .collect();
+        let props = json!({"name": format!("厂{i}"), "substances": substances,
+            "m_air": pick(&mut random, &["M1", "M2", "M3", "M4"]), "e_air": pick(&mut random, &["E1", "E2", "E3"]),
+            "m_water": pick(&mut random, &["M1", "M2", "M3", "M4"]), "e_water": pick(&mut random, &["E1", "E2", "E3"])});
+        let (status, created) = post(&url, feature(point(106.5, 29.5), props.clone())).await;
+        assert_eq!(status, 201, "{created}");
+        let expected = grading::grade(
+            &substances
+                .iter()
+                .map(|s| Substance {
+                    quantity_t: s["quantity_t"].as_f64().unwrap(),
+                    threshold_t: s["threshold_t"].as_f64().unwrap(),
+                    medium: s["medium"].as_str().unwrap().into(),
+                })
+                .collect::<Vec<_>>(),
+            level(&props["m_air"], 'M'),
+            level(&props["e_air"], 'E'),
+            level(&props["m_water"], 'M'),
+            level(&props["e_water"], 'E'),
+        );
+        let got = &created["properties"];
+        assert_eq!(got["grade"].as_str(), expected.grade(), "{props}");
+        assert_eq!(got["level"].as_str().map(String::from), expected.level(), "{props}");
+        assert_eq!(got["air_grade"].as_str(), expected.air.grade.map(|g| grading::GRADES[g]));
+        assert_eq!(got["water_grade"].as_str(), expected.water.grade.map(|g| grading::GRADES[g]));
+        assert!((got["q_air"].as_f64().unwrap() - expected.air.q).abs() < 1e-9);
+    }
+}
+
+#[tokio::test]
+async fn a_change_of_substances_or_levels_by_plain_sql_regrades() {
+    let server = TestServer::start().await.unwrap();
+    let (_, created) = post(
+        &server.at("/api/layers/risk_source"),
+        feature(
+            point(106.5, 29.5),
+            json!({"name": "测试厂", "m_air": "M1", "e_air": "E3", "m_water": "M1", "e_water": "E3",
+                   "substances": [{"name": "液氯", "quantity_t": 0.5, "threshold_t": 1, "medium": "air"}]}),
+        ),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(created["properties"]["level"], "一般[一般-大气(Q0)+一般-水(Q0)]");
+    let level = || async {
+        let level: Option<String> = sqlx::query_scalar("SELECT level FROM risk_source WHERE id = $1")
+            .bind(id)
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+        level
+    };
+    sqlx::query("UPDATE risk_substance SET quantity_t = 150 WHERE risk_source_id = $1")
+        .bind(id)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(level().await.as_deref(), Some("较大[较大-大气(Q3-M1-E3)+一般-水(Q0)]"));
+    sqlx::query("UPDATE risk_source SET e_air = 'E1' WHERE id = $1").bind(id).execute(&server.pool).await.unwrap();
+    assert_eq!(level().await.as_deref(), Some("重大[重大-大气(Q3-M1-E1)+一般-水(Q0)]"));
+    sqlx::query("DELETE FROM risk_substance WHERE risk_source_id = $1").bind(id).execute(&server.pool).await.unwrap();
+    assert_eq!(level().await.as_deref(), Some("一般[一般-大气(Q0)+一般-水(Q0)]"));
+    // Grades are read-only: a written grade is ignored (as on import of an export), the
+    // standard's stays.
+    let (status, _, body) = common::call(
+        Method::PATCH,
+        &server.at(&format!("/api/layers/risk_source/{id}")),
+        Some(json!({"grade": "一般", "substances": [{"name": "液氯", "quantity_t": 150, "threshold_t": 1, "medium": "air"}]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["properties"]["grade"], "重大", "{body}");
+}
+
+/// A point `fraction` along the river row named `name` that starts at longitude `start_lon`.
+async fn on_river(server: &TestServer, name: &str, start_lon: f64, fraction: f64) -> (f64, f64) {
+    sqlx::query_as(
+        "SELECT ST_X(p), ST_Y(p) FROM route, LATERAL ST_LineInterpolatePoint(geom, $3) AS p \
+         WHERE kind = 'river' AND name = $1 AND abs(ST_X(ST_StartPoint(geom)) - $2) < 1e-9",
+    )
+    .bind(name)
+    .bind(start_lon)
+    .bind(fraction)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_jialing_spill_reaches_the_yangtze_intakes_below_the_confluence_only() {
+    let server = TestServer::with_demo().await.unwrap();
+    let (lon, lat) = on_river(&server, "嘉陵江", 106.276, 0.3).await;
+    let (status, trace) =
+        common::get(&server.at(&format!("/api/rivers/downstream?lon={lon}&lat={lat}&hours=48"))).await;
+    assert_eq!(status, 200, "{trace}");
+    let names: Vec<&str> = trace["receptors"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for below in [
+        "嘉陵江北碚段取水口（示例）",
+        "嘉陵江沙坪坝段取水口（示例）",
+        "长江江北段取水口（示例）",
+        "长江长寿段取水口（示例）",
+    ] {
+        assert!(names.contains(&below), "{below} not reached: {names:?}");
+    }
+    for above in ["长江江津段取水口（示例）", "长江大渡口段取水口（示例）", "乌江彭水段取水口（示例）"]
+    {
+        assert!(!names.contains(&above), "{above} reached: {names:?}");
+    }
+    // Intakes come first, then by arrival; the intakes' times grow downstream.
+    let hours = |name: &str| {
+        trace["receptors"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["hours"].as_f64().unwrap()
+    };
+    assert!(hours("嘉陵江北碚段取水口（示例）") < hours("嘉陵江沙坪坝段取水口（示例）"));
+    assert!(hours("嘉陵江沙坪坝段取水口（示例）") < hours("长江江北段取水口（示例）"));
+    assert!(hours("长江江北段取水口（示例）") < hours("长江长寿段取水口（示例）"));
+    // Every vertex within the hours asked; metres along the river agree with PostGIS's length of
+    // each piece (geodesic), and times follow the rows' flow speeds.
+    for f in trace["features"].as_array().unwrap() {
+        let h: Vec<f64> = f["properties"]["hours"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let m: Vec<f64> = f["properties"]["metres"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert!(h.iter().all(|h| *h <= 48.0 + 1e-9) && h.windows(2).all(|w| w[1] >= w[0]));
+        let (length, speed): (f64, f64) = sqlx::query_as(
+            "SELECT ST_Length(ST_GeomFromGeoJSON($1)::geography, true), flow_speed_ms FROM route WHERE id = $2",
+        )
+        .bind(f["geometry"].to_string())
+        .bind(f["properties"]["route_id"].as_i64().unwrap())
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        let along = m.last().unwrap() - m[0];
+        assert!((along - length).abs() <= 1e-3 * length + 1.0, "{along} vs {length}");
+        assert!(((h.last().unwrap() - h[0]) * 3600.0 * speed - along).abs() <= 1e-6 * along + 1e-3);
+    }
+
+    // Upstream from the Jiangbei intake: the Jialing and the upper Yangtze, not the Wu.
+    let (lon, lat) = on_river(&server, "长江", 106.585, 0.2).await;
+    let (status, up) = common::get(&server.at(&format!("/api/rivers/upstream?lon={lon}&lat={lat}&hours=72"))).await;
+    assert_eq!(status, 200, "{up}");
+    let rivers: std::collections::BTreeSet<String> = {
+        let ids: Vec<i64> =
+            up["features"].as_array().unwrap().iter().map(|f| f["properties"]["route_id"].as_i64().unwrap()).collect();
+        sqlx::query_scalar("SELECT DISTINCT name FROM route WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&server.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    assert!(rivers.contains("嘉陵江") && rivers.contains("长江") && rivers.contains("涪江"), "{rivers:?}");
+    assert!(!rivers.contains("乌江"), "{rivers:?}");
+    assert!(up["risk_sources"].is_array());
+}
+
+#[tokio::test]
+async fn bad_traces_are_refused() {
+    let server = TestServer::with_demo().await.unwrap();
+    let (lon, lat) = on_river(&server, "嘉陵江", 106.276, 0.3).await;
+    for (query, status, field) in [
+        (format!("lon={lon}&lat={lat}&hours=-1"), 400, "hours"),
+        (format!("lon={lon}&lat={lat}&hours=10000"), 400, "hours"),
+        (format!("lon={lon}&lat={lat}&hours=abc"), 400, "hours"),
+        (format!("lon={lon}&lat={lat}"), 400, "hours"),
+        (format!("lon=200&lat={lat}&hours=1"), 400, "lon"),
+        (format!("lon={lon}&lat={lat}&hours=1&near_m=0"), 400, "near_m"),
+        (format!("lon={lon}&lat={lat}&hours=1&colour=red"), 400, "colour"),
+    ] {
+        let problem =
+            common::expect_problem(Method::GET, &server.at(&format!("/api/rivers/downstream?{query}")), None, status)
+                .await;
+        assert_eq!(problem["field"], field, "{query}: {problem}");
+    }
+    // Far from every river: says how far the nearest is.
+    let problem =
+        common::expect_problem(Method::GET, &server.at("/api/rivers/downstream?lon=108.9&lat=28.5&hours=1"), None, 422)
+            .await;
+    assert!(problem["detail"].as_str().unwrap().contains("the nearest river is"), "{problem}");
+    common::expect_problem(Method::GET, &server.at("/api/rivers/sideways?lon=1&lat=1&hours=1"), None, 404).await;
+}
