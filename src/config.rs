@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, default_value_t = 16)]
     pub max_connections: u32,
+    /// Parameters of the risk indexes (JSON like config/risk-model.json; default: that file, built in).
+    #[arg(long, env = "ONEMAP_RISK_MODEL")]
+    pub risk_model: Option<PathBuf>,
     /// Leave the embedded cluster running when onemap exits.
     #[arg(long)]
     pub keep_db_running: bool,

@@ -92,9 +92,20 @@ async fn with_database(args: &DatabaseArgs, body: impl AsyncFnOnce(&Database) ->
 }
 
 async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
+    // A bad model is refused before anything starts.
+    let risk_model = match &serve.risk_model {
+        Some(path) => onemap::risk::model::Model::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| format!("{}", path.display()))?,
+        None => onemap::risk::model::Model::builtin(),
+    };
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
-    let config =
-        ServerConfig { max_body_bytes: serve.max_body_mb * 1024 * 1024, tile_cache_entries: serve.tile_cache_entries };
+    let config = ServerConfig {
+        max_body_bytes: serve.max_body_mb * 1024 * 1024,
+        tile_cache_entries: serve.tile_cache_entries,
+        risk_model,
+    };
     let state = AppState::start(database.pool.clone(), &config).await?;
     let app = api::app(state.clone(), &config);
     let listener = tokio::net::TcpListener::bind(serve.listen)

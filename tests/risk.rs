@@ -211,3 +211,142 @@ async fn bad_traces_are_refused() {
     assert!(problem["detail"].as_str().unwrap().contains("the nearest river is"), "{problem}");
     common::expect_problem(Method::GET, &server.at("/api/rivers/sideways?lon=1&lat=1&hours=1"), None, 404).await;
 }
+
+/// `CASE column WHEN key THEN weight … ELSE default END` from a map of weights.
+fn case(column: &str, weights: &std::collections::BTreeMap<String, f64>, default: f64) -> String {
+    let arms: String = weights.iter().map(|(k, w)| format!(" WHEN '{k}' THEN {w}")).collect();
+    format!("(CASE {column}{arms} ELSE {default} END)")
+}
+
+#[tokio::test]
+async fn district_and_grid_indexes_agree_with_postgis_and_cells_explain_themselves() {
+    let server = TestServer::with_demo().await.unwrap();
+    let model = onemap::risk::model::Model::builtin();
+    // The same model in SQL, with PostGIS's geodesic distances instead of onemap's local frame.
+    let sql = format!(
+        "WITH src AS (SELECT s.id, ST_PointOnSurface(s.geom) AS p, \
+            {grade} * (1 + log(1 + s.q_air + s.q_water)) AS hazard FROM risk_source s WHERE s.status <> 'closed'), \
+         rec AS (SELECT ST_PointOnSurface(r.geom) AS p, {kind} * (1 + log(1 + coalesce(r.population, 0) / 1000.0)) AS w \
+            FROM receptor r), \
+         scored AS (SELECT src.id, src.p, src.hazard * (1 + coalesce((SELECT sum(rec.w * exp(-ST_Distance(src.p::geography, rec.p::geography) / {decay})) \
+            FROM rec WHERE ST_DWithin(src.p::geography, rec.p::geography, {reach})), 0)) AS idx FROM src) \
+         SELECT d.id, sum(scored.idx)::float8 FROM district d JOIN scored ON ST_Intersects(d.geom, scored.p) GROUP BY d.id",
+        grade = case("s.grade", &model.grade_weights, model.grade_weight(None)),
+        kind = case("r.kind", &model.kind_weights, model.kind_weight("other")),
+        decay = model.decay_m,
+        reach = model.reach_m,
+    );
+    let reference: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&server.pool).await.unwrap();
+    assert!(reference.len() > 10, "the demo has risk sources in many districts");
+    let (status, districts) = common::get(&server.at("/api/risk/regions?unit=district")).await;
+    assert_eq!(status, 200, "{districts}");
+    let features = districts["features"].as_array().unwrap();
+    let mut classes = std::collections::BTreeSet::new();
+    for f in features {
+        let id = f["id"].as_i64().unwrap();
+        let ours = f["properties"]["index"].as_f64().unwrap();
+        let theirs = reference.iter().find(|r| r.0 == id).map_or(0.0, |r| r.1);
+        assert!((ours - theirs).abs() <= 0.01 * theirs + 0.01, "district {id}: {ours} vs PostGIS {theirs}");
+        assert_eq!(f["properties"]["class"], model.class(ours));
+        classes.insert(f["properties"]["class"].as_str().unwrap().to_string());
+    }
+    assert!(classes.len() >= 3, "the demo spreads over the classes: {classes:?}");
+
+    // The 1 km grid holds the same total; the riskiest cell explains itself by its sources.
+    let (status, grid) = common::get(&server.at("/api/risk/regions?unit=grid&cell_m=1000")).await;
+    assert_eq!(status, 200);
+    let cells = grid["features"].as_array().unwrap();
+    let total = |fs: &[Value]| fs.iter().map(|f| f["properties"]["index"].as_f64().unwrap()).sum::<f64>();
+    assert!((total(cells) - total(features)).abs() <= 0.001 * total(features) + 0.1 * cells.len() as f64);
+    let top = cells
+        .iter()
+        .max_by(|a, b| {
+            a["properties"]["index"].as_f64().unwrap().total_cmp(&b["properties"]["index"].as_f64().unwrap())
+        })
+        .unwrap();
+    let id = top["properties"]["id"].as_str().unwrap();
+    let (status, why) = common::get(&server.at(&format!("/api/risk/cells/{id}"))).await;
+    assert_eq!(status, 200, "{why}");
+    let parts: f64 = why["sources"].as_array().unwrap().iter().map(|s| s["index"].as_f64().unwrap()).sum();
+    assert!((parts - why["index"].as_f64().unwrap()).abs() < 0.05 * why["sources"].as_array().unwrap().len() as f64);
+    for s in why["sources"].as_array().unwrap() {
+        let inside: bool = sqlx::query_scalar(
+            "SELECT ST_Intersects(ST_GeomFromGeoJSON($1), ST_PointOnSurface(geom)) FROM risk_source WHERE id = $2",
+        )
+        .bind(why["geometry"].to_string())
+        .bind(s["id"].as_i64().unwrap())
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert!(inside, "source {} is not in cell {id}", s["id"]);
+    }
+    // The tiles carry the same cells.
+    let polygon = why["geometry"]["coordinates"][0].as_array().unwrap();
+    let (lon, lat) = (polygon[0][0].as_f64().unwrap() + 0.001, polygon[0][1].as_f64().unwrap() + 0.001);
+    let tile = onemap::tiles::TileId::containing(lon, lat, 12).unwrap();
+    let response = reqwest::get(server.at(&format!("/tiles/risk/12/{}/{}.mvt", tile.x, tile.y))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.windows(id.len()).any(|w| w == id.as_bytes()), "cell {id} not in its tile");
+}
+
+#[tokio::test]
+async fn hazmat_roads_are_ranked_by_the_receptors_near_them() {
+    let server = TestServer::with_demo().await.unwrap();
+    let model = onemap::risk::model::Model::builtin();
+    let (status, roads) = common::get(&server.at("/api/risk/roads?top=5")).await;
+    assert_eq!(status, 200, "{roads}");
+    let features = roads["features"].as_array().unwrap();
+    assert_eq!(features.len(), 5.min(roads["roads"].as_u64().unwrap() as usize));
+    let index: Vec<f64> = features.iter().map(|f| f["properties"]["index"].as_f64().unwrap()).collect();
+    assert!(index.windows(2).all(|w| w[0] >= w[1]), "{index:?}");
+    let bands: Vec<String> = model
+        .road
+        .bands_m
+        .iter()
+        .zip(&model.road.band_factors)
+        .map(|(b, f)| format!("WHEN d <= {b} THEN {f}"))
+        .collect();
+    for f in features {
+        // The receptor score again in PostGIS (geodesic distances to the road line).
+        let sql = format!(
+            "SELECT coalesce(sum({kind} * (1 + log(1 + coalesce(population, 0) / 1000.0)) * (CASE {bands} ELSE 0 END)), 0)::float8 \
+             FROM (SELECT r.kind, r.population, ST_Distance(ST_PointOnSurface(r.geom)::geography, t.geom::geography) AS d \
+                   FROM receptor r, route t WHERE t.id = $1) AS x",
+            kind = case("kind", &model.kind_weights, model.kind_weight("other")),
+            bands = bands.join(" "),
+        );
+        let theirs: f64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(f["properties"]["route_id"].as_i64().unwrap())
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+        let ours = f["properties"]["receptor_score"].as_f64().unwrap();
+        assert!((ours - theirs).abs() <= 0.01 * theirs + 0.01, "road {}: {ours} vs PostGIS {theirs}", f["id"]);
+        let hazmat: bool = sqlx::query_scalar("SELECT hazmat_allowed FROM route WHERE id = $1")
+            .bind(f["id"].as_i64().unwrap())
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+        assert!(hazmat);
+    }
+}
+
+#[tokio::test]
+async fn bad_risk_queries_are_refused() {
+    let server = TestServer::with_demo().await.unwrap();
+    for (path, field) in [
+        ("/api/risk/regions?unit=county", "unit"),
+        ("/api/risk/regions?unit=grid&cell_m=100", "cell_m"),
+        ("/api/risk/regions?unit=grid&cell_m=hex", "cell_m"),
+        ("/api/risk/regions?unit=grid&cell_m=abc", "cell_m"),
+        ("/api/risk/regions?unit=district&cell_m=1000", "cell_m"),
+        ("/api/risk/regions?colour=red", "colour"),
+        ("/api/risk/cells/garbage", "id"),
+        ("/api/risk/cells/10:1:2", "id"),
+        ("/api/risk/roads?top=0", "top"),
+    ] {
+        let problem = common::expect_problem(Method::GET, &server.at(path), None, 400).await;
+        assert_eq!(problem["field"], field, "{path}: {problem}");
+    }
+}

@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod layers;
 pub mod nearest;
 pub mod problem;
+pub mod risk;
 pub mod rivers;
 pub mod stock;
 pub mod tiles;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub roads: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
     /// The river network for tracing spills.
     pub rivers: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
+    /// The risk model and the latest risk map.
+    pub risk: Arc<crate::risk::map::RiskState>,
 }
 
 impl AppState {
@@ -58,7 +61,8 @@ impl AppState {
         let roads = start(&pool, &snapshot, Network::Roads).await?;
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
         let tiles = Arc::new(TileCache::new(config.tile_cache_entries));
-        Ok(Self { pool, snapshot, tiles, follower, roads, rivers })
+        let risk = Arc::new(crate::risk::map::RiskState::new(config.risk_model.clone()));
+        Ok(Self { pool, snapshot, tiles, follower, roads, rivers, risk })
     }
 
     /// Stops following changes, returning the listener's connection to the pool (before the
@@ -82,11 +86,17 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Tiles kept in memory (0: no cache).
     pub tile_cache_entries: usize,
+    /// Parameters of the risk indexes.
+    pub risk_model: crate::risk::model::Model,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 20 * 1024 * 1024, tile_cache_entries: 20_000 }
+        Self {
+            max_body_bytes: 20 * 1024 * 1024,
+            tile_cache_entries: 20_000,
+            risk_model: crate::risk::model::Model::builtin(),
+        }
     }
 }
 
@@ -101,6 +111,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(nearest::router())
         .merge(incidents::router())
         .merge(rivers::router())
+        .merge(risk::router())
         .merge(events::router())
         .merge(crate::viewer::router())
         .fallback(not_found)

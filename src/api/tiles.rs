@@ -10,6 +10,7 @@ use axum::routing::get;
 
 use super::AppState;
 use super::problem::Problem;
+use crate::snapshot::LayerSnapshot;
 use crate::tiles::cache::CachedTile;
 use crate::tiles::{TileId, encode, metadata};
 
@@ -32,16 +33,26 @@ pub fn origin(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn source_layers(state: &AppState, source: &str) -> Result<Vec<&'static str>, Problem> {
+/// The source of the risk maps (districts, grid cells and hazmat roads with their risk).
+pub const RISK: &str = "risk";
+
+/// The layers of a tile source, as they are now.
+async fn source_layers(state: &AppState, source: &str) -> Result<Vec<Arc<LayerSnapshot>>, Problem> {
+    if source == RISK {
+        return Ok(super::risk::current(state).await?.layers.clone());
+    }
     if source == ALL {
-        return Ok(state.snapshot.layer_names());
+        return Ok(state.snapshot.layer_names().iter().filter_map(|n| state.snapshot.layer(n)).collect());
     }
     match state.snapshot.layer(source) {
-        Some(l) => Ok(vec![l.layer.name]),
+        Some(l) => Ok(vec![l]),
         None => Err(Problem::new(
             StatusCode::NOT_FOUND,
             "unknown tile source",
-            format!("no tile source `{source}`; the sources are: {ALL}, {}", state.snapshot.layer_names().join(", ")),
+            format!(
+                "no tile source `{source}`; the sources are: {ALL}, {RISK}, {}",
+                state.snapshot.layer_names().join(", ")
+            ),
         )),
     }
 }
@@ -60,7 +71,7 @@ async fn tile(
     if query.as_ref().is_some_and(|q| q.len() > MAX_TILE_QUERY) {
         return Err(Problem::bad_request("query", "a tile URL takes no query string beyond a short version tag"));
     }
-    let names = source_layers(&state, &source)?;
+    let layers = source_layers(&state, &source).await?;
     let y = file
         .strip_suffix(".mvt")
         .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("tiles end in .mvt, not `{file}`")))?;
@@ -69,9 +80,9 @@ async fn tile(
 
     // Each layer is encoded (and cached) on its own; a tile of several layers is their
     // concatenation, which protobuf reads as one message with all the layers.
-    let mut parts = Vec::with_capacity(names.len());
-    for name in names {
-        let Some(snapshot) = state.snapshot.layer(name) else { continue };
+    let mut parts = Vec::with_capacity(layers.len());
+    for snapshot in layers {
+        let name = snapshot.layer.name;
         let part = match state.tiles.get(name, id, snapshot.generation) {
             Some(hit) => hit,
             None => {
@@ -117,8 +128,8 @@ async fn tilejson(
     let source = file
         .strip_suffix(".json")
         .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("no resource /tiles/{file}")))?;
-    let names = source_layers(&state, source)?;
-    Ok(axum::Json(metadata::tilejson(&state.snapshot, source, &names, &origin(&headers))).into_response())
+    let layers = source_layers(&state, source).await?;
+    Ok(axum::Json(metadata::tilejson(&layers, source, &origin(&headers))).into_response())
 }
 
 async fn style(headers: HeaderMap) -> Response {

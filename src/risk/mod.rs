@@ -1,4 +1,8 @@
-//! Risk for planners: enterprise grading after HJ 941-2018, and tracing spills along rivers.
+//! Risk for planners: enterprise grading after HJ 941-2018, regional and road risk indexes,
+//! and tracing spills along rivers.
 
 pub mod grading;
+pub mod map;
+pub mod model;
+pub mod regions;
 pub mod trace;

@@ -59,7 +59,8 @@ pub struct LayerSnapshot {
 }
 
 impl LayerSnapshot {
-    fn new(layer: &'static Layer, features: Vec<Arc<MapFeature>>, generation: u64) -> Self {
+    /// A layer of `features` at `generation`.
+    pub fn new(layer: &'static Layer, features: Vec<Arc<MapFeature>>, generation: u64) -> Self {
         let mut bands: std::collections::BTreeMap<u8, Vec<Entry>> = Default::default();
         for (i, f) in features.iter().enumerate() {
             if let Some(rect) = f.geometry.bounding_rect() {

@@ -5,17 +5,19 @@ use serde_json::{Value, json};
 use super::MAX_ZOOM;
 use super::mercator::unproject;
 use crate::layers::spec::FieldType;
-use crate::snapshot::Snapshot;
+use std::sync::Arc;
+
+use crate::snapshot::LayerSnapshot;
 
 /// The style, with `{origin}` standing for the server's own address.
 const STYLE: &str = include_str!("../../tiles/style.json");
 
 /// TileJSON for `layers` served at `/tiles/{source}/{z}/{x}/{y}.mvt`.
-pub fn tilejson(snapshot: &Snapshot, source: &str, layers: &[&'static str], origin: &str) -> Value {
+pub fn tilejson(layers: &[Arc<LayerSnapshot>], source: &str, origin: &str) -> Value {
     let mut bounds: Option<[f64; 4]> = None;
     let mut vector_layers = Vec::new();
-    for name in layers {
-        let Some(layer) = snapshot.layer(name) else { continue };
+    for layer in layers {
+        let name = layer.layer.name;
         if let Some([w, s, e, n]) = layer.extent() {
             let sw = unproject(geo::Coord { x: w, y: s });
             let ne = unproject(geo::Coord { x: e, y: n });

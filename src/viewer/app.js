@@ -3,6 +3,7 @@ import * as maplibregl from '/vendor/maplibre-gl.mjs';
 
 const LAYER_NAMES = {
   district: '区县', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
+  incident: '突发环境事件', risk_district: '区域风险（区县）', risk_grid: '网格风险（1 公里）', risk_road: '危化品道路风险',
 };
 const FIELD_NAMES = {
   name: '名称', code: '代码', kind: '类型', grade: '风险等级', air_grade: '大气风险等级', water_grade: '水风险等级',
@@ -11,6 +12,8 @@ const FIELD_NAMES = {
   tier: '级别', operator: '管理单位', contact: '联系方式', specialties: '专业', headcount: '人数', equipment: '装备',
   credit_code: '统一社会信用代码', parent_code: '上级代码', m_air: '大气M', e_air: '大气E', m_water: '水M', e_water: '水E',
   substances: '风险物质', distance_m: '距离(米)', layer: '图层', created_at: '创建时间', updated_at: '更新时间',
+  level: 'HJ 941 风险等级表征', q_air: '大气 Q', q_water: '水 Q', severity: '级别', pollutant: '污染物', cause: '原因',
+  occurred_at: '发生时间', index: '风险指数', class: '风险分级',
 };
 const VALUE_NAMES = {
   water_intake: '取水口', water_source_zone: '水源保护区', school: '学校', hospital: '医院', residential: '居住区',
@@ -94,7 +97,8 @@ function buildLayerSwitcher() {
   for (const [sourceLayer, ids] of Object.entries(groups)) {
     const label = document.createElement('label');
     label.className = 'layer-toggle';
-    label.innerHTML = `<input type="checkbox" checked data-layer="${sourceLayer}"> ${esc(LAYER_NAMES[sourceLayer] ?? sourceLayer)}`;
+    const visible = map.getLayoutProperty(ids[0], 'visibility') !== 'none';
+    label.innerHTML = `<input type="checkbox" ${visible ? 'checked' : ''} data-layer="${sourceLayer}"> ${esc(LAYER_NAMES[sourceLayer] ?? sourceLayer)}`;
     label.querySelector('input').addEventListener('change', (e) => {
       for (const id of ids) map.setLayoutProperty(id, 'visibility', e.target.checked ? 'visible' : 'none');
     });
@@ -117,9 +121,11 @@ const clickable = () => map.getStyle().layers.filter((l) => l['source-layer'] &&
 map.on('click', (e) => {
   if (state.placing === 'incident') return createIncident(e.lngLat);
   if (state.placing) return dispatch(e.lngLat);
+  if (document.getElementById('trace-mode').checked) return traceRiver(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
   const hits = map.queryRenderedFeatures(e.point, { layers: clickable() });
   const hit = hits[0] ?? map.queryRenderedFeatures(e.point, { layers: ['district-fill'] })[0];
+  if (hit?.source === 'risk') return showRisk(hit, e.lngLat);
   if (hit) showFeature(hit.sourceLayer, hit.id, e.lngLat);
 });
 map.on('contextmenu', (e) => around(e.lngLat));
@@ -317,6 +323,46 @@ document.getElementById('plan-commit').addEventListener('click', async () => {
 });
 
 loadIncidents();
+
+// ---- risk maps: why a cell is risky; where a spill goes ---------------------------------------------
+async function showRisk(hit, lngLat) {
+  const p = hit.properties;
+  let html = `<div class="popup-title">${esc(LAYER_NAMES[hit.sourceLayer])}：${esc(p.name ?? '')}</div>
+    <div class="popup-layer">风险指数 ${p.index} · ${esc(p.class)}</div>`;
+  if (hit.sourceLayer === 'risk_grid') {
+    const cell = await (await fetch(`/api/risk/cells/${encodeURIComponent(p.name)}`)).json();
+    state.lastCell = cell;
+    html += `<table class="popup-table">${cell.sources.slice(0, 5)
+      .map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.grade ?? '未分级')} · 危害 ${s.hazard} × 暴露 ${s.exposure}</td></tr>`).join('')}
+      ${cell.receptors.slice(0, 5).map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(shown(r.kind))} · 贡献 ${r.contribution}</td></tr>`).join('')}</table>`;
+  }
+  if (state.popup) state.popup.remove();
+  state.popup = new maplibregl.Popup({ maxWidth: '380px' }).setLngLat(lngLat).setHTML(html).addTo(map);
+}
+
+async function traceRiver(lngLat) {
+  const hours = Number(document.getElementById('trace-hours').value) || 24;
+  const response = await fetch(`/api/rivers/downstream?lon=${lngLat.lng}&lat=${lngLat.lat}&hours=${hours}`);
+  const body = await response.json();
+  const summary = document.getElementById('trace-summary');
+  const list = document.getElementById('trace-results');
+  list.innerHTML = '';
+  if (!response.ok) { summary.textContent = body.detail ?? '追踪失败'; return; }
+  const data = { type: 'FeatureCollection', features: body.features };
+  if (map.getSource('trace')) map.getSource('trace').setData(data);
+  else {
+    map.addSource('trace', { type: 'geojson', data });
+    map.addLayer({ id: 'trace-line', type: 'line', source: 'trace', layout: { 'line-cap': 'round' },
+      paint: { 'line-color': '#7a0177', 'line-width': 6, 'line-opacity': 0.8 } });
+  }
+  summary.textContent = `${hours} 小时内污染带到达 ${body.features.length} 段河道，沿岸目标 ${body.receptors.length} 个（取水口优先）：`;
+  for (const r of body.receptors) {
+    const li = document.createElement('li');
+    li.innerHTML = `${esc(r.name)}<span class="meta">${esc(shown(r.kind))} · ${r.hours} 小时 · 沿河 ${(r.metres_along / 1000).toFixed(1)} 公里</span>`;
+    list.appendChild(li);
+  }
+  state.lastTrace = body;
+}
 
 // ---- search by name -----------------------------------------------------------------------------
 document.getElementById('search').addEventListener('submit', async (e) => {

@@ -101,6 +101,29 @@ try {
   if (recorded.dispatches.length !== plan.shipments.length) fail(`dispatches recorded: ${JSON.stringify(recorded)}`);
   result.committed = recorded.dispatches.length;
 
+  // Planners: the risk layers are switched on and drawn; a click on a river traces it downstream.
+  await page.evaluate(() => window.onemap.popup?.remove());
+  for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await page.check(`input[data-layer="${layer}"]`);
+  await page.waitForFunction(() => ['risk_district-fill', 'risk_grid-fill', 'risk_road-line']
+    .every((id) => window.onemap.map.queryRenderedFeatures({ layers: [id] }).length > 0), null, { timeout: 20000 });
+  result.riskClasses = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ['risk_district-fill'] }).map((f) => f.properties.class))]);
+  for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await page.uncheck(`input[data-layer="${layer}"]`);
+  const rivers = await (await fetch(`${base}/api/layers/route?kind=river&q=嘉陵江&limit=10`)).json();
+  const jialing = rivers.features.find((f) => f.geometry.coordinates.length > 3).geometry.coordinates[2];
+  const onRiver = await page.evaluate((at) => {
+    const map = window.onemap.map;
+    map.jumpTo({ center: at, zoom: 11 });
+    const c = map.getCanvas();
+    return { x: c.getBoundingClientRect().left + c.clientWidth / 2, y: c.getBoundingClientRect().top + c.clientHeight / 2 };
+  }, jialing);
+  await page.check('#trace-mode');
+  await page.mouse.click(onRiver.x, onRiver.y);
+  await page.waitForFunction(() => window.onemap.lastTrace || document.getElementById('trace-summary').textContent, null, { timeout: 15000 });
+  const traced = await page.evaluate(() => window.onemap.lastTrace);
+  if (!traced || !traced.features.length) fail(`trace: ${await page.textContent('#trace-summary')}`);
+  result.trace = await page.$$eval('#trace-results li', (items) => items.slice(0, 3).map((i) => i.textContent));
+  await page.uncheck('#trace-mode');
+
   // A feature added through the API appears without a reload.
   const spot = await page.evaluate(() => {
     const map = window.onemap.map;

@@ -1,0 +1,195 @@
+//! Risk maps for planners: `/api/risk/regions`, `/api/risk/cells/{id}`, `/api/risk/roads`
+//! (and their tiles under `/tiles/risk/…`, see `api::tiles`).
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use geo::Geometry;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::layers::query_params;
+use super::problem::Problem;
+use crate::risk::map::RiskMap;
+use crate::risk::regions::parse_cell;
+
+/// Smallest and largest grid cells, metres: below 500 m the output explodes for a province.
+const MIN_CELL_M: f64 = 500.0;
+const MAX_CELL_M: f64 = 50_000.0;
+const MAX_TOP: usize = 10_000;
+
+/// Routes of the risk maps.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/risk/regions", get(regions))
+        .route("/api/risk/cells/{id}", get(cell))
+        .route("/api/risk/roads", get(roads))
+}
+
+/// The risk map of the current data.
+pub async fn current(state: &AppState) -> Result<std::sync::Arc<RiskMap>, Problem> {
+    state.risk.map(&state.pool, &state.snapshot).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot make the risk map");
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "risk map failed", "the risk map could not be made")
+    })
+}
+
+fn only(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), Problem> {
+    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(Problem::bad_request(k, format!("`{k}` is not a parameter; use {}", allowed.join(", ")))),
+        None => Ok(()),
+    }
+}
+
+fn geojson(g: Geometry<f64>) -> Value {
+    serde_json::to_value(geojson::Geometry::from(&g)).unwrap_or(Value::Null)
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["unit", "cell_m"])?;
+    let unit = params.get("unit").map_or("district", String::as_str);
+    let map = current(&state).await?;
+    let model = &map.model;
+    let features: Vec<Value> = match unit {
+        "district" => {
+            if params.contains_key("cell_m") {
+                return Err(Problem::bad_request("cell_m", "is for unit=grid"));
+            }
+            map.districts
+                .iter()
+                .map(|d| {
+                    let (index, sources) = map.district_index.get(&d.id).copied().unwrap_or_default();
+                    json!({"type": "Feature", "id": d.id, "geometry": geojson(Geometry::MultiPolygon(d.geometry.clone())),
+                           "properties": {"code": d.code, "name": d.name, "index": round(index),
+                                          "class": model.class(index), "sources": sources}})
+                })
+                .collect()
+        }
+        "grid" => {
+            let raw = params.get("cell_m").map_or("1000", String::as_str);
+            if raw == "hex" {
+                return Err(Problem::bad_request(
+                    "cell_m",
+                    "hexagonal cells are not available; give a square cell size in metres",
+                ));
+            }
+            let cell_m: f64 = raw
+                .parse()
+                .ok()
+                .filter(|c: &f64| c.is_finite())
+                .ok_or_else(|| Problem::bad_request("cell_m", format!("`{raw}` is not a number of metres")))?;
+            if !(MIN_CELL_M..=MAX_CELL_M).contains(&cell_m) {
+                return Err(Problem::bad_request(
+                    "cell_m",
+                    format!(
+                        "{cell_m} m is outside {MIN_CELL_M}–{MAX_CELL_M} m (smaller cells would explode the output)"
+                    ),
+                ));
+            }
+            let grid = map.grid(cell_m);
+            map.cells(&grid)
+                .into_iter()
+                .map(|(cell, (index, members))| {
+                    json!({"type": "Feature", "id": grid.id(cell), "geometry": geojson(Geometry::Polygon(grid.polygon(cell))),
+                           "properties": {"id": grid.id(cell), "index": round(index), "class": model.class(index),
+                                          "sources": members.len()}})
+                })
+                .collect()
+        }
+        other => return Err(Problem::bad_request("unit", format!("`{other}` is not one of: district, grid"))),
+    };
+    Ok(axum::Json(json!({"type": "FeatureCollection", "features": features, "unit": unit,
+                         "breaks": model.breaks, "method": model.about}))
+    .into_response())
+}
+
+async fn cell(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let Some((cell_m, cell)) = parse_cell(&id).filter(|(c, _)| (MIN_CELL_M..=MAX_CELL_M).contains(c)) else {
+        return Err(Problem::bad_request("id", format!("`{id}` is not a cell id (`{{cell_m}}:{{column}}:{{row}}`)")));
+    };
+    let map = current(&state).await?;
+    let grid = map.grid(cell_m);
+    let cells = map.cells(&grid);
+    let (index, members) = cells.get(&cell).cloned().unwrap_or_default();
+    let scored: Vec<_> = map.scored.iter().filter(|s| members.contains(&s.source)).collect();
+    let mut sources: Vec<Value> = scored
+        .iter()
+        .map(|s| {
+            let src = &map.sources[s.source];
+            json!({"id": src.id, "name": src.name, "grade": src.grade, "q": round(src.q), "hazard": round(s.hazard),
+                   "exposure": round(s.exposure), "index": round(s.index)})
+        })
+        .collect();
+    sources.sort_by(|a, b| b["index"].as_f64().unwrap_or(0.0).total_cmp(&a["index"].as_f64().unwrap_or(0.0)));
+    let mut by_receptor: BTreeMap<usize, f64> = BTreeMap::new();
+    for s in &scored {
+        for (r, part) in &s.receptors {
+            *by_receptor.entry(*r).or_default() += part;
+        }
+    }
+    let mut receptors: Vec<(usize, f64)> = by_receptor.into_iter().collect();
+    receptors.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let receptors: Vec<Value> = receptors
+        .iter()
+        .take(10)
+        .map(|(r, part)| {
+            let rec = &map.receptors[*r];
+            json!({"id": rec.id, "name": rec.name, "kind": rec.kind, "contribution": round(*part)})
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "id": id, "index": round(index), "class": map.model.class(index),
+        "geometry": geojson(Geometry::Polygon(grid.polygon(cell))),
+        "sources": sources, "receptors": receptors,
+    }))
+    .into_response())
+}
+
+async fn roads(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["top"])?;
+    let top = match params.get("top") {
+        None => 20,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|t| (1..=MAX_TOP).contains(t))
+            .ok_or_else(|| Problem::bad_request("top", format!("`{raw}` is not a count in 1–{MAX_TOP}")))?,
+    };
+    let map = current(&state).await?;
+    let mut ranked: Vec<_> = map.road_risks.iter().collect();
+    ranked.sort_by(|a, b| b.index.total_cmp(&a.index).then(map.roads[a.road].id.cmp(&map.roads[b.road].id)));
+    let features: Vec<Value> = ranked
+        .iter()
+        .take(top)
+        .enumerate()
+        .map(|(rank, r)| {
+            let road = &map.roads[r.road];
+            let receptors: Vec<Value> = r
+                .receptors
+                .iter()
+                .take(5)
+                .map(|(i, d, part)| {
+                    let rec = &map.receptors[*i];
+                    json!({"id": rec.id, "name": rec.name, "kind": rec.kind, "distance_m": d.round(), "contribution": round(*part)})
+                })
+                .collect();
+            json!({"type": "Feature", "id": road.id, "geometry": geojson(Geometry::LineString(road.line.clone())),
+                   "properties": {"rank": rank + 1, "route_id": road.id, "name": road.name, "index": round(r.index),
+                                  "class": map.model.road_class(r.index), "receptor_score": round(r.receptor_score),
+                                  "sources_served": r.sources_served, "receptors": receptors}})
+        })
+        .collect();
+    Ok(axum::Json(json!({"type": "FeatureCollection", "features": features, "roads": map.road_risks.len(),
+                         "breaks": map.model.road.breaks}))
+    .into_response())
+}
