@@ -350,3 +350,74 @@ async fn bad_risk_queries_are_refused() {
         assert_eq!(problem["field"], field, "{path}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn coverage_areas_nest_and_the_gaps_are_outside_them() {
+    let server = TestServer::with_demo().await.unwrap();
+    let (status, cover) = common::get(&server.at("/api/coverage?item=围油栏&minutes=30,60,90")).await;
+    assert_eq!(status, 200, "{cover}");
+    let areas: Vec<String> = cover["features"].as_array().unwrap().iter().map(|f| f["geometry"].to_string()).collect();
+    assert_eq!(areas.len(), 3);
+    // Each band covers the one before it (within a metre of buffer rounding), and never shrinks.
+    for w in areas.windows(2) {
+        let (covers, grows): (bool, bool) = sqlx::query_as(
+            "SELECT ST_Covers(ST_Buffer(ST_GeomFromGeoJSON($2)::geography, 1)::geometry, ST_GeomFromGeoJSON($1)), \
+                    ST_Area(ST_GeomFromGeoJSON($2)::geography) >= ST_Area(ST_GeomFromGeoJSON($1)::geography)",
+        )
+        .bind(&w[0])
+        .bind(&w[1])
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert!(covers, "a longer time covers the shorter one's area");
+        assert!(grows);
+    }
+    // Every depot with the item on the network lies in the 30-minute area.
+    for d in cover["depots"].as_array().unwrap().iter().filter(|d| d["on_network"] == true) {
+        let inside: bool = sqlx::query_scalar(
+            "SELECT ST_DWithin(ST_GeomFromGeoJSON($1)::geography, geom::geography, 5000) FROM depot WHERE id = $2",
+        )
+        .bind(&areas[0])
+        .bind(d["id"].as_i64().unwrap())
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert!(inside, "depot {} is not in its own service area", d["id"]);
+    }
+    // The gaps are exactly the receptors and major risk sources outside the 90-minute area.
+    let outside: Vec<i64> =
+        cover["outside"]["receptors"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM receptor WHERE NOT ST_Intersects(geom, ST_GeomFromGeoJSON($1)) ORDER BY (kind = 'water_intake') DESC, id",
+    )
+    .bind(&areas[2])
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(outside, expected);
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM receptor").fetch_one(&server.pool).await.unwrap();
+    assert!(!outside.is_empty() && (outside.len() as i64) < total, "some but not all receptors are out of reach");
+    for s in cover["outside"]["risk_sources"].as_array().unwrap() {
+        assert!(["重大", "较大"].contains(&s["grade"].as_str().unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn bad_coverage_queries_are_refused() {
+    let server = TestServer::with_demo().await.unwrap();
+    for (query, status, field) in [
+        ("item=围油栏&minutes=-5", 400, "minutes"),
+        ("item=围油栏&minutes=60,30", 400, "minutes"),
+        ("item=围油栏&minutes=100000", 400, "minutes"),
+        ("item=围油栏&minutes=a", 400, "minutes"),
+        ("minutes=30", 400, "item"),
+        ("item=不存在的物资", 422, "item"),
+        ("category=poison", 422, "category"),
+        ("item=围油栏&buffer_m=1", 400, "buffer_m"),
+        ("item=围油栏&colour=red", 400, "colour"),
+    ] {
+        let problem =
+            common::expect_problem(Method::GET, &server.at(&format!("/api/coverage?{query}")), None, status).await;
+        assert_eq!(problem["field"], field, "{query}: {problem}");
+    }
+}

@@ -7,8 +7,8 @@
 //! same rows with the same per-class minimum zooms.
 //!
 //! Routing: nearest 10 of 200 depots against pgRouting (see `routing.rs`). Allocation: 20 items
-//! over 200 depots against a linear program of the same size (see `allocation.rs`). Rivers: a
-//! 24-hour downstream trace on the demo network (see `rivers.rs`).
+//! over 200 depots against a linear program of the same size (see `allocation.rs`). Risk: a
+//! 24-hour downstream trace and the 1 km grid risk map (see `risk.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing, allocation, rivers or all.
+    /// Which part: tiles, routing, allocation, risk or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -56,7 +56,7 @@ struct Args {
 const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
 
 mod allocation;
-mod rivers;
+mod risk;
 mod routing;
 
 #[tokio::main]
@@ -82,8 +82,8 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     if matches!(args.part.as_str(), "allocation" | "all") {
         allocation::run();
     }
-    if matches!(args.part.as_str(), "rivers" | "all") {
-        rivers::run(cluster).await?;
+    if matches!(args.part.as_str(), "risk" | "all") {
+        risk::run(cluster).await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod around;
 pub mod body;
+pub mod coverage;
 pub mod events;
 pub mod health;
 pub mod incidents;
@@ -112,6 +113,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(incidents::router())
         .merge(rivers::router())
         .merge(risk::router())
+        .merge(coverage::router())
         .merge(events::router())
         .merge(crate::viewer::router())
         .fallback(not_found)

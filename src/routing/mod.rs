@@ -1,6 +1,7 @@
 //! Routing on the road network: the graph built from `route` rows, snapping points to it, and
 //! the bounded one-to-many search that ranks depots and teams by travel time to an incident.
 
+pub mod coverage;
 pub mod graph;
 pub mod live;
 pub mod rules;

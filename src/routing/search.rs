@@ -182,7 +182,7 @@ pub fn nearest(
 }
 
 /// The part of an edge's line between two distances from its first vertex, in that order.
-fn part(line: &LineString<f64>, from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
+pub fn part(line: &LineString<f64>, from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
     let (lo, hi) = (from_m.min(to_m), from_m.max(to_m));
     let mut out = Vec::new();
     let mut at = 0.0;

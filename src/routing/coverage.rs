@@ -1,0 +1,170 @@
+//! Service areas: what vehicles leaving a set of depots can reach within given times — one
+//! forward search from all depots at once, then each road edge cut where each time runs out.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use geo::LineString;
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+
+use super::graph::RoadGraph;
+use super::search::part;
+use super::snap::Snap;
+
+/// Earliest arrival (seconds) at every node reachable from any of `depots` within `cutoff_s`,
+/// over the edges for which `usable` holds.
+pub fn arrivals(
+    graph: &RoadGraph,
+    depots: &[Snap],
+    cutoff_s: f64,
+    usable: &dyn Fn(usize) -> bool,
+) -> HashMap<NodeIndex, f64> {
+    let mut best: HashMap<NodeIndex, f64> = HashMap::new();
+    let mut heap = BinaryHeap::new();
+    let push = |best: &mut HashMap<NodeIndex, f64>, heap: &mut BinaryHeap<_>, node: NodeIndex, s: f64| {
+        if s <= cutoff_s && best.get(&node).is_none_or(|b| s < *b) {
+            best.insert(node, s);
+            heap.push((Reverse(s.to_bits()), node));
+        }
+    };
+    for d in depots {
+        let e = &graph.edges[d.edge];
+        let f = d.fraction(graph);
+        push(&mut best, &mut heap, e.ends.1, (1.0 - f) * e.seconds);
+        // At the first vertex the depot stands on that node, one-way or not.
+        if !e.oneway || f <= 0.0 {
+            push(&mut best, &mut heap, e.ends.0, f * e.seconds);
+        }
+    }
+    while let Some((Reverse(bits), node)) = heap.pop() {
+        let s = best[&node];
+        if bits != s.to_bits() {
+            continue;
+        }
+        for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
+            if usable(arc.weight().edge) {
+                let seconds = graph.edges[arc.weight().edge].seconds;
+                push(&mut best, &mut heap, arc.target(), s + seconds);
+            }
+        }
+    }
+    best
+}
+
+/// The road reached within each of `limits_s` (ascending): per limit, the pieces of edges
+/// driven from a reached node until the time runs out, and the depots' own edges.
+pub fn service_areas(
+    graph: &RoadGraph,
+    depots: &[Snap],
+    limits_s: &[f64],
+    usable: &dyn Fn(usize) -> bool,
+) -> Vec<Vec<LineString<f64>>> {
+    let last = limits_s.iter().copied().fold(0.0, f64::max);
+    let times = arrivals(graph, depots, last, usable);
+    limits_s
+        .iter()
+        .map(|&limit| {
+            let mut pieces = Vec::new();
+            for (&node, &s) in &times {
+                if s >= limit {
+                    continue;
+                }
+                for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
+                    let a = *arc.weight();
+                    if !usable(a.edge) {
+                        continue;
+                    }
+                    let e = &graph.edges[a.edge];
+                    let reach = if e.seconds > 0.0 { ((limit - s) / e.seconds).min(1.0) * e.metres } else { e.metres };
+                    let (from, to) = if a.forward { (0.0, reach) } else { (e.metres, e.metres - reach) };
+                    let line = part(&e.line, from, to);
+                    if line.len() >= 2 {
+                        pieces.push(LineString(line));
+                    }
+                }
+            }
+            // Along the depot's own edge, both ways as the road allows.
+            for d in depots {
+                let e = &graph.edges[d.edge];
+                let reach = if e.seconds > 0.0 { limit / e.seconds * e.metres } else { e.metres };
+                let ahead = part(&e.line, d.along_m, (d.along_m + reach).min(e.metres));
+                if ahead.len() >= 2 {
+                    pieces.push(LineString(ahead));
+                }
+                if !e.oneway {
+                    let behind = part(&e.line, d.along_m, (d.along_m - reach).max(0.0));
+                    if behind.len() >= 2 {
+                        pieces.push(LineString(behind));
+                    }
+                }
+            }
+            pieces
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::graph::RoadRow;
+    use geo::{Coord, Length};
+
+    /// A straight two-way road of three 1 km-ish edges at 36 km/h (10 m/s).
+    fn line() -> RoadGraph {
+        let row = |id: i64, a: f64, b: f64| RoadRow {
+            id,
+            speed_kmh: 36.0,
+            oneway: false,
+            hazmat_allowed: true,
+            line: LineString(vec![Coord { x: a, y: 0.0 }, Coord { x: b, y: 0.0 }]),
+        };
+        RoadGraph::build(vec![row(1, 0.0, 0.01), row(2, 0.01, 0.02), row(3, 0.02, 0.03)])
+    }
+
+    #[test]
+    fn the_area_grows_with_time_and_stops_where_time_runs_out() {
+        let g = line();
+        let depot = g.snap(Coord { x: 0.0, y: 0.0 }, 100.0, &|_| true).unwrap();
+        let edge_s = g.edges[0].seconds;
+        let areas = service_areas(&g, &[depot], &[edge_s * 0.5, edge_s * 1.5, edge_s * 10.0], &|_| true);
+        let length = |pieces: &Vec<LineString<f64>>| -> f64 {
+            // Pieces overlap where two ways reach the same road; the longest reach per edge is what counts.
+            let mut per_edge: HashMap<i64, f64> = HashMap::new();
+            for p in pieces {
+                let x = (p.0[0].x.min(p.0[p.0.len() - 1].x) * 100.0).floor() as i64;
+                let l = geo::Geodesic.length(p);
+                per_edge.entry(x).and_modify(|v| *v = v.max(l)).or_insert(l);
+            }
+            per_edge.values().sum()
+        };
+        let total: f64 = g.edges.iter().map(|e| e.metres).sum();
+        let lengths: Vec<f64> = areas.iter().map(length).collect();
+        assert!((lengths[0] - 0.5 * g.edges[0].metres).abs() < 1.0, "{lengths:?}");
+        assert!((lengths[1] - 1.5 * g.edges[0].metres).abs() < 2.0, "{lengths:?}");
+        assert!((lengths[2] - total).abs() < 2.0, "{lengths:?}");
+    }
+
+    #[test]
+    fn one_way_roads_are_only_driven_forwards() {
+        let mut rows = Vec::new();
+        for (id, a, b) in [(1, 0.01, 0.0), (2, 0.01, 0.02)] {
+            rows.push(RoadRow {
+                id,
+                speed_kmh: 36.0,
+                oneway: true,
+                hazmat_allowed: true,
+                line: LineString(vec![Coord { x: a, y: 0.0 }, Coord { x: b, y: 0.0 }]),
+            });
+        }
+        let g = RoadGraph::build(rows);
+        // A depot at the shared start (0.01) reaches both; one at 0.0 (end of edge 1) reaches nothing more.
+        let start = g.snap(Coord { x: 0.01, y: 0.0 }, 100.0, &|_| true).unwrap();
+        let times = arrivals(&g, &[start], 1e9, &|_| true);
+        assert_eq!(times.len(), 3);
+        let end = g.snap(Coord { x: 0.0, y: 0.0 }, 100.0, &|_| true).unwrap();
+        let times = arrivals(&g, &[end], 1e9, &|_| true);
+        assert_eq!(times.len(), 1, "{times:?}");
+    }
+}
