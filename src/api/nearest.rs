@@ -255,7 +255,13 @@ pub fn route_from(
             format!("no usable road within {max_snap} m of the point{}", nearest.unwrap_or_default()),
         ));
     };
-    let snaps: Vec<Option<Snap>> = sources.iter().map(|c| graph.snap(*c, max_snap, &ok)).collect();
+    // Without restrictions every edge is usable, and the sources' snaps can be remembered.
+    let r = &rules.restrictions;
+    let unrestricted = !r.hazmat && r.closed.is_empty() && r.barriers.is_empty();
+    let snaps: Vec<Option<Snap>> = sources
+        .iter()
+        .map(|c| if unrestricted { graph.snap_cached(*c, max_snap) } else { graph.snap(*c, max_snap, &ok) })
+        .collect();
     let on_network: Vec<usize> = (0..sources.len()).filter(|&i| snaps[i].is_some()).collect();
     let searched: Vec<Snap> = on_network.iter().filter_map(|&i| snaps[i]).collect();
     let mut reached: Vec<Option<Reached>> = vec![None; sources.len()];

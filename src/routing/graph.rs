@@ -53,6 +53,9 @@ pub struct RoadGraph {
     /// cos(mean latitude): makes degrees of longitude comparable to degrees of latitude.
     pub x_scale: f64,
     nodes: HashMap<(i64, i64), NodeIndex>,
+    /// Snaps of fixed points (depots, teams) with every edge usable, by (lon, lat, limit) bits:
+    /// they do not change while this graph lives, and they are most of a small query's work.
+    pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
 }
 
 /// A road as read from the database.
@@ -133,7 +136,7 @@ impl RoadGraph {
             })
             .collect();
         let nodes = nodes.into_iter().collect();
-        Self { graph, edges, segments: RTree::bulk_load(segments), x_scale, nodes }
+        Self { graph, edges, segments: RTree::bulk_load(segments), x_scale, nodes, snaps: Default::default() }
     }
 
     /// The node at exactly these coordinates (to 1 cm), if any.

@@ -29,7 +29,26 @@ impl Snap {
 /// Metres per degree of latitude, roughly: only to bound the candidate search.
 const METRES_PER_DEGREE: f64 = 111_000.0;
 
+/// Cached snaps kept per graph, at most (a cache, not a store: it is emptied when full).
+const MAX_CACHED_SNAPS: usize = 100_000;
+
 impl RoadGraph {
+    /// [`RoadGraph::snap`] with every edge usable, remembered for this graph.
+    pub fn snap_cached(&self, p: Coord<f64>, max_m: f64) -> Option<Snap> {
+        let key = (p.x.to_bits(), p.y.to_bits(), max_m.to_bits());
+        if let Some(hit) = self.snaps.read().ok().and_then(|c| c.get(&key).copied()) {
+            return hit;
+        }
+        let snap = self.snap(p, max_m, &|_| true);
+        if let Ok(mut cache) = self.snaps.write() {
+            if cache.len() >= MAX_CACHED_SNAPS {
+                cache.clear();
+            }
+            cache.insert(key, snap);
+        }
+        snap
+    }
+
     /// The nearest point of an edge for which `usable` holds, within `max_m` metres.
     pub fn snap(&self, p: Coord<f64>, max_m: f64, usable: &dyn Fn(usize) -> bool) -> Option<Snap> {
         let query = [p.x * self.x_scale, p.y];
@@ -64,5 +83,34 @@ impl RoadGraph {
         let before: f64 = line[..=index].windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
         let along_m = before + Geodesic.distance(Point(line[index]), Point(q));
         Some(Snap { edge, along_m, point: q, distance_m })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{Coord, LineString};
+
+    use crate::random::Random;
+    use crate::routing::graph::{RoadGraph, RoadRow};
+
+    #[test]
+    fn a_remembered_snap_is_the_snap() {
+        let rows = (0..20)
+            .map(|i| RoadRow {
+                id: i,
+                speed_kmh: 50.0,
+                oneway: false,
+                hazmat_allowed: true,
+                line: LineString::from(vec![(106.0 + 0.01 * i as f64, 29.5), (106.01 + 0.01 * i as f64, 29.52)]),
+            })
+            .collect();
+        let graph = RoadGraph::build(rows);
+        let mut random = Random(3);
+        for _ in 0..200 {
+            let p = Coord { x: 106.0 + random.unit() * 0.2, y: 29.45 + random.unit() * 0.1 };
+            let direct = graph.snap(p, 3000.0, &|_| true);
+            assert_eq!(graph.snap_cached(p, 3000.0), direct);
+            assert_eq!(graph.snap_cached(p, 3000.0), direct, "from the cache");
+        }
     }
 }
