@@ -421,3 +421,16 @@ async fn bad_coverage_queries_are_refused() {
         assert_eq!(problem["field"], field, "{query}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn a_qijiang_spill_flows_on_into_the_yangtze_where_the_tributary_meets_it_mid_row() {
+    let server = TestServer::with_demo().await.unwrap();
+    // The 綦江 ends on a vertex inside a 长江 row (not split there): the trace must go on.
+    let (lon, lat) = on_river(&server, "綦江", 106.7, 0.5).await;
+    let (status, trace) =
+        common::get(&server.at(&format!("/api/rivers/downstream?lon={lon}&lat={lat}&hours=72"))).await;
+    assert_eq!(status, 200, "{trace}");
+    let names: Vec<&str> = trace["receptors"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"长江江北段取水口（示例）"), "{names:?}");
+    assert!(!names.contains(&"长江江津段取水口（示例）"), "江津 is above the mouth: {names:?}");
+}

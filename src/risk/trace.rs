@@ -31,7 +31,28 @@ pub async fn load_rivers(pool: &PgPool) -> Result<RoadGraph> {
         let geo::Geometry::LineString(line) = geo::Geometry::<f64>::try_from(&g.value)? else { continue };
         rivers.push(RoadRow { id, speed_kmh: speed_ms * 3.6, oneway: true, hazmat_allowed: true, line });
     }
-    Ok(RoadGraph::build(rivers))
+    Ok(RoadGraph::build(split_at_mouths(rivers)))
+}
+
+/// A tributary may end on a vertex inside the river it joins (the main river not split there):
+/// the main river is split at that vertex so the water can go on (both pieces keep its id).
+pub fn split_at_mouths(rivers: Vec<RoadRow>) -> Vec<RoadRow> {
+    let key = |c: &Coord<f64>| ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64);
+    let ends: std::collections::HashSet<(i64, i64)> =
+        rivers.iter().flat_map(|r| [key(&r.line.0[0]), key(r.line.0.last().expect("a line has points"))]).collect();
+    let mut out = Vec::with_capacity(rivers.len());
+    for river in rivers {
+        let points = &river.line.0;
+        let mut start = 0;
+        for i in 1..points.len() - 1 {
+            if ends.contains(&key(&points[i])) {
+                out.push(RoadRow { line: LineString(points[start..=i].to_vec()), ..river.clone() });
+                start = i;
+            }
+        }
+        out.push(RoadRow { line: LineString(points[start..].to_vec()), ..river });
+    }
+    out
 }
 
 /// Which way to follow the water.
@@ -228,6 +249,29 @@ mod tests {
         let reaches = trace(&g, &start, 0.1, Way::Downstream);
         let last = reaches.iter().flat_map(|r| r.metres.iter()).copied().fold(0.0, f64::max);
         assert!((last - 360.0).abs() < 1e-6, "{last}");
+    }
+
+    #[test]
+    fn a_tributary_ending_inside_a_river_flows_on() {
+        let row = |id: i64, points: Vec<(f64, f64)>| RoadRow {
+            id,
+            speed_kmh: 3.6,
+            oneway: true,
+            hazmat_allowed: true,
+            line: LineString::from(points),
+        };
+        // The main river 1 runs west to east through (0.01, 0); tributary 2 ends there.
+        let rivers = split_at_mouths(vec![
+            row(1, vec![(0.0, 0.0), (0.01, 0.0), (0.02, 0.0)]),
+            row(2, vec![(0.01, 0.01), (0.01, 0.0)]),
+        ]);
+        assert_eq!(rivers.len(), 3);
+        let g = RoadGraph::build(rivers);
+        let start = g.snap(Coord { x: 0.01, y: 0.005 }, 1000.0, &|_| true).unwrap();
+        let ids: Vec<i64> = trace(&g, &start, 10.0, Way::Downstream).iter().map(|r| r.route_id).collect();
+        assert_eq!(ids, [2, 1], "down the tributary, then the east half of the main river only");
+        let east = trace(&g, &start, 10.0, Way::Downstream);
+        assert!(east[1].line.0.iter().all(|c| c.x >= 0.01 - 1e-12));
     }
 
     #[test]

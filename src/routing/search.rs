@@ -3,7 +3,9 @@
 //! or the cut-off is passed. Each candidate is reached along its own snapped edge.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use crate::hash::IdMap as HashMap;
 
 use geo::{Coord, Distance, Geodesic, LineString, Point};
 use petgraph::Direction;
@@ -59,10 +61,10 @@ pub fn nearest(
 ) -> Vec<Reached> {
     let e = &graph.edges[incident.edge];
     let f = incident.fraction(graph);
-    let mut settled: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::new();
+    let mut settled: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::default();
     let mut heap: BinaryHeap<(Reverse<u64>, NodeIndex)> = BinaryHeap::new();
     // Best label so far of each reached node: seconds, metres, and the way on.
-    let mut best: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::new();
+    let mut best: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::default();
     let push = |heap: &mut BinaryHeap<_>,
                 node: NodeIndex,
                 s: f64,
@@ -88,7 +90,7 @@ pub fn nearest(
     }
 
     // Each candidate enters through the end(s) of its own edge, or directly on the incident's edge.
-    let mut entries: HashMap<NodeIndex, Vec<(usize, f64, f64, bool)>> = HashMap::new();
+    let mut entries: HashMap<NodeIndex, Vec<(usize, f64, f64, bool)>> = HashMap::default();
     let mut tentative: Vec<Option<(f64, f64, Entry)>> = vec![None; candidates.len()];
     let mut ready = BinaryHeap::new();
     for (i, c) in candidates.iter().enumerate() {
