@@ -218,6 +218,21 @@ fn case(column: &str, weights: &std::collections::BTreeMap<String, f64>, default
     format!("(CASE {column}{arms} ELSE {default} END)")
 }
 
+/// Every source a cell's explanation lists lies in the cell (by PostGIS).
+async fn sources_lie_in_their_cell(server: &TestServer, why: &Value) {
+    for s in why["sources"].as_array().unwrap() {
+        let inside: bool = sqlx::query_scalar(
+            "SELECT ST_Intersects(ST_GeomFromGeoJSON($1), ST_PointOnSurface(geom)) FROM risk_source WHERE id = $2",
+        )
+        .bind(why["geometry"].to_string())
+        .bind(s["id"].as_i64().unwrap())
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert!(inside, "source {} is not in cell {}", s["id"], why["id"]);
+    }
+}
+
 #[tokio::test]
 async fn district_and_grid_indexes_agree_with_postgis_and_cells_explain_themselves() {
     let server = TestServer::with_demo().await.unwrap();
@@ -269,17 +284,18 @@ async fn district_and_grid_indexes_agree_with_postgis_and_cells_explain_themselv
     assert_eq!(status, 200, "{why}");
     let parts: f64 = why["sources"].as_array().unwrap().iter().map(|s| s["index"].as_f64().unwrap()).sum();
     assert!((parts - why["index"].as_f64().unwrap()).abs() < 0.05 * why["sources"].as_array().unwrap().len() as f64);
-    for s in why["sources"].as_array().unwrap() {
-        let inside: bool = sqlx::query_scalar(
-            "SELECT ST_Intersects(ST_GeomFromGeoJSON($1), ST_PointOnSurface(geom)) FROM risk_source WHERE id = $2",
-        )
-        .bind(why["geometry"].to_string())
-        .bind(s["id"].as_i64().unwrap())
-        .fetch_one(&server.pool)
-        .await
-        .unwrap();
-        assert!(inside, "source {} is not in cell {id}", s["id"]);
-    }
+    sources_lie_in_their_cell(&server, &why).await;
+    // Hexagons of 1 km² hold the same total, and explain themselves the same way.
+    let (status, hexes) = common::get(&server.at("/api/risk/regions?unit=grid&cell_m=hex")).await;
+    assert_eq!(status, 200, "{hexes}");
+    let hexes = hexes["features"].as_array().unwrap();
+    assert!((total(hexes) - total(features)).abs() <= 0.001 * total(features) + 0.1 * hexes.len() as f64);
+    assert_eq!(hexes[0]["geometry"]["coordinates"][0].as_array().unwrap().len(), 7, "six corners, closed");
+    let hex_id = hexes[0]["properties"]["id"].as_str().unwrap();
+    assert!(hex_id.starts_with("hex1000:"));
+    let (status, hex_why) = common::get(&server.at(&format!("/api/risk/cells/{hex_id}"))).await;
+    assert_eq!(status, 200);
+    sources_lie_in_their_cell(&server, &hex_why).await;
     // The tiles carry the same cells.
     let polygon = why["geometry"]["coordinates"][0].as_array().unwrap();
     let (lon, lat) = (polygon[0][0].as_f64().unwrap() + 0.001, polygon[0][1].as_f64().unwrap() + 0.001);
@@ -338,7 +354,9 @@ async fn bad_risk_queries_are_refused() {
     for (path, field) in [
         ("/api/risk/regions?unit=county", "unit"),
         ("/api/risk/regions?unit=grid&cell_m=100", "cell_m"),
-        ("/api/risk/regions?unit=grid&cell_m=hex", "cell_m"),
+        ("/api/risk/regions?unit=grid&shape=circle", "shape"),
+        ("/api/risk/regions?unit=grid&shape=hex&cell_m=10", "cell_m"),
+        ("/api/risk/cells/hex10:1:2", "id"),
         ("/api/risk/regions?unit=grid&cell_m=abc", "cell_m"),
         ("/api/risk/regions?unit=district&cell_m=1000", "cell_m"),
         ("/api/risk/regions?colour=red", "colour"),

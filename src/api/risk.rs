@@ -55,14 +55,14 @@ fn round(x: f64) -> f64 {
 
 async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
     let params = query_params(raw)?;
-    only(&params, &["unit", "cell_m"])?;
+    only(&params, &["unit", "cell_m", "shape"])?;
     let unit = params.get("unit").map_or("district", String::as_str);
     let map = current(&state).await?;
     let model = &map.model;
     let features: Vec<Value> = match unit {
         "district" => {
-            if params.contains_key("cell_m") {
-                return Err(Problem::bad_request("cell_m", "is for unit=grid"));
+            if let Some(k) = ["cell_m", "shape"].iter().find(|k| params.contains_key(**k)) {
+                return Err(Problem::bad_request(k, "is for unit=grid"));
             }
             map.districts
                 .iter()
@@ -75,12 +75,17 @@ async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
                 .collect()
         }
         "grid" => {
-            let raw = params.get("cell_m").map_or("1000", String::as_str);
+            // `cell_m=hex` is short for 1 km² hexagons; `shape=hex` gives hexagons of any size.
+            let mut raw = params.get("cell_m").map_or("1000", String::as_str);
+            let mut hex = match params.get("shape").map(String::as_str) {
+                None | Some("square") => false,
+                Some("hex") => true,
+                Some(other) => {
+                    return Err(Problem::bad_request("shape", format!("`{other}` is not one of: square, hex")));
+                }
+            };
             if raw == "hex" {
-                return Err(Problem::bad_request(
-                    "cell_m",
-                    "hexagonal cells are not available; give a square cell size in metres",
-                ));
+                (raw, hex) = ("1000", true);
             }
             let cell_m: f64 = raw
                 .parse()
@@ -95,7 +100,7 @@ async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
                     ),
                 ));
             }
-            let grid = map.grid(cell_m);
+            let grid = map.grid(cell_m, hex);
             map.cells(&grid)
                 .into_iter()
                 .map(|(cell, (index, members))| {
@@ -113,11 +118,14 @@ async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
 }
 
 async fn cell(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let Some((cell_m, cell)) = parse_cell(&id).filter(|(c, _)| (MIN_CELL_M..=MAX_CELL_M).contains(c)) else {
-        return Err(Problem::bad_request("id", format!("`{id}` is not a cell id (`{{cell_m}}:{{column}}:{{row}}`)")));
+    let Some((hex, cell_m, cell)) = parse_cell(&id).filter(|(_, c, _)| (MIN_CELL_M..=MAX_CELL_M).contains(c)) else {
+        return Err(Problem::bad_request(
+            "id",
+            format!("`{id}` is not a cell id (`{{cell_m}}:{{column}}:{{row}}` or `hex{{cell_m}}:{{q}}:{{r}}`)"),
+        ));
     };
     let map = current(&state).await?;
-    let grid = map.grid(cell_m);
+    let grid = map.grid(cell_m, hex);
     let cells = map.cells(&grid);
     let (index, members) = cells.get(&cell).cloned().unwrap_or_default();
     let scored: Vec<_> = map.scored.iter().filter(|s| members.contains(&s.source)).collect();

@@ -100,9 +100,9 @@ pub struct RiskMap {
 }
 
 impl RiskMap {
-    /// A grid of `cell_m` metres in this map's frame.
-    pub fn grid(&self, cell_m: f64) -> Grid {
-        Grid::new(cell_m, self.latitude)
+    /// A grid of `cell_m` metres (squares, or hexagons of the same area) in this map's frame.
+    pub fn grid(&self, cell_m: f64, hex: bool) -> Grid {
+        if hex { Grid::hexagons(cell_m, self.latitude) } else { Grid::new(cell_m, self.latitude) }
     }
 
     /// Index and member sources per cell of `grid`.
@@ -251,7 +251,7 @@ fn tile_layers(map: &RiskMap) -> Vec<Arc<LayerSnapshot>> {
             feature(d.id, Geometry::MultiPolygon(d.geometry.clone()), &d.name, index, model.class(index))
         })
         .collect();
-    let grid = map.grid(TILE_CELL_M);
+    let grid = map.grid(TILE_CELL_M, false);
     let cells = map
         .cells(&grid)
         .into_iter()

@@ -110,47 +110,96 @@ pub fn score(model: &Model, frame: Frame, sources: &[Source], receptors: &[Recep
         .collect()
 }
 
-/// A square grid of `cell_m` metres in a frame.
+/// A grid of square or hexagonal cells of `cell_m`² each, in a frame.
 #[derive(Debug, Clone, Copy)]
 pub struct Grid {
-    /// Cell side, metres.
+    /// Side of the equal-area square, metres.
     pub cell_m: f64,
-    dx: f64,
-    dy: f64,
+    /// Hexagons (pointy-top, axial coordinates) instead of squares.
+    pub hex: bool,
+    kx: f64,
 }
 
 impl Grid {
-    /// Cells of `cell_m` metres at latitude `lat` (the frame's).
+    /// Squares of `cell_m` metres at latitude `lat` (the frame's).
     pub fn new(cell_m: f64, lat: f64) -> Self {
-        let frame = Frame::new(lat);
-        Self { cell_m, dx: cell_m / frame.kx, dy: cell_m / METRES_PER_DEGREE_LAT }
+        Self { cell_m, hex: false, kx: Frame::new(lat).kx }
     }
 
-    /// The cell (column, row) holding a point.
+    /// Hexagons of the same area as a `cell_m` square.
+    pub fn hexagons(cell_m: f64, lat: f64) -> Self {
+        Self { hex: true, ..Self::new(cell_m, lat) }
+    }
+
+    /// Centre-to-corner size of a hexagon of area `cell_m`².
+    fn size(&self) -> f64 {
+        self.cell_m * (2.0 / (3.0 * 3f64.sqrt())).sqrt()
+    }
+
+    /// The cell (column, row) — or (q, r) of hexagons — holding a point.
     pub fn cell(&self, c: Coord<f64>) -> (i64, i64) {
-        ((c.x / self.dx).floor() as i64, (c.y / self.dy).floor() as i64)
+        let (x, y) = (c.x * self.kx, c.y * METRES_PER_DEGREE_LAT);
+        if !self.hex {
+            return ((x / self.cell_m).floor() as i64, (y / self.cell_m).floor() as i64);
+        }
+        let s = self.size();
+        let q = (3f64.sqrt() / 3.0 * x - y / 3.0) / s;
+        let r = (2.0 / 3.0 * y) / s;
+        // Cube rounding: the nearest hexagon centre.
+        let (cx, cz) = (q, r);
+        let cy = -cx - cz;
+        let (mut rx, ry, mut rz) = (cx.round(), cy.round(), cz.round());
+        let (dx, dy, dz) = ((rx - cx).abs(), (ry - cy).abs(), (rz - cz).abs());
+        if dx > dy && dx > dz {
+            rx = -ry - rz;
+        } else if dy <= dz {
+            rz = -rx - ry;
+        }
+        (rx as i64, rz as i64)
     }
 
-    /// The cell's square, lon/lat.
+    /// The cell's outline, lon/lat.
     pub fn polygon(&self, (i, j): (i64, i64)) -> Polygon<f64> {
-        let (w, s) = (i as f64 * self.dx, j as f64 * self.dy);
-        let (e, n) = (w + self.dx, s + self.dy);
-        Polygon::new(LineString::from(vec![(w, s), (e, s), (e, n), (w, n), (w, s)]), vec![])
+        let to_degrees = |x: f64, y: f64| (x / self.kx, y / METRES_PER_DEGREE_LAT);
+        let corners: Vec<(f64, f64)> = if self.hex {
+            let s = self.size();
+            let (cx, cy) = (s * 3f64.sqrt() * (i as f64 + j as f64 / 2.0), s * 1.5 * j as f64);
+            (0..=6)
+                .map(|k| {
+                    let a = (30.0 + 60.0 * (k % 6) as f64).to_radians();
+                    to_degrees(cx + s * a.cos(), cy + s * a.sin())
+                })
+                .collect()
+        } else {
+            let (w, s, c) = (i as f64 * self.cell_m, j as f64 * self.cell_m, self.cell_m);
+            vec![
+                to_degrees(w, s),
+                to_degrees(w + c, s),
+                to_degrees(w + c, s + c),
+                to_degrees(w, s + c),
+                to_degrees(w, s),
+            ]
+        };
+        Polygon::new(LineString::from(corners), vec![])
     }
 
-    /// The cell's id, `{cell_m}:{column}:{row}`.
+    /// The cell's id: `{cell_m}:{column}:{row}`, or `hex{cell_m}:{q}:{r}`.
     pub fn id(&self, (i, j): (i64, i64)) -> String {
-        format!("{}:{i}:{j}", self.cell_m)
+        format!("{}{}:{i}:{j}", if self.hex { "hex" } else { "" }, self.cell_m)
     }
 }
 
-/// Parses a cell id into (cell_m, (column, row)).
-pub fn parse_cell(id: &str) -> Option<(f64, (i64, i64))> {
-    let mut parts = id.split(':');
+/// Parses a cell id into (hexagons?, cell_m, (column, row)).
+pub fn parse_cell(id: &str) -> Option<(bool, f64, (i64, i64))> {
+    let (hex, rest) = match id.strip_prefix("hex") {
+        Some(rest) => (true, rest),
+        None => (false, id),
+    };
+    let mut parts = rest.split(':');
     let cell_m = parts.next()?.parse().ok()?;
     let i = parts.next()?.parse().ok()?;
     let j = parts.next()?.parse().ok()?;
-    parts.next().is_none().then_some((cell_m, (i, j)))
+    parts.next().is_none().then_some((hex, cell_m, (i, j)))
 }
 
 /// Index per cell (cells without sources are absent), with the scored sources in each.
@@ -293,8 +342,25 @@ mod tests {
         assert_eq!(cells.len(), 1);
         let (cell, (index, members)) = cells.iter().next().unwrap();
         assert_eq!((*index, members.len()), (4.0, 2));
-        assert_eq!(parse_cell(&grid.id(*cell)), Some((1000.0, *cell)));
+        assert_eq!(parse_cell(&grid.id(*cell)), Some((false, 1000.0, *cell)));
         assert!(geo::Contains::contains(&grid.polygon(*cell), &geo::Point::from(sources[0].at)));
+    }
+
+    #[test]
+    fn hexagons_hold_their_points_and_have_the_square_s_area() {
+        let grid = Grid::hexagons(1000.0, 30.0);
+        let frame = Frame::new(30.0);
+        let mut random = crate::random::Random(6);
+        for _ in 0..2000 {
+            let p = Coord { x: 106.0 + random.unit() * 0.3, y: 29.9 + random.unit() * 0.3 };
+            let cell = grid.cell(p);
+            let polygon = grid.polygon(cell);
+            assert!(geo::Intersects::intersects(&polygon, &geo::Point::from(p)), "{p:?} not in {cell:?}");
+            assert_eq!(parse_cell(&grid.id(cell)), Some((true, 1000.0, cell)));
+            let metres: Vec<[f64; 2]> = polygon.exterior().0.iter().map(|c| frame.metres(*c)).collect();
+            let area: f64 = metres.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum::<f64>() / 2.0;
+            assert!((area.abs() - 1e6).abs() < 1.0, "{area}");
+        }
     }
 
     #[test]
