@@ -10,10 +10,9 @@ use geo::{Coord, LineString};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::layers::query_params;
+use super::layers::{only, query_params};
 use super::nearest::{DEFAULT_SNAP_M, invalid};
 use super::problem::Problem;
-use crate::dispatch::plan::database;
 use crate::layers::spec::STOCK_CATEGORIES;
 use crate::routing::coverage::service_areas;
 
@@ -55,14 +54,7 @@ fn multiline(pieces: &[LineString<f64>]) -> Option<String> {
 
 async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
     let params = query_params(raw)?;
-    if let Some(k) =
-        params.keys().find(|k| !["item", "category", "minutes", "buffer_m", "hazmat"].contains(&k.as_str()))
-    {
-        return Err(Problem::bad_request(
-            k,
-            format!("`{k}` is not a parameter; use item or category, minutes, buffer_m, hazmat"),
-        ));
-    }
+    only(&params, &["item", "category", "minutes", "buffer_m", "hazmat"])?;
     let (item, category) = (params.get("item"), params.get("category"));
     if item.is_some() == category.is_some() {
         return Err(Problem::bad_request("item", "give exactly one of item or category"));
@@ -91,8 +83,7 @@ async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
             .bind(item)
             .bind(category)
             .fetch_optional(&state.pool)
-            .await
-            .map_err(database)?;
+            .await?;
     if known.is_none() {
         let (field, what) = item.map_or(("category", category), |i| ("item", Some(i)));
         return Err(invalid(field, format!("no depot has ever stocked `{}`", what.map_or("", String::as_str))));
@@ -105,8 +96,7 @@ async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     .bind(item)
     .bind(category)
     .fetch_all(&state.pool)
-    .await
-    .map_err(database)?;
+    .await?;
 
     let graph = state.roads.load_full();
     let limits: Vec<f64> = minutes.iter().map(|m| m * 60.0).collect();
@@ -142,8 +132,7 @@ async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
             .bind(&projection)
             .bind(&largest)
             .fetch_one(&state.pool)
-            .await
-            .map_err(database)?,
+            .await?,
         };
         let geometry: Value =
             polygon.as_deref().map_or(Value::Null, |g| serde_json::from_str(g).unwrap_or(Value::Null));
@@ -159,8 +148,7 @@ async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     )
     .bind(&area)
     .fetch_all(&state.pool)
-    .await
-    .map_err(database)?;
+    .await?;
     let sources: Vec<Value> = sqlx::query_scalar(
         "SELECT jsonb_build_object('id', id, 'name', name, 'grade', grade, 'district', district) FROM risk_source \
          WHERE grade IN ('重大', '较大') AND status <> 'closed' AND NOT ST_Intersects(geom, ST_GeomFromGeoJSON($1)) \
@@ -168,8 +156,7 @@ async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     )
     .bind(&area)
     .fetch_all(&state.pool)
-    .await
-    .map_err(database)?;
+    .await?;
     let depot_list: Vec<Value> = depots
         .iter()
         .zip(&snapped)

@@ -16,7 +16,7 @@ use super::layers::parse_id;
 use super::nearest::{RoadOptions, invalid, route_from};
 use super::problem::Problem;
 use crate::dispatch::commit::{Order, Shipment, Travel, commit};
-use crate::dispatch::plan::{DemandRequest, Incident, Target, database, plan};
+use crate::dispatch::plan::{DemandRequest, Incident, Target, plan};
 use crate::dispatch::status;
 
 const MAX_INCIDENTS: usize = 50;
@@ -125,8 +125,7 @@ async fn dispatch(
         )))
         .bind(ids)
         .fetch_all(&state.pool)
-        .await
-        .map_err(database)?;
+        .await?;
         for wanted in ids {
             let Some(&(_, x, y)) = rows.iter().find(|r| r.0 == *wanted) else {
                 return Err(invalid("shipments", format!("there is no {table} {wanted}")));
@@ -158,11 +157,8 @@ async fn dispatch(
 
 async fn dispatches(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id = parse_id(&id)?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM incident WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(database)?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(id).fetch_optional(&state.pool).await?;
     if exists.is_none() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {id}")));
     }

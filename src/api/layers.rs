@@ -38,6 +38,14 @@ pub fn parse_id(raw: &str) -> Result<i64, Problem> {
     }
 }
 
+/// A 400 naming the first parameter not in `allowed`.
+pub fn only(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), Problem> {
+    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(Problem::bad_request(k, format!("`{k}` is not a parameter; use {}", allowed.join(", ")))),
+        None => Ok(()),
+    }
+}
+
 /// Query parameters as a map; a malformed query string is a 400.
 pub fn query_params(raw: Option<String>) -> Result<BTreeMap<String, String>, Problem> {
     let raw = raw.unwrap_or_default();

@@ -110,7 +110,6 @@ async fn handle(State(state): State<AppState>, JsonBody(body): JsonBody) -> Resu
 
 /// The candidates the request asks for, from the database.
 async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate>, Problem> {
-    let db = |e: sqlx::Error| Problem::from(crate::layers::Error::Database(e));
     let rows: Vec<(i64, String, f64, f64, Value)> = match request.find {
         Find::Depot => {
             if request.specialty.is_some() {
@@ -125,8 +124,7 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
                 let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM stock_item WHERE item = $1 LIMIT 1")
                     .bind(item)
                     .fetch_optional(&state.pool)
-                    .await
-                    .map_err(db)?;
+                    .await?;
                 if known.is_none() {
                     return Err(invalid("item", format!("no depot has ever stocked `{item}`")));
                 }
@@ -141,8 +139,7 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
             .bind(&request.item)
             .bind(&request.category)
             .fetch_all(&state.pool)
-            .await
-            .map_err(db)?
+            .await?
         }
         Find::Team => {
             if request.item.is_some() || request.category.is_some() {
@@ -159,8 +156,7 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
             )
             .bind(&request.specialty)
             .fetch_all(&state.pool)
-            .await
-            .map_err(db)?
+            .await?
         }
     };
     Ok(rows.into_iter().map(|(id, name, x, y, about)| Candidate { id, name, at: Coord { x, y }, about }).collect())
@@ -206,9 +202,11 @@ impl RoadRules {
                 Err(e) => return Err(invalid(&format!("barriers[{i}]"), e.detail)),
             }
         }
-        let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
-        if let Some(id) = closed_roads.iter().find(|id| !known.contains(id)) {
-            return Err(invalid("closed_roads", format!("road {id} is not in the road network")));
+        if !closed_roads.is_empty() {
+            let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
+            if let Some(id) = closed_roads.iter().find(|id| !known.contains(id)) {
+                return Err(invalid("closed_roads", format!("road {id} is not in the road network")));
+            }
         }
         Ok(Self { restrictions, max_snap_m, cutoff_s })
     }
@@ -243,8 +241,11 @@ pub fn route_from(
     rules: &RoadRules,
     k: usize,
 ) -> Result<Routed, Problem> {
-    let usable = rules.restrictions.usable(graph);
-    let ok = |e: usize| usable[e];
+    // Without restrictions every edge is usable (no per-edge table to build), and the sources'
+    // snaps can be remembered.
+    let unrestricted = rules.restrictions.is_empty();
+    let usable = if unrestricted { Vec::new() } else { rules.restrictions.usable(graph) };
+    let ok = |e: usize| unrestricted || usable[e];
     let max_snap = rules.max_snap_m;
     let Some(incident) = graph.snap(point, max_snap, &ok) else {
         let nearest = graph
@@ -255,9 +256,6 @@ pub fn route_from(
             format!("no usable road within {max_snap} m of the point{}", nearest.unwrap_or_default()),
         ));
     };
-    // Without restrictions every edge is usable, and the sources' snaps can be remembered.
-    let r = &rules.restrictions;
-    let unrestricted = !r.hazmat && r.closed.is_empty() && r.barriers.is_empty();
     let snaps: Vec<Option<Snap>> = sources
         .iter()
         .map(|c| if unrestricted { graph.snap_cached(*c, max_snap) } else { graph.snap(*c, max_snap, &ok) })
@@ -278,6 +276,11 @@ pub fn route_from(
 /// Rounds to a tenth.
 pub fn tenth(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+/// Seconds as minutes, to a tenth.
+pub fn minutes(seconds: f64) -> f64 {
+    tenth(seconds / 60.0)
 }
 
 /// The incident's snap as JSON.
@@ -319,7 +322,7 @@ fn rank(
             let snap = routed.snaps[i].expect("reached sources are snapped");
             json!({
                 "rank": rank + 1, "id": c.id, "name": c.name, "about": c.about,
-                "seconds": tenth(r.seconds), "minutes": (r.seconds / 6.0).round() / 10.0,
+                "seconds": tenth(r.seconds), "minutes": minutes(r.seconds),
                 "metres": r.metres.round(), "snap_distance_m": tenth(snap.distance_m),
                 "location": [c.at.x, c.at.y],
                 "path": path_json(r),

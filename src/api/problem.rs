@@ -69,6 +69,13 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A database failure: 503 when the database cannot be reached, 500 otherwise; nothing written.
+impl From<sqlx::Error> for Problem {
+    fn from(err: sqlx::Error) -> Self {
+        Problem::from(layers::Error::Database(err))
+    }
+}
+
 impl From<layers::Error> for Problem {
     fn from(err: layers::Error) -> Self {
         use layers::Error as E;

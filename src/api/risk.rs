@@ -12,7 +12,7 @@ use geo::Geometry;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::layers::query_params;
+use super::layers::{only, query_params};
 use super::problem::Problem;
 use crate::risk::map::RiskMap;
 use crate::risk::regions::parse_cell;
@@ -36,13 +36,6 @@ pub async fn current(state: &AppState) -> Result<std::sync::Arc<RiskMap>, Proble
         tracing::error!(error = %e, "cannot make the risk map");
         Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "risk map failed", "the risk map could not be made")
     })
-}
-
-fn only(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), Problem> {
-    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(Problem::bad_request(k, format!("`{k}` is not a parameter; use {}", allowed.join(", ")))),
-        None => Ok(()),
-    }
 }
 
 fn geojson(g: Geometry<f64>) -> Value {

@@ -10,9 +10,9 @@ use geo::Coord;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::layers::query_params;
+use super::layers::{only, query_params};
+use super::nearest::tenth;
 use super::problem::Problem;
-use crate::dispatch::plan::database;
 use crate::risk::trace::{Reach, Way, locate, trace};
 
 /// Longest trace, hours (a week of flow crosses any province).
@@ -67,14 +67,7 @@ async fn handle(
         }
     };
     let params = query_params(raw)?;
-    for key in params.keys() {
-        if !["lon", "lat", "hours", "max_snap_m", "near_m"].contains(&key.as_str()) {
-            return Err(Problem::bad_request(
-                key,
-                format!("`{key}` is not a parameter; use lon, lat, hours, max_snap_m, near_m"),
-            ));
-        }
-    }
+    only(&params, &["lon", "lat", "hours", "max_snap_m", "near_m"])?;
     let (lon, lat) = (number(&params, "lon", None)?, number(&params, "lat", None)?);
     if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
         return Err(Problem::bad_request("lon", "lon must be in [-180, 180] and lat in [-90, 90]"));
@@ -114,7 +107,7 @@ async fn handle(
     Ok(axum::Json(json!({
         "type": "FeatureCollection", "features": features,
         "snap": {"point": [lon, lat], "snapped": [start.point.x, start.point.y],
-                 "snap_distance_m": (start.distance_m * 10.0).round() / 10.0,
+                 "snap_distance_m": tenth(start.distance_m),
                  "route_id": rivers.edges[start.edge].route_id},
         "hours": hours, key: found,
     }))
@@ -148,8 +141,7 @@ async fn nearby(state: &AppState, reaches: &[Reach], way: Way, near: f64) -> Res
     .bind(&wkt)
     .bind(near)
     .fetch_all(&state.pool)
-    .await
-    .map_err(database)?;
+    .await?;
     let mut found: Vec<(bool, f64, Value)> = rows
         .into_iter()
         .filter_map(|(id, name, about_value, x, y)| {
@@ -160,8 +152,8 @@ async fn nearby(state: &AppState, reaches: &[Reach], way: Way, near: f64) -> Res
                 intake,
                 hours,
                 json!({"id": id, "name": name, about: about_value, "hours": (hours * 1000.0).round() / 1000.0,
-                       "minutes": (hours * 600.0).round() / 10.0, "metres_along": metres.round(),
-                       "distance_m": (off * 10.0).round() / 10.0}),
+                       "minutes": tenth(hours * 60.0), "metres_along": metres.round(),
+                       "distance_m": tenth(off)}),
             ))
         })
         .collect();

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use super::plan::database;
 use crate::api::nearest::invalid;
 use crate::api::problem::Problem;
 
@@ -118,12 +117,11 @@ pub struct Travel {
 /// Commits `order` for `incident`; `travel` holds the depots' then the teams' travel, in the
 /// order of [`Order::sources`]. Returns the dispatches written.
 pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Travel]) -> Result<Value, Problem> {
-    let mut tx = pool.begin().await.map_err(database)?;
+    let mut tx = pool.begin().await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM incident WHERE id = $1 FOR SHARE")
         .bind(incident)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(database)?;
+        .await?;
     match status.as_deref() {
         None => return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {incident}"))),
         Some("open") => {}
@@ -146,15 +144,13 @@ pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Trave
     .bind(&items)
     .bind(&units)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(database)?;
+    .await?;
     let team_ids: Vec<i64> = order.teams.iter().copied().collect();
     let teams: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, status FROM team WHERE id = ANY($1) ORDER BY id FOR UPDATE")
             .bind(&team_ids)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(database)?;
+            .await?;
 
     // Everything must be there, or nothing is done.
     let mut short = Vec::new();
@@ -205,13 +201,8 @@ pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Trave
     .bind(&ids)
     .bind(&amounts)
     .execute(&mut *tx)
-    .await
-    .map_err(database)?;
-    sqlx::query("UPDATE team SET status = 'dispatched' WHERE id = ANY($1)")
-        .bind(&team_ids)
-        .execute(&mut *tx)
-        .await
-        .map_err(database)?;
+    .await?;
+    sqlx::query("UPDATE team SET status = 'dispatched' WHERE id = ANY($1)").bind(&team_ids).execute(&mut *tx).await?;
 
     let (depot_list, team_list) = order.sources();
     let mut written = Vec::new();
@@ -229,8 +220,7 @@ pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Trave
         .bind(t.seconds)
         .bind(t.metres)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(database)?;
+        .await?;
         let mut carried = Vec::new();
         for take in takes.iter().filter(|take| Some(take.1) == depot) {
             sqlx::query(
@@ -242,8 +232,7 @@ pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Trave
             .bind(&take.3)
             .bind(take.4)
             .execute(&mut *tx)
-            .await
-            .map_err(database)?;
+            .await?;
             carried.push(json!({"stock_item_id": take.0, "item": take.2, "unit": take.3, "quantity": take.4}));
         }
         written.push(json!({
@@ -251,6 +240,6 @@ pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Trave
             "travel_seconds": t.seconds, "travel_metres": t.metres, "eta": eta,
         }));
     }
-    tx.commit().await.map_err(database)?;
+    tx.commit().await?;
     Ok(json!({"incident_id": incident, "dispatches": written}))
 }

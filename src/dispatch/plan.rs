@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::allocate::{Demand, Offer, Supply, allocate};
-use crate::api::nearest::{RoadRules, Routed, incident_json, invalid, path_json, route_from, tenth};
+use crate::api::nearest::{RoadRules, Routed, incident_json, invalid, minutes, path_json, route_from, tenth};
 use crate::api::problem::Problem;
 use crate::layers::spec::{SEVERITIES, SPECIALTIES, STOCK_CATEGORIES};
 use crate::routing::RoadGraph;
@@ -62,8 +62,7 @@ impl Incident {
             sqlx::query_as("SELECT name, severity, status, ST_X(geom), ST_Y(geom) FROM incident WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
-                .await
-                .map_err(database)?;
+                .await?;
         let Some((name, severity, status, x, y)) = row else {
             return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {id}")));
         };
@@ -90,11 +89,6 @@ pub struct Target {
     /// Higher is served first.
     pub priority: i32,
     needs: Vec<Need>,
-}
-
-/// A database error as a problem.
-pub fn database(e: sqlx::Error) -> Problem {
-    Problem::from(crate::layers::Error::Database(e))
 }
 
 impl Target {
@@ -145,8 +139,7 @@ async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Proble
             .bind(&d.item)
             .bind(&d.category)
             .fetch_all(pool)
-            .await
-            .map_err(database)?;
+            .await?;
             let what = d.item.as_deref().or(d.category.as_deref()).unwrap_or_default();
             if units.is_empty() {
                 let name = if d.item.is_some() { "item" } else { "category" };
@@ -263,16 +256,14 @@ async fn gather(
     .bind(&items)
     .bind(&categories)
     .fetch_all(pool)
-    .await
-    .map_err(database)?;
+    .await?;
     let teams: Vec<(i64, String, f64, f64, Vec<String>)> = sqlx::query_as(
         "SELECT id, name, ST_X(geom), ST_Y(geom), specialties FROM team \
          WHERE status = 'available' AND specialties && $1::text[] ORDER BY id",
     )
     .bind(&specialties)
     .fetch_all(pool)
-    .await
-    .map_err(database)?;
+    .await?;
     let mut sources: Vec<Source> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
     let mut stock = Vec::new();
@@ -399,7 +390,7 @@ fn answer(
                 }
             };
             d["seconds"] = f.seconds.map(tenth).into();
-            d["minutes"] = f.seconds.map(|s| (s / 6.0).round() / 10.0).into();
+            d["minutes"] = f.seconds.map(minutes).into();
             d["arrives_at"] = f.seconds.map(arrives).into();
             d["from"] = from.into();
             out.push(d);
@@ -415,7 +406,7 @@ fn answer(
                     v["items"] = items.into();
                 }
                 v["seconds"] = tenth(r.seconds).into();
-                v["minutes"] = ((r.seconds / 6.0).round() / 10.0).into();
+                v["minutes"] = minutes(r.seconds).into();
                 v["metres"] = r.metres.round().into();
                 v["arrives_at"] = arrives(r.seconds).into();
                 v["path"] = path_json(r);

@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::plan::database;
 use crate::api::nearest::invalid;
 use crate::api::problem::Problem;
 
@@ -27,9 +26,9 @@ fn allowed(from: &str, to: &str, team: bool) -> bool {
     ) || (from == "arrived" && to == "consumed" && !team)
 }
 
-/// One dispatch as JSON.
-pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Problem> {
-    let row: Option<(Value,)> = sqlx::query_as(
+/// Dispatches as JSON records with what they carry, selected by `condition` on `d` with $1.
+async fn records(pool: &PgPool, condition: &str, value: i64) -> Result<Vec<Value>, Problem> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT jsonb_build_object('id', d.id, 'incident_id', d.incident_id, 'depot_id', d.depot_id, \
            'team_id', d.team_id, 'status', d.status, 'travel_seconds', d.travel_seconds, \
            'travel_metres', d.travel_metres, 'eta', d.eta, 'planned_at', d.planned_at, \
@@ -37,27 +36,24 @@ pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Problem> {
            'items', coalesce((SELECT jsonb_agg(jsonb_build_object('stock_item_id', i.stock_item_id, 'item', i.item, \
               'unit', i.unit, 'quantity', i.quantity) ORDER BY i.stock_item_id) \
               FROM dispatch_item i WHERE i.dispatch_id = d.id), '[]')) \
-         FROM dispatch d WHERE d.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
-    .map_err(database)?;
-    row.map(|r| r.0).ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("no dispatch {id}")))
+         FROM dispatch d WHERE {condition} ORDER BY d.id"
+    )))
+    .bind(value)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// One dispatch as JSON.
+pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Problem> {
+    records(pool, "d.id = $1", id)
+        .await?
+        .pop()
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("no dispatch {id}")))
 }
 
 /// The dispatches of an incident, oldest first.
 pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Problem> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM dispatch WHERE incident_id = $1 ORDER BY id")
-        .bind(incident)
-        .fetch_all(pool)
-        .await
-        .map_err(database)?;
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(show(pool, id).await?);
-    }
-    Ok(out)
+    records(pool, "d.incident_id = $1", incident).await
 }
 
 /// Moves dispatch `id` to `to`, with its effect on stock and team, in one transaction.
@@ -66,13 +62,12 @@ pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Pro
     if !STATUSES.contains(&to) {
         return Err(invalid("status", format!("`{to}` is not one of: {}", STATUSES.join(", "))));
     }
-    let mut tx = pool.begin().await.map_err(database)?;
+    let mut tx = pool.begin().await?;
     let row: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT status, team_id FROM dispatch WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(database)?;
+            .await?;
     let Some((from, team)) = row else {
         return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no dispatch {id}")));
     };
@@ -100,23 +95,20 @@ pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Pro
         )
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(database)?;
+        .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE stock_item s SET {set} FROM dispatch_item i WHERE i.dispatch_id = $1 AND i.stock_item_id = s.id"
         )))
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(database)?;
+        .await?;
     }
     let team_freed = team.filter(|_| matches!(to, "returned" | "cancelled"));
     if let Some(t) = team_freed {
         sqlx::query("UPDATE team SET status = 'available' WHERE id = $1 AND status = 'dispatched'")
             .bind(t)
             .execute(&mut *tx)
-            .await
-            .map_err(database)?;
+            .await?;
     }
     let stamp = match to {
         "en_route" => "en_route_at",
@@ -127,8 +119,7 @@ pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Pro
         .bind(id)
         .bind(to)
         .execute(&mut *tx)
-        .await
-        .map_err(database)?;
-    tx.commit().await.map_err(database)?;
+        .await?;
+    tx.commit().await?;
     Ok(team_freed)
 }

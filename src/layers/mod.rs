@@ -10,6 +10,12 @@ pub mod write;
 pub use spec::{Layer, layer};
 pub use validate::{Invalid, Record};
 
+/// A geometry from GeoJSON text, as PostGIS's `ST_AsGeoJSON` writes it.
+pub fn geometry_from_geojson(text: &str) -> anyhow::Result<geo::Geometry<f64>> {
+    let parsed: geojson::Geometry = text.parse()?;
+    Ok(geo::Geometry::<f64>::try_from(&parsed.value)?)
+}
+
 /// What can go wrong with a layer operation.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

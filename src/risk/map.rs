@@ -13,6 +13,7 @@ use tokio::sync::Mutex;
 use super::model::CLASSES;
 use super::model::Model;
 use super::regions::{Frame, Grid, Receptor, RoadRisk, Scored, Source, by_cell, by_district, score, score_roads};
+use crate::layers::geometry_from_geojson as geometry;
 use crate::layers::spec::{Field, FieldType, GeometryRule, Layer};
 use crate::snapshot::{LayerSnapshot, MapFeature, Snapshot, Tag};
 use crate::tiles::mercator::project_geometry;
@@ -140,11 +141,6 @@ impl RiskState {
         *current = Some(map.clone());
         Ok(map)
     }
-}
-
-fn geometry(geojson: &str) -> Result<Geometry<f64>> {
-    let g: geojson::Geometry = geojson.parse()?;
-    Ok(Geometry::<f64>::try_from(&g.value)?)
 }
 
 type SourceRow = (i64, String, Option<String>, f64, f64, f64, Option<i64>);

@@ -21,17 +21,7 @@ use crate::routing::snap::Snap;
 
 /// The river network (a [`RoadGraph`] whose edges are one-way in flow direction).
 pub async fn load_rivers(pool: &PgPool) -> Result<RoadGraph> {
-    let rows: Vec<(i64, f64, String)> =
-        sqlx::query_as("SELECT id, flow_speed_ms, ST_AsGeoJSON(geom, 15) FROM route WHERE kind = 'river' ORDER BY id")
-            .fetch_all(pool)
-            .await?;
-    let mut rivers = Vec::with_capacity(rows.len());
-    for (id, speed_ms, geojson) in rows {
-        let g: geojson::Geometry = geojson.parse()?;
-        let geo::Geometry::LineString(line) = geo::Geometry::<f64>::try_from(&g.value)? else { continue };
-        rivers.push(RoadRow { id, speed_kmh: speed_ms * 3.6, oneway: true, hazmat_allowed: true, line });
-    }
-    Ok(RoadGraph::build(split_at_mouths(rivers)))
+    Ok(RoadGraph::build(split_at_mouths(crate::routing::graph::rows(pool, "river").await?)))
 }
 
 /// A tributary may end on a vertex inside the river it joins (the main river not split there):

@@ -74,6 +74,26 @@ pub struct RoadRow {
 }
 
 /// Node identity: coordinates to 1e-7 degree (about 1 cm).
+/// The `route` rows of `kind` as graph rows: roads as they are; rivers one-way in flow
+/// direction at their flow speed, open to every load.
+pub async fn rows(pool: &PgPool, kind: &str) -> Result<Vec<RoadRow>> {
+    let rows: Vec<(i64, f64, bool, bool, String)> = sqlx::query_as(
+        "SELECT id, CASE WHEN kind = 'river' THEN flow_speed_ms * 3.6 ELSE speed_kmh END, \
+           kind = 'river' OR oneway, kind = 'river' OR hazmat_allowed, ST_AsGeoJSON(geom, 15) \
+         FROM route WHERE kind = $1 ORDER BY id",
+    )
+    .bind(kind)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, speed_kmh, oneway, hazmat_allowed, geojson) in rows {
+        if let geo::Geometry::LineString(line) = crate::layers::geometry_from_geojson(&geojson)? {
+            out.push(RoadRow { id, speed_kmh, oneway, hazmat_allowed, line });
+        }
+    }
+    Ok(out)
+}
+
 fn key(c: Coord<f64>) -> (i64, i64) {
     ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64)
 }
@@ -81,18 +101,7 @@ fn key(c: Coord<f64>) -> (i64, i64) {
 impl RoadGraph {
     /// Reads every road of the `route` table.
     pub async fn load(pool: &PgPool) -> Result<Self> {
-        let rows: Vec<(i64, f64, bool, bool, String)> = sqlx::query_as(
-            "SELECT id, speed_kmh, oneway, hazmat_allowed, ST_AsGeoJSON(geom, 15) FROM route WHERE kind = 'road' ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut roads = Vec::with_capacity(rows.len());
-        for (id, speed_kmh, oneway, hazmat_allowed, geojson) in rows {
-            let g: geojson::Geometry = geojson.parse()?;
-            let geo::Geometry::LineString(line) = geo::Geometry::<f64>::try_from(&g.value)? else { continue };
-            roads.push(RoadRow { id, speed_kmh, oneway, hazmat_allowed, line });
-        }
-        Ok(Self::build(roads))
+        Ok(Self::build(rows(pool, "road").await?))
     }
 
     /// Builds the graph from roads.

@@ -20,6 +20,11 @@ pub struct Restrictions {
 }
 
 impl Restrictions {
+    /// Nothing is restricted: every edge may be used.
+    pub fn is_empty(&self) -> bool {
+        !self.hazmat && self.closed.is_empty() && self.barriers.is_empty()
+    }
+
     /// For each edge of `graph`, whether it may be used.
     pub fn usable(&self, graph: &RoadGraph) -> Vec<bool> {
         let mut usable: Vec<bool> = graph

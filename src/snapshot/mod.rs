@@ -203,8 +203,7 @@ async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Res
         .with_context(|| format!("cannot read layer {}", layer.name))?;
     rows.into_iter()
         .map(|(id, geometry, props)| {
-            let geometry: geojson::Geometry = geometry.parse()?;
-            let geometry = Geometry::<f64>::try_from(&geometry.value)?;
+            let geometry = crate::layers::geometry_from_geojson(&geometry)?;
             let props: serde_json::Map<String, Value> = serde_json::from_str(&props)?;
             let tags = layer.tile_fields.iter().filter_map(|name| Some((*name, tag(props.get(*name)?)?))).collect();
             let min_zoom = layer.zoom_rule.map_or(0, |r| r.min_zoom(props.get(r.field).and_then(Value::as_str)));

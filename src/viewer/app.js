@@ -143,24 +143,37 @@ function circle(center, radius) {
   return { type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties: {} };
 }
 
+/** Shows `data` in the GeoJSON overlay `source`, adding the source and its `layers` on first use. */
+function overlay(source, data, layers) {
+  if (map.getSource(source)) return map.getSource(source).setData(data);
+  map.addSource(source, { type: 'geojson', data });
+  for (const layer of layers) map.addLayer({ ...layer, source });
+}
+
+/**
+ * Fetches `url` for a side panel: empties its list, and on an error shows the problem's detail
+ * (with the field at fault) in its summary and returns null; otherwise returns the parsed body.
+ */
+async function panelFetch(url, options, summaryId, listId) {
+  const response = await fetch(url, options);
+  const body = await response.json();
+  if (listId) document.getElementById(listId).innerHTML = '';
+  if (!response.ok) {
+    document.getElementById(summaryId).textContent = `${body.detail ?? '查询失败'}${body.field ? `（${body.field}）` : ''}`;
+    return null;
+  }
+  return body;
+}
+
 async function around(lngLat) {
   const radius = Number(document.getElementById('radius').value);
   const url = `/api/around?lon=${lngLat.lng.toFixed(6)}&lat=${lngLat.lat.toFixed(6)}&radius_m=${radius}`;
-  const response = await fetch(url);
-  const body = await response.json();
+  const body = await panelFetch(url, undefined, 'around-summary', 'around-results');
+  if (!body) return;
   const summary = document.getElementById('around-summary');
   const list = document.getElementById('around-results');
-  list.innerHTML = '';
-  if (!response.ok) {
-    summary.textContent = body.detail ?? '查询失败';
-    return;
-  }
-  const data = { type: 'FeatureCollection', features: [circle([lngLat.lng, lngLat.lat], radius)] };
-  if (map.getSource('around')) map.getSource('around').setData(data);
-  else {
-    map.addSource('around', { type: 'geojson', data });
-    map.addLayer({ id: 'around-area', type: 'line', source: 'around', paint: { 'line-color': '#c51b7d', 'line-width': 2, 'line-dasharray': [2, 1] } });
-  }
+  overlay('around', { type: 'FeatureCollection', features: [circle([lngLat.lng, lngLat.lat], radius)] },
+    [{ id: 'around-area', type: 'line', paint: { 'line-color': '#c51b7d', 'line-width': 2, 'line-dasharray': [2, 1] } }]);
   summary.textContent = `${lngLat.lng.toFixed(4)}, ${lngLat.lat.toFixed(4)} 周边 ${radius / 1000} 公里内：${body.features.length} 个`;
   for (const f of body.features) {
     const li = document.createElement('li');
@@ -185,15 +198,13 @@ document.getElementById('dispatch-place').addEventListener('click', () => {
 
 /** Draws an incident and routes (features with role incident / route and a rank). */
 function showRoutes(data) {
-  if (map.getSource('dispatch')) map.getSource('dispatch').setData(data);
-  else {
-    map.addSource('dispatch', { type: 'geojson', data });
-    map.addLayer({ id: 'dispatch-route', type: 'line', source: 'dispatch', filter: ['==', ['get', 'role'], 'route'],
+  overlay('dispatch', data, [
+    { id: 'dispatch-route', type: 'line', filter: ['==', ['get', 'role'], 'route'],
       layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: { 'line-color': ['case', ['==', ['get', 'rank'], 1], '#d7301f', '#fc8d59'], 'line-width': ['case', ['==', ['get', 'rank'], 1], 5, 3], 'line-opacity': 0.85 } });
-    map.addLayer({ id: 'dispatch-incident', type: 'circle', source: 'dispatch', filter: ['==', ['get', 'role'], 'incident'],
-      paint: { 'circle-color': '#b30000', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
-  }
+      paint: { 'line-color': ['case', ['==', ['get', 'rank'], 1], '#d7301f', '#fc8d59'], 'line-width': ['case', ['==', ['get', 'rank'], 1], 5, 3], 'line-opacity': 0.85 } },
+    { id: 'dispatch-incident', type: 'circle', filter: ['==', ['get', 'role'], 'incident'],
+      paint: { 'circle-color': '#b30000', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+  ]);
 }
 
 async function dispatch(lngLat) {
@@ -204,15 +215,11 @@ async function dispatch(lngLat) {
   const request = { point: [lngLat.lng, lngLat.lat], find, count: Number(document.getElementById('dispatch-count').value) || 5,
     hazmat: document.getElementById('dispatch-hazmat').checked };
   if (what) request[find === 'depot' ? 'item' : 'specialty'] = what;
-  const response = await fetch('/api/nearest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
-  const body = await response.json();
+  const body = await panelFetch('/api/nearest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) },
+    'dispatch-summary', 'dispatch-results');
+  if (!body) return;
   const summary = document.getElementById('dispatch-summary');
   const list = document.getElementById('dispatch-results');
-  list.innerHTML = '';
-  if (!response.ok) {
-    summary.textContent = body.detail ?? '查询失败';
-    return;
-  }
   const features = [{ type: 'Feature', geometry: { type: 'Point', coordinates: body.incident.snapped }, properties: { role: 'incident' } }];
   for (const r of body.results) features.push({ type: 'Feature', geometry: r.path, properties: { role: 'route', rank: r.rank } });
   showRoutes({ type: 'FeatureCollection', features });
@@ -287,10 +294,10 @@ document.getElementById('plan-make').addEventListener('click', async () => {
   state.plan = null;
   document.getElementById('plan-commit').disabled = true;
   if (!id) { summary.textContent = '请先选择或新建事件'; return; }
-  const response = await post(`/api/incidents/${id}/plan`, { demands: parseDemands(document.getElementById('plan-demands').value),
-    hazmat: document.getElementById('dispatch-hazmat').checked });
-  const body = await response.json();
-  if (!response.ok) { summary.textContent = `${body.detail ?? '生成失败'}${body.field ? `（${body.field}）` : ''}`; return; }
+  const request = { demands: parseDemands(document.getElementById('plan-demands').value), hazmat: document.getElementById('dispatch-hazmat').checked };
+  const body = await panelFetch(`/api/incidents/${id}/plan`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) },
+    'plan-summary');
+  if (!body) return;
   for (const d of body.demands) {
     const li = document.createElement('li');
     const what = d.specialty ? `${d.specialty} 队伍 ${d.count} 支` : `${d.item ?? d.category} ${d.quantity} ${d.unit}`;
@@ -342,19 +349,12 @@ async function showRisk(hit, lngLat) {
 
 async function traceRiver(lngLat) {
   const hours = Number(document.getElementById('trace-hours').value) || 24;
-  const response = await fetch(`/api/rivers/downstream?lon=${lngLat.lng}&lat=${lngLat.lat}&hours=${hours}`);
-  const body = await response.json();
+  const body = await panelFetch(`/api/rivers/downstream?lon=${lngLat.lng}&lat=${lngLat.lat}&hours=${hours}`, undefined, 'trace-summary', 'trace-results');
+  if (!body) return;
   const summary = document.getElementById('trace-summary');
   const list = document.getElementById('trace-results');
-  list.innerHTML = '';
-  if (!response.ok) { summary.textContent = body.detail ?? '追踪失败'; return; }
-  const data = { type: 'FeatureCollection', features: body.features };
-  if (map.getSource('trace')) map.getSource('trace').setData(data);
-  else {
-    map.addSource('trace', { type: 'geojson', data });
-    map.addLayer({ id: 'trace-line', type: 'line', source: 'trace', layout: { 'line-cap': 'round' },
-      paint: { 'line-color': '#7a0177', 'line-width': 6, 'line-opacity': 0.8 } });
-  }
+  overlay('trace', { type: 'FeatureCollection', features: body.features },
+    [{ id: 'trace-line', type: 'line', layout: { 'line-cap': 'round' }, paint: { 'line-color': '#7a0177', 'line-width': 6, 'line-opacity': 0.8 } }]);
   summary.textContent = `${hours} 小时内污染带到达 ${body.features.length} 段河道，沿岸目标 ${body.receptors.length} 个（取水口优先）：`;
   for (const r of body.receptors) {
     const li = document.createElement('li');
