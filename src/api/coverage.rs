@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::layers::{only, query_params};
-use super::nearest::{DEFAULT_SNAP_M, invalid};
+use super::nearest::invalid;
 use super::problem::Problem;
 use crate::layers::spec::STOCK_CATEGORIES;
 use crate::routing::coverage::service_areas;
+use crate::routing::request::DEFAULT_SNAP_M;
 
 const MAX_MINUTES: f64 = 720.0;
 const MAX_BANDS: usize = 6;

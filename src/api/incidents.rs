@@ -6,18 +6,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use geo::Coord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::body::JsonBody;
 use super::layers::parse_id;
-use super::nearest::{RoadOptions, invalid, route_from};
+use super::nearest::invalid;
 use super::problem::Problem;
-use crate::dispatch::commit::{Order, Shipment, Travel, commit};
+use crate::dispatch::commit::{Order, Shipment, send};
 use crate::dispatch::plan::{DemandRequest, Incident, Target, plan};
 use crate::dispatch::status;
+use crate::routing::request::RoadOptions;
 
 const MAX_INCIDENTS: usize = 50;
 
@@ -116,39 +116,8 @@ async fn dispatch(
     let order = Order::new(&request.shipments)?;
     let graph = state.roads.load_full();
     let rules = request.roads.rules(&graph)?;
-    let incident = Incident::open(&state.pool, id).await?;
-    let (depots, teams) = order.sources();
-    let mut at = Vec::new();
-    for (table, ids) in [("depot", &depots), ("team", &teams)] {
-        let rows: Vec<(i64, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, ST_X(geom), ST_Y(geom) FROM {table} WHERE id = ANY($1)"
-        )))
-        .bind(ids)
-        .fetch_all(&state.pool)
-        .await?;
-        for wanted in ids {
-            let Some(&(_, x, y)) = rows.iter().find(|r| r.0 == *wanted) else {
-                return Err(invalid("shipments", format!("there is no {table} {wanted}")));
-            };
-            at.push((table, *wanted, Coord { x, y }));
-        }
-    }
-    // The ETA is the server's own travel time, with the request's road rules.
-    let points: Vec<Coord<f64>> = at.iter().map(|a| a.2).collect();
-    let travel = tokio::task::spawn_blocking(move || -> Result<Vec<Travel>, Problem> {
-        let routed = route_from(&graph, incident.at, &points, &rules, points.len())?;
-        at.iter()
-            .zip(&routed.reached)
-            .map(|((table, id, _), r)| {
-                r.as_ref().map(|r| Travel { seconds: r.seconds, metres: r.metres }).ok_or_else(|| {
-                    invalid("shipments", format!("{table} {id} cannot reach the incident by road under these rules"))
-                })
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "routing failed", e.to_string()))??;
-    let answer = commit(&state.pool, id, &order, &travel).await?;
+    let (_, teams) = order.sources();
+    let answer = send(&state.pool, graph, id, &order, rules).await?;
     if !teams.is_empty() {
         state.refresh("team", &teams).await;
     }

@@ -85,6 +85,11 @@ impl From<layers::Error> for Problem {
             E::Invalid(inv) => Problem::located(StatusCode::UNPROCESSABLE_ENTITY, "invalid feature", inv),
             E::BadQuery(inv) => Problem::located(StatusCode::BAD_REQUEST, "bad query", inv),
             E::Conflict(inv) => Problem::located(StatusCode::CONFLICT, "conflict", inv),
+            E::Refused { title, detail, details } => {
+                Problem { extra: details, ..Problem::new(StatusCode::CONFLICT, title, detail) }
+            }
+            E::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            E::Failed(detail) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "failed", detail),
             E::Database(db) => {
                 tracing::error!(error = %db, "database error");
                 let status = match db {

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::layers::{only, query_params};
-use super::nearest::tenth;
 use super::problem::Problem;
 use crate::risk::trace::{Reach, Way, locate, trace};
+use crate::routing::route::tenth;
 
 /// Longest trace, hours (a week of flow crosses any province).
 const MAX_HOURS: f64 = 168.0;

@@ -5,13 +5,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::http::StatusCode;
+use std::sync::Arc;
+
+use geo::Coord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::api::nearest::invalid;
-use crate::api::problem::Problem;
+use super::plan::Incident;
+use crate::layers::Error;
+use crate::routing::RoadGraph;
+use crate::routing::request::RoadRules;
+use crate::routing::route::route_from;
 
 /// Reservations smaller than this are rounding, not stock.
 const EPSILON: f64 = 1e-9;
@@ -48,9 +53,9 @@ pub struct Order {
 
 impl Order {
     /// Checks the shipments: each a depot with items or a team, no depot or team twice, quantities > 0.
-    pub fn new(shipments: &[Shipment]) -> Result<Self, Problem> {
+    pub fn new(shipments: &[Shipment]) -> Result<Self, Error> {
         if shipments.is_empty() || shipments.len() > MAX_SHIPMENTS {
-            return Err(invalid("shipments", format!("give 1–{MAX_SHIPMENTS} shipments")));
+            return Err(Error::invalid("shipments", format!("give 1–{MAX_SHIPMENTS} shipments")));
         }
         let mut stock = BTreeMap::new();
         let mut depots = BTreeSet::new();
@@ -60,24 +65,24 @@ impl Order {
             match (s.depot_id, s.team_id) {
                 (Some(depot), None) => {
                     if !depots.insert(depot) {
-                        return Err(invalid(
+                        return Err(Error::invalid(
                             &at,
                             format!("depot {depot} is given twice; put all its items in one shipment"),
                         ));
                     }
                     if s.items.is_empty() {
-                        return Err(invalid(&format!("{at}.items"), "a depot's shipment needs items"));
+                        return Err(Error::invalid(&format!("{at}.items"), "a depot's shipment needs items"));
                     }
                     for (j, load) in s.items.iter().enumerate() {
                         let q = load.quantity;
                         if !(q.is_finite() && q > 0.0 && q <= 1e12) {
-                            return Err(invalid(
+                            return Err(Error::invalid(
                                 &format!("{at}.items[{j}].quantity"),
                                 format!("{q} must be more than 0"),
                             ));
                         }
                         if stock.insert((depot, load.item.clone(), load.unit.clone()), q).is_some() {
-                            return Err(invalid(
+                            return Err(Error::invalid(
                                 &format!("{at}.items[{j}]"),
                                 format!("`{}` is given twice", load.item),
                             ));
@@ -86,13 +91,13 @@ impl Order {
                 }
                 (None, Some(team)) => {
                     if !s.items.is_empty() {
-                        return Err(invalid(&format!("{at}.items"), "a team's shipment carries no items"));
+                        return Err(Error::invalid(&format!("{at}.items"), "a team's shipment carries no items"));
                     }
                     if !teams.insert(team) {
-                        return Err(invalid(&at, format!("team {team} is given twice")));
+                        return Err(Error::invalid(&at, format!("team {team} is given twice")));
                     }
                 }
-                _ => return Err(invalid(&at, "give exactly one of `depot_id` (with `items`) or `team_id`")),
+                _ => return Err(Error::invalid(&at, "give exactly one of `depot_id` (with `items`) or `team_id`")),
             }
         }
         Ok(Self { stock, teams })
@@ -114,19 +119,65 @@ pub struct Travel {
     pub metres: f64,
 }
 
+/// Sends `order` to the open incident `incident`: each depot's and team's travel time is the
+/// server's own, by road under `rules`, and the whole order is committed or refused.
+pub async fn send(
+    pool: &PgPool,
+    graph: Arc<RoadGraph>,
+    incident: i64,
+    order: &Order,
+    rules: RoadRules,
+) -> Result<Value, Error> {
+    let at_incident = Incident::open(pool, incident).await?.at;
+    let (depots, teams) = order.sources();
+    let mut at = Vec::new();
+    for (table, ids) in [("depot", &depots), ("team", &teams)] {
+        let rows: Vec<(i64, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, ST_X(geom), ST_Y(geom) FROM {table} WHERE id = ANY($1)"
+        )))
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+        for wanted in ids {
+            let Some(&(_, x, y)) = rows.iter().find(|r| r.0 == *wanted) else {
+                return Err(Error::invalid("shipments", format!("there is no {table} {wanted}")));
+            };
+            at.push((table, *wanted, Coord { x, y }));
+        }
+    }
+    let points: Vec<Coord<f64>> = at.iter().map(|a| a.2).collect();
+    let travel = tokio::task::spawn_blocking(move || -> Result<Vec<Travel>, Error> {
+        let routed = route_from(&graph, at_incident, &points, &rules, points.len())?;
+        at.iter()
+            .zip(&routed.reached)
+            .map(|((table, id, _), r)| {
+                r.as_ref().map(|r| Travel { seconds: r.seconds, metres: r.metres }).ok_or_else(|| {
+                    Error::invalid(
+                        "shipments",
+                        format!("{table} {id} cannot reach the incident by road under these rules"),
+                    )
+                })
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| Error::Failed(format!("routing failed: {e}")))??;
+    commit(pool, incident, order, &travel).await
+}
+
 /// Commits `order` for `incident`; `travel` holds the depots' then the teams' travel, in the
 /// order of [`Order::sources`]. Returns the dispatches written.
-pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Travel]) -> Result<Value, Problem> {
+pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Travel]) -> Result<Value, Error> {
     let mut tx = pool.begin().await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM incident WHERE id = $1 FOR SHARE")
         .bind(incident)
         .fetch_optional(&mut *tx)
         .await?;
     match status.as_deref() {
-        None => return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {incident}"))),
+        None => return Err(Error::NotFound { layer: "incident", id: incident }),
         Some("open") => {}
         Some(s) => {
-            return Err(Problem::new(StatusCode::CONFLICT, "incident closed", format!("incident {incident} is {s}")));
+            return Err(Error::refused("incident closed", format!("incident {incident} is {s}")));
         }
     }
     let keys: Vec<&(i64, String, String)> = order.stock.keys().collect();
@@ -187,7 +238,7 @@ pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Trave
             short.len(),
             unavailable.len()
         );
-        return Err(Problem::new(StatusCode::CONFLICT, "cannot dispatch", detail)
+        return Err(Error::refused("cannot dispatch", detail)
             .with("short", short.into())
             .with("unavailable", unavailable.into()));
     }

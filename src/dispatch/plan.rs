@@ -4,17 +4,17 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use geo::Coord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::allocate::{Demand, Offer, Supply, allocate};
-use crate::api::nearest::{RoadRules, Routed, incident_json, invalid, minutes, path_json, route_from, tenth};
-use crate::api::problem::Problem;
+use crate::layers::Error;
 use crate::layers::spec::{SEVERITIES, SPECIALTIES, STOCK_CATEGORIES};
 use crate::routing::RoadGraph;
+use crate::routing::request::RoadRules;
+use crate::routing::route::{Routed, incident_json, minutes, path_json, route_from, tenth};
 
 /// Quantities are allocated in thousandths of their unit.
 const SCALE: f64 = 1000.0;
@@ -57,18 +57,17 @@ pub struct Incident {
 
 impl Incident {
     /// The open incident `id`: 404 when there is none, 409 when it is closed.
-    pub async fn open(pool: &PgPool, id: i64) -> Result<Self, Problem> {
+    pub async fn open(pool: &PgPool, id: i64) -> Result<Self, Error> {
         let row: Option<(String, String, String, f64, f64)> =
             sqlx::query_as("SELECT name, severity, status, ST_X(geom), ST_Y(geom) FROM incident WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await?;
         let Some((name, severity, status, x, y)) = row else {
-            return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {id}")));
+            return Err(Error::NotFound { layer: "incident", id });
         };
         if status != "open" {
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
+            return Err(Error::refused(
                 "incident closed",
                 format!("incident {id} is {status}; nothing can be planned or dispatched for it"),
             ));
@@ -99,9 +98,9 @@ impl Target {
         priority: Option<i32>,
         demands: &[DemandRequest],
         at: &str,
-    ) -> Result<Self, Problem> {
+    ) -> Result<Self, Error> {
         if demands.is_empty() || demands.len() > MAX_DEMANDS {
-            return Err(invalid(at, format!("give 1–{MAX_DEMANDS} demands")));
+            return Err(Error::invalid(at, format!("give 1–{MAX_DEMANDS} demands")));
         }
         let mut needs = Vec::new();
         for (i, d) in demands.iter().enumerate() {
@@ -113,21 +112,24 @@ impl Target {
 }
 
 /// Checks one demand.
-async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Problem> {
+async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Error> {
     let field = |name: &str| format!("{at}.{name}");
     match (&d.item, &d.category, &d.specialty) {
         (Some(_), None, None) | (None, Some(_), None) => {
             if d.count.is_some() {
-                return Err(invalid(&field("count"), "is for teams; stock is asked for with `quantity`"));
+                return Err(Error::invalid(&field("count"), "is for teams; stock is asked for with `quantity`"));
             }
-            let quantity = d.quantity.ok_or_else(|| invalid(&field("quantity"), "is required"))?;
+            let quantity = d.quantity.ok_or_else(|| Error::invalid(&field("quantity"), "is required"))?;
             if !(quantity.is_finite() && quantity > 0.0 && quantity <= 1e12) {
-                return Err(invalid(&field("quantity"), format!("{quantity} must be more than 0 (and at most 1e12)")));
+                return Err(Error::invalid(
+                    &field("quantity"),
+                    format!("{quantity} must be more than 0 (and at most 1e12)"),
+                ));
             }
             if let Some(c) = &d.category
                 && !STOCK_CATEGORIES.contains(&c.as_str())
             {
-                return Err(invalid(
+                return Err(Error::invalid(
                     &field("category"),
                     format!("`{c}` is not one of: {}", STOCK_CATEGORIES.join(", ")),
                 ));
@@ -143,19 +145,19 @@ async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Proble
             let what = d.item.as_deref().or(d.category.as_deref()).unwrap_or_default();
             if units.is_empty() {
                 let name = if d.item.is_some() { "item" } else { "category" };
-                return Err(invalid(&field(name), format!("no depot has ever stocked `{what}`")));
+                return Err(Error::invalid(&field(name), format!("no depot has ever stocked `{what}`")));
             }
             let unit = match &d.unit {
                 Some(u) if units.contains(u) => u.clone(),
                 Some(u) => {
-                    return Err(invalid(
+                    return Err(Error::invalid(
                         &field("unit"),
                         format!("`{what}` is stocked in {}, not `{u}`", units.join(", ")),
                     ));
                 }
                 None if units.len() == 1 => units[0].clone(),
                 None => {
-                    return Err(invalid(
+                    return Err(Error::invalid(
                         &field("unit"),
                         format!("`{what}` is stocked in several units ({}); say which", units.join(", ")),
                     ));
@@ -165,18 +167,24 @@ async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Proble
         }
         (None, None, Some(s)) => {
             if d.quantity.is_some() || d.unit.is_some() {
-                return Err(invalid(&field("quantity"), "teams are asked for with `count`"));
+                return Err(Error::invalid(&field("quantity"), "teams are asked for with `count`"));
             }
             if !SPECIALTIES.contains(&s.as_str()) {
-                return Err(invalid(&field("specialty"), format!("`{s}` is not one of: {}", SPECIALTIES.join(", "))));
+                return Err(Error::invalid(
+                    &field("specialty"),
+                    format!("`{s}` is not one of: {}", SPECIALTIES.join(", ")),
+                ));
             }
-            let count = d.count.ok_or_else(|| invalid(&field("count"), "is required"))?;
+            let count = d.count.ok_or_else(|| Error::invalid(&field("count"), "is required"))?;
             if !(1..=MAX_TEAMS).contains(&count) {
-                return Err(invalid(&field("count"), format!("must be in 1–{MAX_TEAMS}")));
+                return Err(Error::invalid(&field("count"), format!("must be in 1–{MAX_TEAMS}")));
             }
             Ok(Need::Teams { specialty: s.clone(), count })
         }
-        _ => Err(invalid(at, "give exactly one of `item`, `category` (with `quantity`) or `specialty` (with `count`)")),
+        _ => Err(Error::invalid(
+            at,
+            "give exactly one of `item`, `category` (with `quantity`) or `specialty` (with `count`)",
+        )),
     }
 }
 
@@ -206,7 +214,7 @@ pub async fn plan(
     graph: Arc<RoadGraph>,
     targets: Vec<Target>,
     rules: RoadRules,
-) -> Result<Value, Problem> {
+) -> Result<Value, Error> {
     let needs = targets.iter().flat_map(|t| &t.needs);
     let mut items = BTreeSet::new();
     let mut categories = BTreeSet::new();
@@ -231,7 +239,7 @@ pub async fn plan(
         Ok(answer(&graph, &targets, &sources, &stock, &routes, planned_at))
     })
     .await
-    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "planning failed", e.to_string()))?
+    .map_err(|e| Error::Failed(format!("planning failed: {e}")))?
 }
 
 /// depot id, name, lon, lat, item, category, unit, free.
@@ -243,7 +251,7 @@ async fn gather(
     items: &BTreeSet<String>,
     categories: &BTreeSet<String>,
     specialties: &BTreeSet<String>,
-) -> Result<(Vec<Source>, Vec<Stock>), Problem> {
+) -> Result<(Vec<Source>, Vec<Stock>), Error> {
     let items: Vec<&String> = items.iter().collect();
     let categories: Vec<&String> = categories.iter().collect();
     let specialties: Vec<&String> = specialties.iter().collect();

@@ -6,12 +6,10 @@
 //! - returned: what was carried is put back in the depot's stock; a team is available again;
 //! - cancelled: the reservation is released; a team is available again.
 
-use axum::http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::api::nearest::invalid;
-use crate::api::problem::Problem;
+use crate::layers::Error;
 
 /// Every status, in order of the life of a dispatch.
 pub const STATUSES: &[&str] = &["planned", "en_route", "arrived", "consumed", "returned", "cancelled"];
@@ -27,7 +25,7 @@ fn allowed(from: &str, to: &str, team: bool) -> bool {
 }
 
 /// Dispatches as JSON records with what they carry, selected by `condition` on `d` with $1.
-async fn records(pool: &PgPool, condition: &str, value: i64) -> Result<Vec<Value>, Problem> {
+async fn records(pool: &PgPool, condition: &str, value: i64) -> Result<Vec<Value>, Error> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT jsonb_build_object('id', d.id, 'incident_id', d.incident_id, 'depot_id', d.depot_id, \
            'team_id', d.team_id, 'status', d.status, 'travel_seconds', d.travel_seconds, \
@@ -44,23 +42,20 @@ async fn records(pool: &PgPool, condition: &str, value: i64) -> Result<Vec<Value
 }
 
 /// One dispatch as JSON.
-pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Problem> {
-    records(pool, "d.id = $1", id)
-        .await?
-        .pop()
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "not found", format!("no dispatch {id}")))
+pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Error> {
+    records(pool, "d.id = $1", id).await?.pop().ok_or_else(|| Error::NotFound { layer: "dispatch", id })
 }
 
 /// The dispatches of an incident, oldest first.
-pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Problem> {
+pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
     records(pool, "d.incident_id = $1", incident).await
 }
 
 /// Moves dispatch `id` to `to`, with its effect on stock and team, in one transaction.
 /// Returns the team whose status changed, if any.
-pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Problem> {
+pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Error> {
     if !STATUSES.contains(&to) {
-        return Err(invalid("status", format!("`{to}` is not one of: {}", STATUSES.join(", "))));
+        return Err(Error::invalid("status", format!("`{to}` is not one of: {}", STATUSES.join(", "))));
     }
     let mut tx = pool.begin().await?;
     let row: Option<(String, Option<i64>)> =
@@ -69,11 +64,10 @@ pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Pro
             .fetch_optional(&mut *tx)
             .await?;
     let Some((from, team)) = row else {
-        return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no dispatch {id}")));
+        return Err(Error::NotFound { layer: "dispatch", id });
     };
     if !allowed(&from, to, team.is_some()) {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
+        return Err(Error::refused(
             "status change not allowed",
             format!("dispatch {id} is {from}; it cannot become {to}"),
         )

@@ -39,9 +39,46 @@ pub enum Error {
         /// Requested id.
         id: i64,
     },
+    /// The request cannot be done in the present state (an incident closed, stock short);
+    /// `details` says what stands in the way.
+    #[error("{detail}")]
+    Refused {
+        /// Short, fixed summary.
+        title: &'static str,
+        /// What exactly stands in the way.
+        detail: String,
+        /// Figures of the refusal, such as the free stock now.
+        details: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The acting user may not do this here (outside their district).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something failed that is neither the input's nor the database's fault.
+    #[error("{0}")]
+    Failed(String),
     /// The database failed (not the input's fault).
     #[error("database error: {0}")]
     Database(sqlx::Error),
+}
+
+impl Error {
+    /// Bad input at `field`.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        Self::Invalid(Invalid::field(field, detail))
+    }
+
+    /// A refusal with no figures.
+    pub fn refused(title: &'static str, detail: impl Into<String>) -> Self {
+        Self::Refused { title, detail: detail.into(), details: Default::default() }
+    }
+
+    /// The same refusal with one more figure.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        if let Self::Refused { details, .. } = &mut self {
+            details.insert(key.to_string(), value);
+        }
+        self
+    }
 }
 
 impl From<sqlx::Error> for Error {

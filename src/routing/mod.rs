@@ -4,6 +4,8 @@
 pub mod coverage;
 pub mod graph;
 pub mod live;
+pub mod request;
+pub mod route;
 pub mod rules;
 pub mod search;
 pub mod snap;

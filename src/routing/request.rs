@@ -1,0 +1,106 @@
+//! The road options of a request (cut-off, snap distance, hazmat rule, closed roads, barrier
+//! polygons), checked once into the rules every search of that request uses.
+
+use std::collections::HashSet;
+
+use geo::{Coord, Geometry};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::RoadGraph;
+use super::rules::Restrictions;
+use crate::layers::Error;
+use crate::layers::spec::GeometryRule;
+use crate::layers::validate::check_geometry;
+
+/// Default and largest distance from a point to the road it is snapped to, metres.
+pub const DEFAULT_SNAP_M: f64 = 5_000.0;
+/// Largest snap distance a request may ask for, metres.
+pub const MAX_SNAP_M: f64 = 50_000.0;
+const MAX_CUTOFF_MINUTES: f64 = 24.0 * 60.0;
+
+/// The road options of a request, beside its own fields; any other member is refused.
+#[derive(Debug, Deserialize)]
+pub struct RoadOptions {
+    cutoff_minutes: Option<f64>,
+    max_snap_m: Option<f64>,
+    #[serde(default)]
+    hazmat: bool,
+    #[serde(default)]
+    closed_roads: Vec<i64>,
+    #[serde(default)]
+    barriers: Vec<Value>,
+    #[serde(flatten)]
+    unknown: std::collections::BTreeMap<String, Value>,
+}
+
+impl RoadOptions {
+    /// Checks the options (and that the request had no unknown member) against `graph`.
+    pub fn rules(&self, graph: &RoadGraph) -> Result<RoadRules, Error> {
+        if let Some(name) = self.unknown.keys().next() {
+            return Err(Error::invalid(name, format!("`{name}` is not a member of this request")));
+        }
+        RoadRules::parse(graph, self.cutoff_minutes, self.max_snap_m, self.hazmat, &self.closed_roads, &self.barriers)
+    }
+}
+
+/// How a movement may use the roads, from a request: checked once, used by every search.
+pub struct RoadRules {
+    /// What may not be used.
+    pub restrictions: Restrictions,
+    /// Largest snap distance, metres.
+    pub max_snap_m: f64,
+    /// Farthest travel time wanted, seconds (infinite: none).
+    pub cutoff_s: f64,
+}
+
+impl RoadRules {
+    /// Checks the road options of a request (`cutoff_minutes`, `max_snap_m`, `hazmat`, `closed_roads`, `barriers`).
+    fn parse(
+        graph: &RoadGraph,
+        cutoff_minutes: Option<f64>,
+        max_snap_m: Option<f64>,
+        hazmat: bool,
+        closed_roads: &[i64],
+        barriers: &[Value],
+    ) -> Result<Self, Error> {
+        let cutoff_s = match cutoff_minutes {
+            None => f64::INFINITY,
+            Some(m) if m > 0.0 && m <= MAX_CUTOFF_MINUTES => m * 60.0,
+            Some(_) => {
+                return Err(Error::invalid(
+                    "cutoff_minutes",
+                    format!("must be more than 0 and at most {MAX_CUTOFF_MINUTES}"),
+                ));
+            }
+        };
+        let max_snap_m = max_snap_m.unwrap_or(DEFAULT_SNAP_M);
+        if !(max_snap_m > 0.0 && max_snap_m <= MAX_SNAP_M) {
+            return Err(Error::invalid("max_snap_m", format!("must be more than 0 and at most {MAX_SNAP_M}")));
+        }
+        let mut restrictions =
+            Restrictions { hazmat, closed: closed_roads.iter().copied().collect(), barriers: Vec::new() };
+        for (i, barrier) in barriers.iter().enumerate() {
+            match check_geometry(GeometryRule::MultiPolygon, Some(barrier)) {
+                Ok(Some(Geometry::MultiPolygon(area))) => restrictions.barriers.push(area),
+                Ok(_) => return Err(Error::invalid(&format!("barriers[{i}]"), "must be a Polygon or MultiPolygon")),
+                Err(e) => return Err(Error::invalid(&format!("barriers[{i}]"), e.detail)),
+            }
+        }
+        if !closed_roads.is_empty() {
+            let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
+            if let Some(id) = closed_roads.iter().find(|id| !known.contains(id)) {
+                return Err(Error::invalid("closed_roads", format!("road {id} is not in the road network")));
+            }
+        }
+        Ok(Self { restrictions, max_snap_m, cutoff_s })
+    }
+}
+
+/// A point given as [longitude, latitude], checked.
+pub fn parse_point([lon, lat]: [f64; 2]) -> Result<Coord<f64>, Error> {
+    if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+        return Err(Error::invalid("point", "must be [longitude, latitude] in degrees within [-180, 180] × [-90, 90]"));
+    }
+    Ok(Coord { x: lon, y: lat })
+}
