@@ -76,11 +76,110 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Manage user accounts.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Print the audit trail, newest first.
+    Audit {
+        /// Only this table.
+        #[arg(long)]
+        table: Option<String>,
+        /// Only this row (with --table).
+        #[arg(long)]
+        id: Option<i64>,
+        /// Only changes by this actor.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Changes at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Changes before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// How many records.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print each record's before and after.
+        #[arg(long)]
+        full: bool,
+    },
     /// Manage the embedded PostgreSQL cluster.
     Db {
         /// start, stop, status or url.
         #[arg(value_enum)]
         action: DbAction,
+    },
+}
+
+/// Actions on accounts.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user. Without --password-stdin a password is made and printed once.
+    Add {
+        /// Sign-in name (1–64 characters, no spaces).
+        name: String,
+        /// viewer, dispatcher, planner or admin.
+        #[arg(long)]
+        role: String,
+        /// Bind the user to a district (区县 code, e.g. 500112): they act for it only.
+        #[arg(long)]
+        district: Option<String>,
+        /// Read the password (one line, at least 10 characters) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The password stops working after this many days.
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    /// List the users.
+    List,
+    /// Switch a user off: sessions and tokens stop working at once.
+    Disable {
+        /// Sign-in name.
+        name: String,
+    },
+    /// Set a new password (ends the user's sessions). Without --password-stdin one is made and printed.
+    Passwd {
+        /// Sign-in name.
+        name: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The password stops working after this many days.
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+/// Actions on API tokens.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a user; the token is the last line of the output, shown once.
+    Create {
+        /// Sign-in name of the owner.
+        name: String,
+        /// The token stops working after this many days.
+        #[arg(long)]
+        days: Option<i64>,
+        /// What the token is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the tokens (never the tokens themselves).
+    List,
+    /// Revoke a token: it stops working on the next request.
+    Revoke {
+        /// Token id (from `token create` or `token list`).
+        id: i64,
     },
 }
 
@@ -115,6 +214,10 @@ pub struct ServeArgs {
     /// Parameters of the risk indexes (JSON like config/risk-model.json; default: that file, built in).
     #[arg(long, env = "ONEMAP_RISK_MODEL")]
     pub risk_model: Option<PathBuf>,
+    /// Let anonymous clients read the map, the tiles and the registry (a wall screen on a closed
+    /// network); writes still need a credential.
+    #[arg(long, env = "ONEMAP_PUBLIC_READ")]
+    pub public_read: bool,
     /// Leave the embedded cluster running when onemap exits.
     #[arg(long)]
     pub keep_db_running: bool,

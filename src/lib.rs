@@ -4,6 +4,7 @@
 //! risk sources, receptors, routes, depots with their stock, teams and experts.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod dispatch;

@@ -6,7 +6,8 @@ use std::io::{BufWriter, Write};
 use anyhow::{Context, Result};
 use clap::Parser;
 use onemap::api::{self, AppState, ServerConfig};
-use onemap::config::{Cli, Command, DatabaseArgs, DbAction, ServeArgs};
+use onemap::auth::{Actor, accounts, audit};
+use onemap::config::{Cli, Command, DatabaseArgs, DbAction, ServeArgs, TokenAction, UserAction};
 use onemap::db::{self, Database, LocalCluster};
 use onemap::exchange::{demo, export, import, osm};
 use onemap::layers;
@@ -34,7 +35,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import { layer, file, format } => {
             let layer = layers::find(&layer)?;
             with_database(&args, async |db| {
-                let summary = import::import_file(&db.pool, layer, &file, format).await?;
+                let summary = import::import_file(&db.pool, &Actor::command_line(), layer, &file, format).await?;
                 println!("{summary}");
                 Ok(())
             })
@@ -45,7 +46,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .map(|b| onemap::layers::query::parse_bbox(&b).map_err(|e| anyhow::anyhow!("--bbox: {}", e.detail)))
                 .transpose()?;
             with_database(&args, async |db| {
-                println!("{}", osm::import(&db.pool, &file, bbox, replace_roads).await?);
+                println!("{}", osm::import(&db.pool, &Actor::command_line(), &file, bbox, replace_roads).await?);
                 Ok(())
             })
             .await
@@ -78,6 +79,33 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
+        Command::User { action } => with_database(&args, async |db| user_command(&db.pool, action).await).await,
+        Command::Token { action } => with_database(&args, async |db| token_command(&db.pool, action).await).await,
+        Command::Audit { table, id, actor, since, until, limit, full } => {
+            let time = |t: Option<String>| -> Result<_> {
+                t.map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(&t)
+                        .map(|t| t.to_utc())
+                        .with_context(|| format!("`{t}` is not an RFC 3339 time"))
+                })
+                .transpose()
+            };
+            let query = audit::AuditQuery {
+                table,
+                id,
+                actor,
+                since: time(since)?,
+                until: time(until)?,
+                before_id: None,
+                limit,
+            };
+            with_database(&args, async |db| {
+                let records = audit::read(&db.pool, &Actor::command_line(), &query).await?;
+                print_audit(&records, full);
+                Ok(())
+            })
+            .await
+        }
         Command::Db { action } => db_command(&args, action).await,
     }
 }
@@ -105,6 +133,7 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         max_body_bytes: serve.max_body_mb * 1024 * 1024,
         tile_cache_entries: serve.tile_cache_entries,
         risk_model,
+        public_read: serve.public_read,
     };
     let state = AppState::start(database.pool.clone(), &config).await?;
     let app = api::app(state.clone(), &config);
@@ -116,6 +145,118 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
     tracing::info!("shutting down");
     state.stop();
     database.close(!serve.keep_db_running).await
+}
+
+/// The password of a new account or a new password: one line from standard input, or a new
+/// random one (returned to be printed).
+fn password(from_stdin: bool) -> Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\n', '\r']).to_string();
+        return Ok((password, false));
+    }
+    Ok((onemap::auth::secret::new_password()?, true))
+}
+
+async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<()> {
+    let me = Actor::command_line();
+    match action {
+        UserAction::Add { name, role, district, password_stdin, days } => {
+            let role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let (password, made) = password(password_stdin)?;
+            let id = accounts::add_user(pool, &me, &name, role, district.as_deref(), &password, days).await?;
+            println!(
+                "added user {name} (id {id}), role {role}{}",
+                district.map(|d| format!(", district {d}")).unwrap_or_default()
+            );
+            if made {
+                println!("password (shown once): {password}");
+            }
+        }
+        UserAction::List => {
+            println!("{:<6} {:<24} {:<11} {:<9} {:<9} password expires", "id", "name", "role", "district", "status");
+            for u in accounts::list_users(pool).await? {
+                println!(
+                    "{:<6} {:<24} {:<11} {:<9} {:<9} {}",
+                    u.id,
+                    u.name,
+                    u.role,
+                    u.district.as_deref().unwrap_or("-"),
+                    if u.disabled { "disabled" } else { "active" },
+                    u.password_expires_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into())
+                );
+            }
+        }
+        UserAction::Disable { name } => {
+            accounts::disable_user(pool, &me, &name).await?;
+            println!("disabled {name}: their sessions and tokens no longer work");
+        }
+        UserAction::Passwd { name, password_stdin, days } => {
+            let (password, made) = password(password_stdin)?;
+            accounts::set_password(pool, &me, &name, &password, days).await?;
+            println!("new password set for {name}; their sessions have ended");
+            if made {
+                println!("password (shown once): {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(pool: &sqlx::PgPool, action: TokenAction) -> Result<()> {
+    let me = Actor::command_line();
+    match action {
+        TokenAction::Create { name, days, label } => {
+            let (id, token) = accounts::create_token(pool, &me, &name, days, label.as_deref()).await?;
+            println!(
+                "token {id} for {name}{}; it is shown once, keep it now:",
+                days.map(|d| format!(", valid {d} days")).unwrap_or_default()
+            );
+            println!("{token}");
+        }
+        TokenAction::List => {
+            println!("{:<6} {:<24} {:<26} {:<26} label", "id", "user", "expires", "revoked");
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+                t.map(|t| t.to_rfc3339()).unwrap_or_else(|| none.into())
+            };
+            for t in accounts::list_tokens(pool).await? {
+                println!(
+                    "{:<6} {:<24} {:<26} {:<26} {}",
+                    t.id,
+                    t.user_name,
+                    time(t.expires_at, "never"),
+                    time(t.revoked_at, "-"),
+                    t.label.unwrap_or_default()
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            accounts::revoke_token(pool, &me, id).await?;
+            println!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+fn print_audit(records: &[serde_json::Value], full: bool) {
+    println!("{:<8} {:<32} {:<20} {:<7} {:<16} row", "id", "at", "actor", "op", "table");
+    for r in records {
+        let text = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        println!(
+            "{:<8} {:<32} {:<20} {:<7} {:<16} {}",
+            r["id"],
+            text("at"),
+            text("actor"),
+            text("op"),
+            text("table"),
+            r["row_id"]
+        );
+        if full {
+            println!("         before: {}", r["before"]);
+            println!("         after:  {}", r["after"]);
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -11,6 +11,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::api::{self, AppState, ServerConfig};
+use crate::auth::{Actor, Role, accounts};
 use crate::db::{self, LocalCluster};
 
 /// The test cluster's data directory: `ONEMAP_TEST_DATA_DIR`, else one under the temp dir
@@ -77,12 +78,25 @@ pub async fn database() -> Result<PgPool> {
     Ok(pool)
 }
 
-/// A running onemap HTTP server on an ephemeral port of 127.0.0.1.
+/// A running onemap HTTP server on an ephemeral port of 127.0.0.1, with an administrator whose
+/// token the test helpers send by default (see [`default_token`]); [`TestServer::token`] makes
+/// users of other roles.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     /// The database it serves.
     pub pool: PgPool,
+    /// The administrator's token.
+    pub admin_token: String,
+}
+
+/// Tokens the helpers send by default, by server URL.
+static DEFAULT_TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The token the test helpers send with a request to `url` (that of its server's administrator).
+pub fn default_token(url: &str) -> Option<String> {
+    let tokens = DEFAULT_TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+    tokens.iter().find(|(base, _)| url.starts_with(base.as_str())).map(|(_, t)| t.clone())
 }
 
 impl TestServer {
@@ -109,13 +123,27 @@ impl TestServer {
         let state = AppState::start(pool.clone(), &config).await?;
         let app = api::app(state, &config);
         tokio::spawn(api::serve(listener, app, std::future::pending()));
-        Ok(Self { url, pool })
+        let admin_token = new_token(&pool, "test-admin", Role::Admin, None).await?;
+        DEFAULT_TOKENS.lock().unwrap_or_else(|e| e.into_inner()).push((format!("{url}/"), admin_token.clone()));
+        Ok(Self { url, pool, admin_token })
+    }
+
+    /// A token of a new user `name` with `role` (bound to `district` if given).
+    pub async fn token(&self, name: &str, role: Role, district: Option<&str>) -> Result<String> {
+        new_token(&self.pool, name, role, district).await
     }
 
     /// The full URL of `path`.
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
+}
+
+/// Adds user `name` (password `name` + "-password") and returns a new token of theirs.
+pub async fn new_token(pool: &PgPool, name: &str, role: Role, district: Option<&str>) -> Result<String> {
+    let me = Actor::command_line();
+    accounts::add_user(pool, &me, name, role, district, &format!("{name}-password"), None).await?;
+    Ok(accounts::create_token(pool, &me, name, None, Some("test")).await?.1)
 }
 
 /// The demo data directory of this checkout.

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use onemap::db::{Database, LocalCluster, cluster};
+use reqwest::Method;
 use serde_json::json;
 
 /// A fresh directory under the temp dir (reachable by the `postgres` user when we are root),
@@ -219,8 +220,33 @@ async fn the_service_keeps_its_data_across_a_restart_and_stops_its_cluster() {
     let dir = tmp.join("pg");
     let service = start_service(&dir);
     wait_healthy(&service.url).await;
+    // An account and a token made with the command line, beside the running service.
+    let cli = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onemap"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "onemap {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["user", "add", "restart-planner", "--role", "planner", "--password-stdin"], "a long password\n");
+    let printed = cli(&["token", "create", "restart-planner", "--days", "1"], "");
+    let token = printed.lines().last().unwrap().to_string();
+    assert!(token.starts_with("om_"), "{printed}");
     let depot = common::feature(common::point(106.5, 29.5), json!({"name": "重启测试库", "tier": "city"}));
-    let (status, created) = common::post(&format!("{}/api/layers/depot", service.url), depot).await;
+    let url = format!("{}/api/layers/depot", service.url);
+    let (status, _, refused) = common::call_as(None, Method::POST, &url, Some(depot.clone())).await;
+    assert_eq!(status, 401, "{refused}");
+    let (status, _, created) = common::call_as(Some(&token), Method::POST, &url, Some(depot)).await;
     assert_eq!(status, 201, "{created}");
     terminate(service);
     // Graceful shutdown stopped the embedded cluster.
@@ -229,7 +255,13 @@ async fn the_service_keeps_its_data_across_a_restart_and_stops_its_cluster() {
 
     let service = start_service(&dir);
     wait_healthy(&service.url).await;
-    let (status, feature) = common::get(&format!("{}/api/layers/depot/{}", service.url, created["id"])).await;
+    let (status, _, feature) = common::call_as(
+        Some(&token),
+        Method::GET,
+        &format!("{}/api/layers/depot/{}", service.url, created["id"]),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(feature["properties"]["name"], "重启测试库");
     terminate(service);

@@ -300,7 +300,7 @@ async fn district_and_grid_indexes_agree_with_postgis_and_cells_explain_themselv
     let polygon = why["geometry"]["coordinates"][0].as_array().unwrap();
     let (lon, lat) = (polygon[0][0].as_f64().unwrap() + 0.001, polygon[0][1].as_f64().unwrap() + 0.001);
     let tile = onemap::tiles::TileId::containing(lon, lat, 12).unwrap();
-    let response = reqwest::get(server.at(&format!("/tiles/risk/12/{}/{}.mvt", tile.x, tile.y))).await.unwrap();
+    let response = common::raw_get(server.at(&format!("/tiles/risk/12/{}/{}.mvt", tile.x, tile.y))).await;
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.windows(id.len()).any(|w| w == id.as_bytes()), "cell {id} not in its tile");

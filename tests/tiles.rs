@@ -105,7 +105,7 @@ async fn reference_tile(pool: &sqlx::PgPool, layer: &str, z: u32, x: u32, y: u32
 }
 
 async fn our_tile(url: &str) -> Vec<u8> {
-    let response = reqwest::get(url).await.unwrap();
+    let response = common::raw_get(url).await;
     match response.status().as_u16() {
         200 => response.bytes().await.unwrap().to_vec(),
         204 => Vec::new(),
@@ -270,7 +270,7 @@ async fn a_lost_notification_connection_is_reopened_and_nothing_is_missed() {
 #[tokio::test]
 async fn an_api_write_is_in_the_next_tile_and_announced() {
     let server = TestServer::start().await.unwrap();
-    let mut events = reqwest::get(server.at("/api/events")).await.unwrap();
+    let mut events = common::raw_get(server.at("/api/events")).await;
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     let (lon, lat, z) = (107.0, 29.8, 10);
     let (x, y) = tile_of(lon, lat, z);
@@ -298,7 +298,7 @@ async fn tiles_speak_http_properly() {
     server_reload(&server).await;
     let (x, y) = tile_of(106.55, 29.56, 8);
     let url = server.at(&format!("/tiles/onemap/8/{x}/{y}.mvt"));
-    let client = reqwest::Client::new();
+    let client = common::client_for(&url);
 
     let first = client.get(&url).send().await.unwrap();
     assert_eq!(first.status(), 200);
@@ -383,7 +383,7 @@ async fn bad_tile_requests_get_a_reason() {
     let huge = format!("/tiles/onemap/3/0/0.mvt?{}", "q".repeat(20_000));
     common::expect_problem(Method::GET, &server.at(&huge), None, 414).await;
     // A short version tag is allowed (the viewer uses it to refresh).
-    assert_eq!(reqwest::get(server.at("/tiles/onemap/3/0/0.mvt?v=7")).await.unwrap().status(), 204);
+    assert_eq!(common::raw_get(server.at("/tiles/onemap/3/0/0.mvt?v=7")).await.status(), 204);
 }
 
 #[tokio::test]
@@ -419,7 +419,7 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
     // Every source of the style is served here, and its layers are exactly the source's layers.
     assert_eq!(style["sources"].as_object().unwrap().len(), 2, "onemap and risk");
     for (source, spec) in style["sources"].as_object().unwrap() {
-        let tj: Value = reqwest::get(spec["url"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+        let tj: Value = common::raw_get(spec["url"].as_str().unwrap()).await.json().await.unwrap();
         let served: BTreeSet<&str> =
             tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
         let styled: BTreeSet<&str> = style["layers"]

@@ -1,17 +1,23 @@
 //! The viewer in a real headless Chromium (Debian's), driven by `tests/browser/viewer.mjs`
-//! (playwright-core) against a real onemap with the demo data.
+//! (playwright-core) against a real onemap with the demo data, signed in as a viewer and then
+//! as a dispatcher.
 
+use onemap::auth::Role;
 use onemap::testing::TestServer;
 
 #[tokio::test]
 async fn the_viewer_shows_every_layer_pops_up_searches_and_updates_live() {
     let server = TestServer::with_demo().await.unwrap();
+    // Signed in through the page's form (password: name + "-password").
+    server.token("viewer", Role::Viewer, None).await.unwrap();
+    server.token("dispatcher", Role::Dispatcher, None).await.unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
     let screenshot = format!("{root}/target/viewer.png");
     let output = tokio::process::Command::new("node")
         .arg(format!("{root}/tests/browser/viewer.mjs"))
         .arg(&server.url)
         .arg(&screenshot)
+        .arg(&server.admin_token)
         .output()
         .await
         .expect("node (scripts/setup installs the browser test's packages)");

@@ -115,11 +115,16 @@ async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
 
-    let cold_state =
-        AppState::start(pool.clone(), &ServerConfig { tile_cache_entries: 0, ..ServerConfig::default() }).await?;
+    let cold_state = AppState::start(
+        pool.clone(),
+        &ServerConfig { tile_cache_entries: 0, public_read: true, ..ServerConfig::default() },
+    )
+    .await?;
     encode_times(&cold_state, &tiles)?;
     let cold = serve(cold_state).await?;
-    let warm = serve(AppState::start(pool.clone(), &ServerConfig::default()).await?).await?;
+    let warm =
+        serve(AppState::start(pool.clone(), &ServerConfig { public_read: true, ..ServerConfig::default() }).await?)
+            .await?;
     let reference = serve_reference(pool.clone()).await?;
 
     let mismatches = compare(&cold, &reference, &tiles).await?;
@@ -175,7 +180,11 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
 async fn serve(state: AppState) -> Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/tiles/route", listener.local_addr()?);
-    tokio::spawn(api::serve(listener, api::app(state, &ServerConfig::default()), std::future::pending()));
+    tokio::spawn(api::serve(
+        listener,
+        api::app(state, &ServerConfig { public_read: true, ..ServerConfig::default() }),
+        std::future::pending(),
+    ));
     Ok(url)
 }
 

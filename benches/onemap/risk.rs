@@ -35,10 +35,10 @@ pub async fn run(cluster: &LocalCluster) -> Result<()> {
     }
     times.sort_by(f64::total_cmp);
 
-    let state = AppState::start(pool.clone(), &ServerConfig::default()).await?;
+    let state = AppState::start(pool.clone(), &ServerConfig { public_read: true, ..ServerConfig::default() }).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = api::app(state.clone(), &ServerConfig::default());
+    let app = api::app(state.clone(), &ServerConfig { public_read: true, ..ServerConfig::default() });
     let server = tokio::spawn(api::serve(listener, app, std::future::pending()));
     let client = reqwest::Client::new();
     let url = format!("{base}/api/rivers/downstream?lon={}&lat={}&hours=24", spill.x, spill.y);

@@ -24,7 +24,10 @@ pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
     if have == 0 {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/helsinki.osm.pbf");
-        println!("{}", onemap::exchange::osm::import(&pool, &path, None, false).await?);
+        println!(
+            "{}",
+            onemap::exchange::osm::import(&pool, &onemap::auth::Actor::command_line(), &path, None, false).await?
+        );
     }
     measure("Helsinki (OpenStreetMap)", &pool).await?;
 

@@ -1,11 +1,9 @@
 //! `/api/around`: "what is around here" — risk sources, receptors, depots and teams within a
 //! radius of a point, nearest first, with geodesic distances from PostGIS.
 
-use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
@@ -13,6 +11,8 @@ use sqlx::types::Json;
 use super::AppState;
 use super::layers::{geojson, query_params};
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::layers;
 
 /// Largest radius, metres.
@@ -23,8 +23,8 @@ const DEFAULT_LAYERS: &[&str] = &["risk_source", "receptor", "depot", "team"];
 const MAX_RESULTS: i64 = 1000;
 
 /// Route of the query.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/around", get(around))
+pub fn router() -> Routes {
+    Routes::new().get("/api/around", Action::Read, around)
 }
 
 fn number(params: &std::collections::BTreeMap<String, String>, name: &str, min: f64, max: f64) -> Result<f64, Problem> {

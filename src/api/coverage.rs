@@ -1,11 +1,9 @@
 //! `GET /api/coverage?item=围油栏&minutes=30,60,90`: the service areas of the depots holding an
 //! item, and the receptors and major risk sources outside all of them.
 
-use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use geo::{Coord, LineString};
 use serde_json::{Value, json};
 
@@ -13,6 +11,8 @@ use super::AppState;
 use super::layers::{only, query_params};
 use super::nearest::invalid;
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::layers::spec::STOCK_CATEGORIES;
 use crate::routing::coverage::service_areas;
 use crate::routing::request::DEFAULT_SNAP_M;
@@ -21,8 +21,8 @@ const MAX_MINUTES: f64 = 720.0;
 const MAX_BANDS: usize = 6;
 
 /// Route of the coverage.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/coverage", get(handle))
+pub fn router() -> Routes {
+    Routes::new().get("/api/coverage", Action::Read, handle)
 }
 
 fn parse_minutes(raw: &str) -> Result<Vec<f64>, Problem> {

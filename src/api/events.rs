@@ -4,17 +4,17 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
+use super::routes::Routes;
+use crate::auth::Action;
 
 /// Route of the event stream.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/events", get(events))
+pub fn router() -> Routes {
+    Routes::new().get("/api/events", Action::Read, events)
 }
 
 async fn events(State(state): State<AppState>) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {

@@ -1,18 +1,18 @@
 //! `/health`: is the database reachable, and at which migration.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 
 use super::AppState;
+use super::permission::Need;
 use super::problem::Problem;
+use super::routes::Routes;
 
 /// Route of the health check.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn router() -> Routes {
+    Routes::new().get("/health", Need::Nothing, health)
 }
 
 async fn health(State(state): State<AppState>) -> Result<Response, Problem> {

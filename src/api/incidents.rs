@@ -1,19 +1,20 @@
 //! Planning and dispatching for incidents: `/api/incidents/{id}/plan`, `/api/plan` (several
 //! incidents jointly), `/api/incidents/{id}/dispatch`, and the dispatches' status.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::parse_id;
 use super::nearest::invalid;
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::dispatch::commit::{Order, Shipment, send};
 use crate::dispatch::plan::{DemandRequest, Incident, Target, plan};
 use crate::dispatch::status;
@@ -22,13 +23,14 @@ use crate::routing::request::RoadOptions;
 const MAX_INCIDENTS: usize = 50;
 
 /// Routes of planning and dispatch.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/incidents/{id}/plan", post(plan_one))
-        .route("/api/plan", post(plan_many))
-        .route("/api/incidents/{id}/dispatch", post(dispatch))
-        .route("/api/incidents/{id}/dispatches", get(dispatches))
-        .route("/api/dispatches/{id}", get(show_dispatch).patch(change_dispatch))
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/api/incidents/{id}/plan", Action::HandleIncidents, plan_one)
+        .post("/api/plan", Action::HandleIncidents, plan_many)
+        .post("/api/incidents/{id}/dispatch", Action::HandleIncidents, dispatch)
+        .get("/api/incidents/{id}/dispatches", Action::Read, dispatches)
+        .get("/api/dispatches/{id}", Action::Read, show_dispatch)
+        .patch("/api/dispatches/{id}", Action::HandleIncidents, change_dispatch)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Problem> {
@@ -44,6 +46,7 @@ struct PlanRequest {
 
 async fn plan_one(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
@@ -51,7 +54,7 @@ async fn plan_one(
     let request: PlanRequest = parse(body)?;
     let graph = state.roads.load_full();
     let rules = request.roads.rules(&graph)?;
-    let incident = Incident::open(&state.pool, id).await?;
+    let incident = Incident::open(&state.pool, &actor, id).await?;
     let target = Target::new(&state.pool, incident, None, &request.demands, "demands").await?;
     let mut answer = plan(&state.pool, graph, vec![target], rules).await?;
     let mut one = answer["incidents"][0].take();
@@ -74,7 +77,11 @@ struct JointRequest {
     roads: RoadOptions,
 }
 
-async fn plan_many(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, Problem> {
+async fn plan_many(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
     let request: JointRequest = parse(body)?;
     if request.incidents.is_empty() || request.incidents.len() > MAX_INCIDENTS {
         return Err(invalid("incidents", format!("give 1–{MAX_INCIDENTS} incidents")));
@@ -91,7 +98,7 @@ async fn plan_many(State(state): State<AppState>, JsonBody(body): JsonBody) -> R
         {
             return Err(invalid(&format!("incidents[{i}].priority"), "must be in 0–100"));
         }
-        let incident = Incident::open(&state.pool, r.id).await?;
+        let incident = Incident::open(&state.pool, &actor, r.id).await?;
         targets.push(
             Target::new(&state.pool, incident, r.priority, &r.demands, &format!("incidents[{i}].demands")).await?,
         );
@@ -108,6 +115,7 @@ struct DispatchRequest {
 
 async fn dispatch(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
@@ -117,7 +125,7 @@ async fn dispatch(
     let graph = state.roads.load_full();
     let rules = request.roads.rules(&graph)?;
     let (_, teams) = order.sources();
-    let answer = send(&state.pool, graph, id, &order, rules).await?;
+    let answer = send(&state.pool, &actor, graph, id, &order, rules).await?;
     if !teams.is_empty() {
         state.refresh("team", &teams).await;
     }
@@ -147,12 +155,13 @@ struct StatusChange {
 
 async fn change_dispatch(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id)?;
     let change: StatusChange = parse(body)?;
-    if let Some(team) = status::change(&state.pool, id, &change.status).await? {
+    if let Some(team) = status::change(&state.pool, &actor, id, &change.status).await? {
         state.refresh("team", &[team]).await;
     }
     Ok(axum::Json(status::show(&state.pool, id).await?).into_response())

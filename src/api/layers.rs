@@ -2,27 +2,30 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::acting::Acting;
 use super::body::JsonBody;
+use super::permission::Need;
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::layers::{self, query, spec, store, write};
 
 /// Routes of the registry.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/layers", get(list_layers))
-        .route("/api/layers/{layer}", get(list_features).post(create_features))
-        .route(
-            "/api/layers/{layer}/{id}",
-            get(get_feature).put(replace_feature).patch(patch_feature).delete(delete_feature),
-        )
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/layers", Action::Read, list_layers)
+        .get("/api/layers/{layer}", Action::Read, list_features)
+        .post("/api/layers/{layer}", Need::LayerWrite, create_features)
+        .get("/api/layers/{layer}/{id}", Action::Read, get_feature)
+        .put("/api/layers/{layer}/{id}", Need::LayerWrite, replace_feature)
+        .patch("/api/layers/{layer}/{id}", Need::LayerWrite, patch_feature)
+        .delete("/api/layers/{layer}/{id}", Need::LayerWrite, delete_feature)
 }
 
 /// A GeoJSON answer.
@@ -129,7 +132,7 @@ fn page_href(layer: &str, params: &BTreeMap<String, String>, offset: i64) -> Str
 }
 
 /// Percent-encodes a query component (RFC 3986 unreserved characters stay).
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {
@@ -143,11 +146,12 @@ fn encode(s: &str) -> String {
 
 async fn create_features(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path(layer): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let features = write::create(&state.pool, layer, &body, None).await?;
+    let features = write::create(&state.pool, &actor, layer, &body, None).await?;
     let ids: Vec<i64> = features.iter().filter_map(|f| f["id"].as_i64()).collect();
     state.refresh(layer.name, &ids).await;
     Ok(created(layer.name, &body, features))
@@ -180,35 +184,38 @@ async fn get_feature(
 
 async fn replace_feature(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path((layer, id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
     let id = parse_id(&id)?;
-    let feature = write::replace(&state.pool, layer, id, &body, None).await?;
+    let feature = write::replace(&state.pool, &actor, layer, id, &body, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
 async fn patch_feature(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path((layer, id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
     let id = parse_id(&id)?;
-    let feature = write::patch(&state.pool, layer, id, &body, None).await?;
+    let feature = write::patch(&state.pool, &actor, layer, id, &body, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
 async fn delete_feature(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path((layer, id)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
     let layer = layers::find(&layer)?;
     let id = parse_id(&id)?;
-    write::delete(&state.pool, layer, id, None).await?;
+    write::delete(&state.pool, &actor, layer, id, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(StatusCode::NO_CONTENT)
 }

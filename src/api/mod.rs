@@ -1,6 +1,8 @@
 //! The HTTP API: one router per area, shared state, problems for every error.
 
+pub mod acting;
 pub mod around;
+pub mod audit;
 pub mod body;
 pub mod coverage;
 pub mod events;
@@ -8,9 +10,12 @@ pub mod health;
 pub mod incidents;
 pub mod layers;
 pub mod nearest;
+pub mod permission;
 pub mod problem;
 pub mod risk;
 pub mod rivers;
+pub mod routes;
+pub mod session;
 pub mod stock;
 pub mod tiles;
 
@@ -30,6 +35,7 @@ use tower_http::trace::TraceLayer;
 use crate::snapshot::{self, Snapshot};
 use crate::tiles::cache::TileCache;
 use problem::Problem;
+use routes::Routes;
 
 /// Longest request URI accepted.
 const MAX_URI: usize = 8 * 1024;
@@ -51,6 +57,10 @@ pub struct AppState {
     pub rivers: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
     /// The risk model and the latest risk map.
     pub risk: Arc<crate::risk::map::RiskState>,
+    /// Whether anonymous callers may read.
+    pub public_read: bool,
+    /// Failed sign-ins, per name and address.
+    pub sign_ins: Arc<crate::auth::sign_in::SignInGuard>,
 }
 
 impl AppState {
@@ -63,7 +73,17 @@ impl AppState {
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
         let tiles = Arc::new(TileCache::new(config.tile_cache_entries));
         let risk = Arc::new(crate::risk::map::RiskState::new(config.risk_model.clone()));
-        Ok(Self { pool, snapshot, tiles, follower, roads, rivers, risk })
+        Ok(Self {
+            pool,
+            snapshot,
+            tiles,
+            follower,
+            roads,
+            rivers,
+            risk,
+            public_read: config.public_read,
+            sign_ins: Default::default(),
+        })
     }
 
     /// Stops following changes, returning the listener's connection to the pool (before the
@@ -89,6 +109,9 @@ pub struct ServerConfig {
     pub tile_cache_entries: usize,
     /// Parameters of the risk indexes.
     pub risk_model: crate::risk::model::Model,
+    /// Let anonymous callers read the map, the tiles and the registry (a wall screen on a
+    /// closed network); writes always need a credential.
+    pub public_read: bool,
 }
 
 impl Default for ServerConfig {
@@ -97,14 +120,16 @@ impl Default for ServerConfig {
             max_body_bytes: 20 * 1024 * 1024,
             tile_cache_entries: 20_000,
             risk_model: crate::risk::model::Model::builtin(),
+            public_read: false,
         }
     }
 }
 
-/// The whole application.
-pub fn app(state: AppState, config: &ServerConfig) -> Router {
-    Router::new()
+/// Every route of the application with what it needs.
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(health::router())
+        .merge(session::router())
         .merge(layers::router())
         .merge(stock::router())
         .merge(tiles::router())
@@ -115,8 +140,16 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .merge(risk::router())
         .merge(coverage::router())
         .merge(events::router())
+        .merge(audit::router())
         .merge(crate::viewer::router())
+}
+
+/// The whole application.
+pub fn app(state: AppState, config: &ServerConfig) -> Router {
+    routes()
+        .into_router()
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), acting::authenticate))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(limit_uri))

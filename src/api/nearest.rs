@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use geo::Coord;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,6 +13,8 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::body::JsonBody;
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::layers::spec::{SPECIALTIES, STOCK_CATEGORIES};
 use crate::routing::RoadGraph;
 use crate::routing::request::{RoadOptions, RoadRules, parse_point};
@@ -23,8 +23,8 @@ use crate::routing::route::{incident_json, minutes, path_json, route_from, tenth
 const MAX_COUNT: usize = 100;
 
 /// Route of the query.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/nearest", post(handle))
+pub fn router() -> Routes {
+    Routes::new().post("/api/nearest", Action::Read, handle)
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq)]

@@ -1,6 +1,6 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`).
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -65,7 +65,18 @@ impl IntoResponse for Problem {
         for (key, value) in self.extra {
             body[key] = value;
         }
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+        let mut response =
+            (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"onemap\""));
+        }
+        if let Some(seconds) = body.get("retry_after_s").and_then(|v| v.as_u64())
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

@@ -3,17 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use geo::Geometry;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::layers::{only, query_params};
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::risk::map::RiskMap;
 use crate::risk::regions::parse_cell;
 
@@ -23,11 +23,12 @@ const MAX_CELL_M: f64 = 50_000.0;
 const MAX_TOP: usize = 10_000;
 
 /// Routes of the risk maps.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/risk/regions", get(regions))
-        .route("/api/risk/cells/{id}", get(cell))
-        .route("/api/risk/roads", get(roads))
+pub fn router() -> Routes {
+    Routes::new().get("/api/risk/regions", Action::Read, regions).get("/api/risk/cells/{id}", Action::Read, cell).get(
+        "/api/risk/roads",
+        Action::Read,
+        roads,
+    )
 }
 
 /// The risk map of the current data.

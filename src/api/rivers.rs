@@ -1,17 +1,17 @@
 //! `GET /api/rivers/downstream` and `/api/rivers/upstream`: a spill traced along the rivers, with
 //! the receptors it reaches (intakes first) or the risk sources it could have come from.
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use geo::Coord;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::layers::{only, query_params};
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::risk::trace::{Reach, Way, locate, trace};
 use crate::routing::route::tenth;
 
@@ -23,8 +23,8 @@ const DEFAULT_NEAR_M: f64 = 1_000.0;
 const MAX_NEAR_M: f64 = 10_000.0;
 
 /// Routes of the traces.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/rivers/{way}", get(handle))
+pub fn router() -> Routes {
+    Routes::new().get("/api/rivers/{way}", Action::Read, handle)
 }
 
 fn number(

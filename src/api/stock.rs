@@ -1,26 +1,30 @@
 //! Stock of the depots: `/api/depots/{id}/stock` and `/api/stock?item=…` across all depots.
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
 use serde_json::json;
 
 use super::AppState;
+use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::{created, geojson, parse_id, query_params};
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::layers::spec::{STOCK_CATEGORIES, STOCK_ITEM_LAYER};
 use crate::layers::stock::{self, StockQuery};
 use crate::layers::write;
 
 /// Routes of the stock.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/depots/{depot}/stock", get(depot_stock).post(add_stock))
-        .route("/api/depots/{depot}/stock/{id}", patch(patch_stock).put(replace_stock).delete(delete_stock))
-        .route("/api/stock", get(find_stock))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/depots/{depot}/stock", Action::Read, depot_stock)
+        .post("/api/depots/{depot}/stock", Action::EditRegistry, add_stock)
+        .patch("/api/depots/{depot}/stock/{id}", Action::EditRegistry, patch_stock)
+        .put("/api/depots/{depot}/stock/{id}", Action::EditRegistry, replace_stock)
+        .delete("/api/depots/{depot}/stock/{id}", Action::EditRegistry, delete_stock)
+        .get("/api/stock", Action::Read, find_stock)
 }
 
 async fn depot_stock(State(state): State<AppState>, Path(depot): Path<String>) -> Result<Response, Problem> {
@@ -32,6 +36,7 @@ async fn depot_stock(State(state): State<AppState>, Path(depot): Path<String>) -
 /// Accepts one stock item, a list of them, or Features of the `stock_item` layer.
 async fn add_stock(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path(depot): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
@@ -45,23 +50,25 @@ async fn add_stock(
         serde_json::Value::Object(map) if !map.contains_key("type") => as_feature(&body),
         _ => body,
     };
-    let features = write::create(&state.pool, &STOCK_ITEM_LAYER, &body, Some(("depot_id", depot))).await?;
+    let features = write::create(&state.pool, &actor, &STOCK_ITEM_LAYER, &body, Some(("depot_id", depot))).await?;
     Ok(created("stock_item", &body, features))
 }
 
 async fn patch_stock(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path((depot, id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let depot = parse_id(&depot)?;
     let feature =
-        write::patch(&state.pool, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot))).await?;
+        write::patch(&state.pool, &actor, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot))).await?;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
 async fn replace_stock(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path((depot, id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
@@ -73,16 +80,18 @@ async fn replace_stock(
         other => other,
     };
     let feature =
-        write::replace(&state.pool, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot))).await?;
+        write::replace(&state.pool, &actor, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot)))
+            .await?;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
 async fn delete_stock(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     Path((depot, id)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
     let depot = parse_id(&depot)?;
-    write::delete(&state.pool, &STOCK_ITEM_LAYER, parse_id(&id)?, Some(("depot_id", depot))).await?;
+    write::delete(&state.pool, &actor, &STOCK_ITEM_LAYER, parse_id(&id)?, Some(("depot_id", depot))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

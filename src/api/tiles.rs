@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use super::AppState;
 use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
 use crate::snapshot::LayerSnapshot;
 use crate::tiles::cache::CachedTile;
 use crate::tiles::{TileId, encode, metadata};
@@ -20,11 +20,11 @@ pub const ALL: &str = "onemap";
 const MAX_TILE_QUERY: usize = 64;
 
 /// Routes of the tiles and the style.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tiles/{source}/{z}/{x}/{tile}", get(tile))
-        .route("/tiles/{file}", get(tilejson))
-        .route("/style.json", get(style))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/tiles/{source}/{z}/{x}/{tile}", Action::Read, tile)
+        .get("/tiles/{file}", Action::Read, tilejson)
+        .get("/style.json", Action::Read, style)
 }
 
 /// `http://host` as the client reached us, for absolute URLs in TileJSON and the style.

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::plan::Incident;
+use crate::auth::{Actor, jurisdiction};
+use crate::db::begin_as;
 use crate::layers::Error;
 use crate::routing::RoadGraph;
 use crate::routing::request::RoadRules;
@@ -123,12 +125,13 @@ pub struct Travel {
 /// server's own, by road under `rules`, and the whole order is committed or refused.
 pub async fn send(
     pool: &PgPool,
+    actor: &Actor,
     graph: Arc<RoadGraph>,
     incident: i64,
     order: &Order,
     rules: RoadRules,
 ) -> Result<Value, Error> {
-    let at_incident = Incident::open(pool, incident).await?.at;
+    let at_incident = Incident::open(pool, actor, incident).await?.at;
     let (depots, teams) = order.sources();
     let mut at = Vec::new();
     for (table, ids) in [("depot", &depots), ("team", &teams)] {
@@ -162,20 +165,26 @@ pub async fn send(
     })
     .await
     .map_err(|e| Error::Failed(format!("routing failed: {e}")))??;
-    commit(pool, incident, order, &travel).await
+    commit(pool, actor, incident, order, &travel).await
 }
 
 /// Commits `order` for `incident`; `travel` holds the depots' then the teams' travel, in the
 /// order of [`Order::sources`]. Returns the dispatches written.
-pub async fn commit(pool: &PgPool, incident: i64, order: &Order, travel: &[Travel]) -> Result<Value, Error> {
-    let mut tx = pool.begin().await?;
+pub async fn commit(
+    pool: &PgPool,
+    actor: &Actor,
+    incident: i64,
+    order: &Order,
+    travel: &[Travel],
+) -> Result<Value, Error> {
+    let mut tx = begin_as(pool, actor).await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM incident WHERE id = $1 FOR SHARE")
         .bind(incident)
         .fetch_optional(&mut *tx)
         .await?;
     match status.as_deref() {
         None => return Err(Error::NotFound { layer: "incident", id: incident }),
-        Some("open") => {}
+        Some("open") => jurisdiction::check(&mut tx, actor, "incident", &[incident]).await?,
         Some(s) => {
             return Err(Error::refused("incident closed", format!("incident {incident} is {s}")));
         }

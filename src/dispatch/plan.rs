@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::allocate::{Demand, Offer, Supply, allocate};
+use crate::auth::{Actor, jurisdiction};
 use crate::layers::Error;
 use crate::layers::spec::{SEVERITIES, SPECIALTIES, STOCK_CATEGORIES};
 use crate::routing::RoadGraph;
@@ -56,8 +57,9 @@ pub struct Incident {
 }
 
 impl Incident {
-    /// The open incident `id`: 404 when there is none, 409 when it is closed.
-    pub async fn open(pool: &PgPool, id: i64) -> Result<Self, Error> {
+    /// The open incident `id`: 404 when there is none, 409 when it is closed, 403 when it lies
+    /// outside the district of `actor`.
+    pub async fn open(pool: &PgPool, actor: &Actor, id: i64) -> Result<Self, Error> {
         let row: Option<(String, String, String, f64, f64)> =
             sqlx::query_as("SELECT name, severity, status, ST_X(geom), ST_Y(geom) FROM incident WHERE id = $1")
                 .bind(id)
@@ -72,6 +74,8 @@ impl Incident {
                 format!("incident {id} is {status}; nothing can be planned or dispatched for it"),
             ));
         }
+        let mut conn = pool.acquire().await?;
+        jurisdiction::check(&mut conn, actor, "incident", &[id]).await?;
         Ok(Self { id, name, severity, at: Coord { x, y } })
     }
 

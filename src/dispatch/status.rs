@@ -9,6 +9,8 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::auth::{Actor, jurisdiction};
+use crate::db::begin_as;
 use crate::layers::Error;
 
 /// Every status, in order of the life of a dispatch.
@@ -53,11 +55,11 @@ pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Err
 
 /// Moves dispatch `id` to `to`, with its effect on stock and team, in one transaction.
 /// Returns the team whose status changed, if any.
-pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Error> {
+pub async fn change(pool: &PgPool, actor: &Actor, id: i64, to: &str) -> Result<Option<i64>, Error> {
     if !STATUSES.contains(&to) {
         return Err(Error::invalid("status", format!("`{to}` is not one of: {}", STATUSES.join(", "))));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_as(pool, actor).await?;
     let row: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT status, team_id FROM dispatch WHERE id = $1 FOR UPDATE")
             .bind(id)
@@ -66,6 +68,7 @@ pub async fn change(pool: &PgPool, id: i64, to: &str) -> Result<Option<i64>, Err
     let Some((from, team)) = row else {
         return Err(Error::NotFound { layer: "dispatch", id });
     };
+    jurisdiction::check(&mut tx, actor, "dispatch", &[id]).await?;
     if !allowed(&from, to, team.is_some()) {
         return Err(Error::refused(
             "status change not allowed",

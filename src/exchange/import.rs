@@ -46,16 +46,18 @@ impl std::fmt::Display for ImportSummary {
     }
 }
 
-/// Reads, validates and writes `path` into `layer` in one transaction.
+/// Reads, validates and writes `path` into `layer` in one transaction, as `actor`.
 pub async fn import_file(
     pool: &PgPool,
+    actor: &crate::auth::Actor,
     layer: &'static Layer,
     path: &Path,
     format: Option<Format>,
 ) -> Result<ImportSummary> {
     let start = Instant::now();
     let (records, encoding) = read_file(layer, path, format)?;
-    let ids = write::create_records(pool, layer, &records).await.map_err(|e| anyhow!("nothing imported: {e}"))?;
+    let ids =
+        write::create_records(pool, actor, layer, &records).await.map_err(|e| anyhow!("nothing imported: {e}"))?;
     Ok(ImportSummary { layer: layer.name, ids, encoding, seconds: start.elapsed().as_secs_f64() })
 }
 

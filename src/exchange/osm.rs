@@ -209,16 +209,19 @@ impl std::fmt::Display for OsmSummary {
 }
 
 /// Reads `path`, writes its roads (after removing all roads when `replace`), and measures the network.
-pub async fn import(pool: &sqlx::PgPool, path: &Path, bbox: Option<[f64; 4]>, replace: bool) -> Result<OsmSummary> {
+pub async fn import(
+    pool: &sqlx::PgPool,
+    actor: &crate::auth::Actor,
+    path: &Path,
+    bbox: Option<[f64; 4]>,
+    replace: bool,
+) -> Result<OsmSummary> {
     let owned = path.to_path_buf();
     let roads = tokio::task::spawn_blocking(move || read(&owned, bbox)).await??;
     if roads.is_empty() {
         bail!("{} holds no drivable roads{}", path.display(), if bbox.is_some() { " inside the bbox" } else { "" });
     }
-    if replace {
-        sqlx::query("DELETE FROM route WHERE kind = 'road'").execute(pool).await?;
-    }
-    let segments = super::roads::insert(pool, &roads).await?;
+    let segments = super::roads::insert(pool, actor, &roads, replace).await?;
     let graph = crate::routing::RoadGraph::load(pool).await?;
     let (nodes, arcs) = graph.size();
     let largest_component = petgraph::algo::kosaraju_scc(&graph.graph).iter().map(Vec::len).max().unwrap_or(0);

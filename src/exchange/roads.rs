@@ -3,6 +3,9 @@
 use anyhow::Result;
 use sqlx::PgPool;
 
+use crate::auth::Actor;
+use crate::db::begin_as;
+
 /// One road segment.
 #[derive(Debug, Clone)]
 pub struct Road {
@@ -20,9 +23,13 @@ pub struct Road {
     pub points: Vec<[f64; 2]>,
 }
 
-/// Writes roads into `route` in one transaction; returns how many.
-pub async fn insert(pool: &PgPool, roads: &[Road]) -> Result<usize> {
-    let mut tx = pool.begin().await?;
+/// Writes roads into `route` in one transaction as `actor`, after removing every road first
+/// when `replace` (in the same transaction: a failed import leaves the old roads); returns how many.
+pub async fn insert(pool: &PgPool, actor: &Actor, roads: &[Road], replace: bool) -> Result<usize> {
+    let mut tx = begin_as(pool, actor).await?;
+    if replace {
+        sqlx::query("DELETE FROM route WHERE kind = 'road'").execute(&mut *tx).await?;
+    }
     for chunk in roads.chunks(20_000) {
         let wkt: Vec<String> = chunk
             .iter()

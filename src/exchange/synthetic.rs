@@ -2,7 +2,12 @@
 //! can be had: clearly synthetic, deterministic from a seed, with a road-class hierarchy and
 //! one-way streets. Roads are written to `route` with names starting `合成`.
 
-pub use super::roads::{Road, insert};
+pub use super::roads::Road;
+
+/// Writes generated roads (as the command line's operator, like any import).
+pub async fn insert(pool: &sqlx::PgPool, roads: &[Road]) -> anyhow::Result<usize> {
+    super::roads::insert(pool, &crate::auth::Actor::command_line(), roads, false).await
+}
 use crate::random::Random;
 
 /// Settings of a generated network.

@@ -1,43 +1,68 @@
-//! Writes as whole transactions: validate everything first, write everything or nothing.
+//! Writes as whole transactions: validate everything first, write everything or nothing. Each
+//! runs as its actor (for the audit trail) and within the actor's district, if bound to one.
 
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 
 use super::validate::{Invalid, Record, parse_feature, parse_features};
 use super::{Error, Layer, store};
+use crate::auth::{Actor, jurisdiction};
+use crate::db::begin_as;
 
 /// Rows of a layer seen through a parent, such as the stock of one depot: `(field, id)`.
 pub type Scope = Option<(&'static str, i64)>;
 
 /// Creates the Feature or FeatureCollection in `body`; returns the created features.
-pub async fn create(pool: &PgPool, layer: &Layer, body: &Value, scope: Scope) -> Result<Vec<Value>, Error> {
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    layer: &Layer,
+    body: &Value,
+    scope: Scope,
+) -> Result<Vec<Value>, Error> {
     let mut records = parse_features(layer, &scoped_body(body, scope))?;
     for (i, record) in records.iter_mut().enumerate() {
         apply_scope(record, scope).map_err(|e| e.at(i))?;
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_as(pool, actor).await?;
     let ids = store::insert(&mut tx, layer, &records).await?;
+    jurisdiction::check(&mut tx, actor, layer.name, &ids).await?;
     let features = store::get_many(&mut tx, layer, &ids).await?;
     tx.commit().await?;
     Ok(features)
 }
 
 /// Inserts already validated records in one transaction (import); returns their ids.
-pub async fn create_records(pool: &PgPool, layer: &Layer, records: &[Record]) -> Result<Vec<i64>, Error> {
-    let mut tx = pool.begin().await?;
+pub async fn create_records(
+    pool: &PgPool,
+    actor: &Actor,
+    layer: &Layer,
+    records: &[Record],
+) -> Result<Vec<i64>, Error> {
+    let mut tx = begin_as(pool, actor).await?;
     let ids = store::insert(&mut tx, layer, records).await?;
+    jurisdiction::check(&mut tx, actor, layer.name, &ids).await?;
     tx.commit().await?;
     Ok(ids)
 }
 
 /// Replaces feature `id` with the Feature in `body` (PUT).
-pub async fn replace(pool: &PgPool, layer: &Layer, id: i64, body: &Value, scope: Scope) -> Result<Value, Error> {
+pub async fn replace(
+    pool: &PgPool,
+    actor: &Actor,
+    layer: &Layer,
+    id: i64,
+    body: &Value,
+    scope: Scope,
+) -> Result<Value, Error> {
     let mut record = parse_feature(layer, body)?;
     apply_scope(&mut record, scope)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_as(pool, actor).await?;
     let current = store::get(&mut tx, layer, id, true).await?;
     check_in_scope(layer, id, &current, scope)?;
+    jurisdiction::check(&mut tx, actor, layer.name, &[id]).await?;
     store::replace(&mut tx, layer, id, &record).await?;
+    jurisdiction::check(&mut tx, actor, layer.name, &[id]).await?;
     let feature = store::get(&mut tx, layer, id, false).await?;
     tx.commit().await?;
     Ok(feature)
@@ -45,7 +70,14 @@ pub async fn replace(pool: &PgPool, layer: &Layer, id: i64, body: &Value, scope:
 
 /// Changes the given properties (and the geometry, if given) of feature `id` (PATCH).
 /// `body` is a Feature or a plain object of properties.
-pub async fn patch(pool: &PgPool, layer: &Layer, id: i64, body: &Value, scope: Scope) -> Result<Value, Error> {
+pub async fn patch(
+    pool: &PgPool,
+    actor: &Actor,
+    layer: &Layer,
+    id: i64,
+    body: &Value,
+    scope: Scope,
+) -> Result<Value, Error> {
     let (changes, geometry) = match body {
         Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("Feature") => {
             let props = match map.get("properties") {
@@ -62,9 +94,10 @@ pub async fn patch(pool: &PgPool, layer: &Layer, id: i64, body: &Value, scope: S
             return Err(Invalid::request("expected a Feature or an object of properties to change").into());
         }
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_as(pool, actor).await?;
     let mut current = store::get(&mut tx, layer, id, true).await?;
     check_in_scope(layer, id, &current, scope)?;
+    jurisdiction::check(&mut tx, actor, layer.name, &[id]).await?;
     if let Some(Value::Object(props)) = current.get_mut("properties") {
         props.extend(changes);
     }
@@ -74,16 +107,18 @@ pub async fn patch(pool: &PgPool, layer: &Layer, id: i64, body: &Value, scope: S
     let mut record = parse_feature(layer, &current)?;
     apply_scope(&mut record, scope)?;
     store::replace(&mut tx, layer, id, &record).await?;
+    jurisdiction::check(&mut tx, actor, layer.name, &[id]).await?;
     let feature = store::get(&mut tx, layer, id, false).await?;
     tx.commit().await?;
     Ok(feature)
 }
 
 /// Deletes feature `id`.
-pub async fn delete(pool: &PgPool, layer: &Layer, id: i64, scope: Scope) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
+pub async fn delete(pool: &PgPool, actor: &Actor, layer: &Layer, id: i64, scope: Scope) -> Result<(), Error> {
+    let mut tx = begin_as(pool, actor).await?;
     let current = store::get(&mut tx, layer, id, true).await?;
     check_in_scope(layer, id, &current, scope)?;
+    jurisdiction::check(&mut tx, actor, layer.name, &[id]).await?;
     store::delete(&mut tx, layer, id).await?;
     tx.commit().await?;
     Ok(())

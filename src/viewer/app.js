@@ -27,6 +27,41 @@ const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
 const state = { ready: false, version: 0, changes: 0, selected: null, popup: null };
 window.onemap = state;
 
+// ---- who is signed in: the sign-in form, and only the controls the role may use -----------------
+const ROLE_NAMES = { viewer: '查看', dispatcher: '值守调度', planner: '规划', admin: '管理员' };
+
+async function account() {
+  const me = await (await fetch('/api/me')).json();
+  state.me = me;
+  document.getElementById('sign-in').hidden = Boolean(me.user);
+  document.getElementById('signed-in').hidden = !me.user;
+  if (me.user) {
+    const where = me.district_name ? ` · ${me.district_name}` : '';
+    document.getElementById('who').textContent = `${me.user}（${ROLE_NAMES[me.role] ?? me.role}${where}）`;
+  }
+  for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !me.may.includes(el.dataset.needs);
+  document.body.classList.toggle('signed-out', !me.may.includes('read'));
+  return me;
+}
+
+document.getElementById('sign-in').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const response = await fetch('/api/session', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: document.getElementById('sign-in-name').value, password: document.getElementById('sign-in-password').value }),
+  });
+  if (response.ok) { location.reload(); return; }
+  const body = await response.json().catch(() => ({}));
+  document.getElementById('sign-in-error').textContent = body.detail ?? '登录失败';
+});
+document.getElementById('sign-out').addEventListener('click', async () => {
+  await fetch('/api/session', { method: 'DELETE' });
+  location.reload();
+});
+
+// Without a credential (and without public read) the map waits for a sign-in, which reloads the page.
+if (!(await account()).may.includes('read')) await new Promise(() => {});
+
 const map = new maplibregl.Map({
   container: 'map',
   style: '/style.json',

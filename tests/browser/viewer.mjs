@@ -1,10 +1,12 @@
 // Opens the onemap viewer in Debian's headless Chromium and checks what a person in a command
 // hall would: every layer drawn, a click opens the feature's popup, search and "what is around"
 // answer, and a feature added through the API appears without a reload. Prints one JSON line.
-// Usage: node viewer.mjs <base-url> <screenshot.png>
+// It signs in first: as a viewer it finds no write controls, as a dispatcher it plans and commits.
+// Usage: node viewer.mjs <base-url> <screenshot.png> <admin-token>
 import { chromium } from 'playwright-core';
 
-const [base, screenshot] = process.argv.slice(2);
+const [base, screenshot, token] = process.argv.slice(2);
+const bearer = { authorization: `Bearer ${token}` };
 const fail = (message) => { console.error(`viewer test: ${message}`); process.exit(1); };
 const result = {};
 
@@ -22,7 +24,39 @@ try {
 
   await page.goto(`${base}/`);
   const idle = () => page.waitForFunction(() => window.onemap?.ready && window.onemap.map.loaded() && window.onemap.map.areTilesLoaded(), null, { timeout: 60000 });
+  const signIn = async (name, password) => {
+    await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
+    await page.fill('#sign-in-name', name);
+    await page.fill('#sign-in-password', password);
+    await page.click('#sign-in button');
+  };
+
+  // Signed out, the page is a sign-in form and no map; a wrong password says so.
+  await signIn('viewer', 'not-the-password');
+  await page.waitForFunction(() => document.getElementById('sign-in-error').textContent, null, { timeout: 15000 });
+  result.refused = await page.textContent('#sign-in-error');
+  if (await page.evaluate(() => window.onemap.ready)) fail('the map opened without a sign-in');
+
+  // A viewer sees the map and no write controls; their cookie cannot write.
+  await signIn('viewer', 'viewer-password');
+  await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
   await idle();
+  result.viewer = await page.evaluate(() => ({
+    who: document.getElementById('who').textContent,
+    writeControls: [...document.querySelectorAll('[data-needs]')].filter((e) => e.offsetParent !== null).length,
+    planButton: document.getElementById('plan-make').offsetParent !== null,
+  }));
+  if (result.viewer.writeControls !== 0 || result.viewer.planButton) fail(`a viewer sees write controls: ${JSON.stringify(result.viewer)}`);
+  result.viewerWrite = await page.evaluate(async () => (await fetch('/api/layers/team', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'Feature', geometry: { type: 'Point', coordinates: [106.5, 29.5] }, properties: { name: '不应写入', specialties: ['hazmat'], headcount: 1 } }) })).status);
+  if (result.viewerWrite !== 403) fail(`a viewer's cookie wrote: ${result.viewerWrite}`);
+  await page.click('#sign-out');
+
+  // The rest as a dispatcher.
+  await signIn('dispatcher', 'dispatcher-password');
+  await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
+  await idle();
+  if (!(await page.evaluate(() => document.getElementById('plan-make').offsetParent !== null))) fail('a dispatcher has no plan controls');
 
   // Every layer is drawn.
   const rendered = await page.evaluate(() => {
@@ -97,7 +131,7 @@ try {
   if (routes !== plan.shipments.length) fail(`plan routes drawn: ${routes} of ${plan.shipments.length}`);
   await page.click('#plan-commit');
   await page.waitForFunction(() => window.onemap.committed || document.getElementById('plan-summary').textContent.includes('失败'), null, { timeout: 15000 });
-  const recorded = await (await fetch(`${base}/api/incidents/${plan.id}/dispatches`)).json();
+  const recorded = await (await fetch(`${base}/api/incidents/${plan.id}/dispatches`, { headers: bearer })).json();
   if (recorded.dispatches.length !== plan.shipments.length) fail(`dispatches recorded: ${JSON.stringify(recorded)}`);
   result.committed = recorded.dispatches.length;
 
@@ -108,7 +142,7 @@ try {
     .every((id) => window.onemap.map.queryRenderedFeatures({ layers: [id] }).length > 0), null, { timeout: 20000 });
   result.riskClasses = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ['risk_district-fill'] }).map((f) => f.properties.class))]);
   for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await page.uncheck(`input[data-layer="${layer}"]`);
-  const rivers = await (await fetch(`${base}/api/layers/route?kind=river&q=嘉陵江&limit=10`)).json();
+  const rivers = await (await fetch(`${base}/api/layers/route?kind=river&q=嘉陵江&limit=10`, { headers: bearer })).json();
   const jialing = rivers.features.find((f) => f.geometry.coordinates.length > 3).geometry.coordinates[2];
   const onRiver = await page.evaluate((at) => {
     const map = window.onemap.map;
@@ -133,7 +167,7 @@ try {
   });
   const response = await fetch(`${base}/api/layers/team`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...bearer },
     body: JSON.stringify({ type: 'Feature', geometry: { type: 'Point', coordinates: spot },
       properties: { name: '浏览器测试队', specialties: ['hazmat'], headcount: 12 } }),
   });

@@ -7,8 +7,21 @@ use sqlx::PgPool;
 
 /// Sends `body` (JSON, or raw text when a String) and returns status, content type and JSON.
 pub async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, String, Value) {
+    call_as(onemap::testing::default_token(url).as_deref(), method, url, body).await
+}
+
+/// As [`call`], with `token` as the credential (None: anonymous).
+pub async fn call_as(
+    token: Option<&str>,
+    method: Method,
+    url: &str,
+    body: Option<Value>,
+) -> (StatusCode, String, Value) {
     let client = Client::new();
     let mut request = client.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
     if let Some(body) = body {
         request = match body {
             Value::String(raw) => request.header("content-type", "application/json").body(raw),
@@ -21,6 +34,21 @@ pub async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode
     let text = response.text().await.expect("body");
     let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, content_type, json)
+}
+
+/// A client that sends the default token of the server of `url`, for tests that read raw responses.
+pub fn client_for(url: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = onemap::testing::default_token(url) {
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    Client::builder().default_headers(headers).build().unwrap()
+}
+
+/// A GET of `url` with its server's default token.
+pub async fn raw_get(url: impl AsRef<str>) -> reqwest::Response {
+    let url = url.as_ref();
+    client_for(url).get(url).send().await.expect("request failed")
 }
 
 pub async fn get(url: &str) -> (StatusCode, Value) {

@@ -1,0 +1,160 @@
+//! Who is asking: one middleware reads the credential (a bearer token or the session cookie)
+//! once per request, and one extractor, [`Acting`], hands the acting user (or anonymous) to
+//! the handlers. Writes authenticated by cookie must come from onemap's own pages: a cross-site
+//! request is refused before it reaches a handler. Single sign-on would be one more way to
+//! fill [`Caller`] here.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::problem::Problem;
+use crate::auth::{Actor, credential};
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "onemap_session";
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Via {
+    /// No credential.
+    #[default]
+    Nothing,
+    /// `Authorization: Bearer`.
+    Token,
+    /// The session cookie.
+    Cookie,
+}
+
+/// The caller of a request, as the middleware found it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The acting user, or anonymous.
+    pub actor: Actor,
+    /// How.
+    pub via: Via,
+    /// Whether the server lets anonymous callers read.
+    pub public_read: bool,
+}
+
+impl Default for Caller {
+    fn default() -> Self {
+        Self { actor: Actor::anonymous(), via: Via::Nothing, public_read: false }
+    }
+}
+
+/// The acting user of a request (anonymous when no one signed in).
+pub struct Acting(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Acting {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        Ok(Acting(parts.extensions.get::<Caller>().map(|c| c.actor.clone()).unwrap_or_else(Actor::anonymous)))
+    }
+}
+
+/// The value of the session cookie, if sent.
+pub fn session_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+fn unauthorized(detail: &str) -> Response {
+    Problem::new(StatusCode::UNAUTHORIZED, "bad credentials", detail).into_response()
+}
+
+/// Finds the caller and puts a [`Caller`] in the request's extensions.
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let mut caller = Caller { public_read: state.public_read, ..Caller::default() };
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+            return unauthorized("the Authorization header must be `Bearer <token>`");
+        };
+        match credential::from_token(&state.pool, token).await {
+            Ok(Some(actor)) => caller = Caller { actor, via: Via::Token, ..caller },
+            Ok(None) => {
+                return unauthorized(
+                    "the token is not valid: unknown, malformed, expired or revoked, or its user is disabled",
+                );
+            }
+            Err(err) => return Problem::from(err).into_response(),
+        }
+    } else if let Some(key) = session_key(headers) {
+        match credential::from_session(&state.pool, &key).await {
+            Ok(Some(actor)) => caller = Caller { actor, via: Via::Cookie, ..caller },
+            // A stale cookie is no credential: the sign-in page still opens, protected routes say 401.
+            Ok(None) => {}
+            Err(err) => return Problem::from(err).into_response(),
+        }
+        if caller.via == Via::Cookie && !is_safe(request.method()) && !same_origin(request.headers()) {
+            return Problem::new(
+                StatusCode::FORBIDDEN,
+                "cross-site request refused",
+                "a write signed in by cookie must come from onemap's own pages (its Origin, or Sec-Fetch-Site: \
+                 same-origin); API clients send Authorization: Bearer instead; nothing was written",
+            )
+            .into_response();
+        }
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether a request says it comes from a page of this server: its `Origin` names this host,
+/// or (without `Origin`) the browser says `Sec-Fetch-Site: same-origin`.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => {
+            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+        }
+        (Some(_), None) => false,
+        (None, _) => text("sec-fetch-site") == Some("same-origin"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_this_servers_pages_are_same_origin() {
+        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")])));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://evil.example")])));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "null")])));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080.evil")])));
+        assert!(same_origin(&headers(&[("host", "a"), ("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("host", "a"), ("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("host", "a")])));
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let h = headers(&[("cookie", "a=1; onemap_session=abc; b=2")]);
+        assert_eq!(session_key(&h).as_deref(), Some("abc"));
+        assert_eq!(session_key(&headers(&[("cookie", "onemap_sessionx=1")])), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! `GET /api/audit`: the audit trail, newest first, a page at a time.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::acting::Acting;
+use super::layers::{only, query_params};
+use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
+use crate::auth::audit::{AuditQuery, MAX_LIMIT, read};
+
+/// The route of the audit trail.
+pub fn router() -> Routes {
+    Routes::new().get("/api/audit", Action::ReadAudit, list)
+}
+
+fn time(name: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, Problem> {
+    chrono::DateTime::parse_from_rfc3339(value).map(|t| t.to_utc()).map_err(|_| {
+        Problem::bad_request(name, format!("`{value}` is not an RFC 3339 time (2026-12-01T08:00:00+08:00)"))
+    })
+}
+
+fn positive(name: &str, value: &str) -> Result<i64, Problem> {
+    match value.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Problem::bad_request(name, format!("`{value}` is not a positive integer"))),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Acting(reader): Acting,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["table", "id", "actor", "since", "until", "before", "limit"])?;
+    let mut q = AuditQuery { limit: 100, ..Default::default() };
+    for (name, value) in &params {
+        match name.as_str() {
+            "table" => q.table = Some(value.clone()),
+            "actor" => q.actor = Some(value.clone()),
+            "id" => q.id = Some(positive(name, value)?),
+            "before" => q.before_id = Some(positive(name, value)?),
+            "since" => q.since = Some(time(name, value)?),
+            "until" => q.until = Some(time(name, value)?),
+            _ => {
+                q.limit = positive(name, value)?;
+                if q.limit > MAX_LIMIT {
+                    return Err(Problem::bad_request("limit", format!("at most {MAX_LIMIT}")));
+                }
+            }
+        }
+    }
+    let records = read(&state.pool, &reader, &q).await?;
+    let mut links = Vec::new();
+    if records.len() as i64 == q.limit
+        && let Some(last) = records.last().and_then(|r| r["id"].as_i64())
+    {
+        let mut next = params.clone();
+        next.insert("before".into(), last.to_string());
+        let query: Vec<String> = next.iter().map(|(k, v)| format!("{k}={}", super::layers::encode(v))).collect();
+        links.push(json!({"rel": "next", "href": format!("/api/audit?{}", query.join("&"))}));
+    }
+    Ok(axum::Json(json!({"records": records, "links": links})).into_response())
+}

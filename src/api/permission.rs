@@ -1,0 +1,65 @@
+//! What a route needs, and the one decision whether a caller meets it (from the role table in
+//! [`crate::auth::permission`]); 401 when a credential is missing, 403 when the role is not
+//! enough, both saying what is needed.
+
+use axum::http::StatusCode;
+
+use super::acting::Caller;
+use super::problem::Problem;
+use crate::auth::{Action, Role};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Nothing: `/health`, the sign-in page and its assets, signing in and out.
+    Nothing,
+    /// Permission for an action (reading is open to anonymous callers under public read).
+    To(Action),
+    /// A write to `/api/layers/{layer}`: incidents are the dispatchers' work, every other layer
+    /// is the registry.
+    LayerWrite,
+}
+
+impl From<Action> for Need {
+    fn from(action: Action) -> Self {
+        Need::To(action)
+    }
+}
+
+impl Need {
+    /// The action needed, given the `{layer}` of the path (None: nothing is needed).
+    pub fn action(self, layer: Option<&str>) -> Option<Action> {
+        match self {
+            Need::Nothing => None,
+            Need::To(action) => Some(action),
+            Need::LayerWrite if layer == Some("incident") => Some(Action::HandleIncidents),
+            Need::LayerWrite => Some(Action::EditRegistry),
+        }
+    }
+}
+
+/// Whether `caller` may do what `need` asks; the refusal otherwise.
+pub fn decide(need: Need, caller: &Caller, layer: Option<&str>) -> Result<(), Problem> {
+    let Some(action) = need.action(layer) else { return Ok(()) };
+    let roles: Vec<&str> = Role::allowed(action).into_iter().map(Role::as_str).collect();
+    match caller.actor.role {
+        Some(role) if role.may(action) => Ok(()),
+        None if action == Action::Read && caller.public_read => Ok(()),
+        None => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "sign-in required",
+            format!(
+                "this needs a signed-in user with the role {} (sign in with POST /api/session, or send \
+                 Authorization: Bearer <token>)",
+                roles.join(" or ")
+            ),
+        )
+        .with("required_roles", roles.into())),
+        Some(role) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "role not allowed",
+            format!("{} is a {role}; this needs the role {}", caller.actor.name, roles.join(" or ")),
+        )
+        .with("required_roles", roles.into())),
+    }
+}

@@ -1,0 +1,139 @@
+//! Signing in and out of the viewer (`POST` / `DELETE /api/session`, an HttpOnly SameSite=Strict
+//! cookie) and `GET /api/me`: who is asking and what they may do.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::acting::{Acting, SESSION_COOKIE, same_origin, session_key};
+use super::body::JsonBody;
+use super::nearest::invalid;
+use super::permission::Need;
+use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::accounts::MAX_NAME;
+use crate::auth::credential::{self, Refusal, SESSION_HOURS};
+use crate::auth::permission::ACTIONS;
+use crate::auth::secret::MAX_PASSWORD;
+use crate::auth::{Action, Actor};
+
+/// Routes of signing in and out.
+pub fn router() -> Routes {
+    Routes::new().post("/api/session", Need::Nothing, sign_in).delete("/api/session", Need::Nothing, sign_out).get(
+        "/api/me",
+        Need::Nothing,
+        me,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    username: String,
+    password: String,
+}
+
+/// Who `actor` is, as the viewer needs it.
+async fn describe(state: &AppState, actor: &Actor) -> Result<Value, Problem> {
+    let district_name: Option<String> = match &actor.district {
+        Some(code) => {
+            sqlx::query_scalar("SELECT name FROM district WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&state.pool)
+                .await?
+        }
+        None => None,
+    };
+    let may: Vec<&str> = match actor.role {
+        Some(role) => ACTIONS.iter().filter(|a| role.may(**a)).map(|a| a.as_str()).collect(),
+        None if state.public_read => vec![Action::Read.as_str()],
+        None => vec![],
+    };
+    Ok(json!({
+        "user": if actor.is_anonymous() { Value::Null } else { actor.name.clone().into() },
+        "role": actor.role.map(|r| r.as_str()),
+        "district": actor.district, "district_name": district_name,
+        "may": may, "public_read": state.public_read,
+    }))
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    if headers.contains_key("origin") && !same_origin(&headers) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "cross-site request refused",
+            "sign in from onemap's own page",
+        ));
+    }
+    let given: SignIn = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
+    if given.username.is_empty() || given.username.chars().count() > MAX_NAME {
+        return Err(invalid("username", format!("a user name has 1–{MAX_NAME} characters")));
+    }
+    if given.password.len() > MAX_PASSWORD {
+        return Err(invalid("password", format!("a password has at most {MAX_PASSWORD} bytes")));
+    }
+    let ip = Some(from.ip());
+    if let Some(wait) = state.sign_ins.locked(&given.username, ip) {
+        return Err(too_many(wait.as_secs().max(1)));
+    }
+    let outcome = credential::sign_in(&state.pool, &given.username, &given.password).await.map_err(|e| {
+        tracing::error!(error = %e, "sign-in failed");
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "sign-in failed", "the sign-in could not be checked")
+    })?;
+    let (actor, key) = match outcome {
+        Ok(done) => done,
+        Err(refusal) => {
+            let hold = state.sign_ins.failed(&given.username, ip);
+            tokio::time::sleep(hold).await;
+            let detail = match refusal {
+                Refusal::BadCredentials => "the user name or the password is wrong",
+                Refusal::PasswordExpired => "the password has expired; an administrator can set a new one",
+            };
+            return Err(Problem::new(StatusCode::UNAUTHORIZED, "sign-in refused", detail));
+        }
+    };
+    state.sign_ins.succeeded(&given.username);
+    let cookie = format!("{SESSION_COOKIE}={key}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION_HOURS * 3600);
+    let mut response = axum::Json(describe(&state, &actor).await?).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, header_value(&cookie));
+    Ok(response)
+}
+
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn too_many(seconds: u64) -> Problem {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many failed sign-ins",
+        format!("too many failed sign-ins for this name or from this address; try again in {seconds} s"),
+    )
+    .with("retry_after_s", seconds.into())
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    if let Some(key) = session_key(&headers) {
+        credential::sign_out(&state.pool, &key).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("onemap_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+async fn me(State(state): State<AppState>, Acting(actor): Acting) -> Result<Response, Problem> {
+    Ok(axum::Json(describe(&state, &actor).await?).into_response())
+}

@@ -1,0 +1,90 @@
+//! Reading the audit trail (written by the database's triggers, see the identity migration):
+//! newest first, filtered by table, row, actor and time, paged by id.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use super::{Action, Actor};
+use crate::layers::Error;
+
+/// Largest page.
+pub const MAX_LIMIT: i64 = 1000;
+
+/// What to read.
+#[derive(Debug, Default, Clone)]
+pub struct AuditQuery {
+    /// Only this table.
+    pub table: Option<String>,
+    /// Only this row (of `table`).
+    pub id: Option<i64>,
+    /// Only changes by this actor (user name, `cli:<login>` or database role).
+    pub actor: Option<String>,
+    /// Changes at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Changes before.
+    pub until: Option<DateTime<Utc>>,
+    /// Records with ids below this (the next page).
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// The tables the trail covers.
+pub const AUDITED: &[&str] = &[
+    "district",
+    "risk_source",
+    "risk_substance",
+    "inspection",
+    "receptor",
+    "route",
+    "depot",
+    "stock_item",
+    "team",
+    "expert",
+    "incident",
+    "dispatch",
+    "dispatch_item",
+    "app_user",
+    "api_token",
+];
+
+/// A page of records, newest first. `reader` sees only their district's rows when bound to one,
+/// and the users' and tokens' records only when they manage users.
+pub async fn read(pool: &PgPool, reader: &Actor, q: &AuditQuery) -> Result<Vec<Value>, Error> {
+    if let Some(t) = &q.table
+        && !AUDITED.contains(&t.as_str())
+    {
+        return Err(Error::BadQuery(crate::layers::Invalid::field(
+            "table",
+            format!("`{t}` is not an audited table; use one of {}", AUDITED.join(", ")),
+        )));
+    }
+    if q.id.is_some() && q.table.is_none() {
+        return Err(Error::BadQuery(crate::layers::Invalid::field("id", "give `table` with `id`")));
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT jsonb_build_object('id', a.id, 'at', a.at, 'actor', a.actor, 'actor_user_id', a.actor_user_id, \
+           'db_role', a.db_role, 'transaction', a.xact, 'table', a.table_name, 'row_id', a.row_id, 'op', a.op, \
+           'before', a.before, 'after', a.after) \
+         FROM audit_log a \
+         WHERE ($1::text IS NULL OR a.table_name = $1) AND ($2::bigint IS NULL OR a.row_id = $2) \
+           AND ($3::text IS NULL OR a.actor = $3) AND ($4::timestamptz IS NULL OR a.at >= $4) \
+           AND ($5::timestamptz IS NULL OR a.at < $5) AND ($6::bigint IS NULL OR a.id < $6) \
+           AND ($7::text IS NULL OR onemap_in_district(a.table_name, a.before, $7) \
+                OR onemap_in_district(a.table_name, a.after, $7)) \
+           AND ($9 OR a.table_name NOT IN ('app_user', 'api_token')) \
+         ORDER BY a.id DESC LIMIT $8",
+    )
+    .bind(&q.table)
+    .bind(q.id)
+    .bind(&q.actor)
+    .bind(q.since)
+    .bind(q.until)
+    .bind(q.before_id)
+    .bind(&reader.district)
+    .bind(q.limit.clamp(1, MAX_LIMIT))
+    .bind(reader.role.is_some_and(|r| r.may(Action::ManageUsers)))
+    .fetch_all(pool)
+    .await?)
+}

@@ -1,0 +1,45 @@
+//! Who may do what: accounts and their credentials, roles and the one table of what each may
+//! do, jurisdictions (a user bound to a district), failed sign-ins, and the audit trail that
+//! the database writes.
+
+pub mod accounts;
+pub mod audit;
+pub mod credential;
+pub mod jurisdiction;
+pub mod permission;
+pub mod secret;
+pub mod sign_in;
+
+pub use permission::{Action, Role};
+
+/// Who is acting: a user of onemap, a command-line operator, or nobody signed in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    /// The user's id (None: anonymous or the command line).
+    pub user_id: Option<i64>,
+    /// The user's name, as the audit trail records it.
+    pub name: String,
+    /// What the user may do (None: anonymous).
+    pub role: Option<Role>,
+    /// The district (区县 code) the user acts for; None: the whole city.
+    pub district: Option<String>,
+}
+
+impl Actor {
+    /// Nobody signed in.
+    pub fn anonymous() -> Self {
+        Self { user_id: None, name: "anonymous".into(), role: None, district: None }
+    }
+
+    /// The operator of a command on this machine (import, load-demo, user …): an administrator,
+    /// recorded as `cli:<login>`.
+    pub fn command_line() -> Self {
+        let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+        Self { user_id: None, name: format!("cli:{login}"), role: Some(Role::Admin), district: None }
+    }
+
+    /// Whether nobody is signed in.
+    pub fn is_anonymous(&self) -> bool {
+        self.role.is_none()
+    }
+}

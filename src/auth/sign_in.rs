@@ -1,0 +1,106 @@
+//! Failed sign-ins: counted per user name and per address; after a few the answers slow
+//! down, after more the name or address is refused for a while. Names that do not exist are
+//! counted alike, so the limiter does not tell which names are real.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failures allowed before answers slow down.
+const FREE: u32 = 2;
+/// Extra wait per failure past the free ones.
+const STEP: Duration = Duration::from_millis(250);
+/// Failures within the window that lock the name or address.
+const LOCK_AFTER: u32 = 5;
+/// How long failures are remembered, and how long a lock lasts.
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Entries kept before old ones are swept.
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+/// The counts of failed sign-ins of this process.
+#[derive(Debug, Default)]
+pub struct SignInGuard {
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+fn keys(name: &str, from: Option<IpAddr>) -> Vec<String> {
+    let mut keys = vec![format!("name:{}", name.to_lowercase())];
+    if let Some(ip) = from {
+        keys.push(format!("addr:{ip}"));
+    }
+    keys
+}
+
+impl SignInGuard {
+    /// How long the caller must wait before it may try again, if it is locked out now.
+    pub fn locked(&self, name: &str, from: Option<IpAddr>) -> Option<Duration> {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        keys(name, from)
+            .iter()
+            .filter_map(|k| failures.get(k))
+            .filter(|f| f.count >= LOCK_AFTER && f.last.elapsed() < WINDOW)
+            .map(|f| WINDOW - f.last.elapsed())
+            .max()
+    }
+
+    /// Records a failure; returns how long to hold the answer back.
+    pub fn failed(&self, name: &str, from: Option<IpAddr>) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() > MAX_ENTRIES {
+            failures.retain(|_, f| f.last.elapsed() < WINDOW);
+        }
+        let now = Instant::now();
+        let mut worst = 0;
+        for key in keys(name, from) {
+            let entry = failures.entry(key).or_insert(Failures { count: 0, last: now });
+            if entry.last.elapsed() >= WINDOW {
+                entry.count = 0;
+            }
+            entry.count += 1;
+            entry.last = now;
+            worst = worst.max(entry.count);
+        }
+        STEP * worst.saturating_sub(FREE)
+    }
+
+    /// Forgets the failures of a name after it signed in (the address keeps its count: one
+    /// good account must not clear an address that is guessing others).
+    pub fn succeeded(&self, name: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(&format!("name:{}", name.to_lowercase()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_slow_down_then_lock_by_name_and_by_address() {
+        let guard = SignInGuard::default();
+        let a: IpAddr = "127.0.0.2".parse().unwrap();
+        let b: IpAddr = "127.0.0.3".parse().unwrap();
+        assert_eq!(guard.failed("alice", Some(a)), Duration::ZERO);
+        assert_eq!(guard.failed("alice", Some(a)), Duration::ZERO);
+        assert_eq!(guard.failed("alice", Some(a)), STEP);
+        assert_eq!(guard.failed("alice", Some(b)), STEP * 2);
+        assert!(guard.locked("alice", Some(b)).is_none());
+        guard.failed("ALICE", Some(b));
+        // The name is locked from any address; the addresses have 3 and 2 failures.
+        assert!(guard.locked("alice", None).is_some());
+        assert!(guard.locked("bob", Some(a)).is_none());
+        for name in ["x1", "x2"] {
+            guard.failed(name, Some(a));
+        }
+        assert!(guard.locked("anyone", Some(a)).is_some(), "five failures from one address lock it");
+        guard.succeeded("alice");
+        assert!(guard.locked("alice", None).is_none());
+    }
+}
