@@ -181,15 +181,18 @@ struct Service {
     url: String,
 }
 
+/// Starts `onemap serve` on `dir`; its log (at debug level) goes to `dir`'s sibling `serve.log`.
 fn start_service(dir: &Path) -> Service {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.with_file_name("serve.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_onemap"))
         .args(["--data-dir"])
         .arg(dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     Service { child, url: format!("http://127.0.0.1:{port}") }
@@ -265,6 +268,14 @@ async fn the_service_keeps_its_data_across_a_restart_and_stops_its_cluster() {
     assert_eq!(status, 200);
     assert_eq!(feature["properties"]["name"], "重启测试库");
     terminate(service);
+    // Neither onemap's log nor PostgreSQL's holds the token or the password.
+    let logs = [dir.with_file_name("serve.log"), dir.join("server.log")];
+    for log in &logs {
+        let text = std::fs::read_to_string(log).unwrap();
+        assert!(!text.is_empty(), "{} is empty", log.display());
+        assert!(!text.contains(&token) && !text.contains(&token[3..]), "{} holds the token", log.display());
+        assert!(!text.contains("a long password"), "{} holds the password", log.display());
+    }
 }
 
 #[tokio::test]

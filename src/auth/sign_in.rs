@@ -7,12 +7,17 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed before answers slow down.
+/// Failures of one name allowed before answers slow down.
 const FREE: u32 = 2;
 /// Extra wait per failure past the free ones.
 const STEP: Duration = Duration::from_millis(250);
-/// Failures within the window that lock the name or address.
-const LOCK_AFTER: u32 = 5;
+/// Failures of one name within the window that lock it.
+const NAME_LOCK: u32 = 5;
+/// Failures from one address within the window that lock it (an office behind one address
+/// has many users, and a guesser tries many names).
+const ADDRESS_LOCK: u32 = 20;
+/// Longest hold of one answer.
+const MAX_HOLD: Duration = Duration::from_secs(2);
 /// How long failures are remembered, and how long a lock lasts.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Entries kept before old ones are swept.
@@ -30,10 +35,11 @@ pub struct SignInGuard {
     failures: Mutex<HashMap<String, Failures>>,
 }
 
-fn keys(name: &str, from: Option<IpAddr>) -> Vec<String> {
-    let mut keys = vec![format!("name:{}", name.to_lowercase())];
+/// The counters a sign-in touches, with the failures that lock each.
+fn keys(name: &str, from: Option<IpAddr>) -> Vec<(String, u32)> {
+    let mut keys = vec![(format!("name:{}", name.to_lowercase()), NAME_LOCK)];
     if let Some(ip) = from {
-        keys.push(format!("addr:{ip}"));
+        keys.push((format!("addr:{ip}"), ADDRESS_LOCK));
     }
     keys
 }
@@ -44,8 +50,8 @@ impl SignInGuard {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         keys(name, from)
             .iter()
-            .filter_map(|k| failures.get(k))
-            .filter(|f| f.count >= LOCK_AFTER && f.last.elapsed() < WINDOW)
+            .filter_map(|(k, lock)| failures.get(k).filter(|f| f.count >= *lock))
+            .filter(|f| f.last.elapsed() < WINDOW)
             .map(|f| WINDOW - f.last.elapsed())
             .max()
     }
@@ -57,17 +63,19 @@ impl SignInGuard {
             failures.retain(|_, f| f.last.elapsed() < WINDOW);
         }
         let now = Instant::now();
-        let mut worst = 0;
-        for key in keys(name, from) {
+        let mut hold = Duration::ZERO;
+        for (key, lock) in keys(name, from) {
             let entry = failures.entry(key).or_insert(Failures { count: 0, last: now });
             if entry.last.elapsed() >= WINDOW {
                 entry.count = 0;
             }
             entry.count += 1;
             entry.last = now;
-            worst = worst.max(entry.count);
+            // Slower as the count nears its lock: a name after FREE failures, an address past half way.
+            let free = if lock == NAME_LOCK { FREE } else { lock / 2 };
+            hold = hold.max(STEP * entry.count.saturating_sub(free));
         }
-        STEP * worst.saturating_sub(FREE)
+        hold.min(MAX_HOLD)
     }
 
     /// Forgets the failures of a name after it signed in (the address keeps its count: one
@@ -96,10 +104,12 @@ mod tests {
         // The name is locked from any address; the addresses have 3 and 2 failures.
         assert!(guard.locked("alice", None).is_some());
         assert!(guard.locked("bob", Some(a)).is_none());
-        for name in ["x1", "x2"] {
-            guard.failed(name, Some(a));
+        for i in 0..17 {
+            assert!(guard.locked(&format!("x{i}"), Some(a)).is_none());
+            guard.failed(&format!("x{i}"), Some(a));
         }
-        assert!(guard.locked("anyone", Some(a)).is_some(), "five failures from one address lock it");
+        assert!(guard.locked("anyone", Some(a)).is_some(), "twenty failures from one address lock it");
+        assert!(guard.locked("anyone", Some(b)).is_none());
         guard.succeeded("alice");
         assert!(guard.locked("alice", None).is_none());
     }
