@@ -24,11 +24,20 @@ const MAX_TOP: usize = 10_000;
 
 /// Routes of the risk maps.
 pub fn router() -> Routes {
-    Routes::new().get("/api/risk/regions", Action::Read, regions).get("/api/risk/cells/{id}", Action::Read, cell).get(
-        "/api/risk/roads",
-        Action::Read,
-        roads,
-    )
+    Routes::new()
+        .get("/api/risk/regions", Action::Read, regions)
+        .get("/api/risk/cells/{id}", Action::Read, cell)
+        .get("/api/risk/roads", Action::Read, roads)
+        .get("/api/risk/grade-check", Action::Read, grade_check)
+}
+
+/// `GET /api/risk/grade-check[?district=渝北区]`: the sources whose declared grade is lower than
+/// the computed one, or missing.
+async fn grade_check(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["district"])?;
+    let sources = crate::risk::grade_check::review(&state.pool, params.get("district").map(String::as_str)).await?;
+    Ok(axum::Json(json!({"count": sources.len(), "sources": sources})).into_response())
 }
 
 /// The risk map of the current data.

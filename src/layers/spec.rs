@@ -116,6 +116,9 @@ pub struct Layer {
     pub fields: &'static [Field],
     /// Read-only columns computed by the database, returned but never written.
     pub computed: &'static [Field],
+    /// Read-only properties that older files carry for a writable field: `(old, field)`. A
+    /// record with the old one and without the field gives the field that value.
+    pub legacy: &'static [(&'static str, &'static str)],
     /// Values given to absent optional fields, as the database defaults do.
     pub defaults: &'static [(&'static str, FieldDefault)],
     /// A check across fields of a whole record, after each field is valid.
@@ -224,6 +227,7 @@ pub static DISTRICT_LAYER: Layer = Layer {
         },
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[],
     check: None,
     tile_fields: &["code", "name"],
@@ -274,6 +278,9 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
         one_of("e_water", &["E1", "E2", "E3"], false),
         one_of("status", &["active", "suspended", "closed"], false),
         Field { name: "substances", ty: FieldType::Rows(&SUBSTANCES), required: false },
+        // The grade of its filed risk assessment (备案等级) and the filing date.
+        one_of("declared_grade", GRADES, false),
+        Field { name: "declared_on", ty: FieldType::Date, required: false },
     ],
     // Graded by the database after HJ 941-2018 (see `risk::grading`).
     computed: &[
@@ -292,6 +299,8 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
         },
         text("level", 200),
     ],
+    // Legacy registers have one `grade` column: the grade they filed.
+    legacy: &[("grade", "declared_grade")],
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
     tile_fields: &["name", "grade", "air_grade", "water_grade", "level", "industry", "district", "status"],
@@ -312,6 +321,7 @@ pub static INSPECTION_LAYER: Layer = Layer {
         Field { name: "due_date", ty: FieldType::Date, required: false },
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[("rectified", FieldDefault::Bool(false))],
     check: None,
     tile_fields: &[],
@@ -331,6 +341,7 @@ pub static RECEPTOR_LAYER: Layer = Layer {
         text("protection_level", 100),
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[],
     check: None,
     tile_fields: &["kind", "name", "district", "population", "protection_level"],
@@ -360,6 +371,7 @@ pub static ROUTE_LAYER: Layer = Layer {
         },
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[("oneway", FieldDefault::Bool(false)), ("hazmat_allowed", FieldDefault::Bool(true))],
     check: Some(check_route),
     tile_fields: &["kind", "name", "road_class", "speed_kmh", "oneway", "hazmat_allowed", "flow_speed_ms"],
@@ -389,6 +401,7 @@ pub static DEPOT_LAYER: Layer = Layer {
         DISTRICT,
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[],
     check: None,
     tile_fields: &["name", "tier", "district", "operator"],
@@ -415,6 +428,7 @@ pub static STOCK_ITEM_LAYER: Layer = Layer {
         one_of("storage_mode", &["自储", "代储", "协议储备"], false),
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[("reserved", FieldDefault::Number(0.0)), ("storage_mode", FieldDefault::Text("自储"))],
     check: Some(check_stock),
     tile_fields: &[],
@@ -436,6 +450,7 @@ pub static TEAM_LAYER: Layer = Layer {
         DISTRICT,
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[("status", FieldDefault::Text("available"))],
     check: None,
     tile_fields: &["name", "status", "specialties", "headcount", "district"],
@@ -455,6 +470,7 @@ pub static EXPERT_LAYER: Layer = Layer {
         DISTRICT,
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[],
     check: None,
     tile_fields: &[],
@@ -480,6 +496,7 @@ pub static INCIDENT_LAYER: Layer = Layer {
         DISTRICT,
     ],
     computed: &[],
+    legacy: &[],
     defaults: &[("status", FieldDefault::Text("open"))],
     check: None,
     tile_fields: &["name", "kind", "severity", "status", "pollutant"],

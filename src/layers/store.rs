@@ -50,7 +50,8 @@ pub async fn list(pool: &PgPool, layer: &Layer, query: &ListQuery) -> Result<(Ve
         }
         let p = params.len();
         clauses.push(format!(
-            "t.geom && ST_MakeEnvelope(${}::float8, ${}::float8, ${}::float8, ${p}::float8, 4326)",
+            // Intersection, as OGC API bbox means, not overlap of bounding boxes.
+            "ST_Intersects(t.geom, ST_MakeEnvelope(${}::float8, ${}::float8, ${}::float8, ${p}::float8, 4326))",
             p - 3,
             p - 2,
             p - 1

@@ -137,8 +137,37 @@ pub fn check_geometry(rule: GeometryRule, value: Option<&Value>) -> Result<Optio
     };
     let parsed: geojson::Geometry =
         serde_json::from_value(value.clone()).map_err(|e| bad(format!("not a GeoJSON geometry: {e}")))?;
+    check_rings(&parsed.value).map_err(bad)?;
     let geometry = Geometry::<f64>::try_from(&parsed.value).map_err(|e| bad(format!("not a usable geometry: {e}")))?;
     normalise_geometry(rule, geometry).map(Some)
+}
+
+/// RFC 7946 §3.1.6: a linear ring has four or more positions and ends where it starts. An open
+/// ring is refused, not closed: a truncated file must not become a different polygon.
+fn check_rings(value: &geojson::GeometryValue) -> Result<(), String> {
+    let polygons: Vec<&geojson::PolygonType> = match value {
+        geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        _ => return Ok(()),
+    };
+    for (p, polygon) in polygons.iter().enumerate() {
+        for (r, ring) in polygon.iter().enumerate() {
+            let at = if polygons.len() > 1 { format!("polygon {p}, ring {r}") } else { format!("ring {r}") };
+            if ring.len() < 4 {
+                return Err(format!(
+                    "{at} has {} positions; a linear ring needs at least 4 (RFC 7946 §3.1.6)",
+                    ring.len()
+                ));
+            }
+            if ring.first() != ring.last() {
+                return Err(format!(
+                    "{at} is not closed: its last position must equal its first (RFC 7946 §3.1.6); \
+                     is the file truncated?"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks a geometry (from GeoJSON or WKT) against `rule`, and returns it in the stored type.
@@ -205,6 +234,14 @@ fn check_coordinates(geometry: &Geometry<f64>) -> Result<(), String> {
 pub fn check_properties(layer: &Layer, props: &Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
     let mut out = Map::new();
     for (name, value) in props {
+        if let Some((_, field)) = layer.legacy.iter().find(|(old, _)| old == name)
+            && !props.contains_key(*field)
+        {
+            let value = if value.as_str() == Some("") { &Value::Null } else { value };
+            let spec = layer.field(field).expect("a legacy property names a field");
+            out.insert(field.to_string(), check_value(spec, value).map_err(|d| Invalid::field(name.clone(), d))?);
+            continue;
+        }
         if READ_ONLY.contains(&name.as_str()) || layer.computed.iter().any(|f| f.name == name) {
             continue;
         }
