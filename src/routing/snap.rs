@@ -26,6 +26,11 @@ impl Snap {
     }
 }
 
+/// A point this close to a node (an end of its edge) is at the node: on a junction it may
+/// leave or be reached by every road of the junction, not only by the edge that happened to
+/// be nearest (on a one-way edge, the difference is the long way round).
+pub const NODE_SNAP_M: f64 = 1.0;
+
 /// Metres per degree of latitude, roughly: only to bound the candidate search.
 const METRES_PER_DEGREE: f64 = 111_000.0;
 
@@ -82,6 +87,18 @@ impl RoadGraph {
         let line = &self.edges[edge].line.0;
         let before: f64 = line[..=index].windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
         let along_m = before + Geodesic.distance(Point(line[index]), Point(q));
+        // At a node exactly (fraction 0 or 1, not a rounding error away from it).
+        let metres = self.edges[edge].metres;
+        let at_node = if along_m <= NODE_SNAP_M.min(metres - along_m) {
+            Some((0.0, line[0]))
+        } else if metres - along_m <= NODE_SNAP_M {
+            Some((metres, line[line.len() - 1]))
+        } else {
+            None
+        };
+        if let Some((along_m, node)) = at_node {
+            return Some(Snap { edge, along_m, point: node, distance_m: Geodesic.distance(Point(p), Point(node)) });
+        }
         Some(Snap { edge, along_m, point: q, distance_m })
     }
 }
@@ -92,6 +109,33 @@ mod tests {
 
     use crate::random::Random;
     use crate::routing::graph::{RoadGraph, RoadRow};
+
+    #[test]
+    fn a_point_at_or_within_a_metre_of_a_node_is_at_the_node() {
+        // Two one-way rows meeting at (106.01, 29.52), drawn with many vertices.
+        let line = |a: (f64, f64), b: (f64, f64)| {
+            LineString::from(
+                (0..=7)
+                    .map(|i| (a.0 + (b.0 - a.0) * i as f64 / 7.0, a.1 + (b.1 - a.1) * i as f64 / 7.0))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let row = |id, a, b| RoadRow { id, speed_kmh: 50.0, oneway: true, hazmat_allowed: true, line: line(a, b) };
+        let graph =
+            RoadGraph::build(vec![row(1, (106.0, 29.5), (106.01, 29.52)), row(2, (106.01, 29.52), (106.03, 29.51))]);
+        let node = Coord { x: 106.01, y: 29.52 };
+        for (dx, dy) in [(0.0, 0.0), (0.5, 0.0), (0.0, -0.7), (-0.3, 0.4)] {
+            let p = Coord { x: node.x + dx / 97_000.0, y: node.y + dy / 111_000.0 };
+            let snap = graph.snap(p, 100.0, &|_| true).unwrap();
+            let f = snap.fraction(&graph);
+            assert!(f == 0.0 || f == 1.0, "{dx},{dy}: fraction {f}");
+            assert_eq!(snap.point, node);
+        }
+        // Two metres from the node, it is on the edge.
+        let p = Coord { x: node.x - 2.0 / 97_000.0, y: node.y - 4.0 / 111_000.0 };
+        let f = graph.snap(p, 100.0, &|_| true).unwrap().fraction(&graph);
+        assert!(f > 0.0 && f < 1.0, "{f}");
+    }
 
     #[test]
     fn a_remembered_snap_is_the_snap() {

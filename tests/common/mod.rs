@@ -152,16 +152,10 @@ pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
     }
 }
 
-/// Compares travel times between pseudo-random vertex pairs of the `route` roads with pgRouting's
-/// `pgr_dijkstraCost` over a topology built here in SQL, with the same costs (PostGIS geodesic
-/// length / speed) and directions (one-way: reverse_cost −1). Asserts equality within 0.1 % and
-/// the same reachability; returns (pairs compared, largest relative difference).
-pub async fn compare_with_pgrouting(pool: &PgPool, destinations: u64, origins: u64) -> (usize, f64) {
-    use geo::Coord;
-    use onemap::routing::RoadGraph;
-    use onemap::routing::search::nearest;
-    use std::collections::BTreeMap;
-
+/// Builds `pgr_edges` (id = route id, source, target, cost, reverse_cost, end coordinates) from
+/// the `route` roads, for pgRouting: nodes where row ends meet (to 1e-7°), cost = PostGIS
+/// geodesic length / speed, one-way rows with reverse_cost −1.
+pub async fn pgr_edges(pool: &PgPool) {
     sqlx::query("CREATE EXTENSION IF NOT EXISTS pgrouting").execute(pool).await.unwrap();
     sqlx::query("DROP TABLE IF EXISTS pgr_edges").execute(pool).await.unwrap();
     sqlx::query(
@@ -176,6 +170,19 @@ pub async fn compare_with_pgrouting(pool: &PgPool, destinations: u64, origins: u
     .execute(pool)
     .await
     .unwrap();
+}
+
+/// Compares travel times between pseudo-random vertex pairs of the `route` roads with pgRouting's
+/// `pgr_dijkstraCost` over a topology built here in SQL, with the same costs (PostGIS geodesic
+/// length / speed) and directions (one-way: reverse_cost −1). Asserts equality within 0.1 % and
+/// the same reachability; returns (pairs compared, largest relative difference).
+pub async fn compare_with_pgrouting(pool: &PgPool, destinations: u64, origins: u64) -> (usize, f64) {
+    use geo::Coord;
+    use onemap::routing::RoadGraph;
+    use onemap::routing::search::nearest;
+    use std::collections::BTreeMap;
+
+    pgr_edges(pool).await;
     let vertices: Vec<(i64, f64, f64)> =
         sqlx::query_as("SELECT source, sx, sy FROM pgr_edges UNION SELECT target, tx, ty FROM pgr_edges ORDER BY 1")
             .fetch_all(pool)
