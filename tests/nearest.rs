@@ -231,3 +231,38 @@ async fn bad_requests_are_refused_and_change_nothing() {
     assert!(p["detail"].as_str().unwrap().contains("no usable road within 5000 m"), "{p}");
     assert_eq!(common::counts(&server.pool).await, before);
 }
+
+#[tokio::test]
+async fn from_every_district_seat_every_depot_and_team_is_on_the_network() {
+    let server = TestServer::with_demo().await.unwrap();
+    // Each district's seat: its most populous real place (GeoNames), or where the central
+    // districts without a place of their own in GeoNames keep their depot.
+    let seats: Vec<(String, f64, f64)> = sqlx::query_as(
+        "SELECT d.name, ST_X(coalesce(p.geom, o.geom)), ST_Y(coalesce(p.geom, o.geom)) FROM district d \
+         LEFT JOIN LATERAL (SELECT geom FROM receptor r WHERE r.kind = 'residential' AND r.district = d.name \
+           ORDER BY population DESC LIMIT 1) p ON true \
+         LEFT JOIN depot o ON o.tier = 'district' AND o.district = d.name ORDER BY d.code",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(seats.len(), 38, "{seats:?}");
+    let stocked: i64 = sqlx::query_scalar("SELECT count(DISTINCT depot_id) FROM stock_item WHERE quantity > reserved")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let available: i64 = sqlx::query_scalar("SELECT count(*) FROM team WHERE status = 'available'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    for (district, lon, lat) in &seats {
+        for (find, expected) in [("depot", stocked), ("team", available)] {
+            let (status, body) =
+                post(&server.at("/api/nearest"), json!({"point": [lon, lat], "find": find, "count": 100})).await;
+            assert_eq!(status, 200, "{district}: {body}");
+            assert_eq!(body["off_network"], json!([]), "{district}: {find}s off the network");
+            assert_eq!(body["results"].as_array().unwrap().len() as i64, expected, "{district}: every {find} reached");
+            assert!(body["incident"]["snap_distance_m"].as_f64().unwrap() < 5000.0, "{district}: {}", body["incident"]);
+        }
+    }
+}

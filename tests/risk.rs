@@ -106,53 +106,93 @@ async fn a_change_of_substances_or_levels_by_plain_sql_regrades() {
     assert_eq!(body["properties"]["grade"], "重大", "{body}");
 }
 
-/// A point `fraction` along the river row named `name` that starts at longitude `start_lon`.
-async fn on_river(server: &TestServer, name: &str, start_lon: f64, fraction: f64) -> (f64, f64) {
+/// The point of the river named `name` (or starting so) nearest to (lon, lat).
+async fn river_point(server: &TestServer, name: &str, lon: f64, lat: f64) -> (f64, f64) {
     sqlx::query_as(
-        "SELECT ST_X(p), ST_Y(p) FROM route, LATERAL ST_LineInterpolatePoint(geom, $3) AS p \
-         WHERE kind = 'river' AND name = $1 AND abs(ST_X(ST_StartPoint(geom)) - $2) < 1e-9",
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_ClosestPoint(geom, ST_SetSRID(ST_MakePoint($2, $3), 4326)) AS p, \
+           ST_Distance(geom, ST_SetSRID(ST_MakePoint($2, $3), 4326)) AS d FROM route \
+         WHERE kind = 'river' AND name LIKE $1 || '%' ORDER BY d LIMIT 1) nearest",
     )
     .bind(name)
-    .bind(start_lon)
-    .bind(fraction)
+    .bind(lon)
+    .bind(lat)
     .fetch_one(&server.pool)
     .await
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_jialing_spill_reaches_the_yangtze_intakes_below_the_confluence_only() {
-    let server = TestServer::with_demo().await.unwrap();
-    let (lon, lat) = on_river(&server, "嘉陵江", 106.276, 0.3).await;
+/// The names of the river rows of a trace.
+async fn rivers_of(server: &TestServer, trace: &Value) -> std::collections::BTreeSet<String> {
+    let ids: Vec<i64> =
+        trace["features"].as_array().unwrap().iter().map(|f| f["properties"]["route_id"].as_i64().unwrap()).collect();
+    sqlx::query_scalar("SELECT DISTINCT name FROM route WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(&server.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+async fn traced(server: &TestServer, way: &str, (lon, lat): (f64, f64), hours: f64) -> Value {
     let (status, trace) =
-        common::get(&server.at(&format!("/api/rivers/downstream?lon={lon}&lat={lat}&hours=48"))).await;
+        common::get(&server.at(&format!("/api/rivers/{way}?lon={lon}&lat={lat}&hours={hours}"))).await;
     assert_eq!(status, 200, "{trace}");
+    trace
+}
+
+#[tokio::test]
+async fn a_hechuan_spill_follows_the_real_jialing_to_chaotianmen_and_down_the_yangtze() {
+    let server = TestServer::with_demo().await.unwrap();
+    // On the Jialing at Hechuan, below the Fu and Qu confluences.
+    let spill = river_point(&server, "嘉陵江", 106.30, 29.95).await;
+    let spilled = traced(&server, "downstream", spill, 120.0).await;
+    let trace = &spilled;
     let names: Vec<&str> = trace["receptors"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    for below in [
+    let order = [
         "嘉陵江北碚段取水口（示例）",
         "嘉陵江沙坪坝段取水口（示例）",
         "长江江北段取水口（示例）",
         "长江长寿段取水口（示例）",
-    ] {
+        "长江涪陵段取水口（示例）",
+    ];
+    for below in order {
         assert!(names.contains(&below), "{below} not reached: {names:?}");
     }
     for above in ["长江江津段取水口（示例）", "长江大渡口段取水口（示例）", "乌江彭水段取水口（示例）"]
     {
         assert!(!names.contains(&above), "{above} reached: {names:?}");
     }
-    // Intakes come first, then by arrival; the intakes' times grow downstream.
     let hours = |name: &str| {
         trace["receptors"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["hours"].as_f64().unwrap()
     };
-    assert!(hours("嘉陵江北碚段取水口（示例）") < hours("嘉陵江沙坪坝段取水口（示例）"));
-    assert!(hours("嘉陵江沙坪坝段取水口（示例）") < hours("长江江北段取水口（示例）"));
-    assert!(hours("长江江北段取水口（示例）") < hours("长江长寿段取水口（示例）"));
+    // Through Beibei to Chaotianmen (the confluence), then past Changshou and Fuling, in that order.
+    let at_chaotianmen = trace["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            let coords = f["geometry"]["coordinates"].as_array().unwrap().clone();
+            let hours = f["properties"]["hours"].as_array().unwrap().clone();
+            coords.into_iter().zip(hours)
+        })
+        .map(|(c, h)| {
+            let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            ((x - 106.585).powi(2) + (y - 29.575).powi(2), h.as_f64().unwrap())
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    assert!(at_chaotianmen.0.sqrt() < 0.02, "the trace passes Chaotianmen");
+    let mut times: Vec<f64> = order.iter().map(|n| hours(n)).collect();
+    times.insert(2, at_chaotianmen.1);
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert_eq!(rivers_of(&server, trace).await, ["嘉陵江", "长江"].iter().map(|s| s.to_string()).collect());
     // Every vertex within the hours asked; metres along the river agree with PostGIS's length of
     // each piece (geodesic), and times follow the rows' flow speeds.
     for f in trace["features"].as_array().unwrap() {
         let h: Vec<f64> = f["properties"]["hours"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         let m: Vec<f64> = f["properties"]["metres"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-        assert!(h.iter().all(|h| *h <= 48.0 + 1e-9) && h.windows(2).all(|w| w[1] >= w[0]));
+        assert!(h.iter().all(|h| *h <= 120.0 + 1e-9) && h.windows(2).all(|w| w[1] >= w[0]));
         let (length, speed): (f64, f64) = sqlx::query_as(
             "SELECT ST_Length(ST_GeomFromGeoJSON($1)::geography, true), flow_speed_ms FROM route WHERE id = $2",
         )
@@ -165,31 +205,119 @@ async fn a_jialing_spill_reaches_the_yangtze_intakes_below_the_confluence_only()
         assert!((along - length).abs() <= 1e-3 * length + 1.0, "{along} vs {length}");
         assert!(((h.last().unwrap() - h[0]) * 3600.0 * speed - along).abs() <= 1e-6 * along + 1e-3);
     }
-
-    // Upstream from the Jiangbei intake: the Jialing and the upper Yangtze, not the Wu.
-    let (lon, lat) = on_river(&server, "长江", 106.585, 0.2).await;
-    let (status, up) = common::get(&server.at(&format!("/api/rivers/upstream?lon={lon}&lat={lat}&hours=72"))).await;
-    assert_eq!(status, 200, "{up}");
-    let rivers: std::collections::BTreeSet<String> = {
-        let ids: Vec<i64> =
-            up["features"].as_array().unwrap().iter().map(|f| f["properties"]["route_id"].as_i64().unwrap()).collect();
-        sqlx::query_scalar("SELECT DISTINCT name FROM route WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(&server.pool)
-            .await
+    // Real lengths: Hechuan to Chaotianmen is about 95 km of river, to Fuling about 215 km (World
+    // Data Bank II smooths the meanders a little).
+    let metres = |name: &str| {
+        trace["receptors"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["metres_along"]
+            .as_f64()
             .unwrap()
-            .into_iter()
-            .collect()
     };
-    assert!(rivers.contains("嘉陵江") && rivers.contains("长江") && rivers.contains("涪江"), "{rivers:?}");
+    assert!(
+        (65_000.0..130_000.0).contains(&metres("长江江北段取水口（示例）")),
+        "{}",
+        metres("长江江北段取水口（示例）")
+    );
+    assert!(
+        (190_000.0..280_000.0).contains(&metres("长江涪陵段取水口（示例）")),
+        "{}",
+        metres("长江涪陵段取水口（示例）")
+    );
+
+    // Upstream from the Jiangbei intake: the Jialing and its tributaries and the upper Yangtze, not the Wu.
+    let up = traced(&server, "upstream", river_point(&server, "长江", 106.62, 29.60).await, 96.0).await;
+    let rivers = rivers_of(&server, &up).await;
+    assert!(["嘉陵江", "长江", "涪江", "渠江"].iter().all(|r| rivers.contains(*r)), "{rivers:?}");
     assert!(!rivers.contains("乌江"), "{rivers:?}");
     assert!(up["risk_sources"].is_array());
 }
 
 #[tokio::test]
+async fn the_jialing_above_hechuan_is_upstream_of_its_confluences() {
+    let server = TestServer::with_demo().await.unwrap();
+    // Above Hechuan the Jialing passes the Qu and Fu mouths on its way: neither is reached.
+    let above = traced(&server, "downstream", river_point(&server, "嘉陵江", 106.23, 30.25).await, 12.0).await;
+    assert_eq!(rivers_of(&server, &above).await, ["嘉陵江".to_string()].into());
+    // A spill on the Fu reaches the Jialing below Hechuan, and not the Jialing above it.
+    let fu = traced(&server, "downstream", river_point(&server, "涪江", 105.85, 30.18).await, 48.0).await;
+    assert_eq!(rivers_of(&server, &fu).await, ["嘉陵江".to_string(), "涪江".to_string()].into());
+    let jialing_above: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM route WHERE name = '嘉陵江' AND ST_Y(ST_StartPoint(geom)) > 30.1")
+            .fetch_all(&server.pool)
+            .await
+            .unwrap();
+    assert!(!jialing_above.is_empty());
+    assert!(
+        fu["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !jialing_above.contains(&f["properties"]["route_id"].as_i64().unwrap()))
+    );
+}
+
+#[tokio::test]
+async fn every_river_row_flows_into_another_or_out_of_chongqing() {
+    let server = TestServer::with_demo().await.unwrap();
+    // Nothing flows uphill: each row ends where another begins, or at the edge of Chongqing.
+    let stranded: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "WITH city AS (SELECT ST_Union(geom) AS g FROM district) \
+         SELECT r.id, r.name FROM route r, city WHERE r.kind = 'river' \
+           AND NOT EXISTS (SELECT 1 FROM route o WHERE o.kind = 'river' AND o.id <> r.id \
+                           AND ST_Equals(ST_StartPoint(o.geom), ST_EndPoint(r.geom))) \
+           AND ST_Contains(city.g, ST_EndPoint(r.geom)) \
+           AND NOT ST_DWithin(ST_Boundary(city.g), ST_EndPoint(r.geom), 0.07)",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(stranded, vec![], "rows ending inside Chongqing on no other row");
+    // Where the water leaves: by the Yangtze at the eastern edge, and the You into Hunan.
+    let outlets: Vec<(Option<String>, f64)> = sqlx::query_as(
+        "SELECT r.name, ST_X(ST_EndPoint(r.geom)) FROM route r WHERE r.kind = 'river' AND NOT EXISTS \
+           (SELECT 1 FROM route o WHERE o.kind = 'river' AND ST_Equals(ST_StartPoint(o.geom), ST_EndPoint(r.geom))) ORDER BY 1",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(outlets.len(), 2, "{outlets:?}");
+    assert!(outlets.iter().any(|(n, x)| n.as_deref() == Some("长江") && *x > 110.0), "{outlets:?}");
+    // Split at confluences: no row ends on an inner vertex of another, and none forks.
+    let inside: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM route r JOIN route o ON o.kind = 'river' AND o.id <> r.id \
+           AND ST_DWithin(o.geom, ST_EndPoint(r.geom), 0) \
+           AND NOT ST_Equals(ST_StartPoint(o.geom), ST_EndPoint(r.geom)) AND NOT ST_Equals(ST_EndPoint(o.geom), ST_EndPoint(r.geom)) \
+         WHERE r.kind = 'river'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(inside, 0);
+    let forks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT ST_StartPoint(geom) s FROM route WHERE kind = 'river' GROUP BY 1 HAVING count(*) > 1) f",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(forks, 0);
+    // The named rivers are there, and the main ones in their real length order.
+    let km: std::collections::BTreeMap<String, f64> = sqlx::query_as::<_, (String, f64)>(
+        "SELECT name, sum(ST_Length(geom::geography)) / 1000 FROM route WHERE kind = 'river' GROUP BY name",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    for name in ["长江", "嘉陵江", "涪江", "渠江", "乌江", "芙蓉江", "酉水"] {
+        assert!(km.contains_key(name), "{name}: {km:?}");
+    }
+    assert!(km["长江"] > 600.0 && km["长江"] > km["乌江"] && km["乌江"] > km["嘉陵江"], "{km:?}");
+}
+
+#[tokio::test]
 async fn bad_traces_are_refused() {
     let server = TestServer::with_demo().await.unwrap();
-    let (lon, lat) = on_river(&server, "嘉陵江", 106.276, 0.3).await;
+    let (lon, lat) = river_point(&server, "嘉陵江", 106.30, 29.95).await;
     for (query, status, field) in [
         (format!("lon={lon}&lat={lat}&hours=-1"), 400, "hours"),
         (format!("lon={lon}&lat={lat}&hours=10000"), 400, "hours"),
@@ -441,10 +569,10 @@ async fn bad_coverage_queries_are_refused() {
 }
 
 #[tokio::test]
-async fn a_qijiang_spill_flows_on_into_the_yangtze_where_the_tributary_meets_it_mid_row() {
+async fn a_qijiang_spill_flows_on_into_the_yangtze_below_jiangjin() {
     let server = TestServer::with_demo().await.unwrap();
-    // The 綦江 ends on a vertex inside a 长江 row (not split there): the trace must go on.
-    let (lon, lat) = on_river(&server, "綦江", 106.7, 0.5).await;
+    // The (drawn) 綦江 ends where the real Yangtze is split for it: the trace goes on.
+    let (lon, lat) = river_point(&server, "綦江", 106.65, 28.96).await;
     let (status, trace) =
         common::get(&server.at(&format!("/api/rivers/downstream?lon={lon}&lat={lat}&hours=72"))).await;
     assert_eq!(status, 200, "{trace}");

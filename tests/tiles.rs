@@ -398,7 +398,10 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
     assert_eq!(ids, ["district", "route", "risk_source", "receptor", "depot", "team", "incident"]);
     let b: Vec<f64> = tj["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     let (w, s, e, n): (f64, f64, f64, f64) = sqlx::query_as(
-        "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) x FROM district) d",
+        "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) x FROM ( \
+           SELECT geom FROM district UNION ALL SELECT geom FROM route UNION ALL SELECT geom FROM risk_source \
+           UNION ALL SELECT geom FROM receptor UNION ALL SELECT geom FROM depot UNION ALL SELECT geom FROM team \
+           UNION ALL SELECT geom FROM incident) every) d",
     )
     .fetch_one(&server.pool)
     .await

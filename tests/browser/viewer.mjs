@@ -181,6 +181,12 @@ try {
 
   await idle();
   await page.screenshot({ path: screenshot });
+  // Central Chongqing: the real Yangtze and Jialing meet at Chaotianmen.
+  await page.evaluate(() => window.onemap.map.jumpTo({ center: [106.56, 29.57], zoom: 12 }));
+  await idle();
+  result.central = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ['river'] }).map((f) => f.properties.name))].sort());
+  if (!result.central.includes('长江') || !result.central.includes('嘉陵江')) fail(`rivers in central Chongqing: ${result.central}`);
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-central.png') });
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
   if (outside.length) fail(`requests outside onemap: ${outside.join(', ')}`);
   console.log(JSON.stringify(result));
