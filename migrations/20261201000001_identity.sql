@@ -143,6 +143,9 @@ BEGIN
     WHEN 'dispatch_item' THEN
         RETURN EXISTS (SELECT 1 FROM dispatch p WHERE p.id = (r->>'dispatch_id')::bigint
                          AND onemap_in_district('dispatch', to_jsonb(p), d.code));
+    WHEN 'turn_restriction' THEN
+        RETURN EXISTS (SELECT 1 FROM route p WHERE p.id = (r->>'from_route_id')::bigint
+                         AND onemap_in_district('route', to_jsonb(p), d.code));
     WHEN 'app_user', 'api_token' THEN
         RETURN false;
     ELSE

@@ -62,7 +62,15 @@ pub async fn database() -> Result<PgPool> {
     }
     sqlx::query("SELECT pg_advisory_unlock(777)").execute(&mut admin).await?;
 
-    let name = format!("onemap_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    // The process id alone repeats across runs on a kept cluster: a random part too.
+    let mut salt = [0u8; 4];
+    getrandom::fill(&mut salt)?;
+    let name = format!(
+        "onemap_test_{}_{}_{:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        u32::from_le_bytes(salt)
+    );
     let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
     let mut attempt = 0;
     // Another process may be cloning the template at this instant (55006): try again shortly.

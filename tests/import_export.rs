@@ -70,6 +70,7 @@ async fn export_then_import_gives_the_same_rows_in_both_formats() {
     assert!(out.contains("38 district"), "{out}");
     let again = ok(onemap(&source_url, &["load-demo", "--data", demo_dir().to_str().unwrap()]));
     assert!(again.contains("already loaded"), "{again}");
+    common::add_turn_restrictions(&source, 2).await;
 
     let dir = scratch();
     for format in ["geojson", "csv"] {

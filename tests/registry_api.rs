@@ -29,10 +29,21 @@ async fn every_layer_is_created_read_changed_and_deleted() {
     let (_, depot) = post(&server.at("/api/layers/depot"), sample("depot", 0, 0)).await;
     let (_, source) = post(&server.at("/api/layers/risk_source"), sample("risk_source", 0, 0)).await;
     let (depot_id, source_id) = (depot["id"].as_i64().unwrap(), source["id"].as_i64().unwrap());
+    // Two roads meeting at a node, for a turn restriction between them.
+    let road = |a: [f64; 2], b: [f64; 2]| {
+        common::feature(json!({"type": "LineString", "coordinates": [a, b]}), json!({"kind": "road", "speed_kmh": 40}))
+    };
+    let (_, first) = post(&server.at("/api/layers/route"), road([106.7, 29.7], [106.8, 29.7])).await;
+    let (_, second) = post(&server.at("/api/layers/route"), road([106.8, 29.7], [106.8, 29.8])).await;
+    let turn = common::feature(
+        Value::Null,
+        json!({"kind": "no_left_turn", "from_route_id": first["id"], "to_route_id": second["id"], "via": "end"}),
+    );
 
     for layer in LAYERS {
         let url = server.at(&format!("/api/layers/{}", layer.name));
-        let body = sample(layer.name, depot_id, source_id);
+        let body =
+            if layer.name == "turn_restriction" { turn.clone() } else { sample(layer.name, depot_id, source_id) };
         let (status, content_type, created) = call(Method::POST, &url, Some(body.clone())).await;
         assert_eq!(status, 201, "{}: {created}", layer.name);
         assert_eq!(content_type, "application/geo+json");
@@ -50,11 +61,14 @@ async fn every_layer_is_created_read_changed_and_deleted() {
         }
 
         // PATCH one property: the others stay.
-        let field = ["name", "finding", "item"].into_iter().find(|f| layer.field(f).is_some()).unwrap();
-        let change = json!({ field: "改名" });
+        let (field, value) = match ["name", "finding", "item"].into_iter().find(|f| layer.field(f).is_some()) {
+            Some(field) => (field, json!("改名")),
+            None => ("osm_id", json!(4242)),
+        };
+        let change = json!({ field: value });
         let (status, _, patched) = call(Method::PATCH, &format!("{url}/{id}"), Some(change)).await;
         assert_eq!(status, 200, "{}: {patched}", layer.name);
-        assert_eq!(patched["properties"][field], "改名");
+        assert_eq!(patched["properties"][field], value);
         assert_eq!(patched["geometry"], created["geometry"]);
 
         // PUT replaces everything with the sample again.
@@ -171,6 +185,7 @@ async fn listing_pages_filters_and_bbox_agree_with_postgis() {
 async fn the_layer_list_gives_counts_and_extents() {
     let server = TestServer::start().await.unwrap();
     onemap::exchange::demo::load(&server.pool, &demo_dir(), false).await.unwrap();
+    common::add_turn_restrictions(&server.pool, 3).await;
     let (status, list) = get(&server.at("/api/layers")).await;
     assert_eq!(status, 200);
     for entry in list["layers"].as_array().unwrap() {

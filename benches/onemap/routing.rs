@@ -22,7 +22,9 @@ pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
     // The largest real network at hand: Helsinki from OpenStreetMap.
     let pool = database(cluster, "bench_osm").await?;
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
-    if have == 0 {
+    let turns: i64 = sqlx::query_scalar("SELECT count(*) FROM turn_restriction").fetch_one(&pool).await?;
+    if have == 0 || turns == 0 {
+        sqlx::query("TRUNCATE route CASCADE").execute(&pool).await?;
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/helsinki.osm.pbf");
         println!(
             "{}",
@@ -75,7 +77,9 @@ fn spread(
 
 async fn measure(label: &str, pool: &PgPool) -> Result<()> {
     let t = Instant::now();
-    let graph = RoadGraph::load(pool).await?;
+    let mut graph = RoadGraph::load(pool).await?;
+    // First without turn restrictions, as pgRouting's Dijkstra answers; then with them.
+    let turns = std::mem::take(&mut graph.turns);
     let (nodes, arcs) = graph.size();
     println!("{label}: {nodes} nodes, {arcs} directed edges, graph built in {:.1} s", t.elapsed().as_secs_f64());
     // pgRouting's vertices are the graph's nodes, so both answer exactly the same question.
@@ -137,6 +141,26 @@ async fn measure(label: &str, pool: &PgPool) -> Result<()> {
         }
     }
     let pg_mean = pg_ms.iter().sum::<f64>() / pg_ms.len() as f64;
+    let free_p50 = at(0.5);
+    if !turns.is_empty() {
+        let forbidden = turns.len();
+        let candidates: Vec<_> = depots.iter().map(|d| snap(*d)).collect();
+        graph.turns = turns;
+        let mut restricted = Vec::new();
+        for incident in &incidents {
+            let t = Instant::now();
+            let incident_snap = graph.snap(graph.graph[*incident], 5000.0, &|_| true).expect("on the network");
+            std::hint::black_box(nearest(&graph, &incident_snap, &candidates, K, f64::INFINITY, &|_| true));
+            restricted.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        restricted.sort_by(|a, b| a.total_cmp(b));
+        let p50 = restricted[restricted.len() / 2];
+        println!(
+            "{label}: with its {forbidden} forbidden turns (and no u-turns but at dead ends) — onemap p50 {p50:.2} ms, \
+             {:.1}x the search without them",
+            p50 / free_p50
+        );
+    }
     println!(
         "{label}: nearest {K} of {DEPOTS} depots — onemap p50 {:.2} ms, p99 {:.2} ms, {onemap_rate:.0} queries/s; pgRouting {pg_mean:.0} ms a query; \
          ratio {:.0}x (target ≥ 100x, p50 ≤ 20 ms); answers differ in {differ} of {PGROUTING_QUERIES}",

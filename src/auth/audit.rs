@@ -45,6 +45,7 @@ pub const AUDITED: &[&str] = &[
     "incident",
     "dispatch",
     "dispatch_item",
+    "turn_restriction",
     "app_user",
     "api_token",
 ];

@@ -23,14 +23,36 @@ pub struct Road {
     pub points: Vec<[f64; 2]>,
 }
 
-/// Writes roads into `route` in one transaction as `actor`, after removing every road first
-/// when `replace` (in the same transaction: a failed import leaves the old roads); returns how many.
-pub async fn insert(pool: &PgPool, actor: &Actor, roads: &[Road], replace: bool) -> Result<usize> {
+/// A turn restriction between two of the roads written (indices into them).
+#[derive(Debug, Clone)]
+pub struct Turn {
+    /// One of `TURN_KINDS`.
+    pub kind: String,
+    /// The road the turn comes from.
+    pub from: usize,
+    /// The road it goes into.
+    pub to: usize,
+    /// The turn is at the last vertex of `from` (else at its first).
+    pub at_end: bool,
+    /// The OpenStreetMap relation.
+    pub osm_id: i64,
+}
+
+/// Writes roads into `route`, and the turn restrictions between them, in one transaction as
+/// `actor`, after removing every road first when `replace` (in the same transaction: a failed
+/// import leaves the old roads); returns how many roads.
+pub async fn insert(pool: &PgPool, actor: &Actor, roads: &[Road], turns: &[Turn], replace: bool) -> Result<usize> {
     let mut tx = begin_as(pool, actor).await?;
     if replace {
         sqlx::query("DELETE FROM route WHERE kind = 'road'").execute(&mut *tx).await?;
     }
-    for chunk in roads.chunks(20_000) {
+    // Ids taken first, so that the restrictions can name the rows.
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('route', 'id')) FROM generate_series(1, $1)")
+            .bind(roads.len() as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (chunk, chunk_ids) in roads.chunks(20_000).zip(ids.chunks(20_000)) {
         let wkt: Vec<String> = chunk
             .iter()
             .map(|r| {
@@ -44,9 +66,9 @@ pub async fn insert(pool: &PgPool, actor: &Actor, roads: &[Road], replace: bool)
         let oneway: Vec<bool> = chunk.iter().map(|r| r.oneway).collect();
         let hazmat: Vec<bool> = chunk.iter().map(|r| r.hazmat_allowed).collect();
         sqlx::query(
-            "INSERT INTO route (kind, name, road_class, speed_kmh, oneway, hazmat_allowed, geom) \
-             SELECT 'road', n, c, s, o, h, ST_GeomFromText(w, 4326) \
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bool[], $6::bool[]) AS u(w, n, c, s, o, h)",
+            "INSERT INTO route (id, kind, name, road_class, speed_kmh, oneway, hazmat_allowed, geom) \
+             SELECT i, 'road', n, c, s, o, h, ST_GeomFromText(w, 4326) \
+             FROM unnest($7::bigint[], $1::text[], $2::text[], $3::text[], $4::float8[], $5::bool[], $6::bool[]) AS u(i, w, n, c, s, o, h)",
         )
         .bind(&wkt)
         .bind(&names)
@@ -54,9 +76,26 @@ pub async fn insert(pool: &PgPool, actor: &Actor, roads: &[Road], replace: bool)
         .bind(&speeds)
         .bind(&oneway)
         .bind(&hazmat)
+        .bind(chunk_ids)
         .execute(&mut *tx)
         .await?;
     }
+    let kinds: Vec<&str> = turns.iter().map(|t| t.kind.as_str()).collect();
+    let from: Vec<i64> = turns.iter().map(|t| ids[t.from]).collect();
+    let to: Vec<i64> = turns.iter().map(|t| ids[t.to]).collect();
+    let osm: Vec<i64> = turns.iter().map(|t| t.osm_id).collect();
+    let via: Vec<&str> = turns.iter().map(|t| if t.at_end { "end" } else { "start" }).collect();
+    sqlx::query(
+        "INSERT INTO turn_restriction (kind, from_route_id, to_route_id, osm_id, via) \
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])",
+    )
+    .bind(&kinds)
+    .bind(&from)
+    .bind(&to)
+    .bind(&osm)
+    .bind(&via)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(roads.len())
 }

@@ -6,7 +6,7 @@ pub use super::roads::Road;
 
 /// Writes generated roads (as the command line's operator, like any import).
 pub async fn insert(pool: &sqlx::PgPool, roads: &[Road]) -> anyhow::Result<usize> {
-    super::roads::insert(pool, &crate::auth::Actor::command_line(), roads, false).await
+    super::roads::insert(pool, &crate::auth::Actor::command_line(), roads, &[], false).await
 }
 use crate::random::Random;
 

@@ -477,6 +477,51 @@ pub static EXPERT_LAYER: Layer = Layer {
     zoom_rule: None,
 };
 
+/// The kinds of OpenStreetMap turn restrictions.
+pub const TURN_KINDS: &[&str] = &[
+    "no_left_turn",
+    "no_right_turn",
+    "no_straight_on",
+    "no_u_turn",
+    "no_entry",
+    "no_exit",
+    "only_left_turn",
+    "only_right_turn",
+    "only_straight_on",
+    "only_u_turn",
+];
+
+fn check_turn(record: &serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)> {
+    let kind = record.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
+    if record.get("from_route_id") == record.get("to_route_id") && !kind.ends_with("u_turn") {
+        return Err((
+            "to_route_id".into(),
+            format!("a {kind} turns from one road into another; only a u-turn may return"),
+        ));
+    }
+    Ok(())
+}
+
+/// Turn restrictions at the node where two roads meet (from OpenStreetMap, or edited).
+pub static TURN_RESTRICTION_LAYER: Layer = Layer {
+    name: "turn_restriction",
+    title: "转向限制",
+    geometry: GeometryRule::None,
+    fields: &[
+        one_of("kind", TURN_KINDS, true),
+        Field { name: "from_route_id", ty: FieldType::Reference { table: "route" }, required: true },
+        Field { name: "to_route_id", ty: FieldType::Reference { table: "route" }, required: true },
+        one_of("via", &["start", "end"], false),
+        Field { name: "osm_id", ty: FieldType::Integer { min: 1, max: i64::MAX }, required: false },
+    ],
+    computed: &[],
+    legacy: &[],
+    defaults: &[],
+    check: Some(check_turn),
+    tile_fields: &[],
+    zoom_rule: None,
+};
+
 /// Severities of 突发环境事件 (国家突发环境事件应急预案), lowest first.
 pub const SEVERITIES: &[&str] = &["一般", "较大", "重大", "特别重大"];
 
@@ -515,6 +560,7 @@ pub static LAYERS: &[&Layer] = &[
     &TEAM_LAYER,
     &EXPERT_LAYER,
     &INCIDENT_LAYER,
+    &TURN_RESTRICTION_LAYER,
 ];
 
 /// The layer called `name`.

@@ -56,6 +56,21 @@ pub struct RoadGraph {
     /// Snaps of fixed points (depots, teams) with every edge usable, by (lon, lat, limit) bits:
     /// they do not change while this graph lives, and they are most of a small query's work.
     pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
+    /// Forbidden turns: (edge arrived by, node, edge left by). Empty: every turn allowed.
+    pub turns: std::collections::HashSet<(usize, NodeIndex, usize)>,
+}
+
+/// A turn restriction as read from the database.
+#[derive(Debug, Clone)]
+pub struct TurnRow {
+    /// One of `TURN_KINDS`.
+    pub kind: String,
+    /// `route.id` the turn comes from.
+    pub from_route: i64,
+    /// `route.id` it goes into.
+    pub to_route: i64,
+    /// At the from road's last vertex (Some(true)), first (Some(false)), or where they meet.
+    pub at_end: Option<bool>,
 }
 
 /// A road as read from the database.
@@ -99,9 +114,84 @@ fn key(c: Coord<f64>) -> (i64, i64) {
 }
 
 impl RoadGraph {
-    /// Reads every road of the `route` table.
+    /// Reads every road of the `route` table, and the turn restrictions between them.
     pub async fn load(pool: &PgPool) -> Result<Self> {
-        Ok(Self::build(rows(pool, "road").await?))
+        let turns: Vec<(String, i64, i64, Option<String>)> =
+            sqlx::query_as("SELECT kind, from_route_id, to_route_id, via FROM turn_restriction ORDER BY id")
+                .fetch_all(pool)
+                .await?;
+        let turns = turns
+            .into_iter()
+            .map(|(kind, from_route, to_route, via)| TurnRow {
+                kind,
+                from_route,
+                to_route,
+                at_end: via.map(|v| v == "end"),
+            })
+            .collect::<Vec<_>>();
+        let mut graph = Self::build(rows(pool, "road").await?);
+        let ignored = graph.restrict(&turns);
+        if ignored > 0 {
+            tracing::warn!(ignored, "turn restrictions between roads that do not meet are ignored");
+        }
+        Ok(graph)
+    }
+
+    /// Applies turn restrictions; returns how many could not be (roads unknown or not meeting).
+    pub fn restrict(&mut self, turns: &[TurnRow]) -> usize {
+        let by_route: HashMap<i64, usize> = self.edges.iter().enumerate().map(|(i, e)| (e.route_id, i)).collect();
+        let mut ignored = 0;
+        for t in turns {
+            let (Some(&from), Some(&to)) = (by_route.get(&t.from_route), by_route.get(&t.to_route)) else {
+                ignored += 1;
+                continue;
+            };
+            let (f, g) = (self.edges[from].ends, self.edges[to].ends);
+            let touches = |n: NodeIndex| g.0 == n || g.1 == n;
+            let node = match t.at_end {
+                Some(true) => Some(f.1).filter(|n| touches(*n)),
+                Some(false) => Some(f.0).filter(|n| touches(*n)),
+                None if touches(f.1) && !touches(f.0) => Some(f.1),
+                None if touches(f.0) && !touches(f.1) => Some(f.0),
+                None => None,
+            };
+            let Some(node) = node else {
+                ignored += 1;
+                continue;
+            };
+            if t.kind.starts_with("only_") {
+                // Every other way on is forbidden.
+                let others: Vec<usize> = self
+                    .graph
+                    .edges_directed(node, petgraph::Direction::Outgoing)
+                    .map(|a| a.weight().edge)
+                    .filter(|&e| e != to)
+                    .collect();
+                for other in others {
+                    self.turns.insert((from, node, other));
+                }
+            } else {
+                self.turns.insert((from, node, to));
+            }
+        }
+        ignored
+    }
+
+    /// Whether arriving at `node` by edge `from` one may leave by edge `to`: not a restricted
+    /// turn, and not back along the same road except at a dead end (where nothing else is
+    /// possible). Only searches on a network with turn restrictions ask.
+    pub fn may_turn(&self, from: usize, node: NodeIndex, to: usize) -> bool {
+        if from == to {
+            let dead_end = self
+                .graph
+                .edges_directed(node, petgraph::Direction::Outgoing)
+                .chain(self.graph.edges_directed(node, petgraph::Direction::Incoming))
+                .all(|a| a.weight().edge == from);
+            if !dead_end {
+                return false;
+            }
+        }
+        !self.turns.contains(&(from, node, to))
     }
 
     /// Builds the graph from roads.
@@ -145,7 +235,15 @@ impl RoadGraph {
             })
             .collect();
         let nodes = nodes.into_iter().collect();
-        Self { graph, edges, segments: RTree::bulk_load(segments), x_scale, nodes, snaps: Default::default() }
+        Self {
+            graph,
+            edges,
+            segments: RTree::bulk_load(segments),
+            x_scale,
+            nodes,
+            snaps: Default::default(),
+            turns: Default::default(),
+        }
     }
 
     /// The node at exactly these coordinates (to 1 cm), if any.

@@ -40,7 +40,7 @@ pub async fn start(pool: &PgPool, snapshot: &Snapshot, network: Network) -> Resu
     tokio::spawn(async move {
         loop {
             match changes.recv().await {
-                Ok(change) if change.layer != "route" => continue,
+                Ok(change) if change.layer != "route" && change.layer != "turn_restriction" => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 _ => {}
             }

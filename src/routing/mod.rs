@@ -9,6 +9,7 @@ pub mod route;
 pub mod rules;
 pub mod search;
 pub mod snap;
+pub mod turning;
 
 pub use graph::RoadGraph;
 pub use snap::Snap;

@@ -45,8 +45,91 @@ enum Entry {
 }
 
 /// Positive floats order like their bits: a cheap total order for the heap.
-fn key(seconds: f64) -> u64 {
+pub(super) fn key(seconds: f64) -> u64 {
     seconds.max(0.0).to_bits()
+}
+
+/// The candidates' best ways so far, and those final: a candidate is final once the search has
+/// settled everything nearer than its way. Shared by the node search and the turning search.
+pub(super) struct Arrivals<E: Copy> {
+    tentative: Vec<Option<(f64, f64, E)>>,
+    ready: BinaryHeap<(Reverse<u64>, usize)>,
+    done: Vec<bool>,
+    /// (candidate, seconds, metres, way in), nearest first.
+    found: Vec<(usize, f64, f64, E)>,
+    k: usize,
+    cutoff_s: f64,
+}
+
+impl<E: Copy> Arrivals<E> {
+    /// For `n` candidates, of which the `k` nearest within `cutoff_s` are wanted.
+    pub fn new(n: usize, k: usize, cutoff_s: f64) -> Self {
+        Self {
+            tentative: vec![None; n],
+            ready: BinaryHeap::new(),
+            done: vec![false; n],
+            found: Vec::new(),
+            k,
+            cutoff_s,
+        }
+    }
+
+    /// A way for candidate `i`, kept if better than the one it has.
+    pub fn offer(&mut self, i: usize, seconds: f64, metres: f64, entry: E) {
+        if self.tentative[i].is_none_or(|(t, _, _)| seconds < t) {
+            self.tentative[i] = Some((seconds, metres, entry));
+            self.ready.push((Reverse(key(seconds)), i));
+        }
+    }
+
+    /// Makes final every candidate whose way is no longer than `upto`.
+    pub fn finalize(&mut self, upto: f64) {
+        while let Some(&(Reverse(s), i)) = self.ready.peek() {
+            if f64::from_bits(s) > upto || self.found.len() >= self.k {
+                break;
+            }
+            self.ready.pop();
+            if let (false, Some((ts, tm, entry))) = (self.done[i], self.tentative[i])
+                && key(ts) == s
+            {
+                self.done[i] = true;
+                if ts <= self.cutoff_s {
+                    self.found.push((i, ts, tm, entry));
+                }
+            }
+        }
+    }
+
+    /// Whether enough are found.
+    pub fn full(&self) -> bool {
+        self.found.len() >= self.k
+    }
+
+    /// The search is over: the candidates reached, nearest first, each with its path.
+    pub fn reached(mut self, path: impl Fn(usize, E) -> LineString<f64>) -> Vec<Reached> {
+        self.finalize(f64::INFINITY);
+        self.found.truncate(self.k);
+        self.found
+            .into_iter()
+            .map(|(candidate, seconds, metres, entry)| Reached {
+                candidate,
+                seconds,
+                metres,
+                path: path(candidate, entry),
+            })
+            .collect()
+    }
+}
+
+/// The part of the incident's edge a candidate on the same edge drives to it, if it may.
+pub(super) fn along_same_edge(g: f64, f: f64, oneway: bool) -> Option<f64> {
+    if g <= f {
+        Some(f - g)
+    } else if !oneway {
+        Some(g - f)
+    } else {
+        None
+    }
 }
 
 /// Finds up to `k` candidates nearest to `incident` in travel time, within `cutoff_s`, using only
@@ -59,6 +142,9 @@ pub fn nearest(
     cutoff_s: f64,
     usable: &dyn Fn(usize) -> bool,
 ) -> Vec<Reached> {
+    if !graph.turns.is_empty() {
+        return super::turning::nearest_turning(graph, incident, candidates, k, cutoff_s, usable);
+    }
     let e = &graph.edges[incident.edge];
     let f = incident.fraction(graph);
     let mut settled: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::default();
@@ -91,23 +177,14 @@ pub fn nearest(
 
     // Each candidate enters through the end(s) of its own edge, or directly on the incident's edge.
     let mut entries: HashMap<NodeIndex, Vec<(usize, f64, f64, bool)>> = HashMap::default();
-    let mut tentative: Vec<Option<(f64, f64, Entry)>> = vec![None; candidates.len()];
-    let mut ready = BinaryHeap::new();
+    let mut arrivals = Arrivals::new(candidates.len(), k, cutoff_s);
     for (i, c) in candidates.iter().enumerate() {
         let ce = &graph.edges[c.edge];
         let g = c.fraction(graph);
-        if c.edge == incident.edge {
-            let direct = if g <= f {
-                Some(f - g)
-            } else if !e.oneway {
-                Some(g - f)
-            } else {
-                None
-            };
-            if let Some(part) = direct {
-                tentative[i] = Some((part * e.seconds, part * e.metres, Entry::SameEdge));
-                ready.push((Reverse(key(part * e.seconds)), i));
-            }
+        if c.edge == incident.edge
+            && let Some(part) = along_same_edge(g, f, e.oneway)
+        {
+            arrivals.offer(i, part * e.seconds, part * e.metres, Entry::SameEdge);
         }
         if !usable(c.edge) && c.edge != incident.edge {
             continue;
@@ -119,44 +196,18 @@ pub fn nearest(
         }
     }
 
-    let mut found: Vec<(usize, f64, f64, Entry)> = Vec::new();
-    let mut done = vec![false; candidates.len()];
-    let mut finalize = |upto: f64,
-                        ready: &mut BinaryHeap<(Reverse<u64>, usize)>,
-                        tentative: &[Option<(f64, f64, Entry)>],
-                        found: &mut Vec<_>| {
-        while let Some(&(Reverse(s), i)) = ready.peek() {
-            if f64::from_bits(s) > upto || found.len() >= k {
-                break;
-            }
-            ready.pop();
-            if let (false, Some((ts, tm, entry))) = (done[i], tentative[i])
-                && key(ts) == s
-            {
-                done[i] = true;
-                if ts <= cutoff_s {
-                    found.push((i, ts, tm, entry));
-                }
-            }
-        }
-    };
-
     while let Some((Reverse(k_s), node)) = heap.pop() {
         let (s, m, next) = best[&node];
         if settled.contains_key(&node) || key(s) != k_s {
             continue;
         }
-        finalize(s, &mut ready, &tentative, &mut found);
-        if found.len() >= k || s > cutoff_s {
+        arrivals.finalize(s);
+        if arrivals.full() || s > cutoff_s {
             break;
         }
         settled.insert(node, (s, m, next));
         for &(i, extra_s, extra_m, forward) in entries.get(&node).map(Vec::as_slice).unwrap_or_default() {
-            let total = s + extra_s;
-            if tentative[i].is_none_or(|(t, _, _)| total < t) {
-                tentative[i] = Some((total, m + extra_m, Entry::Node { node, forward }));
-                ready.push((Reverse(key(total)), i));
-            }
+            arrivals.offer(i, s + extra_s, m + extra_m, Entry::Node { node, forward });
         }
         for arc in graph.graph.edges_directed(node, Direction::Incoming) {
             let a = *arc.weight();
@@ -170,17 +221,7 @@ pub fn nearest(
             }
         }
     }
-    finalize(f64::INFINITY, &mut ready, &tentative, &mut found);
-    found.truncate(k);
-    found
-        .into_iter()
-        .map(|(candidate, seconds, metres, entry)| Reached {
-            candidate,
-            seconds,
-            metres,
-            path: path(graph, incident, &candidates[candidate], entry, &settled),
-        })
-        .collect()
+    arrivals.reached(|candidate, entry| path(graph, incident, &candidates[candidate], entry, &settled))
 }
 
 /// The part of an edge's line between two distances from its first vertex, in that order.
@@ -220,40 +261,77 @@ fn path(
     entry: Entry,
     settled: &HashMap<NodeIndex, (f64, f64, Next)>,
 ) -> LineString<f64> {
-    let ce = &graph.edges[candidate.edge];
-    let mut coords: Vec<Coord<f64>> = Vec::new();
-    let extend = |coords: &mut Vec<Coord<f64>>, more: Vec<Coord<f64>>| {
-        for c in more {
-            if coords.last() != Some(&c) {
-                coords.push(c);
-            }
-        }
-    };
     let Entry::Node { node, forward } = entry else {
-        extend(&mut coords, part(&ce.line, candidate.along_m, incident.along_m));
-        return pinned(coords, candidate, incident);
+        return Drawn::start(graph, candidate, incident, None).finish(candidate, incident);
     };
-    extend(&mut coords, part(&ce.line, candidate.along_m, if forward { ce.metres } else { 0.0 }));
+    let mut drawn = Drawn::start(graph, candidate, incident, Some(forward));
     let mut at = node;
     while let Some(&(_, _, next)) = settled.get(&at) {
         match next {
             Next::Via(arc, to) => {
-                let edge = &graph.edges[arc.edge];
-                let mut line = edge.line.0.clone();
-                if !arc.forward {
-                    line.reverse();
-                }
-                extend(&mut coords, line);
+                drawn.arc(graph, arc);
                 at = to;
             }
             Next::Incident { forward } => {
-                let e = &graph.edges[incident.edge];
-                extend(&mut coords, part(&e.line, if forward { 0.0 } else { e.metres }, incident.along_m));
+                drawn.last(graph, incident, forward);
                 break;
             }
         }
     }
-    pinned(coords, candidate, incident)
+    drawn.finish(candidate, incident)
+}
+
+/// A path being drawn from a candidate to the incident, without repeated vertices.
+pub(super) struct Drawn(Vec<Coord<f64>>);
+
+impl Drawn {
+    /// From the candidate along its own edge: to the incident on the same edge (`to` None), or
+    /// to the edge's end (`to` Some(forward)).
+    pub fn start(graph: &RoadGraph, candidate: &Snap, incident: &Snap, to: Option<bool>) -> Self {
+        let ce = &graph.edges[candidate.edge];
+        let end = match to {
+            None => incident.along_m,
+            Some(forward) => {
+                if forward {
+                    ce.metres
+                } else {
+                    0.0
+                }
+            }
+        };
+        let mut drawn = Self(Vec::new());
+        drawn.extend(part(&ce.line, candidate.along_m, end));
+        drawn
+    }
+
+    /// More vertices.
+    pub fn extend(&mut self, more: Vec<Coord<f64>>) {
+        for c in more {
+            if self.0.last() != Some(&c) {
+                self.0.push(c);
+            }
+        }
+    }
+
+    /// An arc's whole line, in its direction.
+    pub fn arc(&mut self, graph: &RoadGraph, arc: Arc) {
+        let mut line = graph.edges[arc.edge].line.0.clone();
+        if !arc.forward {
+            line.reverse();
+        }
+        self.extend(line);
+    }
+
+    /// The incident's own edge from its end (`forward`: from its first vertex) to the incident.
+    pub fn last(&mut self, graph: &RoadGraph, incident: &Snap, forward: bool) {
+        let e = &graph.edges[incident.edge];
+        self.extend(part(&e.line, if forward { 0.0 } else { e.metres }, incident.along_m));
+    }
+
+    /// The path, its ends exactly at the snapped points.
+    pub fn finish(self, candidate: &Snap, incident: &Snap) -> LineString<f64> {
+        pinned(self.0, candidate, incident)
+    }
 }
 
 /// The path with its ends exactly at the snapped points (not recomputed from distances).

@@ -138,7 +138,14 @@ impl Snapshot {
 
     /// Reads rows `ids` of `layer` again: present rows replace their old version, absent ones are removed.
     pub async fn apply(&self, pool: &PgPool, layer: &str, ids: &[i64]) -> Result<()> {
-        let Some((current, lock)) = self.layers.get(layer) else { return Ok(()) };
+        let Some((current, lock)) = self.layers.get(layer) else {
+            // Not on the map (turn restrictions, stock …): followers such as the road graph
+            // still hear of it.
+            if let Some(known) = crate::layers::layer(layer) {
+                let _ = self.events.send(Change { layer: known.name, ids: ids.to_vec(), generation: 0 });
+            }
+            return Ok(());
+        };
         let _writer = lock.lock().await;
         // Read under the lock, so a later refresh always reads a later state.
         let fresh = fetch(pool, current.load().layer, Some(ids)).await?;

@@ -152,6 +152,20 @@ pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
     }
 }
 
+/// Adds `n` turn restrictions between demo roads that meet (the demo's illustrative roads have
+/// none of their own).
+pub async fn add_turn_restrictions(pool: &PgPool, n: i64) {
+    sqlx::query(
+        "INSERT INTO turn_restriction (kind, from_route_id, to_route_id, via) \
+         SELECT 'no_left_turn', a.id, b.id, 'end' FROM route a JOIN route b ON a.kind = 'road' AND b.kind = 'road' \
+           AND a.id <> b.id AND ST_Equals(ST_EndPoint(a.geom), ST_StartPoint(b.geom)) ORDER BY a.id, b.id LIMIT $1",
+    )
+    .bind(n)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// Builds `pgr_edges` (id = route id, source, target, cost, reverse_cost, end coordinates) from
 /// the `route` roads, for pgRouting: nodes where row ends meet (to 1e-7°), cost = PostGIS
 /// geodesic length / speed, one-way rows with reverse_cost −1.
@@ -190,7 +204,9 @@ pub async fn compare_with_pgrouting(pool: &PgPool, destinations: u64, origins: u
             .unwrap();
     assert!(vertices.len() > 100, "{}", vertices.len());
 
-    let graph = RoadGraph::load(pool).await.unwrap();
+    // Without turn restrictions: those are compared with pgr_trsp (tests/turns.rs).
+    let mut graph = RoadGraph::load(pool).await.unwrap();
+    graph.turns.clear();
     let snap_at = |x: f64, y: f64| {
         let node = graph.node_at(Coord { x, y }).expect("every pgRouting vertex is a graph node");
         graph.snap(graph.graph[node], 1.0, &|_| true).expect("a node is on its roads")
