@@ -53,8 +53,61 @@ pub fn arrivals(
     best
 }
 
+/// Where vehicles from `depots` can leave a node within `cutoff_s`: (node, the edge they
+/// arrived by — None when they may leave by any road —, earliest time). On a network without
+/// turn restrictions one departure per node; with them one per way of arriving, so that a
+/// forbidden turn is never taken.
+fn departures(
+    graph: &RoadGraph,
+    depots: &[Snap],
+    cutoff_s: f64,
+    usable: &dyn Fn(usize) -> bool,
+) -> Vec<(NodeIndex, Option<usize>, f64)> {
+    if graph.turns.is_empty() {
+        return arrivals(graph, depots, cutoff_s, usable).into_iter().map(|(n, s)| (n, None, s)).collect();
+    }
+    type Key = (NodeIndex, Option<usize>);
+    let mut best: HashMap<Key, f64> = HashMap::new();
+    let mut heap = BinaryHeap::new();
+    let push = |best: &mut HashMap<Key, f64>, heap: &mut BinaryHeap<_>, key: Key, s: f64| {
+        if s <= cutoff_s && best.get(&key).is_none_or(|b| s < *b) {
+            best.insert(key, s);
+            heap.push((Reverse(s.to_bits()), key));
+        }
+    };
+    for d in depots {
+        let e = &graph.edges[d.edge];
+        let f = d.fraction(graph);
+        if f <= 0.0 {
+            push(&mut best, &mut heap, (e.ends.0, None), 0.0);
+        } else if f >= 1.0 {
+            push(&mut best, &mut heap, (e.ends.1, None), 0.0);
+        } else {
+            push(&mut best, &mut heap, (e.ends.1, Some(d.edge)), (1.0 - f) * e.seconds);
+            if !e.oneway {
+                push(&mut best, &mut heap, (e.ends.0, Some(d.edge)), f * e.seconds);
+            }
+        }
+    }
+    while let Some((Reverse(bits), key)) = heap.pop() {
+        let s = best[&key];
+        if bits != s.to_bits() {
+            continue;
+        }
+        let (node, by) = key;
+        for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
+            let edge = arc.weight().edge;
+            if usable(edge) && by.is_none_or(|by| graph.may_turn(by, node, edge)) {
+                push(&mut best, &mut heap, (arc.target(), Some(edge)), s + graph.edges[edge].seconds);
+            }
+        }
+    }
+    best.into_iter().map(|((n, by), s)| (n, by, s)).collect()
+}
+
 /// The road reached within each of `limits_s` (ascending): per limit, the pieces of edges
-/// driven from a reached node until the time runs out, and the depots' own edges.
+/// driven from a reached node until the time runs out (by the turns allowed there), and the
+/// depots' own edges.
 pub fn service_areas(
     graph: &RoadGraph,
     depots: &[Snap],
@@ -62,18 +115,18 @@ pub fn service_areas(
     usable: &dyn Fn(usize) -> bool,
 ) -> Vec<Vec<LineString<f64>>> {
     let last = limits_s.iter().copied().fold(0.0, f64::max);
-    let times = arrivals(graph, depots, last, usable);
+    let times = departures(graph, depots, last, usable);
     limits_s
         .iter()
         .map(|&limit| {
             let mut pieces = Vec::new();
-            for (&node, &s) in &times {
+            for &(node, by, s) in &times {
                 if s >= limit {
                     continue;
                 }
                 for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
                     let a = *arc.weight();
-                    if !usable(a.edge) {
+                    if !usable(a.edge) || by.is_some_and(|by| !graph.may_turn(by, node, a.edge)) {
                         continue;
                     }
                     let e = &graph.edges[a.edge];
@@ -144,6 +197,45 @@ mod tests {
         assert!((lengths[0] - 0.5 * g.edges[0].metres).abs() < 1.0, "{lengths:?}");
         assert!((lengths[1] - 1.5 * g.edges[0].metres).abs() < 2.0, "{lengths:?}");
         assert!((lengths[2] - total).abs() < 2.0, "{lengths:?}");
+    }
+
+    #[test]
+    fn a_forbidden_turn_is_not_in_the_area() {
+        // A T: edge 1 west of the junction, 2 north of it, 3 east (a dead end); no left turn 1 → 2.
+        let row = |id: i64, a: (f64, f64), b: (f64, f64)| RoadRow {
+            id,
+            speed_kmh: 36.0,
+            oneway: false,
+            hazmat_allowed: true,
+            line: LineString(vec![Coord { x: a.0, y: a.1 }, Coord { x: b.0, y: b.1 }]),
+        };
+        let build = || {
+            RoadGraph::build(vec![
+                row(1, (0.0, 0.0), (0.01, 0.0)),
+                row(2, (0.01, 0.0), (0.01, 0.01)),
+                row(3, (0.01, 0.0), (0.02, 0.0)),
+            ])
+        };
+        let north = |areas: &[Vec<LineString<f64>>]| areas[0].iter().any(|p| p.0.iter().any(|c| c.y > 1e-6));
+        let free = build();
+        let depot = free.snap(Coord { x: 0.005, y: 0.0 }, 100.0, &|_| true).unwrap();
+        let limit = free.edges[0].seconds;
+        assert!(
+            north(&service_areas(&free, &[depot], &[limit], &|_| true)),
+            "without the restriction, north is reached"
+        );
+        let mut turning = build();
+        let turn = crate::routing::graph::TurnRow {
+            kind: "no_left_turn".into(),
+            from_route: 1,
+            to_route: 2,
+            at_end: Some(true),
+        };
+        assert_eq!(turning.restrict(&[turn]), 0);
+        let areas = service_areas(&turning, &[depot], &[limit, 4.0 * limit], &|_| true);
+        assert!(!north(&areas[..1]), "the left turn is forbidden");
+        // Later, by the dead end to the east and back, the turn from 3 into 2 is allowed.
+        assert!(north(&areas[1..]), "round by the dead end");
     }
 
     #[test]
