@@ -97,7 +97,7 @@ async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
     let expected = 2 * args.side * (args.side - 1);
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
     if have as usize != expected {
-        sqlx::query("TRUNCATE route").execute(&pool).await?;
+        sqlx::query("TRUNCATE route CASCADE").execute(&pool).await?;
         let t = Instant::now();
         let roads = synthetic::roads(&grid);
         synthetic::insert(&pool, &roads).await?;
