@@ -151,3 +151,82 @@ async fn monaco_turn_restrictions_route_as_pgr_trsp() {
     let (compared, changed) = check("monaco.osm.pbf").await;
     assert!(compared > 1000 && changed > 20, "{compared} compared, {changed} changed by restrictions");
 }
+
+#[tokio::test]
+async fn a_restriction_added_through_the_api_changes_the_route_at_once() {
+    use serde_json::json;
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    let road = |a: [f64; 2], b: [f64; 2]| {
+        common::feature(json!({"type": "LineString", "coordinates": [a, b]}), json!({"kind": "road", "speed_kmh": 36}))
+    };
+    // A T: west and east of the junction (east a dead end), and north of it.
+    let mut ids = Vec::new();
+    for (a, b) in
+        [([106.50, 29.50], [106.51, 29.50]), ([106.51, 29.50], [106.51, 29.51]), ([106.51, 29.50], [106.52, 29.50])]
+    {
+        let (status, made) = common::post(&server.at("/api/layers/route"), road(a, b)).await;
+        assert_eq!(status, 201, "{made}");
+        ids.push(made["id"].as_i64().unwrap());
+    }
+    let (status, depot) = common::post(
+        &server.at("/api/layers/depot"),
+        common::feature(common::point(106.51, 29.51), json!({"name": "北端库", "tier": "district"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let stock = json!({"category": "treatment", "item": "活性炭", "unit": "t", "quantity": 5});
+    common::post(&server.at(&format!("/api/depots/{}/stock", depot["id"])), stock).await;
+    // The graph follows the roads in the background: ask until it has them.
+    let nearest = || async {
+        let ask = json!({"point": [106.50, 29.50], "find": "depot", "item": "活性炭"});
+        let (_, body) = common::post(&server.at("/api/nearest"), ask).await;
+        body["results"][0]["seconds"].as_f64()
+    };
+    let mut before = None;
+    for _ in 0..100 {
+        before = nearest().await;
+        if before.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let before = before.expect("the depot is reached");
+    // From the north road no right turn into the west road (at the north road's start).
+    let turn = common::feature(
+        serde_json::Value::Null,
+        json!({"kind": "no_right_turn", "from_route_id": ids[1], "to_route_id": ids[0], "via": "start"}),
+    );
+    let (status, made) = common::post(&server.at("/api/layers/turn_restriction"), turn).await;
+    assert_eq!(status, 201, "{made}");
+    // Round by the dead end to the east: two more edges of 100 s... once the graph is rebuilt.
+    let mut after = before;
+    for _ in 0..100 {
+        after = nearest().await.unwrap();
+        if after > before + 1.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let east = (after - before) / 2.0;
+    assert!((east - 96.7).abs() < 5.0, "before {before:.1} s, after {after:.1} s");
+
+    // Bad restrictions are refused and change nothing.
+    let url = server.at("/api/layers/turn_restriction");
+    for (props, field) in [
+        (json!({"kind": "no_left_turn", "from_route_id": ids[0], "to_route_id": ids[0]}), "to_route_id"),
+        (json!({"kind": "no_parking", "from_route_id": ids[0], "to_route_id": ids[1]}), "kind"),
+        (json!({"kind": "no_left_turn", "from_route_id": ids[0], "to_route_id": 987654}), "to_route_id"),
+        (json!({"kind": "no_left_turn", "from_route_id": ids[0], "to_route_id": ids[1], "via": "middle"}), "via"),
+    ] {
+        let problem = common::expect_problem(
+            reqwest::Method::POST,
+            &url,
+            Some(common::feature(serde_json::Value::Null, props)),
+            422,
+        )
+        .await;
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM turn_restriction").fetch_one(&server.pool).await.unwrap();
+    assert_eq!(count, 1);
+}
