@@ -24,7 +24,15 @@ pub async fn run(cluster: &LocalCluster) -> Result<()> {
     let pool = super::routing::database(cluster, "bench_demo").await?;
     onemap::exchange::demo::load(&pool, &onemap::testing::demo_dir(), false).await?;
     let rivers = load_rivers(&pool).await?;
-    let spill = Coord { x: 106.35, y: 29.90 };
+    // On the (real) Jialing at Hechuan, below its confluences.
+    let (x, y): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_ClosestPoint(geom, ST_SetSRID(ST_MakePoint(106.30, 29.95), 4326)) AS p, \
+           ST_Distance(geom, ST_SetSRID(ST_MakePoint(106.30, 29.95), 4326)) AS d FROM route \
+         WHERE kind = 'river' AND name = '嘉陵江' ORDER BY d LIMIT 1) nearest",
+    )
+    .fetch_one(&pool)
+    .await?;
+    let spill = Coord { x, y };
     let start = rivers.snap(spill, 5_000.0, &|_| true).expect("the spill is on the Jialing");
     let mut times = Vec::new();
     let mut pieces = 0;
