@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
-use super::layers::{only, query_params};
+use super::layers::{href_with, only, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -59,10 +59,7 @@ async fn list(
     if records.len() as i64 == q.limit
         && let Some(last) = records.last().and_then(|r| r["id"].as_i64())
     {
-        let mut next = params.clone();
-        next.insert("before".into(), last.to_string());
-        let query: Vec<String> = next.iter().map(|(k, v)| format!("{k}={}", super::layers::encode(v))).collect();
-        links.push(json!({"rel": "next", "href": format!("/api/audit?{}", query.join("&"))}));
+        links.push(json!({"rel": "next", "href": href_with("/api/audit", &params, "before", &last.to_string())}));
     }
     Ok(axum::Json(json!({"records": records, "links": links})).into_response())
 }

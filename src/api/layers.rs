@@ -119,20 +119,19 @@ async fn list_features(
 }
 
 fn page_href(layer: &str, params: &BTreeMap<String, String>, offset: i64) -> String {
+    href_with(&format!("/api/layers/{layer}"), params, "offset", &offset.to_string())
+}
+
+/// `path` with the query `params`, `key` set to `value` (a link to another page of an answer).
+pub fn href_with(path: &str, params: &BTreeMap<String, String>, key: &str, value: &str) -> String {
     let mut params = params.clone();
-    params.insert("offset".into(), offset.to_string());
-    let mut query = String::new();
-    for (i, (k, v)) in params.iter().enumerate() {
-        if i > 0 {
-            query.push('&');
-        }
-        query.push_str(&format!("{}={}", encode(k), encode(v)));
-    }
-    format!("/api/layers/{layer}?{query}")
+    params.insert(key.into(), value.into());
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 /// Percent-encodes a query component (RFC 3986 unreserved characters stay).
-pub fn encode(s: &str) -> String {
+fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~,".contains(&b) {

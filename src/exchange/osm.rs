@@ -95,22 +95,30 @@ struct Restriction {
     to: i64,
 }
 
-/// Reads a restriction relation; Err(reason) when onemap cannot use it (via a way, not for
-/// cars, not one from and one to).
+/// Why a restriction relation is left out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Unusable {
+    /// Via a way, not a node.
+    ViaWay,
+    /// Not for cars, or not one from way, one via node and one to way.
+    Other,
+}
+
+/// Reads a restriction relation; Err when onemap cannot use it.
 fn restriction(
     id: i64,
     tags: &HashMap<&str, &str>,
     members: &[(RelMemberType, i64, &str)],
-) -> Option<Result<Restriction, &'static str>> {
+) -> Option<Result<Restriction, Unusable>> {
     if tags.get("type") != Some(&"restriction") {
         return None;
     }
     let kind = tags.get("restriction").or_else(|| tags.get("restriction:motorcar")).copied();
     let Some(kind) = kind.filter(|k| TURN_KINDS.contains(k)) else {
-        return Some(Err("not a turn restriction for cars"));
+        return Some(Err(Unusable::Other));
     };
     if tags.get("except").is_some_and(|e| e.split(';').any(|v| v.trim() == "motorcar")) {
-        return Some(Err("not a turn restriction for cars"));
+        return Some(Err(Unusable::Other));
     }
     let role = |r: &str, t: RelMemberType| -> Vec<i64> {
         members.iter().filter(|m| m.2 == r && m.0 == t).map(|m| m.1).collect()
@@ -118,11 +126,11 @@ fn restriction(
     let (from, via, to) =
         (role("from", RelMemberType::Way), role("via", RelMemberType::Node), role("to", RelMemberType::Way));
     if !role("via", RelMemberType::Way).is_empty() {
-        return Some(Err("via a way"));
+        return Some(Err(Unusable::ViaWay));
     }
     match (from.as_slice(), via.as_slice(), to.as_slice()) {
         ([from], [via], [to]) => Some(Ok(Restriction { id, kind: kind.to_string(), from: *from, via: *via, to: *to })),
-        _ => Some(Err("not one from way, one via node and one to way")),
+        _ => Some(Err(Unusable::Other)),
     }
 }
 
@@ -177,8 +185,8 @@ pub fn read(path: &Path, bbox: Option<[f64; 4]>) -> Result<(Vec<Road>, Vec<Turn>
                         r.members().map(|m| (m.member_type.clone(), m.member_id, m.role().unwrap_or(""))).collect();
                     match restriction(r.id(), &tags, &members) {
                         Some(Ok(found)) => restrictions.push(found),
-                        Some(Err("via a way")) => report.via_way += 1,
-                        Some(Err(_)) => report.other += 1,
+                        Some(Err(Unusable::ViaWay)) => report.via_way += 1,
+                        Some(Err(Unusable::Other)) => report.other += 1,
                         None => {}
                     }
                 }

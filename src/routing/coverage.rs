@@ -22,50 +22,23 @@ pub fn arrivals(
     usable: &dyn Fn(usize) -> bool,
 ) -> HashMap<NodeIndex, f64> {
     let mut best: HashMap<NodeIndex, f64> = HashMap::new();
-    let mut heap = BinaryHeap::new();
-    let push = |best: &mut HashMap<NodeIndex, f64>, heap: &mut BinaryHeap<_>, node: NodeIndex, s: f64| {
-        if s <= cutoff_s && best.get(&node).is_none_or(|b| s < *b) {
-            best.insert(node, s);
-            heap.push((Reverse(s.to_bits()), node));
-        }
-    };
-    for d in depots {
-        let e = &graph.edges[d.edge];
-        let f = d.fraction(graph);
-        push(&mut best, &mut heap, e.ends.1, (1.0 - f) * e.seconds);
-        // At the first vertex the depot stands on that node, one-way or not.
-        if !e.oneway || f <= 0.0 {
-            push(&mut best, &mut heap, e.ends.0, f * e.seconds);
-        }
-    }
-    while let Some((Reverse(bits), node)) = heap.pop() {
-        let s = best[&node];
-        if bits != s.to_bits() {
-            continue;
-        }
-        for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
-            if usable(arc.weight().edge) {
-                let seconds = graph.edges[arc.weight().edge].seconds;
-                push(&mut best, &mut heap, arc.target(), s + seconds);
-            }
-        }
+    for (node, _, s) in departures(graph, depots, cutoff_s, usable) {
+        best.entry(node).and_modify(|b| *b = b.min(s)).or_insert(s);
     }
     best
 }
 
 /// Where vehicles from `depots` can leave a node within `cutoff_s`: (node, the edge they
 /// arrived by — None when they may leave by any road —, earliest time). On a network without
-/// turn restrictions one departure per node; with them one per way of arriving, so that a
-/// forbidden turn is never taken.
+/// turn restrictions one departure per node (the edge arrived by does not matter); with them
+/// one per way of arriving, so that a forbidden turn is never taken.
 fn departures(
     graph: &RoadGraph,
     depots: &[Snap],
     cutoff_s: f64,
     usable: &dyn Fn(usize) -> bool,
 ) -> Vec<(NodeIndex, Option<usize>, f64)> {
-    if graph.turns.is_empty() {
-        return arrivals(graph, depots, cutoff_s, usable).into_iter().map(|(n, s)| (n, None, s)).collect();
-    }
+    let by = |edge: usize| (!graph.turns.is_empty()).then_some(edge);
     type Key = (NodeIndex, Option<usize>);
     let mut best: HashMap<Key, f64> = HashMap::new();
     let mut heap = BinaryHeap::new();
@@ -83,9 +56,9 @@ fn departures(
         } else if f >= 1.0 {
             push(&mut best, &mut heap, (e.ends.1, None), 0.0);
         } else {
-            push(&mut best, &mut heap, (e.ends.1, Some(d.edge)), (1.0 - f) * e.seconds);
+            push(&mut best, &mut heap, (e.ends.1, by(d.edge)), (1.0 - f) * e.seconds);
             if !e.oneway {
-                push(&mut best, &mut heap, (e.ends.0, Some(d.edge)), f * e.seconds);
+                push(&mut best, &mut heap, (e.ends.0, by(d.edge)), f * e.seconds);
             }
         }
     }
@@ -94,15 +67,15 @@ fn departures(
         if bits != s.to_bits() {
             continue;
         }
-        let (node, by) = key;
+        let (node, arrived) = key;
         for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
             let edge = arc.weight().edge;
-            if usable(edge) && by.is_none_or(|by| graph.may_turn(by, node, edge)) {
-                push(&mut best, &mut heap, (arc.target(), Some(edge)), s + graph.edges[edge].seconds);
+            if usable(edge) && arrived.is_none_or(|a| graph.may_turn(a, node, edge)) {
+                push(&mut best, &mut heap, (arc.target(), by(edge)), s + graph.edges[edge].seconds);
             }
         }
     }
-    best.into_iter().map(|((n, by), s)| (n, by, s)).collect()
+    best.into_iter().map(|((n, arrived), s)| (n, arrived, s)).collect()
 }
 
 /// The road reached within each of `limits_s` (ascending): per limit, the pieces of edges

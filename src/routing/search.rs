@@ -291,13 +291,8 @@ impl Drawn {
         let ce = &graph.edges[candidate.edge];
         let end = match to {
             None => incident.along_m,
-            Some(forward) => {
-                if forward {
-                    ce.metres
-                } else {
-                    0.0
-                }
-            }
+            Some(true) => ce.metres,
+            Some(false) => 0.0,
         };
         let mut drawn = Self(Vec::new());
         drawn.extend(part(&ce.line, candidate.along_m, end));

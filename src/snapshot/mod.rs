@@ -131,6 +131,11 @@ impl Snapshot {
         LAYERS.iter().map(|l| l.name).filter(|n| self.layers.contains_key(n)).collect()
     }
 
+    /// Whether `layer` is one of the map's layers.
+    pub fn shows(&self, layer: &str) -> bool {
+        self.layers.contains_key(layer)
+    }
+
     /// Subscribes to changes.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.events.subscribe()
