@@ -214,6 +214,10 @@ pub struct ServeArgs {
     /// Parameters of the risk indexes (JSON like config/risk-model.json; default: that file, built in).
     #[arg(long, env = "ONEMAP_RISK_MODEL")]
     pub risk_model: Option<PathBuf>,
+    /// Deadlines of incident reports by severity (JSON like config/report-deadlines.json;
+    /// default: the national rule, built in).
+    #[arg(long, env = "ONEMAP_REPORT_DEADLINES")]
+    pub report_deadlines: Option<PathBuf>,
     /// Let anonymous clients read the map, the tiles and the registry (a wall screen on a closed
     /// network); writes still need a credential.
     #[arg(long, env = "ONEMAP_PUBLIC_READ")]

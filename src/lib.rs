@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod dispatch;
+pub mod duty;
 pub mod exchange;
 pub mod hash;
 pub mod layers;

@@ -128,8 +128,16 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         .with_context(|| format!("{}", path.display()))?,
         None => onemap::risk::model::Model::builtin(),
     };
+    let report_deadlines = match &serve.report_deadlines {
+        Some(path) => onemap::duty::deadlines::Deadlines::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| format!("{}", path.display()))?,
+        None => onemap::duty::deadlines::Deadlines::builtin(),
+    };
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
     let config = ServerConfig {
+        report_deadlines,
         max_body_bytes: serve.max_body_mb * 1024 * 1024,
         tile_cache_entries: serve.tile_cache_entries,
         risk_model,

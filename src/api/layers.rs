@@ -64,7 +64,7 @@ async fn list_layers(State(state): State<AppState>) -> Result<Response, Problem>
     for layer in spec::LAYERS {
         let summary = store::summary(&state.pool, layer).await?;
         let mut fields: Vec<Value> = layer.fields.iter().map(describe_field).collect();
-        for field in layer.computed {
+        for field in layer.read_only() {
             let mut described = describe_field(field);
             described["read_only"] = true.into();
             fields.push(described);

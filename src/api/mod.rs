@@ -12,6 +12,7 @@ pub mod layers;
 pub mod nearest;
 pub mod permission;
 pub mod problem;
+pub mod reports;
 pub mod risk;
 pub mod rivers;
 pub mod routes;
@@ -22,6 +23,7 @@ pub mod tiles;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, Uri};
@@ -66,6 +68,7 @@ pub struct AppState {
 impl AppState {
     /// Loads the snapshot and starts following the database's changes.
     pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
+        config.report_deadlines.write(&pool).await.context("cannot write the report deadlines")?;
         let (snapshot, task) = snapshot::refresh::start(&pool).await?;
         let follower = Arc::new(task.abort_handle());
         use crate::routing::live::{Network, start};
@@ -112,6 +115,8 @@ pub struct ServerConfig {
     /// Let anonymous callers read the map, the tiles and the registry (a wall screen on a
     /// closed network); writes always need a credential.
     pub public_read: bool,
+    /// When incident reports are due.
+    pub report_deadlines: crate::duty::deadlines::Deadlines,
 }
 
 impl Default for ServerConfig {
@@ -121,6 +126,7 @@ impl Default for ServerConfig {
             tile_cache_entries: 20_000,
             risk_model: crate::risk::model::Model::builtin(),
             public_read: false,
+            report_deadlines: crate::duty::deadlines::Deadlines::builtin(),
         }
     }
 }
@@ -136,6 +142,7 @@ pub fn routes() -> Routes {
         .merge(around::router())
         .merge(nearest::router())
         .merge(incidents::router())
+        .merge(reports::router())
         .merge(rivers::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -12,7 +12,7 @@ use super::layers::{only, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::risk::trace::{Reach, Way, locate, trace};
+use crate::risk::trace::{Way, near_reaches, trace};
 use crate::routing::route::tenth;
 
 /// Longest trace, hours (a week of flow crosses any province).
@@ -94,7 +94,7 @@ async fn handle(
             .await
             .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "trace failed", e.to_string()))?
     };
-    let found = nearby(&state, &reaches, way, near).await?;
+    let found = near_reaches(&state.pool, &reaches, way, near).await?;
     let features: Vec<Value> = reaches
         .iter()
         .map(|r| {
@@ -112,51 +112,4 @@ async fn handle(
         "hours": hours, key: found,
     }))
     .into_response())
-}
-
-/// Receptors (downstream) or risk sources (upstream) within `near` metres of the reaches, each
-/// with the hours and metres along the river where it is closest; intakes first, then by time.
-async fn nearby(state: &AppState, reaches: &[Reach], way: Way, near: f64) -> Result<Vec<Value>, Problem> {
-    if reaches.is_empty() {
-        return Ok(Vec::new());
-    }
-    let wkt = format!(
-        "MULTILINESTRING({})",
-        reaches
-            .iter()
-            .map(|r| format!("({})", r.line.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect::<Vec<_>>().join(",")))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let (table, about) = match way {
-        Way::Downstream => ("receptor", "kind"),
-        Way::Upstream => ("risk_source", "grade"),
-    };
-    let rows: Vec<(i64, String, Option<String>, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH reach AS (SELECT ST_GeomFromText($1, 4326) AS g) \
-         SELECT t.id, t.name, t.{about}, ST_X(p), ST_Y(p) FROM {table} t, reach, \
-           LATERAL ST_ClosestPoint(t.geom, reach.g) AS p \
-         WHERE t.geom && ST_Expand(reach.g, $2 / 90000.0) AND ST_DWithin(t.geom::geography, reach.g::geography, $2)"
-    )))
-    .bind(&wkt)
-    .bind(near)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut found: Vec<(bool, f64, Value)> = rows
-        .into_iter()
-        .filter_map(|(id, name, about_value, x, y)| {
-            // Tolerance: PostGIS and the local projection measure a few centimetres apart.
-            let (_, hours, metres, off) = locate(reaches, Coord { x, y }, near + 1.0)?;
-            let intake = about_value.as_deref() == Some("water_intake");
-            Some((
-                intake,
-                hours,
-                json!({"id": id, "name": name, about: about_value, "hours": (hours * 1000.0).round() / 1000.0,
-                       "minutes": tenth(hours * 60.0), "metres_along": metres.round(),
-                       "distance_m": tenth(off)}),
-            ))
-        })
-        .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
-    Ok(found.into_iter().map(|f| f.2).collect())
 }

@@ -38,6 +38,12 @@ impl Actor {
         Self { user_id: None, name: format!("cli:{login}"), role: Some(Role::Admin), district: None }
     }
 
+    /// onemap itself, doing `task` (writing its configuration, noting a missed deadline):
+    /// recorded as `onemap:<task>`.
+    pub fn system(task: &str) -> Self {
+        Self { user_id: None, name: format!("onemap:{task}"), role: Some(Role::Admin), district: None }
+    }
+
     /// Whether nobody is signed in.
     pub fn is_anonymous(&self) -> bool {
         self.role.is_none()

@@ -50,7 +50,7 @@ pub fn parse(layer: &'static Layer, params: &BTreeMap<String, String>) -> Result
             }
             _ => {
                 let mut filterable =
-                    layer.fields.iter().chain(layer.computed).filter(|f| !matches!(f.ty, FieldType::Rows(_)));
+                    layer.fields.iter().chain(layer.read_only()).filter(|f| !matches!(f.ty, FieldType::Rows(_)));
                 let field = filterable.clone().find(|f| f.name == name).ok_or_else(|| {
                     let allowed: Vec<&str> = filterable.by_ref().map(|f| f.name).collect();
                     Invalid::field(

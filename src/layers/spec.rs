@@ -116,6 +116,8 @@ pub struct Layer {
     pub fields: &'static [Field],
     /// Read-only columns computed by the database, returned but never written.
     pub computed: &'static [Field],
+    /// Read-only properties computed when read (they change with the clock).
+    pub derived: Option<Derived>,
     /// Read-only properties that older files carry for a writable field: `(old, field)`. A
     /// record with the old one and without the field gives the field that value.
     pub legacy: &'static [(&'static str, &'static str)],
@@ -127,6 +129,29 @@ pub struct Layer {
     pub tile_fields: &'static [&'static str],
     /// The lowest zoom at which a feature is put in tiles, by the value of one field.
     pub zoom_rule: Option<ZoomRule>,
+}
+
+/// Properties computed at each read by an SQL function of the row `t` that returns them as one
+/// JSON object (an incident's deadline flags).
+#[derive(Debug)]
+pub struct Derived {
+    /// The SQL expression, over the row `t`.
+    pub sql: &'static str,
+    /// The properties it returns, for filters and documentation.
+    pub fields: &'static [Field],
+}
+
+impl Derived {
+    /// The SQL expression of one property, typed as its field.
+    pub fn property_sql(&self, field: &Field) -> String {
+        let cast = match field.ty {
+            FieldType::Bool => "boolean",
+            FieldType::Number { .. } => "float8",
+            FieldType::Integer { .. } => "bigint",
+            _ => "text",
+        };
+        format!("({}->>'{}')::{cast}", self.sql, field.name)
+    }
 }
 
 /// Minimum zoom by the value of a field (minor roads only at closer zooms); other values: 0.
@@ -155,6 +180,19 @@ impl Layer {
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Properties returned but never written: computed columns and derived properties.
+    pub fn read_only(&self) -> impl Iterator<Item = &Field> + Clone {
+        self.computed.iter().chain(self.derived.iter().flat_map(|d| d.fields))
+    }
+
+    /// The SQL expression of property `field` of row `t`.
+    pub fn property_sql(&self, field: &Field) -> String {
+        match &self.derived {
+            Some(d) if d.fields.iter().any(|f| f.name == field.name) => d.property_sql(field),
+            _ => format!("t.{}", field.name),
+        }
     }
 
     /// Fields stored as columns of this table (not child rows).
@@ -228,6 +266,7 @@ pub static DISTRICT_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[],
     check: None,
     tile_fields: &["code", "name"],
@@ -301,6 +340,7 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
     ],
     // Legacy registers have one `grade` column: the grade they filed.
     legacy: &[("grade", "declared_grade")],
+    derived: None,
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
     tile_fields: &["name", "grade", "air_grade", "water_grade", "level", "industry", "district", "status"],
@@ -322,6 +362,7 @@ pub static INSPECTION_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[("rectified", FieldDefault::Bool(false))],
     check: None,
     tile_fields: &[],
@@ -342,6 +383,7 @@ pub static RECEPTOR_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[],
     check: None,
     tile_fields: &["kind", "name", "district", "population", "protection_level"],
@@ -372,6 +414,7 @@ pub static ROUTE_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[("oneway", FieldDefault::Bool(false)), ("hazmat_allowed", FieldDefault::Bool(true))],
     check: Some(check_route),
     tile_fields: &["kind", "name", "road_class", "speed_kmh", "oneway", "hazmat_allowed", "flow_speed_ms"],
@@ -402,6 +445,7 @@ pub static DEPOT_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[],
     check: None,
     tile_fields: &["name", "tier", "district", "operator"],
@@ -429,6 +473,7 @@ pub static STOCK_ITEM_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[("reserved", FieldDefault::Number(0.0)), ("storage_mode", FieldDefault::Text("自储"))],
     check: Some(check_stock),
     tile_fields: &[],
@@ -451,6 +496,7 @@ pub static TEAM_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[("status", FieldDefault::Text("available"))],
     check: None,
     tile_fields: &["name", "status", "specialties", "headcount", "district"],
@@ -471,6 +517,7 @@ pub static EXPERT_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[],
     check: None,
     tile_fields: &[],
@@ -516,6 +563,7 @@ pub static TURN_RESTRICTION_LAYER: Layer = Layer {
     ],
     computed: &[],
     legacy: &[],
+    derived: None,
     defaults: &[],
     check: Some(check_turn),
     tile_fields: &[],
@@ -534,19 +582,41 @@ pub static INCIDENT_LAYER: Layer = Layer {
         NAME,
         one_of("kind", &["water", "air", "soil"], true),
         text("pollutant", 200),
-        text("cause", 2000),
+        one_of("cause", CAUSES, false),
+        text("cause_detail", 2000),
         one_of("severity", SEVERITIES, true),
         one_of("status", &["open", "closed"], false),
         Field { name: "occurred_at", ty: FieldType::Timestamp, required: false },
+        Field { name: "discovered_at", ty: FieldType::Timestamp, required: false },
+        // When it was dealt with; given for a past incident, else stamped on closing.
+        Field { name: "closed_at", ty: FieldType::Timestamp, required: false },
         DISTRICT,
     ],
-    computed: &[],
+    // Written by the database: deadlines from `report_deadline`, the times the reports came in.
+    computed: &[
+        Field { name: "initial_report_due_at", ty: FieldType::Timestamp, required: false },
+        Field { name: "initial_reported_at", ty: FieldType::Timestamp, required: false },
+        Field { name: "final_report_due_at", ty: FieldType::Timestamp, required: false },
+        Field { name: "final_reported_at", ty: FieldType::Timestamp, required: false },
+    ],
     legacy: &[],
+    derived: Some(Derived {
+        sql: "incident_deadline_flags(t)",
+        fields: &[
+            Field { name: "initial_report_overdue", ty: FieldType::Bool, required: false },
+            Field { name: "initial_report_due_soon", ty: FieldType::Bool, required: false },
+            Field { name: "final_report_overdue", ty: FieldType::Bool, required: false },
+        ],
+    }),
     defaults: &[("status", FieldDefault::Text("open"))],
-    check: None,
+    check: Some(check_incident),
     tile_fields: &["name", "kind", "severity", "status", "pollutant"],
     zoom_rule: None,
 };
+
+/// Causes of incidents, as the national statistics count them (安全生产事故, 交通事故,
+/// 违法排污, 自然灾害, 其他).
+pub const CAUSES: &[&str] = &["safety_accident", "traffic_accident", "illegal_discharge", "natural_disaster", "other"];
 
 /// Every layer, in drawing and loading order (referenced tables first).
 pub static LAYERS: &[&Layer] = &[
@@ -584,6 +654,33 @@ fn check_route(props: &serde_json::Map<String, serde_json::Value>) -> Result<(),
         Some("river") if has("road_class") => Err(("road_class".into(), "a river has no road_class".into())),
         _ => Ok(()),
     }
+}
+
+/// An incident is discovered when or after it happens, and neither lies in the future (the
+/// database checks the same for writes that do not come through here).
+fn check_incident(props: &serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)> {
+    let time = |name: &str| {
+        props.get(name).and_then(|v| v.as_str()).and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    };
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(5);
+    for name in ["occurred_at", "discovered_at", "closed_at"] {
+        if let Some(t) = time(name)
+            && t > soon
+        {
+            return Err((name.into(), format!("{t} is in the future")));
+        }
+    }
+    if let (Some(occurred), Some(discovered)) = (time("occurred_at"), time("discovered_at"))
+        && discovered < occurred
+    {
+        return Err(("discovered_at".into(), format!("{discovered} is before occurred_at {occurred}")));
+    }
+    if let (Some(occurred), Some(closed)) = (time("occurred_at"), time("closed_at"))
+        && closed < occurred
+    {
+        return Err(("closed_at".into(), format!("{closed} is before occurred_at {occurred}")));
+    }
+    Ok(())
 }
 
 fn check_stock(props: &serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)> {

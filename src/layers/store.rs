@@ -37,6 +37,9 @@ fn feature_sql(layer: &Layer) -> String {
             table = rows.table,
         ));
     }
+    if let Some(derived) = &layer.derived {
+        properties.push_str(&format!(" || {}", derived.sql));
+    }
     format!("jsonb_build_object('type', 'Feature', 'id', t.id, 'geometry', {geometry}, 'properties', {properties})")
 }
 
@@ -60,15 +63,15 @@ pub async fn list(pool: &PgPool, layer: &Layer, query: &ListQuery) -> Result<(Ve
     for Filter { field, value } in &query.filters {
         params.push(value.clone());
         let p = params.len();
-        let column = field.name;
+        let column = layer.property_sql(field);
         clauses.push(match field.ty {
-            FieldType::EnumList(_) => format!("${p}::text = ANY(t.{column})"),
-            FieldType::Number { .. } => format!("t.{column} = ${p}::float8"),
+            FieldType::EnumList(_) => format!("${p}::text = ANY({column})"),
+            FieldType::Number { .. } => format!("{column} = ${p}::float8"),
             FieldType::Integer { .. } | FieldType::Reference { .. } => {
-                format!("t.{column} = ${p}::bigint")
+                format!("{column} = ${p}::bigint")
             }
-            FieldType::Bool => format!("t.{column} = ${p}::boolean"),
-            _ => format!("t.{column}::text = ${p}::text"),
+            FieldType::Bool => format!("{column} = ${p}::boolean"),
+            _ => format!("{column}::text = ${p}::text"),
         });
     }
     if let Some(q) = &query.name_contains {

@@ -242,7 +242,7 @@ pub fn check_properties(layer: &Layer, props: &Map<String, Value>) -> Result<Map
             out.insert(field.to_string(), check_value(spec, value).map_err(|d| Invalid::field(name.clone(), d))?);
             continue;
         }
-        if READ_ONLY.contains(&name.as_str()) || layer.computed.iter().any(|f| f.name == name) {
+        if READ_ONLY.contains(&name.as_str()) || layer.read_only().any(|f| f.name == name) {
             continue;
         }
         let Some(field) = layer.field(name) else {

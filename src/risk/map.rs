@@ -37,6 +37,7 @@ const fn tile_layer(name: &'static str, title: &'static str, geometry: GeometryR
             Field { name: "class", ty: FieldType::Enum(&CLASSES), required: false },
         ],
         legacy: &[],
+        derived: None,
         defaults: &[],
         check: None,
         tile_fields: &["name", "index", "class"],

@@ -193,6 +193,58 @@ pub fn locate(reaches: &[Reach], at: Coord<f64>, max_m: f64) -> Option<(usize, f
     best
 }
 
+/// Receptors (downstream) or risk sources (upstream) within `near` metres of the reaches, each
+/// with the hours and metres along the river where it is closest; intakes first, then by time.
+pub async fn near_reaches(
+    pool: &PgPool,
+    reaches: &[Reach],
+    way: Way,
+    near: f64,
+) -> sqlx::Result<Vec<serde_json::Value>> {
+    if reaches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wkt = format!(
+        "MULTILINESTRING({})",
+        reaches
+            .iter()
+            .map(|r| format!("({})", r.line.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect::<Vec<_>>().join(",")))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (table, about) = match way {
+        Way::Downstream => ("receptor", "kind"),
+        Way::Upstream => ("risk_source", "grade"),
+    };
+    let rows: Vec<(i64, String, Option<String>, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH reach AS (SELECT ST_GeomFromText($1, 4326) AS g) \
+         SELECT t.id, t.name, t.{about}, ST_X(p), ST_Y(p) FROM {table} t, reach, \
+           LATERAL ST_ClosestPoint(t.geom, reach.g) AS p \
+         WHERE t.geom && ST_Expand(reach.g, $2 / 90000.0) AND ST_DWithin(t.geom::geography, reach.g::geography, $2)"
+    )))
+    .bind(&wkt)
+    .bind(near)
+    .fetch_all(pool)
+    .await?;
+    let mut found: Vec<(bool, f64, serde_json::Value)> = rows
+        .into_iter()
+        .filter_map(|(id, name, about_value, x, y)| {
+            // Tolerance: PostGIS and the local projection measure a few centimetres apart.
+            let (_, hours, metres, off) = locate(reaches, Coord { x, y }, near + 1.0)?;
+            let intake = about_value.as_deref() == Some("water_intake");
+            Some((
+                intake,
+                hours,
+                serde_json::json!({"id": id, "name": name, about: about_value, "hours": (hours * 1000.0).round() / 1000.0,
+                       "minutes": crate::routing::route::tenth(hours * 60.0), "metres_along": metres.round(),
+                       "distance_m": crate::routing::route::tenth(off)}),
+            ))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
+    Ok(found.into_iter().map(|f| f.2).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

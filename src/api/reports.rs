@@ -1,0 +1,89 @@
+//! An incident's reports: `GET|POST /api/incidents/{id}/reports`, one report, changing and
+//! discarding a draft, and `POST …/reports/{report}/submit`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::acting::Acting;
+use super::body::JsonBody;
+use super::layers::parse_id;
+use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
+use crate::duty::reports;
+
+/// Routes of the reports.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/incidents/{id}/reports", Action::Read, list)
+        .post("/api/incidents/{id}/reports", Action::HandleIncidents, create)
+        .get("/api/incidents/{id}/reports/{report}", Action::Read, show)
+        .patch("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, edit)
+        .delete("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, discard)
+        .post("/api/incidents/{id}/reports/{report}/submit", Action::HandleIncidents, submit)
+}
+
+async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let list = reports::list(&state.pool, id).await?;
+    Ok(axum::Json(json!({"incident_id": id, "reports": list})).into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let report = reports::create(&state.pool, state.rivers.load_full(), &actor, id, body).await?;
+    // Submitting may change the incident (its clock, severity, closing).
+    state.refresh("incident", &[id]).await;
+    Ok((StatusCode::CREATED, axum::Json(report)).into_response())
+}
+
+fn ids(id: &str, report: &str) -> Result<(i64, i64), Problem> {
+    Ok((parse_id(id)?, parse_id(report)?))
+}
+
+async fn show(State(state): State<AppState>, Path((id, report)): Path<(String, String)>) -> Result<Response, Problem> {
+    let (id, report) = ids(&id, &report)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(axum::Json(reports::show(&mut conn, id, report).await?).into_response())
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path((id, report)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let (id, report) = ids(&id, &report)?;
+    let report = reports::edit(&state.pool, &actor, id, report, body).await?;
+    state.refresh("incident", &[id]).await;
+    Ok(axum::Json(report).into_response())
+}
+
+async fn discard(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path((id, report)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let (id, report) = ids(&id, &report)?;
+    reports::discard(&state.pool, &actor, id, report).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path((id, report)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let (id, report) = ids(&id, &report)?;
+    let report = reports::submit(&state.pool, &actor, id, report).await?;
+    state.refresh("incident", &[id]).await;
+    Ok(axum::Json(report).into_response())
+}

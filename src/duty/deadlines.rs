@@ -1,0 +1,139 @@
+//! When reports are due: minutes after discovery (initial) or closing (final), by severity,
+//! from `config/report-deadlines.json` or a stricter local file. The database computes each
+//! incident's deadlines from the `report_deadline` table, which [`Deadlines::write`] fills.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+use crate::auth::Actor;
+use crate::layers::spec::SEVERITIES;
+
+/// The built-in deadlines (the national rule).
+pub const DEFAULT: &str = include_str!("../../config/report-deadlines.json");
+
+/// Longest deadline accepted, minutes (30 days).
+const MAX_MINUTES: i32 = 30 * 24 * 60;
+
+/// One deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    /// Minutes after discovery (initial) or closing (final).
+    pub minutes: i32,
+    /// Minutes before the deadline at which it is "due soon".
+    pub warn_minutes: i32,
+}
+
+/// The deadlines of both stages, for every severity.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadlines {
+    #[serde(default, rename = "about")]
+    _about: Option<String>,
+    /// The initial report, after discovery.
+    pub initial: BTreeMap<String, Deadline>,
+    /// The final report, after closing.
+    #[serde(rename = "final")]
+    pub final_report: BTreeMap<String, Deadline>,
+}
+
+impl Deadlines {
+    /// Parses and checks a deadline file: every severity given once, minutes in range.
+    pub fn parse(text: &str) -> Result<Self> {
+        let deadlines: Self = serde_json::from_str(text).context("not a deadline file")?;
+        for (stage, by_severity) in [("initial", &deadlines.initial), ("final", &deadlines.final_report)] {
+            for severity in by_severity.keys() {
+                if !SEVERITIES.contains(&severity.as_str()) {
+                    bail!("{stage}: `{severity}` is not a severity; use {}", SEVERITIES.join(", "));
+                }
+            }
+            for severity in SEVERITIES {
+                let Some(d) = by_severity.get(*severity) else { bail!("{stage}: no deadline for {severity}") };
+                if !(1..=MAX_MINUTES).contains(&d.minutes) {
+                    bail!("{stage}.{severity}.minutes: {} is not in 1..={MAX_MINUTES}", d.minutes);
+                }
+                if !(0..d.minutes).contains(&d.warn_minutes) {
+                    bail!(
+                        "{stage}.{severity}.warn_minutes: {} must be at least 0 and less than minutes",
+                        d.warn_minutes
+                    );
+                }
+            }
+        }
+        Ok(deadlines)
+    }
+
+    /// The national rule's deadlines.
+    pub fn builtin() -> Self {
+        Self::parse(DEFAULT).expect("the built-in deadlines are valid")
+    }
+
+    /// Writes these deadlines for the database's triggers; when they changed, the deadlines
+    /// of every incident still waiting for a report are computed again (in the same transaction).
+    pub async fn write(&self, pool: &PgPool) -> sqlx::Result<()> {
+        let (mut stages, mut severities, mut minutes, mut warn) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (stage, by_severity) in [("initial", &self.initial), ("final", &self.final_report)] {
+            for (severity, d) in by_severity {
+                stages.push(stage);
+                severities.push(severity.as_str());
+                minutes.push(d.minutes);
+                warn.push(d.warn_minutes);
+            }
+        }
+        let mut tx = crate::db::begin_as(pool, &Actor::system("report-deadlines")).await?;
+        let changed = sqlx::query(
+            "INSERT INTO report_deadline (stage, severity, minutes, warn_minutes) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) \
+             ON CONFLICT (stage, severity) DO UPDATE SET minutes = EXCLUDED.minutes, warn_minutes = EXCLUDED.warn_minutes \
+             WHERE (report_deadline.minutes, report_deadline.warn_minutes) <> (EXCLUDED.minutes, EXCLUDED.warn_minutes)",
+        )
+        .bind(&stages)
+        .bind(&severities)
+        .bind(&minutes)
+        .bind(&warn)
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() > 0 {
+            sqlx::query(
+                "UPDATE incident SET updated_at = updated_at WHERE initial_reported_at IS NULL OR final_reported_at IS NULL",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_is_the_rule() {
+        let d = Deadlines::builtin();
+        assert_eq!(d.initial["一般"].minutes, 240);
+        assert_eq!(d.initial["较大"].minutes, 240);
+        assert_eq!(d.initial["重大"].minutes, 120);
+        assert_eq!(d.initial["特别重大"].minutes, 120);
+    }
+
+    #[test]
+    fn bad_files_are_refused() {
+        let good: serde_json::Value = serde_json::from_str(DEFAULT).unwrap();
+        let mut missing = good.clone();
+        missing["initial"].as_object_mut().unwrap().remove("重大");
+        assert!(Deadlines::parse(&missing.to_string()).unwrap_err().to_string().contains("no deadline for 重大"));
+        let mut unknown = good.clone();
+        unknown["initial"]["严重"] = serde_json::json!({"minutes": 10, "warn_minutes": 1});
+        assert!(Deadlines::parse(&unknown.to_string()).unwrap_err().to_string().contains("not a severity"));
+        let mut warn = good.clone();
+        warn["final"]["一般"]["warn_minutes"] = 5000.into();
+        assert!(Deadlines::parse(&warn.to_string()).unwrap_err().to_string().contains("warn_minutes"));
+        let mut zero = good;
+        zero["initial"]["一般"]["minutes"] = 0.into();
+        assert!(Deadlines::parse(&zero.to_string()).is_err());
+    }
+}

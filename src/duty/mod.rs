@@ -1,0 +1,6 @@
+//! The duty desk (应急值守, 信息报送): an incident's reports in three stages on time, its
+//! timeline, and the statistics of the year's incidents.
+
+pub mod deadlines;
+pub mod report;
+pub mod reports;
