@@ -10,6 +10,7 @@ pub mod db;
 pub mod dispatch;
 pub mod duty;
 pub mod exchange;
+pub mod feed;
 pub mod hash;
 pub mod layers;
 pub mod random;

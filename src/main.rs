@@ -138,6 +138,7 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
     let config = ServerConfig {
         report_deadlines,
+        deadline_check: std::time::Duration::from_secs(serve.deadline_check_s),
         max_body_bytes: serve.max_body_mb * 1024 * 1024,
         tile_cache_entries: serve.tile_cache_entries,
         risk_model,
@@ -149,7 +150,12 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
     tracing::info!("onemap serving http://{}", listener.local_addr()?);
-    api::serve(listener, app, shutdown_signal()).await?;
+    let closing = state.clone();
+    api::serve(listener, app, async move {
+        shutdown_signal().await;
+        closing.close_streams();
+    })
+    .await?;
     tracing::info!("shutting down");
     state.stop();
     database.close(!serve.keep_db_running).await

@@ -51,8 +51,13 @@ pub struct AppState {
     pub snapshot: Arc<Snapshot>,
     /// Encoded tiles.
     pub tiles: Arc<TileCache>,
-    /// The task that follows the database's changes (it holds a pooled connection).
-    pub follower: Arc<tokio::task::AbortHandle>,
+    /// The tasks that follow the database's changes and watch the deadlines (they hold pooled
+    /// connections).
+    pub follower: Arc<Vec<tokio::task::AbortHandle>>,
+    /// The live feed's announcer.
+    pub feed: Arc<crate::feed::Feed>,
+    /// Set when the server shuts down: open event streams end, so the shutdown can finish.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     /// The road network for routing.
     pub roads: Arc<arc_swap::ArcSwap<crate::routing::RoadGraph>>,
     /// The river network for tracing spills.
@@ -69,8 +74,9 @@ impl AppState {
     /// Loads the snapshot and starts following the database's changes.
     pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
         config.report_deadlines.write(&pool).await.context("cannot write the report deadlines")?;
-        let (snapshot, task) = snapshot::refresh::start(&pool).await?;
-        let follower = Arc::new(task.abort_handle());
+        let (snapshot, feed, task) = snapshot::refresh::start(&pool).await?;
+        let watcher = tokio::spawn(crate::feed::deadlines::watch(pool.clone(), config.deadline_check));
+        let follower = Arc::new(vec![task.abort_handle(), watcher.abort_handle()]);
         use crate::routing::live::{Network, start};
         let roads = start(&pool, &snapshot, Network::Roads).await?;
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
@@ -79,6 +85,8 @@ impl AppState {
         Ok(Self {
             pool,
             snapshot,
+            feed,
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
             tiles,
             follower,
             roads,
@@ -89,10 +97,17 @@ impl AppState {
         })
     }
 
+    /// Ends the open event streams (they would hold a graceful shutdown open for ever).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// Stops following changes, returning the listener's connection to the pool (before the
     /// pool is closed: a closing pool waits for every connection).
     pub fn stop(&self) {
-        self.follower.abort();
+        for task in self.follower.iter() {
+            task.abort();
+        }
     }
 
     /// Applies this process's own write to the snapshot at once (the notification follows later).
@@ -117,6 +132,8 @@ pub struct ServerConfig {
     pub public_read: bool,
     /// When incident reports are due.
     pub report_deadlines: crate::duty::deadlines::Deadlines,
+    /// How often deadlines coming near or passing are looked for.
+    pub deadline_check: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -127,6 +144,7 @@ impl Default for ServerConfig {
             risk_model: crate::risk::model::Model::builtin(),
             public_read: false,
             report_deadlines: crate::duty::deadlines::Deadlines::builtin(),
+            deadline_check: std::time::Duration::from_secs(30),
         }
     }
 }

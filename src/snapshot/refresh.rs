@@ -11,6 +11,7 @@ use sqlx::postgres::PgListener;
 use tokio::task::JoinHandle;
 
 use super::Snapshot;
+use crate::feed::{self, Feed};
 
 /// The channel the triggers notify on.
 const CHANNEL: &str = "onemap_change";
@@ -18,18 +19,20 @@ const CHANNEL: &str = "onemap_change";
 const BATCH_WINDOW: Duration = Duration::from_millis(20);
 
 /// Listens first, then loads: a change made while loading is applied again afterwards, so
-/// nothing is missed between the two. The listener task runs until the runtime stops.
-pub async fn start(pool: &PgPool) -> anyhow::Result<(Arc<Snapshot>, JoinHandle<()>)> {
+/// nothing is missed between the two. The listener task runs until the runtime stops. The
+/// feed's events are announced after the changes they report are applied.
+pub async fn start(pool: &PgPool) -> anyhow::Result<(Arc<Snapshot>, Arc<Feed>, JoinHandle<()>)> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
     let snapshot = Snapshot::load(pool).await?;
-    let task = tokio::spawn(follow(snapshot.clone(), pool.clone(), listener));
-    Ok((snapshot, task))
+    let feed = Feed::start(pool).await?;
+    let task = tokio::spawn(follow(snapshot.clone(), feed.clone(), pool.clone(), listener));
+    Ok((snapshot, feed, task))
 }
 
-async fn follow(snapshot: Arc<Snapshot>, pool: PgPool, mut listener: PgListener) {
+async fn follow(snapshot: Arc<Snapshot>, feed: Arc<Feed>, pool: PgPool, mut listener: PgListener) {
     loop {
-        listen(&snapshot, &pool, &mut listener).await;
+        listen(&snapshot, &feed, &pool, &mut listener).await;
         // The connection was lost: listen again, then read everything that may have been missed.
         listener = loop {
             if let Some(l) = reconnect(&pool).await {
@@ -39,6 +42,13 @@ async fn follow(snapshot: Arc<Snapshot>, pool: PgPool, mut listener: PgListener)
         };
         if let Err(err) = snapshot.reload_all(&pool).await {
             tracing::warn!(error = %err, "reload after reconnect failed");
+        }
+        let announced = match feed::bounds(&pool).await {
+            Ok((_, newest)) => feed.announce_to(&pool, newest).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = announced {
+            tracing::warn!(error = %err, "cannot read the event log after reconnect");
         }
     }
 }
@@ -53,7 +63,7 @@ async fn reconnect(pool: &PgPool) -> Option<PgListener> {
 }
 
 /// Applies batches of notifications until the connection is lost.
-async fn listen(snapshot: &Snapshot, pool: &PgPool, listener: &mut PgListener) {
+async fn listen(snapshot: &Snapshot, feed: &Feed, pool: &PgPool, listener: &mut PgListener) {
     loop {
         let first = match listener.try_recv().await {
             Ok(Some(n)) => n,
@@ -69,9 +79,10 @@ async fn listen(snapshot: &Snapshot, pool: &PgPool, listener: &mut PgListener) {
             }
         };
         let mut pending: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        add(&mut pending, first.payload());
+        let mut events = 0;
+        add(&mut pending, &mut events, first.payload());
         while let Ok(Ok(Some(n))) = tokio::time::timeout(BATCH_WINDOW, listener.try_recv()).await {
-            add(&mut pending, n.payload());
+            add(&mut pending, &mut events, n.payload());
             if pending.values().map(Vec::len).sum::<usize>() > 50_000 {
                 break;
             }
@@ -81,11 +92,21 @@ async fn listen(snapshot: &Snapshot, pool: &PgPool, listener: &mut PgListener) {
                 tracing::warn!(error = %err, layer, "cannot refresh the layer");
             }
         }
+        if events > 0
+            && let Err(err) = feed.announce_to(pool, events).await
+        {
+            tracing::warn!(error = %err, "cannot read the event log");
+        }
     }
 }
 
-fn add(pending: &mut BTreeMap<String, Vec<i64>>, payload: &str) {
+/// Adds a row notification to `pending`, or raises `events` to an event-log marker.
+fn add(pending: &mut BTreeMap<String, Vec<i64>>, events: &mut i64, payload: &str) {
     let Ok(v) = serde_json::from_str::<Value>(payload) else { return };
+    if let Some(last) = v["event"].as_i64() {
+        *events = (*events).max(last);
+        return;
+    }
     if let (Some(layer), Some(id)) = (v["layer"].as_str(), v["id"].as_i64()) {
         pending.entry(layer.to_string()).or_default().push(id);
     }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: HTTP calls that return status and JSON.
 #![allow(dead_code)]
 
+pub mod sse;
+
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -1,0 +1,62 @@
+//! Tells the desk of report deadlines as they come near and pass: a `report_due` event once
+//! per incident, deadline and state, however many onemap processes watch (the notices table
+//! keeps who was told).
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::auth::Actor;
+
+/// Notes every deadline that is now due soon or overdue and was not noted yet; returns how many.
+pub async fn notice(pool: &PgPool) -> sqlx::Result<u64> {
+    let mut tx = crate::db::begin_as(pool, &Actor::system("deadlines")).await?;
+    let noticed: Vec<(i64, String, chrono::DateTime<chrono::Utc>, String, String)> = sqlx::query_as(
+        "WITH due AS ( \
+           SELECT i.id, w.what, s.due_at, i.name, i.severity FROM incident i \
+             JOIN report_deadline d ON d.severity = i.severity \
+             CROSS JOIN LATERAL (VALUES \
+               ('initial', i.initial_report_due_at, i.initial_reported_at), \
+               ('final', i.final_report_due_at, i.final_reported_at)) AS s(stage, due_at, reported_at) \
+             CROSS JOIN LATERAL (SELECT s.stage || CASE WHEN s.due_at < now() THEN '_overdue' ELSE '_due_soon' END) AS w(what) \
+            WHERE d.stage = s.stage AND s.reported_at IS NULL AND s.due_at IS NOT NULL \
+              AND s.due_at - make_interval(mins => d.warn_minutes) < now() \
+              AND (s.stage = 'final' OR i.status = 'open') \
+         ), fresh AS ( \
+           INSERT INTO deadline_notice (incident_id, what, due_at) SELECT id, what, due_at FROM due \
+           ON CONFLICT DO NOTHING RETURNING incident_id, what, due_at \
+         ) \
+         SELECT f.incident_id, f.what, f.due_at, due.name, due.severity FROM fresh f \
+           JOIN due ON due.id = f.incident_id AND due.what = f.what ORDER BY f.due_at, f.incident_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (incident, what, due_at, name, severity) in &noticed {
+        sqlx::query("SELECT onemap_event('report_due', $1)")
+            .bind(sqlx::types::Json(serde_json::json!({"incident_id": incident, "what": what, "due_at": due_at,
+                                                       "name": name, "severity": severity})))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(noticed.len() as u64)
+}
+
+/// Checks every `every` until the runtime stops, pruning the old events once an hour.
+pub async fn watch(pool: PgPool, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    let prune_every = (3600.0 / every.as_secs_f64().max(1.0)).ceil() as u64;
+    let mut n: u64 = 0;
+    loop {
+        ticks.tick().await;
+        if let Err(err) = notice(&pool).await {
+            tracing::warn!(error = %err, "cannot check the report deadlines");
+        }
+        if n.is_multiple_of(prune_every)
+            && let Err(err) = super::prune(&pool).await
+        {
+            tracing::warn!(error = %err, "cannot prune the event log");
+        }
+        n += 1;
+    }
+}
