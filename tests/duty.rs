@@ -354,3 +354,136 @@ async fn the_initial_report_is_filled_with_what_the_map_shows_threatened() {
         threatened.iter().filter(|t| t["via"] == "nearby").map(|t| t["id"].as_i64().unwrap()).collect();
     assert_eq!(nearby, expected.into_iter().take(nearby.len()).collect::<Vec<_>>());
 }
+
+/// An incident with every kind of entry: severity raised, reports, a team sent and arriving.
+async fn worked_incident(server: &TestServer) -> (i64, i64) {
+    let id = new_incident(server, json!({"name": "长江示例苯胺泄漏", "district": null})).await;
+    let reports = server.at(&format!("/api/incidents/{id}/reports"));
+    let mut body = initial_report();
+    body["submit"] = true.into();
+    assert_eq!(post(&reports, body).await.0, 201);
+    let (status, team) = post(&server.at("/api/layers/team"), common::sample("team", 0, 0)).await;
+    assert_eq!(status, 201, "{team}");
+    let team = team["id"].as_i64().unwrap();
+    sqlx::query(
+        "INSERT INTO dispatch (incident_id, team_id, travel_seconds, travel_metres, eta) VALUES ($1, $2, 600, 5000, now() + interval '10 minutes')",
+    )
+    .bind(id)
+    .bind(team)
+    .execute(&server.pool)
+    .await
+    .unwrap();
+    let dispatch: i64 = sqlx::query_scalar("SELECT id FROM dispatch WHERE incident_id = $1")
+        .bind(id)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let (status, _, d) =
+        call(Method::PATCH, &server.at(&format!("/api/dispatches/{dispatch}")), Some(json!({"status": "en_route"})))
+            .await;
+    assert_eq!(status, 200, "{d}");
+    let (status, _, _) =
+        call(Method::PATCH, &server.at(&format!("/api/dispatches/{dispatch}")), Some(json!({"status": "arrived"})))
+            .await;
+    assert_eq!(status, 200);
+    let follow = json!({"stage": "follow_up", "progress": "已布设三道围油栏", "monitoring": "下游 5 km 断面苯胺 0.08 mg/L",
+                        "severity": "重大", "submit": true});
+    let (status, f) = post(&reports, follow).await;
+    assert_eq!(status, 201);
+    assert_eq!(f["resources"][0]["dispatch_id"], dispatch, "resources filled from the dispatches: {f}");
+    let last = json!({"stage": "final", "measures": "拦截、吸附、活性炭投加", "result": "水厂恢复供水", "damage": "停水 6 小时",
+                      "remaining": "河岸土壤待修复", "submit": true});
+    assert_eq!(post(&reports, last).await.0, 201);
+    (id, dispatch)
+}
+
+#[tokio::test]
+async fn the_timeline_tells_the_incident_in_order_with_who() {
+    let server = TestServer::start().await.unwrap();
+    let (id, dispatch) = worked_incident(&server).await;
+    let (status, body) = get(&server.at(&format!("/api/incidents/{id}/timeline"))).await;
+    assert_eq!(status, 200, "{body}");
+    let entries = body["timeline"].as_array().unwrap();
+    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "occurred",
+            "discovered",
+            "created",
+            "report",
+            "dispatch",
+            "dispatch_status",
+            "dispatch_status",
+            "severity",
+            "report",
+            "status",
+            "report"
+        ],
+        "{body}"
+    );
+    let times: Vec<_> = entries.iter().map(|e| time(&e["at"])).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in order: {times:?}");
+    let severity = entries.iter().find(|e| e["kind"] == "severity").unwrap();
+    assert_eq!((severity["from"].as_str(), severity["to"].as_str()), (Some("较大"), Some("重大")));
+    assert_eq!(severity["actor"], "test-admin");
+    // The dispatch was written by plain SQL: the database role is its author.
+    let sent = entries.iter().find(|e| e["kind"] == "dispatch").unwrap();
+    assert_eq!(sent["dispatch_id"], dispatch);
+    assert_eq!(sent["actor"], "onemap");
+    let moves: Vec<&str> =
+        entries.iter().filter(|e| e["kind"] == "dispatch_status").map(|e| e["to"].as_str().unwrap()).collect();
+    assert_eq!(moves, ["en_route", "arrived"]);
+    assert!(entries.iter().all(|e| e["text"].as_str().is_some_and(|t| !t.is_empty())));
+    let (status, _) = get(&server.at("/api/incidents/999999/timeline")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_printed_report_has_the_incident_and_every_section() {
+    let server = TestServer::start().await.unwrap();
+    let (id, _) = worked_incident(&server).await;
+    let url = server.at(&format!("/api/incidents/{id}/report.html"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let pdf = format!("{root}/target/incident-report.pdf");
+    let output = tokio::process::Command::new("node")
+        .args([&format!("{root}/tests/browser/print.mjs"), &url, &server.admin_token, &pdf])
+        .output()
+        .await
+        .expect("node (scripts/setup installs the browser test's packages)");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // Read back by an independent tool: poppler's pdftotext.
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", &pdf, "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).replace(char::is_whitespace, "");
+    for expected in [
+        "突发环境事件信息报告",
+        "长江示例苯胺泄漏",
+        "初报",
+        "续报（第1次）",
+        "终报（处理结果报告）",
+        "事件经过",
+        "主要污染物及数量",
+        "人员受害情况",
+        "受威胁的环境敏感点",
+        "处置进展",
+        "监测结果",
+        "处置结果",
+        "遗留问题",
+        "河岸土壤待修复",
+        "交通事故",
+    ] {
+        assert!(text.contains(expected), "the PDF lacks {expected}: {text}");
+    }
+    // Bad parameters are refused; a viewer may read it; nobody anonymous.
+    for bad in ["?drafts=maybe", "?report=abc", "?report=999999", "?page=2"] {
+        let (status, _, _) = call(Method::GET, &format!("{url}{bad}"), None).await;
+        assert!(status == 400 || status == 404, "{bad}: {status}");
+    }
+    let viewer = server.token("vera", Role::Viewer, None).await.unwrap();
+    assert_eq!(call_as(Some(&viewer), Method::GET, &url, None).await.0, 200);
+    assert_eq!(call_as(None, Method::GET, &url, None).await.0, 401);
+}

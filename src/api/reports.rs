@@ -1,19 +1,21 @@
 //! An incident's reports: `GET|POST /api/incidents/{id}/reports`, one report, changing and
-//! discarding a draft, and `POST …/reports/{report}/submit`.
+//! discarding a draft, `POST …/reports/{report}/submit`; its timeline and its printable report.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
-use super::layers::parse_id;
+use super::layers::{only, parse_id, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::duty::reports;
+use crate::duty::{print, reports, timeline};
+use crate::layers::spec::INCIDENT_LAYER;
+use crate::layers::store;
 
 /// Routes of the reports.
 pub fn router() -> Routes {
@@ -24,6 +26,8 @@ pub fn router() -> Routes {
         .patch("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, edit)
         .delete("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, discard)
         .post("/api/incidents/{id}/reports/{report}/submit", Action::HandleIncidents, submit)
+        .get("/api/incidents/{id}/timeline", Action::Read, timeline)
+        .get("/api/incidents/{id}/report.html", Action::Read, printable)
 }
 
 async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
@@ -86,4 +90,43 @@ async fn submit(
     let report = reports::submit(&state.pool, &actor, id, report).await?;
     state.refresh("incident", &[id]).await;
     Ok(axum::Json(report).into_response())
+}
+
+async fn timeline(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let entries = timeline::of_incident(&state.pool, id).await?;
+    Ok(axum::Json(json!({"incident_id": id, "timeline": entries})).into_response())
+}
+
+/// `?drafts=true` prints drafts too (marked); `?report=N` prints that report only.
+async fn printable(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let params = query_params(raw)?;
+    only(&params, &["drafts", "report"])?;
+    let drafts = match params.get("drafts").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(Problem::bad_request("drafts", format!("`{other}` is not true or false"))),
+    };
+    let only_report = params.get("report").map(|r| parse_id(r)).transpose()?;
+    let mut conn = state.pool.acquire().await?;
+    let incident = store::get(&mut conn, &INCIDENT_LAYER, id, false).await?;
+    drop(conn);
+    let mut list = reports::list(&state.pool, id).await?;
+    list.retain(|r| (drafts || r["status"] == "submitted") && only_report.is_none_or(|n| r["id"] == n));
+    if let Some(n) = only_report
+        && list.is_empty()
+    {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not found",
+            format!("incident {id} has no report {n} to print"),
+        ));
+    }
+    let entries = timeline::of_incident(&state.pool, id).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], print::page(&incident, &list, &entries)).into_response())
 }

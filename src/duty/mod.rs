@@ -2,5 +2,7 @@
 //! timeline, and the statistics of the year's incidents.
 
 pub mod deadlines;
+pub mod print;
 pub mod report;
 pub mod reports;
+pub mod timeline;

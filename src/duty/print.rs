@@ -1,0 +1,220 @@
+//! The printable report (突发环境事件信息报告): the incident's basic facts, each submitted
+//! report under its stage with the rule's headings, and the course of events — one A4 page
+//! layout the browser prints or saves as PDF.
+
+use chrono::{DateTime, FixedOffset};
+use serde_json::Value;
+
+use super::report::{Kind, Stage};
+use super::timeline::dispatch_status;
+
+/// China Standard Time: reports are read and filed in local time.
+fn local(value: &Value) -> String {
+    let Some(t) = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
+        return "—".into();
+    };
+    let cst = FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+    t.with_timezone(&cst).format("%Y年%m月%d日 %H:%M").to_string()
+}
+
+/// Text made safe for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::Null => "—".into(),
+        Value::String(s) if s.trim().is_empty() => "—".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+const KINDS: &[(&str, &str)] = &[("water", "水污染"), ("air", "大气污染"), ("soil", "土壤污染")];
+const CAUSES: &[(&str, &str)] = &[
+    ("safety_accident", "安全生产事故"),
+    ("traffic_accident", "交通事故"),
+    ("illegal_discharge", "违法排污"),
+    ("natural_disaster", "自然灾害"),
+    ("other", "其他"),
+];
+const RECEPTORS: &[(&str, &str)] = &[
+    ("water_intake", "饮用水取水口"),
+    ("water_source_zone", "水源保护区"),
+    ("school", "学校"),
+    ("hospital", "医院"),
+    ("residential", "居民区"),
+    ("nature_reserve", "自然保护区"),
+    ("river_section", "考核断面"),
+    ("other", "其他"),
+];
+
+fn word(table: &[(&str, &'static str)], value: &Value) -> String {
+    let code = value.as_str().unwrap_or("");
+    table.iter().find(|(k, _)| *k == code).map_or_else(|| text_of(value), |(_, w)| w.to_string())
+}
+
+/// One field's value as HTML.
+fn render(kind: Kind, value: &Value) -> String {
+    let items = || value.as_array().cloned().unwrap_or_default();
+    let list = |lines: Vec<String>| {
+        if lines.is_empty() {
+            "无".to_string()
+        } else {
+            format!("<ol>{}</ol>", lines.iter().map(|l| format!("<li>{l}</li>")).collect::<String>())
+        }
+    };
+    match kind {
+        Kind::Text | Kind::Severity => escape(&text_of(value)).replace('\n', "<br>"),
+        Kind::Casualties => {
+            let n = |k: &str| value[k].as_i64().unwrap_or(0);
+            format!(
+                "死亡 {} 人，受伤 {} 人，失踪 {} 人，疏散 {} 人",
+                n("deaths"),
+                n("injuries"),
+                n("missing"),
+                n("evacuated")
+            )
+        }
+        Kind::Pollutants => list(
+            items()
+                .iter()
+                .map(|p| {
+                    let mut s = escape(&text_of(&p["name"]));
+                    if let Some(cas) = p["cas"].as_str() {
+                        s.push_str(&format!("（CAS {}）", escape(cas)));
+                    }
+                    if let Some(amount) = p["amount"].as_str() {
+                        s.push_str(&format!("，{}", escape(amount)));
+                    }
+                    s
+                })
+                .collect(),
+        ),
+        Kind::Threatened => list(
+            items()
+                .iter()
+                .map(|t| {
+                    let how = match (t["via"].as_str(), t["minutes"].as_f64(), t["distance_m"].as_f64()) {
+                        (Some("downstream"), Some(m), _) => format!("下游，约 {:.0} 分钟到达", m),
+                        (_, _, Some(d)) => format!("相距约 {:.0} 米", d),
+                        _ => String::new(),
+                    };
+                    format!("{}（{}）{}", escape(&text_of(&t["name"])), word(RECEPTORS, &t["kind"]), how)
+                })
+                .collect(),
+        ),
+        Kind::Resources => list(
+            items()
+                .iter()
+                .map(|r| {
+                    let from = r["from"].as_str().map(|f| format!("，来自{}", escape(f))).unwrap_or_default();
+                    format!(
+                        "{}{from}（{}）",
+                        escape(&text_of(&r["what"])),
+                        dispatch_status(r["status"].as_str().unwrap_or(""))
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn row(label: &str, value: &str) -> String {
+    format!("<tr><th>{label}</th><td>{value}</td></tr>")
+}
+
+/// The report of `incident` (a GeoJSON Feature), its `reports` (drafts marked as such) and its
+/// `timeline`, as one HTML page.
+pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
+    let p = &incident["properties"];
+    let id = incident["id"].as_i64().unwrap_or_default();
+    let at = &incident["geometry"]["coordinates"];
+    let place = match (at[0].as_f64(), at[1].as_f64()) {
+        (Some(lon), Some(lat)) => format!("东经 {lon:.5}°，北纬 {lat:.5}°"),
+        _ => String::new(),
+    };
+    let name = escape(&text_of(&p["name"]));
+    let mut body = String::new();
+    body.push_str(&format!("<h1>突发环境事件信息报告</h1><p class=\"name\">{name}</p><table class=\"facts\">"));
+    for (label, value) in [
+        ("事件名称", name.clone()),
+        ("事件编号", id.to_string()),
+        ("发生时间", local(&p["occurred_at"])),
+        ("发现时间", local(&p["discovered_at"])),
+        ("发生地点", format!("{} {place}", escape(p["district"].as_str().unwrap_or("")))),
+        ("事件类型", word(KINDS, &p["kind"])),
+        ("事件起因", format!("{} {}", word(CAUSES, &p["cause"]), escape(p["cause_detail"].as_str().unwrap_or("")))),
+        ("事件级别", escape(&text_of(&p["severity"]))),
+        ("主要污染物", escape(&text_of(&p["pollutant"]))),
+        ("初报期限", local(&p["initial_report_due_at"])),
+        ("初报时间", local(&p["initial_reported_at"])),
+    ] {
+        body.push_str(&row(label, &value));
+    }
+    body.push_str("</table>");
+    if reports.is_empty() {
+        body.push_str("<p class=\"none\">尚无已报送的报告。</p>");
+    }
+    for r in reports {
+        let Some(stage) = r["stage"].as_str().and_then(|s| Stage::parse(s).ok()) else { continue };
+        let number = match (stage, r["number"].as_i64()) {
+            (Stage::FollowUp, Some(n)) => format!("（第{n}次）"),
+            _ => String::new(),
+        };
+        let draft = if r["status"] == "draft" { "<span class=\"draft\">草稿，未报送</span>" } else { "" };
+        body.push_str(&format!(
+            "<section class=\"report {}\"><h2>{}{number}{draft}</h2><table>",
+            stage.name(),
+            stage.title()
+        ));
+        for part in stage.fields() {
+            body.push_str(&row(part.title, &render(part.kind, &r[part.name])));
+        }
+        body.push_str(&row("报送时间", &local(&r["submitted_at"])));
+        body.push_str(&row("报送人", &escape(&text_of(&r["author"]))));
+        body.push_str("</table></section>");
+    }
+    body.push_str(
+        "<section class=\"timeline\"><h2>事件经过</h2><table><tr><th>时间</th><th>事项</th><th>经办</th></tr>",
+    );
+    for t in timeline {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            local(&t["at"]),
+            escape(&text_of(&t["text"])),
+            escape(t["actor"].as_str().unwrap_or(""))
+        ));
+    }
+    body.push_str("</table></section>");
+    format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>突发环境事件信息报告 — {name}</title>\
+         <style>{STYLE}</style></head><body>{body}</body></html>"
+    )
+}
+
+const STYLE: &str = "@page { size: A4; margin: 20mm 18mm; }
+body { font-family: 'Noto Serif CJK SC', 'Songti SC', 'SimSun', 'WenQuanYi Zen Hei', serif; font-size: 11pt; color: #000; max-width: 180mm; margin: 0 auto; }
+h1 { text-align: center; font-size: 20pt; letter-spacing: 0.2em; margin: 0 0 4pt; }
+p.name { text-align: center; font-size: 13pt; margin: 0 0 12pt; }
+h2 { font-size: 13pt; border-bottom: 1.5pt solid #000; padding-bottom: 2pt; margin: 16pt 0 6pt; }
+table { width: 100%; border-collapse: collapse; page-break-inside: auto; }
+th, td { border: 0.75pt solid #000; padding: 4pt 6pt; vertical-align: top; text-align: left; }
+th { width: 30%; background: #f2f2f2; font-weight: normal; }
+.timeline th { width: auto; }
+tr { page-break-inside: avoid; }
+ol { margin: 0; padding-left: 1.4em; }
+.draft { color: #b00; font-size: 10pt; margin-left: 1em; }
+.none { color: #555; }";

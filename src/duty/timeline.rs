@@ -1,0 +1,101 @@
+//! An incident's timeline: when it happened and was found, who entered it, every change of
+//! severity and status, every report submitted, every dispatch sent and moved on, and the
+//! deadlines the desk was warned of — in order, with who. Changes come from the audit trail,
+//! so a change by plain SQL is here too.
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::layers::Error;
+
+const TIMELINE_SQL: &str = "\
+WITH i AS (SELECT * FROM incident WHERE id = $1),
+     a AS (SELECT * FROM audit_log WHERE table_name = 'incident' AND row_id = $1),
+     d AS (SELECT x.id, coalesce(p.name, t.name) AS what FROM dispatch x
+             LEFT JOIN depot p ON p.id = x.depot_id LEFT JOIN team t ON t.id = x.team_id WHERE x.incident_id = $1),
+     da AS (SELECT l.*, d.what FROM audit_log l JOIN d ON d.id = l.row_id WHERE l.table_name = 'dispatch')
+SELECT at, kind, actor, detail FROM (
+    SELECT occurred_at AS at, 0 AS ord, 'occurred' AS kind, NULL::text AS actor, '{}'::jsonb AS detail FROM i
+    UNION ALL SELECT discovered_at, 1, 'discovered', NULL, '{}' FROM i
+    UNION ALL SELECT at, 2, 'created', actor, jsonb_build_object('severity', after->>'severity') FROM a WHERE op = 'insert'
+    UNION ALL SELECT created_at, 2, 'created', NULL, jsonb_build_object('severity', severity) FROM i
+        WHERE NOT EXISTS (SELECT 1 FROM a WHERE op = 'insert')
+    UNION ALL SELECT at, 3, 'severity', actor, jsonb_build_object('from', before->>'severity', 'to', after->>'severity')
+        FROM a WHERE op = 'update' AND before->>'severity' IS DISTINCT FROM after->>'severity'
+    UNION ALL SELECT at, 3, 'status', actor, jsonb_build_object('from', before->>'status', 'to', after->>'status')
+        FROM a WHERE op = 'update' AND before->>'status' IS DISTINCT FROM after->>'status'
+    UNION ALL SELECT r.submitted_at, 4, 'report', r.author,
+            jsonb_build_object('report_id', r.id, 'stage', r.stage, 'number', r.number)
+        FROM incident_report r WHERE r.incident_id = $1 AND r.submitted_at IS NOT NULL
+    UNION ALL SELECT at, 5, 'dispatch', actor,
+            jsonb_build_object('dispatch_id', row_id, 'status', after->>'status', 'what', what, 'eta', after->>'eta')
+        FROM da WHERE op = 'insert'
+    UNION ALL SELECT at, 6, 'dispatch_status', actor,
+            jsonb_build_object('dispatch_id', row_id, 'from', before->>'status', 'to', after->>'status', 'what', what)
+        FROM da WHERE op = 'update' AND before->>'status' IS DISTINCT FROM after->>'status'
+    UNION ALL SELECT noticed_at, 7, 'deadline', 'onemap:deadlines', jsonb_build_object('what', what, 'due_at', due_at)
+        FROM deadline_notice WHERE incident_id = $1
+) t ORDER BY at, ord";
+
+/// The Chinese words of an entry, for the viewer and the printed report.
+pub fn describe(kind: &str, detail: &Value) -> String {
+    let s = |k: &str| detail[k].as_str().unwrap_or("").to_string();
+    match kind {
+        "occurred" => "事件发生".into(),
+        "discovered" => "发现（接报）".into(),
+        "created" => format!("录入系统，级别{}", s("severity")),
+        "severity" => format!("级别由{}调整为{}", s("from"), s("to")),
+        "status" if s("to") == "closed" => "处置结束，事件关闭".into(),
+        "status" => format!("状态由{}改为{}", s("from"), s("to")),
+        "report" => match s("stage").as_str() {
+            "initial" => "报送初报".into(),
+            "follow_up" => format!("报送第{}次续报", detail["number"]),
+            _ => "报送终报（处理结果报告）".into(),
+        },
+        "dispatch" => format!("调派{}", s("what")),
+        "dispatch_status" => format!("{}：{}", s("what"), dispatch_status(&s("to"))),
+        "deadline" => match s("what").as_str() {
+            "initial_due_soon" => "初报即将到期".into(),
+            "initial_overdue" => "初报已超时".into(),
+            "final_due_soon" => "终报即将到期".into(),
+            _ => "终报已超时".into(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// A dispatch status in Chinese.
+pub fn dispatch_status(status: &str) -> &'static str {
+    match status {
+        "planned" => "已调派",
+        "en_route" => "出发",
+        "arrived" => "到达现场",
+        "consumed" => "已使用",
+        "returned" => "已返回",
+        "cancelled" => "已取消",
+        _ => "状态变更",
+    }
+}
+
+/// at, kind, actor, detail.
+type Entry = (chrono::DateTime<chrono::Utc>, String, Option<String>, sqlx::types::Json<Value>);
+
+/// The timeline of `incident`, oldest first: `{at, kind, actor, text, …detail}`.
+pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(incident).fetch_optional(pool).await?;
+    if exists.is_none() {
+        return Err(Error::NotFound { layer: "incident", id: incident });
+    }
+    let rows: Vec<Entry> = sqlx::query_as(TIMELINE_SQL).bind(incident).fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, kind, actor, detail)| {
+            let mut entry = json!({"at": at, "kind": kind, "actor": actor, "text": describe(&kind, &detail.0)});
+            if let (Some(out), Some(more)) = (entry.as_object_mut(), detail.0.as_object()) {
+                out.extend(more.clone());
+            }
+            entry
+        })
+        .collect())
+}

@@ -1,0 +1,18 @@
+// Prints an incident's report page to PDF with Debian's headless Chromium, as a duty officer
+// saving it from the browser would. Usage: node print.mjs <report-url> <token> <out.pdf>
+import { chromium } from 'playwright-core';
+
+const [url, token, out] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+});
+try {
+  const page = await browser.newPage({ extraHTTPHeaders: { authorization: `Bearer ${token}` } });
+  const response = await page.goto(url);
+  if (!response.ok()) { console.error(`print test: ${url} answered ${response.status()}`); process.exit(1); }
+  await page.pdf({ path: out, format: 'A4', printBackground: true, preferCSSPageSize: true });
+  console.log(JSON.stringify({ pdf: out }));
+} finally {
+  await browser.close();
+}
