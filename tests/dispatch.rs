@@ -380,6 +380,10 @@ async fn bad_plans_and_dispatches_are_refused_and_change_nothing() {
     expect_problem(Method::POST, &plan, Some(json!({"demands": [{"item": "活性炭", "quantity": 1}]})), 409).await;
     expect_problem(Method::POST, &dispatch, Some(json!({"shipments": [carbon]})), 409).await;
     assert_eq!(stock(&server.pool).await, before, "nothing reserved");
-    let dispatched: i64 = sqlx::query_scalar("SELECT count(*) FROM dispatch").fetch_one(&server.pool).await.unwrap();
+    let dispatched: i64 = sqlx::query_scalar("SELECT count(*) FROM dispatch WHERE incident_id = $1")
+        .bind(id)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
     assert_eq!(dispatched, 0);
 }

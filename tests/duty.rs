@@ -487,3 +487,99 @@ async fn the_printed_report_has_the_incident_and_every_section() {
     assert_eq!(call_as(Some(&viewer), Method::GET, &url, None).await.0, 200);
     assert_eq!(call_as(None, Method::GET, &url, None).await.0, 401);
 }
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+#[tokio::test]
+async fn statistics_equal_the_same_counts_in_sql() {
+    let server = TestServer::with_demo().await.unwrap();
+    // The demo carries years of history, reported and with arrivals.
+    let history: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM incident WHERE name LIKE '%示例）' AND status = 'closed'")
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert!(history >= 50, "{history}");
+    for (by, key_sql) in [
+        ("year", "to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY')"),
+        ("month", "to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"),
+        ("cause", "coalesce(cause, 'unknown')"),
+        ("district", "coalesce(district, 'unknown')"),
+        ("severity", "severity"),
+        ("kind", "kind"),
+    ] {
+        let (status, stats) = get(&server.at(&format!("/api/stats/incidents?by={by}"))).await;
+        assert_eq!(status, 200, "{stats}");
+        // Independently: the raw rows, counted and averaged here.
+        let rows: Vec<(String, Option<f64>, Option<f64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {key_sql}, extract(epoch FROM initial_reported_at - discovered_at)::float8 / 60, \
+               extract(epoch FROM (SELECT min(arrived_at) FROM dispatch d WHERE d.incident_id = incident.id) - discovered_at)::float8 / 60 \
+             FROM incident"
+        )))
+        .fetch_all(&server.pool)
+        .await
+        .unwrap();
+        let mut expected: std::collections::BTreeMap<String, (i64, Vec<f64>, Vec<f64>)> = Default::default();
+        for (key, initial, arrival) in rows {
+            let e = expected.entry(key).or_default();
+            e.0 += 1;
+            e.1.extend(initial);
+            e.2.extend(arrival);
+        }
+        let groups = stats["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), expected.len(), "{by}: {stats}");
+        for g in groups {
+            let (count, initial, arrival) = &expected[g["key"].as_str().unwrap()];
+            assert_eq!(g["count"], *count, "{by} {}", g["key"]);
+            let m = &g["minutes"];
+            assert_eq!(m["to_initial_report"]["n"], initial.len());
+            let mean = initial.iter().sum::<f64>() / initial.len().max(1) as f64;
+            if !initial.is_empty() {
+                assert!((m["to_initial_report"]["mean"].as_f64().unwrap() - mean).abs() <= 0.0501, "{by}: {g}");
+                assert!(
+                    (m["to_initial_report"]["median"].as_f64().unwrap() - median(initial.clone()).unwrap()).abs()
+                        <= 0.0501
+                );
+            }
+            if let Some(med) = median(arrival.clone()) {
+                assert!((m["to_first_arrival"]["median"].as_f64().unwrap() - med).abs() <= 0.0501, "{by}: {g}");
+            }
+        }
+        let total: i64 = expected.values().map(|e| e.0).sum();
+        assert_eq!(stats["total"]["count"], total);
+    }
+    // A year and a district: the same count by SQL.
+    let (_, one) = get(&server.at("/api/stats/incidents?by=cause&from=2024-01-01&to=2024-12-31&district=合川区")).await;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM incident WHERE occurred_at >= '2024-01-01T00:00:00+08:00' AND occurred_at < '2025-01-01T00:00:00+08:00' \
+         AND district = '合川区'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(one["total"]["count"], n, "{one}");
+    let code: String =
+        sqlx::query_scalar("SELECT code FROM district WHERE name = '合川区'").fetch_one(&server.pool).await.unwrap();
+    let (_, by_code) =
+        get(&server.at(&format!("/api/stats/incidents?by=cause&from=2024-01-01&to=2024-12-31&district={code}"))).await;
+    assert_eq!(by_code["total"], one["total"]);
+
+    for (query, field) in [
+        ("by=weekday", "by"),
+        ("by=year&from=2025-01-01&to=2024-01-01", "from"),
+        ("by=year&from=yesterday", "from"),
+        ("by=year&district=火星区", "district"),
+        ("by=year&colour=red", "colour"),
+    ] {
+        let p = expect_problem(Method::GET, &server.at(&format!("/api/stats/incidents?{query}")), None, 400).await;
+        let said = format!("{} {}", p["field"].as_str().unwrap_or_default(), p["detail"]);
+        assert!(said.contains(field), "{query}: {p}");
+    }
+}

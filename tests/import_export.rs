@@ -23,15 +23,17 @@ fn failed(output: Output) -> String {
     String::from_utf8(output.stderr).unwrap()
 }
 
-/// Every row of `table` without its timestamps, geometry as exact EWKB, in id order.
+/// Every row of `table` without its timestamps, geometry as exact EWKB, in id order. The times
+/// an incident's reports came in belong to the reports, which a layer export does not carry.
 async fn rows(pool: &PgPool, table: &str) -> Vec<String> {
     let geometry = if LAYERS.iter().any(|l| l.name == table && l.is_spatial()) {
         "|| jsonb_build_object('geom', encode(ST_AsEWKB(t.geom), 'hex'))"
     } else {
         ""
     };
-    let sql =
-        format!("SELECT ((to_jsonb(t) - 'created_at' - 'updated_at') {geometry})::text FROM {table} t ORDER BY id");
+    let sql = format!(
+        "SELECT ((to_jsonb(t) - 'created_at' - 'updated_at' - 'initial_reported_at' - 'final_reported_at') {geometry})::text FROM {table} t ORDER BY id"
+    );
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.unwrap()
 }
 

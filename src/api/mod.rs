@@ -17,6 +17,7 @@ pub mod risk;
 pub mod rivers;
 pub mod routes;
 pub mod session;
+pub mod stats;
 pub mod stock;
 pub mod tiles;
 
@@ -161,6 +162,7 @@ pub fn routes() -> Routes {
         .merge(nearest::router())
         .merge(incidents::router())
         .merge(reports::router())
+        .merge(stats::router())
         .merge(rivers::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -5,4 +5,5 @@ pub mod deadlines;
 pub mod print;
 pub mod report;
 pub mod reports;
+pub mod stats;
 pub mod timeline;

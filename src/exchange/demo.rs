@@ -65,8 +65,92 @@ pub async fn load(pool: &PgPool, dir: &Path, replace: bool) -> Result<Option<Vec
         store::insert(&mut tx, layer, &records).await.map_err(|e| anyhow!("{file}: {e}"))?;
         counts.push((layer.name, records.len()));
     }
+    let reported = history(&mut tx, &dir.join(HISTORY)).await?;
+    counts.push(("incident_report", reported));
     tx.commit().await?;
     Ok(Some(counts))
+}
+
+/// The illustrative record of past incidents: when their reports came in, who arrived when.
+const HISTORY: &str = "incident_history.json";
+
+/// One past incident's record in [`HISTORY`].
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Past {
+    incident: String,
+    initial_at: chrono::DateTime<chrono::FixedOffset>,
+    final_at: chrono::DateTime<chrono::FixedOffset>,
+    arrivals: Vec<Arrival>,
+    reporting_unit: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Arrival {
+    team: String,
+    sent_at: chrono::DateTime<chrono::FixedOffset>,
+    arrived_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+/// Writes the past incidents' initial and final reports (submitted when the record says, by
+/// an illustrative duty officer) and their teams' dispatches, arrived and back. Returns the
+/// number of reports.
+async fn history(tx: &mut sqlx::PgConnection, path: &Path) -> Result<usize> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let past: Vec<Past> = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    for p in &past {
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, coalesce(pollutant, ''), coalesce(cause_detail, '') FROM incident WHERE name = $1",
+        )
+        .bind(&p.incident)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id, pollutant, cause) = row.with_context(|| format!("{HISTORY}: no incident named `{}`", p.incident))?;
+        let initial = serde_json::json!({
+            "summary": format!("示例：{cause}，{pollutant}泄漏，已组织处置。"), "pollutants": [{"name": pollutant}],
+            "casualties": {"deaths": 0, "injuries": 0, "missing": 0, "evacuated": 0}, "threatened": [],
+            "measures": "示例：切断泄漏源，设置围堵，开展应急监测。", "reporting_unit": p.reporting_unit,
+            "contact": "值班室 023-00000000（示例）"});
+        let last = serde_json::json!({
+            "measures": "示例：围堵、收集、转运处置，跟踪监测。", "result": "示例：污染得到控制，监测达标。",
+            "damage": "示例：无人员伤亡，直接经济损失较小。", "remaining": "示例：无。"});
+        sqlx::query(
+            "INSERT INTO incident_report (incident_id, stage, number, content, author, submitted_at, created_at) \
+             VALUES ($1, 'initial', 1, $2, '示例值班员', $3, $3), ($1, 'final', 1, $4, '示例值班员', $5, $5)",
+        )
+        .bind(id)
+        .bind(sqlx::types::Json(initial))
+        .bind(p.initial_at)
+        .bind(sqlx::types::Json(last))
+        .bind(p.final_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE incident SET initial_reported_at = $2, final_reported_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(p.initial_at)
+            .bind(p.final_at)
+            .execute(&mut *tx)
+            .await?;
+        for a in &p.arrivals {
+            let done = sqlx::query(
+                "INSERT INTO dispatch (incident_id, team_id, travel_seconds, travel_metres, eta, status, planned_at, \
+                   en_route_at, arrived_at, finished_at) \
+                 SELECT $1, t.id, extract(epoch FROM $4::timestamptz - $3::timestamptz), 0, $4, 'returned', $3, $3, $4, \
+                   i.closed_at FROM team t, incident i WHERE t.name = $2 AND i.id = $1",
+            )
+            .bind(id)
+            .bind(&a.team)
+            .bind(a.sent_at)
+            .bind(a.arrived_at)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                anyhow::bail!("{HISTORY}: no team named `{}`", a.team);
+            }
+        }
+    }
+    Ok(past.len() * 2)
 }
 
 /// Rewrites CSV column `column` (names) as `{column}_id` (ids).

@@ -1,0 +1,26 @@
+//! `GET /api/stats/incidents?by=year|month|cause|district|severity|kind[&from&to&district]`.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::layers::{only, query_params};
+use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
+use crate::duty::stats::{self, By, Query, bound};
+
+/// Route of the statistics.
+pub fn router() -> Routes {
+    Routes::new().get("/api/stats/incidents", Action::Read, incidents)
+}
+
+async fn incidents(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["by", "from", "to", "district"])?;
+    let by = By::parse(params.get("by").map_or("year", String::as_str))?;
+    let from = params.get("from").map(|v| bound("from", v, false)).transpose()?;
+    let to = params.get("to").map(|v| bound("to", v, true)).transpose()?;
+    let query = Query { by, from, to, district: params.get("district").cloned() };
+    Ok(axum::Json(stats::incidents(&state.pool, &query).await?).into_response())
+}

@@ -1,0 +1,200 @@
+//! The year's incidents in figures: counts by year, month, cause, district, severity or kind,
+//! and how fast the desk answered — minutes from discovery to the initial report, to the first
+//! arrival on site, to closing (count, mean, median) — and how many initial reports were late.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::layers::{Error, Invalid};
+
+fn bad(field: &str, detail: String) -> Error {
+    Error::BadQuery(Invalid::field(field, detail))
+}
+
+/// What to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    /// Calendar year (China Standard Time).
+    Year,
+    /// Calendar month.
+    Month,
+    /// Cause category.
+    Cause,
+    /// District.
+    District,
+    /// Severity.
+    Severity,
+    /// Water, air, soil.
+    Kind,
+}
+
+impl By {
+    const ALL: [(&'static str, By); 6] = [
+        ("year", By::Year),
+        ("month", By::Month),
+        ("cause", By::Cause),
+        ("district", By::District),
+        ("severity", By::Severity),
+        ("kind", By::Kind),
+    ];
+
+    /// The grouping called `name`.
+    pub fn parse(name: &str) -> Result<Self, Error> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+            bad("by", format!("`{name}` is not a grouping; use {}", names.join(", ")))
+        })
+    }
+
+    /// The SQL of the group key over `i` (fixed text, never from a request), and of its order.
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Year => ("to_char(i.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY')", "1"),
+            Self::Month => ("to_char(i.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')", "1"),
+            Self::Cause => ("coalesce(i.cause, 'unknown')", "2 DESC, 1"),
+            Self::District => ("coalesce(i.district_name, 'unknown')", "2 DESC, 1"),
+            Self::Severity => ("i.severity", "array_position(ARRAY['一般', '较大', '重大', '特别重大'], i.severity)"),
+            Self::Kind => ("i.kind", "2 DESC, 1"),
+        }
+    }
+}
+
+/// China Standard Time, in which dates of the query are meant.
+fn cst() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("a valid offset")
+}
+
+/// A `from` or `to` bound: a date (the whole day, in China Standard Time) or an instant.
+/// `end` gives the end of a date rather than its start.
+pub fn bound(name: &str, value: &str, end: bool) -> Result<DateTime<Utc>, Error> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.to_utc());
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| bad(name, format!("`{value}` is not a date (YYYY-MM-DD) or a time (RFC 3339)")))?;
+    let day = if end { date.succ_opt().unwrap_or(date) } else { date };
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    Ok(cst().from_local_datetime(&midnight).single().expect("a fixed offset has no gaps").to_utc())
+}
+
+/// The statistics query.
+#[derive(Debug)]
+pub struct Query {
+    /// Grouping.
+    pub by: By,
+    /// Incidents that occurred at or after this.
+    pub from: Option<DateTime<Utc>>,
+    /// … and before this.
+    pub to: Option<DateTime<Utc>>,
+    /// Only this district (name or code).
+    pub district: Option<String>,
+}
+
+const FIGURES: &str = "count(*) AS count,
+    count(i.initial_reported_at) AS initial_n,
+    avg(extract(epoch FROM i.initial_reported_at - i.discovered_at) / 60)::float8 AS initial_mean,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM i.initial_reported_at - i.discovered_at) / 60) AS initial_median,
+    count(i.first_arrival) AS arrival_n,
+    avg(extract(epoch FROM i.first_arrival - i.discovered_at) / 60)::float8 AS arrival_mean,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM i.first_arrival - i.discovered_at) / 60) AS arrival_median,
+    count(i.closed_at) AS close_n,
+    avg(extract(epoch FROM i.closed_at - i.discovered_at) / 60)::float8 AS close_mean,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM i.closed_at - i.discovered_at) / 60) AS close_median,
+    count(*) FILTER (WHERE i.initial_reported_at > i.initial_report_due_at
+                        OR (i.initial_reported_at IS NULL AND i.initial_report_due_at < now())) AS late";
+
+/// The figures of one group.
+#[derive(Debug, sqlx::FromRow)]
+struct Figures {
+    count: i64,
+    initial_n: i64,
+    initial_mean: Option<f64>,
+    initial_median: Option<f64>,
+    arrival_n: i64,
+    arrival_mean: Option<f64>,
+    arrival_median: Option<f64>,
+    close_n: i64,
+    close_mean: Option<f64>,
+    close_median: Option<f64>,
+    late: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Group {
+    key: String,
+    #[sqlx(flatten)]
+    figures: Figures,
+}
+
+impl Figures {
+    fn json(&self) -> Value {
+        let round = |v: Option<f64>| v.map(|m| (m * 10.0).round() / 10.0);
+        let part = |n: i64, mean: Option<f64>, median: Option<f64>| json!({"n": n, "mean": round(mean), "median": round(median)});
+        json!({
+            "count": self.count,
+            "minutes": {
+                "to_initial_report": part(self.initial_n, self.initial_mean, self.initial_median),
+                "to_first_arrival": part(self.arrival_n, self.arrival_mean, self.arrival_median),
+                "to_close": part(self.close_n, self.close_mean, self.close_median),
+            },
+            "initial_report_late": self.late,
+        })
+    }
+}
+
+/// Counts and response times of the incidents matching `query`, by group and in all.
+pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Value, Error> {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(bad("from", format!("from ({from}) is after to ({to})")));
+    }
+    let district: Option<(String, String)> = match &query.district {
+        Some(d) => Some(
+            sqlx::query_as("SELECT name, code FROM district WHERE $1 IN (name, code)")
+                .bind(d)
+                .fetch_optional(pool)
+                .await?
+                .ok_or_else(|| bad("district", format!("no district is called {d}")))?,
+        ),
+        None => None,
+    };
+    let (name, code) = district.clone().unzip();
+    let source = "WITH i AS (
+        SELECT x.*, coalesce(d.name, x.district) AS district_name,
+               (SELECT min(p.arrived_at) FROM dispatch p WHERE p.incident_id = x.id) AS first_arrival
+          FROM incident x LEFT JOIN district d ON x.district IN (d.name, d.code)
+         WHERE ($1::timestamptz IS NULL OR x.occurred_at >= $1) AND ($2::timestamptz IS NULL OR x.occurred_at < $2)
+           AND ($3::text IS NULL OR x.district IN ($3, $4)))";
+    let (key, order) = query.by.sql();
+    let grouped = format!("{source} SELECT {key} AS key, {FIGURES} FROM i GROUP BY 1 ORDER BY {order}");
+    let rows: Vec<Group> = sqlx::query_as(sqlx::AssertSqlSafe(grouped))
+        .bind(query.from)
+        .bind(query.to)
+        .bind(&name)
+        .bind(&code)
+        .fetch_all(pool)
+        .await?;
+    let total: Figures = sqlx::query_as(sqlx::AssertSqlSafe(format!("{source} SELECT {FIGURES} FROM i")))
+        .bind(query.from)
+        .bind(query.to)
+        .bind(&name)
+        .bind(&code)
+        .fetch_one(pool)
+        .await?;
+    let groups: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut g = r.figures.json();
+            g["key"] = r.key.clone().into();
+            g
+        })
+        .collect();
+    let by = By::ALL.iter().find(|(_, b)| *b == query.by).map(|(n, _)| *n);
+    Ok(json!({
+        "by": by, "from": query.from, "to": query.to,
+        "district": district.map(|(name, code)| json!({"name": name, "code": code})),
+        "groups": groups, "total": total.json(),
+    }))
+}
