@@ -1,5 +1,7 @@
 // The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
+import { startDuty } from './duty.js';
+import { showStats } from './stats.js';
 
 const LAYER_NAMES = {
   district: '区县', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
@@ -12,7 +14,8 @@ const FIELD_NAMES = {
   tier: '级别', operator: '管理单位', contact: '联系方式', specialties: '专业', headcount: '人数', equipment: '装备',
   credit_code: '统一社会信用代码', parent_code: '上级代码', m_air: '大气M', e_air: '大气E', m_water: '水M', e_water: '水E',
   substances: '风险物质', distance_m: '距离(米)', layer: '图层', created_at: '创建时间', updated_at: '更新时间',
-  level: 'HJ 941 风险等级表征', q_air: '大气 Q', q_water: '水 Q', severity: '级别', pollutant: '污染物', cause: '原因',
+  level: 'HJ 941 风险等级表征', q_air: '大气 Q', q_water: '水 Q', severity: '级别', pollutant: '污染物', cause: '起因', cause_detail: '起因说明',
+  discovered_at: '发现时间', closed_at: '结束时间', initial_report_due_at: '初报期限', initial_reported_at: '初报时间',
   occurred_at: '发生时间', index: '风险指数', class: '风险分级',
 };
 const VALUE_NAMES = {
@@ -21,6 +24,7 @@ const VALUE_NAMES = {
   city: '市级', district: '区县级', enterprise: '企业', available: '待命', dispatched: '已出动', off_duty: '休整',
   active: '在产', suspended: '停产', closed: '关闭', hazmat: '危化品', water: '水环境', air: '大气', monitoring: '监测',
   fire: '消防', medical: '医疗', engineering: '工程', true: '是', false: '否',
+  safety_accident: '安全生产事故', traffic_accident: '交通事故', illegal_discharge: '违法排污', natural_disaster: '自然灾害',
 };
 const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
 
@@ -443,13 +447,24 @@ function listen() {
   };
   events.addEventListener('change', onChange);
   events.addEventListener('reload', onChange);
+  // The duty desk hears of incidents, reports, deadlines and dispatches.
+  for (const kind of ['change', 'incident', 'report', 'report_due', 'dispatch', 'reload']) {
+    events.addEventListener(kind, (e) => { state.lastEvent = { kind, id: e.lastEventId }; state.duty?.panel?.onEvent(kind, JSON.parse(e.data)); });
+  }
   // After a reconnect, changes may have been missed.
   events.addEventListener('open', () => { if (state.ready) refreshTiles(); });
 }
 
+document.getElementById('stats-open').addEventListener('click', async () => {
+  document.getElementById('stats').hidden = false;
+  await showStats(state);
+});
+
 map.on('load', () => {
   buildLayerSwitcher();
   buildLegend();
+  const panel = startDuty({ map, may: state.me.may, overlay, onemap: state });
+  state.duty.panel = panel;
   listen();
   state.ready = true;
 });

@@ -9,6 +9,10 @@ use crate::api::routes::Routes;
 const INDEX: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const APP_CSS: &str = include_str!("app.css");
+const API_JS: &str = include_str!("api.js");
+const DUTY_JS: &str = include_str!("duty.js");
+const STATS_JS: &str = include_str!("stats.js");
+const ECHARTS: &str = include_str!("vendor/echarts.esm.min.mjs");
 const MAPLIBRE: &str = include_str!("vendor/maplibre-gl.mjs");
 const MAPLIBRE_WORKER: &str = include_str!("vendor/maplibre-gl-worker.mjs");
 const MAPLIBRE_CSS: &str = include_str!("vendor/maplibre-gl.css");
@@ -19,6 +23,12 @@ pub fn router() -> Routes {
         .get("/", Need::Nothing, || async { asset(INDEX, "text/html; charset=utf-8") })
         .get("/viewer/app.js", Need::Nothing, || async { asset(APP_JS, "text/javascript; charset=utf-8") })
         .get("/viewer/app.css", Need::Nothing, || async { asset(APP_CSS, "text/css; charset=utf-8") })
+        .get("/viewer/api.js", Need::Nothing, || async { asset(API_JS, "text/javascript; charset=utf-8") })
+        .get("/viewer/duty.js", Need::Nothing, || async { asset(DUTY_JS, "text/javascript; charset=utf-8") })
+        .get("/viewer/stats.js", Need::Nothing, || async { asset(STATS_JS, "text/javascript; charset=utf-8") })
+        .get("/vendor/echarts.esm.min.mjs", Need::Nothing, || async {
+            asset(ECHARTS, "text/javascript; charset=utf-8")
+        })
         .get("/vendor/maplibre-gl.mjs", Need::Nothing, || async { asset(MAPLIBRE, "text/javascript; charset=utf-8") })
         .get("/vendor/maplibre-gl-worker.mjs", Need::Nothing, || async {
             asset(MAPLIBRE_WORKER, "text/javascript; charset=utf-8")

@@ -187,6 +187,42 @@ try {
   result.central = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ['river'] }).map((f) => f.properties.name))].sort());
   if (!result.central.includes('长江') || !result.central.includes('嘉陵江')) fail(`rivers in central Chongqing: ${result.central}`);
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-central.png') });
+
+  // The duty desk: the demo's open drill is overdue (found days ago, no initial report); the
+  // dispatcher files the initial report from the panel and the flag clears, on the map too.
+  const overdue = await (await fetch(`${base}/api/layers/incident?status=open&initial_report_overdue=true`, { headers: bearer })).json();
+  if (!overdue.features.length) fail('the demo has no overdue incident');
+  const drill = overdue.features[0].id;
+  await page.waitForSelector(`#duty-incidents li.overdue[data-id="${drill}"]`, { timeout: 15000 });
+  result.ringedBefore = await page.evaluate(() => window.onemap.map.querySourceFeatures('duty-overdue').length);
+  await page.click(`#duty-incidents li[data-id="${drill}"]`);
+  await page.click('#duty-detail button[data-stage="initial"]');
+  await page.fill('#report-dialog textarea[name=summary]', '运输车辆侧翻，柴油约 2 吨入江（浏览器测试）');
+  await page.fill('#report-dialog textarea[name=measures]', '布设围油栏，通知下游水厂');
+  await page.fill('#report-dialog input[name=reporting_unit]', '长寿区生态环境局');
+  await page.fill('#report-dialog input[name=contact]', '值班室 023-00000000');
+  await page.click('#report-dialog button[value=submit]');
+  await page.waitForSelector(`#duty-incidents li.reported[data-id="${drill}"]`, { timeout: 15000 });
+  const filed = await (await fetch(`${base}/api/layers/incident/${drill}`, { headers: bearer })).json();
+  if (filed.properties.initial_report_overdue !== false || !filed.properties.initial_reported_at) fail(`the report did not clear the flag: ${JSON.stringify(filed.properties)}`);
+  const reports = await (await fetch(`${base}/api/incidents/${drill}/reports`, { headers: bearer })).json();
+  result.filed = reports.reports.map((r) => [r.stage, r.status, r.author, r.threatened?.length]);
+  if (reports.reports[0]?.author !== 'dispatcher') fail(`the report's author: ${JSON.stringify(reports.reports)}`);
+  await page.waitForFunction(() => window.onemap.map.querySourceFeatures('duty-overdue').length === 0, null, { timeout: 15000 });
+  await page.waitForSelector('#duty-detail .duty-timeline li', { state: 'attached', timeout: 15000 });
+  await page.locator('#duty').screenshot({ path: screenshot.replace(/\.png$/, '-duty-panel.png') });
+
+  // The statistics: ECharts draws the year, cause and district charts from the API's figures.
+  await page.click('#stats-open');
+  await page.waitForFunction(() => window.onemap.stats && ['chart-year', 'chart-cause', 'chart-district']
+    .every((id) => document.querySelector(`#${id} canvas`)?.width > 0), null, { timeout: 30000 });
+  const byYear = await (await fetch(`${base}/api/stats/incidents?by=year`, { headers: bearer })).json();
+  const shownYear = await page.evaluate(() => window.onemap.stats.year.groups.map((g) => [g.key, g.count]));
+  if (JSON.stringify(shownYear) !== JSON.stringify(byYear.groups.map((g) => [g.key, g.count]))) fail(`year chart ${JSON.stringify(shownYear)}`);
+  result.statsYears = shownYear;
+  await page.evaluate(() => document.getElementById('statistics').scrollIntoView());
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-duty.png') });
+
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
   if (outside.length) fail(`requests outside onemap: ${outside.join(', ')}`);
   console.log(JSON.stringify(result));

@@ -1,0 +1,27 @@
+// The one way the viewer's modules talk to onemap: JSON in, JSON out, problems as errors.
+
+/** HTML-escaped text. */
+export const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+/** Calls `path`; resolves to the JSON answer, rejects with the problem's detail. */
+export async function api(path, { method = 'GET', body } = {}) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!response.ok) {
+    const error = new Error(data?.detail ?? `HTTP ${response.status}`);
+    error.status = response.status;
+    error.problem = data;
+    throw error;
+  }
+  return data;
+}
+
+/** Local date and time, as the duty desk reads it. */
+export const when = (t) => (t ? new Date(t).toLocaleString('zh-CN', { hour12: false }) : '—');

@@ -1,0 +1,163 @@
+// The duty desk panel: open incidents with their report deadlines (overdue ones ringed on the
+// map), an incident's reports, timeline and printable report, and the report form.
+import { api, esc, when } from './api.js';
+
+// The fields of each stage, as the API names them (src/duty/report.rs).
+const STAGES = {
+  initial: { title: '初报', fields: [
+    ['summary', '事件概况（起因、性质、基本过程）', 'text', true], ['pollutants', '主要污染物及数量（每行：名称 数量）', 'pollutants'],
+    ['casualties', '人员受害情况', 'casualties', true], ['measures', '已采取和拟采取的措施', 'text', true],
+    ['reporting_unit', '报告单位', 'line', true], ['contact', '联系人及电话', 'line', true]] },
+  follow_up: { title: '续报', fields: [
+    ['progress', '处置进展', 'text', true], ['monitoring', '监测结果', 'text'], ['measures', '采取的措施', 'text'],
+    ['severity', '事件级别变化', 'severity']] },
+  final: { title: '终报', fields: [
+    ['measures', '处置措施及过程', 'text', true], ['result', '处置结果', 'text', true],
+    ['damage', '危害、损失及社会影响', 'text', true], ['remaining', '遗留问题', 'text']] },
+};
+const CASUALTIES = [['deaths', '死亡'], ['injuries', '受伤'], ['missing', '失踪'], ['evacuated', '疏散']];
+const SEVERITIES = ['一般', '较大', '重大', '特别重大'];
+
+/** Minutes from now to `t` (negative: past). */
+const minutesTo = (t) => Math.round((new Date(t) - Date.now()) / 60000);
+
+/** The deadline state of an incident: [css class, words]. */
+export function deadline(p) {
+  if (!p.initial_reported_at) {
+    const m = minutesTo(p.initial_report_due_at);
+    if (p.initial_report_overdue) return ['overdue', `初报已超时 ${-m} 分钟`];
+    if (p.initial_report_due_soon) return ['due-soon', `初报剩余 ${m} 分钟`];
+    return ['pending', `初报期限 ${when(p.initial_report_due_at)}`];
+  }
+  if (p.final_report_overdue) return ['overdue', '终报已超时'];
+  return ['reported', '已初报'];
+}
+
+export function startDuty({ map, may, overlay, onemap }) {
+  const canWrite = may.includes('handle_incidents');
+  const list = document.getElementById('duty-incidents');
+  const detail = document.getElementById('duty-detail');
+  const dialog = document.getElementById('report-dialog');
+  const duty = { incidents: [], selected: null, loads: 0 };
+  onemap.duty = duty;
+
+  async function load() {
+    const body = await api('/api/layers/incident?status=open&limit=500');
+    duty.incidents = body.features;
+    list.innerHTML = '';
+    // Overdue first, then due soon, then by deadline.
+    const rank = { overdue: 0, 'due-soon': 1, pending: 2, reported: 3 };
+    const rows = body.features.map((f) => ({ f, d: deadline(f.properties) }))
+      .sort((a, b) => rank[a.d[0]] - rank[b.d[0]] || String(a.f.properties.initial_report_due_at).localeCompare(b.f.properties.initial_report_due_at));
+    for (const { f, d } of rows) {
+      const li = document.createElement('li');
+      li.dataset.id = f.id;
+      li.className = `duty-incident ${d[0]}`;
+      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(f.properties.severity)}</span><span class="badge">${esc(d[1])}</span>`;
+      li.addEventListener('click', () => select(f.id, true));
+      list.appendChild(li);
+    }
+    if (!rows.length) list.innerHTML = '<li class="hint">无未结事件</li>';
+    const overdue = rows.filter((r) => r.d[0] === 'overdue').map((r) => ({ ...r.f, properties: { name: r.f.properties.name } }));
+    overlay('duty-overdue', { type: 'FeatureCollection', features: overdue }, [{
+      id: 'duty-overdue-ring', type: 'circle',
+      paint: { 'circle-radius': 16, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#d7191c', 'circle-stroke-width': 3 },
+    }]);
+    duty.loads += 1;
+    if (duty.selected) await select(duty.selected, false);
+  }
+
+  async function select(id, fly) {
+    duty.selected = id;
+    const incident = duty.incidents.find((f) => f.id === id) ?? await api(`/api/layers/incident/${id}`);
+    if (fly && incident.geometry) map.flyTo({ center: incident.geometry.coordinates, zoom: Math.max(map.getZoom(), 11) });
+    const [reports, timeline] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`)]);
+    const p = incident.properties;
+    const submitted = (stage) => reports.reports.some((r) => r.stage === stage && r.status === 'submitted');
+    const stages = [];
+    if (canWrite && p.status === 'open' && !submitted('initial')) stages.push('initial');
+    if (canWrite && p.status === 'open' && submitted('initial') && !submitted('final')) stages.push('follow_up');
+    if (canWrite && submitted('initial') && !submitted('final')) stages.push('final');
+    detail.hidden = false;
+    detail.innerHTML = `<div class="duty-title">${esc(p.name)}</div>
+      <div class="hint">发现 ${esc(when(p.discovered_at))} · ${esc(deadline(p)[1])}</div>
+      <div class="row">${stages.map((s) => `<button type="button" data-stage="${s}">填报${STAGES[s].title}</button>`).join('')}
+        <a href="/api/incidents/${id}/report.html" target="_blank" rel="noopener">打印报告</a></div>
+      <ol class="duty-reports">${reports.reports.map((r) => `<li data-report="${r.id}">${STAGES[r.stage].title}${r.number ? `（${r.number}）` : ''}
+        <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
+        ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
+      <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
+        .map((t) => `<li><span class="meta">${esc(when(t.at))}</span> ${esc(t.text)}${t.actor ? `<span class="meta">${esc(t.actor)}</span>` : ''}</li>`).join('')}</ol></details>`;
+    for (const b of detail.querySelectorAll('[data-stage]')) b.addEventListener('click', () => openForm(id, b.dataset.stage));
+    for (const b of detail.querySelectorAll('[data-edit]')) {
+      b.addEventListener('click', (e) => { e.stopPropagation(); openForm(id, null, reports.reports.find((r) => String(r.id) === b.dataset.edit)); });
+    }
+  }
+
+  function field([name, label, type, required], value) {
+    const mark = required ? ' *' : '';
+    if (type === 'casualties') {
+      return `<fieldset><legend>${label}${mark}</legend>${CASUALTIES.map(([k, l]) =>
+        `<label class="inline">${l} <input type="number" min="0" name="casualties.${k}" value="${value?.[k] ?? 0}"></label>`).join('')}</fieldset>`;
+    }
+    if (type === 'severity') {
+      return `<label>${label} <select name="severity"><option value="">不变</option>${SEVERITIES.map((s) =>
+        `<option${value === s ? ' selected' : ''}>${s}</option>`).join('')}</select></label>`;
+    }
+    if (type === 'pollutants') {
+      const text = (value ?? []).map((p) => [p.name, p.amount].filter(Boolean).join(' ')).join('\n');
+      return `<label>${label}<textarea name="pollutants" rows="2">${esc(text)}</textarea></label>`;
+    }
+    if (type === 'line') return `<label>${label}${mark}<input name="${name}" value="${esc(value ?? '')}"></label>`;
+    return `<label>${label}${mark}<textarea name="${name}" rows="3">${esc(value ?? '')}</textarea></label>`;
+  }
+
+  function openForm(id, stage, draft) {
+    stage = stage ?? draft.stage;
+    const spec = STAGES[stage];
+    const form = dialog.querySelector('form');
+    form.innerHTML = `<h3>${spec.title}</h3>${spec.fields.map((f) => field(f, draft?.[f[0]])).join('')}
+      <p class="hint">${stage === 'initial' ? '受威胁的环境敏感点由地图自动填写（下游取水口、周边学校与居民区）。' : ''}
+      ${stage === 'follow_up' ? '投入的力量和物资由本事件的调度记录自动填写。' : ''}</p>
+      <div id="report-error" class="error"></div>
+      <div class="row"><button value="draft">保存草稿</button><button value="submit" class="primary">报送</button><button value="cancel" formnovalidate>取消</button></div>`;
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const action = e.submitter?.value;
+      if (action === 'cancel') { dialog.close(); return; }
+      const body = { submit: action === 'submit' };
+      const data = new FormData(form);
+      for (const [name, , type] of spec.fields) {
+        if (type === 'casualties') {
+          body.casualties = Object.fromEntries(CASUALTIES.map(([k]) => [k, Number(data.get(`casualties.${k}`) || 0)]));
+        } else if (type === 'pollutants') {
+          body.pollutants = String(data.get('pollutants') ?? '').split('\n').map((l) => l.trim()).filter(Boolean)
+            .map((l) => { const [n, ...rest] = l.split(/\s+/); return rest.length ? { name: n, amount: rest.join(' ') } : { name: n }; });
+        } else {
+          const v = String(data.get(name) ?? '').trim();
+          if (v) body[name] = v; else if (draft) body[name] = null;
+        }
+      }
+      try {
+        if (draft) await api(`/api/incidents/${id}/reports/${draft.id}`, { method: 'PATCH', body });
+        else await api(`/api/incidents/${id}/reports`, { method: 'POST', body: { stage, ...body } });
+        dialog.close();
+        await load();
+      } catch (err) {
+        form.querySelector('#report-error').textContent = err.message;
+      }
+    };
+    dialog.showModal();
+  }
+
+  // The clock moves the deadlines: look again every minute, and whenever the feed says so.
+  let pending = null;
+  const soon = () => { clearTimeout(pending); pending = setTimeout(() => load().catch(() => {}), 200); };
+  setInterval(soon, 60000);
+  load().catch(() => {});
+  return {
+    onEvent(kind, data) {
+      if (['incident', 'report', 'report_due', 'dispatch', 'reload'].includes(kind) || (kind === 'change' && data?.layer === 'incident')) soon();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// The statistics panel: incidents by year (with the median minutes to the initial report), by
+// cause and by district, drawn with Apache ECharts (vendored; loaded when the panel opens).
+import { api } from './api.js';
+
+const CAUSES = { safety_accident: '安全生产事故', traffic_accident: '交通事故', illegal_discharge: '违法排污',
+  natural_disaster: '自然灾害', other: '其他', unknown: '未填' };
+const TEXT = { fontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif' };
+
+export async function showStats(onemap) {
+  const [echarts, year, cause, district] = await Promise.all([
+    import('/vendor/echarts.esm.min.mjs'),
+    api('/api/stats/incidents?by=year'), api('/api/stats/incidents?by=cause'), api('/api/stats/incidents?by=district'),
+  ]);
+  onemap.stats = { year, cause, district };
+  const chart = (id, option) => {
+    const el = document.getElementById(id);
+    const c = echarts.getInstanceByDom(el) ?? echarts.init(el, null, { renderer: 'canvas' });
+    c.setOption({ textStyle: TEXT, animation: false, ...option }, true);
+    return c;
+  };
+  chart('chart-year', {
+    title: { text: '事件趋势（按年）', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0, textStyle: { fontSize: 11 } },
+    grid: { left: 36, right: 40, top: 30, bottom: 40 },
+    xAxis: { type: 'category', data: year.groups.map((g) => g.key) },
+    yAxis: [{ type: 'value', name: '起', minInterval: 1 }, { type: 'value', name: '分钟', splitLine: { show: false } }],
+    series: [
+      { name: '事件数', type: 'bar', data: year.groups.map((g) => g.count), itemStyle: { color: '#b2182b' } },
+      { name: '初报用时中位数', type: 'line', yAxisIndex: 1, data: year.groups.map((g) => g.minutes.to_initial_report.median) },
+    ],
+  });
+  chart('chart-cause', {
+    title: { text: '按起因', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'item' },
+    series: [{ type: 'pie', radius: ['25%', '50%'], center: ['50%', '56%'], label: { fontSize: 11, formatter: '{b} {c}' },
+      data: cause.groups.map((g) => ({ name: CAUSES[g.key] ?? g.key, value: g.count })) }],
+  });
+  const top = district.groups.slice(0, 12).reverse();
+  chart('chart-district', {
+    title: { text: '按区县（前 12）', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 110, right: 16, top: 30, bottom: 20 },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', data: top.map((g) => g.key), axisLabel: { fontSize: 11 } },
+    series: [{ type: 'bar', data: top.map((g) => g.count), itemStyle: { color: '#ef8a62' } }],
+  });
+  const t = year.total;
+  document.getElementById('stats-summary').textContent = `共 ${t.count} 起；初报用时中位数 ${t.minutes.to_initial_report.median ?? '—'} 分钟，`
+    + `首支力量到场中位数 ${t.minutes.to_first_arrival.median ?? '—'} 分钟；初报超时 ${t.initial_report_late} 起。`;
+}
