@@ -3,6 +3,7 @@
 //! PostGIS is the system of record; this crate validates, stores and serves the registry of
 //! risk sources, receptors, routes, depots with their stock, teams and experts.
 
+pub mod air;
 pub mod api;
 pub mod auth;
 pub mod config;

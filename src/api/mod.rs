@@ -1,6 +1,7 @@
 //! The HTTP API: one router per area, shared state, problems for every error.
 
 pub mod acting;
+pub mod air;
 pub mod around;
 pub mod audit;
 pub mod body;
@@ -164,6 +165,7 @@ pub fn routes() -> Routes {
         .merge(reports::router())
         .merge(stats::router())
         .merge(rivers::router())
+        .merge(air::router())
         .merge(risk::router())
         .merge(coverage::router())
         .merge(events::router())

@@ -1,6 +1,7 @@
 // The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { startDuty } from './duty.js';
+import { startPlume } from './plume.js';
 import { showStats } from './stats.js';
 
 const LAYER_NAMES = {
@@ -159,6 +160,7 @@ const clickable = () => map.getStyle().layers.filter((l) => l['source-layer'] &&
 
 map.on('click', (e) => {
   if (state.placing === 'incident') return createIncident(e.lngLat);
+  if (state.placing === 'plume') return state.plume.click(e.lngLat);
   if (state.placing) return dispatch(e.lngLat);
   if (document.getElementById('trace-mode').checked) return traceRiver(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
@@ -464,6 +466,7 @@ map.on('load', () => {
   buildLayerSwitcher();
   buildLegend();
   const panel = startDuty({ map, may: state.me.may, overlay, onemap: state });
+  state.plume = startPlume({ map, overlay, onemap: state });
   state.duty.panel = panel;
   listen();
   state.ready = true;

@@ -223,6 +223,24 @@ try {
   await page.evaluate(() => document.getElementById('statistics').scrollIntoView());
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-duty.png') });
 
+  // A chlorine release at a Changshou chemical park: the zones drawn nested, downwind.
+  const parks = await (await fetch(`${base}/api/layers/risk_source?q=${encodeURIComponent('长寿经开区')}&limit=1`, { headers: bearer })).json();
+  const g = parks.features[0].geometry;
+  const source = g.type === 'Point' ? g.coordinates : g.coordinates[0][0];
+  await page.evaluate((c) => window.onemap.map.jumpTo({ center: c, zoom: 12 }), source);
+  await idle();
+  await page.fill('#plume-wind-from', '270');
+  await page.click('#plume-place');
+  const px = await page.evaluate((c) => window.onemap.map.project(c), source);
+  await page.mouse.click(px.x, px.y);
+  await page.waitForFunction(() => window.onemap.lastPlume, null, { timeout: 15000 });
+  await idle();
+  result.plume = await page.evaluate(() => window.onemap.lastPlume.features.map((f) => [f.properties.threshold_mg_m3, f.properties.max_distance_m]));
+  if (result.plume.length !== 2 || !(result.plume[0][1] > result.plume[1][1])) fail(`plume zones ${JSON.stringify(result.plume)}`);
+  const drawnZones = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['plume-fill'] }).length);
+  if (!drawnZones) fail('the plume zones are not drawn');
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-plume.png') });
+
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
   if (outside.length) fail(`requests outside onemap: ${outside.join(', ')}`);
   console.log(JSON.stringify(result));
