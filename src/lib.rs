@@ -21,3 +21,4 @@ pub mod snapshot;
 pub mod testing;
 pub mod tiles;
 pub mod viewer;
+pub mod warning;

@@ -32,6 +32,7 @@ fn concrete(pattern: &str) -> Vec<(String, Option<&'static str>)> {
             .replace("{id}", "999999")
             .replace("{depot}", "999999")
             .replace("{report}", "999999")
+            .replace("{recipient}", "999999")
             .replace("{source}/{z}/{x}/{tile}", "onemap/3/6/3.mvt")
             .replace("{file}", "onemap.json")
             .replace("{way}", "downstream");

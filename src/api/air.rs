@@ -102,6 +102,11 @@ fn stability(r: &PlumeRequest) -> Result<(Stability, &'static str), Problem> {
 }
 
 async fn plume(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, Problem> {
+    Ok(axum::Json(threat_zones(&state, body).await?).into_response())
+}
+
+/// The threat zones of the plume request `body` (checked here), with how they were had.
+pub async fn threat_zones(state: &AppState, body: serde_json::Value) -> Result<serde_json::Value, Problem> {
     let r: PlumeRequest = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
     let at = parse_point(r.point)?;
     let rate = within("release_g_s", r.release_g_s, 0.0, MAX_RATE_G_S, true)?;
@@ -158,5 +163,5 @@ async fn plume(State(state): State<AppState>, JsonBody(body): JsonBody) -> Resul
     if let Some(s) = substance {
         answer["substance"] = s;
     }
-    Ok(axum::Json(answer).into_response())
+    Ok(answer)
 }

@@ -21,6 +21,7 @@ pub mod session;
 pub mod stats;
 pub mod stock;
 pub mod tiles;
+pub mod warnings;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -166,6 +167,7 @@ pub fn routes() -> Routes {
         .merge(stats::router())
         .merge(rivers::router())
         .merge(air::router())
+        .merge(warnings::router())
         .merge(risk::router())
         .merge(coverage::router())
         .merge(events::router())

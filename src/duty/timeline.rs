@@ -1,7 +1,7 @@
 //! An incident's timeline: when it happened and was found, who entered it, every change of
-//! severity and status, every report submitted, every dispatch sent and moved on, and the
-//! deadlines the desk was warned of — in order, with who. Changes come from the audit trail,
-//! so a change by plain SQL is here too.
+//! severity and status, every report submitted, every dispatch sent and moved on, the
+//! deadlines the desk was warned of, and the warnings issued, updated and cancelled — in
+//! order, with who. Changes come from the audit trail, so a change by plain SQL is here too.
 
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -35,6 +35,11 @@ SELECT at, kind, actor, detail FROM (
         FROM da WHERE op = 'update' AND before->>'status' IS DISTINCT FROM after->>'status'
     UNION ALL SELECT noticed_at, 7, 'deadline', 'onemap:deadlines', jsonb_build_object('what', what, 'due_at', due_at)
         FROM deadline_notice WHERE incident_id = $1
+    UNION ALL SELECT at, 8, 'warning', actor, jsonb_build_object('warning_id', row_id, 'status', after->>'status',
+            'level', after->>'level', 'headline', after->>'headline', 'version', (after->>'version')::int)
+        FROM audit_log WHERE table_name = 'warning' AND after->>'incident_id' = $1::text
+         AND after->>'status' IN ('issued', 'cancelled')
+         AND (op = 'insert' OR before->>'status' IS DISTINCT FROM after->>'status')
 ) t ORDER BY at, ord";
 
 /// The Chinese words of an entry, for the viewer and the printed report.
@@ -60,6 +65,11 @@ pub fn describe(kind: &str, detail: &Value) -> String {
             "final_due_soon" => "终报即将到期".into(),
             _ => "终报已超时".into(),
         },
+        "warning" if s("status") == "cancelled" => format!("解除{}色预警：{}", s("level"), s("headline")),
+        "warning" if detail["version"].as_i64().unwrap_or(1) > 1 => {
+            format!("更新{}色预警（第{}版）：{}", s("level"), detail["version"], s("headline"))
+        }
+        "warning" => format!("发布{}色预警：{}", s("level"), s("headline")),
         other => other.to_string(),
     }
 }

@@ -1,0 +1,261 @@
+//! Warnings: `POST /api/warnings` (a draft), `GET|PATCH /api/warnings/{id}` (`{id}.cap`: the
+//! CAP message), `POST …/issue`, `…/update`, `…/cancel`, the recipients and their ticks, and
+//! `GET /api/warnings.atom`. The area is a GeoJSON polygon, or made `from` a river trace or a
+//! plume request.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use geo::Coord;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::acting::Acting;
+use super::body::JsonBody;
+use super::layers::{only, parse_id, query_params};
+use super::nearest::invalid;
+use super::problem::Problem;
+use super::routes::Routes;
+use crate::auth::Action;
+use crate::layers::spec::GeometryRule;
+use crate::layers::validate::check_geometry;
+use crate::risk::trace::{Way, trace};
+use crate::warning::cap;
+use crate::warning::lifecycle::{self, Draft, MAX_VERTICES};
+
+/// Furthest a trace's area reaches either side of the river, m.
+const MAX_BUFFER_M: f64 = 10_000.0;
+/// Longest trace for an area, hours.
+const MAX_TRACE_HOURS: f64 = 168.0;
+/// Furthest a spill may lie from a river, m.
+const RIVER_SNAP_M: f64 = 2_000.0;
+
+/// Routes of the warnings.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/warnings", Action::Read, list)
+        .post("/api/warnings", Action::HandleIncidents, create)
+        .get("/api/warnings.atom", Action::Read, atom)
+        .get("/api/warnings/{id}", Action::Read, show)
+        .patch("/api/warnings/{id}", Action::HandleIncidents, edit)
+        .post("/api/warnings/{id}/issue", Action::HandleIncidents, issue)
+        .post("/api/warnings/{id}/update", Action::HandleIncidents, update)
+        .post("/api/warnings/{id}/cancel", Action::HandleIncidents, cancel)
+        .get("/api/warnings/{id}/recipients", Action::Read, recipients)
+        .patch("/api/warnings/{id}/recipients/{recipient}", Action::HandleIncidents, tick)
+}
+
+fn object(body: Value) -> Result<Map<String, Value>, Problem> {
+    match body {
+        Value::Object(o) => Ok(o),
+        _ => Err(invalid("body", "must be a JSON object")),
+    }
+}
+
+fn count_vertices(value: &Value) -> usize {
+    match value {
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => 1,
+        Value::Array(items) => items.iter().map(count_vertices).sum(),
+        _ => 0,
+    }
+}
+
+/// The area of a request: `area` (a GeoJSON Polygon or MultiPolygon) or `from` a trace
+/// (`{"trace": {"lon", "lat", "hours", "buffer_m"}}`) or a plume (`{"plume": {…}}`: its widest
+/// zone). GeoJSON geometry text, or None when neither is given.
+async fn area(state: &AppState, body: &Map<String, Value>) -> Result<Option<String>, Problem> {
+    match (body.get("area"), body.get("from")) {
+        (Some(_), Some(_)) => Err(invalid("from", "give area or from, not both")),
+        (Some(a), None) => {
+            if count_vertices(&a["coordinates"]) > MAX_VERTICES {
+                return Err(invalid("area", format!("has more than {MAX_VERTICES} vertices")));
+            }
+            let geometry = check_geometry(GeometryRule::MultiPolygon, Some(a))
+                .map_err(|e| invalid("area", e.detail))?
+                .expect("a polygon rule gives a geometry");
+            Ok(Some(geojson::Geometry::from(&geometry).to_string()))
+        }
+        (None, Some(from)) => {
+            if let Some(t) = from.get("trace") {
+                return traced(state, t).await.map(Some);
+            }
+            if let Some(p) = from.get("plume") {
+                let zones = super::air::threat_zones(state, p.clone()).await?;
+                let widest = zones["features"].as_array().and_then(|f| f.iter().find(|f| !f["geometry"].is_null()));
+                return match widest {
+                    Some(f) => Ok(Some(f["geometry"].to_string())),
+                    None => Err(invalid("from", "the plume reaches none of its thresholds: there is no area to warn")),
+                };
+            }
+            Err(invalid("from", "give {\"trace\": {lon, lat, hours, buffer_m}} or {\"plume\": {…}}"))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The river downstream of a spill within `hours`, widened by `buffer_m` either side.
+async fn traced(state: &AppState, t: &Value) -> Result<String, Problem> {
+    let number = |k: &str, default: Option<f64>| -> Result<f64, Problem> {
+        match t.get(k) {
+            Some(v) => v
+                .as_f64()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| invalid(&format!("from.trace.{k}"), "must be a number")),
+            None => default.ok_or_else(|| invalid(&format!("from.trace.{k}"), "is required")),
+        }
+    };
+    let at = crate::routing::request::parse_point([number("lon", None)?, number("lat", None)?])?;
+    let hours = number("hours", Some(24.0))?;
+    let buffer = number("buffer_m", Some(1000.0))?;
+    if !(hours > 0.0 && hours <= MAX_TRACE_HOURS) {
+        return Err(invalid("from.trace.hours", format!("{hours} must be more than 0 and at most {MAX_TRACE_HOURS}")));
+    }
+    if !(buffer > 0.0 && buffer <= MAX_BUFFER_M) {
+        return Err(invalid("from.trace.buffer_m", format!("{buffer} must be more than 0 and at most {MAX_BUFFER_M}")));
+    }
+    let rivers = state.rivers.load_full();
+    let Some(start) = rivers.snap(Coord { x: at.x, y: at.y }, RIVER_SNAP_M, &|_| true) else {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "off the river network",
+            format!("no river within {RIVER_SNAP_M} m of the spill: there is nothing to trace"),
+        ));
+    };
+    let reaches = tokio::task::spawn_blocking(move || trace(&rivers, &start, hours, Way::Downstream))
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "trace failed", e.to_string()))?;
+    let lines: Vec<String> = reaches
+        .iter()
+        .filter(|r| r.line.0.len() >= 2)
+        .map(|r| format!("({})", r.line.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect::<Vec<_>>().join(",")))
+        .collect();
+    if lines.is_empty() {
+        return Err(invalid("from", "the trace reaches no river downstream"));
+    }
+    let polygon: String = sqlx::query_scalar(
+        "SELECT ST_AsGeoJSON(ST_Multi(ST_Buffer(ST_GeomFromText($1, 4326)::geography, $2)::geometry), 9)",
+    )
+    .bind(format!("MULTILINESTRING({})", lines.join(",")))
+    .bind(buffer)
+    .fetch_one(&state.pool)
+    .await?;
+    Ok(polygon)
+}
+
+async fn draft_of(state: &AppState, body: Value, also: &[&str]) -> Result<Draft, Problem> {
+    let body = object(body)?;
+    let area = area(state, &body).await?;
+    let mut fields = body.clone();
+    fields.remove("area");
+    fields.remove("from");
+    Ok(Draft::read(&fields, area, also)?)
+}
+
+async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["in_force", "incident_id"])?;
+    let in_force = match params.get("in_force").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(Problem::bad_request("in_force", format!("`{other}` is not true or false"))),
+    };
+    let incident = params.get("incident_id").map(|v| parse_id(v)).transpose()?;
+    let features = lifecycle::list(&state.pool, in_force, incident).await?;
+    Ok(axum::Json(json!({"type": "FeatureCollection", "features": features})).into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let draft = draft_of(&state, body, &["from"]).await?;
+    let warning = lifecycle::create(&state.pool, &actor, draft).await?;
+    Ok((StatusCode::CREATED, axum::Json(warning)).into_response())
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, Problem> {
+    let (id, as_cap) = match id.strip_suffix(".cap") {
+        Some(n) => (parse_id(n)?, true),
+        None => (
+            parse_id(&id)?,
+            headers.get(header::ACCEPT).is_some_and(|a| a.as_bytes().starts_with(b"application/cap+xml")),
+        ),
+    };
+    let mut conn = state.pool.acquire().await?;
+    let warning = lifecycle::show(&mut conn, id).await?;
+    drop(conn);
+    if as_cap {
+        let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n", cap::alert(&state.pool, &warning).await?);
+        return Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], xml).into_response());
+    }
+    Ok(axum::Json(warning).into_response())
+}
+
+async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    let in_force = lifecycle::list(&state.pool, true, None).await?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let xml = cap::atom(&state.pool, &in_force, &format!("http://{host}")).await?;
+    Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let changes = draft_of(&state, body, &["from"]).await?;
+    Ok(axum::Json(lifecycle::edit(&state.pool, &actor, id, changes).await?).into_response())
+}
+
+async fn issue(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(axum::Json(lifecycle::issue(&state.pool, &actor, parse_id(&id)?).await?).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let changes = draft_of(&state, body, &["from"]).await?;
+    let warning = lifecycle::update(&state.pool, &actor, id, changes).await?;
+    Ok((StatusCode::CREATED, axum::Json(warning)).into_response())
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(axum::Json(lifecycle::cancel(&state.pool, &actor, parse_id(&id)?).await?).into_response())
+}
+
+async fn recipients(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id = parse_id(&id)?;
+    let list = lifecycle::recipients(&state.pool, id).await?;
+    Ok(axum::Json(json!({"warning_id": id, "recipients": list})).into_response())
+}
+
+async fn tick(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path((id, recipient)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
+    let (id, recipient) = (parse_id(&id)?, parse_id(&recipient)?);
+    let body = object(body)?;
+    if let Some(k) = body.keys().find(|k| *k != "notified") {
+        return Err(invalid(k, "only `notified` (true or false) is changed here"));
+    }
+    let told =
+        body.get("notified").and_then(Value::as_bool).ok_or_else(|| invalid("notified", "must be true or false"))?;
+    Ok(axum::Json(lifecycle::notified(&state.pool, &actor, id, recipient, told).await?).into_response())
+}

@@ -1,0 +1,466 @@
+//! A warning's life: a draft (changed freely by whoever may handle incidents), issued (by a
+//! dispatcher whose district covers the area), updated (a new issued version that refers to
+//! the one before, which becomes `updated`), cancelled; expired once past `expires`. Every step
+//! is one transaction; the recipients are computed from the area when the draft is written.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use sqlx::{PgConnection, PgPool};
+
+use super::LEVELS;
+use crate::auth::{Actor, jurisdiction};
+use crate::db::begin_as;
+use crate::layers::Error;
+
+/// Longest warning, days.
+const MAX_DAYS: i64 = 30;
+/// Most vertices of a drawn area.
+pub const MAX_VERTICES: usize = 10_000;
+
+/// A warning as JSON (a GeoJSON Feature) with its state now (`expired` once past `expires`).
+const WARNING_JSON: &str = "jsonb_build_object('type', 'Feature', 'id', w.id, \
+     'geometry', ST_AsGeoJSON(w.geom, 7)::jsonb, \
+     'properties', (to_jsonb(w) - 'geom' - 'id' - 'author_id') || jsonb_build_object('state', \
+        CASE WHEN w.status = 'issued' AND w.expires <= now() THEN 'expired' ELSE w.status END, \
+        'affected', (SELECT count(*) FROM warning_recipient r WHERE r.warning_id = w.id AND r.receptor_id IS NOT NULL)))";
+
+/// The fields a draft carries, checked. `area` is GeoJSON text (a Polygon or MultiPolygon).
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// water or air.
+    pub kind: Option<String>,
+    /// 蓝, 黄, 橙, 红.
+    pub level: Option<String>,
+    /// One line.
+    pub headline: Option<String>,
+    /// What happens.
+    pub description: Option<String>,
+    /// What to do.
+    pub instruction: Option<String>,
+    /// Where, in words.
+    pub area_desc: Option<String>,
+    /// From when.
+    pub onset: Option<DateTime<Utc>>,
+    /// Until when.
+    pub expires: Option<DateTime<Utc>>,
+    /// The incident it is for.
+    pub incident_id: Option<i64>,
+    /// The area, GeoJSON geometry text.
+    pub area: Option<String>,
+}
+
+fn text(body: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, Error> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.trim().to_string())),
+        Some(Value::String(_)) => Err(Error::invalid(name, format!("is longer than {max} characters"))),
+        Some(_) => Err(Error::invalid(name, "must be a string")),
+    }
+}
+
+fn time(body: &Map<String, Value>, name: &str) -> Result<Option<DateTime<Utc>>, Error> {
+    match text(body, name, 64)? {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(t.to_utc()))
+            .map_err(|_| Error::invalid(name, format!("`{s}` is not an RFC 3339 time like 2026-12-01T18:00:00+08:00"))),
+    }
+}
+
+impl Draft {
+    /// Reads the CAP-named fields of `body` (`area` already made GeoJSON text by the caller);
+    /// other keys are refused except those in `also`.
+    pub fn read(body: &Map<String, Value>, area: Option<String>, also: &[&str]) -> Result<Self, Error> {
+        const KNOWN: &[&str] = &[
+            "kind",
+            "level",
+            "headline",
+            "description",
+            "instruction",
+            "area_desc",
+            "onset",
+            "expires",
+            "incident_id",
+            "area",
+        ];
+        if let Some(k) = body.keys().find(|k| !KNOWN.contains(&k.as_str()) && !also.contains(&k.as_str())) {
+            return Err(Error::invalid(k, format!("is not a field of a warning; its fields are {}", KNOWN.join(", "))));
+        }
+        let kind = text(body, "kind", 10)?;
+        if let Some(k) = &kind
+            && k != "water"
+            && k != "air"
+        {
+            return Err(Error::invalid("kind", format!("`{k}` is not water or air")));
+        }
+        let level = text(body, "level", 4)?;
+        if let Some(l) = &level
+            && !LEVELS.contains(&l.as_str())
+        {
+            return Err(Error::invalid("level", format!("`{l}` is not a level; use {}", LEVELS.join(", "))));
+        }
+        let incident_id = match body.get("incident_id") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| Error::invalid("incident_id", "must be an incident's id"))?,
+            ),
+        };
+        Ok(Self {
+            kind,
+            level,
+            headline: text(body, "headline", 160)?,
+            description: text(body, "description", 8000)?,
+            instruction: text(body, "instruction", 8000)?,
+            area_desc: text(body, "area_desc", 500)?,
+            onset: time(body, "onset")?,
+            expires: time(body, "expires")?,
+            incident_id,
+            area,
+        })
+    }
+
+    /// Fills what is not given from `old`.
+    fn over(self, old: Draft) -> Draft {
+        Draft {
+            kind: self.kind.or(old.kind),
+            level: self.level.or(old.level),
+            headline: self.headline.or(old.headline),
+            description: self.description.or(old.description),
+            instruction: self.instruction.or(old.instruction),
+            area_desc: self.area_desc.or(old.area_desc),
+            onset: self.onset.or(old.onset),
+            expires: self.expires.or(old.expires),
+            incident_id: self.incident_id.or(old.incident_id),
+            area: self.area.or(old.area),
+        }
+    }
+
+    /// The whole warning is there and makes sense.
+    fn check(&self) -> Result<(), Error> {
+        for (name, missing) in [
+            ("kind", self.kind.is_none()),
+            ("level", self.level.is_none()),
+            ("headline", self.headline.as_deref().is_none_or(str::is_empty)),
+            ("area", self.area.is_none()),
+        ] {
+            if missing {
+                return Err(Error::invalid(name, "is required"));
+            }
+        }
+        let onset = self.onset.unwrap_or_else(Utc::now);
+        let expires = self.expires.ok_or_else(|| Error::invalid("expires", "is required"))?;
+        if expires <= onset {
+            return Err(Error::invalid("expires", format!("{expires} is not after onset {onset}")));
+        }
+        if expires - onset > chrono::Duration::days(MAX_DAYS) {
+            return Err(Error::invalid("expires", format!("a warning lasts at most {MAX_DAYS} days")));
+        }
+        Ok(())
+    }
+}
+
+/// The warning `id`.
+pub async fn show(conn: &mut PgConnection, id: i64) -> Result<Value, Error> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {WARNING_JSON} FROM warning w WHERE w.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound { layer: "warning", id })
+}
+
+/// Warnings, newest first: all, or those in force now (issued, begun or not, not expired).
+pub async fn list(pool: &PgPool, in_force: bool, incident: Option<i64>) -> Result<Vec<Value>, Error> {
+    let filter = if in_force { "w.status = 'issued' AND w.expires > now()" } else { "true" };
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {WARNING_JSON} FROM warning w WHERE {filter} AND ($1::bigint IS NULL OR w.incident_id = $1) ORDER BY w.id DESC LIMIT 1000"
+    )))
+    .bind(incident)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Writes the recipients of warning `id` from its area: every receptor intersecting it, then
+/// the duty unit of every district it touches.
+async fn recipients_from_area(tx: &mut PgConnection, id: i64) -> Result<(), Error> {
+    sqlx::query("DELETE FROM warning_recipient WHERE warning_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO warning_recipient (warning_id, receptor_id, district, name) \
+         SELECT w.id, r.id, r.district, r.name FROM warning w JOIN receptor r ON ST_Intersects(r.geom, w.geom) \
+          WHERE w.id = $1 ORDER BY r.id",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO warning_recipient (warning_id, district, name) \
+         SELECT w.id, d.name, d.name || '生态环境局应急值班室' FROM warning w JOIN district d ON ST_Intersects(d.geom, w.geom) \
+          WHERE w.id = $1 ORDER BY d.code",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Binds the draft's ten fields, in the order the statements above number them.
+fn bind<'q, O>(
+    d: &'q Draft,
+    q: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(d.incident_id)
+        .bind(&d.kind)
+        .bind(&d.level)
+        .bind(&d.headline)
+        .bind(&d.description)
+        .bind(&d.instruction)
+        .bind(&d.area_desc)
+        .bind(d.onset)
+        .bind(d.expires)
+        .bind(&d.area)
+}
+
+fn author(actor: &Actor) -> (String, Option<i64>) {
+    (actor.name.clone(), actor.user_id)
+}
+
+/// Writes a new draft.
+pub async fn create(pool: &PgPool, actor: &Actor, draft: Draft) -> Result<Value, Error> {
+    draft.check()?;
+    let mut tx = begin_as(pool, actor).await?;
+    if let Some(incident) = draft.incident_id {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(incident).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(Error::invalid("incident_id", format!("no incident {incident}")));
+        }
+    }
+    let (name, user) = author(actor);
+    let id: i64 = bind(
+        &draft,
+        sqlx::query_scalar(
+            "WITH n AS (SELECT nextval(pg_get_serial_sequence('warning', 'id')) AS id) \
+         INSERT INTO warning (id, identifier, first_id, incident_id, kind, level, headline, description, instruction, \
+           area_desc, onset, expires, geom, author, author_id) \
+         SELECT n.id, 'onemap-warning-' || n.id, n.id, $1, $2, $3, $4, $5, $6, coalesce($7, '预警区域'), \
+           coalesce($8, now()), $9, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($10), 4326)), $11, $12 FROM n RETURNING id",
+        ),
+    )
+    .bind(name)
+    .bind(user)
+    .fetch_one(&mut *tx)
+    .await?;
+    recipients_from_area(&mut tx, id).await?;
+    let out = show(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The warning `id` as a draft's fields, locked, with its status.
+async fn held(tx: &mut PgConnection, id: i64) -> Result<(Draft, String, bool), Error> {
+    type Row = (
+        Option<i64>,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        String,
+        bool,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT incident_id, kind, level, headline, description, instruction, area_desc, onset, expires, \
+           ST_AsGeoJSON(geom, 9), expires <= now() FROM warning WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((incident_id, kind, level, headline, description, instruction, area_desc, onset, expires, area, expired)) =
+        row
+    else {
+        return Err(Error::NotFound { layer: "warning", id });
+    };
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM warning WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+    let draft = Draft {
+        kind: Some(kind),
+        level: Some(level),
+        headline: Some(headline),
+        description,
+        instruction,
+        area_desc: Some(area_desc),
+        onset: Some(onset),
+        expires: Some(expires),
+        incident_id,
+        area: Some(area),
+    };
+    Ok((draft, status, expired))
+}
+
+/// Changes a draft.
+pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Value, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let (old, status, _) = held(&mut tx, id).await?;
+    if status != "draft" {
+        return Err(Error::refused(
+            "warning issued",
+            format!("warning {id} is {status}; an issued warning is changed by POST /api/warnings/{id}/update"),
+        ));
+    }
+    let draft = changes.over(old);
+    draft.check()?;
+    let _: i64 = bind(&draft, sqlx::query_scalar(
+        "UPDATE warning SET incident_id = $2, kind = $3, level = $4, headline = $5, description = $6, instruction = $7, \
+           area_desc = $8, onset = $9, expires = $10, geom = ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($11), 4326)) \
+         WHERE id = $1 RETURNING id",
+    )
+    .bind(id))
+    .fetch_one(&mut *tx)
+    .await?;
+    recipients_from_area(&mut tx, id).await?;
+    let out = show(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Issues the draft `id`: from now on it is in force until it expires or is cancelled.
+pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let (_, status, expired) = held(&mut tx, id).await?;
+    if status != "draft" {
+        return Err(Error::refused("warning not a draft", format!("warning {id} is {status}; only a draft is issued")));
+    }
+    if expired {
+        return Err(Error::refused(
+            "warning expired",
+            format!("warning {id} expires before now; change expires first"),
+        ));
+    }
+    jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
+    sqlx::query("UPDATE warning SET status = 'issued', issued_at = now(), issued_by = $2 WHERE id = $1")
+        .bind(id)
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await?;
+    let out = show(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Updates the issued warning `id` with `changes`: a new issued version referring to it.
+pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Value, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let (old, status, expired) = held(&mut tx, id).await?;
+    if status != "issued" || expired {
+        let state = if expired { "expired" } else { status.as_str() };
+        return Err(Error::refused(
+            "warning not in force",
+            format!("warning {id} is {state}; only a warning in force is updated"),
+        ));
+    }
+    jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
+    let draft = changes.over(old);
+    draft.check()?;
+    let (name, user) = author(actor);
+    let new_id: i64 = bind(
+        &draft,
+        sqlx::query_scalar(
+            "WITH n AS (SELECT nextval(pg_get_serial_sequence('warning', 'id')) AS id), \
+              o AS (SELECT first_id, version FROM warning WHERE id = $1) \
+         INSERT INTO warning (id, identifier, first_id, previous_id, version, incident_id, kind, level, headline, \
+           description, instruction, area_desc, onset, expires, geom, author, author_id, status, issued_at, issued_by) \
+         SELECT n.id, 'onemap-warning-' || n.id, o.first_id, $1, o.version + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+           ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($11), 4326)), $12, $13, 'issued', now(), $12 FROM n, o RETURNING id",
+        )
+        .bind(id),
+    )
+    .bind(name)
+    .bind(user)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE warning SET status = 'updated', ended_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    recipients_from_area(&mut tx, new_id).await?;
+    // Who was told of the last version was told of this one's warning: keep their ticks.
+    sqlx::query(
+        "UPDATE warning_recipient n SET notified_at = o.notified_at, notified_by = o.notified_by \
+         FROM warning_recipient o WHERE o.warning_id = $1 AND n.warning_id = $2 AND o.name = n.name \
+           AND o.receptor_id IS NOT DISTINCT FROM n.receptor_id",
+    )
+    .bind(id)
+    .bind(new_id)
+    .execute(&mut *tx)
+    .await?;
+    let out = show(&mut tx, new_id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Cancels the issued warning `id`.
+pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let (_, status, _) = held(&mut tx, id).await?;
+    if status != "issued" {
+        return Err(Error::refused(
+            "warning not issued",
+            format!("warning {id} is {status}; only an issued warning is cancelled"),
+        ));
+    }
+    jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
+    sqlx::query("UPDATE warning SET status = 'cancelled', ended_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let out = show(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The recipients of warning `id`: receptors first, then duty units.
+pub async fn recipients(pool: &PgPool, id: i64) -> Result<Vec<Value>, Error> {
+    let mut conn = pool.acquire().await?;
+    show(&mut conn, id).await?;
+    Ok(sqlx::query_scalar(
+        "SELECT jsonb_build_object('id', r.id, 'name', r.name, 'receptor_id', r.receptor_id, 'kind', p.kind, \
+           'district', r.district, 'contact', r.contact, 'notified_at', r.notified_at, 'notified_by', r.notified_by) \
+         FROM warning_recipient r LEFT JOIN receptor p ON p.id = r.receptor_id WHERE r.warning_id = $1 \
+         ORDER BY r.receptor_id IS NULL, r.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Ticks recipient `recipient` of warning `id` as told (or not).
+pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, told: bool) -> Result<Value, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let (_, status, _) = held(&mut tx, id).await?;
+    if status == "draft" {
+        return Err(Error::refused(
+            "warning not issued",
+            format!("warning {id} is a draft; nobody is told of a draft"),
+        ));
+    }
+    jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
+    let row: Option<Value> = sqlx::query_scalar(
+        "UPDATE warning_recipient SET notified_at = CASE WHEN $3 THEN coalesce(notified_at, now()) END, \
+           notified_by = CASE WHEN $3 THEN coalesce(notified_by, $4) END \
+         WHERE id = $2 AND warning_id = $1 \
+         RETURNING jsonb_build_object('id', id, 'name', name, 'notified_at', notified_at, 'notified_by', notified_by)",
+    )
+    .bind(id)
+    .bind(recipient)
+    .bind(told)
+    .bind(&actor.name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let out = row.ok_or(Error::NotFound { layer: "warning_recipient", id: recipient })?;
+    tx.commit().await?;
+    Ok(json!(out))
+}
