@@ -2,6 +2,7 @@
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { startDuty } from './duty.js';
 import { startPlume } from './plume.js';
+import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
 
 const LAYER_NAMES = {
@@ -450,8 +451,13 @@ function listen() {
   events.addEventListener('change', onChange);
   events.addEventListener('reload', onChange);
   // The duty desk hears of incidents, reports, deadlines and dispatches.
-  for (const kind of ['change', 'incident', 'report', 'report_due', 'dispatch', 'reload']) {
-    events.addEventListener(kind, (e) => { state.lastEvent = { kind, id: e.lastEventId }; state.duty?.panel?.onEvent(kind, JSON.parse(e.data)); });
+  for (const kind of ['change', 'incident', 'report', 'report_due', 'dispatch', 'warning', 'reload']) {
+    events.addEventListener(kind, (e) => {
+      state.lastEvent = { kind, id: e.lastEventId };
+      const data = JSON.parse(e.data);
+      state.duty?.panel?.onEvent(kind, data);
+      state.warningsPanel?.onEvent(kind, data);
+    });
   }
   // After a reconnect, changes may have been missed.
   events.addEventListener('open', () => { if (state.ready) refreshTiles(); });
@@ -467,6 +473,7 @@ map.on('load', () => {
   buildLegend();
   const panel = startDuty({ map, may: state.me.may, overlay, onemap: state });
   state.plume = startPlume({ map, overlay, onemap: state });
+  state.warningsPanel = startWarnings({ map, overlay, onemap: state, may: state.me.may });
   state.duty.panel = panel;
   listen();
   state.ready = true;

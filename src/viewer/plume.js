@@ -28,6 +28,8 @@ export function startPlume({ map, overlay, onemap }) {
       return;
     }
     onemap.lastPlume = body;
+    onemap.lastPlumeRequest = request;
+    document.getElementById('plume-warn').disabled = !body.features.some((f) => f.geometry);
     const drawn = body.features.filter((f) => f.geometry).map((f, i) => ({ ...f, properties: { rank: i, threshold: f.properties.threshold_mg_m3 } }));
     overlay('plume', { type: 'FeatureCollection', features: drawn }, [
       { id: 'plume-fill', type: 'fill', paint: { 'fill-color': ['match', ['get', 'rank'], 0, COLOURS[0], 1, COLOURS[1], COLOURS[2]], 'fill-opacity': 0.35 } },
@@ -48,6 +50,15 @@ export function startPlume({ map, overlay, onemap }) {
       map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 60, maxZoom: 14 });
     }
   }
+
+  document.getElementById('plume-warn').addEventListener('click', async () => {
+    try {
+      const issued = await onemap.warningsPanel.fromPlume(onemap.lastPlumeRequest, onemap.lastPlume);
+      summary.textContent = `已发布${issued.properties.level}色预警：${issued.properties.headline}`;
+    } catch (err) {
+      summary.textContent = err.message;
+    }
+  });
 
   document.getElementById('plume-place').addEventListener('click', () => {
     onemap.placing = 'plume';

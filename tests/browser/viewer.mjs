@@ -239,6 +239,18 @@ try {
   if (result.plume.length !== 2 || !(result.plume[0][1] > result.plume[1][1])) fail(`plume zones ${JSON.stringify(result.plume)}`);
   const drawnZones = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['plume-fill'] }).length);
   if (!drawnZones) fail('the plume zones are not drawn');
+  // The dispatcher issues a warning over the plume's zone: it is in force and drawn, live.
+  await page.selectOption('#warning-level', '红');
+  await page.click('#plume-warn');
+  await page.waitForFunction(() => window.onemap.warnings?.lastIssued, null, { timeout: 15000 });
+  const inForce = await (await fetch(`${base}/api/warnings?in_force=true`, { headers: bearer })).json();
+  const issuedId = await page.evaluate(() => window.onemap.warnings.lastIssued.id);
+  if (!inForce.features.some((f) => f.id === issuedId && f.properties.level === '红')) fail(`the warning is not in force: ${JSON.stringify(inForce)}`);
+  await page.waitForSelector(`#warning-list li[data-id="${issuedId}"]`, { timeout: 15000 });
+  await idle();
+  const drawnWarnings = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['warnings-fill'] }).length);
+  if (!drawnWarnings) fail('the warning is not drawn');
+  result.warning = issuedId;
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-plume.png') });
 
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);

@@ -1,0 +1,71 @@
+// Warnings on the map, coloured by level and kept live from the feed; the warnings panel with
+// the recipients a duty officer ticks off; and a warning drafted and issued from a plume.
+import { api, esc, when } from './api.js';
+
+const COLOURS = { 蓝: '#2c7bb6', 黄: '#ffd700', 橙: '#fd8d3c', 红: '#d7191c' };
+
+export function startWarnings({ map, overlay, onemap, may }) {
+  const canIssue = may.includes('handle_incidents');
+  const list = document.getElementById('warning-list');
+  const state = { inForce: [] };
+  onemap.warnings = state;
+
+  async function load() {
+    const body = await api('/api/warnings?in_force=true');
+    state.inForce = body.features;
+    overlay('warnings', { type: 'FeatureCollection', features: body.features.map((f) => ({ ...f, properties: { level: f.properties.level, headline: f.properties.headline } })) }, [
+      { id: 'warnings-fill', type: 'fill', paint: { 'fill-color': ['match', ['get', 'level'], '红', COLOURS.红, '橙', COLOURS.橙, '黄', COLOURS.黄, COLOURS.蓝], 'fill-opacity': 0.25 } },
+      { id: 'warnings-line', type: 'line', paint: { 'line-color': ['match', ['get', 'level'], '红', COLOURS.红, '橙', COLOURS.橙, '黄', COLOURS.黄, COLOURS.蓝], 'line-width': 2, 'line-dasharray': [2, 1] } },
+    ]);
+    list.innerHTML = body.features.length ? '' : '<li class="hint">无生效预警</li>';
+    for (const f of body.features) {
+      const p = f.properties;
+      const li = document.createElement('li');
+      li.dataset.id = f.id;
+      li.innerHTML = `<span class="swatch" style="background:${COLOURS[p.level]}"></span>${esc(p.headline)}`
+        + `<span class="meta">${esc(p.level)}色 · 至 ${esc(when(p.expires))} · <a href="/api/warnings/${f.id}.cap" target="_blank" rel="noopener">CAP</a></span>`;
+      li.addEventListener('click', (e) => { if (e.target.tagName !== 'A') recipients(f.id, li); });
+      list.appendChild(li);
+    }
+  }
+
+  async function recipients(id, li) {
+    const body = await api(`/api/warnings/${id}/recipients`);
+    li.querySelector('.recipients')?.remove();
+    const ol = document.createElement('ol');
+    ol.className = 'recipients';
+    ol.innerHTML = body.recipients.map((r) => `<li><label><input type="checkbox" data-r="${r.id}"${r.notified_at ? ' checked' : ''}${canIssue ? '' : ' disabled'}>
+      ${esc(r.name)}</label><span class="meta">${r.notified_at ? `已通知 ${esc(when(r.notified_at))}` : '未通知'}</span></li>`).join('');
+    for (const box of ol.querySelectorAll('input[data-r]')) {
+      box.addEventListener('change', async () => {
+        await api(`/api/warnings/${id}/recipients/${box.dataset.r}`, { method: 'PATCH', body: { notified: box.checked } });
+        await recipients(id, li);
+      });
+    }
+    li.appendChild(ol);
+  }
+
+  /** Drafts and issues a warning over the widest zone of the plume `request`. */
+  async function fromPlume(request, plume) {
+    const now = new Date();
+    const level = document.getElementById('warning-level').value;
+    const body = {
+      kind: 'air', level, headline: `${plume.substance?.name ?? '有毒气体'}泄漏，下风向请关闭门窗、听从疏散`,
+      description: `泄漏速率 ${request.release_g_s} g/s，风速 ${request.wind_ms} m/s，稳定度 ${plume.stability}；`
+        + `影响范围下风向约 ${(plume.features[0].properties.max_distance_m / 1000).toFixed(1)} 公里。`,
+      instruction: '关闭门窗，停止室外活动，听从现场指挥疏散。', area_desc: '大气扩散影响范围（毒性终点浓度-2）',
+      onset: now.toISOString(), expires: new Date(now.getTime() + 6 * 3600 * 1000).toISOString(), from: { plume: request },
+    };
+    const draft = await api('/api/warnings', { method: 'POST', body });
+    const issued = await api(`/api/warnings/${draft.id}/issue`, { method: 'POST' });
+    state.lastIssued = issued;
+    await load();
+    return issued;
+  }
+
+  load().catch(() => {});
+  return {
+    fromPlume,
+    onEvent(kind) { if (kind === 'warning' || kind === 'reload') load().catch(() => {}); },
+  };
+}
