@@ -395,7 +395,7 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
     assert_eq!(status, 200);
     assert_eq!(tj["tilejson"], "3.0.0");
     let ids: Vec<&str> = tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["district", "route", "risk_source", "receptor", "depot", "team", "incident"]);
+    assert_eq!(ids, ["district", "route", "risk_source", "receptor", "intercept_site", "depot", "team", "incident"]);
     let b: Vec<f64> = tj["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     let (w, s, e, n): (f64, f64, f64, f64) = sqlx::query_as(
         "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) x FROM ( \

@@ -22,9 +22,104 @@ const MAX_SNAP_M: f64 = 20_000.0;
 const DEFAULT_NEAR_M: f64 = 1_000.0;
 const MAX_NEAR_M: f64 = 10_000.0;
 
-/// Routes of the traces.
+/// Routes of the traces and the interception plan.
 pub fn router() -> Routes {
-    Routes::new().get("/api/rivers/{way}", Action::Read, handle)
+    Routes::new().get("/api/rivers/{way}", Action::Read, handle).post(
+        "/api/rivers/interception",
+        Action::Read,
+        intercept,
+    )
+}
+
+/// Longest set-up at a site, minutes.
+const MAX_SETUP_MIN: f64 = 1440.0;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Send {
+    specialty: Option<String>,
+    item: Option<String>,
+    quantity: Option<f64>,
+    unit: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct InterceptRequest {
+    point: [f64; 2],
+    spilled_at: Option<String>,
+    pollutant: Option<String>,
+    hours: Option<f64>,
+    send: Send,
+    setup_minutes: Option<f64>,
+    near_m: Option<f64>,
+    #[serde(flatten)]
+    roads: crate::routing::request::RoadOptions,
+}
+
+async fn intercept(
+    State(state): State<AppState>,
+    super::body::JsonBody(body): super::body::JsonBody,
+) -> Result<Response, Problem> {
+    use super::nearest::invalid;
+    use crate::risk::interception::{Need, Request, plan};
+    let r: InterceptRequest = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
+    let at = crate::routing::request::parse_point(r.point)?;
+    let now = chrono::Utc::now();
+    let spilled_at = match &r.spilled_at {
+        None => now,
+        Some(t) => {
+            let t = chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| invalid("spilled_at", format!("`{t}` is not an RFC 3339 time")))?
+                .to_utc();
+            if t > now + chrono::Duration::minutes(5) {
+                return Err(invalid("spilled_at", format!("{t} is in the future")));
+            }
+            if now - t > chrono::Duration::hours(MAX_HOURS as i64) {
+                return Err(invalid("spilled_at", format!("{t} is more than {MAX_HOURS} hours ago")));
+            }
+            t
+        }
+    };
+    let check = |name: &str, v: f64, max: f64, zero_ok: bool| {
+        if v.is_finite() && v <= max && (v > 0.0 || (zero_ok && v == 0.0)) {
+            Ok(v)
+        } else {
+            Err(invalid(
+                name,
+                format!("{v} must be {} and at most {max}", if zero_ok { "0 or more" } else { "more than 0" }),
+            ))
+        }
+    };
+    let hours = check("hours", r.hours.unwrap_or(24.0), MAX_HOURS, false)?;
+    let setup = check("setup_minutes", r.setup_minutes.unwrap_or(30.0), MAX_SETUP_MIN, true)?;
+    let near = check("near_m", r.near_m.unwrap_or(500.0), MAX_NEAR_M, false)?;
+    let need = match (r.send.specialty, r.send.item) {
+        (Some(s), None) => {
+            if !crate::layers::spec::SPECIALTIES.contains(&s.as_str()) {
+                return Err(invalid(
+                    "send.specialty",
+                    format!("`{s}` is not a specialty; use {}", crate::layers::spec::SPECIALTIES.join(", ")),
+                ));
+            }
+            Need::Team { specialty: s }
+        }
+        (None, Some(item)) => {
+            let quantity = check(
+                "send.quantity",
+                r.send.quantity.ok_or_else(|| invalid("send.quantity", "is required with an item"))?,
+                1e9,
+                false,
+            )?;
+            Need::Stock { item, quantity, unit: r.send.unit }
+        }
+        _ => return Err(invalid("send", "give a team `specialty`, or an `item` with a `quantity`")),
+    };
+    let roads = state.roads.load_full();
+    let rules = r.roads.rules(&roads)?;
+    let request = Request { at, spilled_at, hours, need, setup_minutes: setup, near_m: near, snap_m: DEFAULT_SNAP_M };
+    let mut answer = plan(&state.pool, state.rivers.load_full(), roads, rules, &request).await?;
+    answer["pollutant"] = r.pollutant.into();
+    Ok(axum::Json(answer).into_response())
 }
 
 fn number(

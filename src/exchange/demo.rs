@@ -17,6 +17,7 @@ const FILES: &[(&str, &str)] = &[
     ("route", "route.geojson"),
     ("risk_source", "risk_source.geojson"),
     ("receptor", "receptor.geojson"),
+    ("intercept_site", "intercept_site.geojson"),
     ("depot", "depot.geojson"),
     ("team", "team.geojson"),
     ("expert", "expert.csv"),

@@ -618,6 +618,32 @@ pub static INCIDENT_LAYER: Layer = Layer {
 /// 违法排污, 自然灾害, 其他).
 pub const CAUSES: &[&str] = &["safety_accident", "traffic_accident", "illegal_discharge", "natural_disaster", "other"];
 
+/// Kinds of interception sites: 闸, 坝, 桥, 涵, 布控点.
+pub const INTERCEPT_KINDS: &[&str] = &["sluice", "dam", "bridge", "culvert", "boom_point"];
+
+/// Where a river spill can be stopped.
+pub static INTERCEPT_SITE_LAYER: Layer = Layer {
+    name: "intercept_site",
+    title: "拦截点位",
+    geometry: GeometryRule::Point,
+    fields: &[
+        NAME,
+        one_of("kind", INTERCEPT_KINDS, true),
+        text("river", 100),
+        text("owner", 200),
+        text("contact", 200),
+        text("notes", 2000),
+        DISTRICT,
+    ],
+    computed: &[],
+    legacy: &[],
+    derived: None,
+    defaults: &[],
+    check: None,
+    tile_fields: &["name", "kind", "river"],
+    zoom_rule: None,
+};
+
 /// Every layer, in drawing and loading order (referenced tables first).
 pub static LAYERS: &[&Layer] = &[
     &DISTRICT_LAYER,
@@ -625,6 +651,7 @@ pub static LAYERS: &[&Layer] = &[
     &RISK_SOURCE_LAYER,
     &INSPECTION_LAYER,
     &RECEPTOR_LAYER,
+    &INTERCEPT_SITE_LAYER,
     &DEPOT_LAYER,
     &STOCK_ITEM_LAYER,
     &TEAM_LAYER,

@@ -3,6 +3,7 @@
 
 pub mod grade_check;
 pub mod grading;
+pub mod interception;
 pub mod map;
 pub mod model;
 pub mod regions;

@@ -193,14 +193,34 @@ pub fn locate(reaches: &[Reach], at: Coord<f64>, max_m: f64) -> Option<(usize, f
     best
 }
 
-/// Receptors (downstream) or risk sources (upstream) within `near` metres of the reaches, each
-/// with the hours and metres along the river where it is closest; intakes first, then by time.
-pub async fn near_reaches(
+/// A row near the traced reaches: where along the river it is closest.
+#[derive(Debug, Clone)]
+pub struct Along {
+    /// Row id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The value of the column asked for (kind, grade).
+    pub about: Option<String>,
+    /// Hours of flow from the start to its nearest point.
+    pub hours: f64,
+    /// Metres along the river.
+    pub metres: f64,
+    /// Metres from the river.
+    pub off_m: f64,
+    /// Where it is.
+    pub at: Coord<f64>,
+}
+
+/// Rows of `table` (from the catalogue, never a request) within `near` metres of the reaches,
+/// each with `about` and where along the river it is, in order of arrival.
+pub async fn along_reaches(
     pool: &PgPool,
     reaches: &[Reach],
-    way: Way,
+    table: &str,
+    about: &str,
     near: f64,
-) -> sqlx::Result<Vec<serde_json::Value>> {
+) -> sqlx::Result<Vec<Along>> {
     if reaches.is_empty() {
         return Ok(Vec::new());
     }
@@ -212,37 +232,53 @@ pub async fn near_reaches(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let (table, about) = match way {
-        Way::Downstream => ("receptor", "kind"),
-        Way::Upstream => ("risk_source", "grade"),
-    };
-    let rows: Vec<(i64, String, Option<String>, f64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // id, name, about, the closest point on the river, a point of the row.
+    type Row = (i64, String, Option<String>, f64, f64, f64, f64);
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH reach AS (SELECT ST_GeomFromText($1, 4326) AS g) \
-         SELECT t.id, t.name, t.{about}, ST_X(p), ST_Y(p) FROM {table} t, reach, \
-           LATERAL ST_ClosestPoint(t.geom, reach.g) AS p \
+         SELECT t.id, t.name, t.{about}::text, ST_X(p), ST_Y(p), ST_X(ST_PointOnSurface(t.geom)), ST_Y(ST_PointOnSurface(t.geom)) \
+           FROM {table} t, reach, LATERAL ST_ClosestPoint(t.geom, reach.g) AS p \
          WHERE t.geom && ST_Expand(reach.g, $2 / 90000.0) AND ST_DWithin(t.geom::geography, reach.g::geography, $2)"
     )))
     .bind(&wkt)
     .bind(near)
     .fetch_all(pool)
     .await?;
-    let mut found: Vec<(bool, f64, serde_json::Value)> = rows
+    let mut found: Vec<Along> = rows
         .into_iter()
-        .filter_map(|(id, name, about_value, x, y)| {
+        .filter_map(|(id, name, about, x, y, ax, ay)| {
             // Tolerance: PostGIS and the local projection measure a few centimetres apart.
-            let (_, hours, metres, off) = locate(reaches, Coord { x, y }, near + 1.0)?;
-            let intake = about_value.as_deref() == Some("water_intake");
-            Some((
-                intake,
-                hours,
-                serde_json::json!({"id": id, "name": name, about: about_value, "hours": (hours * 1000.0).round() / 1000.0,
-                       "minutes": crate::routing::route::tenth(hours * 60.0), "metres_along": metres.round(),
-                       "distance_m": crate::routing::route::tenth(off)}),
-            ))
+            let (_, hours, metres, off_m) = locate(reaches, Coord { x, y }, near + 1.0)?;
+            Some(Along { id, name, about, hours, metres, off_m, at: Coord { x: ax, y: ay } })
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
-    Ok(found.into_iter().map(|f| f.2).collect())
+    found.sort_by(|a, b| a.hours.total_cmp(&b.hours).then(a.id.cmp(&b.id)));
+    Ok(found)
+}
+
+/// Receptors (downstream) or risk sources (upstream) within `near` metres of the reaches, each
+/// with the hours and metres along the river where it is closest; intakes first, then by time.
+pub async fn near_reaches(
+    pool: &PgPool,
+    reaches: &[Reach],
+    way: Way,
+    near: f64,
+) -> sqlx::Result<Vec<serde_json::Value>> {
+    let (table, about) = match way {
+        Way::Downstream => ("receptor", "kind"),
+        Way::Upstream => ("risk_source", "grade"),
+    };
+    let mut found = along_reaches(pool, reaches, table, about, near).await?;
+    // Stable: by time within each group.
+    found.sort_by_key(|a| a.about.as_deref() != Some("water_intake"));
+    Ok(found
+        .into_iter()
+        .map(|a| {
+            serde_json::json!({"id": a.id, "name": a.name, about: a.about, "hours": (a.hours * 1000.0).round() / 1000.0,
+                   "minutes": crate::routing::route::tenth(a.hours * 60.0), "metres_along": a.metres.round(),
+                   "distance_m": crate::routing::route::tenth(a.off_m)})
+        })
+        .collect())
 }
 
 #[cfg(test)]

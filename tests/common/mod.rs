@@ -146,6 +146,9 @@ pub fn sample(layer: &str, depot_id: i64, risk_source_id: i64) -> Value {
             json!({"name": "测试队", "specialties": ["hazmat", "water"], "headcount": 20}),
         ),
         "expert" => feature(Value::Null, json!({"name": "测试专家", "specialties": ["air"]})),
+        "intercept_site" => {
+            feature(point(106.45, 29.83), json!({"name": "测试布控点", "kind": "boom_point", "river": "嘉陵江"}))
+        }
         "incident" => feature(
             point(106.58, 29.58),
             json!({"name": "测试事件", "kind": "water", "severity": "较大", "occurred_at": "2026-11-23T00:30:00+00:00"}),

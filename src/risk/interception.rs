@@ -1,0 +1,178 @@
+//! "以空间换时间": where to stop a river spill. Every interception site downstream within the
+//! horizon, with when the pollutant arrives there (the trace), when a suitable team or stock
+//! can arrive by road (one road search from the site), the margin between the two after the
+//! set-up time, and the intakes below it. Recommended: the sites with a positive margin above
+//! the first intake, the largest margin first.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use geo::Coord;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use super::trace::{Along, Way, along_reaches, trace};
+use crate::layers::Error;
+use crate::routing::RoadGraph;
+use crate::routing::request::RoadRules;
+use crate::routing::route::{route_from, tenth};
+
+/// What is to be brought to a site.
+#[derive(Debug, Clone)]
+pub enum Need {
+    /// An available team with this specialty.
+    Team {
+        /// Specialty (hazmat, water …).
+        specialty: String,
+    },
+    /// A depot holding this much free stock of an item.
+    Stock {
+        /// Item, e.g. 围油栏.
+        item: String,
+        /// How much.
+        quantity: f64,
+        /// Its unit, when the item is kept in several.
+        unit: Option<String>,
+    },
+}
+
+/// An interception request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Where the spill entered the river.
+    pub at: Coord<f64>,
+    /// When.
+    pub spilled_at: DateTime<Utc>,
+    /// How far ahead to look, hours of flow.
+    pub hours: f64,
+    /// What a site needs.
+    pub need: Need,
+    /// Minutes to set up at a site once there.
+    pub setup_minutes: f64,
+    /// How close to the river a site must be, m.
+    pub near_m: f64,
+    /// How far the spill may be from a river, m.
+    pub snap_m: f64,
+}
+
+/// Where a site's help comes from.
+struct Source {
+    layer: &'static str,
+    id: i64,
+    name: String,
+    at: Coord<f64>,
+}
+
+async fn sources(pool: &PgPool, need: &Need) -> Result<Vec<Source>, Error> {
+    let rows: Vec<(i64, String, f64, f64)> = match need {
+        Need::Team { specialty } => {
+            sqlx::query_as(
+                "SELECT id, name, ST_X(geom), ST_Y(geom) FROM team WHERE status = 'available' AND $1 = ANY(specialties) ORDER BY id",
+            )
+            .bind(specialty)
+            .fetch_all(pool)
+            .await?
+        }
+        Need::Stock { item, quantity, unit } => {
+            sqlx::query_as(
+                "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom) FROM depot d JOIN stock_item s ON s.depot_id = d.id \
+                 WHERE s.item = $1 AND ($3::text IS NULL OR s.unit = $3) \
+                 GROUP BY d.id HAVING sum(s.quantity - s.reserved) >= $2 ORDER BY d.id",
+            )
+            .bind(item)
+            .bind(quantity)
+            .bind(unit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let layer = if matches!(need, Need::Team { .. }) { "team" } else { "depot" };
+    Ok(rows.into_iter().map(|(id, name, x, y)| Source { layer, id, name, at: Coord { x, y } }).collect())
+}
+
+/// The plan: every site downstream in order, and the recommended ones.
+pub async fn plan(
+    pool: &PgPool,
+    rivers: Arc<RoadGraph>,
+    roads: Arc<RoadGraph>,
+    rules: RoadRules,
+    request: &Request,
+) -> Result<Value, Error> {
+    let Some(start) = rivers.snap(request.at, request.snap_m, &|_| true) else {
+        return Err(Error::refused(
+            "off the river network",
+            format!("no river within {} m of the spill: there is nothing to intercept", request.snap_m),
+        ));
+    };
+    let hours = request.hours;
+    let traced = rivers.clone();
+    let reaches = tokio::task::spawn_blocking(move || trace(&traced, &start, hours, Way::Downstream))
+        .await
+        .map_err(|e| Error::Failed(format!("the river trace failed: {e}")))?;
+    let sites = along_reaches(pool, &reaches, "intercept_site", "kind", request.near_m).await?;
+    let intakes: Vec<Along> = along_reaches(pool, &reaches, "receptor", "kind", 1_000.0)
+        .await?
+        .into_iter()
+        .filter(|r| r.about.as_deref() == Some("water_intake"))
+        .collect();
+    let helpers = sources(pool, &request.need).await?;
+    let now = Utc::now();
+    let elapsed_min = (now - request.spilled_at).num_milliseconds() as f64 / 60_000.0;
+    // One road search from each site for the nearest helper.
+    let points: Vec<Coord<f64>> = helpers.iter().map(|h| h.at).collect();
+    let site_points: Vec<Coord<f64>> = sites.iter().map(|s| s.at).collect();
+    let road = tokio::task::spawn_blocking(move || {
+        site_points
+            .iter()
+            .map(|&p| {
+                route_from(&roads, p, &points, &rules, 1)
+                    .ok()
+                    .and_then(|r| r.ranked.first().and_then(|&i| r.reached[i].as_ref().map(|x| (i, x.seconds))))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| Error::Failed(format!("the road search failed: {e}")))?;
+    let first_intake = intakes.first().map(|i| i.hours);
+    let mut out = Vec::new();
+    let mut recommended: Vec<(f64, i64)> = Vec::new();
+    for (site, road) in sites.iter().zip(&road) {
+        let spill_min = site.hours * 60.0;
+        // Minutes from now until the pollutant is there.
+        let left_min = spill_min - elapsed_min;
+        let arrival = road.map(|(i, seconds)| {
+            let h = &helpers[i];
+            json!({"layer": h.layer, "id": h.id, "name": h.name, "minutes": tenth(seconds / 60.0),
+                   "arrives_at": now + chrono::Duration::milliseconds((seconds * 1000.0) as i64)})
+        });
+        let margin = road.map(|(_, seconds)| left_min - seconds / 60.0 - request.setup_minutes);
+        let above = first_intake.is_none_or(|h| site.hours < h);
+        let below: Vec<Value> = intakes
+            .iter()
+            .filter(|i| i.hours > site.hours)
+            .map(|i| json!({"id": i.id, "name": i.name, "minutes": tenth(i.hours * 60.0)}))
+            .collect();
+        let good = above && margin.is_some_and(|m| m > 0.0);
+        if good {
+            recommended.push((margin.unwrap_or_default(), site.id));
+        }
+        out.push(json!({
+            "id": site.id, "name": site.name, "kind": site.about,
+            "minutes": tenth(spill_min), "metres_along": site.metres.round(), "distance_m": tenth(site.off_m),
+            "pollutant_arrives_at": request.spilled_at + chrono::Duration::milliseconds((spill_min * 60_000.0) as i64),
+            "road": arrival, "setup_minutes": request.setup_minutes,
+            "margin_minutes": margin.map(tenth),
+            "above_first_intake": above, "intakes_below": below, "recommended": good,
+        }));
+    }
+    recommended.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(json!({
+        "snap": {"point": [request.at.x, request.at.y], "snapped": [start.point.x, start.point.y],
+                 "snap_distance_m": tenth(start.distance_m), "route_id": rivers.edges[start.edge].route_id},
+        "spilled_at": request.spilled_at, "hours": request.hours, "setup_minutes": request.setup_minutes,
+        "helpers": helpers.len(),
+        "sites": out,
+        "intakes": intakes.iter().map(|i| json!({"id": i.id, "name": i.name, "minutes": tenth(i.hours * 60.0)})).collect::<Vec<_>>(),
+        "recommended": recommended.iter().map(|r| r.1).collect::<Vec<_>>(),
+    }))
+}
