@@ -30,3 +30,6 @@ CREATE TRIGGER intercept_site_event_update AFTER UPDATE ON intercept_site REFERE
     FOR EACH STATEMENT EXECUTE FUNCTION onemap_change_event();
 CREATE TRIGGER intercept_site_event_delete AFTER DELETE ON intercept_site REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION onemap_change_event();
+
+-- A dispatch may go to an interception site rather than to the incident itself.
+ALTER TABLE dispatch ADD COLUMN site_id bigint REFERENCES intercept_site (id) ON DELETE RESTRICT;

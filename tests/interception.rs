@@ -103,6 +103,30 @@ async fn sites_too_late_or_below_the_intake_are_not_recommended() {
     let before = sites[1]["margin_minutes"].as_f64().unwrap();
     let after = late["sites"][1]["margin_minutes"].as_f64().unwrap();
     assert!((before - after - 60.0).abs() < 0.5, "{before} {after}");
+
+    // Committed: the team goes to the recommended site, not to the incident.
+    let (status, incident) = post(
+        &server.at("/api/layers/incident"),
+        at(106.0, 29.0, json!({"name": "试验河柴油泄漏", "kind": "water", "severity": "一般"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{incident}");
+    let team = sites[1]["road"]["id"].clone();
+    let dispatch = server.at(&format!("/api/incidents/{}/dispatch", incident["id"]));
+    let p = expect_problem(
+        Method::POST,
+        &dispatch,
+        Some(json!({"shipments": [{"team_id": team}], "site_id": 999999})),
+        422,
+    )
+    .await;
+    assert_eq!(p["field"], "site_id");
+    let (status, sent) = post(&dispatch, json!({"shipments": [{"team_id": team}], "site_id": ids[1]})).await;
+    assert_eq!(status, 201, "{sent}");
+    let d = &sent["dispatches"][0];
+    assert_eq!(d["site_id"], ids[1]);
+    let road_min = sites[1]["road"]["minutes"].as_f64().unwrap();
+    assert!((d["travel_seconds"].as_f64().unwrap() / 60.0 - road_min).abs() < 0.1, "{d} vs {road_min}");
 }
 
 #[tokio::test]

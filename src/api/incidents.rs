@@ -109,6 +109,8 @@ async fn plan_many(
 #[derive(Debug, Deserialize)]
 struct DispatchRequest {
     shipments: Vec<Shipment>,
+    /// Send everything to this interception site instead of the incident itself.
+    site_id: Option<i64>,
     #[serde(flatten)]
     roads: RoadOptions,
 }
@@ -125,7 +127,7 @@ async fn dispatch(
     let graph = state.roads.load_full();
     let rules = request.roads.rules(&graph)?;
     let (_, teams) = order.sources();
-    let answer = send(&state.pool, &actor, graph, id, &order, rules).await?;
+    let answer = send(&state.pool, &actor, graph, id, request.site_id, &order, rules).await?;
     if !teams.is_empty() {
         state.refresh("team", &teams).await;
     }

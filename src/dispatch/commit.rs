@@ -121,17 +121,27 @@ pub struct Travel {
     pub metres: f64,
 }
 
-/// Sends `order` to the open incident `incident`: each depot's and team's travel time is the
-/// server's own, by road under `rules`, and the whole order is committed or refused.
+/// Sends `order` to the open incident `incident` — to its place, or to the interception site
+/// `site` — each depot's and team's travel time the server's own, by road under `rules`; the
+/// whole order is committed or refused.
 pub async fn send(
     pool: &PgPool,
     actor: &Actor,
     graph: Arc<RoadGraph>,
     incident: i64,
+    site: Option<i64>,
     order: &Order,
     rules: RoadRules,
 ) -> Result<Value, Error> {
-    let at_incident = Incident::open(pool, actor, incident).await?.at;
+    let mut at_incident = Incident::open(pool, actor, incident).await?.at;
+    if let Some(site) = site {
+        let at: Option<(f64, f64)> = sqlx::query_as("SELECT ST_X(geom), ST_Y(geom) FROM intercept_site WHERE id = $1")
+            .bind(site)
+            .fetch_optional(pool)
+            .await?;
+        let (x, y) = at.ok_or_else(|| Error::invalid("site_id", format!("there is no interception site {site}")))?;
+        at_incident = Coord { x, y };
+    }
     let (depots, teams) = order.sources();
     let mut at = Vec::new();
     for (table, ids) in [("depot", &depots), ("team", &teams)] {
@@ -157,7 +167,7 @@ pub async fn send(
                 r.as_ref().map(|r| Travel { seconds: r.seconds, metres: r.metres }).ok_or_else(|| {
                     Error::invalid(
                         "shipments",
-                        format!("{table} {id} cannot reach the incident by road under these rules"),
+                        format!("{table} {id} cannot reach the destination by road under these rules"),
                     )
                 })
             })
@@ -165,15 +175,17 @@ pub async fn send(
     })
     .await
     .map_err(|e| Error::Failed(format!("routing failed: {e}")))??;
-    commit(pool, actor, incident, order, &travel).await
+    commit(pool, actor, incident, site, order, &travel).await
 }
 
-/// Commits `order` for `incident`; `travel` holds the depots' then the teams' travel, in the
-/// order of [`Order::sources`]. Returns the dispatches written.
+/// Commits `order` for `incident` (to interception site `site` when given); `travel` holds the
+/// depots' then the teams' travel, in the order of [`Order::sources`]. Returns the dispatches
+/// written.
 pub async fn commit(
     pool: &PgPool,
     actor: &Actor,
     incident: i64,
+    site: Option<i64>,
     order: &Order,
     travel: &[Travel],
 ) -> Result<Value, Error> {
@@ -271,14 +283,15 @@ pub async fn commit(
     {
         let t = travel[i];
         let (id, eta, status): (i64, Value, String) = sqlx::query_as(
-            "INSERT INTO dispatch (incident_id, depot_id, team_id, travel_seconds, travel_metres, eta) \
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $4)) RETURNING id, to_jsonb(eta), status",
+            "INSERT INTO dispatch (incident_id, depot_id, team_id, travel_seconds, travel_metres, eta, site_id) \
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $4), $6) RETURNING id, to_jsonb(eta), status",
         )
         .bind(incident)
         .bind(depot)
         .bind(team)
         .bind(t.seconds)
         .bind(t.metres)
+        .bind(site)
         .fetch_one(&mut *tx)
         .await?;
         let mut carried = Vec::new();
@@ -296,7 +309,7 @@ pub async fn commit(
             carried.push(json!({"stock_item_id": take.0, "item": take.2, "unit": take.3, "quantity": take.4}));
         }
         written.push(json!({
-            "id": id, "depot_id": depot, "team_id": team, "items": carried, "status": status,
+            "id": id, "depot_id": depot, "team_id": team, "site_id": site, "items": carried, "status": status,
             "travel_seconds": t.seconds, "travel_metres": t.metres, "eta": eta,
         }));
     }

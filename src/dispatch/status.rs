@@ -30,7 +30,7 @@ fn allowed(from: &str, to: &str, team: bool) -> bool {
 async fn records(pool: &PgPool, condition: &str, value: i64) -> Result<Vec<Value>, Error> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT jsonb_build_object('id', d.id, 'incident_id', d.incident_id, 'depot_id', d.depot_id, \
-           'team_id', d.team_id, 'status', d.status, 'travel_seconds', d.travel_seconds, \
+           'team_id', d.team_id, 'site_id', d.site_id, 'status', d.status, 'travel_seconds', d.travel_seconds, \
            'travel_metres', d.travel_metres, 'eta', d.eta, 'planned_at', d.planned_at, \
            'en_route_at', d.en_route_at, 'arrived_at', d.arrived_at, 'finished_at', d.finished_at, \
            'items', coalesce((SELECT jsonb_agg(jsonb_build_object('stock_item_id', i.stock_item_id, 'item', i.item, \

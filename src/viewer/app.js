@@ -1,13 +1,14 @@
 // The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { startDuty } from './duty.js';
+import { startIntercept } from './intercept.js';
 import { startPlume } from './plume.js';
 import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
 
 const LAYER_NAMES = {
   district: '区县', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
-  incident: '突发环境事件', risk_district: '区域风险（区县）', risk_grid: '网格风险（1 公里）', risk_road: '危化品道路风险',
+  incident: '突发环境事件', intercept_site: '拦截点位', risk_district: '区域风险（区县）', risk_grid: '网格风险（1 公里）', risk_road: '危化品道路风险',
 };
 const FIELD_NAMES = {
   name: '名称', code: '代码', kind: '类型', grade: '风险等级', air_grade: '大气风险等级', water_grade: '水风险等级',
@@ -26,6 +27,7 @@ const VALUE_NAMES = {
   city: '市级', district: '区县级', enterprise: '企业', available: '待命', dispatched: '已出动', off_duty: '休整',
   active: '在产', suspended: '停产', closed: '关闭', hazmat: '危化品', water: '水环境', air: '大气', monitoring: '监测',
   fire: '消防', medical: '医疗', engineering: '工程', true: '是', false: '否',
+  sluice: '闸', dam: '坝', bridge: '桥', culvert: '涵', boom_point: '布控点',
   safety_accident: '安全生产事故', traffic_accident: '交通事故', illegal_discharge: '违法排污', natural_disaster: '自然灾害',
 };
 const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
@@ -162,6 +164,7 @@ const clickable = () => map.getStyle().layers.filter((l) => l['source-layer'] &&
 map.on('click', (e) => {
   if (state.placing === 'incident') return createIncident(e.lngLat);
   if (state.placing === 'plume') return state.plume.click(e.lngLat);
+  if (state.placing === 'intercept') return state.intercept.click(e.lngLat);
   if (state.placing) return dispatch(e.lngLat);
   if (document.getElementById('trace-mode').checked) return traceRiver(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
@@ -473,6 +476,7 @@ map.on('load', () => {
   buildLegend();
   const panel = startDuty({ map, may: state.me.may, overlay, onemap: state });
   state.plume = startPlume({ map, overlay, onemap: state });
+  state.intercept = startIntercept({ map, overlay, onemap: state, may: state.me.may });
   state.warningsPanel = startWarnings({ map, overlay, onemap: state, may: state.me.may });
   state.duty.panel = panel;
   listen();

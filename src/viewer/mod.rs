@@ -14,6 +14,7 @@ const DUTY_JS: &str = include_str!("duty.js");
 const STATS_JS: &str = include_str!("stats.js");
 const PLUME_JS: &str = include_str!("plume.js");
 const WARNINGS_JS: &str = include_str!("warnings.js");
+const INTERCEPT_JS: &str = include_str!("intercept.js");
 const ECHARTS: &str = include_str!("vendor/echarts.esm.min.mjs");
 const MAPLIBRE: &str = include_str!("vendor/maplibre-gl.mjs");
 const MAPLIBRE_WORKER: &str = include_str!("vendor/maplibre-gl-worker.mjs");
@@ -30,6 +31,7 @@ pub fn router() -> Routes {
         .get("/viewer/stats.js", Need::Nothing, || async { asset(STATS_JS, "text/javascript; charset=utf-8") })
         .get("/viewer/plume.js", Need::Nothing, || async { asset(PLUME_JS, "text/javascript; charset=utf-8") })
         .get("/viewer/warnings.js", Need::Nothing, || async { asset(WARNINGS_JS, "text/javascript; charset=utf-8") })
+        .get("/viewer/intercept.js", Need::Nothing, || async { asset(INTERCEPT_JS, "text/javascript; charset=utf-8") })
         .get("/vendor/echarts.esm.min.mjs", Need::Nothing, || async {
             asset(ECHARTS, "text/javascript; charset=utf-8")
         })

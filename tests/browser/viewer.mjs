@@ -253,6 +253,20 @@ try {
   result.warning = issuedId;
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-plume.png') });
 
+  // An interception plan from a click on the Jialing at Hechuan: the sites downstream, in order.
+  const hechuan = await (await fetch(`${base}/api/layers/intercept_site?q=${encodeURIComponent('合川')}&limit=1`, { headers: bearer })).json();
+  const spill = hechuan.features[0].geometry.coordinates;
+  await page.evaluate((c) => window.onemap.map.jumpTo({ center: c, zoom: 12 }), spill);
+  await idle();
+  await page.click('#intercept-place');
+  const sp = await page.evaluate((c) => window.onemap.map.project(c), spill);
+  await page.mouse.click(sp.x, sp.y);
+  await page.waitForFunction(() => window.onemap.lastIntercept, null, { timeout: 15000 });
+  result.intercept = await page.evaluate(() => window.onemap.lastIntercept.sites.map((s) => [s.name, s.minutes]));
+  const shown = await page.$$eval('#intercept-results li', (items) => items.length);
+  if (result.intercept.length < 2 || shown !== result.intercept.length) fail(`interception plan ${JSON.stringify(result.intercept)}`);
+  if (!result.intercept.every((s, i, a) => i === 0 || a[i - 1][1] <= s[1])) fail('sites not in downstream order');
+
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
   if (outside.length) fail(`requests outside onemap: ${outside.join(', ')}`);
   console.log(JSON.stringify(result));
