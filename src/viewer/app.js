@@ -407,6 +407,9 @@ async function traceRiver(lngLat) {
     list.appendChild(li);
   }
   state.lastTrace = body;
+  state.lastTracePoint = [lngLat.lng, lngLat.lat];
+  state.lastTraceHours = hours;
+  document.getElementById('trace-warn').disabled = body.features.length === 0;
 }
 
 // ---- search by name -----------------------------------------------------------------------------
@@ -465,6 +468,16 @@ function listen() {
   // After a reconnect, changes may have been missed.
   events.addEventListener('open', () => { if (state.ready) refreshTiles(); });
 }
+
+document.getElementById('trace-warn').addEventListener('click', async () => {
+  const summary = document.getElementById('trace-summary');
+  try {
+    const issued = await state.warningsPanel.fromTrace(state.lastTracePoint, state.lastTraceHours);
+    summary.textContent = `已发布${issued.properties.level}色预警：${issued.properties.headline}`;
+  } catch (err) {
+    summary.textContent = err.message;
+  }
+});
 
 document.getElementById('stats-open').addEventListener('click', async () => {
   document.getElementById('stats').hidden = false;

@@ -63,9 +63,27 @@ export function startWarnings({ map, overlay, onemap, may }) {
     return issued;
   }
 
+  /** Drafts and issues a water warning over the river downstream of a traced spill. */
+  async function fromTrace(point, hours) {
+    const now = new Date();
+    const body = {
+      kind: 'water', level: document.getElementById('trace-warning-level').value,
+      headline: '河流突发水污染，下游沿岸请停止取水', description: `泄漏点下游 ${hours} 小时流程范围（沿河两侧 1 公里）。`,
+      instruction: '沿岸取水口暂停取水，水厂启动应急处理。', area_desc: `下游 ${hours} 小时河段及两岸 1 公里`,
+      onset: now.toISOString(), expires: new Date(now.getTime() + 24 * 3600 * 1000).toISOString(),
+      from: { trace: { lon: point[0], lat: point[1], hours, buffer_m: 1000 } },
+    };
+    const draft = await api('/api/warnings', { method: 'POST', body });
+    const issued = await api(`/api/warnings/${draft.id}/issue`, { method: 'POST' });
+    state.lastIssued = issued;
+    await load();
+    return issued;
+  }
+
   load().catch(() => {});
   return {
     fromPlume,
+    fromTrace,
     onEvent(kind) { if (kind === 'warning' || kind === 'reload') load().catch(() => {}); },
   };
 }

@@ -157,6 +157,10 @@ try {
   if (!traced || !traced.features.length) fail(`trace: ${await page.textContent('#trace-summary')}`);
   result.trace = await page.$$eval('#trace-results li', (items) => items.slice(0, 3).map((i) => i.textContent));
   await page.uncheck('#trace-mode');
+  // A water warning over the traced river, issued from the panel.
+  await page.click('#trace-warn');
+  await page.waitForFunction(() => window.onemap.warnings?.lastIssued?.properties.kind === 'water', null, { timeout: 15000 });
+  result.traceWarning = await page.evaluate(() => window.onemap.warnings.lastIssued.properties.area_desc);
 
   // A feature added through the API appears without a reload.
   const spot = await page.evaluate(() => {
@@ -242,7 +246,7 @@ try {
   // The dispatcher issues a warning over the plume's zone: it is in force and drawn, live.
   await page.selectOption('#warning-level', '红');
   await page.click('#plume-warn');
-  await page.waitForFunction(() => window.onemap.warnings?.lastIssued, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.onemap.warnings?.lastIssued?.properties.kind === 'air', null, { timeout: 15000 });
   const inForce = await (await fetch(`${base}/api/warnings?in_force=true`, { headers: bearer })).json();
   const issuedId = await page.evaluate(() => window.onemap.warnings.lastIssued.id);
   if (!inForce.features.some((f) => f.id === issuedId && f.properties.level === '红')) fail(`the warning is not in force: ${JSON.stringify(inForce)}`);
