@@ -1,4 +1,5 @@
-//! `/health`: is the database reachable, and at which migration.
+//! `/health`: is the database reachable, and at which migration; when it is not, the map is
+//! still served from memory, and the answer says so.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,6 +27,19 @@ async fn health(State(state): State<AppState>) -> Result<Response, Problem> {
                               "version": env!("CARGO_PKG_VERSION")});
             Ok(axum::Json(body).into_response())
         }
-        Err(err) => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database unreachable", err.to_string())),
+        Err(err) => {
+            let counts = state.snapshot.counts();
+            let features: usize = counts.iter().map(|c| c.1).sum();
+            let layers: serde_json::Map<String, serde_json::Value> =
+                counts.into_iter().map(|(l, n)| (l.to_string(), n.into())).collect();
+            Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable",
+                format!("{err}; serving the map from memory ({features} features), no writes"),
+            )
+            .with("status", "degraded".into())
+            .with("database", "unreachable".into())
+            .with("map", json!({"served_from": "memory", "layers": layers})))
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod health;
 pub mod incidents;
 pub mod layers;
+pub mod metrics;
 pub mod nearest;
 pub mod permission;
 pub mod problem;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub public_read: bool,
     /// Failed sign-ins, per name and address.
     pub sign_ins: Arc<crate::auth::sign_in::SignInGuard>,
+    /// Requests counted for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             risk,
             public_read: config.public_read,
             sign_ins: Default::default(),
+            metrics: Default::default(),
         })
     }
 
@@ -156,6 +160,7 @@ impl Default for ServerConfig {
 pub fn routes() -> Routes {
     Routes::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(session::router())
         .merge(layers::router())
         .merge(stock::router())
@@ -181,6 +186,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .into_router()
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), acting::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(limit_uri))

@@ -60,6 +60,8 @@ pub async fn prune(pool: &PgPool) -> sqlx::Result<u64> {
 /// This process's announcer of the log: every event once, in order.
 pub struct Feed {
     sender: broadcast::Sender<Arc<FeedEvent>>,
+    /// Milliseconds from the last announced event's commit to its announcement.
+    pub lag_ms: AtomicI64,
     /// The highest id announced.
     announced: AtomicI64,
     reading: Mutex<()>,
@@ -70,7 +72,12 @@ impl Feed {
     pub async fn start(pool: &PgPool) -> sqlx::Result<Arc<Self>> {
         let (_, newest) = bounds(pool).await?;
         let (sender, _) = broadcast::channel(4096);
-        Ok(Arc::new(Self { sender, announced: AtomicI64::new(newest), reading: Mutex::new(()) }))
+        Ok(Arc::new(Self {
+            sender,
+            lag_ms: AtomicI64::new(0),
+            announced: AtomicI64::new(newest),
+            reading: Mutex::new(()),
+        }))
     }
 
     /// Listens to the announcements.
@@ -97,6 +104,7 @@ impl Feed {
                 return Ok(());
             };
             for event in events {
+                self.lag_ms.store((chrono::Utc::now() - event.at).num_milliseconds(), Ordering::Relaxed);
                 let _ = self.sender.send(Arc::new(event));
             }
             self.announced.store(last, Ordering::Release);

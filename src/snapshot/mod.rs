@@ -106,6 +106,8 @@ pub struct Change {
 pub struct Snapshot {
     layers: HashMap<&'static str, (ArcSwap<LayerSnapshot>, Mutex<()>)>,
     generation: AtomicU64,
+    /// Whole-layer reloads (after a lost notification connection).
+    reloads: AtomicU64,
     events: broadcast::Sender<Change>,
 }
 
@@ -118,7 +120,7 @@ impl Snapshot {
             layers.insert(layer.name, (ArcSwap::from_pointee(LayerSnapshot::new(layer, features, 1)), Mutex::new(())));
         }
         let (events, _) = broadcast::channel(1024);
-        Ok(Arc::new(Self { layers, generation: AtomicU64::new(1), events }))
+        Ok(Arc::new(Self { layers, generation: AtomicU64::new(1), reloads: AtomicU64::new(0), events }))
     }
 
     /// The current snapshot of `layer`, if it is a map layer.
@@ -173,8 +175,24 @@ impl Snapshot {
         Ok(())
     }
 
+    /// The latest generation given to a layer.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// How many times every layer was read again.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
+    }
+
+    /// Features held, per map layer.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        self.layer_names().into_iter().filter_map(|n| Some((n, self.layer(n)?.features.len()))).collect()
+    }
+
     /// Reads every layer again.
     pub async fn reload_all(&self, pool: &PgPool) -> Result<()> {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
         for name in self.layer_names() {
             self.reload(pool, name).await?;
         }

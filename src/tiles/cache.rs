@@ -39,24 +39,42 @@ type Entry = (u64, Arc<CachedTile>);
 pub struct TileCache {
     capacity: usize,
     entries: Mutex<HashMap<Key, Entry>>,
+    /// Look-ups answered from the cache.
+    pub hits: std::sync::atomic::AtomicU64,
+    /// Look-ups that had to encode.
+    pub misses: std::sync::atomic::AtomicU64,
 }
 
 impl TileCache {
     /// A cache of up to `capacity` tiles.
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, entries: Mutex::new(HashMap::new()) }
+        Self { capacity, entries: Mutex::new(HashMap::new()), hits: Default::default(), misses: Default::default() }
     }
 
     /// The tile of `layer` at `id` if cached for exactly this layer generation.
     pub fn get(&self, layer: &'static str, id: TileId, generation: u64) -> Option<Arc<CachedTile>> {
-        if self.capacity == 0 {
-            return None;
-        }
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(&(layer, id)) {
-            Some((g, tile)) if *g == generation => Some(tile.clone()),
-            _ => None,
-        }
+        use std::sync::atomic::Ordering::Relaxed;
+        let found = if self.capacity == 0 {
+            None
+        } else {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            match entries.get(&(layer, id)) {
+                Some((g, tile)) if *g == generation => Some(tile.clone()),
+                _ => None,
+            }
+        };
+        if found.is_some() { &self.hits } else { &self.misses }.fetch_add(1, Relaxed);
+        found
+    }
+
+    /// Tiles held now.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether no tile is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Keeps a tile; when full, the cache starts over (stale entries are the common case).
