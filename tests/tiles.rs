@@ -395,7 +395,20 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
     assert_eq!(status, 200);
     assert_eq!(tj["tilejson"], "3.0.0");
     let ids: Vec<&str> = tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["district", "route", "risk_source", "receptor", "intercept_site", "depot", "team", "incident"]);
+    assert_eq!(
+        ids,
+        [
+            "district_label",
+            "district",
+            "route",
+            "risk_source",
+            "receptor",
+            "intercept_site",
+            "depot",
+            "team",
+            "incident"
+        ]
+    );
     let b: Vec<f64> = tj["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     let (w, s, e, n): (f64, f64, f64, f64) = sqlx::query_as(
         "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) x FROM ( \
@@ -410,7 +423,7 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
         (b[0] - w).abs() < 1e-6 && (b[1] - s).abs() < 1e-6 && (b[2] - e).abs() < 1e-6 && (b[3] - n).abs() < 1e-6,
         "{b:?}"
     );
-    assert!(tj["vector_layers"][2]["fields"]["grade"] == "String");
+    assert!(tj["vector_layers"][3]["fields"]["grade"] == "String");
 
     let (status, style) = common::get(&server.at("/style.json")).await;
     assert_eq!(status, 200);
@@ -436,4 +449,45 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
     }
     assert!(ids.contains(&"incident"));
     let _ = Value::Null;
+}
+
+#[tokio::test]
+async fn every_district_is_labelled_once_at_every_zoom() {
+    let server = TestServer::with_demo().await.unwrap();
+    let districts: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM district ORDER BY id").fetch_all(&server.pool).await.unwrap();
+    let (w, s, e, n): (f64, f64, f64, f64) = sqlx::query_as(
+        "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) x FROM district) d",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    for z in [6, 8, 9] {
+        let (x0, y0) = tile_of(w, n, z);
+        let (x1, y1) = tile_of(e, s, z);
+        let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut pieces = 0;
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let layers = decode(&our_tile(&server.at(&format!("/tiles/onemap/{z}/{x}/{y}.mvt"))).await);
+                pieces += layers.get("district").map_or(0, |l| l.len());
+                for id in
+                    layers.get("district_label").map(|l| l.keys().copied().collect::<Vec<_>>()).unwrap_or_default()
+                {
+                    *seen.entry(id).or_default() += 1;
+                }
+            }
+        }
+        let once: Vec<i64> = seen.iter().filter(|(_, n)| **n == 1).map(|(id, _)| *id as i64).collect();
+        assert_eq!(once, districts, "z{z}: every district once ({seen:?})");
+        assert!(pieces > districts.len() || z == 6, "z{z}: districts span tiles ({pieces} pieces)");
+    }
+    // The label point (the largest inscribed circle's centre) lies inside its district.
+    let inside: bool = sqlx::query_scalar(
+        "SELECT bool_and(ST_Contains(geom, (ST_MaximumInscribedCircle(geom)).center)) FROM district",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert!(inside);
 }

@@ -235,6 +235,7 @@ fn feature(id: i64, geometry: Geometry<f64>, name: &str, index: f64, class: &str
             ("class", Tag::Text(class.to_string())),
         ],
         min_zoom: 0,
+        label: None,
     })
 }
 

@@ -42,6 +42,9 @@ pub struct MapFeature {
     pub tags: Vec<(&'static str, Tag)>,
     /// Lowest zoom at which the feature is in tiles.
     pub min_zoom: u8,
+    /// Where its one label goes (an area's centre of its largest inscribed circle, in Web
+    /// Mercator metres): tiles carry it once, in the tile that holds it.
+    pub label: Option<geo::Coord<f64>>,
 }
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -221,23 +224,37 @@ async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Res
         tags.push(format!("'{0}', t.{0}", rule.field));
     }
     let filter = if ids.is_some() { "WHERE t.id = ANY($1)" } else { "" };
+    // Areas get a label point: the centre of the largest circle inside (PostGIS).
+    let label = if layer.geometry == crate::layers::spec::GeometryRule::MultiPolygon {
+        "ST_X(c.center), ST_Y(c.center)"
+    } else {
+        "NULL::float8, NULL::float8"
+    };
+    let circle = if layer.geometry == crate::layers::spec::GeometryRule::MultiPolygon {
+        ", LATERAL ST_MaximumInscribedCircle(t.geom) c"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT t.id, ST_AsGeoJSON(t.geom, 9), jsonb_build_object({})::text FROM {} t {filter}",
+        "SELECT t.id, ST_AsGeoJSON(t.geom, 9), jsonb_build_object({})::text, {label} FROM {} t{circle} {filter}",
         tags.join(", "),
         layer.name
     );
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(AssertSqlSafe(sql))
+    // id, GeoJSON, tags, label point.
+    type Row = (i64, String, String, Option<f64>, Option<f64>);
+    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(ids.unwrap_or_default())
         .fetch_all(pool)
         .await
         .with_context(|| format!("cannot read layer {}", layer.name))?;
     rows.into_iter()
-        .map(|(id, geometry, props)| {
+        .map(|(id, geometry, props, lx, ly)| {
             let geometry = crate::layers::geometry_from_geojson(&geometry)?;
             let props: serde_json::Map<String, Value> = serde_json::from_str(&props)?;
             let tags = layer.tile_fields.iter().filter_map(|name| Some((*name, tag(props.get(*name)?)?))).collect();
             let min_zoom = layer.zoom_rule.map_or(0, |r| r.min_zoom(props.get(r.field).and_then(Value::as_str)));
-            Ok(Arc::new(MapFeature { id, geometry: project_geometry(&geometry), tags, min_zoom }))
+            let label = lx.zip(ly).map(|(x, y)| crate::tiles::mercator::project(geo::Coord { x, y }));
+            Ok(Arc::new(MapFeature { id, geometry: project_geometry(&geometry), tags, min_zoom, label }))
         })
         .collect()
 }

@@ -28,29 +28,51 @@ pub fn encode(layers: &[&LayerSnapshot], id: TileId) -> Result<Vec<u8>, mvt::Err
         let mut hits = snapshot.query(id.z, [west - margin, south - margin], [east + margin, north + margin]);
         // Stable output (and ETags) whatever the R-tree's order.
         hits.sort_unstable_by_key(|f| f.id);
-        for feature in hits {
+        for feature in &hits {
             let Some(data) = geometry(&feature.geometry, &to_tile, &window)? else { continue };
-            let mut f = layer.into_feature(data);
-            f.set_id(feature.id as u64);
-            for (key, value) in &feature.tags {
-                match value {
-                    Tag::Text(s) => f.add_tag_string(key, s),
-                    Tag::Bool(b) => f.add_tag_bool(key, *b),
-                    Tag::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => f.add_tag_sint(key, *n as i64),
-                    Tag::Number(n) => f.add_tag_double(key, *n),
-                }
-            }
-            layer = f.into_layer();
+            layer = tagged(layer.into_feature(data), feature).into_layer();
         }
         if layer.num_features() > 0 {
             any = true;
             tile.add_layer(layer)?;
+        }
+        // One label point per area, in the one tile that holds it (`{layer}_label`), so a
+        // district spanning many tiles is named once.
+        if snapshot.layer.geometry != crate::layers::spec::GeometryRule::MultiPolygon {
+            continue;
+        }
+        let mut labels = tile.create_layer(&format!("{}_label", snapshot.layer.name));
+        for feature in &hits {
+            let Some(at) = feature.label.filter(|c| c.x >= west && c.x < east && c.y > south && c.y <= north) else {
+                continue;
+            };
+            let p = to_tile(at);
+            let data = GeomEncoder::new(GeomType::Point).point(p.x.round(), p.y.round())?.encode()?;
+            labels = tagged(labels.into_feature(data), feature).into_layer();
+        }
+        if labels.num_features() > 0 {
+            any = true;
+            tile.add_layer(labels)?;
         }
     }
     if !any {
         return Ok(Vec::new());
     }
     tile.to_bytes()
+}
+
+/// The feature with its id and tags.
+fn tagged(mut f: mvt::Feature, feature: &crate::snapshot::MapFeature) -> mvt::Feature {
+    f.set_id(feature.id as u64);
+    for (key, value) in &feature.tags {
+        match value {
+            Tag::Text(s) => f.add_tag_string(key, s),
+            Tag::Bool(b) => f.add_tag_bool(key, *b),
+            Tag::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => f.add_tag_sint(key, *n as i64),
+            Tag::Number(n) => f.add_tag_double(key, *n),
+        }
+    }
+    f
 }
 
 /// Encodes one geometry, or None when nothing of it is left in the tile.

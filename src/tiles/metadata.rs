@@ -40,6 +40,14 @@ pub fn tilejson(layers: &[Arc<LayerSnapshot>], source: &str, origin: &str) -> Va
                 (f.to_string(), Value::from(ty))
             })
             .collect();
+        // Areas of the registry carry label points (see `snapshot::MapFeature::label`).
+        if layer.layer.geometry == crate::layers::spec::GeometryRule::MultiPolygon
+            && crate::layers::layer(name).is_some()
+        {
+            vector_layers
+                .push(json!({"id": format!("{name}_label"), "description": format!("{}（标注点）", layer.layer.title),
+                                      "fields": fields.clone(), "minzoom": 0, "maxzoom": MAX_ZOOM}));
+        }
         vector_layers.push(
             json!({"id": name, "description": layer.layer.title, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM}),
         );
