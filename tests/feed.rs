@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::serve::Process;
 use common::sse::{SseEvent, SseStream};
 use common::{call_as, sample};
 use onemap::api::ServerConfig;
@@ -17,44 +17,8 @@ use sqlx::PgPool;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A real `onemap serve` process on the database of `pool`.
-struct Process {
-    child: Child,
-    url: String,
-}
-
-impl Process {
-    async fn start(pool: &PgPool) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_onemap"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--deadline-check-s", "1"])
-            .env("DATABASE_URL", url_of(pool).await.unwrap())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let process = Self { child, url: format!("http://127.0.0.1:{port}") };
-        for _ in 0..300 {
-            if reqwest::get(format!("{}/health", process.url)).await.is_ok_and(|r| r.status().is_success()) {
-                return process;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        drop(process);
-        panic!("onemap serve did not start");
-    }
-
-    fn stop(self) {
-        // Drop sends SIGTERM: the server finishes and closes its streams.
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
+async fn serve(pool: &PgPool) -> Process {
+    Process::start(&url_of(pool).await.unwrap(), &["--deadline-check-s", "1"]).await
 }
 
 async fn log_ids_after(pool: &PgPool, after: i64) -> Vec<i64> {
@@ -65,7 +29,7 @@ async fn log_ids_after(pool: &PgPool, after: i64) -> Vec<i64> {
 async fn a_client_that_reconnects_after_a_restart_gets_exactly_what_it_missed() {
     let pool = database().await.unwrap();
     let token = new_token(&pool, "desk", Role::Admin, None).await.unwrap();
-    let server = Process::start(&pool).await;
+    let server = serve(&pool).await;
     let events = format!("{}/api/events", server.url);
 
     let mut stream = SseStream::open(&events, &token, None).await;
@@ -108,13 +72,13 @@ async fn a_client_that_reconnects_after_a_restart_gets_exactly_what_it_missed() 
         .execute(&pool)
         .await
         .unwrap();
-    server.stop();
+    drop(server);
     sqlx::query("UPDATE team SET status = 'off_duty'").execute(&pool).await.unwrap();
     sqlx::query("UPDATE incident SET severity = '重大'").execute(&pool).await.unwrap();
     let missed = log_ids_after(&pool, last_seen).await;
     assert!(missed.len() >= 7, "the log holds what was missed: {missed:?}");
 
-    let server = Process::start(&pool).await;
+    let server = serve(&pool).await;
     let mut stream = SseStream::open(&format!("{}/api/events", server.url), &token, Some(last_seen)).await;
     let mut got: Vec<SseEvent> = Vec::new();
     while got.len() < missed.len() {
@@ -137,7 +101,7 @@ async fn a_client_that_reconnects_after_a_restart_gets_exactly_what_it_missed() 
     let live = stream.next(WAIT).await.unwrap();
     assert_eq!((live.event.as_str(), live.data["op"].as_str()), ("change", Some("delete")));
     assert_eq!(live.id.unwrap(), missed.last().unwrap() + 1);
-    server.stop();
+    drop(server);
 }
 
 #[tokio::test]

@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{call_as, raw_get, sample};
+use common::serve::Process;
+use common::{call_as, eventually, raw_get, sample, tile_of};
 use onemap::api::ServerConfig;
 use onemap::auth::Role;
 use onemap::testing::{TestServer, database, new_token, url_of};
@@ -98,60 +98,10 @@ async fn without_its_database_the_map_is_still_served_and_health_says_so() {
     assert!(tile.status().is_success(), "{}", tile.status());
 }
 
-/// A real `onemap serve` on the database at `url`.
-struct Process(Child, String);
-
-impl Process {
-    async fn start(url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_onemap"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let p = Self(child, format!("http://127.0.0.1:{port}"));
-        for _ in 0..300 {
-            if reqwest::get(format!("{}/health", p.1)).await.is_ok_and(|r| r.status().is_success()) {
-                return p;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        drop(p);
-        panic!("onemap serve did not start");
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
-}
-
-/// The z/x/y of the tile holding (lon, lat).
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let r = lat.to_radians();
-    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
-    (x, y)
-}
-
-/// Waits until `check` holds (at most 10 s), and says how long it took.
-async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        if check().await {
-            let took = started.elapsed();
-            println!("{what}: followed in {} ms", took.as_millis());
-            return took;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what}: the other instance did not follow");
+/// Waits until the other instance follows, and says how long it took.
+async fn followed(what: &str, check: impl AsyncFnMut() -> bool) {
+    let took = eventually(what, check).await;
+    println!("{what}: followed in {} ms", took.as_millis());
 }
 
 #[tokio::test]
@@ -160,7 +110,7 @@ async fn two_instances_on_one_database_follow_each_others_writes() {
     onemap::exchange::demo::load(&pool, &onemap::testing::demo_dir(), false).await.unwrap();
     let token = new_token(&pool, "operator", Role::Admin, None).await.unwrap();
     let url = url_of(&pool).await.unwrap();
-    let (a, b) = (Process::start(&url).await, Process::start(&url).await);
+    let (a, b) = (Process::start(&url, &[]).await, Process::start(&url, &[]).await);
     let as_admin = |path: String| {
         let token = token.clone();
         async move { reqwest::Client::new().get(path).bearer_auth(token).send().await.unwrap() }
@@ -172,18 +122,18 @@ async fn two_instances_on_one_database_follow_each_others_writes() {
     team["geometry"]["coordinates"] = serde_json::json!([lon, lat]);
     team["properties"]["name"] = "双实例测试队".into();
     let (status, _, written) =
-        call_as(Some(&token), Method::POST, &format!("{}/api/layers/team", a.1), Some(team)).await;
+        call_as(Some(&token), Method::POST, &format!("{}/api/layers/team", a.url), Some(team)).await;
     assert_eq!(status, 201, "{written}");
     let id = written["id"].clone();
     let (x, y) = tile_of(lon, lat, 12);
-    let tile = format!("{}/tiles/onemap/12/{x}/{y}.mvt", b.1);
-    until("tiles", async || {
+    let tile = format!("{}/tiles/onemap/12/{x}/{y}.mvt", b.url);
+    followed("tiles", async || {
         let bytes = as_admin(tile.clone()).await.bytes().await.unwrap();
         bytes.windows("双实例测试队".len()).any(|w| w == "双实例测试队".as_bytes())
     })
     .await;
-    let nearest = format!("{}/api/nearest", b.1);
-    until("nearest", async || {
+    let nearest = format!("{}/api/nearest", b.url);
+    followed("nearest", async || {
         let body = serde_json::json!({"point": [lon, lat], "find": "team", "specialty": "hazmat", "count": 1});
         let (_, _, r) = call_as(Some(&token), Method::POST, &nearest, Some(body)).await;
         r["results"][0]["id"] == id
@@ -191,7 +141,7 @@ async fn two_instances_on_one_database_follow_each_others_writes() {
     .await;
 
     // A risk source written through A raises B's risk map.
-    let regions = format!("{}/api/risk/regions?unit=district", b.1);
+    let regions = format!("{}/api/risk/regions?unit=district", b.url);
     let total = async || -> f64 {
         let r: Value = as_admin(regions.clone()).await.json().await.unwrap();
         r["features"].as_array().unwrap().iter().map(|f| f["properties"]["index"].as_f64().unwrap_or(0.0)).sum()
@@ -200,18 +150,18 @@ async fn two_instances_on_one_database_follow_each_others_writes() {
     let (status, _, source) = call_as(
         Some(&token),
         Method::POST,
-        &format!("{}/api/layers/risk_source", a.1),
+        &format!("{}/api/layers/risk_source", a.url),
         Some(sample("risk_source", 0, 0)),
     )
     .await;
     assert_eq!(status, 201, "{source}");
-    until("risk map", async || total().await > before).await;
+    followed("risk map", async || total().await > before).await;
 
     // And a deletion through B leaves A's tiles.
-    let (status, _, _) = call_as(Some(&token), Method::DELETE, &format!("{}/api/layers/team/{id}", b.1), None).await;
+    let (status, _, _) = call_as(Some(&token), Method::DELETE, &format!("{}/api/layers/team/{id}", b.url), None).await;
     assert_eq!(status, 204);
-    let tile_a = format!("{}/tiles/onemap/12/{x}/{y}.mvt", a.1);
-    until("deletion", async || {
+    let tile_a = format!("{}/tiles/onemap/12/{x}/{y}.mvt", a.url);
+    followed("deletion", async || {
         let bytes = as_admin(tile_a.clone()).await.bytes().await.unwrap();
         !bytes.windows("双实例测试队".len()).any(|w| w == "双实例测试队".as_bytes())
     })

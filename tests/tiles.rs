@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use common::{eventually, tile_of};
 use geozero::mvt::{Message, Tile};
 use onemap::testing::{TestServer, demo_dir};
 use reqwest::Method;
@@ -113,11 +114,6 @@ async fn our_tile(url: &str) -> Vec<u8> {
     }
 }
 
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
-    let t = onemap::tiles::TileId::containing(lon, lat, z as u8).unwrap();
-    (t.x, t.y)
-}
-
 #[tokio::test]
 async fn tiles_match_postgis_st_asmvt_over_a_sample_of_zooms() {
     let server = TestServer::start().await.unwrap();
@@ -195,15 +191,6 @@ async fn ids_in(server: &TestServer, layer: &str, (z, x, y): (u32, u32, u32)) ->
 }
 
 /// Polls until `check` holds; returns how long it took. Fails after 20 s.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < Duration::from_secs(20), "{what} never happened");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    start.elapsed()
-}
-
 #[tokio::test]
 async fn a_change_by_plain_sql_reaches_the_tiles() {
     let server = TestServer::start().await.unwrap();

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::body::JsonBody;
-use super::nearest::invalid;
+use super::nearest::{invalid, within};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::air::endpoints;
@@ -52,16 +52,6 @@ struct PlumeRequest {
     thresholds_mg_m3: Option<Vec<f64>>,
     substance: Option<String>,
     minutes: Option<f64>,
-}
-
-fn within(field: &str, value: f64, low: f64, high: f64, low_open: bool) -> Result<f64, Problem> {
-    let ok = value.is_finite() && value <= high && if low_open { value > low } else { value >= low };
-    if ok {
-        Ok(value)
-    } else {
-        let bound = if low_open { format!("more than {low}") } else { format!("at least {low}") };
-        Err(invalid(field, format!("{value} must be {bound} and at most {high}")))
-    }
 }
 
 /// The stability class given, or Pasquill's from the sky: (class, how it was had).

@@ -136,11 +136,7 @@ async fn dispatch(
 
 async fn dispatches(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id = parse_id(&id)?;
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(id).fetch_optional(&state.pool).await?;
-    if exists.is_none() {
-        return Err(Problem::new(StatusCode::NOT_FOUND, "not found", format!("no incident {id}")));
-    }
+    crate::layers::store::exists(&mut *state.pool.acquire().await?, &crate::layers::spec::INCIDENT_LAYER, id).await?;
     let list = status::of_incident(&state.pool, id).await?;
     Ok(axum::Json(json!({"incident_id": id, "dispatches": list})).into_response())
 }

@@ -27,24 +27,22 @@ struct Histogram {
     sum: f64,
 }
 
-/// What the requests did, by (method, route, status) and (method, route).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+/// What the requests did: counts by (method, route, status), latency by (method, route).
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<(String, String), Histogram>,
 }
+
+/// The request counts, behind one lock.
+#[derive(Debug, Default)]
+pub struct Metrics(Mutex<Counts>);
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let key = (method.to_string(), route.to_string());
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((key.0.clone(), key.1.clone(), status))
-            .or_default() += 1;
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = latency.entry(key).or_default();
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *counts.requests.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+        let h = counts.latency.entry((method.to_string(), route.to_string())).or_default();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 h.buckets[i] += 1;
@@ -79,9 +77,10 @@ fn head(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    let counts = state.metrics.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut out = String::new();
     head(&mut out, "onemap_http_requests_total", "counter", "HTTP requests by method, route and status.");
-    for ((method, route, status), n) in state.metrics.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+    for ((method, route, status), n) in &counts.requests {
         let _ = writeln!(
             out,
             "onemap_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
@@ -89,8 +88,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         );
     }
     head(&mut out, "onemap_http_request_duration_seconds", "histogram", "Time to the response's head, seconds.");
-    let latency = state.metrics.latency.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    for ((method, route), h) in &latency {
+    for ((method, route), h) in &counts.latency {
         let labels = format!("method=\"{method}\",route=\"{}\"", label(route));
         for (bound, n) in BUCKETS.iter().zip(h.buckets) {
             let _ = writeln!(out, "onemap_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");

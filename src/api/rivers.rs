@@ -9,9 +9,11 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::layers::{only, query_params};
+use super::nearest::{invalid, within as bounded};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
+use crate::risk::interception::{Need, Request, plan};
 use crate::risk::trace::{Way, near_reaches, trace};
 use crate::routing::route::tenth;
 
@@ -60,8 +62,6 @@ async fn intercept(
     State(state): State<AppState>,
     super::body::JsonBody(body): super::body::JsonBody,
 ) -> Result<Response, Problem> {
-    use super::nearest::invalid;
-    use crate::risk::interception::{Need, Request, plan};
     let r: InterceptRequest = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
     let at = crate::routing::request::parse_point(r.point)?;
     let now = chrono::Utc::now();
@@ -80,19 +80,9 @@ async fn intercept(
             t
         }
     };
-    let check = |name: &str, v: f64, max: f64, zero_ok: bool| {
-        if v.is_finite() && v <= max && (v > 0.0 || (zero_ok && v == 0.0)) {
-            Ok(v)
-        } else {
-            Err(invalid(
-                name,
-                format!("{v} must be {} and at most {max}", if zero_ok { "0 or more" } else { "more than 0" }),
-            ))
-        }
-    };
-    let hours = check("hours", r.hours.unwrap_or(24.0), MAX_HOURS, false)?;
-    let setup = check("setup_minutes", r.setup_minutes.unwrap_or(30.0), MAX_SETUP_MIN, true)?;
-    let near = check("near_m", r.near_m.unwrap_or(500.0), MAX_NEAR_M, false)?;
+    let hours = bounded("hours", r.hours.unwrap_or(24.0), 0.0, MAX_HOURS, true)?;
+    let setup = bounded("setup_minutes", r.setup_minutes.unwrap_or(30.0), 0.0, MAX_SETUP_MIN, false)?;
+    let near = bounded("near_m", r.near_m.unwrap_or(500.0), 0.0, MAX_NEAR_M, true)?;
     let need = match (r.send.specialty, r.send.item) {
         (Some(s), None) => {
             if !crate::layers::spec::SPECIALTIES.contains(&s.as_str()) {
@@ -104,11 +94,12 @@ async fn intercept(
             Need::Team { specialty: s }
         }
         (None, Some(item)) => {
-            let quantity = check(
+            let quantity = bounded(
                 "send.quantity",
                 r.send.quantity.ok_or_else(|| invalid("send.quantity", "is required with an item"))?,
+                0.0,
                 1e9,
-                false,
+                true,
             )?;
             Need::Stock { item, quantity, unit: r.send.unit }
         }

@@ -13,7 +13,7 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::{only, parse_id, query_params};
-use super::nearest::invalid;
+use super::nearest::{invalid, within};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -107,12 +107,8 @@ async fn traced(state: &AppState, t: &Value) -> Result<String, Problem> {
     let at = crate::routing::request::parse_point([number("lon", None)?, number("lat", None)?])?;
     let hours = number("hours", Some(24.0))?;
     let buffer = number("buffer_m", Some(1000.0))?;
-    if !(hours > 0.0 && hours <= MAX_TRACE_HOURS) {
-        return Err(invalid("from.trace.hours", format!("{hours} must be more than 0 and at most {MAX_TRACE_HOURS}")));
-    }
-    if !(buffer > 0.0 && buffer <= MAX_BUFFER_M) {
-        return Err(invalid("from.trace.buffer_m", format!("{buffer} must be more than 0 and at most {MAX_BUFFER_M}")));
-    }
+    let hours = within("from.trace.hours", hours, 0.0, MAX_TRACE_HOURS, true)?;
+    let buffer = within("from.trace.buffer_m", buffer, 0.0, MAX_BUFFER_M, true)?;
     let rivers = state.rivers.load_full();
     let Some(start) = rivers.snap(Coord { x: at.x, y: at.y }, RIVER_SNAP_M, &|_| true) else {
         return Err(Problem::new(

@@ -2,7 +2,7 @@
 //! report under its stage with the rule's headings, and the course of events — one A4 page
 //! layout the browser prints or saves as PDF.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
 use serde_json::Value;
 
 use super::report::{Kind, Stage};
@@ -13,8 +13,7 @@ fn local(value: &Value) -> String {
     let Some(t) = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
         return "—".into();
     };
-    let cst = FixedOffset::east_opt(8 * 3600).expect("a valid offset");
-    t.with_timezone(&cst).format("%Y年%m月%d日 %H:%M").to_string()
+    t.with_timezone(&super::cst()).format("%Y年%m月%d日 %H:%M").to_string()
 }
 
 /// Text made safe for HTML.

@@ -13,7 +13,8 @@ use sqlx::{PgConnection, PgPool};
 use super::report::{self, Stage};
 use crate::auth::{Actor, jurisdiction};
 use crate::db::begin_as;
-use crate::layers::Error;
+use crate::layers::spec::INCIDENT_LAYER;
+use crate::layers::{Error, store};
 use crate::risk::trace::{Way, near_reaches, trace};
 use crate::routing::RoadGraph;
 
@@ -77,11 +78,7 @@ fn may_file(held: &Held, incident: i64, stage: Stage) -> Result<(), Error> {
 
 /// The reports of `incident`, in the order they were written.
 pub async fn list(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(incident).fetch_optional(pool).await?;
-    if exists.is_none() {
-        return Err(Error::NotFound { layer: "incident", id: incident });
-    }
+    store::exists(&mut *pool.acquire().await?, &INCIDENT_LAYER, incident).await?;
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT {REPORT_JSON} FROM incident_report r WHERE r.incident_id = $1 ORDER BY r.id"
     )))

@@ -2,10 +2,11 @@
 //! and how fast the desk answered — minutes from discovery to the initial report, to the first
 //! arrival on site, to closing (count, mean, median) — and how many initial reports were late.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use super::cst;
 use crate::layers::{Error, Invalid};
 
 fn bad(field: &str, detail: String) -> Error {
@@ -58,11 +59,6 @@ impl By {
             Self::Kind => ("i.kind", "2 DESC, 1"),
         }
     }
-}
-
-/// China Standard Time, in which dates of the query are meant.
-fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("a valid offset")
 }
 
 /// A `from` or `to` bound: a date (the whole day, in China Standard Time) or an instant.
@@ -122,7 +118,8 @@ struct Figures {
 
 #[derive(Debug, sqlx::FromRow)]
 struct Group {
-    key: String,
+    /// None: the total.
+    key: Option<String>,
     #[sqlx(flatten)]
     figures: Figures,
 }
@@ -168,21 +165,19 @@ pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Value, Error> {
          WHERE ($1::timestamptz IS NULL OR x.occurred_at >= $1) AND ($2::timestamptz IS NULL OR x.occurred_at < $2)
            AND ($3::text IS NULL OR x.district IN ($3, $4)))";
     let (key, order) = query.by.sql();
-    let grouped = format!("{source} SELECT {key} AS key, {FIGURES} FROM i GROUP BY 1 ORDER BY {order}");
-    let rows: Vec<Group> = sqlx::query_as(sqlx::AssertSqlSafe(grouped))
+    // The groups and the total in one pass: the total is the grouping set without a key.
+    let grouped = format!(
+        "{source} SELECT {key} AS key, {FIGURES} FROM i GROUP BY GROUPING SETS (({key}), ()) \
+         ORDER BY GROUPING({key}), {order}"
+    );
+    let mut rows: Vec<Group> = sqlx::query_as(sqlx::AssertSqlSafe(grouped))
         .bind(query.from)
         .bind(query.to)
         .bind(&name)
         .bind(&code)
         .fetch_all(pool)
         .await?;
-    let total: Figures = sqlx::query_as(sqlx::AssertSqlSafe(format!("{source} SELECT {FIGURES} FROM i")))
-        .bind(query.from)
-        .bind(query.to)
-        .bind(&name)
-        .bind(&code)
-        .fetch_one(pool)
-        .await?;
+    let total = rows.pop().filter(|r| r.key.is_none()).ok_or_else(|| Error::Failed("no total row".into()))?.figures;
     let groups: Vec<Value> = rows
         .iter()
         .map(|r| {

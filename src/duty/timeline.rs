@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::layers::Error;
+use crate::layers::spec::INCIDENT_LAYER;
+use crate::layers::{Error, store};
 
 const TIMELINE_SQL: &str = "\
 WITH i AS (SELECT * FROM incident WHERE id = $1),
@@ -92,11 +93,7 @@ type Entry = (chrono::DateTime<chrono::Utc>, String, Option<String>, sqlx::types
 
 /// The timeline of `incident`, oldest first: `{at, kind, actor, text, …detail}`.
 pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(incident).fetch_optional(pool).await?;
-    if exists.is_none() {
-        return Err(Error::NotFound { layer: "incident", id: incident });
-    }
+    store::exists(&mut *pool.acquire().await?, &INCIDENT_LAYER, incident).await?;
     let rows: Vec<Entry> = sqlx::query_as(TIMELINE_SQL).bind(incident).fetch_all(pool).await?;
     Ok(rows
         .into_iter()

@@ -111,6 +111,15 @@ pub async fn get(conn: &mut PgConnection, layer: &Layer, id: i64, for_update: bo
     row.map(|j| j.0).ok_or(Error::NotFound { layer: layer.name, id })
 }
 
+/// Nothing, when row `id` of `layer` exists; else NotFound.
+pub async fn exists(conn: &mut PgConnection, layer: &Layer, id: i64) -> Result<(), Error> {
+    let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT id FROM {} WHERE id = $1", layer.name)))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    found.map(|_| ()).ok_or(Error::NotFound { layer: layer.name, id })
+}
+
 /// Features of `layer` with the given ids, in that order.
 pub async fn get_many(conn: &mut PgConnection, layer: &Layer, ids: &[i64]) -> Result<Vec<Value>, Error> {
     let sql = format!(

@@ -225,15 +225,10 @@ async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Res
     }
     let filter = if ids.is_some() { "WHERE t.id = ANY($1)" } else { "" };
     // Areas get a label point: the centre of the largest circle inside (PostGIS).
-    let label = if layer.geometry == crate::layers::spec::GeometryRule::MultiPolygon {
-        "ST_X(c.center), ST_Y(c.center)"
+    let (label, circle) = if layer.geometry == crate::layers::spec::GeometryRule::MultiPolygon {
+        ("ST_X(c.center), ST_Y(c.center)", ", LATERAL ST_MaximumInscribedCircle(t.geom) c")
     } else {
-        "NULL::float8, NULL::float8"
-    };
-    let circle = if layer.geometry == crate::layers::spec::GeometryRule::MultiPolygon {
-        ", LATERAL ST_MaximumInscribedCircle(t.geom) c"
-    } else {
-        ""
+        ("NULL::float8, NULL::float8", "")
     };
     let sql = format!(
         "SELECT t.id, ST_AsGeoJSON(t.geom, 9), jsonb_build_object({})::text, {label} FROM {} t{circle} {filter}",

@@ -23,5 +23,11 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
+/** The map waits for a click to place `mode` (false: it stops waiting). */
+export function placing(map, onemap, mode) {
+  onemap.placing = mode;
+  map.getCanvas().style.cursor = mode ? 'crosshair' : '';
+}
+
 /** Local date and time, as the duty desk reads it. */
 export const when = (t) => (t ? new Date(t).toLocaleString('zh-CN', { hour12: false }) : '—');

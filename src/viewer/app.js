@@ -1,5 +1,6 @@
 // The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
+import { esc } from './api.js';
 import { startDuty } from './duty.js';
 import { startIntercept } from './intercept.js';
 import { startPlume } from './plume.js';
@@ -82,7 +83,6 @@ map.addControl(new maplibregl.NavigationControl(), 'top-left');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
 
 const shown = (v) => (v === null || v === undefined ? '' : VALUE_NAMES[String(v)] ?? String(v));
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
 function propertyRows(props) {
   return Object.entries(props)

@@ -1,7 +1,7 @@
 // The interception panel (以空间换时间): click a river where a spill entered it; the sites
 // downstream are listed with the margin between the pollutant and the help that can get there,
 // the recommended ones marked on the map, and a dispatcher sends the help to a site.
-import { api, esc } from './api.js';
+import { api, esc, placing } from './api.js';
 
 export function startIntercept({ map, overlay, onemap, may }) {
   const summary = document.getElementById('intercept-summary');
@@ -14,8 +14,7 @@ export function startIntercept({ map, overlay, onemap, may }) {
   }
 
   async function plan(lngLat) {
-    onemap.placing = false;
-    map.getCanvas().style.cursor = '';
+    placing(map, onemap, false);
     list.innerHTML = '';
     let body;
     try {
@@ -74,8 +73,7 @@ export function startIntercept({ map, overlay, onemap, may }) {
   }
 
   document.getElementById('intercept-place').addEventListener('click', () => {
-    onemap.placing = 'intercept';
-    map.getCanvas().style.cursor = 'crosshair';
+    placing(map, onemap, 'intercept');
     summary.textContent = '请在地图上单击泄漏入河点';
   });
   return { click: plan };

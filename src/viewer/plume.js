@@ -1,6 +1,6 @@
 // The air threat panel: a toxic gas release placed on the map, its zones drawn nested (the
 // lower end-point outside, the higher inside) with the receptors and people in each.
-import { api, esc } from './api.js';
+import { api, esc, placing } from './api.js';
 
 const COLOURS = ['#fdae61', '#d7191c', '#7f0000'];
 
@@ -61,14 +61,12 @@ export function startPlume({ map, overlay, onemap }) {
   });
 
   document.getElementById('plume-place').addEventListener('click', () => {
-    onemap.placing = 'plume';
-    map.getCanvas().style.cursor = 'crosshair';
+    placing(map, onemap, 'plume');
     summary.textContent = '请在地图上单击泄漏点';
   });
   return {
     click(lngLat) {
-      onemap.placing = false;
-      map.getCanvas().style.cursor = '';
+      placing(map, onemap, false);
       return draw(lngLat);
     },
   };

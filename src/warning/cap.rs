@@ -2,7 +2,7 @@
 //! Atom feed carrying them. A first version is an Alert, later ones Updates, a cancelled
 //! warning a Cancel; Updates and Cancels reference every earlier version ("sender,identifier,sent").
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -15,8 +15,7 @@ pub const SENDER: &str = "onemap@localhost";
 
 /// CAP times: `YYYY-MM-DDThh:mm:ss+08:00` (China Standard Time; CAP allows no fractions).
 fn cap_time(t: DateTime<Utc>) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("a valid offset");
-    t.with_timezone(&cst).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    t.with_timezone(&crate::duty::cst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 /// One version's reference.

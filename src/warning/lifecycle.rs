@@ -10,7 +10,8 @@ use sqlx::{PgConnection, PgPool};
 use super::LEVELS;
 use crate::auth::{Actor, jurisdiction};
 use crate::db::begin_as;
-use crate::layers::Error;
+use crate::layers::spec::INCIDENT_LAYER;
+use crate::layers::{Error, store};
 
 /// Longest warning, days.
 const MAX_DAYS: i64 = 30;
@@ -230,11 +231,10 @@ pub async fn create(pool: &PgPool, actor: &Actor, draft: Draft) -> Result<Value,
     draft.check()?;
     let mut tx = begin_as(pool, actor).await?;
     if let Some(incident) = draft.incident_id {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(incident).fetch_optional(&mut *tx).await?;
-        if exists.is_none() {
-            return Err(Error::invalid("incident_id", format!("no incident {incident}")));
-        }
+        store::exists(&mut tx, &INCIDENT_LAYER, incident).await.map_err(|e| match e {
+            Error::NotFound { .. } => Error::invalid("incident_id", format!("no incident {incident}")),
+            other => other,
+        })?;
     }
     let (name, user) = author(actor);
     let id: i64 = bind(
@@ -271,21 +271,32 @@ async fn held(tx: &mut PgConnection, id: i64) -> Result<(Draft, String, bool), E
         DateTime<Utc>,
         String,
         bool,
+        String,
     );
     let row: Option<Row> = sqlx::query_as(
         "SELECT incident_id, kind, level, headline, description, instruction, area_desc, onset, expires, \
-           ST_AsGeoJSON(geom, 9), expires <= now() FROM warning WHERE id = $1 FOR UPDATE",
+           ST_AsGeoJSON(geom, 9), expires <= now(), status FROM warning WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((incident_id, kind, level, headline, description, instruction, area_desc, onset, expires, area, expired)) =
-        row
+    let Some((
+        incident_id,
+        kind,
+        level,
+        headline,
+        description,
+        instruction,
+        area_desc,
+        onset,
+        expires,
+        area,
+        expired,
+        status,
+    )) = row
     else {
         return Err(Error::NotFound { layer: "warning", id });
     };
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM warning WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
     let draft = Draft {
         kind: Some(kind),
         level: Some(level),

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: HTTP calls that return status and JSON.
 #![allow(dead_code)]
 
+pub mod serve;
 pub mod sse;
 
 use reqwest::{Client, Method, StatusCode};
@@ -251,4 +252,20 @@ pub async fn compare_with_pgrouting(pool: &PgPool, destinations: u64, origins: u
         }
     }
     (compared, worst)
+}
+
+/// Waits until `check` holds (failing after 20 s) and returns how long it took.
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "{what} never happened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    start.elapsed()
+}
+
+/// The x and y of the tile at zoom `z` that holds (lon, lat).
+pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let t = onemap::tiles::TileId::containing(lon, lat, z as u8).unwrap();
+    (t.x, t.y)
 }
