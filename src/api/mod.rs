@@ -12,6 +12,7 @@ pub mod incidents;
 pub mod layers;
 pub mod metrics;
 pub mod nearest;
+pub mod ogc;
 pub mod permission;
 pub mod problem;
 pub mod reports;
@@ -163,6 +164,7 @@ pub fn routes() -> Routes {
         .merge(metrics::router())
         .merge(session::router())
         .merge(layers::router())
+        .merge(ogc::router())
         .merge(stock::router())
         .merge(tiles::router())
         .merge(around::router())

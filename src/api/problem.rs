@@ -19,8 +19,8 @@ pub struct Problem {
     pub field: Option<String>,
     /// Index of the feature at fault in a batch.
     pub feature: Option<usize>,
-    /// More members of the answer (RFC 9457 extensions), such as the current free stock.
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// More members of the answer (RFC 9457 extensions), such as the current free stock (boxed: most problems have none).
+    pub extra: Box<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Problem {
@@ -62,7 +62,7 @@ impl IntoResponse for Problem {
         if let Some(feature) = self.feature {
             body["feature"] = feature.into();
         }
-        for (key, value) in self.extra {
+        for (key, value) in *self.extra {
             body[key] = value;
         }
         let mut response =
@@ -97,7 +97,7 @@ impl From<layers::Error> for Problem {
             E::BadQuery(inv) => Problem::located(StatusCode::BAD_REQUEST, "bad query", inv),
             E::Conflict(inv) => Problem::located(StatusCode::CONFLICT, "conflict", inv),
             E::Refused { title, detail, details } => {
-                Problem { extra: details, ..Problem::new(StatusCode::CONFLICT, title, detail) }
+                Problem { extra: Box::new(details), ..Problem::new(StatusCode::CONFLICT, title, detail) }
             }
             E::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
             E::Failed(detail) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "failed", detail),

@@ -16,13 +16,7 @@ use crate::layers::{Layer, store};
 pub async fn all_features(pool: &PgPool, layer: &Layer) -> Result<Vec<Value>> {
     let mut features = Vec::new();
     loop {
-        let query = ListQuery {
-            bbox: None,
-            limit: MAX_LIMIT,
-            offset: features.len() as i64,
-            filters: Vec::new(),
-            name_contains: None,
-        };
+        let query = ListQuery::page(MAX_LIMIT, features.len() as i64);
         let (page, _) = store::list(pool, layer, &query).await?;
         let done = (page.len() as i64) < MAX_LIMIT;
         features.extend(page);

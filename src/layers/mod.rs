@@ -1,5 +1,9 @@
 //! The domain layers: their catalogue, validation, queries and storage.
 
+pub mod condition;
+pub mod cql;
+pub mod crs;
+pub mod datetime;
 pub mod query;
 pub mod spec;
 pub mod stock;

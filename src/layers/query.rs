@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use super::condition::Condition;
+use super::crs::Crs;
 use super::spec::{Field, FieldType, Layer};
 use super::validate::{Invalid, check_value};
 
@@ -10,63 +12,82 @@ pub const DEFAULT_LIMIT: i64 = 1000;
 /// Largest page size.
 pub const MAX_LIMIT: i64 = 10_000;
 
-/// One `column = value` filter on a declared field.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    /// The field filtered on.
-    pub field: &'static Field,
-    /// The value, checked against the field's type.
-    pub value: String,
-}
-
 /// A parsed listing query.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
-    /// [west, south, east, north] in degrees.
-    pub bbox: Option<[f64; 4]>,
     /// Page size.
     pub limit: i64,
     /// Rows skipped.
     pub offset: i64,
-    /// Equality filters.
-    pub filters: Vec<Filter>,
-    /// `q`: part of the name, case-insensitive.
-    pub name_contains: Option<String>,
+    /// Which rows: bbox, property filters, name search, time, CQL2.
+    pub condition: Condition,
+    /// The system the geometries are given in.
+    pub crs: Crs,
+}
+
+impl ListQuery {
+    /// Every row, one page of `limit` from `offset`, in CRS84.
+    pub fn page(limit: i64, offset: i64) -> Self {
+        Self { limit, offset, condition: Condition::default(), crs: Crs::Crs84 }
+    }
 }
 
 /// Parses query parameters for `layer`; unknown names are refused with the allowed ones.
 pub fn parse(layer: &'static Layer, params: &BTreeMap<String, String>) -> Result<ListQuery, Invalid> {
-    let mut query = ListQuery { bbox: None, limit: DEFAULT_LIMIT, offset: 0, filters: Vec::new(), name_contains: None };
+    let mut query = ListQuery::page(DEFAULT_LIMIT, 0);
     for (name, value) in params {
         match name.as_str() {
-            "bbox" => query.bbox = Some(parse_bbox(value)?),
+            "bbox" => restrict_bbox(&mut query.condition, parse_bbox(value)?),
             "limit" => query.limit = parse_int(name, value, 1, MAX_LIMIT)?,
             "offset" => query.offset = parse_int(name, value, 0, i64::MAX / 2)?,
             "q" if layer.field("name").is_some() => {
                 if value.chars().count() > 200 {
                     return Err(Invalid::field("q", "is longer than 200 characters"));
                 }
-                query.name_contains = Some(value.clone());
+                let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let p = query.condition.bind(format!("%{escaped}%"));
+                query.condition.and(format!("t.name ILIKE {p}::text"));
             }
-            _ => {
-                let mut filterable =
-                    layer.fields.iter().chain(layer.read_only()).filter(|f| !matches!(f.ty, FieldType::Rows(_)));
-                let field = filterable.clone().find(|f| f.name == name).ok_or_else(|| {
-                    let allowed: Vec<&str> = filterable.by_ref().map(|f| f.name).collect();
-                    Invalid::field(
-                        name.clone(),
-                        format!(
-                            "unknown query parameter; use bbox, limit, offset, q or a property: {}",
-                            allowed.join(", ")
-                        ),
-                    )
-                })?;
-                check_filter_value(field, value).map_err(|d| Invalid::field(name.clone(), d))?;
-                query.filters.push(Filter { field, value: value.clone() });
-            }
+            _ => restrict_property(layer, &mut query.condition, name, value, "bbox, limit, offset, q")?,
         }
     }
     Ok(query)
+}
+
+/// Features whose geometry meets [west, south, east, north].
+pub fn restrict_bbox(condition: &mut Condition, bbox: [f64; 4]) {
+    let [w, s, e, n] = bbox.map(|v| condition.bind(v));
+    // Intersection, as OGC API bbox means, not overlap of bounding boxes.
+    condition.and(format!(
+        "ST_Intersects(t.geom, ST_MakeEnvelope({w}::float8, {s}::float8, {e}::float8, {n}::float8, 4326))"
+    ));
+}
+
+/// Features whose property `name` equals `value` (a list property: holds it). An unknown name is
+/// refused with the properties there are and the other parameters, `others`.
+pub fn restrict_property(
+    layer: &Layer,
+    condition: &mut Condition,
+    name: &str,
+    value: &str,
+    others: &str,
+) -> Result<(), Invalid> {
+    let mut filterable = layer.fields.iter().chain(layer.read_only()).filter(|f| !matches!(f.ty, FieldType::Rows(_)));
+    let field = filterable.clone().find(|f| f.name == name).ok_or_else(|| {
+        let allowed: Vec<&str> = filterable.by_ref().map(|f| f.name).collect();
+        Invalid::field(name, format!("unknown query parameter; use {others} or a property: {}", allowed.join(", ")))
+    })?;
+    check_filter_value(field, value).map_err(|d| Invalid::field(name, d))?;
+    let p = condition.bind(value);
+    let column = layer.property_sql(field);
+    condition.and(match field.ty {
+        FieldType::EnumList(_) => format!("{p}::text = ANY({column})"),
+        FieldType::Number { .. } => format!("{column} = {p}::float8"),
+        FieldType::Integer { .. } | FieldType::Reference { .. } => format!("{column} = {p}::bigint"),
+        FieldType::Bool => format!("{column} = {p}::boolean"),
+        _ => format!("{column}::text = {p}::text"),
+    });
+    Ok(())
 }
 
 /// The filter value must be a value the field could hold, so a typo in an enum is an error
@@ -93,20 +114,32 @@ fn parse_int(name: &str, value: &str, min: i64, max: i64) -> Result<i64, Invalid
     }
 }
 
-/// `west,south,east,north` in degrees.
-pub fn parse_bbox(value: &str) -> Result<[f64; 4], Invalid> {
-    let bad = |d: &str| Invalid::field("bbox", format!("{d}; expected west,south,east,north in degrees"));
+/// Numbers separated by commas (a bbox), or a 400 for `name`.
+pub fn numbers(name: &str, value: &str) -> Result<Vec<f64>, Invalid> {
     let parts: Vec<f64> = value
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| bad("not four numbers"))?;
-    let [w, s, e, n] = parts[..] else {
-        return Err(bad("not four numbers"));
-    };
+        .map_err(|_| Invalid::field(name, format!("`{value}` is not a list of numbers separated by commas")))?;
     if !parts.iter().all(|v| v.is_finite()) {
-        return Err(bad("not finite"));
+        return Err(Invalid::field(name, "the numbers are not finite"));
     }
+    Ok(parts)
+}
+
+/// `west,south,east,north` in degrees.
+pub fn parse_bbox(value: &str) -> Result<[f64; 4], Invalid> {
+    let parts = numbers("bbox", value)?;
+    let [w, s, e, n] = parts[..] else {
+        return Err(Invalid::field("bbox", "not four numbers; expected west,south,east,north in degrees"));
+    };
+    check_bbox([w, s, e, n])
+}
+
+/// A bbox [west, south, east, north] within the world's degrees, low corner first.
+pub fn check_bbox(bbox: [f64; 4]) -> Result<[f64; 4], Invalid> {
+    let bad = |d: &str| Invalid::field("bbox", format!("{d}; expected west,south,east,north in degrees"));
+    let [w, s, e, n] = bbox;
     if !(-180.0..=180.0).contains(&w)
         || !(-180.0..=180.0).contains(&e)
         || !(-90.0..=90.0).contains(&s)
@@ -117,5 +150,5 @@ pub fn parse_bbox(value: &str) -> Result<[f64; 4], Invalid> {
     if w > e || s > n {
         return Err(bad("west > east or south > north"));
     }
-    Ok([w, s, e, n])
+    Ok(bbox)
 }

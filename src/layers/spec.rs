@@ -129,6 +129,8 @@ pub struct Layer {
     pub tile_fields: &'static [&'static str],
     /// The lowest zoom at which a feature is put in tiles, by the value of one field.
     pub zoom_rule: Option<ZoomRule>,
+    /// The field that says when a feature happened (OGC API's `datetime`), if one does.
+    pub time: Option<&'static str>,
 }
 
 /// Properties computed at each read by an SQL function of the row `t` that returns them as one
@@ -270,6 +272,7 @@ pub static DISTRICT_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["code", "name"],
+    time: None,
     zoom_rule: None,
 };
 
@@ -344,6 +347,7 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
     tile_fields: &["name", "grade", "air_grade", "water_grade", "level", "industry", "district", "status"],
+    time: None,
     zoom_rule: None,
 };
 
@@ -366,6 +370,7 @@ pub static INSPECTION_LAYER: Layer = Layer {
     defaults: &[("rectified", FieldDefault::Bool(false))],
     check: None,
     tile_fields: &[],
+    time: Some("inspected_on"),
     zoom_rule: None,
 };
 
@@ -387,6 +392,7 @@ pub static RECEPTOR_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["kind", "name", "district", "population", "protection_level"],
+    time: None,
     zoom_rule: None,
 };
 
@@ -418,6 +424,7 @@ pub static ROUTE_LAYER: Layer = Layer {
     defaults: &[("oneway", FieldDefault::Bool(false)), ("hazmat_allowed", FieldDefault::Bool(true))],
     check: Some(check_route),
     tile_fields: &["kind", "name", "road_class", "speed_kmh", "oneway", "hazmat_allowed", "flow_speed_ms"],
+    time: None,
     zoom_rule: Some(ZoomRule {
         field: "road_class",
         levels: &[
@@ -449,6 +456,7 @@ pub static DEPOT_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["name", "tier", "district", "operator"],
+    time: None,
     zoom_rule: None,
 };
 
@@ -477,6 +485,7 @@ pub static STOCK_ITEM_LAYER: Layer = Layer {
     defaults: &[("reserved", FieldDefault::Number(0.0)), ("storage_mode", FieldDefault::Text("自储"))],
     check: Some(check_stock),
     tile_fields: &[],
+    time: None,
     zoom_rule: None,
 };
 
@@ -500,6 +509,7 @@ pub static TEAM_LAYER: Layer = Layer {
     defaults: &[("status", FieldDefault::Text("available"))],
     check: None,
     tile_fields: &["name", "status", "specialties", "headcount", "district"],
+    time: None,
     zoom_rule: None,
 };
 
@@ -521,6 +531,7 @@ pub static EXPERT_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &[],
+    time: None,
     zoom_rule: None,
 };
 
@@ -567,6 +578,7 @@ pub static TURN_RESTRICTION_LAYER: Layer = Layer {
     defaults: &[],
     check: Some(check_turn),
     tile_fields: &[],
+    time: None,
     zoom_rule: None,
 };
 
@@ -611,6 +623,7 @@ pub static INCIDENT_LAYER: Layer = Layer {
     defaults: &[("status", FieldDefault::Text("open"))],
     check: Some(check_incident),
     tile_fields: &["name", "kind", "severity", "status", "pollutant"],
+    time: Some("occurred_at"),
     zoom_rule: None,
 };
 
@@ -641,6 +654,7 @@ pub static INTERCEPT_SITE_LAYER: Layer = Layer {
     defaults: &[],
     check: None,
     tile_fields: &["name", "kind", "river"],
+    time: None,
     zoom_rule: None,
 };
 

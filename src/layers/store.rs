@@ -7,7 +7,8 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 use super::Error;
-use super::query::{Filter, ListQuery};
+use super::crs::Crs;
+use super::query::ListQuery;
 use super::spec::{FieldType, Layer};
 use super::validate::{Invalid, Record};
 
@@ -23,10 +24,13 @@ pub struct LayerSummary {
     pub extent: Option<[f64; 4]>,
 }
 
-/// The SQL expression that renders row `t` of `layer` as a GeoJSON Feature.
-fn feature_sql(layer: &Layer) -> String {
-    let geometry =
-        if layer.is_spatial() { format!("ST_AsGeoJSON(t.geom, {DIGITS})::jsonb") } else { "NULL::jsonb".into() };
+/// The SQL expression that renders row `t` of `layer` as a GeoJSON Feature in `crs`.
+fn feature_sql(layer: &Layer, crs: Crs) -> String {
+    let geometry = if layer.is_spatial() {
+        format!("ST_AsGeoJSON({}, {DIGITS})::jsonb", crs.from_storage_sql("t.geom"))
+    } else {
+        "NULL::jsonb".into()
+    };
     let mut properties = "(to_jsonb(t) - 'geom' - 'id')".to_string();
     for (field, rows) in layer.child_rows() {
         properties.push_str(&format!(
@@ -45,58 +49,22 @@ fn feature_sql(layer: &Layer) -> String {
 
 /// Features of `layer` matching `query`, in id order, and how many match in all.
 pub async fn list(pool: &PgPool, layer: &Layer, query: &ListQuery) -> Result<(Vec<Value>, i64), Error> {
-    let mut clauses = Vec::new();
-    let mut params: Vec<String> = Vec::new();
-    if let Some([w, s, e, n]) = query.bbox {
-        for v in [w, s, e, n] {
-            params.push(v.to_string());
-        }
-        let p = params.len();
-        clauses.push(format!(
-            // Intersection, as OGC API bbox means, not overlap of bounding boxes.
-            "ST_Intersects(t.geom, ST_MakeEnvelope(${}::float8, ${}::float8, ${}::float8, ${p}::float8, 4326))",
-            p - 3,
-            p - 2,
-            p - 1
-        ));
-    }
-    for Filter { field, value } in &query.filters {
-        params.push(value.clone());
-        let p = params.len();
-        let column = layer.property_sql(field);
-        clauses.push(match field.ty {
-            FieldType::EnumList(_) => format!("${p}::text = ANY({column})"),
-            FieldType::Number { .. } => format!("{column} = ${p}::float8"),
-            FieldType::Integer { .. } | FieldType::Reference { .. } => {
-                format!("{column} = ${p}::bigint")
-            }
-            FieldType::Bool => format!("{column} = ${p}::boolean"),
-            _ => format!("{column}::text = ${p}::text"),
-        });
-    }
-    if let Some(q) = &query.name_contains {
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        params.push(format!("%{escaped}%"));
-        clauses.push(format!("t.name ILIKE ${}::text", params.len()));
-    }
-    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    let table = layer.name;
-
+    let (table, filter) = (layer.name, query.condition.sql());
     let count_sql = format!("SELECT count(*) FROM {table} t {filter}");
     let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(&*count_sql));
-    for p in &params {
+    for p in query.condition.params() {
         count = count.bind(p);
     }
     let matched = count.fetch_one(pool).await?;
 
     let sql = format!(
         "SELECT {} FROM {table} t {filter} ORDER BY t.id LIMIT {} OFFSET {}",
-        feature_sql(layer),
+        feature_sql(layer, query.crs),
         query.limit,
         query.offset
     );
     let mut rows = sqlx::query_scalar::<_, Json<Value>>(AssertSqlSafe(&*sql));
-    for p in &params {
+    for p in query.condition.params() {
         rows = rows.bind(p);
     }
     let features = rows.fetch_all(pool).await?.into_iter().map(|j| j.0).collect();
@@ -106,7 +74,16 @@ pub async fn list(pool: &PgPool, layer: &Layer, query: &ListQuery) -> Result<(Ve
 /// The feature `id` of `layer`; with `for_update`, locks the row for the transaction.
 pub async fn get(conn: &mut PgConnection, layer: &Layer, id: i64, for_update: bool) -> Result<Value, Error> {
     let lock = if for_update { "FOR UPDATE OF t" } else { "" };
-    let sql = format!("SELECT {} FROM {} t WHERE t.id = $1 {lock}", feature_sql(layer), layer.name);
+    fetch(conn, layer, id, Crs::Crs84, lock).await
+}
+
+/// The feature `id` of `layer` with its geometry in `crs`.
+pub async fn get_in(conn: &mut PgConnection, layer: &Layer, id: i64, crs: Crs) -> Result<Value, Error> {
+    fetch(conn, layer, id, crs, "").await
+}
+
+async fn fetch(conn: &mut PgConnection, layer: &Layer, id: i64, crs: Crs, lock: &str) -> Result<Value, Error> {
+    let sql = format!("SELECT {} FROM {} t WHERE t.id = $1 {lock}", feature_sql(layer, crs), layer.name);
     let row = sqlx::query_scalar::<_, Json<Value>>(AssertSqlSafe(&*sql)).bind(id).fetch_optional(conn).await?;
     row.map(|j| j.0).ok_or(Error::NotFound { layer: layer.name, id })
 }
@@ -124,7 +101,7 @@ pub async fn exists(conn: &mut PgConnection, layer: &Layer, id: i64) -> Result<(
 pub async fn get_many(conn: &mut PgConnection, layer: &Layer, ids: &[i64]) -> Result<Vec<Value>, Error> {
     let sql = format!(
         "SELECT {} FROM unnest($1::bigint[]) WITH ORDINALITY AS k(id, n) JOIN {} t ON t.id = k.id ORDER BY k.n",
-        feature_sql(layer),
+        feature_sql(layer, Crs::Crs84),
         layer.name
     );
     let rows = sqlx::query_scalar::<_, Json<Value>>(AssertSqlSafe(&*sql)).bind(ids).fetch_all(conn).await?;
@@ -328,4 +305,20 @@ fn constraint_field(constraint: &str) -> String {
         .next()
         .unwrap_or(trimmed)
         .to_string()
+}
+
+/// The first and last time of `layer`'s time field, as RFC 3339 (a date as its first instant
+/// in China Standard Time); None when the layer has no time.
+pub async fn time_extent(pool: &PgPool, layer: &Layer) -> Result<Option<[Option<String>; 2]>, Error> {
+    let Some(field) = layer.time.and_then(|name| layer.field(name)) else {
+        return Ok(None);
+    };
+    let column = match field.ty {
+        FieldType::Date => format!("({}::timestamp AT TIME ZONE INTERVAL '+08:00')", field.name),
+        _ => field.name.to_string(),
+    };
+    let sql =
+        format!("SELECT to_jsonb(min({column})) #>> '{{}}', to_jsonb(max({column})) #>> '{{}}' FROM {}", layer.name);
+    let (first, last): (Option<String>, Option<String>) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(pool).await?;
+    Ok(Some([first, last]))
 }

@@ -42,6 +42,7 @@ const fn tile_layer(name: &'static str, title: &'static str, geometry: GeometryR
         check: None,
         tile_fields: &["name", "index", "class"],
         zoom_rule: None,
+        time: None,
     }
 }
 

@@ -1,0 +1,123 @@
+//! OGC API `datetime`: an instant or an interval (`a/b`, `../b`, `a/..`), bounds inclusive.
+//! A bare date is a whole day in China Standard Time, the time the data is kept in.
+
+use chrono::{DateTime, Days, FixedOffset, NaiveDate};
+
+use super::condition::Condition;
+use super::spec::{Field, FieldType};
+use super::validate::Invalid;
+use crate::duty::cst;
+
+/// One end of a period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bound {
+    Instant(DateTime<FixedOffset>),
+    Day(NaiveDate),
+}
+
+/// A period asked for: either end may be open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    start: Option<Bound>,
+    end: Option<Bound>,
+}
+
+fn bad(detail: impl Into<String>) -> Invalid {
+    Invalid::field("datetime", detail)
+}
+
+fn bound(text: &str) -> Result<Option<Bound>, Invalid> {
+    let text = text.trim();
+    if text.is_empty() || text == ".." {
+        return Ok(None);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(Bound::Instant(t)));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| Some(Bound::Day(d))).map_err(|_| {
+        bad(format!("`{text}` is neither an RFC 3339 time (2026-11-23T08:30:00+08:00) nor a date (2026-11-23)"))
+    })
+}
+
+impl Bound {
+    /// The first instant it covers.
+    fn first(self) -> DateTime<FixedOffset> {
+        match self {
+            Bound::Instant(t) => t,
+            Bound::Day(d) => day_start(d),
+        }
+    }
+
+    /// The day (in China Standard Time) it falls on.
+    fn day(self) -> NaiveDate {
+        match self {
+            Bound::Instant(t) => t.with_timezone(&cst()).date_naive(),
+            Bound::Day(d) => d,
+        }
+    }
+}
+
+fn day_start(d: NaiveDate) -> DateTime<FixedOffset> {
+    d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(cst()).single()).expect("midnight exists in CST")
+}
+
+/// Parses a `datetime` value.
+pub fn parse(text: &str) -> Result<Period, Invalid> {
+    let period = match text.split_once('/') {
+        Some((a, b)) => Period { start: bound(a)?, end: bound(b)? },
+        None => {
+            let at = bound(text)?.ok_or_else(|| bad("an instant is needed, or an interval a/b"))?;
+            Period { start: Some(at), end: Some(at) }
+        }
+    };
+    if let (Some(s), Some(e)) = (period.start, period.end)
+        && s.first() > e.first()
+    {
+        return Err(bad("the interval ends before it starts"));
+    }
+    Ok(period)
+}
+
+impl Period {
+    /// Adds to `condition` that `field` (column SQL `column`) falls in this period.
+    pub fn restrict(&self, field: &Field, column: &str, condition: &mut Condition) {
+        let date = matches!(field.ty, FieldType::Date);
+        if let Some(start) = self.start {
+            let clause = if date {
+                format!("{column} >= {}::date", condition.bind(start.day()))
+            } else {
+                format!("{column} >= {}::timestamptz", condition.bind(start.first().to_rfc3339()))
+            };
+            condition.and(clause);
+        }
+        if let Some(end) = self.end {
+            let clause = match (date, end) {
+                (true, _) => format!("{column} <= {}::date", condition.bind(end.day())),
+                (false, Bound::Instant(t)) => format!("{column} <= {}::timestamptz", condition.bind(t.to_rfc3339())),
+                (false, Bound::Day(d)) => {
+                    let next = day_start(d.checked_add_days(Days::new(1)).unwrap_or(d));
+                    format!("{column} < {}::timestamptz", condition.bind(next.to_rfc3339()))
+                }
+            };
+            condition.and(clause);
+        }
+        condition.and(format!("{column} IS NOT NULL"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_instants_and_intervals() {
+        assert!(parse("2026-11-23T08:30:00+08:00").is_ok());
+        assert!(parse("2026-11-23").is_ok());
+        assert!(parse("../2026-11-23").is_ok());
+        assert!(parse("2026-01-01/..").is_ok());
+        assert!(parse("2026-01-01/").is_ok());
+        assert!(parse("2026-02-01/2026-01-01").is_err());
+        assert!(parse("yesterday").is_err());
+        assert!(parse("..").is_err());
+    }
+}
