@@ -8,6 +8,7 @@ use serde_json::json;
 use super::AppState;
 use super::body::JsonBody;
 use super::nearest::{invalid, within};
+use super::openapi::{Doc, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::air::endpoints;
@@ -30,10 +31,14 @@ const MAX_THRESHOLDS: usize = 5;
 
 /// Route of the plume.
 pub fn router() -> Routes {
-    Routes::new().post("/api/air/plume", Action::Read, plume)
+    Routes::new().post("/api/air/plume", Action::Read, plume).doc(
+        Doc::new("the threat zones of a toxic gas release (Gaussian plume), with the receptors and people inside")
+            .body_of::<PlumeRequest>()
+            .answer_as(200, "application/geo+json", schema("FeatureCollection"), "zones, widest last"),
+    )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PlumeRequest {
     point: [f64; 2],

@@ -10,6 +10,7 @@ use sqlx::types::Json;
 
 use super::AppState;
 use super::layers::{geojson, query_params};
+use super::openapi::{Doc, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -24,7 +25,15 @@ const MAX_RESULTS: i64 = 1000;
 
 /// Route of the query.
 pub fn router() -> Routes {
-    Routes::new().get("/api/around", Action::Read, around)
+    Routes::new().get("/api/around", Action::Read, around).doc(
+        Doc::new("features within a radius (≤ 50 km) of a point, nearest first, with geodesic distance_m")
+            .query_as("lon", json!({"type": "number"}), "longitude")
+            .query_as("lat", json!({"type": "number"}), "latitude")
+            .query_as("radius_m", json!({"type": "number", "exclusiveMinimum": 0, "maximum": 50000}), "metres")
+            .query("layers", "comma-separated layers (default risk_source,receptor,depot,team)")
+            .query_as("limit", json!({"type": "integer", "minimum": 1}), "features at most")
+            .answer_as(200, "application/geo+json", schema("FeatureCollection"), "nearest first"),
+    )
 }
 
 fn number(params: &std::collections::BTreeMap<String, String>, name: &str, min: f64, max: f64) -> Result<f64, Problem> {

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::AppState;
 use super::acting::Acting;
 use super::layers::{href_with, only, query_params};
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -14,7 +15,17 @@ use crate::auth::audit::{AuditQuery, MAX_LIMIT, read};
 
 /// The route of the audit trail.
 pub fn router() -> Routes {
-    Routes::new().get("/api/audit", Action::ReadAudit, list)
+    Routes::new().get("/api/audit", Action::ReadAudit, list).doc(
+        Doc::new("the audit trail, newest first (admin; planners their jurisdiction)")
+            .query("table", "one table")
+            .query_as("id", json!({"type": "integer"}), "one row")
+            .query("actor", "one actor")
+            .query_as("since", json!({"type": "string", "format": "date-time"}), "from")
+            .query_as("until", json!({"type": "string", "format": "date-time"}), "to")
+            .query_as("before", json!({"type": "integer"}), "records older than this id (paging)")
+            .query_as("limit", json!({"type": "integer", "minimum": 1}), "records a page")
+            .answer(200, object("records: who, when, table, row, op, before, after; next"), "the records"),
+    )
 }
 
 fn time(name: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, Problem> {

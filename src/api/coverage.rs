@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::layers::{only, query_params};
 use super::nearest::invalid;
+use super::openapi::{Doc, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -22,7 +23,15 @@ const MAX_BANDS: usize = 6;
 
 /// Route of the coverage.
 pub fn router() -> Routes {
-    Routes::new().get("/api/coverage", Action::Read, handle)
+    Routes::new().get("/api/coverage", Action::Read, handle).doc(
+        Doc::new("service areas of the depots holding an item, and what lies outside them")
+            .query("item", "the item")
+            .query("category", "or a category")
+            .query("minutes", "comma-separated travel times, e.g. 30,60,90")
+            .query_as("buffer_m", json!({"type": "number"}), "road buffer")
+            .query_as("hazmat", json!({"type": "boolean"}), "hazmat roads only")
+            .answer_as(200, "application/geo+json", schema("FeatureCollection"), "areas and what is outside"),
+    )
 }
 
 fn parse_minutes(raw: &str) -> Result<Vec<f64>, Problem> {

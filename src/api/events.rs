@@ -16,6 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::layers::{only, query_params};
+use super::openapi::Doc;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -26,7 +27,16 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// Route of the event stream.
 pub fn router() -> Routes {
-    Routes::new().get("/api/events", Action::Read, events)
+    Routes::new().get("/api/events", Action::Read, events).doc(
+        Doc::new("the live feed (Server-Sent Events), lossless: resume with Last-Event-ID or after")
+            .query_as("after", json!({"type": "integer", "minimum": 0}), "the last event seen")
+            .answer_as(
+                200,
+                "text/event-stream",
+                json!({"type": "string"}),
+                "events: ready, change, incident, report, report_due, dispatch, warning, reload",
+            ),
+    )
 }
 
 /// The event's data with its number, time and author (`event_id`: the data's own `id` is the

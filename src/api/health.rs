@@ -7,13 +7,19 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::openapi::{Doc, object};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
 
 /// Route of the health check.
 pub fn router() -> Routes {
-    Routes::new().get("/health", Need::Nothing, health)
+    Routes::new().get("/health", Need::Nothing, health).doc(
+        Doc::new(
+            "is the service well: the database, its migration, PostGIS; 503 when the map is served from memory alone",
+        )
+        .answer(200, object("status, database, migration, postgis, map"), "ok (503: degraded)"),
+    )
 }
 
 async fn health(State(state): State<AppState>) -> Result<Response, Problem> {

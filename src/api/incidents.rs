@@ -12,6 +12,7 @@ use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::parse_id;
 use super::nearest::invalid;
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -26,18 +27,44 @@ const MAX_INCIDENTS: usize = 50;
 pub fn router() -> Routes {
     Routes::new()
         .post("/api/incidents/{id}/plan", Action::HandleIncidents, plan_one)
+        .doc(
+            Doc::new("a plan for one incident: which depots and teams to send, by road time (nothing is reserved)")
+                .body_of::<PlanRequest>()
+                .answer(200, object("shipments, arrivals, shortfalls"), "the plan"),
+        )
         .post("/api/plan", Action::HandleIncidents, plan_many)
+        .doc(Doc::new("a joint plan for several incidents by priority").body_of::<JointRequest>().answer(
+            200,
+            object("a plan for each incident"),
+            "the plan",
+        ))
         .post("/api/incidents/{id}/dispatch", Action::HandleIncidents, dispatch)
+        .doc(
+            Doc::new("commit shipments: reserve stock, dispatch teams, all or nothing (409 with what is free now)")
+                .body_of::<DispatchRequest>()
+                .answer(201, object("the dispatches made"), "dispatched"),
+        )
         .get("/api/incidents/{id}/dispatches", Action::Read, dispatches)
+        .doc(Doc::new("an incident's dispatches").answer(
+            200,
+            object("dispatches with their loads and status"),
+            "the dispatches",
+        ))
         .get("/api/dispatches/{id}", Action::Read, show_dispatch)
+        .doc(Doc::new("one dispatch").answer(200, object("the dispatch"), "the dispatch"))
         .patch("/api/dispatches/{id}", Action::HandleIncidents, change_dispatch)
+        .doc(
+            Doc::new("a dispatch's status: en_route → arrived → returned (moves stock), or cancelled")
+                .body_of::<StatusChange>()
+                .answer(200, object("the dispatch"), "changed"),
+        )
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Problem> {
     serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct PlanRequest {
     demands: Vec<DemandRequest>,
     #[serde(flatten)]
@@ -62,7 +89,7 @@ async fn plan_one(
     Ok(axum::Json(one).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IncidentDemands {
     id: i64,
@@ -70,7 +97,7 @@ struct IncidentDemands {
     demands: Vec<DemandRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct JointRequest {
     incidents: Vec<IncidentDemands>,
     #[serde(flatten)]
@@ -106,7 +133,7 @@ async fn plan_many(
     Ok(axum::Json(plan(&state.pool, graph, targets, rules).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct DispatchRequest {
     shipments: Vec<Shipment>,
     /// Send everything to this interception site instead of the incident itself.
@@ -145,7 +172,7 @@ async fn show_dispatch(State(state): State<AppState>, Path(id): Path<String>) ->
     Ok(axum::Json(status::show(&state.pool, parse_id(&id)?).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusChange {
     status: String,

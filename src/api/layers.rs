@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
+use super::openapi::{Doc, object, schema};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -18,14 +19,41 @@ use crate::layers::{self, query, spec, store, write};
 
 /// Routes of the registry.
 pub fn router() -> Routes {
+    let feature_or_collection = schema("FeatureOrCollection");
     Routes::new()
         .get("/api/layers", Action::Read, list_layers)
+        .doc(Doc::new("every layer with its count, extent and fields").answer(200, object("layers: name, title, geometry, count, extent, fields"), "the layers"))
         .get("/api/layers/{layer}", Action::Read, list_features)
+        .doc(
+            Doc::new("a layer's features, paged and filtered; any field is a filter too (`district=渝北区`, `specialties=hazmat`)")
+                .query("bbox", "west,south,east,north: features whose geometry meets the box")
+                .query_as("limit", json!({"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}), "features a page")
+                .query_as("offset", json!({"type": "integer", "minimum": 0}), "features skipped")
+                .query("q", "part of the name")
+                .answer_as(200, "application/geo+json", schema("FeatureCollection"), "a page"),
+        )
         .post("/api/layers/{layer}", Need::LayerWrite, create_features)
+        .doc(
+            Doc::new("create one Feature or a FeatureCollection, all or nothing")
+                .body("application/geo+json", feature_or_collection.clone())
+                .answer_as(201, "application/geo+json", feature_or_collection, "created (Location names one)"),
+        )
         .get("/api/layers/{layer}/{id}", Action::Read, get_feature)
+        .doc(Doc::new("one feature").answer_as(200, "application/geo+json", schema("Feature"), "the feature"))
         .put("/api/layers/{layer}/{id}", Need::LayerWrite, replace_feature)
+        .doc(
+            Doc::new("replace a feature")
+                .body("application/geo+json", schema("Feature"))
+                .answer_as(200, "application/geo+json", schema("Feature"), "as stored"),
+        )
         .patch("/api/layers/{layer}/{id}", Need::LayerWrite, patch_feature)
+        .doc(
+            Doc::new("change some properties (and the geometry); the merged record is checked whole")
+                .body("application/json", json!({"oneOf": [schema("Feature"), {"type": "object"}]}))
+                .answer_as(200, "application/geo+json", schema("Feature"), "as stored"),
+        )
         .delete("/api/layers/{layer}/{id}", Need::LayerWrite, delete_feature)
+        .doc(Doc::new("delete a feature").answer(204, object(""), "deleted"))
 }
 
 /// A GeoJSON answer.

@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::openapi::Doc;
 use super::routes::Routes;
 use crate::auth::Action;
 
@@ -55,7 +56,14 @@ impl Metrics {
 
 /// Route of the metrics.
 pub fn router() -> Routes {
-    Routes::new().get("/metrics", Action::Read, metrics)
+    Routes::new().get("/metrics", Action::Read, metrics).doc(
+        Doc::new("Prometheus metrics: requests, latencies, tile cache, snapshot, pool, feed lag, graphs").answer_as(
+            200,
+            "text/plain; version=0.0.4",
+            serde_json::json!({"type": "string"}),
+            "the text format",
+        ),
+    )
 }
 
 /// Counts every request by its route pattern (unmatched ones as `unmatched`).

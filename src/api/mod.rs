@@ -13,6 +13,7 @@ pub mod layers;
 pub mod metrics;
 pub mod nearest;
 pub mod ogc;
+pub mod openapi;
 pub mod permission;
 pub mod problem;
 pub mod reports;
@@ -179,6 +180,7 @@ pub fn routes() -> Routes {
         .merge(coverage::router())
         .merge(events::router())
         .merge(audit::router())
+        .merge(openapi::router())
         .merge(crate::viewer::router())
 }
 

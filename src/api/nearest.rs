@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::body::JsonBody;
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -24,17 +25,22 @@ const MAX_COUNT: usize = 100;
 
 /// Route of the query.
 pub fn router() -> Routes {
-    Routes::new().post("/api/nearest", Action::Read, handle)
+    Routes::new().post("/api/nearest", Action::Read, handle).doc(
+        Doc::new("depots (with an item or category) or teams (with a specialty) ranked by road travel time to a point")
+            .body_of::<Request>()
+            .answer(200, object("ranked: id, name, minutes, metres, route"), "the nearest"),
+    )
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq)]
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum Find {
     Depot,
     Team,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = NearestRequest)]
 struct Request {
     point: [f64; 2],
     find: Find,

@@ -10,6 +10,7 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::{only, parse_id, query_params};
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -19,15 +20,41 @@ use crate::layers::store;
 
 /// Routes of the reports.
 pub fn router() -> Routes {
+    let report = object("a report: stage 初报/续报/终报, its fields, author, submitted_at");
     Routes::new()
         .get("/api/incidents/{id}/reports", Action::Read, list)
+        .doc(Doc::new("an incident's reports").answer(200, object("reports"), "the reports"))
         .post("/api/incidents/{id}/reports", Action::HandleIncidents, create)
+        .doc(Doc::new("draft a report (initial, follow-up or final)").body("application/json", report.clone()).answer(
+            201,
+            report.clone(),
+            "drafted",
+        ))
         .get("/api/incidents/{id}/reports/{report}", Action::Read, show)
+        .doc(Doc::new("one report").answer(200, report.clone(), "the report"))
         .patch("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, edit)
+        .doc(Doc::new("change a draft (its author only)").body("application/json", report.clone()).answer(
+            200,
+            report.clone(),
+            "changed",
+        ))
         .delete("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, discard)
+        .doc(Doc::new("discard a draft (its author only)").answer(204, object(""), "discarded"))
         .post("/api/incidents/{id}/reports/{report}/submit", Action::HandleIncidents, submit)
+        .doc(Doc::new("submit a draft: frozen from then on").answer(200, report, "submitted"))
         .get("/api/incidents/{id}/timeline", Action::Read, timeline)
+        .doc(Doc::new("the incident's course of events, with who").answer(
+            200,
+            object("events in order"),
+            "the timeline",
+        ))
         .get("/api/incidents/{id}/report.html", Action::Read, printable)
+        .doc(
+            Doc::new("the incident's report for printing (A4)")
+                .query_as("drafts", json!({"type": "boolean"}), "include drafts")
+                .query_as("report", json!({"type": "integer"}), "only this report")
+                .answer_as(200, "text/html; charset=utf-8", json!({"type": "string"}), "the page"),
+        )
 }
 
 async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {

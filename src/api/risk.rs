@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::layers::{only, query_params};
+use super::openapi::{Doc, object, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -26,9 +27,31 @@ const MAX_TOP: usize = 10_000;
 pub fn router() -> Routes {
     Routes::new()
         .get("/api/risk/regions", Action::Read, regions)
+        .doc(
+            Doc::new("the regional risk map: districts or grid cells with their risk index and class")
+                .query_as("unit", json!({"type": "string", "enum": ["district", "grid"]}), "districts or cells")
+                .query_as("cell_m", json!({"type": "number"}), "cell size, metres")
+                .query("shape", "cell shape")
+                .answer_as(200, "application/geo+json", schema("FeatureCollection"), "the regions"),
+        )
         .get("/api/risk/cells/{id}", Action::Read, cell)
+        .doc(Doc::new("one cell with what makes up its risk").answer(
+            200,
+            object("the cell and its contributions"),
+            "the cell",
+        ))
         .get("/api/risk/roads", Action::Read, roads)
+        .doc(
+            Doc::new("hazmat roads ranked by risk")
+                .query_as("top", json!({"type": "integer", "minimum": 1}), "how many")
+                .answer_as(200, "application/geo+json", schema("FeatureCollection"), "the roads"),
+        )
         .get("/api/risk/grade-check", Action::Read, grade_check)
+        .doc(
+            Doc::new("the desk review: risk sources whose declared grade is lower than computed, or missing")
+                .query("district", "one district")
+                .answer(200, object("risk sources with declared and computed grades and the reason"), "the review"),
+        )
 }
 
 /// `GET /api/risk/grade-check[?district=渝北区]`: the sources whose declared grade is lower than

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::layers::{only, query_params};
 use super::nearest::{invalid, within as bounded};
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -26,18 +27,37 @@ const MAX_NEAR_M: f64 = 10_000.0;
 
 /// Routes of the traces and the interception plan.
 pub fn router() -> Routes {
-    Routes::new().get("/api/rivers/{way}", Action::Read, handle).post(
-        "/api/rivers/interception",
-        Action::Read,
-        intercept,
-    )
+    Routes::new()
+        .get("/api/rivers/{way}", Action::Read, handle)
+        .doc(
+            Doc::new(
+                "a spill traced along the rivers, with the receptors (downstream) or risk sources (upstream) it meets",
+            )
+            .query_as("lon", json!({"type": "number"}), "longitude")
+            .query_as("lat", json!({"type": "number"}), "latitude")
+            .query_as("hours", json!({"type": "number", "exclusiveMinimum": 0}), "how long")
+            .query_as("max_snap_m", json!({"type": "number"}), "farthest from a river")
+            .query_as("near_m", json!({"type": "number"}), "how near a receptor counts")
+            .answer(200, object("reaches with arrival hours; receptors or sources met"), "the trace"),
+        )
+        .post("/api/rivers/interception", Action::Read, intercept)
+        .doc(
+            Doc::new("where to stop a river spill: interception sites downstream with road arrivals and margins")
+                .body_of::<InterceptRequest>()
+                .answer(
+                    200,
+                    object("sites in order with pollutant arrival, help's arrival, margin, recommended"),
+                    "the sites",
+                ),
+        )
 }
 
 /// Longest set-up at a site, minutes.
 const MAX_SETUP_MIN: f64 = 1440.0;
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InterceptSend)]
 struct Send {
     specialty: Option<String>,
     item: Option<String>,
@@ -45,7 +65,7 @@ struct Send {
     unit: Option<String>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 struct InterceptRequest {
     point: [f64; 2],
     spilled_at: Option<String>,

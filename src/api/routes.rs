@@ -13,6 +13,7 @@ use axum::routing::{MethodRouter, on};
 
 use super::AppState;
 use super::acting::Caller;
+use super::openapi::Doc;
 use super::permission::{Need, decide};
 
 /// One route and what it needs.
@@ -24,6 +25,8 @@ pub struct Rule {
     pub path: &'static str,
     /// What the caller must be allowed.
     pub need: Need,
+    /// What it takes and gives, for the OpenAPI document.
+    pub doc: Option<Doc>,
 }
 
 /// Routes with their rules.
@@ -62,7 +65,15 @@ impl Routes {
         let route =
             route.route_layer(middleware::from_fn(move |request: Request, next: Next| check(need, request, next)));
         self.router = self.router.route(path, route);
-        self.rules.push(Rule { method, path, need });
+        self.rules.push(Rule { method, path, need, doc: None });
+        self
+    }
+
+    /// Describes the route added last (for `/api/openapi.json`).
+    pub fn doc(mut self, doc: Doc) -> Self {
+        if let Some(rule) = self.rules.last_mut() {
+            rule.doc = Some(doc);
+        }
         self
     }
 

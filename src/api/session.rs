@@ -13,6 +13,7 @@ use super::AppState;
 use super::acting::{Acting, SESSION_COOKIE, same_origin, session_key};
 use super::body::JsonBody;
 use super::nearest::invalid;
+use super::openapi::{Doc, object};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -24,14 +25,25 @@ use crate::auth::{Action, Actor};
 
 /// Routes of signing in and out.
 pub fn router() -> Routes {
-    Routes::new().post("/api/session", Need::Nothing, sign_in).delete("/api/session", Need::Nothing, sign_out).get(
-        "/api/me",
-        Need::Nothing,
-        me,
-    )
+    Routes::new()
+        .post("/api/session", Need::Nothing, sign_in)
+        .doc(
+            Doc::new("sign in: sets the session cookie (HttpOnly, SameSite=Strict); five failures wait")
+                .body_of::<SignIn>()
+                .answer(200, object("who signed in: name, role, district, actions"), "signed in"),
+        )
+        .delete("/api/session", Need::Nothing, sign_out)
+        .doc(Doc::new("sign out: ends the session and clears the cookie").answer(204, object(""), "signed out"))
+        .get("/api/me", Need::Nothing, me)
+        .doc(Doc::new("who is asking and what they may do").answer(
+            200,
+            object("name, role, district, actions"),
+            "the caller",
+        ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A user name and password.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SignIn {
     username: String,

@@ -5,14 +5,31 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::layers::{only, query_params};
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::duty::stats::{self, By, Query, bound};
+use serde_json::json;
 
 /// Route of the statistics.
 pub fn router() -> Routes {
-    Routes::new().get("/api/stats/incidents", Action::Read, incidents)
+    Routes::new().get("/api/stats/incidents", Action::Read, incidents).doc(
+        Doc::new("incident counts and response times by a dimension")
+            .query_as(
+                "by",
+                json!({"type": "string", "enum": ["year", "month", "cause", "district", "severity", "kind"]}),
+                "the grouping",
+            )
+            .query_as("from", json!({"type": "string", "format": "date"}), "first day")
+            .query_as("to", json!({"type": "string", "format": "date"}), "last day")
+            .query("district", "one district")
+            .answer(
+                200,
+                object("groups with counts, minutes to report / arrive / close, late reports; the total"),
+                "the figures",
+            ),
+    )
 }
 
 async fn incidents(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {

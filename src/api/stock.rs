@@ -9,6 +9,7 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::{created, geojson, parse_id, query_params};
+use super::openapi::{Doc, object, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -18,13 +19,31 @@ use crate::layers::write;
 
 /// Routes of the stock.
 pub fn router() -> Routes {
+    let item = object("an item: item, category, unit, quantity, reserved, expiry_date");
     Routes::new()
         .get("/api/depots/{depot}/stock", Action::Read, depot_stock)
+        .doc(Doc::new("a depot's stock, with free = quantity − reserved").answer(200, object("items"), "the stock"))
         .post("/api/depots/{depot}/stock", Action::EditRegistry, add_stock)
+        .doc(
+            Doc::new("add one item (object), several (array) or Features; all or nothing")
+                .body("application/json", json!({"oneOf": [item.clone(), {"type": "array", "items": item.clone()}, schema("FeatureOrCollection")]}))
+                .answer(201, object("the items added"), "added"),
+        )
         .patch("/api/depots/{depot}/stock/{id}", Action::EditRegistry, patch_stock)
+        .doc(Doc::new("change an item of the depot").body("application/json", item.clone()).answer(200, item.clone(), "as stored"))
         .put("/api/depots/{depot}/stock/{id}", Action::EditRegistry, replace_stock)
+        .doc(Doc::new("replace an item of the depot").body("application/json", item.clone()).answer(200, item, "as stored"))
         .delete("/api/depots/{depot}/stock/{id}", Action::EditRegistry, delete_stock)
+        .doc(Doc::new("delete an item of the depot").answer(204, object(""), "deleted"))
         .get("/api/stock", Action::Read, find_stock)
+        .doc(
+            Doc::new("matching stock in every depot, most free first, as Features at the depot")
+                .query("item", "the item's name")
+                .query("category", "a stock category")
+                .query_as("min_free", json!({"type": "number", "minimum": 0}), "at least this much free")
+                .query("district", "depots of this district")
+                .answer_as(200, "application/geo+json", schema("FeatureCollection"), "the depots with it"),
+        )
 }
 
 async fn depot_stock(State(state): State<AppState>, Path(depot): Path<String>) -> Result<Response, Problem> {

@@ -7,12 +7,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::snapshot::LayerSnapshot;
 use crate::tiles::cache::CachedTile;
 use crate::tiles::{TileId, encode, metadata};
+use serde_json::json;
 
 /// The source that holds every map layer in one tile.
 pub const ALL: &str = "onemap";
@@ -23,8 +25,20 @@ const MAX_TILE_QUERY: usize = 64;
 pub fn router() -> Routes {
     Routes::new()
         .get("/tiles/{source}/{z}/{x}/{tile}", Action::Read, tile)
+        .doc(Doc::new("a vector tile (MVT) of the one map or the risk map, from memory").answer_as(
+            200,
+            "application/vnd.mapbox-vector-tile",
+            json!({"type": "string", "format": "binary"}),
+            "the tile (204 when empty)",
+        ))
         .get("/tiles/{file}", Action::Read, tilejson)
+        .doc(Doc::new("TileJSON 3.0 of a tile set (onemap.json, risk.json)").answer(
+            200,
+            object("TileJSON"),
+            "the tile set",
+        ))
         .get("/style.json", Action::Read, style)
+        .doc(Doc::new("the MapLibre style of the viewer").answer(200, object("a MapLibre style"), "the style"))
 }
 
 /// `http://host` as the client reached us, for absolute URLs in TileJSON and the style.

@@ -14,6 +14,7 @@ use super::acting::Acting;
 use super::body::JsonBody;
 use super::layers::{only, parse_id, query_params};
 use super::nearest::{invalid, within};
+use super::openapi::{self, Doc};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -32,17 +33,62 @@ const RIVER_SNAP_M: f64 = 2_000.0;
 
 /// Routes of the warnings.
 pub fn router() -> Routes {
+    let warning = openapi::object("a warning: CAP's event, urgency, severity, certainty, area, level, status, version");
     Routes::new()
         .get("/api/warnings", Action::Read, list)
+        .doc(
+            Doc::new("warnings")
+                .query_as("in_force", json!({"type": "boolean"}), "only those in force")
+                .query_as("incident_id", json!({"type": "integer"}), "of one incident")
+                .answer(200, openapi::object("warnings"), "the warnings"),
+        )
         .post("/api/warnings", Action::HandleIncidents, create)
+        .doc(
+            Doc::new("draft a warning: an area drawn, from a trace or from a plume")
+                .body("application/json", warning.clone())
+                .answer(201, warning.clone(), "drafted"),
+        )
         .get("/api/warnings.atom", Action::Read, atom)
+        .doc(Doc::new("the warnings in force as an Atom feed").answer_as(
+            200,
+            "application/atom+xml",
+            json!({"type": "string"}),
+            "the feed",
+        ))
         .get("/api/warnings/{id}", Action::Read, show)
+        .doc(Doc::new("one warning (`{id}.cap`: as CAP 1.2 XML)").answer(200, warning.clone(), "the warning"))
         .patch("/api/warnings/{id}", Action::HandleIncidents, edit)
+        .doc(Doc::new("change a draft").body("application/json", warning.clone()).answer(
+            200,
+            warning.clone(),
+            "changed",
+        ))
         .post("/api/warnings/{id}/issue", Action::HandleIncidents, issue)
+        .doc(Doc::new("issue a draft (a dispatcher of a district covering the area)").answer(
+            200,
+            warning.clone(),
+            "issued",
+        ))
         .post("/api/warnings/{id}/update", Action::HandleIncidents, update)
+        .doc(Doc::new("update an issued warning: a new version").body("application/json", warning.clone()).answer(
+            201,
+            warning.clone(),
+            "the new version",
+        ))
         .post("/api/warnings/{id}/cancel", Action::HandleIncidents, cancel)
+        .doc(Doc::new("cancel an issued warning").answer(200, warning, "cancelled"))
         .get("/api/warnings/{id}/recipients", Action::Read, recipients)
+        .doc(Doc::new("who is to be told: receptors and duty units in the area").answer(
+            200,
+            openapi::object("recipients with notified"),
+            "the recipients",
+        ))
         .patch("/api/warnings/{id}/recipients/{recipient}", Action::HandleIncidents, tick)
+        .doc(
+            Doc::new("tick a recipient as notified")
+                .body("application/json", json!({"type": "object", "properties": {"notified": {"type": "boolean"}}}))
+                .answer(200, openapi::object("the recipient"), "ticked"),
+        )
 }
 
 fn object(body: Value) -> Result<Map<String, Value>, Problem> {

@@ -25,7 +25,7 @@ const EPSILON: f64 = 1e-9;
 const MAX_SHIPMENTS: usize = 500;
 
 /// One item of a depot's shipment.
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Load {
     item: String,
@@ -34,7 +34,7 @@ pub struct Load {
 }
 
 /// One depot's stock or one team, as a request gives it.
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
 pub struct Shipment {
     /// The depot sending `items`.
     pub depot_id: Option<i64>,

@@ -23,7 +23,7 @@ const MAX_DEMANDS: usize = 100;
 const MAX_TEAMS: i64 = 1000;
 
 /// One demand as a request gives it.
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandRequest {
     item: Option<String>,

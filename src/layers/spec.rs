@@ -178,6 +178,31 @@ impl ZoomRule {
     }
 }
 
+impl Field {
+    /// The field as JSON Schema (for OpenAPI and OGC queryables).
+    pub fn json_schema(&self) -> serde_json::Value {
+        use FieldType as T;
+        use serde_json::json;
+        let mut schema = match self.ty {
+            T::Text { max } => json!({"type": "string", "maxLength": max}),
+            T::Coded { what, .. } => json!({"type": "string", "description": what}),
+            T::Enum(values) => json!({"type": "string", "enum": values}),
+            T::Number { min, max, .. } => json!({"type": "number", "minimum": min, "maximum": max}),
+            T::Integer { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+            T::Reference { table } => json!({"type": "integer", "description": format!("the id of a {table}")}),
+            T::Bool => json!({"type": "boolean"}),
+            T::Date => json!({"type": "string", "format": "date"}),
+            T::Timestamp => json!({"type": "string", "format": "date-time"}),
+            T::EnumList(values) => json!({"type": "array", "items": {"type": "string", "enum": values}}),
+            T::Rows(rows) => {
+                json!({"type": "array", "items": {"type": "object", "properties": rows.fields.iter().map(|f| (f.name.to_string(), f.json_schema())).collect::<serde_json::Map<_, _>>()}})
+            }
+        };
+        schema["title"] = self.name.into();
+        schema
+    }
+}
+
 impl Layer {
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {

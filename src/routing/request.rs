@@ -20,17 +20,23 @@ pub const MAX_SNAP_M: f64 = 50_000.0;
 const MAX_CUTOFF_MINUTES: f64 = 24.0 * 60.0;
 
 /// The road options of a request, beside its own fields; any other member is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoadOptions {
+    /// Farthest travel time wanted, minutes (≤ 1440).
     cutoff_minutes: Option<f64>,
+    /// Farthest a point may be from the road it is snapped to, metres (default 5000, ≤ 50000).
     max_snap_m: Option<f64>,
+    /// Hazmat transport: only roads that allow it.
     #[serde(default)]
     hazmat: bool,
+    /// Ids of routes closed for this request.
     #[serde(default)]
     closed_roads: Vec<i64>,
+    /// GeoJSON Points or Polygons the roads may not pass (a blocked bridge, a fire).
     #[serde(default)]
     barriers: Vec<Value>,
     #[serde(flatten)]
+    #[schema(ignore)]
     unknown: std::collections::BTreeMap<String, Value>,
 }
 

@@ -3,6 +3,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::api::openapi::Doc;
 use crate::api::permission::Need;
 use crate::api::routes::Routes;
 
@@ -19,27 +20,39 @@ const ECHARTS: &str = include_str!("vendor/echarts.esm.min.mjs");
 const MAPLIBRE: &str = include_str!("vendor/maplibre-gl.mjs");
 const MAPLIBRE_WORKER: &str = include_str!("vendor/maplibre-gl-worker.mjs");
 const MAPLIBRE_CSS: &str = include_str!("vendor/maplibre-gl.css");
+const SWAGGER_UI: &str = include_str!("vendor/swagger-ui-bundle.js");
+const SWAGGER_UI_CSS: &str = include_str!("vendor/swagger-ui.css");
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// The page and its files: path, body, content type.
+const FILES: &[(&str, &str, &str)] = &[
+    ("/", INDEX, "text/html; charset=utf-8"),
+    ("/viewer/app.js", APP_JS, JS),
+    ("/viewer/app.css", APP_CSS, CSS),
+    ("/viewer/api.js", API_JS, JS),
+    ("/viewer/duty.js", DUTY_JS, JS),
+    ("/viewer/stats.js", STATS_JS, JS),
+    ("/viewer/plume.js", PLUME_JS, JS),
+    ("/viewer/warnings.js", WARNINGS_JS, JS),
+    ("/viewer/intercept.js", INTERCEPT_JS, JS),
+    ("/vendor/echarts.esm.min.mjs", ECHARTS, JS),
+    ("/vendor/maplibre-gl.mjs", MAPLIBRE, JS),
+    ("/vendor/maplibre-gl-worker.mjs", MAPLIBRE_WORKER, JS),
+    ("/vendor/maplibre-gl.css", MAPLIBRE_CSS, CSS),
+    ("/vendor/swagger-ui-bundle.js", SWAGGER_UI, JS),
+    ("/vendor/swagger-ui.css", SWAGGER_UI_CSS, CSS),
+];
 
 /// Routes of the page and its assets: open to all, since the page is also the sign-in form.
 pub fn router() -> Routes {
-    Routes::new()
-        .get("/", Need::Nothing, || async { asset(INDEX, "text/html; charset=utf-8") })
-        .get("/viewer/app.js", Need::Nothing, || async { asset(APP_JS, "text/javascript; charset=utf-8") })
-        .get("/viewer/app.css", Need::Nothing, || async { asset(APP_CSS, "text/css; charset=utf-8") })
-        .get("/viewer/api.js", Need::Nothing, || async { asset(API_JS, "text/javascript; charset=utf-8") })
-        .get("/viewer/duty.js", Need::Nothing, || async { asset(DUTY_JS, "text/javascript; charset=utf-8") })
-        .get("/viewer/stats.js", Need::Nothing, || async { asset(STATS_JS, "text/javascript; charset=utf-8") })
-        .get("/viewer/plume.js", Need::Nothing, || async { asset(PLUME_JS, "text/javascript; charset=utf-8") })
-        .get("/viewer/warnings.js", Need::Nothing, || async { asset(WARNINGS_JS, "text/javascript; charset=utf-8") })
-        .get("/viewer/intercept.js", Need::Nothing, || async { asset(INTERCEPT_JS, "text/javascript; charset=utf-8") })
-        .get("/vendor/echarts.esm.min.mjs", Need::Nothing, || async {
-            asset(ECHARTS, "text/javascript; charset=utf-8")
-        })
-        .get("/vendor/maplibre-gl.mjs", Need::Nothing, || async { asset(MAPLIBRE, "text/javascript; charset=utf-8") })
-        .get("/vendor/maplibre-gl-worker.mjs", Need::Nothing, || async {
-            asset(MAPLIBRE_WORKER, "text/javascript; charset=utf-8")
-        })
-        .get("/vendor/maplibre-gl.css", Need::Nothing, || async { asset(MAPLIBRE_CSS, "text/css; charset=utf-8") })
+    FILES.iter().fold(Routes::new(), |routes, &(path, body, content_type)| {
+        let summary = if path == "/" { "the viewer's page (and its sign-in form)" } else { "a file of the viewer" };
+        routes
+            .get(path, Need::Nothing, move || async move { asset(body, content_type) })
+            .doc(Doc::new(summary).answer_as(200, content_type, serde_json::json!({"type": "string"}), "the file"))
+    })
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -7,20 +7,28 @@ use serde_json::{Value, json};
 
 use super::{GEOJSON, JSON, SCHEMA, answer, base, link};
 use crate::api::AppState;
+use crate::api::openapi::{Doc, object};
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
 use crate::auth::Action;
 use crate::layers::crs::Crs;
-use crate::layers::spec::{Field, FieldType, GeometryRule, LAYERS, Layer};
+use crate::layers::spec::{GeometryRule, LAYERS, Layer};
 use crate::layers::{self, cql, store};
 
 /// `/ogc/collections[/{layer}[/queryables]]`.
 pub fn router() -> Routes {
-    Routes::new().get("/ogc/collections", Action::Read, list).get("/ogc/collections/{layer}", Action::Read, one).get(
-        "/ogc/collections/{layer}/queryables",
-        Action::Read,
-        queryables,
-    )
+    Routes::new()
+        .get("/ogc/collections", Action::Read, list)
+        .doc(Doc::new("OGC API – Features: the collections").answer(200, object("collections"), "every registry layer"))
+        .get("/ogc/collections/{layer}", Action::Read, one)
+        .doc(Doc::new("OGC API – Features: one collection").answer(200, object("the collection"), "the collection"))
+        .get("/ogc/collections/{layer}/queryables", Action::Read, queryables)
+        .doc(Doc::new("OGC API – Features: what a filter may name").answer_as(
+            200,
+            SCHEMA,
+            object("a JSON Schema"),
+            "the queryables",
+        ))
 }
 
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
@@ -86,7 +94,7 @@ async fn queryables(headers: HeaderMap, Path(layer): Path<String>) -> Result<Res
     }
     properties.insert("id".into(), json!({"title": "id", "type": "integer"}));
     for field in cql::queryables(layer) {
-        properties.insert(field.name.into(), field_schema(field));
+        properties.insert(field.name.into(), field.json_schema());
     }
     let body = json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
@@ -107,24 +115,4 @@ fn geometry_schema(rule: GeometryRule) -> Value {
         _ => "geometry-any",
     };
     json!({"title": "geometry", "format": format, "x-ogc-role": "primary-geometry"})
-}
-
-/// A field as JSON Schema.
-pub fn field_schema(field: &Field) -> Value {
-    use FieldType as T;
-    let mut schema = match field.ty {
-        T::Text { max } => json!({"type": "string", "maxLength": max}),
-        T::Coded { what, .. } => json!({"type": "string", "description": what}),
-        T::Enum(values) => json!({"type": "string", "enum": values}),
-        T::Number { min, max, .. } => json!({"type": "number", "minimum": min, "maximum": max}),
-        T::Integer { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
-        T::Reference { table } => json!({"type": "integer", "description": format!("the id of a {table}")}),
-        T::Bool => json!({"type": "boolean"}),
-        T::Date => json!({"type": "string", "format": "date"}),
-        T::Timestamp => json!({"type": "string", "format": "date-time"}),
-        T::EnumList(values) => json!({"type": "array", "items": {"type": "string", "enum": values}}),
-        T::Rows(_) => json!({"type": "array"}),
-    };
-    schema["title"] = field.name.into();
-    schema
 }

@@ -2,7 +2,6 @@
 
 use serde_json::{Value, json};
 
-use super::collections::field_schema;
 use super::items::DEFAULT_LIMIT;
 use crate::layers::cql;
 use crate::layers::crs::Crs;
@@ -56,7 +55,7 @@ pub fn document(base: &str) -> Value {
                     f.name,
                     "query",
                     &format!("features whose {} equals (a list: holds) the value", f.name),
-                    field_schema(f),
+                    f.json_schema(),
                 )
             })),
         }

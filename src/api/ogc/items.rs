@@ -13,6 +13,7 @@ use crate::api::AppState;
 use crate::api::acting::Acting;
 use crate::api::body::JsonBody;
 use crate::api::layers::{href_with, parse_id, query_params};
+use crate::api::openapi::{Doc, object, schema};
 use crate::api::permission::Need;
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
@@ -30,13 +31,59 @@ const PARAMETERS: &[&str] =
 
 /// `/ogc/collections/{layer}/items[/{id}]`.
 pub fn router() -> Routes {
+    let feature = schema("Feature");
     Routes::new()
         .get("/ogc/collections/{layer}/items", Action::Read, list)
+        .doc(
+            Doc::new("OGC API – Features: features, paged, filtered by bbox, datetime, CQL2 and queryables")
+                .query("bbox", "4 (or 6) numbers in the order of bbox-crs")
+                .query("bbox-crs", "CRS84, EPSG:4490 or EPSG:3857")
+                .query_as(
+                    "limit",
+                    json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+                    "features a page",
+                )
+                .query_as("offset", json!({"type": "integer", "minimum": 0}), "features skipped")
+                .query("datetime", "an instant or an interval a/b")
+                .query("crs", "the answer's system")
+                .query("filter", "CQL2")
+                .query_as(
+                    "filter-lang",
+                    json!({"type": "string", "enum": ["cql2-text", "cql2-json"]}),
+                    "the filter's language",
+                )
+                .query("filter-crs", "the filter's system")
+                .answer_as(200, GEOJSON, schema("FeatureCollection"), "a page"),
+        )
         .post("/ogc/collections/{layer}/items", Need::LayerWrite, create)
+        .doc(Doc::new("OGC API – Features: create a feature").body(GEOJSON, feature.clone()).answer_as(
+            201,
+            GEOJSON,
+            feature.clone(),
+            "created",
+        ))
         .get("/ogc/collections/{layer}/items/{id}", Action::Read, one)
+        .doc(Doc::new("OGC API – Features: one feature").query("crs", "the answer's system").answer_as(
+            200,
+            GEOJSON,
+            feature.clone(),
+            "the feature",
+        ))
         .put("/ogc/collections/{layer}/items/{id}", Need::LayerWrite, replace)
+        .doc(Doc::new("OGC API – Features: replace a feature").body(GEOJSON, feature.clone()).answer_as(
+            200,
+            GEOJSON,
+            feature.clone(),
+            "as stored",
+        ))
         .patch("/ogc/collections/{layer}/items/{id}", Need::LayerWrite, update)
+        .doc(
+            Doc::new("OGC API – Features: update a feature (JSON merge patch)")
+                .body("application/merge-patch+json", object("properties and geometry to change"))
+                .answer_as(200, GEOJSON, feature, "as stored"),
+        )
         .delete("/ogc/collections/{layer}/items/{id}", Need::LayerWrite, remove)
+        .doc(Doc::new("OGC API – Features: delete a feature").answer(204, object(""), "deleted"))
 }
 
 fn bad(invalid: layers::Invalid) -> Problem {

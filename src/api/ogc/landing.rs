@@ -5,16 +5,24 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::{CONFORMANCE, JSON, OPENAPI, answer, base, link};
+use crate::api::openapi::{Doc, object};
 use crate::api::routes::Routes;
 use crate::auth::Action;
 
 /// `/ogc`, `/ogc/conformance` and `/ogc/api`.
 pub fn router() -> Routes {
-    Routes::new().get("/ogc", Action::Read, landing).get("/ogc/conformance", Action::Read, conformance).get(
-        "/ogc/api",
-        Action::Read,
-        definition,
-    )
+    Routes::new()
+        .get("/ogc", Action::Read, landing)
+        .doc(Doc::new("OGC API – Features: the landing page").answer(200, object("links"), "the landing page"))
+        .get("/ogc/conformance", Action::Read, conformance)
+        .doc(Doc::new("OGC API – Features: the conformance classes").answer(200, object("conformsTo"), "the classes"))
+        .get("/ogc/api", Action::Read, definition)
+        .doc(Doc::new("OGC API – Features: its OpenAPI 3.0 definition").answer_as(
+            200,
+            OPENAPI,
+            object("OpenAPI 3.0"),
+            "the definition",
+        ))
 }
 
 async fn landing(headers: HeaderMap) -> Response {

@@ -1,0 +1,322 @@
+//! The OpenAPI 3.1 document of the whole HTTP API (`/api/openapi.json`), generated from the
+//! router: every route with what it needs (its security), its path parameters from the pattern,
+//! and the [`Doc`] added beside it (summary, parameters, body, answer; request types' schemas by
+//! `utoipa`, the layers' from the catalogue). `/api/docs` browses it (Swagger UI, vendored).
+
+use std::collections::BTreeMap;
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use super::permission::Need;
+use super::routes::{Routes, Rule};
+use crate::layers::spec::{LAYERS, Layer};
+
+/// What one route takes and gives.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    /// One line: what it does.
+    pub summary: &'static str,
+    /// Query parameters: name, JSON Schema, description.
+    pub query: Vec<(&'static str, Value, &'static str)>,
+    /// The request body: content type and JSON Schema.
+    pub body: Option<(&'static str, Value)>,
+    /// The answer on success: status, content type, JSON Schema, description.
+    pub answer: Option<(u16, &'static str, Value, &'static str)>,
+    /// Schemas the others refer to (`#/components/schemas/…`), from `utoipa`.
+    pub schemas: Vec<(String, Value)>,
+}
+
+/// A reference to component schema `name`.
+pub fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A JSON object described in words (answers assembled by their handlers).
+pub fn object(description: &str) -> Value {
+    json!({"type": "object", "description": description})
+}
+
+impl Doc {
+    /// A route that does `summary`.
+    pub fn new(summary: &'static str) -> Self {
+        Self { summary, ..Self::default() }
+    }
+
+    /// A text query parameter.
+    pub fn query(self, name: &'static str, description: &'static str) -> Self {
+        self.query_as(name, json!({"type": "string"}), description)
+    }
+
+    /// A query parameter of `schema`.
+    pub fn query_as(mut self, name: &'static str, schema: Value, description: &'static str) -> Self {
+        self.query.push((name, schema, description));
+        self
+    }
+
+    /// A JSON body of type `T` (its schema from its definition).
+    pub fn body_of<T: ToSchema>(mut self) -> Self {
+        let name = T::name().to_string();
+        let mut schemas = Vec::new();
+        T::schemas(&mut schemas);
+        self.schemas.push((name.clone(), to_json(T::schema())));
+        self.schemas.extend(schemas.into_iter().map(|(n, s)| (n, to_json(s))));
+        self.body = Some(("application/json", schema(&name)));
+        self
+    }
+
+    /// A body of `content_type` and `schema`.
+    pub fn body(mut self, content_type: &'static str, schema: Value) -> Self {
+        self.body = Some((content_type, schema));
+        self
+    }
+
+    /// A JSON answer with `status`.
+    pub fn answer(self, status: u16, schema: Value, description: &'static str) -> Self {
+        self.answer_as(status, "application/json", schema, description)
+    }
+
+    /// An answer of `content_type` with `status`.
+    pub fn answer_as(
+        mut self,
+        status: u16,
+        content_type: &'static str,
+        schema: Value,
+        description: &'static str,
+    ) -> Self {
+        self.answer = Some((status, content_type, schema, description));
+        self
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// `/api/openapi.json` and `/api/docs`.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/openapi.json", Need::Nothing, openapi)
+        .doc(Doc::new("this document: the whole HTTP API in OpenAPI 3.1").answer(
+            200,
+            object("OpenAPI 3.1"),
+            "the document",
+        ))
+        .get("/api/docs", Need::Nothing, docs_page)
+        .doc(Doc::new("a browser of this document (Swagger UI)").answer_as(
+            200,
+            "text/html; charset=utf-8",
+            json!({"type": "string"}),
+            "the page",
+        ))
+}
+
+async fn openapi() -> Response {
+    // Made once: the routes do not change while the process runs.
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| document(super::routes().rules()).to_string());
+    ([(header::CONTENT_TYPE, "application/json")], body.as_str()).into_response()
+}
+
+/// The schema of path parameter `name`.
+fn path_parameter(name: &str) -> (Value, &'static str) {
+    match name {
+        "layer" => (
+            json!({"type": "string", "enum": LAYERS.iter().map(|l| l.name).collect::<Vec<_>>()}),
+            "a layer of the registry",
+        ),
+        "id" | "depot" | "report" | "recipient" => (json!({"type": "integer", "minimum": 1}), "an id"),
+        "way" => (json!({"type": "string", "enum": ["downstream", "upstream"]}), "which way along the rivers"),
+        "z" | "x" => (json!({"type": "integer", "minimum": 0}), "tile zoom or column"),
+        "tile" => (json!({"type": "string", "pattern": "^[0-9]+\\.mvt$"}), "tile row and `.mvt`"),
+        "source" => (json!({"type": "string", "enum": ["onemap", "risk"]}), "the tile set"),
+        _ => (json!({"type": "string"}), "a name"),
+    }
+}
+
+fn problem(description: &str) -> Value {
+    json!({"description": description, "content": {"application/problem+json": {"schema": schema("Problem")}}})
+}
+
+/// The document for `rules`.
+pub fn document(rules: &[Rule]) -> Value {
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    let mut schemas = Map::new();
+    for rule in rules {
+        let doc = rule.doc.clone().unwrap_or_default();
+        for (name, s) in &doc.schemas {
+            schemas.insert(name.clone(), s.clone());
+        }
+        let mut parameters: Vec<Value> = rule
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let (schema, description) = path_parameter(name);
+                json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description})
+            })
+            .collect();
+        let has_path_parameters = !parameters.is_empty();
+        parameters.extend(doc.query.iter().map(|(name, schema, description)| {
+            json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+        }));
+        let mut responses = Map::new();
+        if let Some((status, content_type, schema, description)) = &doc.answer {
+            let content =
+                if *status == 204 { json!(null) } else { json!({content_type.to_string(): {"schema": schema}}) };
+            let mut answer = json!({"description": description});
+            if !content.is_null() {
+                answer["content"] = content;
+            }
+            responses.insert(status.to_string(), answer);
+        }
+        if !doc.query.is_empty() || doc.body.is_some() || has_path_parameters {
+            responses.insert("400".into(), problem("bad input: nothing was done"));
+        }
+        let action = rule.need.action(None);
+        if action.is_some() {
+            responses.insert("401".into(), problem("no credential (and no public read, for reading)"));
+            responses.insert("403".into(), problem("the role or the district does not allow it"));
+        }
+        if has_path_parameters {
+            responses.insert("404".into(), problem("no such thing"));
+        }
+        if doc.body.is_some() {
+            responses.insert("409".into(), problem("in conflict with what is stored (nothing written)"));
+            responses.insert("422".into(), problem("invalid (nothing written)"));
+        }
+        let mut operation = json!({
+            "summary": doc.summary,
+            "operationId": operation_id(rule),
+            "tags": [tag(rule.path)],
+            "parameters": parameters,
+            "responses": responses,
+        });
+        match &rule.need {
+            Need::Nothing => operation["security"] = json!([]),
+            Need::LayerWrite => {
+                operation["x-onemap-needs"] = json!("HandleIncidents for incident, EditRegistry for the other layers")
+            }
+            Need::To(action) => operation["x-onemap-needs"] = json!(format!("{action:?}")),
+        }
+        if let Some((content_type, schema)) = &doc.body {
+            operation["requestBody"] =
+                json!({"required": true, "content": {content_type.to_string(): {"schema": schema}}});
+        }
+        paths.entry(rule.path).or_default().insert(rule.method.as_str().to_lowercase(), operation);
+    }
+    schemas.insert("Problem".into(), json!({
+        "type": "object", "description": "RFC 9457 problem details",
+        "required": ["status", "title", "detail"],
+        "properties": {
+            "type": {"type": "string"}, "status": {"type": "integer"}, "title": {"type": "string"},
+            "detail": {"type": "string"}, "field": {"type": "string", "description": "the property, geometry or parameter at fault"},
+            "feature": {"type": "integer", "description": "index of the feature at fault in a batch"},
+        },
+    }));
+    schemas.insert("Feature".into(), json!({
+        "type": "object", "description": "a GeoJSON Feature (RFC 7946) of a layer; its properties are those of the layer's schema",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"}, "id": {"type": "integer"},
+            "geometry": {"type": ["object", "null"]},
+            "properties": {"oneOf": LAYERS.iter().map(|l| schema(&layer_schema_name(l))).collect::<Vec<_>>()},
+        },
+    }));
+    schemas.insert(
+        "FeatureCollection".into(),
+        json!({
+            "type": "object", "required": ["type", "features"],
+            "properties": {
+                "type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": schema("Feature")},
+                "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
+                "links": {"type": "array", "items": {"type": "object"}},
+            },
+        }),
+    );
+    schemas.insert("FeatureOrCollection".into(), json!({"oneOf": [schema("Feature"), schema("FeatureCollection")]}));
+    for layer in LAYERS {
+        schemas.insert(layer_schema_name(layer), layer_schema(layer));
+    }
+    // Areas in the router's order, the viewer's files last.
+    let mut tags: Vec<String> = Vec::new();
+    for t in rules.iter().map(|r| tag(r.path)).filter(|t| t != "viewer").chain(["viewer".to_string()]) {
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    json!({
+        "tags": tags.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
+        "openapi": "3.1.0",
+        "info": {
+            "title": "onemap HTTP API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The environmental emergency one map (环境应急一张图): registry, tiles, routing and dispatch, the duty desk, risk and warnings. Errors are application/problem+json. OGC API – Features is at /ogc (with its own OpenAPI 3.0 at /ogc/api).",
+            "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "an API token: onemap token create NAME"},
+                "session": {"type": "apiKey", "in": "cookie", "name": super::acting::SESSION_COOKIE, "description": "the viewer's session, after POST /api/session"},
+            },
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    })
+}
+
+/// The component name of a layer's properties.
+fn layer_schema_name(layer: &Layer) -> String {
+    format!("layer.{}", layer.name)
+}
+
+/// A layer's properties as JSON Schema, from the catalogue.
+fn layer_schema(layer: &Layer) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in layer.fields {
+        properties.insert(field.name.into(), field.json_schema());
+        if field.required {
+            required.push(field.name);
+        }
+    }
+    for field in layer.read_only() {
+        let mut s = field.json_schema();
+        s["readOnly"] = true.into();
+        properties.insert(field.name.into(), s);
+    }
+    json!({"type": "object", "title": layer.title, "properties": properties, "required": required})
+}
+
+fn tag(path: &str) -> String {
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next()) {
+        (Some("api"), Some(area)) => area.split('.').next().unwrap_or(area).to_string(),
+        (Some(""), _) | (Some("viewer" | "vendor"), _) => "viewer".into(),
+        (Some(first), _) => first.to_string(),
+        _ => "other".into(),
+    }
+}
+
+fn operation_id(rule: &Rule) -> String {
+    let path: String = rule
+        .path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    format!("{}_{}", rule.method.as_str().to_lowercase(), if path.is_empty() { "root" } else { &path })
+}
+
+/// `GET /api/docs`: the API browser.
+async fn docs_page() -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], DOCS_PAGE).into_response()
+}
+
+const DOCS_PAGE: &str = include_str!("../viewer/api-docs.html");

@@ -1,0 +1,36 @@
+// Checks onemap's OpenAPI document with an independent validator (the OpenAPI Initiative's JSON
+// Schemas, by @seriousme/openapi-schema-validator), then opens the API browser page (/api/docs)
+// in Debian's headless Chromium and counts the operations it shows. Prints one JSON line.
+// Usage: node openapi.mjs <base-url> <openapi.json>
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { chromium } from 'playwright-core';
+
+const [base, file] = process.argv.slice(2);
+const result = {};
+const validator = new Validator();
+const checked = await validator.validate(file);
+result.valid = checked.valid;
+result.errors = checked.errors ?? null;
+result.version = validator.version;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const outside = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
+  await page.goto(`${base}/api/docs`);
+  await page.waitForSelector('.opblock', { timeout: 60000 });
+  result.operations = await page.locator('.opblock').count();
+  result.title = await page.textContent('.info .title');
+  result.outside = outside;
+  result.page_errors = errors;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
