@@ -67,6 +67,28 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Write the one map and the risk layers as an offline package (PMTiles v3), each tile as
+    /// the server serves it.
+    ExportTiles {
+        /// The package to write (FILE.pmtiles).
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Lowest zoom.
+        #[arg(long, default_value_t = 0)]
+        minzoom: u8,
+        /// Highest zoom (each zoom about quadruples the tiles).
+        #[arg(long, default_value_t = 12)]
+        maxzoom: u8,
+        /// Only tiles over west,south,east,north in degrees (default: where the data is).
+        #[arg(long)]
+        bbox: Option<String>,
+        /// Only these layers, comma-separated (default: every layer of the one map and the risk map).
+        #[arg(long, value_delimiter = ',')]
+        layers: Option<Vec<String>>,
+        /// Parameters of the risk indexes (as for serve).
+        #[arg(long, env = "ONEMAP_RISK_MODEL")]
+        risk_model: Option<PathBuf>,
+    },
     /// Load the Chongqing demo data (skipped when data is already loaded).
     LoadDemo {
         /// Directory of the demo data.
@@ -225,6 +247,9 @@ pub struct ServeArgs {
     /// network); writes still need a credential.
     #[arg(long, env = "ONEMAP_PUBLIC_READ")]
     pub public_read: bool,
+    /// Serve this offline package (FILE.pmtiles from export-tiles) read-only, with no database.
+    #[arg(long, value_name = "FILE.pmtiles")]
+    pub offline: Option<PathBuf>,
     /// Leave the embedded cluster running when onemap exits.
     #[arg(long)]
     pub keep_db_running: bool,

@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -66,6 +67,9 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
+        Command::ExportTiles { output, minzoom, maxzoom, bbox, layers, risk_model } => {
+            export_tiles(&args, &output, minzoom, maxzoom, bbox, layers, risk_model.as_deref()).await
+        }
         Command::LoadDemo { data, replace } => {
             with_database(&args, async |db| {
                 match demo::load(&db.pool, &data, replace).await? {
@@ -119,15 +123,93 @@ async fn with_database(args: &DatabaseArgs, body: impl AsyncFnOnce(&Database) ->
     result
 }
 
-async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
-    // A bad model is refused before anything starts.
-    let risk_model = match &serve.risk_model {
+/// The risk model in `path`, or the built-in one.
+fn risk_model(path: Option<&Path>) -> Result<onemap::risk::model::Model> {
+    match path {
         Some(path) => onemap::risk::model::Model::parse(
             &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
         )
-        .with_context(|| format!("{}", path.display()))?,
-        None => onemap::risk::model::Model::builtin(),
-    };
+        .with_context(|| format!("{}", path.display())),
+        None => Ok(onemap::risk::model::Model::builtin()),
+    }
+}
+
+/// `onemap export-tiles`: checks everything it can before the database, shows progress, and
+/// on Ctrl-C removes the unfinished archive.
+async fn export_tiles(
+    args: &DatabaseArgs,
+    output: &Path,
+    minzoom: u8,
+    maxzoom: u8,
+    bbox: Option<String>,
+    names: Option<Vec<String>>,
+    model: Option<&Path>,
+) -> Result<()> {
+    use onemap::exchange::package;
+    use onemap::tiles::package::Extent;
+    if output.extension().and_then(|e| e.to_str()) != Some("pmtiles") {
+        anyhow::bail!("-o {}: the package is a .pmtiles file", output.display());
+    }
+    let bbox = bbox
+        .map(|b| onemap::layers::query::numbers("bbox", &b).map_err(|e| anyhow::anyhow!("--bbox: {}", e.detail)))
+        .transpose()?
+        .map(|n| {
+            <[f64; 4]>::try_from(n)
+                .map_err(|n| anyhow::anyhow!("--bbox: {} numbers; give west,south,east,north", n.len()))
+        })
+        .transpose()?;
+    if let Some(b) = bbox {
+        Extent::new(minzoom, maxzoom, b)?.tiles()?;
+    }
+    let model = risk_model(model)?;
+    with_database(args, async |db| {
+        let layers = package::layers(&db.pool, model, names.as_deref()).await?;
+        let bbox = bbox.or_else(|| package::data_bbox(&layers)).context("the layers are empty: give --bbox")?;
+        let extent = Extent::new(minzoom, maxzoom, bbox)?;
+        let total = extent.tiles()?.len() as u64;
+        let bar = indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} ({eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let (out, shown) = (output.to_path_buf(), bar.clone());
+        let work =
+            tokio::task::spawn_blocking(move || package::write(&out, &layers, &extent, |n| shown.set_position(n)));
+        let written = tokio::select! {
+            done = work => done??,
+            _ = tokio::signal::ctrl_c() => {
+                let _ = std::fs::remove_file(onemap::tiles::package::partial_path(output));
+                anyhow::bail!("interrupted: no package written");
+            }
+        };
+        bar.finish_and_clear();
+        println!(
+            "wrote {}: {} tiles with data of {} over z{minzoom}–z{maxzoom}, {:.1} MB",
+            output.display(),
+            written.stored,
+            written.tiles,
+            written.bytes as f64 / 1e6
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// `serve --offline FILE.pmtiles`: the package alone, read-only, no database.
+async fn serve_offline(path: &Path, listen: std::net::SocketAddr) -> Result<()> {
+    let package = api::offline::Package::open(path).await?;
+    let app = api::offline::router(package).layer(tower_http::compression::CompressionLayer::new());
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!("onemap serving the offline package {} on http://{}", path.display(), listener.local_addr()?);
+    api::serve(listener, app, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
+    if let Some(path) = &serve.offline {
+        return serve_offline(path, serve.listen).await;
+    }
+    // A bad model is refused before anything starts.
+    let risk_model = risk_model(serve.risk_model.as_deref())?;
     let report_deadlines = match &serve.report_deadlines {
         Some(path) => onemap::duty::deadlines::Deadlines::parse(
             &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,

@@ -12,6 +12,7 @@ pub mod incidents;
 pub mod layers;
 pub mod metrics;
 pub mod nearest;
+pub mod offline;
 pub mod ogc;
 pub mod openapi;
 pub mod permission;

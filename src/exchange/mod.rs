@@ -5,6 +5,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod osm;
+pub mod package;
 pub mod roads;
 pub mod synthetic;
 pub mod text;

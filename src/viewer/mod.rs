@@ -20,6 +20,8 @@ const ECHARTS: &str = include_str!("vendor/echarts.esm.min.mjs");
 const MAPLIBRE: &str = include_str!("vendor/maplibre-gl.mjs");
 const MAPLIBRE_WORKER: &str = include_str!("vendor/maplibre-gl-worker.mjs");
 const MAPLIBRE_CSS: &str = include_str!("vendor/maplibre-gl.css");
+const OFFLINE_HTML: &str = include_str!("offline.html");
+const OFFLINE_JS: &str = include_str!("offline.js");
 const SWAGGER_UI: &str = include_str!("vendor/swagger-ui-bundle.js");
 const SWAGGER_UI_CSS: &str = include_str!("vendor/swagger-ui.css");
 
@@ -43,7 +45,14 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/vendor/maplibre-gl.css", MAPLIBRE_CSS, CSS),
     ("/vendor/swagger-ui-bundle.js", SWAGGER_UI, JS),
     ("/vendor/swagger-ui.css", SWAGGER_UI_CSS, CSS),
+    ("/viewer/offline.html", OFFLINE_HTML, "text/html; charset=utf-8"),
+    ("/viewer/offline.js", OFFLINE_JS, JS),
 ];
+
+/// The body and content type of the viewer's file at `path`.
+pub fn file(path: &str) -> Option<(&'static str, &'static str)> {
+    FILES.iter().find(|(p, ..)| *p == path).map(|&(_, body, content_type)| (body, content_type))
+}
 
 /// Routes of the page and its assets: open to all, since the page is also the sign-in form.
 pub fn router() -> Routes {
@@ -55,7 +64,8 @@ pub fn router() -> Routes {
     })
 }
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+/// A file of the viewer, revalidated on each load (the binary may have been replaced).
+pub fn asset(body: &'static str, content_type: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

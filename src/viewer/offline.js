@@ -1,0 +1,31 @@
+// The map of an offline package (`onemap serve --offline FILE.pmtiles`): read-only, no database,
+// no sign-in; a click shows what the tile carries of a feature.
+import * as maplibregl from '/vendor/maplibre-gl.mjs';
+import { esc } from '/viewer/api.js';
+
+const health = await (await fetch('/health')).json();
+document.getElementById('package').textContent = `${health.package} · z${health.minzoom}–${health.maxzoom}`;
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: '/style.json',
+  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  attributionControl: { compact: true },
+  hash: true,
+  bounds: health.bounds,
+});
+map.addControl(new maplibregl.NavigationControl(), 'top-left');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+map.on('click', (e) => {
+  const [feature] = map.queryRenderedFeatures(e.point).filter((f) => f.sourceLayer);
+  if (!feature) return;
+  const rows = Object.entries(feature.properties)
+    .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(String(v))}</td></tr>`)
+    .join('');
+  new maplibregl.Popup({ maxWidth: '360px' })
+    .setLngLat(e.lngLat)
+    .setHTML(`<div><b>${esc(feature.properties.name ?? feature.sourceLayer)}</b> · ${esc(feature.sourceLayer)}</div><table class="popup-table">${rows}</table>`)
+    .addTo(map);
+});
+window.onemap = { map, ready: false };
+map.on('load', () => { window.onemap.ready = true; });
