@@ -183,11 +183,12 @@ async fn export_tiles(
         };
         bar.finish_and_clear();
         println!(
-            "wrote {}: {} tiles with data of {} over z{minzoom}–z{maxzoom}, {:.1} MB",
+            "wrote {}: {} tiles with data of {} over z{minzoom}–z{maxzoom}, {:.1} MB; and {} (open it in a browser, choose the package)",
             output.display(),
             written.stored,
             written.tiles,
-            written.bytes as f64 / 1e6
+            written.bytes as f64 / 1e6,
+            package::field_page_path(output).display()
         );
         Ok(())
     })

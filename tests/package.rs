@@ -100,6 +100,27 @@ async fn an_exported_package_holds_the_served_tiles() {
     let compared = compare(&server, &read, &["onemap", "risk"]).await;
     assert!(compared > 50, "{compared} tiles compared");
 
+    // Its field page opens it from the disk, with no server, as a person would.
+    let page = dir.join("chongqing.html");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let screenshot = format!("{root}/target/viewer-field.png");
+    let output = Command::new("node")
+        .arg(format!("{root}/tests/browser/field.mjs"))
+        .args([page.to_str().unwrap(), archive.to_str().unwrap(), &screenshot])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    println!("{result}");
+    assert!(result["features"].as_u64().unwrap() > 100, "{result}");
+    for layer in ["district", "receptor", "route"] {
+        assert!(result["layers"].as_array().unwrap().iter().any(|l| l == layer), "{layer} drawn: {result}");
+    }
+    assert_eq!(result["fetched"], serde_json::json!([]), "nothing fetched: no server");
+    assert_eq!(result["page_errors"], serde_json::json!([]));
+
     // Some layers over a box: the same as those layers' served tiles.
     let part = dir.join("yuzhong.pmtiles");
     let args = [

@@ -51,10 +51,28 @@ pub fn data_bbox(layers: &[Arc<LayerSnapshot>]) -> Option<[f64; 4]> {
     (layers.iter().any(|l| l.extent().is_some())).then_some(bbox)
 }
 
-/// Writes the package to `path`.
+/// Writes the package to `path`, and beside it its field page (`FILE.html`, which opens the
+/// package in a browser with no server).
 pub fn write(path: &Path, layers: &[Arc<LayerSnapshot>], extent: &Extent, progress: impl Fn(u64)) -> Result<Written> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("pmtiles") => package::write_pmtiles(path, layers, extent, &metadata(layers, extent), progress),
-        _ => bail!("-o {}: the package is a .pmtiles file", path.display()),
+    if path.extension().and_then(|e| e.to_str()) != Some("pmtiles") {
+        bail!("-o {}: the package is a .pmtiles file", path.display());
     }
+    let written = package::write_pmtiles(path, layers, extent, &metadata(layers, extent), progress)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let page = crate::viewer::field_page(
+        &name,
+        &crate::tiles::metadata::package_style(json!({"attribution": metadata::ATTRIBUTION})),
+    );
+    let page_path = field_page_path(path);
+    let partial = package::partial_path(&page_path);
+    std::fs::write(&partial, page).and_then(|_| std::fs::rename(&partial, &page_path)).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        anyhow::anyhow!("cannot write {}: {e}", page_path.display())
+    })?;
+    Ok(written)
+}
+
+/// Where the field page of the package at `path` goes: `FILE.html` beside `FILE.pmtiles`.
+pub fn field_page_path(path: &Path) -> std::path::PathBuf {
+    path.with_extension("html")
 }

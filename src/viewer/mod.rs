@@ -49,6 +49,26 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/offline.js", OFFLINE_JS, JS),
 ];
 
+const FIELD_PAGE: &str = include_str!("field.html");
+const PMTILES_JS: &str = include_str!("vendor/pmtiles.js");
+
+/// The field page of an offline package called `name`: one HTML file holding MapLibre, the
+/// PMTiles reader and `style`, that opens the package chosen from the disk with no server.
+pub fn field_page(name: &str, style: &serde_json::Value) -> String {
+    use base64::Engine;
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    // In a script element only `</` could end it early: JSON may spell `<` as `\u003c`.
+    let style = style.to_string().replace('<', "\\u003c");
+    let name: String = name.chars().filter(|c| !"<>&\"'".contains(*c)).collect();
+    FIELD_PAGE
+        .replace("/*MAPLIBRE_CSS*/", MAPLIBRE_CSS)
+        .replace("/*NAME*/", &name)
+        .replace("/*PMTILES_JS*/", PMTILES_JS)
+        .replace("/*STYLE*/", &style)
+        .replace("/*MAPLIBRE_B64*/", &b64(MAPLIBRE))
+        .replace("/*WORKER_B64*/", &b64(MAPLIBRE_WORKER))
+}
+
 /// The body and content type of the viewer's file at `path`.
 pub fn file(path: &str) -> Option<(&'static str, &'static str)> {
     FILES.iter().find(|(p, ..)| *p == path).map(|&(_, body, content_type)| (body, content_type))
