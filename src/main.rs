@@ -147,9 +147,7 @@ async fn export_tiles(
 ) -> Result<()> {
     use onemap::exchange::package;
     use onemap::tiles::package::Extent;
-    if output.extension().and_then(|e| e.to_str()) != Some("pmtiles") {
-        anyhow::bail!("-o {}: the package is a .pmtiles file", output.display());
-    }
+    let kind = package::Kind::of(output)?;
     let bbox = bbox
         .map(|b| onemap::layers::query::numbers("bbox", &b).map_err(|e| anyhow::anyhow!("--bbox: {}", e.detail)))
         .transpose()?
@@ -172,10 +170,21 @@ async fn export_tiles(
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         let (out, shown) = (output.to_path_buf(), bar.clone());
-        let work =
-            tokio::task::spawn_blocking(move || package::write(&out, &layers, &extent, |n| shown.set_position(n)));
+        let work = async move {
+            match kind {
+                package::Kind::PmTiles => {
+                    tokio::task::spawn_blocking(move || {
+                        package::write(&out, &layers, &extent, |n| shown.set_position(n))
+                    })
+                    .await?
+                }
+                package::Kind::MbTiles => {
+                    package::write_mbtiles(&out, &layers, &extent, |n| shown.set_position(n)).await
+                }
+            }
+        };
         let written = tokio::select! {
-            done = work => done??,
+            done = work => done?,
             _ = tokio::signal::ctrl_c() => {
                 let _ = std::fs::remove_file(onemap::tiles::package::partial_path(output));
                 anyhow::bail!("interrupted: no package written");
@@ -183,13 +192,15 @@ async fn export_tiles(
         };
         bar.finish_and_clear();
         println!(
-            "wrote {}: {} tiles with data of {} over z{minzoom}–z{maxzoom}, {:.1} MB; and {} (open it in a browser, choose the package)",
+            "wrote {}: {} tiles with data of {} over z{minzoom}–z{maxzoom}, {:.1} MB",
             output.display(),
             written.stored,
             written.tiles,
             written.bytes as f64 / 1e6,
-            package::field_page_path(output).display()
         );
+        if kind == package::Kind::PmTiles {
+            println!("and {}: open it in a browser and choose the package", package::field_page_path(output).display());
+        }
         Ok(())
     })
     .await

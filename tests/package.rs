@@ -24,13 +24,39 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `program` with `args` and reads the JSON it prints last.
+async fn json_of(program: &str, args: &[&str]) -> Value {
+    let output = Command::new(program).args(args).output().await.unwrap_or_else(|e| panic!("{program}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{program} {args:?}: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let result = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    println!("{result}");
+    result
+}
+
+fn browser_script(name: &str) -> String {
+    format!("{}/tests/browser/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 /// The archive as Protomaps' reader sees it.
 async fn read_back(archive: &Path) -> Value {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let output =
-        Command::new("node").arg(format!("{root}/tests/browser/pmtiles.mjs")).arg(archive).output().await.unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of("node", &[&browser_script("pmtiles.mjs"), archive.to_str().unwrap()]).await
+}
+
+/// An MBTiles file as Python's own SQLite reads it: the tiles (unzipped, rows back from TMS) as
+/// SHA-256 by z/x/y, and the zooms and bounds, in the shape `read_back` gives.
+async fn read_mbtiles(file: &Path) -> Value {
+    const READ: &str = r#"
+import gzip, hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+meta = dict(db.execute("SELECT name, value FROM metadata"))
+w, s, e, n = map(float, meta["bounds"].split(","))
+tiles = {f"{z}/{x}/{(1 << z) - 1 - row}": hashlib.sha256(gzip.decompress(data)).hexdigest()
+         for z, x, row, data in db.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")}
+print(json.dumps({"header": {"minZoom": int(meta["minzoom"]), "maxZoom": int(meta["maxzoom"]), "minLon": w, "minLat": s,
+                  "maxLon": e, "maxLat": n}, "metadata": json.loads(meta["json"]), "format": meta["format"], "tiles": tiles}))
+"#;
+    json_of("python3", &["-c", READ, file.to_str().unwrap()]).await
 }
 
 /// The served tile of `sources` at z/x/y, concatenated (empty when none has anything there).
@@ -65,6 +91,16 @@ async fn compare(server: &TestServer, archive: &Value, sources: &[&str]) -> usiz
     }
     assert_eq!(tiles.len(), with_data, "nothing in the archive that is not served");
     with_data
+}
+
+/// The browser drew the map from the package, fetching nothing from elsewhere.
+fn assert_drawn(result: &Value) {
+    assert!(result["features"].as_u64().unwrap() > 100, "{result}");
+    for layer in ["district", "receptor", "route"] {
+        assert!(result["layers"].as_array().unwrap().iter().any(|l| l == layer), "{layer} drawn: {result}");
+    }
+    assert_eq!(result["fetched"], serde_json::json!([]), "nothing fetched from elsewhere");
+    assert_eq!(result["page_errors"], serde_json::json!([]));
 }
 
 #[tokio::test]
@@ -102,24 +138,27 @@ async fn an_exported_package_holds_the_served_tiles() {
 
     // Its field page opens it from the disk, with no server, as a person would.
     let page = dir.join("chongqing.html");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let screenshot = format!("{root}/target/viewer-field.png");
-    let output = Command::new("node")
-        .arg(format!("{root}/tests/browser/field.mjs"))
-        .args([page.to_str().unwrap(), archive.to_str().unwrap(), &screenshot])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
-    println!("{result}");
-    assert!(result["features"].as_u64().unwrap() > 100, "{result}");
-    for layer in ["district", "receptor", "route"] {
-        assert!(result["layers"].as_array().unwrap().iter().any(|l| l == layer), "{layer} drawn: {result}");
-    }
-    assert_eq!(result["fetched"], serde_json::json!([]), "nothing fetched: no server");
-    assert_eq!(result["page_errors"], serde_json::json!([]));
+    let screenshot = format!("{}/target/viewer-field.png", env!("CARGO_MANIFEST_DIR"));
+    let result = json_of(
+        "node",
+        &[&browser_script("offline.mjs"), page.to_str().unwrap(), &screenshot, archive.to_str().unwrap()],
+    )
+    .await;
+    assert_drawn(&result);
+
+    // The same as MBTiles: read by Python's SQLite and by GDAL.
+    let mbtiles = dir.join("chongqing.mbtiles");
+    let out = export(&url, &["-o", mbtiles.to_str().unwrap(), "--maxzoom", "9"]).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read = read_mbtiles(&mbtiles).await;
+    assert_eq!(read["format"], "pbf");
+    assert_eq!(compare(&server, &read, &["onemap", "risk"]).await, compared);
+    let gdal = Command::new("ogrinfo").args(["-ro", "-so", mbtiles.to_str().unwrap()]).output().await.unwrap();
+    let listing = String::from_utf8_lossy(&gdal.stdout);
+    assert!(
+        listing.contains("MBTiles") && listing.contains(": district") && listing.contains(": risk_grid"),
+        "{listing}"
+    );
 
     // Some layers over a box: the same as those layers' served tiles.
     let part = dir.join("yuzhong.pmtiles");
@@ -156,7 +195,7 @@ async fn bad_requests_write_nothing_and_an_interrupted_export_leaves_no_file() {
         (vec!["-o", f, "--maxzoom", "23"], "above 22"),
         (vec!["-o", f, "--maxzoom", "20"], "more than"),
         (vec!["-o", f, "--layers", "team,nope"], "no layer `nope`"),
-        (vec!["-o", dir.join("x.zip").to_str().unwrap()], ".pmtiles"),
+        (vec!["-o", dir.join("x.zip").to_str().unwrap()], ".pmtiles or .mbtiles"),
     ] {
         let out = export(&url, &args).output().await.unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -216,25 +255,9 @@ async fn serve_offline_serves_the_package_read_only_and_its_map_draws() {
     assert_eq!(write.status(), 405);
     assert_eq!(client.get(format!("{}/api/layers/team", offline.url)).send().await.unwrap().status(), 404);
 
-    let root = env!("CARGO_MANIFEST_DIR");
-    let screenshot = format!("{root}/target/viewer-offline.png");
-    let output = Command::new("node")
-        .arg(format!("{root}/tests/browser/offline.mjs"))
-        .arg(&offline.url)
-        .arg(&screenshot)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
-    println!("{result}");
-    assert!(result["features"].as_u64().unwrap() > 100, "{result}");
-    for layer in ["district", "receptor", "route"] {
-        assert!(result["layers"].as_array().unwrap().iter().any(|l| l == layer), "{layer} drawn: {result}");
-    }
-    assert_eq!(result["outside"], serde_json::json!([]));
-    assert_eq!(result["page_errors"], serde_json::json!([]));
+    let screenshot = format!("{}/target/viewer-offline.png", env!("CARGO_MANIFEST_DIR"));
+    let result = json_of("node", &[&browser_script("offline.mjs"), &offline.url, &screenshot]).await;
+    assert_drawn(&result);
     drop(offline);
     std::fs::remove_dir_all(&dir).ok();
 }

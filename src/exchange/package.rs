@@ -51,12 +51,40 @@ pub fn data_bbox(layers: &[Arc<LayerSnapshot>]) -> Option<[f64; 4]> {
     (layers.iter().any(|l| l.extent().is_some())).then_some(bbox)
 }
 
-/// Writes the package to `path`, and beside it its field page (`FILE.html`, which opens the
-/// package in a browser with no server).
-pub fn write(path: &Path, layers: &[Arc<LayerSnapshot>], extent: &Extent, progress: impl Fn(u64)) -> Result<Written> {
-    if path.extension().and_then(|e| e.to_str()) != Some("pmtiles") {
-        bail!("-o {}: the package is a .pmtiles file", path.display());
+/// The kinds of package, by the output's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// PMTiles v3, with its field page.
+    PmTiles,
+    /// MBTiles 1.3 (SQLite).
+    MbTiles,
+}
+
+impl Kind {
+    /// The kind `path` names, or why none.
+    pub fn of(path: &Path) -> Result<Kind> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("pmtiles") => Ok(Kind::PmTiles),
+            Some("mbtiles") => Ok(Kind::MbTiles),
+            _ => bail!("-o {}: the package is a .pmtiles or .mbtiles file", path.display()),
+        }
     }
+}
+
+/// Writes an MBTiles package to `path`.
+pub async fn write_mbtiles(
+    path: &Path,
+    layers: &[Arc<LayerSnapshot>],
+    extent: &Extent,
+    progress: impl Fn(u64),
+) -> Result<Written> {
+    package::write_mbtiles(path, layers, extent, &metadata(layers, extent), progress).await
+}
+
+/// Writes a PMTiles package to `path`, and beside it its field page (`FILE.html`, which opens
+/// the package in a browser with no server).
+pub fn write(path: &Path, layers: &[Arc<LayerSnapshot>], extent: &Extent, progress: impl Fn(u64)) -> Result<Written> {
+    Kind::of(path)?;
     let written = package::write_pmtiles(path, layers, extent, &metadata(layers, extent), progress)?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let page = crate::viewer::field_page(

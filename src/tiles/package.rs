@@ -1,5 +1,5 @@
 //! Offline packages: the one map's tiles (and the risk layers') over a box and zooms as one
-//! PMTiles v3 archive, each tile the same bytes the server serves. The archive is written under
+//! PMTiles v3 archive or MBTiles file, each tile the same bytes the server serves. The archive is written under
 //! a temporary name and renamed only when complete, so an interrupted export leaves nothing that
 //! looks like a finished file.
 
@@ -147,6 +147,106 @@ pub fn write_pmtiles(
         }
         Err(err) => {
             let _ = std::fs::remove_file(&partial);
+            Err(err)
+        }
+    }
+}
+
+/// Writes the tiles of `layers` over `extent` to `path` as MBTiles 1.3 (SQLite; tiles
+/// gzip-compressed, rows in the TMS scheme the format uses; `metadata` as its `json` and the
+/// other keys), calling `progress` after each tile. Nothing is left at `path` unless every tile
+/// was written.
+pub async fn write_mbtiles(
+    path: &Path,
+    layers: &[Arc<LayerSnapshot>],
+    extent: &Extent,
+    metadata: &serde_json::Value,
+    progress: impl Fn(u64),
+) -> Result<Written> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    use sqlx::{ConnectOptions, Connection};
+    let tiles = extent.tiles()?;
+    let partial = partial_path(path);
+    let _ = std::fs::remove_file(&partial);
+    let result = async {
+        let mut db = SqliteConnectOptions::new()
+            .filename(&partial)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Off)
+            .connect()
+            .await
+            .with_context(|| format!("cannot create {}", partial.display()))?;
+        let mut tx = db.begin().await?;
+        sqlx::query("CREATE TABLE metadata (name TEXT PRIMARY KEY, value TEXT)").execute(&mut *tx).await?;
+        sqlx::query(
+            "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB, \
+             PRIMARY KEY (zoom_level, tile_column, tile_row))",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let [w, s, e, n] = extent.bbox;
+        let text = |key: &str| metadata.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let json = serde_json::json!({"vector_layers": metadata.get("vector_layers")});
+        for (name, value) in [
+            ("name", text("name")),
+            ("description", text("description")),
+            ("attribution", text("attribution")),
+            ("format", "pbf".into()),
+            ("type", "overlay".into()),
+            ("version", "1".into()),
+            ("minzoom", extent.min_zoom.to_string()),
+            ("maxzoom", extent.max_zoom.to_string()),
+            ("bounds", format!("{w},{s},{e},{n}")),
+            ("center", format!("{},{},{}", (w + e) / 2.0, (s + n) / 2.0, extent.min_zoom.max(extent.max_zoom.min(8)))),
+            ("json", json.to_string()),
+        ] {
+            sqlx::query("INSERT INTO metadata (name, value) VALUES ($1, $2)")
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut stored = 0;
+        for (done, id) in tiles.iter().enumerate() {
+            let bytes = tile(layers, *id)?;
+            if !bytes.is_empty() {
+                let row = (1i64 << id.z) - 1 - i64::from(id.y);
+                sqlx::query("INSERT INTO tiles VALUES ($1, $2, $3, $4)")
+                    .bind(i64::from(id.z))
+                    .bind(i64::from(id.x))
+                    .bind(row)
+                    .bind(gzip(&bytes)?)
+                    .execute(&mut *tx)
+                    .await?;
+                stored += 1;
+            }
+            progress(done as u64 + 1);
+        }
+        tx.commit().await?;
+        db.close().await?;
+        let bytes = std::fs::metadata(&partial)?.len();
+        anyhow::Ok(Written { tiles: tiles.len() as u64, stored, bytes })
+    }
+    .await;
+    finish(&partial, path, result)
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?)
+}
+
+/// Renames the complete `partial` to `path`, or removes it when the writing failed.
+fn finish(partial: &Path, path: &Path, result: Result<Written>) -> Result<Written> {
+    match result {
+        Ok(written) => {
+            std::fs::rename(partial, path).with_context(|| format!("cannot move the package to {}", path.display()))?;
+            Ok(written)
+        }
+        Err(err) => {
+            let _ = std::fs::remove_file(partial);
             Err(err)
         }
     }

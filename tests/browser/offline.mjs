@@ -1,8 +1,12 @@
-// Opens the map page of `onemap serve --offline` in Debian's headless Chromium and counts the
-// features drawn from the package. Prints one JSON line. Usage: node offline.mjs <base-url> <screenshot.png>
+// Opens an offline package's map in Debian's headless Chromium and counts the features drawn:
+// either the page of `onemap serve --offline` (a URL), or the field page written beside the
+// package (a file, opened with no server, the package chosen as a person would).
+// Prints one JSON line. Usage: node offline.mjs <base-url | page.html> <screenshot.png> [archive.pmtiles]
 import { chromium } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
 
-const [base, screenshot] = process.argv.slice(2);
+const [where, screenshot, archive] = process.argv.slice(2);
+const served = /^https?:/.test(where);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--no-first-run',
@@ -13,15 +17,18 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, locale: 'zh-CN' });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  const outside = [];
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url()); });
-  await page.goto(`${base}/`);
+  // What came from elsewhere: for the served page, anything not from it; for the file, anything not local.
+  const fetched = [];
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!/^(blob|data):/.test(url) && !(served ? url.startsWith(where) : url.startsWith('file:'))) fetched.push(url);
+  });
+  await page.goto(served ? `${where}/` : pathToFileURL(where).href);
+  if (!served) await page.setInputFiles('#file', archive);
   await page.waitForFunction(() => window.onemap?.ready && window.onemap.map.loaded() && window.onemap.map.areTilesLoaded(), null, { timeout: 60000 });
-  const layers = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures().map((f) => f.sourceLayer))].sort());
-  result.layers = layers;
+  result.layers = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures().map((f) => f.sourceLayer))].sort());
   result.features = await page.evaluate(() => window.onemap.map.queryRenderedFeatures().length);
-  result.banner = await page.textContent('#banner');
-  result.outside = outside;
+  result.fetched = fetched;
   result.page_errors = errors;
   await page.screenshot({ path: screenshot });
 } finally {
