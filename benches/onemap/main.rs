@@ -47,6 +47,12 @@ struct Args {
     /// Lattice side of the generated routing network (about 2·side² segments).
     #[arg(long, default_value_t = 708)]
     routing_side: usize,
+    /// Also measure OSRM (from PyPI's osrm-bindings wheel) on the routing networks.
+    #[arg(long)]
+    with_osrm: bool,
+    /// Also measure Martin (installed from crates.io into target/martin) on the tiles.
+    #[arg(long)]
+    with_martin: bool,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
@@ -56,6 +62,8 @@ struct Args {
 const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
 
 mod allocation;
+mod martin;
+mod osrm;
 mod risk;
 mod routing;
 
@@ -77,7 +85,7 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
         tiles(args, cluster).await?;
     }
     if matches!(args.part.as_str(), "routing" | "all") {
-        routing::run(args.routing_side, cluster).await?;
+        routing::run(args.routing_side, cluster, args.with_osrm).await?;
     }
     if matches!(args.part.as_str(), "allocation" | "all") {
         allocation::run();
@@ -147,6 +155,69 @@ async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
         b.rate / pg.rate
     );
     println!("onemap p99: {:.1} ms without cache, {:.1} ms with cache (target ≤ 20 ms)", a.p99, b.p99);
+    if args.with_martin {
+        compare_martin(args, cluster, &name, &pool, &tiles, &warm, (&a, &b)).await?;
+    }
+    Ok(())
+}
+
+/// Martin on the same rows and zooms, without and with its cache; then a road deleted: what
+/// each cache serves for its tile afterwards.
+async fn compare_martin(
+    args: &Args,
+    cluster: &LocalCluster,
+    database: &str,
+    pool: &PgPool,
+    tiles: &[(u32, u32, u32)],
+    onemap: &str,
+    (cold, warm): (&Measure, &Measure),
+) -> Result<()> {
+    martin::create_function(pool, &reference_sql()?).await?;
+    let connection = cluster.key_value_connection(database);
+    let uncached = martin::Martin::start(&connection, 0).await?;
+    let cached = martin::Martin::start(&connection, 512).await?;
+    let differ = compare(&uncached.template, onemap, tiles).await?;
+    println!("answers: {differ} of {} tiles differ between Martin and onemap in their feature ids", tiles.len());
+    let m0 = load(&uncached.template, tiles, args).await?;
+    warm_up(&cached.template, tiles).await?;
+    let m1 = load(&cached.template, tiles, args).await?;
+    for (label, m) in [("Martin, no cache", &m0), ("Martin, warm cache (512 MB)", &m1)] {
+        println!("{label:<34} {:>10.1} {:>9.2} {:>9.2}", m.rate, m.p50, m.p99);
+    }
+    println!(
+        "ratio onemap/Martin throughput: {:.1}x without caches, {:.1}x with both warm",
+        cold.rate / m0.rate,
+        warm.rate / m1.rate
+    );
+
+    // A road is deleted: Martin's cache keeps serving it until the entry is evicted, onemap's
+    // follows the database.
+    let client = reqwest::Client::new();
+    let mut chosen = None;
+    for (z, x, y) in tiles.iter().filter(|t| t.0 == 14) {
+        if let Some(id) = ids(&fetch(&client, &at(&cached.template, *z, *x, *y)).await?).into_iter().next() {
+            chosen = Some(((*z, *x, *y), id as i64));
+            break;
+        }
+    }
+    let ((z, x, y), gone) = chosen.context("a z14 tile with a road")?;
+    // One connection for the copy and the delete, so the copy can be put back below.
+    let mut conn = pool.acquire().await?;
+    sqlx::query("CREATE TEMP TABLE bench_deleted AS SELECT * FROM route WHERE id = $1")
+        .bind(gone)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM route WHERE id = $1").bind(gone).execute(&mut *conn).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let in_martin = ids(&fetch(&client, &at(&cached.template, z, x, y)).await?).contains(&(gone as u64));
+    let in_onemap = ids(&fetch(&client, &at(onemap, z, x, y)).await?).contains(&(gone as u64));
+    println!(
+        "road {gone} deleted: 0.5 s later its tile {z}/{x}/{y} from Martin's cache {} it, from onemap's cache {} it",
+        if in_martin { "still has" } else { "no longer has" },
+        if in_onemap { "still has" } else { "no longer has" }
+    );
+    sqlx::query("INSERT INTO route SELECT * FROM bench_deleted").execute(&mut *conn).await?;
+    sqlx::query("DROP TABLE bench_deleted").execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -176,10 +247,10 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
     (z, t.x, t.y)
 }
 
-/// Serves onemap's app on an ephemeral port; returns the tile URL prefix.
+/// Serves onemap's app on an ephemeral port; returns its tile URL template.
 async fn serve(state: AppState) -> Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/tiles/route", listener.local_addr()?);
+    let url = format!("http://{}/tiles/route/{{z}}/{{x}}/{{y}}.mvt", listener.local_addr()?);
     tokio::spawn(api::serve(
         listener,
         api::app(state, &ServerConfig { public_read: true, ..ServerConfig::default() }),
@@ -188,17 +259,23 @@ async fn serve(state: AppState) -> Result<String> {
     Ok(url)
 }
 
-/// A minimal tile server over PostGIS `ST_AsMVT`, as Martin and pg_tileserv build tiles.
-async fn serve_reference(pool: PgPool) -> Result<String> {
+/// The reference tile query: PostGIS `ST_AsMVT` over the same rows with the same minimum zooms
+/// (`$1`, `$2`, `$3`: z, x, y).
+fn reference_sql() -> Result<String> {
     let rule = ROUTE_LAYER.zoom_rule.context("route has a zoom rule")?.sql();
     let fields: Vec<String> = ROUTE_LAYER.tile_fields.iter().map(|f| format!("t.{f}")).collect();
-    let sql = Arc::new(format!(
+    Ok(format!(
         "SELECT ST_AsMVT(q, 'route', 4096, 'geom', 'id') FROM ( \
            SELECT t.id, {}, ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom \
            FROM route t WHERE t.geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND {rule} <= $1) q \
          WHERE geom IS NOT NULL",
         fields.join(", ")
-    ));
+    ))
+}
+
+/// A minimal tile server over PostGIS `ST_AsMVT`, as Martin and pg_tileserv build tiles.
+async fn serve_reference(pool: PgPool) -> Result<String> {
+    let sql = Arc::new(reference_sql()?);
     async fn tile(
         State((pool, sql)): State<(PgPool, Arc<String>)>,
         Path((z, x, y)): Path<(i32, i32, String)>,
@@ -218,9 +295,14 @@ async fn serve_reference(pool: PgPool) -> Result<String> {
     }
     let app = axum::Router::new().route("/tiles/route/{z}/{x}/{y}", axum::routing::get(tile)).with_state((pool, sql));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/tiles/route", listener.local_addr()?);
+    let url = format!("http://{}/tiles/route/{{z}}/{{x}}/{{y}}.mvt", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(url)
+}
+
+/// The URL of tile z/x/y from a template with `{z}`, `{x}` and `{y}`.
+fn at(template: &str, z: u32, x: u32, y: u32) -> String {
+    template.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string())
 }
 
 async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
@@ -242,8 +324,8 @@ async fn compare(ours: &str, reference: &str, tiles: &[(u32, u32, u32)]) -> Resu
     let client = reqwest::Client::new();
     let mut differ = 0;
     for (z, x, y) in tiles {
-        let a = ids(&fetch(&client, &format!("{ours}/{z}/{x}/{y}.mvt")).await?);
-        let b = ids(&fetch(&client, &format!("{reference}/{z}/{x}/{y}.mvt")).await?);
+        let a = ids(&fetch(&client, &at(ours, *z, *x, *y)).await?);
+        let b = ids(&fetch(&client, &at(reference, *z, *x, *y)).await?);
         if a != b {
             differ += 1;
             let only_ours: Vec<&u64> = a.difference(&b).take(5).collect();
@@ -280,7 +362,7 @@ fn encode_times(state: &AppState, tiles: &[(u32, u32, u32)]) -> Result<()> {
 async fn warm_up(base: &str, tiles: &[(u32, u32, u32)]) -> Result<()> {
     let client = reqwest::Client::new();
     for (z, x, y) in tiles {
-        fetch(&client, &format!("{base}/{z}/{x}/{y}.mvt")).await?;
+        fetch(&client, &at(base, *z, *x, *y)).await?;
     }
     Ok(())
 }
@@ -300,7 +382,7 @@ async fn load(base: &str, tiles: &[(u32, u32, u32)], args: &Args) -> Result<Meas
         order.sort_by_key(|(z, x, y)| {
             (u64::from(*x) * 2654435761 + u64::from(*y) * 40503 + u64::from(*z) + round as u64 * 97) % 1009
         });
-        queue.extend(order.into_iter().map(|(z, x, y)| format!("{base}/{z}/{x}/{y}.mvt")));
+        queue.extend(order.into_iter().map(|(z, x, y)| at(base, *z, *x, *y)));
     }
     let total = queue.len();
     let queue = Arc::new(Mutex::new(queue));

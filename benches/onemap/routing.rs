@@ -18,7 +18,7 @@ const K: usize = 10;
 const ONEMAP_QUERIES: usize = 200;
 const PGROUTING_QUERIES: usize = 3;
 
-pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
+pub async fn run(side: usize, cluster: &LocalCluster, with_osrm: bool) -> Result<()> {
     // The largest real network at hand: Helsinki from OpenStreetMap.
     let pool = database(cluster, "bench_osm").await?;
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
@@ -31,7 +31,8 @@ pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
             onemap::exchange::osm::import(&pool, &onemap::auth::Actor::command_line(), &path, None, false).await?
         );
     }
-    measure("Helsinki (OpenStreetMap)", &pool).await?;
+    let helsinki = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/helsinki.osm.pbf");
+    measure("Helsinki (OpenStreetMap)", &pool, with_osrm.then_some(("helsinki", helsinki.as_path()))).await?;
 
     let pool = database(cluster, &format!("bench_routing_{side}")).await?;
     let expected = 2 * side * (side - 1);
@@ -43,7 +44,16 @@ pub async fn run(side: usize, cluster: &LocalCluster) -> Result<()> {
         synthetic::insert(&pool, &synthetic::roads(&grid)).await?;
         println!("generated {expected} synthetic road segments in {:.0} s", t.elapsed().as_secs_f64());
     }
-    measure("synthetic province", &pool).await
+    let province =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/osrm/province-{side}.osm.pbf"));
+    if with_osrm && !province.exists() {
+        std::fs::create_dir_all(province.parent().expect("a directory"))?;
+        let t = Instant::now();
+        super::osrm::export_pbf(&pool, &province).await?;
+        println!("synthetic province exported to {} in {:.0} s", province.display(), t.elapsed().as_secs_f64());
+    }
+    let name = format!("province-{side}");
+    measure("synthetic province", &pool, with_osrm.then_some((name.as_str(), province.as_path()))).await
 }
 
 /// The benchmark database `name`, with the schema and pgRouting.
@@ -75,7 +85,7 @@ fn spread(
     out
 }
 
-async fn measure(label: &str, pool: &PgPool) -> Result<()> {
+async fn measure(label: &str, pool: &PgPool, osrm: Option<(&str, &std::path::Path)>) -> Result<()> {
     let t = Instant::now();
     let mut graph = RoadGraph::load(pool).await?;
     // First without turn restrictions, as pgRouting's Dijkstra answers; then with them (a
@@ -180,5 +190,42 @@ async fn measure(label: &str, pool: &PgPool) -> Result<()> {
         at(0.99),
         pg_mean / (1000.0 / onemap_rate)
     );
+    if let Some((name, pbf)) = osrm {
+        let prepared = match super::osrm::prepare(name, pbf) {
+            Ok(p) => p,
+            Err(e) => {
+                println!("{label}: OSRM — {e:#}");
+                return Ok(());
+            }
+        };
+        let routed = super::osrm::Routed::start(&prepared).await?;
+        let client = reqwest::Client::new();
+        let depot_points: Vec<Coord<f64>> = depots.iter().map(|d| graph.graph[*d]).collect();
+        // Warm: the first request loads OSRM's files (and gives the depots' hints).
+        let (_, hints) = routed.nearest(&client, graph.graph[incidents[0]], &depot_points, None, K).await?;
+        for (mode, hints) in [("snapping all 201 points", None), ("with the depots' hints", Some(hints.as_slice()))] {
+            let (mut osrm_ms, mut agree) = (Vec::new(), 0usize);
+            let start = Instant::now();
+            for (incident, ours) in incidents.iter().zip(&answers) {
+                let t = Instant::now();
+                let (theirs, _) = routed.nearest(&client, graph.graph[*incident], &depot_points, hints, K).await?;
+                osrm_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                let ours: Vec<i64> = ours.iter().map(|(vid, _)| *vid).collect();
+                agree += theirs.iter().filter(|(i, _)| ours.contains(&(depots[*i].index() as i64 + 1))).count();
+            }
+            let osrm_rate = incidents.len() as f64 / start.elapsed().as_secs_f64();
+            osrm_ms.sort_by(|a, b| a.total_cmp(b));
+            println!(
+                "{label}: OSRM (CH, car.lua) /table {DEPOTS} depots to the incident, {mode} — p50 {:.2} ms, {osrm_rate:.0} queries/s over HTTP; \
+                 preprocessing {:.1} s extract + {:.1} s contract; onemap/OSRM queries/s {:.1}x; of the 10 nearest, {:.0}% the same depots \
+                 (OSRM's car profile and turn costs are its own)",
+                osrm_ms[osrm_ms.len() / 2],
+                prepared.extract_s,
+                prepared.contract_s,
+                onemap_rate / osrm_rate,
+                100.0 * agree as f64 / (incidents.len() * K) as f64
+            );
+        }
+    }
     Ok(())
 }

@@ -73,6 +73,11 @@ impl LocalCluster {
         format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
     }
 
+    /// A libpq key-value connection string for `database` (for other programs, such as Martin).
+    pub fn key_value_connection(&self, database: &str) -> String {
+        format!("host={} port={PORT} user={SUPERUSER} dbname={database}", self.socket_dir.display())
+    }
+
     /// Creates the cluster on first use and starts it unless it already runs.
     /// Returns true when this call started the server. Safe to call from many processes at once.
     pub fn ensure_running(&self) -> Result<bool> {
