@@ -157,14 +157,14 @@ async fn export_tiles(
         })
         .transpose()?;
     if let Some(b) = bbox {
-        Extent::new(minzoom, maxzoom, b)?.tiles()?;
+        Extent::new(minzoom, maxzoom, b)?.count()?;
     }
     let model = risk_model(model)?;
     with_database(args, async |db| {
         let layers = package::layers(&db.pool, model, names.as_deref()).await?;
         let bbox = bbox.or_else(|| package::data_bbox(&layers)).context("the layers are empty: give --bbox")?;
         let extent = Extent::new(minzoom, maxzoom, bbox)?;
-        let total = extent.tiles()?.len() as u64;
+        let total = extent.count()?;
         let bar = indicatif::ProgressBar::new(total).with_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} ({eta} left)")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),

@@ -50,22 +50,35 @@ impl Extent {
         Ok(Self { min_zoom, max_zoom, bbox })
     }
 
-    /// The tiles covering the box at each zoom, in the archive's (Hilbert) order.
-    pub fn tiles(&self) -> Result<Vec<TileId>> {
+    /// The tile ranges covering the box at each zoom: (zoom, north-west tile, south-east tile).
+    fn ranges(&self) -> Result<Vec<(u8, TileId, TileId)>> {
         let [w, s, e, n] = self.bbox;
-        let mut ranges = Vec::new();
-        let mut count = 0u64;
-        for z in self.min_zoom..=self.max_zoom {
-            let low = TileId::containing(w, n, z).map_err(anyhow::Error::msg)?;
-            let high = TileId::containing(e, s, z).map_err(anyhow::Error::msg)?;
-            count += u64::from(high.x - low.x + 1) * u64::from(high.y - low.y + 1);
-            ranges.push((z, low, high));
-        }
+        (self.min_zoom..=self.max_zoom)
+            .map(|z| {
+                let low = TileId::containing(w, n, z).map_err(anyhow::Error::msg)?;
+                let high = TileId::containing(e, s, z).map_err(anyhow::Error::msg)?;
+                Ok((z, low, high))
+            })
+            .collect()
+    }
+
+    /// How many tiles cover the box, refused above [`MAX_TILES`] (counted, not listed).
+    pub fn count(&self) -> Result<u64> {
+        let count: u64 = self
+            .ranges()?
+            .iter()
+            .map(|(_, low, high)| u64::from(high.x - low.x + 1) * u64::from(high.y - low.y + 1))
+            .sum();
         if count > MAX_TILES {
             bail!("{count} tiles: more than {MAX_TILES}; lower --maxzoom or give a smaller --bbox");
         }
-        let mut tiles = Vec::with_capacity(count as usize);
-        for (z, low, high) in ranges {
+        Ok(count)
+    }
+
+    /// The tiles covering the box at each zoom, in the archive's (Hilbert) order.
+    pub fn tiles(&self) -> Result<Vec<TileId>> {
+        let mut tiles = Vec::with_capacity(self.count()? as usize);
+        for (z, low, high) in self.ranges()? {
             for x in low.x..=high.x {
                 for y in low.y..=high.y {
                     tiles.push(TileId { z, x, y });
@@ -74,6 +87,12 @@ impl Extent {
         }
         tiles.sort_by_key(|t| archive_id(*t));
         Ok(tiles)
+    }
+
+    /// The package's centre and the zoom to open it at.
+    fn center(&self) -> (f64, f64, u8) {
+        let [w, s, e, n] = self.bbox;
+        ((w + e) / 2.0, (s + n) / 2.0, self.min_zoom.max(self.max_zoom.min(8)))
     }
 }
 
@@ -118,12 +137,13 @@ pub fn write_pmtiles(
     let result = (|| -> Result<Written> {
         let file = File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
         let [w, s, e, n] = extent.bbox;
+        let (lon, lat, zoom) = extent.center();
         let mut writer = PmTilesWriter::new(TileType::Mvt)
             .min_zoom(extent.min_zoom)
             .max_zoom(extent.max_zoom)
             .bounds(w, s, e, n)
-            .center((w + e) / 2.0, (s + n) / 2.0)
-            .center_zoom(extent.min_zoom.max(extent.max_zoom.min(8)))
+            .center(lon, lat)
+            .center_zoom(zoom)
             .metadata(metadata.to_string())
             .create(file)?;
         let mut stored = 0;
@@ -185,6 +205,7 @@ pub async fn write_mbtiles(
         .execute(&mut *tx)
         .await?;
         let [w, s, e, n] = extent.bbox;
+        let (lon, lat, zoom) = extent.center();
         let text = |key: &str| metadata.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let json = serde_json::json!({"vector_layers": metadata.get("vector_layers")});
         for (name, value) in [
@@ -197,7 +218,7 @@ pub async fn write_mbtiles(
             ("minzoom", extent.min_zoom.to_string()),
             ("maxzoom", extent.max_zoom.to_string()),
             ("bounds", format!("{w},{s},{e},{n}")),
-            ("center", format!("{},{},{}", (w + e) / 2.0, (s + n) / 2.0, extent.min_zoom.max(extent.max_zoom.min(8)))),
+            ("center", format!("{lon},{lat},{zoom}")),
             ("json", json.to_string()),
         ] {
             sqlx::query("INSERT INTO metadata (name, value) VALUES ($1, $2)")
