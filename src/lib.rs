@@ -5,6 +5,7 @@
 
 pub mod air;
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -85,13 +85,12 @@ async fn check_matrix(public_read: bool) {
                 } else {
                     call_as(token.as_deref(), rule.method.clone(), &url, body.clone()).await.0
                 };
-                let allowed = match rule.need.action(layer) {
-                    None => true,
-                    Some(action) => match role {
-                        Some(r) => r.may(action),
-                        None => public_read && action == Action::Read,
-                    },
-                };
+                let actions = rule.need.actions(layer);
+                let allowed = actions.is_empty()
+                    || match role {
+                        Some(r) => actions.iter().any(|a| r.may(*a)),
+                        None => public_read && actions == [Action::Read],
+                    };
                 let expected = match (allowed, role) {
                     (true, _) => None,
                     (false, None) => Some(StatusCode::UNAUTHORIZED),

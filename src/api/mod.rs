@@ -3,11 +3,13 @@
 pub mod acting;
 pub mod air;
 pub mod around;
+pub mod attachments;
 pub mod audit;
 pub mod body;
 pub mod coverage;
 pub mod events;
 pub mod health;
+pub mod idempotency;
 pub mod incidents;
 pub mod layers;
 pub mod metrics;
@@ -173,6 +175,7 @@ pub fn routes() -> Routes {
         .merge(nearest::router())
         .merge(incidents::router())
         .merge(reports::router())
+        .merge(attachments::router())
         .merge(stats::router())
         .merge(rivers::router())
         .merge(air::router())
@@ -190,6 +193,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
     routes()
         .into_router()
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::replay))
         .layer(middleware::from_fn_with_state(state.clone(), acting::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

@@ -199,6 +199,10 @@ pub fn document(rules: &[Rule]) -> Value {
             Need::LayerWrite => {
                 operation["x-onemap-needs"] = json!("HandleIncidents for incident, EditRegistry for the other layers")
             }
+            Need::Attach => {
+                operation["x-onemap-needs"] =
+                    json!("HandleIncidents for incidents and reports, EditRegistry for inspections")
+            }
             Need::To(action) => operation["x-onemap-needs"] = json!(format!("{action:?}")),
         }
         if let Some((content_type, schema)) = &doc.body {

@@ -18,6 +18,9 @@ pub enum Need {
     /// A write to `/api/layers/{layer}`: incidents are the dispatchers' work, every other layer
     /// is the registry.
     LayerWrite,
+    /// A photo for a record: an incident's (the dispatchers' work) or an inspection's (the
+    /// registry's); the handler checks the one the record needs.
+    Attach,
 }
 
 impl From<Action> for Need {
@@ -29,22 +32,39 @@ impl From<Action> for Need {
 impl Need {
     /// The action needed, given the `{layer}` of the path (None: nothing is needed).
     pub fn action(self, layer: Option<&str>) -> Option<Action> {
+        self.actions(layer).first().copied()
+    }
+
+    /// The actions of which one is needed, given the `{layer}` of the path (none: nothing is needed).
+    pub fn actions(self, layer: Option<&str>) -> &'static [Action] {
         match self {
-            Need::Nothing => None,
-            Need::To(action) => Some(action),
-            Need::LayerWrite if layer == Some("incident") => Some(Action::HandleIncidents),
-            Need::LayerWrite => Some(Action::EditRegistry),
+            Need::Nothing => &[],
+            Need::To(Action::Read) => &[Action::Read],
+            Need::To(Action::EditRegistry) => &[Action::EditRegistry],
+            Need::To(Action::HandleIncidents) => &[Action::HandleIncidents],
+            Need::To(Action::ReadAudit) => &[Action::ReadAudit],
+            Need::To(Action::ManageUsers) => &[Action::ManageUsers],
+            Need::LayerWrite if layer == Some("incident") => &[Action::HandleIncidents],
+            Need::LayerWrite => &[Action::EditRegistry],
+            Need::Attach => &[Action::HandleIncidents, Action::EditRegistry],
         }
     }
 }
 
 /// Whether `caller` may do what `need` asks; the refusal otherwise.
 pub fn decide(need: Need, caller: &Caller, layer: Option<&str>) -> Result<(), Problem> {
-    let Some(action) = need.action(layer) else { return Ok(()) };
-    let roles: Vec<&str> = Role::allowed(action).into_iter().map(Role::as_str).collect();
+    let actions = need.actions(layer);
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let roles: Vec<&str> = crate::auth::permission::ROLES
+        .into_iter()
+        .filter(|r| actions.iter().any(|a| r.may(*a)))
+        .map(Role::as_str)
+        .collect();
     match caller.actor.role {
-        Some(role) if role.may(action) => Ok(()),
-        None if action == Action::Read && caller.public_read => Ok(()),
+        Some(role) if actions.iter().any(|a| role.may(*a)) => Ok(()),
+        None if actions == [Action::Read] && caller.public_read => Ok(()),
         None => Err(Problem::new(
             StatusCode::UNAUTHORIZED,
             "sign-in required",

@@ -1,6 +1,7 @@
 //! An incident's timeline: when it happened and was found, who entered it, every change of
 //! severity and status, every report submitted, every dispatch sent and moved on, the
-//! deadlines the desk was warned of, and the warnings issued, updated and cancelled — in
+//! deadlines the desk was warned of, the warnings issued, updated and cancelled, and the
+//! photos from the scene — in
 //! order, with who. Changes come from the audit trail, so a change by plain SQL is here too.
 
 use serde_json::{Value, json};
@@ -41,6 +42,9 @@ SELECT at, kind, actor, detail FROM (
         FROM audit_log WHERE table_name = 'warning' AND after->>'incident_id' = $1::text
          AND after->>'status' IN ('issued', 'cancelled')
          AND (op = 'insert' OR before->>'status' IS DISTINCT FROM after->>'status')
+    UNION ALL SELECT created_at, 9, 'photo', author, jsonb_build_object('attachment_id', id, 'file_name', file_name,
+            'record', record_table, 'caption', caption, 'href', '/api/attachments/' || id)
+        FROM attachment WHERE incident_id = $1
 ) t ORDER BY at, ord";
 
 /// The Chinese words of an entry, for the viewer and the printed report.
@@ -71,6 +75,8 @@ pub fn describe(kind: &str, detail: &Value) -> String {
             format!("更新{}色预警（第{}版）：{}", s("level"), detail["version"], s("headline"))
         }
         "warning" => format!("发布{}色预警：{}", s("level"), s("headline")),
+        "photo" if s("caption").is_empty() => format!("上传现场照片 {}", s("file_name")),
+        "photo" => format!("上传现场照片：{}", s("caption")),
         other => other.to_string(),
     }
 }

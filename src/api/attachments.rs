@@ -1,0 +1,176 @@
+//! Photos: `POST /api/attachments` (multipart: `record`, `record_id`, `file`, and optionally
+//! `metadata=keep|strip`, `caption`, `lon`, `lat`), `GET /api/attachments?record&record_id`
+//! or `?incident_id`, and `GET /api/attachments/{id}` (the file).
+
+use axum::extract::multipart::{Field, Multipart, MultipartRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::acting::Acting;
+use super::layers::{only, parse_id, query_params};
+use super::openapi::{Doc, object};
+use super::permission::Need;
+use super::problem::Problem;
+use super::routes::Routes;
+use crate::attachments::{self, MAX_BYTES, Record, Upload};
+use crate::auth::Action;
+
+/// Routes of the photos.
+pub fn router() -> Routes {
+    let attachment = object(
+        "a photo: record, record_id, file_name, content_type, size_bytes, sha256, width, height, metadata, href",
+    );
+    let form = json!({
+        "type": "object",
+        "required": ["record", "record_id", "file"],
+        "properties": {
+            "record": {"type": "string", "enum": Record::NAMES},
+            "record_id": {"type": "integer"},
+            "file": {"type": "string", "contentMediaType": "image/jpeg", "description": "a JPEG or PNG, at most 10 MiB"},
+            "metadata": {"type": "string", "enum": ["strip", "keep"], "description": "the camera's EXIF with its GPS position (default: strip)"},
+            "caption": {"type": "string", "maxLength": 500},
+            "lon": {"type": "number"},
+            "lat": {"type": "number"},
+        },
+    });
+    Routes::new()
+        .post("/api/attachments", Need::Attach, upload)
+        .doc(
+            Doc::new("attach a photo to an incident, a report or an inspection")
+                .body("multipart/form-data", form)
+                .answer(201, attachment.clone(), "stored"),
+        )
+        .get("/api/attachments", Action::Read, list)
+        .doc(
+            Doc::new("the photos of a record, or of an incident and its reports")
+                .query_as("record", json!({"type": "string", "enum": Record::NAMES}), "the kind of record")
+                .query_as("record_id", json!({"type": "integer"}), "its id")
+                .query_as("incident_id", json!({"type": "integer"}), "an incident: its photos and its reports'")
+                .answer(200, object("attachments"), "the photos"),
+        )
+        .get("/api/attachments/{id}", Action::Read, file)
+        .doc(Doc::new("the photo itself").answer_as(200, "image/jpeg", json!({"type": "string"}), "the file"))
+}
+
+fn bad(field: &str, detail: impl Into<String>) -> Problem {
+    Problem::bad_request(field, detail.into())
+}
+
+async fn text(field: Field<'_>, name: &str) -> Result<String, Problem> {
+    let value = field.text().await.map_err(|e| bad(name, format!("unreadable: {e}")))?;
+    if value.len() > 2000 {
+        return Err(bad(name, "too long"));
+    }
+    Ok(value.trim().to_string())
+}
+
+fn number(name: &str, value: &str) -> Result<f64, Problem> {
+    value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad(name, format!("`{value}` is not a number")))
+}
+
+/// The file part, read chunk by chunk so that an oversized one stops at the limit.
+async fn file_part(mut field: Field<'_>) -> Result<(String, Option<String>, Vec<u8>), Problem> {
+    let name = field.file_name().unwrap_or("photo").to_string();
+    let declared = field.content_type().map(str::to_string);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| bad("file", format!("unreadable: {e}")))? {
+        if bytes.len() + chunk.len() > MAX_BYTES {
+            return Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "photo too large",
+                format!("a photo may have at most {MAX_BYTES} bytes (10 MiB); nothing was stored"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((name, declared, bytes))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, Problem> {
+    let mut form = form.map_err(|e| {
+        Problem::new(StatusCode::BAD_REQUEST, "not a form", format!("send multipart/form-data: {}", e.body_text()))
+    })?;
+    let (mut record, mut record_id, mut file, mut keep, mut caption, mut lon, mut lat) =
+        (None, None, None, false, None, None, None);
+    while let Some(field) = form.next_field().await.map_err(|e| bad("form", format!("unreadable form: {e}")))? {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" if file.is_some() => return Err(bad("file", "one photo per request")),
+            "file" => file = Some(file_part(field).await?),
+            "record" => record = Some(Record::parse(&text(field, "record").await?)?),
+            "record_id" => record_id = Some(parse_id(&text(field, "record_id").await?)?),
+            "metadata" => {
+                keep = match text(field, "metadata").await?.as_str() {
+                    "keep" => true,
+                    "strip" | "" => false,
+                    other => return Err(bad("metadata", format!("`{other}`: keep or strip"))),
+                }
+            }
+            "caption" => caption = Some(text(field, "caption").await?).filter(|c| !c.is_empty()),
+            "lon" => lon = Some(number("lon", &text(field, "lon").await?)?),
+            "lat" => lat = Some(number("lat", &text(field, "lat").await?)?),
+            other => {
+                return Err(bad(
+                    other,
+                    format!("`{other}` is not a field; use record, record_id, file, metadata, caption, lon, lat"),
+                ));
+            }
+        }
+    }
+    let record = record.ok_or_else(|| bad("record", format!("missing: one of {}", Record::NAMES.join(", "))))?;
+    let record_id = record_id.ok_or_else(|| bad("record_id", "missing"))?;
+    let (file_name, declared_type, bytes) = file.ok_or_else(|| bad("file", "missing: the photo"))?;
+    let position = match (lon, lat) {
+        (Some(lon), Some(lat)) => Some((lon, lat)),
+        (None, None) => None,
+        _ => return Err(bad("lon", "give both lon and lat, or neither")),
+    };
+    let upload = Upload { record, record_id, file_name, declared_type, keep_metadata: keep, caption, position, bytes };
+    let stored = attachments::save(&state.pool, &actor, upload).await?;
+    let location = format!("/api/attachments/{}", stored["id"]);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(stored)).into_response())
+}
+
+async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["record", "record_id", "incident_id"])?;
+    let (record, id) = match (params.get("record"), params.get("record_id"), params.get("incident_id")) {
+        (Some(record), Some(id), None) => (Some(Record::parse(record)?), parse_id(id)?),
+        (None, None, Some(id)) => (None, parse_id(id)?),
+        _ => return Err(bad("record", "give record and record_id, or incident_id")),
+    };
+    let list = attachments::list(&state.pool, record, id).await?;
+    Ok(axum::Json(json!({"attachments": list})).into_response())
+}
+
+async fn file(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let (content_type, name, bytes) = attachments::content(&state.pool, parse_id(&id)?).await?;
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect();
+    let disposition = HeaderValue::from_str(&format!("inline; filename*=UTF-8''{encoded}"))
+        .unwrap_or(HeaderValue::from_static("inline"));
+    let content_type =
+        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            // A stored photo never changes: its id names these bytes for ever.
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable")),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,250 @@
+//! Photos attached to a record — an incident, one of its reports, a hazard inspection — taken
+//! in the field and uploaded from the phone. Checked for what they are (not what they claim),
+//! limited in size and number, stored in PostgreSQL in the transaction that checks the record
+//! and the uploader's district, with the camera's metadata stripped unless kept by choice.
+
+pub mod image;
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::auth::{Action, Actor, jurisdiction};
+use crate::db::begin_as;
+use crate::layers::Error;
+
+/// Largest photo accepted, in bytes.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Most photos one record may have.
+pub const MAX_PER_RECORD: i64 = 20;
+
+/// The kinds of record a photo may belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// An incident (突发环境事件).
+    Incident,
+    /// One of an incident's reports (初报/续报/终报).
+    Report,
+    /// A hazard inspection (隐患排查).
+    Inspection,
+}
+
+impl Record {
+    /// The names accepted for `record`.
+    pub const NAMES: [&'static str; 3] = ["incident", "report", "inspection"];
+
+    /// The record kind called `name`.
+    pub fn parse(name: &str) -> Result<Self, Error> {
+        match name {
+            "incident" => Ok(Self::Incident),
+            "report" | "incident_report" => Ok(Self::Report),
+            "inspection" => Ok(Self::Inspection),
+            other => Err(Error::invalid(
+                "record",
+                format!("`{other}` is not a record that takes photos; one of {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+
+    /// Its table.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Incident => "incident",
+            Self::Report => "incident_report",
+            Self::Inspection => "inspection",
+        }
+    }
+
+    /// What the uploader must be allowed to do to the record itself.
+    pub fn action(self) -> Action {
+        match self {
+            Self::Incident | Self::Report => Action::HandleIncidents,
+            Self::Inspection => Action::EditRegistry,
+        }
+    }
+}
+
+/// A photo as uploaded.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// What it belongs to.
+    pub record: Record,
+    /// The record's id.
+    pub record_id: i64,
+    /// The name on the phone.
+    pub file_name: String,
+    /// The media type the client declared.
+    pub declared_type: Option<String>,
+    /// Keep the camera's metadata (EXIF, with the GPS position) instead of stripping it.
+    pub keep_metadata: bool,
+    /// What it shows.
+    pub caption: Option<String>,
+    /// Where it was taken (longitude, latitude), as the phone said.
+    pub position: Option<(f64, f64)>,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+/// The description of an attachment, as the API gives it.
+const ATTACHMENT_JSON: &str = "jsonb_build_object('id', a.id, 'record', CASE a.record_table \
+     WHEN 'incident_report' THEN 'report' ELSE a.record_table END, 'record_id', a.record_id, \
+     'incident_id', a.incident_id, 'file_name', a.file_name, 'content_type', a.content_type, \
+     'size_bytes', a.size_bytes, 'sha256', a.sha256, 'width', a.width, 'height', a.height, \
+     'metadata', a.metadata, 'caption', a.caption, \
+     'position', CASE WHEN a.geom IS NULL THEN NULL ELSE jsonb_build_array(ST_X(a.geom), ST_Y(a.geom)) END, \
+     'author', a.author, 'created_at', a.created_at, 'href', '/api/attachments/' || a.id)";
+
+/// Checks the upload, then stores it with its record in one transaction; the description.
+pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Value, Error> {
+    let action = upload.record.action();
+    if !actor.role.is_some_and(|role| role.may(action)) {
+        return Err(Error::Forbidden(format!(
+            "a photo of a {} is the work of the roles that may change it; {} may not; nothing was stored",
+            upload.record.table().replace('_', " "),
+            actor.name
+        )));
+    }
+    checked(&upload)?;
+    let image = image::inspect(&upload.bytes).map_err(|detail| Error::invalid("file", detail))?;
+    if let Some(declared) = &upload.declared_type
+        && image::Format::from_media_type(declared) != Some(image.format)
+    {
+        return Err(Error::invalid(
+            "file",
+            format!("the file was sent as `{declared}` but is a {}", image.format.media_type()),
+        ));
+    }
+    let bytes = if upload.keep_metadata {
+        upload.bytes.clone()
+    } else {
+        image::strip_metadata(&upload.bytes).map_err(|detail| Error::invalid("file", detail))?
+    };
+    let sha256: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+
+    let table = upload.record.table();
+    let mut tx = begin_as(pool, actor).await?;
+    // The record, held for the transaction (it cannot go while its photo arrives).
+    let incident: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(match upload.record {
+        Record::Incident => "SELECT id FROM incident WHERE id = $1 FOR SHARE",
+        Record::Report => "SELECT incident_id FROM incident_report WHERE id = $1 FOR SHARE",
+        Record::Inspection => "SELECT NULL::bigint FROM inspection WHERE id = $1 FOR SHARE",
+    }))
+    .bind(upload.record_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(incident) = incident else {
+        return Err(Error::invalid(
+            "record_id",
+            format!("there is no {} with id {}", table.replace('_', " "), upload.record_id),
+        ));
+    };
+    jurisdiction::check(&mut tx, actor, table, &[upload.record_id]).await?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM attachment WHERE record_table = $1 AND record_id = $2")
+        .bind(table)
+        .bind(upload.record_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if count >= MAX_PER_RECORD {
+        return Err(Error::refused(
+            "too many photos",
+            format!("{table} {} has {count} photos already, the most one record takes", upload.record_id),
+        ));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attachment (record_table, record_id, incident_id, file_name, content_type, size_bytes, \
+         sha256, width, height, metadata, caption, geom, author) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 CASE WHEN $12::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($12, $13), 4326) END, $14) \
+         RETURNING id",
+    )
+    .bind(table)
+    .bind(upload.record_id)
+    .bind(incident)
+    .bind(&upload.file_name)
+    .bind(image.format.media_type())
+    .bind(bytes.len() as i32)
+    .bind(&sha256)
+    .bind(image.width as i32)
+    .bind(image.height as i32)
+    .bind(if upload.keep_metadata { "kept" } else { "stripped" })
+    .bind(&upload.caption)
+    .bind(upload.position.map(|p| p.0))
+    .bind(upload.position.map(|p| p.1))
+    .bind(&actor.name)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO attachment_bytes (attachment_id, bytes) VALUES ($1, $2)")
+        .bind(id)
+        .bind(&bytes)
+        .execute(&mut *tx)
+        .await?;
+    let description = describe(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(description)
+}
+
+/// Limits that need no database: size, name, caption, position.
+fn checked(upload: &Upload) -> Result<(), Error> {
+    if upload.bytes.is_empty() {
+        return Err(Error::invalid("file", "the file is empty"));
+    }
+    if upload.bytes.len() > MAX_BYTES {
+        return Err(Error::invalid(
+            "file",
+            format!("the file has {} bytes; a photo may have at most {MAX_BYTES} (10 MiB)", upload.bytes.len()),
+        ));
+    }
+    let name = upload.file_name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(Error::invalid("file", "the file name must be 1–200 characters without control characters"));
+    }
+    if upload.caption.as_ref().is_some_and(|c| c.chars().count() > 500) {
+        return Err(Error::invalid("caption", "at most 500 characters"));
+    }
+    if let Some((lon, lat)) = upload.position
+        && (!(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat))
+    {
+        return Err(Error::invalid("position", format!("({lon}, {lat}) is not a longitude and latitude")));
+    }
+    Ok(())
+}
+
+async fn describe(conn: &mut sqlx::PgConnection, id: i64) -> Result<Value, Error> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {ATTACHMENT_JSON} FROM attachment a WHERE a.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound { layer: "attachment", id })
+}
+
+/// The description of attachment `id`.
+pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Error> {
+    describe(&mut *pool.acquire().await?, id).await
+}
+
+/// The photos of a record (`record` None: of an incident and all its reports), oldest first.
+pub async fn list(pool: &PgPool, record: Option<Record>, record_id: i64) -> Result<Vec<Value>, Error> {
+    let rows: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTACHMENT_JSON} FROM attachment a \
+         WHERE ($1::text IS NULL AND a.incident_id = $2) OR (a.record_table = $1 AND a.record_id = $2) ORDER BY a.id"
+    )))
+    .bind(record.map(Record::table))
+    .bind(record_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
+/// The stored file of attachment `id`: its media type, name and bytes.
+pub async fn content(pool: &PgPool, id: i64) -> Result<(String, String, Vec<u8>), Error> {
+    sqlx::query_as(
+        "SELECT a.content_type, a.file_name, b.bytes FROM attachment a \
+         JOIN attachment_bytes b ON b.attachment_id = a.id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound { layer: "attachment", id })
+}
