@@ -128,11 +128,13 @@ async fn public_read_opens_reading_and_nothing_else() {
 fn every_route_has_a_rule_that_names_an_action_or_is_public_on_purpose() {
     let public: Vec<&str> =
         onemap::api::routes().rules().iter().filter(|r| r.need == Need::Nothing).map(|r| r.path).collect();
-    // What may be reached with no credential at all: health, the page and its assets, signing in,
+    // What may be reached with no credential at all: health, the pages (the desk, the wall: they
+    // fetch their data with the caller's credential) and their assets, signing in,
     // and the description of the API (no data; it says how to sign in).
     for path in &public {
         assert!(
-            ["/health", "/", "/api/session", "/api/me", "/api/openapi.json", "/api/docs"].contains(path)
+            ["/health", "/", "/wall", "/sw.js", "/api/session", "/api/me", "/api/openapi.json", "/api/docs"]
+                .contains(path)
                 || path.starts_with("/viewer/")
                 || path.starts_with("/vendor/"),
             "{path} needs no credential"

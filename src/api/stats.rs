@@ -1,4 +1,5 @@
-//! `GET /api/stats/incidents?by=year|month|cause|district|severity|kind[&from&to&district]`.
+//! `GET /api/stats/incidents?by=year|month|cause|district|severity|kind[&from&to&district]`, and
+//! `GET /api/overview[?items=…]`, the figures of the wall.
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,14 @@ use serde_json::json;
 
 /// Route of the statistics.
 pub fn router() -> Routes {
-    Routes::new().get("/api/stats/incidents", Action::Read, incidents).doc(
+    Routes::new()
+        .get("/api/overview", Action::Read, overview)
+        .doc(
+            Doc::new("the wall's figures: risk sources by grade, receptors by kind, open incidents, warnings in force, key stock, teams, latest events")
+                .query("items", "the stock items to list, comma-separated (default: the key items of a spill)")
+                .answer(200, object("the figures, with `event`: the number of the last event they include"), "the overview"),
+        )
+        .get("/api/stats/incidents", Action::Read, incidents).doc(
         Doc::new("incident counts and response times by a dimension")
             .query_as(
                 "by",
@@ -30,6 +38,13 @@ pub fn router() -> Routes {
                 "the figures",
             ),
     )
+}
+
+async fn overview(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["items"])?;
+    let items = params.get("items").map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+    Ok(axum::Json(crate::duty::overview::overview(&state.pool, items).await?).into_response())
 }
 
 async fn incidents(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {

@@ -1,7 +1,8 @@
 //! The duty desk (应急值守, 信息报送): an incident's reports in three stages on time, its
-//! timeline, and the statistics of the year's incidents.
+//! timeline, the statistics of the year's incidents, and the overview the wall shows.
 
 pub mod deadlines;
+pub mod overview;
 pub mod print;
 pub mod report;
 pub mod reports;

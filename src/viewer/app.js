@@ -3,6 +3,7 @@ import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { esc } from './api.js';
 import { startDuty } from './duty.js';
 import { startIntercept } from './intercept.js';
+import { startPhone } from './phone.js';
 import { startPlume } from './plume.js';
 import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
@@ -36,6 +37,20 @@ const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
 const state = { ready: false, version: 0, changes: 0, selected: null, popup: null };
 window.onemap = state;
 
+// The service worker keeps the page and the last map seen, for a phone that loses the network.
+if ('serviceWorker' in navigator) {
+  state.serviceWorker = navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('no service worker', err));
+  // On the first visit the page read its map before the worker took over: it keeps that now.
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    const kept = ['/tiles/', '/style.json', '/api/me', '/api/layers', '/api/overview', '/api/warnings', '/api/incidents/', '/api/attachments'];
+    const urls = performance.getEntriesByType('resource').map((e) => e.name)
+      .filter((u) => u.startsWith(location.origin) && kept.some((p) => new URL(u).pathname.startsWith(p)));
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => { state.kept = true; };
+    navigator.serviceWorker.controller?.postMessage({ keep: [...new Set(urls)] }, [channel.port2]);
+  });
+}
+
 // ---- who is signed in: the sign-in form, and only the controls the role may use -----------------
 const ROLE_NAMES = { viewer: '查看', dispatcher: '值守调度', planner: '规划', admin: '管理员' };
 
@@ -65,6 +80,7 @@ document.getElementById('sign-in').addEventListener('submit', async (e) => {
 });
 document.getElementById('sign-out').addEventListener('click', async () => {
   await fetch('/api/session', { method: 'DELETE' });
+  navigator.serviceWorker?.controller?.postMessage('forget');
   location.reload();
 });
 
@@ -101,6 +117,15 @@ function propertyRows(props) {
     .join('');
 }
 
+/** Thumbnails of the photos of an incident (with its reports') or an inspection, linked to the file. */
+async function photosOf(layer, id) {
+  const query = layer === 'incident' ? `incident_id=${id}` : layer === 'inspection' ? `record=inspection&record_id=${id}` : null;
+  if (!query) return '';
+  const list = (await fetch(`/api/attachments?${query}`).then((r) => (r.ok ? r.json() : null)).catch(() => null))?.attachments ?? [];
+  return list.length ? `<div class="photos">${list.map((a) => `<a href="${esc(a.href)}" target="_blank" rel="noopener">`
+    + `<img src="${esc(a.href)}" alt="${esc(a.caption ?? a.file_name)}" loading="lazy"></a>`).join('')}</div>` : '';
+}
+
 function select(layer, id) {
   if (state.selected) map.setFeatureState({ source: 'onemap', sourceLayer: state.selected.layer, id: state.selected.id }, { selected: false });
   state.selected = layer ? { layer, id } : null;
@@ -114,7 +139,7 @@ async function showFeature(layer, id, lngLat) {
   const props = feature ? feature.properties : {};
   const html = `<div class="popup-title">${esc(props.name ?? props.item ?? LAYER_NAMES[layer])}</div>
     <div class="popup-layer">${esc(LAYER_NAMES[layer] ?? layer)} #${id}</div>
-    <table class="popup-table">${propertyRows(props)}</table>`;
+    <table class="popup-table">${propertyRows(props)}</table>${await photosOf(layer, id)}`;
   if (state.popup) state.popup.remove();
   state.popup = new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(lngLat).setHTML(html).addTo(map);
   state.popup.on('close', () => select(null));
@@ -492,6 +517,9 @@ map.on('load', () => {
   state.intercept = startIntercept({ map, overlay, onemap: state, may: state.me.may });
   state.warningsPanel = startWarnings({ map, overlay, onemap: state, may: state.me.may });
   state.duty.panel = panel;
+  startPhone({ map, overlay, onemap: state, may: state.me.may });
   listen();
   state.ready = true;
+  // The first screen is there when its tiles are drawn (printed by the browser test).
+  map.once('idle', () => { state.firstScreenMs = performance.now(); });
 });

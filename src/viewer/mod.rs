@@ -16,6 +16,12 @@ const STATS_JS: &str = include_str!("stats.js");
 const PLUME_JS: &str = include_str!("plume.js");
 const WARNINGS_JS: &str = include_str!("warnings.js");
 const INTERCEPT_JS: &str = include_str!("intercept.js");
+const PHONE_JS: &str = include_str!("phone.js");
+const OUTBOX_JS: &str = include_str!("outbox.js");
+const SERVICE_WORKER: &str = include_str!("sw.js");
+const WALL: &str = include_str!("wall.html");
+const WALL_JS: &str = include_str!("wall.js");
+const WALL_CSS: &str = include_str!("wall.css");
 const ECHARTS: &str = include_str!("vendor/echarts.esm.min.mjs");
 const MAPLIBRE: &str = include_str!("vendor/maplibre-gl.mjs");
 const MAPLIBRE_WORKER: &str = include_str!("vendor/maplibre-gl-worker.mjs");
@@ -39,6 +45,11 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/plume.js", PLUME_JS, JS),
     ("/viewer/warnings.js", WARNINGS_JS, JS),
     ("/viewer/intercept.js", INTERCEPT_JS, JS),
+    ("/viewer/phone.js", PHONE_JS, JS),
+    ("/viewer/outbox.js", OUTBOX_JS, JS),
+    ("/wall", WALL, "text/html; charset=utf-8"),
+    ("/viewer/wall.js", WALL_JS, JS),
+    ("/viewer/wall.css", WALL_CSS, CSS),
     ("/vendor/echarts.esm.min.mjs", ECHARTS, JS),
     ("/vendor/maplibre-gl.mjs", MAPLIBRE, JS),
     ("/vendor/maplibre-gl-worker.mjs", MAPLIBRE_WORKER, JS),
@@ -74,10 +85,37 @@ pub fn file(path: &str) -> Option<(&'static str, &'static str)> {
     FILES.iter().find(|(p, ..)| *p == path).map(|&(_, body, content_type)| (body, content_type))
 }
 
+/// The service worker: its template with this build's version (a hash of every file) and the
+/// files it keeps for the phone (not the API's documentation nor the offline package's page).
+fn service_worker() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let hashes: Vec<u8> =
+            FILES.iter().flat_map(|(_, body, _)| crate::hash::fnv1a(body.as_bytes()).to_le_bytes()).collect();
+        let shell: Vec<&str> =
+            FILES.iter().map(|(path, ..)| *path).filter(|p| !p.contains("swagger") && !p.contains("offline")).collect();
+        SERVICE_WORKER
+            .replace("/*VERSION*/", &format!("{:016x}", crate::hash::fnv1a(&hashes)))
+            .replace("/*SHELL*/[]", &serde_json::to_string(&shell).unwrap_or_else(|_| "[]".into()))
+    })
+}
+
 /// Routes of the page and its assets: open to all, since the page is also the sign-in form.
 pub fn router() -> Routes {
-    FILES.iter().fold(Routes::new(), |routes, &(path, body, content_type)| {
-        let summary = if path == "/" { "the viewer's page (and its sign-in form)" } else { "a file of the viewer" };
+    let worker = Routes::new().get("/sw.js", Need::Nothing, || async { asset(service_worker(), JS) }).doc(
+        Doc::new("the viewer's service worker (keeps the page and the last map seen)").answer_as(
+            200,
+            JS,
+            serde_json::json!({"type": "string"}),
+            "the script",
+        ),
+    );
+    FILES.iter().fold(worker, |routes, &(path, body, content_type)| {
+        let summary = match path {
+            "/" => "the viewer's page (and its sign-in form)",
+            "/wall" => "the command hall's wall",
+            _ => "a file of the viewer",
+        };
         routes
             .get(path, Need::Nothing, move || async move { asset(body, content_type) })
             .doc(Doc::new(summary).answer_as(200, content_type, serde_json::json!({"type": "string"}), "the file"))

@@ -6,23 +6,29 @@ const CAUSES = { safety_accident: '安全生产事故', traffic_accident: '交�
   natural_disaster: '自然灾害', other: '其他', unknown: '未填' };
 const TEXT = { fontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif' };
 
-export async function showStats(onemap) {
+/**
+ * Draws the charts whose elements the page has (`charts`: their ids); `theme` 'dark' for the
+ * wall, `scale` for its larger type.
+ */
+export async function showStats(onemap, { theme = null, scale = 1, charts = ['chart-year', 'chart-cause', 'chart-district'] } = {}) {
   const [echarts, year, cause, district] = await Promise.all([
     import('/vendor/echarts.esm.min.mjs'),
     api('/api/stats/incidents?by=year'), api('/api/stats/incidents?by=cause'), api('/api/stats/incidents?by=district'),
   ]);
   onemap.stats = { year, cause, district };
+  const px = (n) => Math.round(n * scale);
   const chart = (id, option) => {
     const el = document.getElementById(id);
-    const c = echarts.getInstanceByDom(el) ?? echarts.init(el, null, { renderer: 'canvas' });
-    c.setOption({ textStyle: TEXT, animation: false, ...option }, true);
+    if (!el || !charts.includes(id)) return null;
+    const c = echarts.getInstanceByDom(el) ?? echarts.init(el, theme, { renderer: 'canvas' });
+    c.setOption({ textStyle: { ...TEXT, fontSize: px(12) }, animation: false, backgroundColor: 'transparent', ...option }, true);
     return c;
   };
   chart('chart-year', {
-    title: { text: '事件趋势（按年）', textStyle: { fontSize: 13 } },
+    title: { text: '事件趋势（按年）', textStyle: { fontSize: px(13) } },
     tooltip: { trigger: 'axis' },
-    legend: { bottom: 0, textStyle: { fontSize: 11 } },
-    grid: { left: 36, right: 40, top: 30, bottom: 40 },
+    legend: { bottom: 0, textStyle: { fontSize: px(11) } },
+    grid: { left: px(36), right: px(40), top: px(48), bottom: px(40) },
     xAxis: { type: 'category', data: year.groups.map((g) => g.key) },
     yAxis: [{ type: 'value', name: '起', minInterval: 1 }, { type: 'value', name: '分钟', splitLine: { show: false } }],
     series: [
@@ -31,14 +37,14 @@ export async function showStats(onemap) {
     ],
   });
   chart('chart-cause', {
-    title: { text: '按起因', textStyle: { fontSize: 13 } },
+    title: { text: '按起因', textStyle: { fontSize: px(13) } },
     tooltip: { trigger: 'item' },
-    series: [{ type: 'pie', radius: ['25%', '50%'], center: ['50%', '56%'], label: { fontSize: 11, formatter: '{b} {c}' },
+    series: [{ type: 'pie', radius: ['25%', '50%'], center: ['50%', '56%'], label: { fontSize: px(11), formatter: '{b} {c}' },
       data: cause.groups.map((g) => ({ name: CAUSES[g.key] ?? g.key, value: g.count })) }],
   });
   const top = district.groups.slice(0, 12).reverse();
   chart('chart-district', {
-    title: { text: '按区县（前 12）', textStyle: { fontSize: 13 } },
+    title: { text: '按区县（前 12）', textStyle: { fontSize: px(13) } },
     tooltip: { trigger: 'axis' },
     grid: { left: 110, right: 16, top: 30, bottom: 20 },
     xAxis: { type: 'value', minInterval: 1 },
@@ -46,6 +52,7 @@ export async function showStats(onemap) {
     series: [{ type: 'bar', data: top.map((g) => g.count), itemStyle: { color: '#ef8a62' } }],
   });
   const t = year.total;
-  document.getElementById('stats-summary').textContent = `共 ${t.count} 起；初报用时中位数 ${t.minutes.to_initial_report.median ?? '—'} 分钟，`
+  const summary = document.getElementById('stats-summary');
+  if (summary) summary.textContent = `共 ${t.count} 起；初报用时中位数 ${t.minutes.to_initial_report.median ?? '—'} 分钟，`
     + `首支力量到场中位数 ${t.minutes.to_first_arrival.median ?? '—'} 分钟；初报超时 ${t.initial_report_late} 起。`;
 }

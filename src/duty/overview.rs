@@ -1,0 +1,76 @@
+//! The picture of the day for the command hall's wall: counts of risk sources by grade and
+//! receptors by kind, the open incidents by their report deadlines, warnings in force by
+//! level, the key stock with what is reserved and what must be rotated within 90 days, teams
+//! available and out, and the latest events — read in one snapshot of the database, with the
+//! number of the last event so that the wall follows the feed from exactly there.
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::layers::Error;
+
+/// The stock a wall shows unless told otherwise: what a water or chemical spill calls for first.
+pub const KEY_ITEMS: [&str; 8] = ["活性炭", "围油栏", "吸油毡", "沙袋", "石灰", "聚合氯化铝", "应急泵", "防化服"];
+/// Most items one overview may list.
+pub const MAX_ITEMS: usize = 20;
+/// Stock expiring within this many days is due for rotation (轮换).
+pub const ROTATION_DAYS: i32 = 90;
+/// Latest events listed.
+pub const RECENT: i64 = 12;
+
+const OVERVIEW_SQL: &str = "\
+SELECT jsonb_build_object(
+  'at', now(),
+  'event', (SELECT coalesce(max(id), 0) FROM event_log),
+  'risk_sources', (SELECT jsonb_build_object('total', count(*), 'by_grade', jsonb_build_object(
+        '重大', count(*) FILTER (WHERE grade = '重大'), '较大', count(*) FILTER (WHERE grade = '较大'),
+        '一般', count(*) FILTER (WHERE grade = '一般'), '未分级', count(*) FILTER (WHERE grade IS NULL)))
+      FROM risk_source WHERE status <> 'closed'),
+  'receptors', (SELECT jsonb_build_object('total', (SELECT count(*) FROM receptor),
+        'by_kind', coalesce((SELECT jsonb_object_agg(kind, n) FROM (SELECT kind, count(*) AS n FROM receptor GROUP BY kind) k), '{}'))),
+  'incidents', (SELECT jsonb_build_object('open', count(*), 'list', coalesce(jsonb_agg(jsonb_build_object(
+        'id', i.id, 'name', i.name, 'kind', i.kind, 'severity', i.severity, 'district', i.district,
+        'occurred_at', i.occurred_at, 'position', jsonb_build_array(ST_X(i.geom), ST_Y(i.geom)),
+        'initial_report_due_at', i.initial_report_due_at, 'initial_reported_at', i.initial_reported_at,
+        'initial_report_overdue', x.f->'initial_report_overdue', 'initial_report_due_soon', x.f->'initial_report_due_soon',
+        'next_due_at', CASE WHEN i.initial_reported_at IS NULL THEN i.initial_report_due_at END)
+        ORDER BY (i.initial_reported_at IS NULL) DESC, i.initial_report_due_at, i.occurred_at DESC), '[]'))
+      FROM incident i CROSS JOIN LATERAL (SELECT incident_deadline_flags(i) AS f) x WHERE i.status = 'open'),
+  'warnings', (SELECT jsonb_build_object('in_force', count(*), 'by_level', jsonb_build_object(
+        '红', count(*) FILTER (WHERE level = '红'), '橙', count(*) FILTER (WHERE level = '橙'),
+        '黄', count(*) FILTER (WHERE level = '黄'), '蓝', count(*) FILTER (WHERE level = '蓝')),
+        'list', coalesce(jsonb_agg(jsonb_build_object('id', id, 'level', level, 'headline', headline,
+          'incident_id', incident_id, 'expires', expires)
+          ORDER BY array_position(ARRAY['红', '橙', '黄', '蓝'], level), id DESC), '[]'))
+      FROM warning WHERE status = 'issued' AND expires > now()),
+  'stock', (SELECT coalesce(jsonb_agg(jsonb_build_object('item', s.item, 'unit', s.unit, 'quantity', s.quantity,
+        'reserved', s.reserved, 'free', s.quantity - s.reserved, 'expiring', s.expiring, 'depots', s.depots)
+        ORDER BY array_position($1::text[], s.item), s.unit), '[]')
+      FROM (SELECT item, unit, sum(quantity) AS quantity, sum(reserved) AS reserved,
+                   coalesce(sum(quantity) FILTER (WHERE expiry_date < current_date + $2::int), 0) AS expiring,
+                   count(DISTINCT depot_id) AS depots
+              FROM stock_item WHERE item = ANY($1) GROUP BY item, unit) s),
+  'rotation_days', $2::int,
+  'teams', (SELECT jsonb_build_object('total', count(*),
+        'available', count(*) FILTER (WHERE status = 'available'),
+        'dispatched', count(*) FILTER (WHERE status = 'dispatched'),
+        'off_duty', count(*) FILTER (WHERE status = 'off_duty')) FROM team),
+  'recent', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'at', at, 'kind', kind, 'actor', actor, 'data', data)
+        ORDER BY id DESC), '[]')
+      FROM (SELECT * FROM event_log ORDER BY id DESC LIMIT $3) e))";
+
+/// The overview, with the stock of `items` (None: [`KEY_ITEMS`]).
+pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Value, Error> {
+    let items = items.unwrap_or_else(|| KEY_ITEMS.iter().map(|s| s.to_string()).collect());
+    if items.is_empty() || items.len() > MAX_ITEMS || items.iter().any(|i| i.is_empty() || i.chars().count() > 100) {
+        return Err(Error::BadQuery(crate::layers::Invalid::field(
+            "items",
+            format!("give 1–{MAX_ITEMS} item names, comma-separated"),
+        )));
+    }
+    // One statement: one snapshot, so the counts and the event number agree.
+    let mut overview: Value =
+        sqlx::query_scalar(OVERVIEW_SQL).bind(&items).bind(ROTATION_DAYS).bind(RECENT).fetch_one(pool).await?;
+    overview["items"] = json!(items);
+    Ok(overview)
+}

@@ -1,0 +1,397 @@
+// The command hall's wall: the map filling the screen, the day's figures around it, kept live
+// from the feed; "focus on incident" flies to one and follows its spread, dispatches and course.
+import * as maplibregl from '/vendor/maplibre-gl.mjs';
+import { api, esc } from './api.js';
+import { showStats } from './stats.js';
+
+const GRADES = ['重大', '较大', '一般', '未分级'];
+const GRADE_COLOURS = { 重大: '#e53935', 较大: '#fb8c00', 一般: '#fdd835', 未分级: '#90a4ae' };
+const KINDS = { water_intake: '取水口', water_source_zone: '水源保护区', school: '学校', hospital: '医院', residential: '居住区',
+  nature_reserve: '自然保护区', river_section: '出入境断面', other: '其他' };
+const LEVELS = ['红', '橙', '黄', '蓝'];
+const EVENTS = { change: '数据更新', incident: '事件', report: '报告', report_due: '报告期限', dispatch: '调度', warning: '预警', attachment: '现场照片' };
+const DISPATCH = { planned: '已计划', en_route: '在途', arrived: '已到达', consumed: '已使用', returned: '已返回', cancelled: '已取消' };
+const LAYERS = { risk_source: '风险源', receptor: '敏感目标', depot: '储备库', team: '队伍', incident: '事件', route: '道路河流', district: '区县', inspection: '隐患排查', stock_item: '物资', warning: '预警' };
+
+const wall = { overview: null, updates: 0, focus: null, version: 0 };
+window.onemap = wall;
+
+const me = await api('/api/me');
+if (!me.may.includes('read')) {
+  // A wall runs signed in or under public read; otherwise it says so and waits for a sign-in on the desk.
+  document.getElementById('wall-link').textContent = '未登录：请先在 / 登录，或以 --public-read 启动';
+  await new Promise(() => {});
+}
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: '/style.json',
+  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  attributionControl: false,
+  fadeDuration: 0,
+});
+wall.map = map;
+map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-left');
+const mapReady = new Promise((resolve) => map.on('load', resolve));
+
+// The desk's light style, darkened for the hall: dark ground, light lines and type.
+const DARK = {
+  background: { 'background-color': '#0b1320' },
+  'district-fill': { 'fill-color': '#12233a', 'fill-opacity': 0.9 },
+  'district-line': { 'line-color': '#4f7fae' },
+};
+const SIZES = ['text-size', 'text-halo-width', 'circle-radius', 'circle-stroke-width', 'line-width'];
+
+/** A size of the style times `k`: numbers, zoom stops' outputs, or any other expression. */
+function scaled(v, k) {
+  if (typeof v === 'number') return v * k;
+  if (Array.isArray(v) && ['interpolate', 'step'].includes(v[0]) && JSON.stringify(v[v[0] === 'step' ? 1 : 2]) === '["zoom"]') {
+    const first = v[0] === 'step' ? 2 : 3;
+    return v.map((x, i) => (i >= first && (i - first) % 2 === (v[0] === 'step' ? 0 : 1) ? scaled(x, k) : x));
+  }
+  return Array.isArray(v) ? ['*', v, k] : v;
+}
+
+map.on('load', () => {
+  // Seen from metres away: the map's type and symbols grow with the screen, as the panels do.
+  const k = parseFloat(getComputedStyle(document.documentElement).fontSize) / 15;
+  for (const layer of map.getStyle().layers) {
+    for (const name of SIZES.filter((n) => n.startsWith(layer.type) || (layer.type === 'symbol' && n.startsWith('text')))) {
+      const part = name.startsWith('text-size') ? 'layout' : 'paint';
+      const value = part === 'layout' ? map.getLayoutProperty(layer.id, name) : map.getPaintProperty(layer.id, name);
+      if (value === undefined) continue;
+      if (part === 'layout') map.setLayoutProperty(layer.id, name, scaled(value, k));
+      else map.setPaintProperty(layer.id, name, scaled(value, k));
+    }
+    for (const [name, value] of Object.entries(DARK[layer.id] ?? {})) map.setPaintProperty(layer.id, name, value);
+    if (layer.type === 'symbol') {
+      map.setPaintProperty(layer.id, 'text-color', layer.id === 'district-label' ? '#9fd8ff' : '#e6edf5');
+      map.setPaintProperty(layer.id, 'text-halo-color', '#0b1320');
+    }
+  }
+});
+
+/** Keeps the map's centre in the open middle between the columns, and shows the whole area. */
+async function home() {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const side = document.getElementById('wall-left').getBoundingClientRect().right + rem;
+  map.setPadding({ left: side, right: side, top: 4 * rem, bottom: 3.5 * rem });
+  const tiles = await api('/tiles/onemap.json').catch(() => null);
+  if (tiles?.bounds) map.fitBounds([[tiles.bounds[0], tiles.bounds[1]], [tiles.bounds[2], tiles.bounds[3]]], { duration: 0 });
+  wall.home = { center: map.getCenter(), zoom: map.getZoom() };
+}
+
+const hhmm = (t) => (t ? new Date(t).toLocaleTimeString('zh-CN', { hour12: false, hour: '2-digit', minute: '2-digit' }) : '');
+const stat = (n, k, { colour, cls = '' } = {}) => `<div class="stat ${cls}"${colour ? ` style="color:${colour}"` : ''}>`
+  + `<span class="n">${esc(n)}</span><span class="k">${esc(k)}</span></div>`;
+/** A quantity in a narrow column: 万 above 100,000. */
+const num = (x) => (Math.abs(x) >= 100000 ? `${(x / 10000).toFixed(1)}万` : (Math.round(x * 10) / 10).toLocaleString('zh-CN'));
+
+/** Shows as many `items` as `list` has room for, then "n more". */
+function fill(list, items, render, more) {
+  list.innerHTML = '';
+  let shown = 0;
+  for (const item of items) {
+    const li = render(item);
+    list.appendChild(li);
+    if (list.parentElement.scrollHeight > list.parentElement.clientHeight + 1) {
+      li.remove();
+      break;
+    }
+    shown += 1;
+  }
+  if (shown < items.length) {
+    const li = document.createElement('li');
+    li.className = 'more';
+    li.textContent = more(items.length - shown);
+    // Room for the line: drop the last shown item if the panel overflows.
+    list.appendChild(li);
+    while (list.parentElement.scrollHeight > list.parentElement.clientHeight + 1 && list.children.length > 1) {
+      list.children[list.children.length - 2].remove();
+      shown -= 1;
+      li.textContent = more(items.length - shown);
+    }
+  }
+  return shown;
+}
+
+/** A span of minutes as the desk says it: 分, 小时, 天. */
+function span(minutes) {
+  if (minutes < 120) return `${minutes} 分钟`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} 小时`;
+  return `${Math.round(minutes / 1440)} 天`;
+}
+
+function deadline(i) {
+  if (i.initial_reported_at) return '已初报';
+  if (!i.initial_report_due_at) return '';
+  const minutes = Math.round((new Date(i.initial_report_due_at) - Date.now()) / 60000);
+  return minutes < 0 ? `初报超时 ${span(-minutes)}` : `初报剩 ${span(minutes)}`;
+}
+
+function render(o) {
+  const s = o.risk_sources.by_grade;
+  document.getElementById('sources-by-grade').innerHTML = GRADES.map((g) => stat(s[g], g, { colour: GRADE_COLOURS[g] })).join('');
+  document.getElementById('receptors-by-kind').innerHTML = Object.entries(o.receptors.by_kind)
+    .sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => stat(n, KINDS[k] ?? k)).join('');
+  const t = o.teams;
+  document.getElementById('teams').innerHTML = stat(t.available, '待命', { colour: '#7fe0a8' }) + stat(t.dispatched, '已出动', { colour: '#ffcf5c' })
+    + stat(t.off_duty, '休整') + stat(t.total, '合计');
+  document.getElementById('rotation-days').textContent = o.rotation_days;
+  document.querySelector('#stock tbody').innerHTML = o.stock.map((x) => `<tr data-item="${esc(x.item)}" data-free="${x.free}" data-reserved="${x.reserved}" data-expiring="${x.expiring}">
+      <td>${esc(x.item)} <span class="meta">${esc(x.unit)}</span></td><td class="free">${num(x.free)}</td>
+      <td>${num(x.quantity)}</td><td class="reserved">${num(x.reserved)}</td><td class="expiring">${num(x.expiring)}</td></tr>`).join('');
+
+  document.getElementById('incidents-open').textContent = o.incidents.open;
+  if (!wall.focus) {
+    fill(document.getElementById('incidents'), o.incidents.list, (i) => {
+      const li = document.createElement('li');
+      li.dataset.id = i.id;
+      li.className = i.initial_report_overdue ? 'overdue' : i.initial_report_due_soon ? 'due-soon' : '';
+      li.innerHTML = `<span class="sev ${esc(i.severity)}">${esc(i.severity)}</span>${esc(i.name)}<span class="due">${esc(deadline(i))}</span>`;
+      li.addEventListener('click', () => focus(i.id));
+      return li;
+    }, (n) => `另有 ${n} 起`);
+  }
+  const w = o.warnings;
+  document.getElementById('warnings-in-force').textContent = w.in_force;
+  document.getElementById('warnings-by-level').innerHTML = LEVELS.map((l) => stat(w.by_level[l], `${l}色`, { cls: `level-${l}` })).join('');
+  fill(document.getElementById('warnings'), w.list, (x) => {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="lv level-${esc(x.level)}">${esc(x.level)}</span>${esc(x.headline)}`;
+    return li;
+  }, (n) => `另有 ${n} 条`);
+  const ticker = document.getElementById('ticker');
+  const line = o.recent.map((e) => `<span><time>${hhmm(e.at)}</time>${esc(describe(e))}</span>`).join('');
+  ticker.innerHTML = line;
+  // Wider than the screen: it runs, twice over, so that it loops without a gap.
+  const runs = ticker.scrollWidth > ticker.parentElement.clientWidth;
+  if (runs) ticker.innerHTML = line + line;
+  ticker.classList.toggle('running', runs);
+  ticker.style.animationDuration = `${Math.max(20, o.recent.length * 6)}s`;
+}
+
+/** One line of the ticker. */
+function describe(e) {
+  const d = e.data ?? {};
+  const who = e.actor ? `（${e.actor}）` : '';
+  switch (e.kind) {
+    case 'change': return `${LAYERS[d.layer] ?? d.layer ?? ''}${d.op === 'delete' ? '删除' : d.op === 'insert' ? '新增' : '更新'}${who}`;
+    case 'report': return `事件 #${d.incident_id ?? ''} 报送${d.stage === 'initial' ? '初报' : d.stage === 'final' ? '终报' : '续报'}${who}`;
+    case 'dispatch': return `调度 #${d.id ?? ''} ${DISPATCH[d.status] ?? d.status ?? ''}${who}`;
+    case 'warning': return `预警 ${d.identifier ?? d.id ?? ''} ${d.status ?? d.op ?? ''}${who}`;
+    case 'report_due': return `事件 #${d.incident_id ?? ''} 报告期限提醒`;
+    case 'attachment': return `事件 #${d.incident_id ?? ''} 上传现场照片 ${d.file_name ?? ''}${who}`;
+    default: return `${EVENTS[e.kind] ?? e.kind}${who}`;
+  }
+}
+
+async function refresh() {
+  const o = await api('/api/overview');
+  wall.overview = o;
+  render(o);
+  wall.updates += 1;
+  wall.renderedEvent = o.event;
+  if (wall.focus) await showFocus(wall.focus);
+}
+
+// Many events in a burst (an import) make one refresh, not one each.
+let pending = null;
+function soon() {
+  if (pending) return;
+  pending = setTimeout(async () => {
+    pending = null;
+    try { await refresh(); } catch (err) { console.warn(err); }
+  }, 100);
+}
+
+function refreshTiles() {
+  wall.version += 1;
+  const source = map.getSource('onemap');
+  if (source) source.setTiles([`${location.origin}/tiles/onemap/{z}/{x}/{y}.mvt?v=${wall.version}`]);
+}
+
+function listen(after) {
+  const link = document.getElementById('wall-link');
+  const events = new EventSource(`/api/events?after=${after}`);
+  events.addEventListener('open', () => { link.textContent = '实时'; link.classList.add('live'); soon(); });
+  events.addEventListener('error', () => { link.textContent = '重新连接中'; link.classList.remove('live'); });
+  for (const kind of [...Object.keys(EVENTS), 'reload']) {
+    events.addEventListener(kind, (e) => {
+      wall.lastEvent = { kind, id: Number(e.lastEventId) };
+      if (kind === 'change' || kind === 'reload') refreshTiles();
+      soon();
+    });
+  }
+}
+
+function clock() {
+  document.getElementById('wall-clock').textContent = new Date().toLocaleString('zh-CN', { hour12: false });
+}
+setInterval(clock, 1000);
+clock();
+
+// ---- focus on one incident -----------------------------------------------------------------------
+function overlay(source, data, layers) {
+  if (map.getSource(source)) return map.getSource(source).setData(data);
+  map.addSource(source, { type: 'geojson', data });
+  for (const layer of layers) map.addLayer({ ...layer, source });
+}
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+/** Road paths from the dispatched depots and teams to the incident (straight when not found). */
+async function paths(incident, dispatches) {
+  const want = (find) => dispatches.filter((d) => (find === 'team' ? d.team_id : d.depot_id)).map((d) => d[`${find}_id`]);
+  const features = [];
+  for (const find of ['depot', 'team']) {
+    const ids = want(find);
+    if (!ids.length) continue;
+    const near = await api('/api/nearest', { method: 'POST', body: { point: incident.position, find, count: 100 } }).catch(() => ({ results: [] }));
+    for (const d of dispatches.filter((x) => ids.includes(x[`${find}_id`]))) {
+      const hit = near.results.find((r) => r.id === d[`${find}_id`]);
+      const line = hit?.path?.coordinates?.length ? hit.path.coordinates : [hit?.location ?? incident.position, incident.position];
+      features.push({ type: 'Feature', properties: { id: d.id, name: hit?.name ?? `#${d[`${find}_id`]}`, status: d.status }, geometry: { type: 'LineString', coordinates: line } });
+    }
+  }
+  return features;
+}
+
+/** The point `fraction` of the way along `line`. */
+function along(line, fraction) {
+  const seg = [];
+  let total = 0;
+  for (let i = 1; i < line.length; i++) {
+    const d = Math.hypot(line[i][0] - line[i - 1][0], line[i][1] - line[i - 1][1]);
+    seg.push(d);
+    total += d;
+  }
+  let left = Math.max(0, Math.min(1, fraction)) * total;
+  for (let i = 0; i < seg.length; i++) {
+    if (left <= seg[i] || i === seg.length - 1) {
+      const t = seg[i] ? Math.min(1, left / seg[i]) : 1;
+      return [line[i][0] + t * (line[i + 1][0] - line[i][0]), line[i][1] + t * (line[i + 1][1] - line[i][1])];
+    }
+    left -= seg[i];
+  }
+  return line[line.length - 1];
+}
+
+/** How far along its road a dispatch is now: by its departure and arrival times. */
+function progress(d) {
+  if (['arrived', 'consumed', 'returned'].includes(d.status)) return 1;
+  if (d.status !== 'en_route') return 0;
+  const from = new Date(d.en_route_at ?? d.planned_at).getTime();
+  const to = new Date(d.eta).getTime();
+  return to > from ? (Date.now() - from) / (to - from) : 1;
+}
+
+function moveVehicles() {
+  if (!wall.focus || !wall.routes) return;
+  const points = wall.routes.filter((f) => f.properties.status !== 'cancelled').map((f) => {
+    const d = wall.dispatches.find((x) => x.id === f.properties.id);
+    return { type: 'Feature', properties: { status: d.status }, geometry: { type: 'Point', coordinates: along(f.geometry.coordinates, progress(d)) } };
+  });
+  wall.vehicles = points;
+  map.getSource('focus-vehicles')?.setData({ type: 'FeatureCollection', features: points });
+}
+setInterval(moveVehicles, 1000);
+
+async function spread(incident) {
+  // The warnings issued for it carry the area (from its trace or plume); a water incident is
+  // traced downstream too.
+  const warnings = await api(`/api/warnings?incident_id=${incident.id}&in_force=true`).catch(() => ({ features: [] }));
+  const features = (warnings.features ?? []).filter((f) => f.geometry);
+  if (incident.kind === 'water') {
+    const [lon, lat] = incident.position;
+    const trace = await api(`/api/rivers/downstream?lon=${lon}&lat=${lat}&hours=24`).catch(() => null);
+    if (trace) features.push(...trace.features.map((f) => ({ ...f, properties: { role: 'trace' } })));
+  }
+  return features;
+}
+
+async function showFocus(id) {
+  const incident = wall.overview?.incidents.list.find((i) => i.id === id)
+    ?? await api(`/api/layers/incident/${id}`).then((f) => ({ id, ...f.properties, position: f.geometry.coordinates }));
+  const [dispatches, timeline, area] = await Promise.all([
+    api(`/api/incidents/${id}/dispatches`), api(`/api/incidents/${id}/timeline`), spread(incident),
+  ]);
+  if (wall.focus !== id) return;
+  wall.dispatches = dispatches.dispatches ?? dispatches;
+  wall.routes = await paths(incident, wall.dispatches);
+  await mapReady;
+  overlay('focus-area', { type: 'FeatureCollection', features: area }, [
+    { id: 'focus-area-fill', type: 'fill', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#ff7043', 'fill-opacity': 0.25 } },
+    { id: 'focus-trace', type: 'line', filter: ['==', ['get', 'role'], 'trace'], paint: { 'line-color': '#e040fb', 'line-width': 6, 'line-opacity': 0.85 } },
+  ]);
+  overlay('focus-routes', { type: 'FeatureCollection', features: wall.routes }, [
+    { id: 'focus-route', type: 'line', layout: { 'line-cap': 'round' }, paint: { 'line-color': '#4fc3f7', 'line-width': 4, 'line-opacity': 0.8 } },
+  ]);
+  overlay('focus-vehicles', EMPTY, [
+    { id: 'focus-vehicle', type: 'circle', paint: { 'circle-radius': 8, 'circle-color': ['match', ['get', 'status'], 'en_route', '#ffeb3b', 'planned', '#90a4ae', '#69f0ae'], 'circle-stroke-color': '#000', 'circle-stroke-width': 2 } },
+  ]);
+  overlay('focus-incident', { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: incident.position } }, [
+    { id: 'focus-incident-dot', type: 'circle', paint: { 'circle-radius': 12, 'circle-color': '#ff1744', 'circle-stroke-color': '#fff', 'circle-stroke-width': 3 } },
+  ]);
+  moveVehicles();
+  document.getElementById('wall-focus-title').hidden = false;
+  document.getElementById('wall-focus-title').textContent = `聚焦：${incident.name}（${incident.severity}）`;
+  document.getElementById('focus-summary').textContent = `${deadline(incident)} · 调派 ${wall.dispatches.length} 批 · 影响范围 ${area.length} 处`;
+  fill(document.getElementById('focus-dispatches'), wall.dispatches, (d) => {
+    const li = document.createElement('li');
+    const what = d.items?.length ? d.items.map((x) => `${x.item} ${num(x.quantity)}${x.unit}`).join('、') : `队伍 #${d.team_id}`;
+    li.innerHTML = `${esc(what)}<span class="st">${esc(DISPATCH[d.status] ?? d.status)} · 预计 ${hhmm(d.eta)}</span>`;
+    return li;
+  }, (n) => `另有 ${n} 批`);
+  fill(document.getElementById('focus-timeline'), [...timeline.timeline].reverse(), (e) => {
+    const li = document.createElement('li');
+    li.innerHTML = `<time>${hhmm(e.at)}</time>${esc(e.text)}${e.actor ? `（${esc(e.actor)}）` : ''}`;
+    return li;
+  }, (n) => `更早 ${n} 条`);
+}
+
+async function focus(id) {
+  wall.focus = id;
+  for (const p of ['panel-incidents', 'panel-charts']) document.getElementById(p).hidden = true;
+  document.getElementById('panel-focus').hidden = false;
+  const incident = wall.overview?.incidents.list.find((i) => i.id === id);
+  if (incident) map.flyTo({ center: incident.position, zoom: 11.5, duration: 1500 });
+  const url = new URL(location.href);
+  url.searchParams.set('focus', id);
+  history.replaceState(null, '', url);
+  await showFocus(id);
+  wall.focused = id;
+}
+
+function unfocus() {
+  wall.focus = null;
+  wall.focused = null;
+  for (const p of ['panel-incidents', 'panel-charts']) document.getElementById(p).hidden = false;
+  document.getElementById('panel-focus').hidden = true;
+  document.getElementById('wall-focus-title').hidden = true;
+  for (const s of ['focus-area', 'focus-routes', 'focus-vehicles', 'focus-incident']) map.getSource(s)?.setData(EMPTY);
+  const url = new URL(location.href);
+  url.searchParams.delete('focus');
+  history.replaceState(null, '', url);
+  render(wall.overview);
+  map.flyTo({ center: wall.home.center, zoom: wall.home.zoom });
+}
+document.getElementById('focus-exit').addEventListener('click', unfocus);
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && wall.focus) unfocus(); });
+wall.focusOn = focus;
+
+// ---- start ---------------------------------------------------------------------------------------
+const first = await api('/api/overview');
+wall.overview = first;
+render(first);
+listen(first.event);
+await mapReady;
+await home();
+const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+showStats(wall, { theme: 'dark', scale: rem / 14, charts: ['chart-year', 'chart-cause'] }).then(() => { wall.charts = true; });
+const asked = Number(new URL(location.href).searchParams.get('focus'));
+if (asked > 0) await focus(asked);
+// The first screen is there when the figures are in and the map's tiles are drawn.
+await new Promise((resolve) => (map.loaded() && map.areTilesLoaded() ? resolve() : map.once('idle', resolve)));
+wall.firstScreenMs = performance.now();
+wall.ready = true;
