@@ -239,6 +239,20 @@ async fn photos_are_stored_with_their_record_and_lose_their_gps_unless_kept() {
         common::get(&server.at(&format!("/api/attachments?record=inspection&record_id={inspection_id}"))).await;
     assert_eq!(list["attachments"].as_array().unwrap().len(), 1);
 
+    // In the printed report: the scene's photos, and the report's in its own section.
+    let page = common::raw_get(server.at(&format!("/api/incidents/{incident}/report.html?drafts=true")))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let img = |a: &Value| format!("<img src=\"{}\"", a["href"].as_str().unwrap());
+    let (report_at, scene_at) = (page.find("初报").unwrap(), page.find("现场照片</h2>").expect("a photo section"));
+    for (photo, after) in [(&a, scene_at), (&k, scene_at), (&r, report_at)] {
+        let at = page.find(&img(photo)).unwrap_or_else(|| panic!("{} not printed", photo["href"]));
+        assert!(at > after, "{} printed in the wrong place", photo["href"]);
+    }
+    assert!(page.find(&img(&r)).unwrap() < scene_at, "the report's photo is under the report");
+
     // In the timeline, with who; in the audit trail, without the bytes.
     let (_, timeline) = common::get(&server.at(&format!("/api/incidents/{incident}/timeline"))).await;
     let photos: Vec<&Value> =

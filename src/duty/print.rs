@@ -135,6 +135,22 @@ fn row(label: &str, value: &str) -> String {
     format!("<tr><th>{label}</th><td>{value}</td></tr>")
 }
 
+/// The photos among `entries` (timeline entries of kind `photo`), each with its caption.
+fn photos<'a>(entries: impl Iterator<Item = &'a Value>) -> String {
+    let figures: String = entries
+        .filter(|t| t["kind"] == "photo")
+        .map(|t| {
+            let href = escape(t["href"].as_str().unwrap_or(""));
+            let caption = escape(t["caption"].as_str().or(t["file_name"].as_str()).unwrap_or(""));
+            format!(
+                "<figure><img src=\"{href}\" alt=\"{caption}\"><figcaption>{caption} · {}</figcaption></figure>",
+                local(&t["at"])
+            )
+        })
+        .collect();
+    if figures.is_empty() { figures } else { format!("<div class=\"figures\">{figures}</div>") }
+}
+
 /// The report of `incident` (a GeoJSON Feature), its `reports` (drafts marked as such) and its
 /// `timeline`, as one HTML page.
 pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
@@ -184,7 +200,16 @@ pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
         }
         body.push_str(&row("报送时间", &local(&r["submitted_at"])));
         body.push_str(&row("报送人", &escape(&text_of(&r["author"]))));
-        body.push_str("</table></section>");
+        body.push_str("</table>");
+        let own = |t: &&Value| t["record"] == "incident_report" && t["record_id"] == r["id"];
+        body.push_str(&photos(timeline.iter().filter(own)));
+        body.push_str("</section>");
+    }
+    let scene = |t: &&Value| t["kind"] == "photo" && t["record"] == "incident";
+    if timeline.iter().any(|t| scene(&t)) {
+        body.push_str("<section class=\"photos\"><h2>现场照片</h2>");
+        body.push_str(&photos(timeline.iter().filter(scene)));
+        body.push_str("</section>");
     }
     body.push_str(
         "<section class=\"timeline\"><h2>事件经过</h2><table><tr><th>时间</th><th>事项</th><th>经办</th></tr>",
@@ -210,6 +235,10 @@ h1 { text-align: center; font-size: 20pt; letter-spacing: 0.2em; margin: 0 0 4pt
 p.name { text-align: center; font-size: 13pt; margin: 0 0 12pt; }
 h2 { font-size: 13pt; border-bottom: 1.5pt solid #000; padding-bottom: 2pt; margin: 16pt 0 6pt; }
 table { width: 100%; border-collapse: collapse; page-break-inside: auto; }
+.figures { display: flex; flex-wrap: wrap; gap: 3mm; margin-top: 2mm; }
+figure { margin: 0; width: 55mm; page-break-inside: avoid; }
+figure img { width: 55mm; height: 41mm; object-fit: cover; border: 1px solid #999; }
+figcaption { font-size: 9pt; color: #444; }
 th, td { border: 0.75pt solid #000; padding: 4pt 6pt; vertical-align: top; text-align: left; }
 th { width: 30%; background: #f2f2f2; font-weight: normal; }
 .timeline th { width: auto; }

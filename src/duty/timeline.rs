@@ -43,7 +43,7 @@ SELECT at, kind, actor, detail FROM (
          AND after->>'status' IN ('issued', 'cancelled')
          AND (op = 'insert' OR before->>'status' IS DISTINCT FROM after->>'status')
     UNION ALL SELECT created_at, 9, 'photo', author, jsonb_build_object('attachment_id', id, 'file_name', file_name,
-            'record', record_table, 'caption', caption, 'href', '/api/attachments/' || id)
+            'record', record_table, 'record_id', record_id, 'caption', caption, 'href', '/api/attachments/' || id)
         FROM attachment WHERE incident_id = $1
 ) t ORDER BY at, ord";
 

@@ -87,7 +87,8 @@ export function startDuty({ map, may, overlay, onemap }) {
         <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
         ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
       <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
-        .map((t) => `<li><span class="meta">${esc(when(t.at))}</span> ${esc(t.text)}${t.actor ? `<span class="meta">${esc(t.actor)}</span>` : ''}</li>`).join('')}</ol></details>`;
+        .map((t) => `<li><span class="meta">${esc(when(t.at))}</span> ${esc(t.text)}${t.actor ? `<span class="meta">${esc(t.actor)}</span>` : ''}`
+          + `${t.kind === 'photo' ? `<a class="photos" href="${esc(t.href)}" target="_blank" rel="noopener"><img src="${esc(t.href)}" alt="${esc(t.caption ?? t.file_name)}" loading="lazy"></a>` : ''}</li>`).join('')}</ol></details>`;
     for (const b of detail.querySelectorAll('[data-stage]')) b.addEventListener('click', () => openForm(id, b.dataset.stage));
     for (const b of detail.querySelectorAll('[data-edit]')) {
       b.addEventListener('click', (e) => { e.stopPropagation(); openForm(id, null, reports.reports.find((r) => String(r.id) === b.dataset.edit)); });
