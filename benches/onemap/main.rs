@@ -8,7 +8,8 @@
 //!
 //! Routing: nearest 10 of 200 depots against pgRouting (see `routing.rs`). Allocation: 20 items
 //! over 200 depots against a linear program of the same size (see `allocation.rs`). Risk: a
-//! 24-hour downstream trace and the 1 km grid risk map (see `risk.rs`).
+//! 24-hour downstream trace and the 1 km grid risk map (see `risk.rs`). Screens: the first screen
+//! of the wall, the phone and the desk in Chromium (see `screens.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing, allocation, risk or all.
+    /// Which part: tiles, routing, allocation, risk, screens or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -66,6 +67,7 @@ mod martin;
 mod osrm;
 mod risk;
 mod routing;
+mod screens;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -92,6 +94,9 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     }
     if matches!(args.part.as_str(), "risk" | "all") {
         risk::run(cluster).await?;
+    }
+    if matches!(args.part.as_str(), "screens" | "all") {
+        screens::run(cluster).await?;
     }
     Ok(())
 }

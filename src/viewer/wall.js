@@ -16,23 +16,14 @@ const LAYERS = { risk_source: '风险源', receptor: '敏感目标', depot: '储
 const wall = { overview: null, updates: 0, focus: null, version: 0 };
 window.onemap = wall;
 
-const me = await api('/api/me');
+// The area's bounds and the style come with the first request, so the map opens on the area
+// (not on the style's default view, which would load its tiles only to fly away).
+const [me, tiles, style] = await Promise.all([api('/api/me'), api('/tiles/onemap.json').catch(() => null), api('/style.json').catch(() => null)]);
 if (!me.may.includes('read')) {
   // A wall runs signed in or under public read; otherwise it says so and waits for a sign-in on the desk.
   document.getElementById('wall-link').textContent = '未登录：请先在 / 登录，或以 --public-read 启动';
   await new Promise(() => {});
 }
-
-const map = new maplibregl.Map({
-  container: 'map',
-  style: '/style.json',
-  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
-  attributionControl: false,
-  fadeDuration: 0,
-});
-wall.map = map;
-map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-left');
-const mapReady = new Promise((resolve) => map.on('load', resolve));
 
 // The desk's light style, darkened for the hall: dark ground, light lines and type.
 const DARK = {
@@ -40,7 +31,7 @@ const DARK = {
   'district-fill': { 'fill-color': '#12233a', 'fill-opacity': 0.9 },
   'district-line': { 'line-color': '#4f7fae' },
 };
-const SIZES = ['text-size', 'text-halo-width', 'circle-radius', 'circle-stroke-width', 'line-width'];
+const SIZES = { layout: ['text-size'], paint: ['text-halo-width', 'circle-radius', 'circle-stroke-width', 'line-width'] };
 
 /** A size of the style times `k`: numbers, zoom stops' outputs, or any other expression. */
 function scaled(v, k) {
@@ -52,33 +43,53 @@ function scaled(v, k) {
   return Array.isArray(v) ? ['*', v, k] : v;
 }
 
-map.on('load', () => {
-  // Seen from metres away: the map's type and symbols grow with the screen, as the panels do.
+/**
+ * The wall's style: dark, and its type and symbols grown with the screen as the panels are (seen
+ * from metres away). Changed before the map gets it, so its tiles are laid out once.
+ */
+function wallStyle(style) {
   const k = parseFloat(getComputedStyle(document.documentElement).fontSize) / 15;
-  for (const layer of map.getStyle().layers) {
-    for (const name of SIZES.filter((n) => n.startsWith(layer.type) || (layer.type === 'symbol' && n.startsWith('text')))) {
-      const part = name.startsWith('text-size') ? 'layout' : 'paint';
-      const value = part === 'layout' ? map.getLayoutProperty(layer.id, name) : map.getPaintProperty(layer.id, name);
-      if (value === undefined) continue;
-      if (part === 'layout') map.setLayoutProperty(layer.id, name, scaled(value, k));
-      else map.setPaintProperty(layer.id, name, scaled(value, k));
+  for (const layer of style.layers) {
+    for (const [part, names] of Object.entries(SIZES)) {
+      for (const name of names) if (layer[part]?.[name] !== undefined) layer[part][name] = scaled(layer[part][name], k);
     }
-    for (const [name, value] of Object.entries(DARK[layer.id] ?? {})) map.setPaintProperty(layer.id, name, value);
+    layer.paint = { ...layer.paint, ...DARK[layer.id] };
     if (layer.type === 'symbol') {
-      map.setPaintProperty(layer.id, 'text-color', layer.id === 'district-label' ? '#9fd8ff' : '#e6edf5');
-      map.setPaintProperty(layer.id, 'text-halo-color', '#0b1320');
+      layer.paint['text-color'] = layer.id === 'district-label' ? '#9fd8ff' : '#e6edf5';
+      layer.paint['text-halo-color'] = '#0b1320';
     }
   }
-});
+  return style;
+}
 
-/** Keeps the map's centre in the open middle between the columns, and shows the whole area. */
-async function home() {
+/** The open middle between the columns: where the map centres what it shows. */
+const PADDING = (() => {
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
   const side = document.getElementById('wall-left').getBoundingClientRect().right + rem;
-  map.setPadding({ left: side, right: side, top: 4 * rem, bottom: 3.5 * rem });
-  const tiles = await api('/tiles/onemap.json').catch(() => null);
-  if (tiles?.bounds) map.fitBounds([[tiles.bounds[0], tiles.bounds[1]], [tiles.bounds[2], tiles.bounds[3]]], { duration: 0 });
-  wall.home = { center: map.getCenter(), zoom: map.getZoom() };
+  return { left: side, right: side, top: 4 * rem, bottom: 3.5 * rem };
+})();
+const BOUNDS = tiles?.bounds ? [[tiles.bounds[0], tiles.bounds[1]], [tiles.bounds[2], tiles.bounds[3]]] : undefined;
+
+const map = new maplibregl.Map({
+  container: 'map',
+  bounds: BOUNDS,
+  fitBoundsOptions: { padding: PADDING },
+  style: style ? wallStyle(style) : '/style.json',
+  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  attributionControl: false,
+  fadeDuration: 0,
+});
+wall.map = map;
+map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-left');
+const mapReady = new Promise((resolve) => map.on('load', resolve));
+// When each part of the first screen arrived (printed by the browser test).
+wall.timings = { created: Math.round(performance.now()) };
+map.once('style.load', () => { wall.timings.style = Math.round(performance.now()); });
+map.once('load', () => { wall.timings.load = Math.round(performance.now()); });
+
+/** Back to the whole area. */
+function home() {
+  if (BOUNDS) map.fitBounds(BOUNDS, { padding: PADDING });
 }
 
 const hhmm = (t) => (t ? new Date(t).toLocaleTimeString('zh-CN', { hour12: false, hour: '2-digit', minute: '2-digit' }) : '');
@@ -355,7 +366,7 @@ async function focus(id) {
   for (const p of ['panel-incidents', 'panel-charts']) document.getElementById(p).hidden = true;
   document.getElementById('panel-focus').hidden = false;
   const incident = wall.overview?.incidents.list.find((i) => i.id === id);
-  if (incident) map.flyTo({ center: incident.position, zoom: 11.5, duration: 1500 });
+  if (incident) map.flyTo({ center: incident.position, zoom: 11.5, duration: 1500, padding: PADDING });
   const url = new URL(location.href);
   url.searchParams.set('focus', id);
   history.replaceState(null, '', url);
@@ -374,7 +385,7 @@ function unfocus() {
   url.searchParams.delete('focus');
   history.replaceState(null, '', url);
   render(wall.overview);
-  map.flyTo({ center: wall.home.center, zoom: wall.home.zoom });
+  home();
 }
 document.getElementById('focus-exit').addEventListener('click', unfocus);
 document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && wall.focus) unfocus(); });
@@ -386,7 +397,6 @@ wall.overview = first;
 render(first);
 listen(first.event);
 await mapReady;
-await home();
 const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
 showStats(wall, { theme: 'dark', scale: rem / 14, charts: ['chart-year', 'chart-cause'] }).then(() => { wall.charts = true; });
 const asked = Number(new URL(location.href).searchParams.get('focus'));
