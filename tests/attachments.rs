@@ -441,6 +441,21 @@ async fn refused_photos_store_nothing() {
         upload(&server, Some(&here), &on_incident, Some(("x.jpg", "image/jpeg", jpeg.clone())), None).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(stored(&server).await, (before.0 + 1, before.1 + 1));
+    // Removed by its uploader only (or an administrator), bytes and all.
+    let one = server.at(body["href"].as_str().unwrap());
+    let other_here = server.token("photo-here-2", Role::Dispatcher, Some(&district)).await.unwrap();
+    for (token, status) in
+        [(None, 401), (Some(viewer.as_str()), 403), (Some(other_here.as_str()), 403), (Some(elsewhere.as_str()), 403)]
+    {
+        let (got, _, p) = common::call_as(token, Method::DELETE, &one, None).await;
+        assert_eq!(got, status, "{p}");
+        assert_eq!(stored(&server).await, (before.0 + 1, before.1 + 1));
+    }
+    let (got, _, p) = common::call_as(Some(&here), Method::DELETE, &one, None).await;
+    assert_eq!(got, 204, "{p}");
+    assert_eq!(stored(&server).await, before);
+    let (got, _, _) = common::call_as(Some(&here), Method::DELETE, &one, None).await;
+    assert_eq!(got, 404);
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -1,6 +1,6 @@
 //! Photos: `POST /api/attachments` (multipart: `record`, `record_id`, `file`, and optionally
 //! `metadata=keep|strip`, `caption`, `lon`, `lat`), `GET /api/attachments?record&record_id`
-//! or `?incident_id`, and `GET /api/attachments/{id}` (the file).
+//! or `?incident_id`, `GET /api/attachments/{id}` (the file) and `DELETE` (by its uploader).
 
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::extract::{Path, RawQuery, State};
@@ -53,6 +53,8 @@ pub fn router() -> Routes {
         )
         .get("/api/attachments/{id}", Action::Read, file)
         .doc(Doc::new("the photo itself").answer_as(200, "image/jpeg", json!({"type": "string"}), "the file"))
+        .delete("/api/attachments/{id}", Need::Attach, remove)
+        .doc(Doc::new("remove a photo (its uploader, or an administrator)").answer(204, object(""), "removed"))
 }
 
 fn bad(field: &str, detail: impl Into<String>) -> Problem {
@@ -148,6 +150,15 @@ async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<
     };
     let list = attachments::list(&state.pool, record, id).await?;
     Ok(axum::Json(json!({"attachments": list})).into_response())
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    attachments::remove(&state.pool, &actor, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn file(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {

@@ -237,6 +237,30 @@ pub async fn list(pool: &PgPool, record: Option<Record>, record_id: i64) -> Resu
     Ok(rows)
 }
 
+/// Removes attachment `id`: its uploader may, or an administrator; a district user only in their
+/// district (a photo taken by mistake, of the wrong place or person).
+pub async fn remove(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let row: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT record_table, record_id, author FROM attachment WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((table, record_id, author)) = row else {
+        return Err(Error::NotFound { layer: "attachment", id });
+    };
+    let admin = actor.role == Some(crate::auth::Role::Admin);
+    if author != actor.name && !admin {
+        return Err(Error::Forbidden(format!(
+            "attachment {id} was uploaded by {author}; only they or an administrator may remove it; nothing was removed"
+        )));
+    }
+    jurisdiction::check(&mut tx, actor, &table, &[record_id]).await?;
+    sqlx::query("DELETE FROM attachment WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The stored file of attachment `id`: its media type, name and bytes.
 pub async fn content(pool: &PgPool, id: i64) -> Result<(String, String, Vec<u8>), Error> {
     sqlx::query_as(

@@ -1,6 +1,7 @@
 // The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { esc } from './api.js';
+import { circle, overlays } from './draw.js';
 import { startDuty } from './duty.js';
 import { startIntercept } from './intercept.js';
 import { startPhone } from './phone.js';
@@ -95,6 +96,7 @@ const map = new maplibregl.Map({
   hash: true,
 });
 state.map = map;
+const overlay = overlays(map);
 map.addControl(new maplibregl.NavigationControl(), 'top-left');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
 
@@ -202,23 +204,6 @@ map.on('contextmenu', (e) => around(e.lngLat));
 map.on('mousemove', (e) => {
   map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: clickable() }).length ? 'pointer' : '';
 });
-
-function circle(center, radius) {
-  const [lon, lat] = center;
-  const ring = [];
-  for (let i = 0; i <= 64; i++) {
-    const a = (i / 64) * 2 * Math.PI;
-    ring.push([lon + (radius * Math.cos(a)) / (111320 * Math.cos((lat * Math.PI) / 180)), lat + (radius * Math.sin(a)) / 110574]);
-  }
-  return { type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties: {} };
-}
-
-/** Shows `data` in the GeoJSON overlay `source`, adding the source and its `layers` on first use. */
-function overlay(source, data, layers) {
-  if (map.getSource(source)) return map.getSource(source).setData(data);
-  map.addSource(source, { type: 'geojson', data });
-  for (const layer of layers) map.addLayer({ ...layer, source });
-}
 
 /**
  * Fetches `url` for a side panel: empties its list, and on an error shows the problem's detail

@@ -18,6 +18,7 @@ const WARNINGS_JS: &str = include_str!("warnings.js");
 const INTERCEPT_JS: &str = include_str!("intercept.js");
 const PHONE_JS: &str = include_str!("phone.js");
 const OUTBOX_JS: &str = include_str!("outbox.js");
+const DRAW_JS: &str = include_str!("draw.js");
 const SERVICE_WORKER: &str = include_str!("sw.js");
 const WALL: &str = include_str!("wall.html");
 const WALL_JS: &str = include_str!("wall.js");
@@ -47,6 +48,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/intercept.js", INTERCEPT_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),
     ("/viewer/outbox.js", OUTBOX_JS, JS),
+    ("/viewer/draw.js", DRAW_JS, JS),
     ("/wall", WALL, "text/html; charset=utf-8"),
     ("/viewer/wall.js", WALL_JS, JS),
     ("/viewer/wall.css", WALL_CSS, CSS),

@@ -3,6 +3,7 @@
 // source, each with photos. What is filed goes through the outbox, so it waits out a lost
 // network and is sent once. On a narrow screen the desk's panel becomes a bottom sheet.
 import { api, esc } from './api.js';
+import { circle } from './draw.js';
 import { enqueue, flush, jobs, watch, discard, sentJobs } from './outbox.js';
 
 const NARROW = matchMedia('(max-width: 600px)');
@@ -19,15 +20,6 @@ function locate() {
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
     );
   });
-}
-
-function circle([lon, lat], radius) {
-  const ring = [];
-  for (let i = 0; i <= 48; i++) {
-    const a = (i / 48) * 2 * Math.PI;
-    ring.push([lon + (radius * Math.cos(a)) / (111320 * Math.cos((lat * Math.PI) / 180)), lat + (radius * Math.sin(a)) / 110574]);
-  }
-  return { type: 'Feature', properties: { role: 'accuracy' }, geometry: { type: 'Polygon', coordinates: [ring] } };
 }
 
 /** The photos chosen in `input`, as outbox steps attaching them to `record` (an id or `{n.id}`). */
@@ -70,7 +62,7 @@ export function startPhone({ map, overlay, onemap, may }) {
       return null;
     }
     const { at, accuracy } = phone.here;
-    overlay('me', { type: 'FeatureCollection', features: [circle(at, Math.max(accuracy, 10)),
+    overlay('me', { type: 'FeatureCollection', features: [circle(at, Math.max(accuracy, 10), { role: 'accuracy' }),
       { type: 'Feature', properties: { role: 'me' }, geometry: { type: 'Point', coordinates: at } }] }, [
       { id: 'me-accuracy', type: 'fill', filter: ['==', ['get', 'role'], 'accuracy'], paint: { 'fill-color': '#1e88e5', 'fill-opacity': 0.15 } },
       { id: 'me-dot', type: 'circle', filter: ['==', ['get', 'role'], 'me'],

@@ -2,6 +2,7 @@
 // from the feed; "focus on incident" flies to one and follows its spread, dispatches and course.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { api, esc } from './api.js';
+import { overlays } from './draw.js';
 import { showStats } from './stats.js';
 
 const GRADES = ['重大', '较大', '一般', '未分级'];
@@ -80,6 +81,7 @@ const map = new maplibregl.Map({
   fadeDuration: 0,
 });
 wall.map = map;
+const overlay = overlays(map);
 map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-left');
 const mapReady = new Promise((resolve) => map.on('load', resolve));
 // When each part of the first screen arrived (printed by the browser test).
@@ -243,12 +245,6 @@ setInterval(clock, 1000);
 clock();
 
 // ---- focus on one incident -----------------------------------------------------------------------
-function overlay(source, data, layers) {
-  if (map.getSource(source)) return map.getSource(source).setData(data);
-  map.addSource(source, { type: 'geojson', data });
-  for (const layer of layers) map.addLayer({ ...layer, source });
-}
-
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
 /** Road paths from the dispatched depots and teams to the incident (straight when not found). */

@@ -1,0 +1,19 @@
+// Drawing on the map, shared by the desk, the phone and the wall: GeoJSON overlays, circles.
+
+/** For `map`: shows `data` in the GeoJSON overlay `source`, adding the source and its `layers` on first use. */
+export const overlays = (map) => (source, data, layers) => {
+  if (map.getSource(source)) return map.getSource(source).setData(data);
+  map.addSource(source, { type: 'geojson', data });
+  for (const layer of layers) map.addLayer({ ...layer, source });
+  return undefined;
+};
+
+/** A circle of `radius` metres around [lon, lat] (64 sides), a Polygon Feature with `properties`. */
+export function circle([lon, lat], radius, properties = {}) {
+  const ring = [];
+  for (let i = 0; i <= 64; i++) {
+    const a = (i / 64) * 2 * Math.PI;
+    ring.push([lon + (radius * Math.cos(a)) / (111320 * Math.cos((lat * Math.PI) / 180)), lat + (radius * Math.sin(a)) / 110574]);
+  }
+  return { type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties };
+}
