@@ -508,6 +508,11 @@ async fn a_write_resent_with_its_idempotency_key_is_done_once() {
     assert_eq!(anonymous.status(), 401);
     assert_eq!(send("phone-3", &feature).await.unwrap().status(), 201);
     assert_eq!(incidents().await, 3);
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotent_request WHERE actor = 'anonymous'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "an anonymous caller's key is not kept");
     // An invalid feature's 422 is kept: the repeat is refused the same way, nothing written.
     let mut bad = feature.clone();
     bad["properties"]["severity"] = json!("很大");

@@ -45,7 +45,12 @@ pub async fn replay(State(state): State<AppState>, request: Request, next: Next)
         );
     };
     let key = key.trim_matches('"').to_string();
-    let actor = request.extensions().get::<Caller>().map(|c| c.actor.name.clone()).unwrap_or_default();
+    // Keys are a user's: an anonymous caller (signing in) has none to share with strangers.
+    let Some(actor) =
+        request.extensions().get::<Caller>().filter(|c| c.actor.role.is_some()).map(|c| c.actor.name.clone())
+    else {
+        return next.run(request).await;
+    };
     let (parts, body) = request.into_parts();
     let Ok(body) = to_bytes(body, MAX_REQUEST).await else {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, "body too large", "the request body is over the size limit");

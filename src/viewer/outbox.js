@@ -106,8 +106,12 @@ export function flush() {
           if (response.ok) {
             job.results.push(body ?? {});
             job.state = 'sending';
-          } else if (response.status >= 500 || response.status === 409 && body?.title === 'request in progress' || response.status === 401) {
-            return; // the server or the sign-in: later
+          } else if (response.status === 401) {
+            // Signed out while away (a session ends): it goes once the officer signs in again.
+            if (job.state !== 'sign-in') { job.state = 'sign-in'; await save(job); changed(); }
+            return;
+          } else if (response.status >= 500 || (response.status === 409 && body?.title === 'request in progress')) {
+            return; // the server: later
           } else {
             job.state = 'refused';
             job.error = `${body?.detail ?? `HTTP ${response.status}`}${body?.field ? `（${body.field}）` : ''}`;

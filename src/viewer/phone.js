@@ -30,7 +30,25 @@ function photoSteps(input, keep, record, recordId, at) {
   }));
 }
 
+/** Metres between two [lon, lat] (haversine). */
+function metres([x1, y1], [x2, y2]) {
+  const r = Math.PI / 180;
+  const a = Math.sin(((y2 - y1) * r) / 2) ** 2 + Math.cos(y1 * r) * Math.cos(y2 * r) * Math.sin(((x2 - x1) * r) / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
+}
+
 export function startPhone({ map, overlay, onemap, may }) {
+  /** Risk sources in the map's loaded tiles within `radius` metres of `at` (when the API cannot be reached). */
+  const nearbyOnMap = (at, radius) => {
+    const seen = new Map();
+    for (const f of map.querySourceFeatures('onemap', { sourceLayer: 'risk_source' })) {
+      if (f.geometry.type !== 'Point' || seen.has(f.id)) continue;
+      const distance = metres(at, f.geometry.coordinates);
+      if (distance <= radius) seen.set(f.id, { id: f.id, properties: { ...f.properties, layer: 'risk_source', distance_m: distance } });
+    }
+    return [...seen.values()];
+  };
+
   const sheet = document.getElementById('panel');
   const handle = document.getElementById('sheet-handle');
   const status = document.getElementById('field-status');
@@ -161,8 +179,10 @@ export function startPhone({ map, overlay, onemap, may }) {
   async function inspectHere() {
     const here = phone.here ?? await whereAmI();
     if (!here) return;
-    const around = await api(`/api/around?lon=${here.at[0]}&lat=${here.at[1]}&radius_m=5000`).catch(() => ({ features: [] }));
-    const sources = around.features.filter((f) => f.properties.layer === 'risk_source').sort((a, b) => a.properties.distance_m - b.properties.distance_m).slice(0, 8);
+    const around = await api(`/api/around?lon=${here.at[0]}&lat=${here.at[1]}&radius_m=5000&layers=risk_source`).catch(() => null);
+    // Offline: the risk sources of the map's tiles, by straight distance.
+    const features = around?.features ?? nearbyOnMap(here.at, 5000);
+    const sources = features.filter((f) => f.properties.layer === 'risk_source').sort((a, b) => a.properties.distance_m - b.properties.distance_m).slice(0, 8);
     if (!sources.length) {
       status.textContent = '5 公里内没有登记的风险源';
       return;
@@ -193,7 +213,8 @@ export function startPhone({ map, overlay, onemap, may }) {
     phone.waiting = all.length;
     phone.sent = sentJobs();
     outbox.innerHTML = all.map((j) => `<li data-key="${esc(j.key)}" class="${j.state}">${esc(j.title)}
-      <span class="meta">${j.state === 'refused' ? `被拒绝：${esc(j.error)}` : `待发送（${j.results.length}/${j.steps.length}）`}</span>
+      <span class="meta">${j.state === 'refused' ? `被拒绝：${esc(j.error)}` : j.state === 'sign-in' ? '请重新登录，登录后自动发送'
+        : `待发送（${j.results.length}/${j.steps.length}）`}</span>
       ${j.state === 'refused' ? '<button type="button" class="discard">移除</button>' : ''}</li>`).join('');
     for (const b of outbox.querySelectorAll('.discard')) b.addEventListener('click', () => discard(b.closest('li').dataset.key));
     if (!all.length && phone.sent) status.textContent = `已全部发送（本次 ${phone.sent} 件）`;

@@ -318,7 +318,9 @@ try {
     result.phone.lost_answer_status = lost;
     check(lost === 201, `the first sending was not made and lost: ${lost}`);
 
-    // The inspection of the nearest risk source, with the same photo.
+    // The inspection of the nearest risk source, with the same photo, offline too: the risk
+    // sources near me come from the map's tiles, and it waits in the outbox.
+    await context.setOffline(true);
     await page.click('#field-inspect');
     await page.waitForSelector('#field-dialog[open]');
     const source = await page.$eval('#field-dialog [name=source]', (s) => ({ id: Number(s.value), options: s.options.length }));
@@ -327,7 +329,9 @@ try {
     await page.setInputFiles('#field-dialog [name=photos]', { name: 'dike.jpg', mimeType: 'image/jpeg', buffer: photo });
     const sentBefore = await page.evaluate(() => window.onemap.phone.sent);
     await page.click('#field-dialog button[type=submit]');
-    await waitFor(page, 'the inspection sent', (n) => window.onemap.phone.sent === n + 1 && window.onemap.phone.waiting === 0, sentBefore);
+    await waitFor(page, 'the inspection in the outbox', () => window.onemap.phone.waiting === 1);
+    await context.setOffline(false);
+    await waitFor(page, 'the inspection sent', (n) => window.onemap.phone.sent === n + 1 && window.onemap.phone.waiting === 0, sentBefore, 60000);
     const { body: inspections } = await call(`/api/layers/inspection?risk_source_id=${source.id}&limit=1000`);
     const filed = inspections.features.filter((f) => f.properties.finding === finding);
     check(filed.length === 1, `inspection filed ${filed.length} times`);
