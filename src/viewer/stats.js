@@ -29,8 +29,9 @@ export async function showStats(onemap, { theme = null, scale = 1, charts = ['ch
     tooltip: { trigger: 'axis' },
     legend: { bottom: 0, textStyle: { fontSize: px(11) } },
     grid: { left: px(36), right: px(40), top: px(48), bottom: px(40) },
-    xAxis: { type: 'category', data: year.groups.map((g) => g.key) },
-    yAxis: [{ type: 'value', name: '起', minInterval: 1 }, { type: 'value', name: '分钟', splitLine: { show: false } }],
+    xAxis: { type: 'category', data: year.groups.map((g) => g.key), axisLabel: { fontSize: px(11) } },
+    yAxis: [{ type: 'value', name: '起', minInterval: 1, axisLabel: { fontSize: px(11) }, nameTextStyle: { fontSize: px(11) } },
+      { type: 'value', name: '分钟', splitLine: { show: false }, axisLabel: { fontSize: px(11) }, nameTextStyle: { fontSize: px(11) } }],
     series: [
       { name: '事件数', type: 'bar', data: year.groups.map((g) => g.count), itemStyle: { color: '#b2182b' } },
       { name: '初报用时中位数', type: 'line', yAxisIndex: 1, data: year.groups.map((g) => g.minutes.to_initial_report.median) },

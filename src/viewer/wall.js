@@ -11,6 +11,7 @@ const KINDS = { water_intake: '取水口', water_source_zone: '水源保护区',
   nature_reserve: '自然保护区', river_section: '出入境断面', other: '其他' };
 const LEVELS = ['红', '橙', '黄', '蓝'];
 const EVENTS = { change: '数据更新', incident: '事件', report: '报告', report_due: '报告期限', dispatch: '调度', warning: '预警', attachment: '现场照片' };
+const WARNING_OPS = { issued: '发布', updated: '更新', cancelled: '解除' };
 const DISPATCH = { planned: '已计划', en_route: '在途', arrived: '已到达', consumed: '已使用', returned: '已返回', cancelled: '已取消' };
 const LAYERS = { risk_source: '风险源', receptor: '敏感目标', depot: '储备库', team: '队伍', incident: '事件', route: '道路河流', district: '区县', inspection: '隐患排查', stock_item: '物资', warning: '预警' };
 
@@ -55,6 +56,8 @@ function wallStyle(style) {
       for (const name of names) if (layer[part]?.[name] !== undefined) layer[part][name] = scaled(layer[part][name], k);
     }
     layer.paint = { ...layer.paint, ...DARK[layer.id] };
+    // The hall watches what is going on: closed incidents (the years' record) stay off its map.
+    if (layer['source-layer'] === 'incident') layer.filter = ['all', ['==', ['get', 'status'], 'open'], ...(layer.filter ? [layer.filter] : [])];
     if (layer.type === 'symbol') {
       layer.paint['text-color'] = layer.id === 'district-label' ? '#9fd8ff' : '#e6edf5';
       layer.paint['text-halo-color'] = '#0b1320';
@@ -192,7 +195,7 @@ function describe(e) {
     case 'change': return `${LAYERS[d.layer] ?? d.layer ?? ''}${d.op === 'delete' ? '删除' : d.op === 'insert' ? '新增' : '更新'}${who}`;
     case 'report': return `事件 #${d.incident_id ?? ''} 报送${d.stage === 'initial' ? '初报' : d.stage === 'final' ? '终报' : '续报'}${who}`;
     case 'dispatch': return `调度 #${d.id ?? ''} ${DISPATCH[d.status] ?? d.status ?? ''}${who}`;
-    case 'warning': return `预警 ${d.identifier ?? d.id ?? ''} ${d.status ?? d.op ?? ''}${who}`;
+    case 'warning': return `${WARNING_OPS[d.op] ?? '预警'}${d.level ? `${d.level}色` : ''}预警：${d.headline ?? d.identifier ?? ''}${who}`;
     case 'report_due': return `事件 #${d.incident_id ?? ''} 报告期限提醒`;
     case 'attachment': return `事件 #${d.incident_id ?? ''} 上传现场照片 ${d.file_name ?? ''}${who}`;
     default: return `${EVENTS[e.kind] ?? e.kind}${who}`;
