@@ -568,3 +568,25 @@ async fn a_write_resent_with_its_idempotency_key_is_done_once() {
     assert_eq!(bad_key.status(), 400);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn a_keyed_write_over_the_body_limit_is_refused_and_keeps_no_key() {
+    let config = onemap::api::ServerConfig { max_body_bytes: 4096, ..Default::default() };
+    let server = TestServer::with_config(config).await.unwrap();
+    let feature = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]},
+        "properties": {"name": "大".repeat(2000), "kind": "air", "severity": "一般", "cause": "other"}});
+    let response = reqwest::Client::new()
+        .post(server.at("/api/layers/incident"))
+        .bearer_auth(&server.admin_token)
+        .header("idempotency-key", "too-big")
+        .json(&feature)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert!(response.text().await.unwrap().contains("--max-body-mb"));
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM idempotent_request").fetch_one(&server.pool).await.unwrap();
+    let incidents: i64 = sqlx::query_scalar("SELECT count(*) FROM incident").fetch_one(&server.pool).await.unwrap();
+    assert_eq!((kept, incidents), (0, 0));
+}

@@ -24,15 +24,14 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// Largest answer kept (onemap's write answers are small JSON).
 const MAX_ANSWER: usize = 1024 * 1024;
-/// Largest request body a key may cover (the route's own body limit applies within it).
-const MAX_REQUEST: usize = 64 * 1024 * 1024;
 
 fn problem(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Response {
     Problem::new(status, title, detail).into_response()
 }
 
-/// Replays or records writes that carry an `Idempotency-Key`.
-pub async fn replay(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Replays or records writes that carry an `Idempotency-Key`; `limit` is the server's body limit
+/// (the body is read whole to be fingerprinted).
+pub async fn replay(State((state, limit)): State<(AppState, usize)>, request: Request, next: Next) -> Response {
     let writes = matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
     let Some(key) = request.headers().get(HEADER).filter(|_| writes).cloned() else {
         return next.run(request).await;
@@ -52,8 +51,12 @@ pub async fn replay(State(state): State<AppState>, request: Request, next: Next)
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, MAX_REQUEST).await else {
-        return problem(StatusCode::PAYLOAD_TOO_LARGE, "body too large", "the request body is over the size limit");
+    let Ok(body) = to_bytes(body, limit).await else {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body too large",
+            "the request body is over the size limit (see --max-body-mb)",
+        );
     };
     let fingerprint = fingerprint(&parts, &body);
 

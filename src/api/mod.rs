@@ -193,7 +193,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
     routes()
         .into_router()
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), idempotency::replay))
+        .layer(middleware::from_fn_with_state((state.clone(), config.max_body_bytes), idempotency::replay))
         .layer(middleware::from_fn_with_state(state.clone(), acting::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
