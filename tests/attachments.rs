@@ -37,6 +37,7 @@ fn photo(dir: &Path, name: &str, format: &str, gps: bool) -> PathBuf {
                 "-GPSLongitude=106.55",
                 "-GPSLongitudeRef=E",
                 "-Make=onemap-test",
+                "-Orientation#=6",
             ])
             .arg(&out));
     }
@@ -48,7 +49,7 @@ fn exif(dir: &Path, bytes: &[u8]) -> Value {
     let path = dir.join(format!("read-{}", rand_name()));
     std::fs::write(&path, bytes).unwrap();
     let o = Command::new("exiftool")
-        .args(["-j", "-n", "-GPSLatitude", "-GPSLongitude", "-Make", "-ImageWidth", "-ImageHeight"])
+        .args(["-j", "-n", "-GPSLatitude", "-GPSLongitude", "-Make", "-Orientation", "-ImageWidth", "-ImageHeight"])
         .arg(&path)
         .output()
         .unwrap();
@@ -171,6 +172,8 @@ async fn photos_are_stored_with_their_record_and_lose_their_gps_unless_kept() {
     assert!(bytes.len() < jpeg.len());
     let after = exif(&dir, &bytes);
     assert!(after.get("GPSLatitude").is_none() && after.get("Make").is_none(), "metadata left: {after}");
+    // Its orientation stays (a portrait photo must not turn on its side).
+    assert_eq!((before["Orientation"].as_i64(), after["Orientation"].as_i64()), (Some(6), Some(6)), "{after}");
     assert_eq!(after["ImageWidth"], 64);
     assert_eq!(checksums(&dir, &bytes, "jpg"), checksums(&dir, &jpeg, "jpg"), "the pixels changed");
     use sha2::Digest;

@@ -1,7 +1,8 @@
 //! What a photo really is: the JPEG or PNG structure walked (not trusted from the name or the
 //! declared type), its size in pixels, and its metadata removed on request — EXIF (with the
 //! camera's GPS position), XMP and IPTC in a JPEG; text, EXIF and time chunks in a PNG. The
-//! pixels are never decoded or changed.
+//! pixels are never decoded or changed; a JPEG keeps its EXIF orientation alone, in an EXIF of
+//! one tag, so that a portrait photo does not turn on its side.
 
 /// The formats accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,11 +135,52 @@ fn jpeg(b: &[u8], mut out: Option<&mut Vec<u8>>) -> Result<Image, String> {
             }
             return Ok(Image { format: Format::Jpeg, width, height });
         }
-        if let Some(out) = out.as_deref_mut().filter(|_| !jpeg_metadata(marker)) {
-            out.extend_from_slice(segment);
+        if let Some(out) = out.as_deref_mut() {
+            if !jpeg_metadata(marker) {
+                out.extend_from_slice(segment);
+            } else if let Some(orientation) = exif_orientation(&segment[4..]).filter(|o| *o != 1) {
+                out.extend_from_slice(&orientation_only(orientation));
+            }
         }
         at += 2 + length;
     }
+}
+
+/// The orientation tag (1–8) of an APP1 payload that is EXIF, if it has one.
+fn exif_orientation(payload: &[u8]) -> Option<u16> {
+    let tiff = payload.strip_prefix(b"Exif\0\0")?;
+    let big = match tiff.get(..4)? {
+        b"MM\0*" => true,
+        b"II*\0" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| {
+        tiff.get(at..at + 2)
+            .map(|b| if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) })
+    };
+    let u32_at = |at: usize| {
+        tiff.get(at..at + 4).map(|b| {
+            let b = [b[0], b[1], b[2], b[3]];
+            if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+        })
+    };
+    let ifd = u32_at(4)? as usize;
+    let entries = u16_at(ifd)? as usize;
+    (0..entries.min(512)).map(|i| ifd + 2 + 12 * i).find(|at| u16_at(*at) == Some(0x0112)).and_then(|at| {
+        let (kind, count, value) = (u16_at(at + 2)?, u32_at(at + 4)?, u16_at(at + 8)?);
+        (kind == 3 && count == 1 && (1..=8).contains(&value)).then_some(value)
+    })
+}
+
+/// An APP1 segment holding an EXIF of one tag: the orientation.
+fn orientation_only(orientation: u16) -> Vec<u8> {
+    let mut payload = b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    payload.extend(orientation.to_be_bytes());
+    payload.extend([0, 0, 0, 0, 0, 0]); // the value's padding, then no next IFD
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend(((payload.len() + 2) as u16).to_be_bytes());
+    segment.extend(payload);
+    segment
 }
 
 /// PNG chunks that are metadata: text, EXIF, the time of the last change.
@@ -214,6 +256,27 @@ mod tests {
         assert!(!stripped.windows(4).any(|w| w == b"Exif"));
         assert!(stripped.windows(4).any(|w| w == b"JFIF"));
         assert_eq!(inspect(&stripped).unwrap().width, 640);
+    }
+
+    #[test]
+    fn stripping_keeps_the_orientation_alone() {
+        // An EXIF (little-endian) with two tags: Make, then Orientation 6 (rotate 90° clockwise).
+        let mut exif = b"Exif\0\0II*\0\x08\0\0\0\x02\0".to_vec();
+        exif.extend([0x0F, 0x01, 0x02, 0x00, 0x04, 0, 0, 0, b'c', b'a', b'm', 0]);
+        exif.extend([0x12, 0x01, 0x03, 0x00, 0x01, 0, 0, 0, 0x06, 0, 0, 0]);
+        exif.extend([0, 0, 0, 0]);
+        assert_eq!(exif_orientation(&exif), Some(6));
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        b.extend(((exif.len() + 2) as u16).to_be_bytes());
+        b.extend(&exif);
+        b.extend(&jpeg_bytes()[2..]);
+        let stripped = strip_metadata(&b).unwrap();
+        assert!(!stripped.windows(3).any(|w| w == b"cam"), "the Make is gone");
+        let app1 = stripped.windows(6).position(|w| w == b"Exif\0\0").expect("an EXIF is kept");
+        assert_eq!(exif_orientation(&stripped[app1..]), Some(6));
+        assert_eq!(inspect(&stripped).unwrap().width, 640);
+        // Orientation 1 (as taken) needs no EXIF at all; the skeleton's other EXIF has none.
+        assert!(!strip_metadata(&jpeg_bytes()).unwrap().windows(4).any(|w| w == b"Exif"));
     }
 
     #[test]
