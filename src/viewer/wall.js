@@ -22,8 +22,19 @@ window.onemap = wall;
 // (not on the style's default view, which would load its tiles only to fly away).
 const [me, tiles, style] = await Promise.all([api('/api/me'), api('/tiles/onemap.json').catch(() => null), api('/style.json').catch(() => null)]);
 if (!me.may.includes('read')) {
-  // A wall runs signed in or under public read; otherwise it says so and waits for a sign-in on the desk.
-  document.getElementById('wall-link').textContent = '未登录：请先在 / 登录，或以 --public-read 启动';
+  // A wall runs signed in (any role reads) or under public read: until then, its sign-in form.
+  document.getElementById('wall-link').textContent = '未登录';
+  const form = document.getElementById('wall-sign-in');
+  form.hidden = false;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const response = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: data.get('username'), password: data.get('password') }) });
+    if (response.ok) return location.reload();
+    document.getElementById('wall-sign-in-error').textContent = (await response.json().catch(() => ({}))).detail ?? '登录失败';
+    return undefined;
+  });
   await new Promise(() => {});
 }
 

@@ -35,7 +35,8 @@ const browser = await chromium.launch({
 
 /** A fresh context (empty cache) signed in by `token`, with a page that records errors and outside requests. */
 async function open(viewport, token, extra = {}) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', extraHTTPHeaders: { authorization: `Bearer ${token}` }, ...extra });
+  const headers = token ? { extraHTTPHeaders: { authorization: `Bearer ${token}` } } : {};
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', ...headers, ...extra });
   const page = await context.newPage();
   page.errors = [];
   page.logs = [];
@@ -101,6 +102,22 @@ const SMALL_TARGETS = () => {
 
 try {
   // ---- the wall ----------------------------------------------------------------------------------
+  {
+    // Without a credential (and without public read) the wall is its sign-in form.
+    const { context, page } = await open({ width: 1920, height: 1080 }, null);
+    await page.goto(`${base}/wall`);
+    await page.waitForSelector('#wall-sign-in:not([hidden])', { timeout: 30000 });
+    check(await page.evaluate(() => !window.onemap.map), 'the wall opened its map without a sign-in');
+    await page.fill('#wall-sign-in [name=username]', 'wall');
+    await page.fill('#wall-sign-in [name=password]', 'not-the-password');
+    await page.click('#wall-sign-in button');
+    await waitFor(page, 'the refused sign-in', () => document.getElementById('wall-sign-in-error').textContent);
+    await page.fill('#wall-sign-in [name=password]', 'wall-password');
+    await page.click('#wall-sign-in button');
+    await waitFor(page, 'the wall after its sign-in', () => window.onemap?.ready, null, 90000);
+    result.wall.sign_in = 'refused, then signed in';
+    await context.close();
+  }
   for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
     const { context, page } = await open({ width, height }, viewerToken);
     await page.goto(`${base}/wall`);
