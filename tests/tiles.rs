@@ -174,10 +174,15 @@ async fn server_reload(server: &TestServer) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let districts: i64 = sqlx::query_scalar("SELECT count(*) FROM district").fetch_one(&server.pool).await.unwrap();
     loop {
-        let (_, tj) = common::get(&server.at("/tiles/district.json")).await;
         let (_, page) = common::get(&server.at("/api/layers/district?limit=1")).await;
-        let bounds = tj["bounds"].as_array().map(|b| b[0].as_f64().unwrap()).unwrap_or(-180.0);
-        if page["numberMatched"] == districts && bounds > 100.0 {
+        // Every layer's batch of notifications applied, not only the districts' (the demo's
+        // layers arrive one after the other).
+        let mut west = Vec::new();
+        for layer in ["district", "route", "risk_source", "receptor", "depot", "team"] {
+            let (_, tj) = common::get(&server.at(&format!("/tiles/{layer}.json"))).await;
+            west.push(tj["bounds"].as_array().map(|b| b[0].as_f64().unwrap()).unwrap_or(-180.0));
+        }
+        if page["numberMatched"] == districts && west.iter().all(|w| *w > 100.0) {
             return;
         }
         assert!(Instant::now() < deadline, "the snapshot never caught up with the demo data");
