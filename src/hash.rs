@@ -1,4 +1,10 @@
-//! FNV-1a, 64 bits: a fast, stable hash for names and entity tags (not for security).
+//! FNV-1a, 64 bits: a fast, stable hash for names and entity tags (not for security); and bytes
+//! written as hex.
+
+/// `bytes` as lowercase hexadecimal (digests, random keys).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// The FNV-1a hash of `bytes`.
 pub fn fnv1a(bytes: &[u8]) -> u64 {

@@ -134,7 +134,7 @@ fn fingerprint(parts: &axum::http::request::Parts, body: &[u8]) -> String {
         }
         None => hash.update(body),
     }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hash::hex(&hash.finalize())
 }
 
 /// The headers an answer is given again with.

@@ -113,14 +113,15 @@ pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Value,
             format!("the file was sent as `{declared}` but is a {}", image.format.media_type()),
         ));
     }
-    let bytes = if upload.keep_metadata {
-        upload.bytes.clone()
+    let stripped = if upload.keep_metadata {
+        None
     } else {
-        image::strip_metadata(&upload.bytes).map_err(|detail| Error::invalid("file", detail))?
+        Some(image::strip_metadata(&upload.bytes).map_err(|detail| Error::invalid("file", detail))?)
     };
-    let sha256: String = {
+    let bytes = stripped.as_deref().unwrap_or(&upload.bytes);
+    let sha256 = {
         use sha2::Digest;
-        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+        crate::hash::hex(&sha2::Sha256::digest(bytes))
     };
 
     let table = upload.record.table();
@@ -177,7 +178,7 @@ pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Value,
     .await?;
     sqlx::query("INSERT INTO attachment_bytes (attachment_id, bytes) VALUES ($1, $2)")
         .bind(id)
-        .bind(&bytes)
+        .bind(bytes)
         .execute(&mut *tx)
         .await?;
     let description = describe(&mut tx, id).await?;

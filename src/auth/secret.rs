@@ -51,7 +51,7 @@ pub fn verify_nothing(password: &str) {
 fn random_hex(bytes: usize) -> anyhow::Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::hash::hex(&buf))
 }
 
 /// A new API token: `om_` and 64 hex digits.

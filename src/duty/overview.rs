@@ -42,7 +42,7 @@ SELECT jsonb_build_object(
         'list', coalesce(jsonb_agg(jsonb_build_object('id', id, 'level', level, 'headline', headline,
           'incident_id', incident_id, 'expires', expires)
           ORDER BY array_position(ARRAY['红', '橙', '黄', '蓝'], level), id DESC), '[]'))
-      FROM warning WHERE status = 'issued' AND expires > now()),
+      FROM warning WHERE {IN_FORCE}),
   'stock', (SELECT coalesce(jsonb_agg(jsonb_build_object('item', s.item, 'unit', s.unit, 'quantity', s.quantity,
         'reserved', s.reserved, 'free', s.quantity - s.reserved, 'expiring', s.expiring, 'depots', s.depots)
         ORDER BY array_position($1::text[], s.item), s.unit), '[]')
@@ -68,9 +68,16 @@ pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Value
             format!("give 1–{MAX_ITEMS} item names, comma-separated"),
         )));
     }
-    // One statement: one snapshot, so the counts and the event number agree.
-    let mut overview: Value =
-        sqlx::query_scalar(OVERVIEW_SQL).bind(&items).bind(ROTATION_DAYS).bind(RECENT).fetch_one(pool).await?;
+    // One statement: one snapshot, so the counts and the event number agree. "In force" is the
+    // warnings' own definition, written in once.
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| OVERVIEW_SQL.replace("{IN_FORCE}", crate::warning::lifecycle::IN_FORCE));
+    let mut overview: Value = sqlx::query_scalar(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(&items)
+        .bind(ROTATION_DAYS)
+        .bind(RECENT)
+        .fetch_one(pool)
+        .await?;
     overview["items"] = json!(items);
     Ok(overview)
 }

@@ -159,17 +159,7 @@ pub fn write_pmtiles(
         let bytes = std::fs::metadata(&partial)?.len();
         Ok(Written { tiles: tiles.len() as u64, stored, bytes })
     })();
-    match result {
-        Ok(written) => {
-            std::fs::rename(&partial, path)
-                .with_context(|| format!("cannot move the archive to {}", path.display()))?;
-            Ok(written)
-        }
-        Err(err) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(err)
-        }
-    }
+    finish(&partial, path, result)
 }
 
 /// Writes the tiles of `layers` over `extent` to `path` as MBTiles 1.3 (SQLite; tiles

@@ -1,7 +1,7 @@
 // The one-map viewer: MapLibre GL JS (vendored) over onemap's own tiles, style and API.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { esc } from './api.js';
-import { circle, overlays } from './draw.js';
+import { CJK_FONTS, circle, overlays } from './draw.js';
 import { startDuty } from './duty.js';
 import { startIntercept } from './intercept.js';
 import { startPhone } from './phone.js';
@@ -91,7 +91,7 @@ if (!(await account()).may.includes('read')) await new Promise(() => {});
 const map = new maplibregl.Map({
   container: 'map',
   style: '/style.json',
-  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  localIdeographFontFamily: CJK_FONTS,
   attributionControl: { compact: true },
   hash: true,
 });

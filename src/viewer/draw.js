@@ -1,4 +1,7 @@
-// Drawing on the map, shared by the desk, the phone and the wall: GeoJSON overlays, circles.
+// Drawing on the map, shared by the desk, the phone and the wall: the fonts, GeoJSON overlays, circles.
+
+/** The CJK fonts the map draws its labels with (the browser's own: no glyphs are served). */
+export const CJK_FONTS = '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif';
 
 /** For `map`: shows `data` in the GeoJSON overlay `source`, adding the source and its `layers` on first use. */
 export const overlays = (map) => (source, data, layers) => {

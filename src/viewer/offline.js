@@ -2,6 +2,7 @@
 // no sign-in; a click shows what the tile carries of a feature.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { esc } from '/viewer/api.js';
+import { CJK_FONTS } from '/viewer/draw.js';
 
 const health = await (await fetch('/health')).json();
 document.getElementById('package').textContent = `${health.package} · z${health.minzoom}–${health.maxzoom}`;
@@ -9,7 +10,7 @@ document.getElementById('package').textContent = `${health.package} · z${health
 const map = new maplibregl.Map({
   container: 'map',
   style: '/style.json',
-  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  localIdeographFontFamily: CJK_FONTS,
   attributionControl: { compact: true },
   hash: true,
   bounds: health.bounds,

@@ -1,10 +1,11 @@
 // The statistics panel: incidents by year (with the median minutes to the initial report), by
 // cause and by district, drawn with Apache ECharts (vendored; loaded when the panel opens).
 import { api } from './api.js';
+import { CJK_FONTS } from './draw.js';
 
 const CAUSES = { safety_accident: '安全生产事故', traffic_accident: '交通事故', illegal_discharge: '违法排污',
   natural_disaster: '自然灾害', other: '其他', unknown: '未填' };
-const TEXT = { fontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif' };
+const TEXT = { fontFamily: CJK_FONTS };
 
 /**
  * Draws the charts whose elements the page has (`charts`: their ids); `theme` 'dark' for the

@@ -2,7 +2,7 @@
 // from the feed; "focus on incident" flies to one and follows its spread, dispatches and course.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { api, esc } from './api.js';
-import { overlays } from './draw.js';
+import { CJK_FONTS, overlays } from './draw.js';
 import { showStats } from './stats.js';
 
 const GRADES = ['重大', '较大', '一般', '未分级'];
@@ -90,7 +90,7 @@ const map = new maplibregl.Map({
   bounds: BOUNDS,
   fitBoundsOptions: { padding: PADDING },
   style: style ? wallStyle(style) : '/style.json',
-  localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif',
+  localIdeographFontFamily: CJK_FONTS,
   attributionControl: false,
   fadeDuration: 0,
 });
@@ -261,21 +261,24 @@ clock();
 // ---- focus on one incident -----------------------------------------------------------------------
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
+/** Each dispatch's road, found once: a dispatch does not change its road as the feed ticks. */
+const ROADS = new Map();
+
 /** Road paths from the dispatched depots and teams to the incident (straight when not found). */
 async function paths(incident, dispatches) {
-  const want = (find) => dispatches.filter((d) => (find === 'team' ? d.team_id : d.depot_id)).map((d) => d[`${find}_id`]);
-  const features = [];
   for (const find of ['depot', 'team']) {
-    const ids = want(find);
-    if (!ids.length) continue;
+    const from = (d) => d[`${find}_id`];
+    const unrouted = dispatches.filter((d) => from(d) && !ROADS.has(d.id));
+    if (!unrouted.length) continue;
     const near = await api('/api/nearest', { method: 'POST', body: { point: incident.position, find, count: 100 } }).catch(() => ({ results: [] }));
-    for (const d of dispatches.filter((x) => ids.includes(x[`${find}_id`]))) {
-      const hit = near.results.find((r) => r.id === d[`${find}_id`]);
+    for (const d of unrouted) {
+      const hit = near.results.find((r) => r.id === from(d));
       const line = hit?.path?.coordinates?.length ? hit.path.coordinates : [hit?.location ?? incident.position, incident.position];
-      features.push({ type: 'Feature', properties: { id: d.id, name: hit?.name ?? `#${d[`${find}_id`]}`, status: d.status }, geometry: { type: 'LineString', coordinates: line } });
+      ROADS.set(d.id, { name: hit?.name ?? `#${from(d)}`, line });
     }
   }
-  return features;
+  return dispatches.filter((d) => ROADS.has(d.id)).map((d) => ({ type: 'Feature',
+    properties: { id: d.id, name: ROADS.get(d.id).name, status: d.status }, geometry: { type: 'LineString', coordinates: ROADS.get(d.id).line } }));
 }
 
 /** The point `fraction` of the way along `line`. */

@@ -171,9 +171,12 @@ pub async fn show(conn: &mut PgConnection, id: i64) -> Result<Value, Error> {
         .ok_or(Error::NotFound { layer: "warning", id })
 }
 
-/// Warnings, newest first: all, or those in force now (issued, begun or not, not expired).
+/// What "in force" means, on a row of `warning`: issued (begun or not) and not expired.
+pub const IN_FORCE: &str = "status = 'issued' AND expires > now()";
+
+/// Warnings, newest first: all, or those in force now.
 pub async fn list(pool: &PgPool, in_force: bool, incident: Option<i64>) -> Result<Vec<Value>, Error> {
-    let filter = if in_force { "w.status = 'issued' AND w.expires > now()" } else { "true" };
+    let filter = if in_force { IN_FORCE } else { "true" };
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT {WARNING_JSON} FROM warning w WHERE {filter} AND ($1::bigint IS NULL OR w.incident_id = $1) ORDER BY w.id DESC LIMIT 1000"
     )))
