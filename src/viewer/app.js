@@ -10,7 +10,7 @@ import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
 
 const LAYER_NAMES = {
-  district: '区县', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
+  district: '区县', district_label: '区县名称', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
   incident: '突发环境事件', intercept_site: '拦截点位', risk_district: '区域风险（区县）', risk_grid: '网格风险（1 公里）', risk_road: '危化品道路风险',
 };
 const FIELD_NAMES = {
