@@ -12,8 +12,9 @@ const incidentId = Number(incidentArg);
 const result = { wall: {}, phone: {}, desk: {} };
 const fail = (message) => { console.error(`screens test: ${message}`); console.log(JSON.stringify(result)); process.exit(1); };
 const check = (ok, message) => { if (!ok) fail(message); };
-/** Waits for `fn` in `page` to be true; fails saying `what` and the page's errors when it is not. */
-const waitFor = (page, what, fn, arg = null, timeout = 30000) => page.waitForFunction(fn, arg, { timeout, polling: 250 })
+/** Waits for `fn` in `page` to be true; fails saying `what` and the page's errors when it is not
+ * (after a minute by default: two browser tests may share the machine's two cores). */
+const waitFor = (page, what, fn, arg = null, timeout = 60000) => page.waitForFunction(fn, arg, { timeout, polling: 250 })
   .catch((e) => fail(`timed out waiting for ${what} (${e.message.split('\n')[0]}); page errors: ${page.errors}; console: ${page.logs.slice(-5)}`));
 
 /** A call to the API as `token`: status and JSON. */
@@ -38,6 +39,7 @@ async function open(viewport, token, extra = {}) {
   const headers = token ? { extraHTTPHeaders: { authorization: `Bearer ${token}` } } : {};
   const context = await browser.newContext({ viewport, locale: 'zh-CN', ...headers, ...extra });
   const page = await context.newPage();
+  page.setDefaultTimeout(60000);
   page.errors = [];
   page.logs = [];
   page.outside = [];
@@ -106,7 +108,7 @@ try {
     // Without a credential (and without public read) the wall is its sign-in form.
     const { context, page } = await open({ width: 1920, height: 1080 }, null);
     await page.goto(`${base}/wall`);
-    await page.waitForSelector('#wall-sign-in:not([hidden])', { timeout: 30000 });
+    await page.waitForSelector('#wall-sign-in:not([hidden])', { timeout: 60000 });
     check(await page.evaluate(() => !window.onemap.map), 'the wall opened its map without a sign-in');
     await page.fill('#wall-sign-in [name=username]', 'wall');
     await page.fill('#wall-sign-in [name=password]', 'not-the-password');
@@ -164,20 +166,20 @@ try {
       const t0 = Date.now();
       const patched = await call(`/api/layers/team/${team.id}`, { method: 'PATCH', body: { status: 'off_duty' } });
       check(patched.status === 200, `PATCH team: ${patched.status} ${JSON.stringify(patched.body)}`);
-      await page.waitForFunction((n) => Number(document.querySelectorAll('#teams .n')[2].textContent) === n, before + 1, { timeout: 10000, polling: 'raf' });
+      await page.waitForFunction((n) => Number(document.querySelectorAll('#teams .n')[2].textContent) === n, before + 1, { timeout: 30000, polling: 'raf' });
       result.wall.change_shown_ms = Date.now() - t0;
 
       // Focus on the drill: the map flies there, its dispatches and timeline show, a dispatch
       // set off moves along its road.
       await page.click(`#incidents li[data-id="${incidentId}"]`);
-      await page.waitForFunction((id) => window.onemap.focused === id, incidentId, { timeout: 30000 });
+      await page.waitForFunction((id) => window.onemap.focused === id, incidentId, { timeout: 60000 });
       const { body: sent } = await call(`/api/incidents/${incidentId}/dispatches`);
       const moving = sent.dispatches.find((d) => d.status === 'planned');
       check(moving, 'the drill has no planned dispatch');
       const go = await call(`/api/dispatches/${moving.id}`, { method: 'PATCH', body: { status: 'en_route' } });
       check(go.status === 200, `dispatch en route: ${go.status} ${JSON.stringify(go.body)}`);
       await page.waitForFunction(() => !window.onemap.map.isMoving() && window.onemap.map.queryRenderedFeatures({ layers: ['focus-vehicle'] }).length > 0
-        && document.getElementById('focus-dispatches').textContent.includes('在途'), null, { timeout: 30000 });
+        && document.getElementById('focus-dispatches').textContent.includes('在途'), null, { timeout: 60000 });
       const focus = await page.evaluate((id) => {
         const c = window.onemap.map.getCenter();
         const incident = window.onemap.overview.incidents.list.find((i) => i.id === id);
