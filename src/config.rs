@@ -243,6 +243,9 @@ pub struct ServeArgs {
     /// How often to look for report deadlines coming near or passed, in seconds.
     #[arg(long, env = "ONEMAP_DEADLINE_CHECK_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub deadline_check_s: u64,
+    /// Longest time a request may take before its answer starts, in seconds (a stream then goes on).
+    #[arg(long, env = "ONEMAP_REQUEST_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_s: u64,
     /// Let anonymous clients read the map, the tiles and the registry (a wall screen on a closed
     /// network); writes still need a credential.
     #[arg(long, env = "ONEMAP_PUBLIC_READ")]

@@ -237,6 +237,7 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         tile_cache_entries: serve.tile_cache_entries,
         risk_model,
         public_read: serve.public_read,
+        request_timeout: std::time::Duration::from_secs(serve.request_timeout_s),
     };
     let state = AppState::start(database.pool.clone(), &config).await?;
     let app = api::app(state.clone(), &config);

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod body;
 pub mod coverage;
 pub mod events;
+pub mod guard;
 pub mod health;
 pub mod idempotency;
 pub mod incidents;
@@ -146,6 +147,8 @@ pub struct ServerConfig {
     pub report_deadlines: crate::duty::deadlines::Deadlines,
     /// How often deadlines coming near or passing are looked for.
     pub deadline_check: std::time::Duration,
+    /// How long a request may take until its answer starts.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -157,6 +160,7 @@ impl Default for ServerConfig {
             public_read: false,
             report_deadlines: crate::duty::deadlines::Deadlines::builtin(),
             deadline_check: std::time::Duration::from_secs(30),
+            request_timeout: guard::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -190,6 +194,7 @@ pub fn routes() -> Routes {
 
 /// The whole application.
 pub fn app(state: AppState, config: &ServerConfig) -> Router {
+    let timeout = config.request_timeout;
     routes()
         .into_router()
         .fallback(not_found)
@@ -199,6 +204,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(limit_uri))
+        .layer(middleware::from_fn(move |request, next| guard::guard(timeout, request, next)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

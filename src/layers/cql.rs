@@ -13,6 +13,8 @@ use super::validate::Invalid;
 pub const MAX_CHARS: usize = 20_000;
 /// Deepest nesting of a filter (a deeper one is not a query a person writes).
 const MAX_DEPTH: usize = 64;
+/// The stack of the parser's thread: eight times what the deepest accepted filter takes.
+const PARSE_STACK: usize = 16 << 20;
 /// Most nodes (operators, properties, literals) in one filter.
 const MAX_NODES: usize = 2_000;
 /// Most characters of the WKT of one geometry literal (about 10,000 positions).
@@ -48,22 +50,88 @@ pub fn parse(text: &str, lang: Lang) -> Result<Expr, Invalid> {
     if text.chars().count() > MAX_CHARS {
         return Err(bad(format!("is longer than {MAX_CHARS} characters")));
     }
-    // The parsers recurse: refuse absurd nesting before they see it.
-    let mut depth = 0usize;
+    // The parsers recurse once per bracket and once per prefix operator (`NOT`, `-`): refuse
+    // absurd depth before they see it, or a few thousand `NOT`s overflow the thread's stack.
+    let depth = match lang {
+        Lang::Text => text_depth(text),
+        Lang::Json => bracket_depth(text),
+    };
+    if depth > MAX_DEPTH {
+        return Err(bad(format!("nests deeper than {MAX_DEPTH} levels (brackets and runs of NOT or -)")));
+    }
+    // Even within the limit the parser needs more stack than a worker has (about 32 KiB a
+    // bracket unoptimised): it runs on a thread of its own, whose panic is a refusal too.
+    let parsed = std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new().name("cql2-parse".into()).stack_size(PARSE_STACK);
+        parser
+            .spawn_scoped(scope, || match lang {
+                Lang::Text => cql2::parse_text(text).map_err(|e| bad(format!("is not valid cql2-text: {e}"))),
+                Lang::Json => cql2::parse_json(text).map_err(|e| bad(format!("is not valid cql2-json: {e}"))),
+            })
+            .ok()
+            .and_then(|handle| handle.join().ok())
+    });
+    parsed.unwrap_or_else(|| Err(bad("could not be parsed")))
+}
+
+/// The deepest bracket nesting of a cql2-json text (strings included: over-counting is safe).
+fn bracket_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
     for c in text.chars() {
         match c {
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
-        if depth > MAX_DEPTH {
-            return Err(bad(format!("nests deeper than {MAX_DEPTH} levels")));
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
+/// An upper bound of the parser's recursion on a cql2-text filter: each bracket adds a level,
+/// and so does each prefix operator (`NOT`, `-`, `+`) before an operand. Quoted strings and
+/// identifiers are skipped.
+fn text_depth(text: &str) -> usize {
+    let mut outer: Vec<usize> = Vec::new();
+    let (mut level, mut run, mut deepest) = (0usize, 0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                // A quote is doubled inside: the two halves read as two strings, which is as good.
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+                run = 0;
+            }
+            '(' | '[' => {
+                outer.push(level);
+                level += run + 1;
+                run = 0;
+            }
+            ')' | ']' => {
+                level = outer.pop().unwrap_or(0);
+                run = 0;
+            }
+            '-' | '+' => run += 1,
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut word = String::from(c);
+                while let Some(&d) = chars.peek() {
+                    if !(d.is_alphanumeric() || matches!(d, '_' | '.' | ':')) {
+                        break;
+                    }
+                    word.push(d);
+                    chars.next();
+                }
+                run = if word.eq_ignore_ascii_case("not") { run + 1 } else { 0 };
+            }
+            _ => {}
         }
+        deepest = deepest.max(level + run);
     }
-    match lang {
-        Lang::Text => cql2::parse_text(text).map_err(|e| bad(format!("is not valid cql2-text: {e}"))),
-        Lang::Json => cql2::parse_json(text).map_err(|e| bad(format!("is not valid cql2-json: {e}"))),
-    }
+    deepest
 }
 
 /// Adds the filter `expr` on `layer` to `condition`; geometry literals are in `crs`.
@@ -484,4 +552,61 @@ pub fn queryable_names(layer: &Layer) -> Vec<&'static str> {
 /// The fields a filter on `layer` may name (besides `id` and `geometry`).
 pub fn queryables(layer: &Layer) -> impl Iterator<Item = &Field> {
     layer.fields.iter().chain(layer.read_only()).filter(|f| Ty::of(f).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses from a thread with the stack of a tokio worker (2 MiB), as a request would.
+    fn parse_on_worker_stack(text: String, lang: Lang) -> bool {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(&text, lang).is_ok())
+            .unwrap()
+            .join()
+            .expect("the parser must not overflow a worker's stack")
+    }
+
+    #[test]
+    fn prefix_operator_runs_count_as_depth() {
+        assert_eq!(text_depth("a = 1"), 0);
+        assert_eq!(text_depth("NOT a = -1"), 1);
+        assert_eq!(text_depth("NOT (NOT (a = 1))"), 4);
+        assert_eq!(text_depth("name = 'NOT NOT NOT -- ((('"), 0);
+        assert_eq!(text_depth("\"not a name\" = 1 AND x NOT LIKE 'a%'"), 1);
+        assert_eq!(text_depth(&"NOT ".repeat(3000)), 3000);
+        assert_eq!(text_depth(&format!("x = {}1", "-".repeat(5000))), 5000);
+    }
+
+    #[test]
+    fn hostile_filters_are_refused_before_parsing() {
+        for hostile in [
+            format!("{}a = 1", "NOT ".repeat(4000)),
+            format!("a = {}1", "- ".repeat(6000)),
+            format!("a = {}1", "-".repeat(19_000)),
+            format!("{}a = 1{}", "NOT (".repeat(60), ")".repeat(60)),
+            format!("{}1{}", "(".repeat(3000), ")".repeat(3000)),
+        ] {
+            let err = parse(&hostile, Lang::Text).unwrap_err();
+            assert!(err.to_string().contains("nests deeper"), "{err}");
+        }
+        let json = format!("{}true{}", "{\"op\":\"not\",\"args\":[".repeat(200), "]}".repeat(200));
+        assert!(parse(&json, Lang::Json).unwrap_err().to_string().contains("nests deeper"));
+    }
+
+    #[test]
+    fn the_deepest_accepted_filters_parse_on_a_worker_stack() {
+        let half = MAX_DEPTH / 2;
+        let cases = [
+            (format!("{}a = 1", "NOT ".repeat(MAX_DEPTH)), Lang::Text),
+            (format!("a = {}1", "-".repeat(MAX_DEPTH)), Lang::Text),
+            (format!("{}a = 1{}", "NOT (".repeat(half), ")".repeat(half)), Lang::Text),
+            (format!("{}a = 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH)), Lang::Text),
+            (format!("{}true{}", "{\"op\":\"not\",\"args\":[".repeat(half), "]}".repeat(half)), Lang::Json),
+        ];
+        for (text, lang) in cases {
+            assert!(parse_on_worker_stack(text.clone(), lang), "{text:.80}");
+        }
+    }
 }
