@@ -74,7 +74,7 @@ async fn check_matrix(public_read: bool) {
         for (path, layer) in concrete(rule.path) {
             let url = server.at(&path);
             let body = matches!(rule.method, Method::POST | Method::PUT | Method::PATCH).then(|| json!({}));
-            for ((name, role, _), token) in CALLERS.iter().zip(&tokens) {
+            for ((name, role, district), token) in CALLERS.iter().zip(&tokens) {
                 // The events stream never ends: only its status is read.
                 let status = if rule.path == "/api/events" {
                     let mut request = Client::new().get(&url);
@@ -86,9 +86,11 @@ async fn check_matrix(public_read: bool) {
                     call_as(token.as_deref(), rule.method.clone(), &url, body.clone()).await.0
                 };
                 let actions = rule.need.actions(layer);
+                // Districts are written by city-wide users only.
+                let district_row = rule.need == Need::LayerWrite && layer == Some("district") && district.is_some();
                 let allowed = actions.is_empty()
                     || match role {
-                        Some(r) => actions.iter().any(|a| r.may(*a)),
+                        Some(r) => actions.iter().any(|a| r.may(*a)) && !district_row,
                         None => public_read && actions == [Action::Read],
                     };
                 let expected = match (allowed, role) {
@@ -360,6 +362,33 @@ async fn district_users_change_only_their_district() {
         feature(point(107.39, 29.70), json!({"name": "区外库", "tier": "district"})),
     ]);
     assert_eq!(post(&planner, "/api/layers/depot", batch).await.0, 403);
+    assert_eq!((audit_count(pool).await, counts(pool).await), before, "refusals write nothing");
+
+    // The stored district and the place must both be 渝北区: naming one's own district for a
+    // depot elsewhere, or another district for one at home, is refused.
+    for (lon, lat, district) in [(107.39, 29.70, "渝北区"), (107.39, 29.70, "500112"), (106.63, 29.72, "涪陵区")]
+    {
+        let body = feature(point(lon, lat), json!({"name": "越界库", "tier": "district", "district": district}));
+        let (status, _, problem) = post(&planner, "/api/layers/depot", body).await;
+        assert_eq!(status, 403, "{district} at {lon},{lat}: {problem}");
+    }
+    // A district's own users cannot widen it, rename it or remove it.
+    let home: i64 = sqlx::query_scalar("SELECT id FROM district WHERE code = '500112'").fetch_one(pool).await.unwrap();
+    let city = json!({"type": "Feature", "properties": {},
+        "geometry": {"type": "MultiPolygon", "coordinates": [[[[105.0, 28.0], [110.0, 28.0], [110.0, 32.0], [105.0, 32.0], [105.0, 28.0]]]]}});
+    for (method, body) in [
+        (Method::PATCH, Some(city.clone())),
+        (Method::PATCH, Some(json!({"name": "重庆市"}))),
+        (Method::PUT, Some(city)),
+        (Method::DELETE, None),
+    ] {
+        for path in [format!("/api/layers/district/{home}"), format!("/ogc/collections/district/items/{home}")] {
+            let (status, _, problem) = call_as(Some(&planner), method.clone(), &server.at(&path), body.clone()).await;
+            assert_eq!(status, 403, "{method} {path}: {problem}");
+        }
+    }
+    let new_district = feature(point(106.6, 29.7), json!({"name": "新区", "code": "500199"}));
+    assert_eq!(post(&planner, "/api/layers/district", new_district).await.0, 403);
     assert_eq!((audit_count(pool).await, counts(pool).await), before, "refusals write nothing");
 
     // Inside (in 渝北区's boundary, no district given): allowed.

@@ -334,4 +334,47 @@ async fn bad_warnings_and_refused_roles_write_nothing() {
     assert_eq!(status, 403, "{p}");
     let (status, _, p) = call_as(Some(&local), Method::POST, &issue, None).await;
     assert_eq!(status, 200, "{p}");
+
+    // An update may not move the area out of the district (the new version is checked too).
+    let (qx, qy): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM district WHERE code = '500101') x",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let away = json!({"type": "Polygon", "coordinates": [[[qx - d, qy - d], [qx + d, qy - d], [qx + d, qy + d], [qx - d, qy + d], [qx - d, qy - d]]]});
+    let warnings = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM warning").fetch_one(&server.pool).await.unwrap()
+    };
+    let before = (warnings().await, counts(&server.pool).await);
+    let update = server.at(&format!("/api/warnings/{}/update", w["id"]));
+    let (status, _, p) = call_as(Some(&local), Method::POST, &update, Some(json!({"area": away}))).await;
+    assert_eq!(status, 403, "{p}");
+    assert_eq!((warnings().await, counts(&server.pool).await), before, "a refused update writes nothing");
+    let (status, _, p) = call_as(Some(&local), Method::POST, &update, Some(json!({"level": "红"}))).await;
+    assert_eq!(status, 201, "{p}");
+
+    // A draft is changed by its author or a city-wide dispatcher, and not moved out by either of
+    // the district's users.
+    let colleague = server.token("colleague", Role::Dispatcher, Some(&here)).await.unwrap();
+    let city = server.token("city", Role::Dispatcher, None).await.unwrap();
+    let (status, _, mine) = call_as(Some(&local), Method::POST, &url, Some(draft(inside_area(px, py, d)))).await;
+    assert_eq!(status, 201, "{mine}");
+    let edit = server.at(&format!("/api/warnings/{}", mine["id"]));
+    let (status, _, p) = call_as(Some(&colleague), Method::PATCH, &edit, Some(json!({"level": "黄"}))).await;
+    assert_eq!(status, 403, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("local"), "{p}");
+    let (status, _, p) = call_as(Some(&local), Method::PATCH, &edit, Some(json!({"area": away}))).await;
+    assert_eq!(status, 403, "{p}");
+    let (_, kept) = common::get(&edit).await;
+    assert_eq!(kept["properties"]["level"], "橙");
+    assert!((kept["geometry"]["coordinates"][0][0][0][0].as_f64().unwrap() - (px - d)).abs() < 1e-6, "{kept}");
+    let (status, _, p) = call_as(Some(&local), Method::PATCH, &edit, Some(json!({"level": "黄"}))).await;
+    assert_eq!(status, 200, "{p}");
+    let (status, _, p) = call_as(Some(&city), Method::PATCH, &edit, Some(json!({"level": "红"}))).await;
+    assert_eq!(status, 200, "{p}");
+}
+
+fn inside_area(px: f64, py: f64, d: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[px - d, py - d], [px + d, py - d], [px + d, py + d], [px - d, py + d], [px - d, py - d]]]})
 }

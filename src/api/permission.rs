@@ -63,6 +63,18 @@ pub fn decide(need: Need, caller: &Caller, layer: Option<&str>) -> Result<(), Pr
         .map(Role::as_str)
         .collect();
     match caller.actor.role {
+        // A district's shape decides every later jurisdiction check: its own users must not move it.
+        Some(_) if need == Need::LayerWrite && layer == Some("district") && caller.actor.district.is_some() => {
+            Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "city-wide user needed",
+                format!(
+                    "{} acts for one district; districts are changed by a city-wide planner or an administrator",
+                    caller.actor.name
+                ),
+            )
+            .with("required_roles", roles.into()))
+        }
         Some(role) if actions.iter().any(|a| role.may(*a)) => Ok(()),
         None if actions == [Action::Read] && caller.public_read => Ok(()),
         None => Err(Problem::new(

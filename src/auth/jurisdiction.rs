@@ -1,7 +1,9 @@
-//! Jurisdiction: a user bound to a district writes only rows of that district (by the row's
-//! `district`, its geometry, or its parent's), checked inside the write's own transaction —
-//! before a change for the rows as they were, after it for the rows as they became — by the
-//! database function `onemap_in_district` that the audit view uses too.
+//! Jurisdiction: a user bound to a district writes only rows of that district (the row's
+//! stored `district` and its geometry both in it, or its parent in it), checked inside the
+//! write's own transaction — before a change for the rows as they were, after it for the rows
+//! as they became — by the database function `onemap_in_district` that the audit view uses
+//! too. District rows themselves are written by city-wide users only: the shape of a district
+//! decides every later check, so its own users must not move it.
 
 use sqlx::PgConnection;
 
@@ -12,6 +14,13 @@ use crate::layers::Error;
 /// `table` comes from the static catalogue, never from a request.
 pub async fn check(tx: &mut PgConnection, actor: &Actor, table: &str, ids: &[i64]) -> Result<(), Error> {
     let Some(code) = &actor.district else { return Ok(()) };
+    if table == "district" {
+        return Err(Error::Forbidden(format!(
+            "{} acts for district {code} only; districts (their names and boundaries) are changed by a \
+             city-wide planner or an administrator; nothing was written",
+            actor.name
+        )));
+    }
     if ids.is_empty() {
         return Ok(());
     }

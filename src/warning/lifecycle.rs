@@ -260,6 +260,22 @@ pub async fn create(pool: &PgPool, actor: &Actor, draft: Draft) -> Result<Value,
     Ok(out)
 }
 
+/// Refuses a change of draft `id` by anyone but its author or a city-wide dispatcher.
+async fn check_author(tx: &mut PgConnection, actor: &Actor, id: i64) -> Result<(), Error> {
+    if actor.district.is_none() {
+        return Ok(());
+    }
+    let author: Option<(Option<i64>, String)> =
+        sqlx::query_as("SELECT author_id, author FROM warning WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    match author {
+        Some((Some(by), _)) if Some(by) == actor.user_id => Ok(()),
+        Some((_, name)) => Err(Error::Forbidden(format!(
+            "draft {id} is {name}'s; a draft is changed by its author or a city-wide dispatcher; nothing was written"
+        ))),
+        None => Err(Error::NotFound { layer: "warning", id }),
+    }
+}
+
 /// The warning `id` as a draft's fields, locked, with its status.
 async fn held(tx: &mut PgConnection, id: i64) -> Result<(Draft, String, bool), Error> {
     type Row = (
@@ -325,6 +341,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Resu
             format!("warning {id} is {status}; an issued warning is changed by POST /api/warnings/{id}/update"),
         ));
     }
+    check_author(&mut tx, actor, id).await?;
     let draft = changes.over(old);
     draft.check()?;
     let _: i64 = bind(&draft, sqlx::query_scalar(
@@ -335,6 +352,8 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Resu
     .bind(id))
     .fetch_one(&mut *tx)
     .await?;
+    // The draft as it became: an edit must not move it out of the district.
+    jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
     recipients_from_area(&mut tx, id).await?;
     let out = show(&mut tx, id).await?;
     tx.commit().await?;
@@ -396,6 +415,8 @@ pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Re
     .bind(user)
     .fetch_one(&mut *tx)
     .await?;
+    // The new version as well as the old one: an update must not move the area out.
+    jurisdiction::check(&mut tx, actor, "warning", &[new_id]).await?;
     sqlx::query("UPDATE warning SET status = 'updated', ended_at = now() WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
