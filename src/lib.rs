@@ -20,6 +20,7 @@ pub mod risk;
 pub mod routing;
 pub mod snapshot;
 pub mod testing;
+pub mod text;
 pub mod tiles;
 pub mod viewer;
 pub mod warning;

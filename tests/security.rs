@@ -10,7 +10,7 @@ use axum::Router;
 use axum::routing::get;
 use common::serve::Process;
 use onemap::testing::{database, url_of};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A query value, as short as a hostile client would make it (the URI is limited to 8 KiB).
 fn encode(text: &str) -> String {
@@ -97,4 +97,57 @@ async fn a_request_past_its_time_limit_answers_503_with_retry_after() {
     let problem: Value = response.json().await.unwrap();
     assert!(problem["detail"].as_str().unwrap().contains("--request-timeout-s"), "{problem}");
     assert_eq!(reqwest::get(format!("{url}/fine")).await.unwrap().text().await.unwrap(), "fine");
+}
+
+#[tokio::test]
+async fn text_from_a_report_is_printed_as_text_never_as_markup() {
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    let script = "<script>fetch('/api/users',{method:'POST'})</script>";
+    let image = "<img src=x onerror=alert(1)>";
+    let incident = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.58, 29.58]},
+        "properties": {"name": format!("泄漏{image}"), "kind": "water", "severity": "较大", "cause": "other",
+                       "cause_detail": script}});
+    let (status, created) = common::post(&server.at("/api/layers/incident"), incident).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let report = json!({"stage": "initial", "summary": format!("摘要{script}"), "measures": "围堵",
+        "pollutants": [{"name": image, "amount": script}], "reporting_unit": script, "contact": "张三",
+        "casualties": {"injuries": 0}, "submit": true,
+        "threatened": [{"name": "取水口", "kind": script, "via": image, "note": script}]});
+    let (status, filed) = common::post(&server.at(&format!("/api/incidents/{id}/reports")), report).await;
+    assert_eq!(status, 201, "{filed}");
+    let page = common::raw_get(server.at(&format!("/api/incidents/{id}/report.html"))).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self';"));
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("<script") && !html.contains("<img src=x"), "markup from a field reached the page");
+    assert!(html.contains("&lt;script&gt;fetch(") && html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // The threatened receptor's unknown kind, the field of the finding, is there as text.
+    assert!(html.matches("&lt;script&gt;").count() >= 5, "{html}");
+}
+
+#[tokio::test]
+async fn every_answer_tells_the_browser_what_it_may_run() {
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    let pages = ["/", "/wall", "/api/docs", "/viewer/offline.html", "/api/layers", "/health", "/no/such/thing"];
+    for path in pages {
+        let response = common::raw_get(server.at(path)).await;
+        let h = response.headers();
+        let csp = h.get("content-security-policy").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let script_src = csp.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap_or_default();
+        assert_eq!(script_src, "script-src 'self'", "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(h["permissions-policy"].to_str().unwrap().contains("geolocation=(self)"), "{path}");
+    }
+    // No page of the viewer carries an inline script for the policy to refuse.
+    for path in ["/", "/wall", "/api/docs", "/viewer/offline.html"] {
+        let html = common::raw_get(server.at(path)).await.text().await.unwrap();
+        for tag in html.split("<script").skip(1) {
+            let open = &tag[..tag.find('>').unwrap()];
+            assert!(open.contains("src="), "{path}: an inline script: <script{open}>");
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod body;
 pub mod coverage;
 pub mod events;
 pub mod guard;
+pub mod headers;
 pub mod health;
 pub mod idempotency;
 pub mod incidents;
@@ -205,6 +206,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn(move |request, next| guard::guard(timeout, request, next)))
+        .layer(middleware::from_fn(headers::secure))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

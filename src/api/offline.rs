@@ -61,6 +61,7 @@ pub fn router(package: Arc<Package>) -> Router {
         .route("/style.json", get(style))
         .route("/tiles/onemap/{z}/{x}/{tile}", get(tile))
         .fallback(elsewhere)
+        .layer(axum::middleware::from_fn(super::headers::secure))
         .with_state(package)
 }
 

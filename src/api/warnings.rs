@@ -228,7 +228,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>, headers: He
     let warning = lifecycle::show(&mut conn, id).await?;
     drop(conn);
     if as_cap {
-        let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n", cap::alert(&state.pool, &warning).await?);
+        let xml = cap::alert(&state.pool, &warning).await?.document()?;
         return Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], xml).into_response());
     }
     Ok(axum::Json(warning).into_response())

@@ -201,8 +201,13 @@ fn checked(upload: &Upload) -> Result<(), Error> {
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(Error::invalid("file", "the file name must be 1–200 characters without control characters"));
     }
-    if upload.caption.as_ref().is_some_and(|c| c.chars().count() > 500) {
-        return Err(Error::invalid("caption", "at most 500 characters"));
+    if let Some(caption) = &upload.caption {
+        if caption.chars().count() > 500 {
+            return Err(Error::invalid("caption", "at most 500 characters"));
+        }
+        if let Some(found) = crate::text::forbidden_control(caption, true) {
+            return Err(Error::invalid("caption", crate::text::describe_control(found)));
+        }
     }
     if let Some((lon, lat)) = upload.position
         && (!(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat))

@@ -3,6 +3,7 @@
 //! layout the browser prints or saves as PDF.
 
 use chrono::DateTime;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 use super::report::{Kind, Stage};
@@ -14,22 +15,6 @@ fn local(value: &Value) -> String {
         return "—".into();
     };
     t.with_timezone(&super::cst()).format("%Y年%m月%d日 %H:%M").to_string()
-}
-
-/// Text made safe for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn text_of(value: &Value) -> String {
@@ -60,43 +45,47 @@ const RECEPTORS: &[(&str, &str)] = &[
     ("other", "其他"),
 ];
 
+/// The word for a code, or the value itself (escaped where it is written, like every value).
 fn word(table: &[(&str, &'static str)], value: &Value) -> String {
     let code = value.as_str().unwrap_or("");
     table.iter().find(|(k, _)| *k == code).map_or_else(|| text_of(value), |(_, w)| w.to_string())
 }
 
-/// One field's value as HTML.
-fn render(kind: Kind, value: &Value) -> String {
+/// One field's value.
+fn render(kind: Kind, value: &Value) -> Markup {
     let items = || value.as_array().cloned().unwrap_or_default();
     let list = |lines: Vec<String>| {
-        if lines.is_empty() {
-            "无".to_string()
-        } else {
-            format!("<ol>{}</ol>", lines.iter().map(|l| format!("<li>{l}</li>")).collect::<String>())
+        html! {
+            @if lines.is_empty() { "无" } @else { ol { @for line in &lines { li { (line) } } } }
         }
     };
     match kind {
-        Kind::Text | Kind::Severity => escape(&text_of(value)).replace('\n', "<br>"),
+        Kind::Text | Kind::Severity => {
+            let text = text_of(value);
+            html! { @for (i, line) in text.split('\n').enumerate() { @if i > 0 { br; } (line) } }
+        }
         Kind::Casualties => {
             let n = |k: &str| value[k].as_i64().unwrap_or(0);
-            format!(
-                "死亡 {} 人，受伤 {} 人，失踪 {} 人，疏散 {} 人",
-                n("deaths"),
-                n("injuries"),
-                n("missing"),
-                n("evacuated")
-            )
+            html! {
+                (format!(
+                    "死亡 {} 人，受伤 {} 人，失踪 {} 人，疏散 {} 人",
+                    n("deaths"),
+                    n("injuries"),
+                    n("missing"),
+                    n("evacuated")
+                ))
+            }
         }
         Kind::Pollutants => list(
             items()
                 .iter()
                 .map(|p| {
-                    let mut s = escape(&text_of(&p["name"]));
+                    let mut s = text_of(&p["name"]);
                     if let Some(cas) = p["cas"].as_str() {
-                        s.push_str(&format!("（CAS {}）", escape(cas)));
+                        s.push_str(&format!("（CAS {cas}）"));
                     }
                     if let Some(amount) = p["amount"].as_str() {
-                        s.push_str(&format!("，{}", escape(amount)));
+                        s.push_str(&format!("，{amount}"));
                     }
                     s
                 })
@@ -111,7 +100,7 @@ fn render(kind: Kind, value: &Value) -> String {
                         (_, _, Some(d)) => format!("相距约 {:.0} 米", d),
                         _ => String::new(),
                     };
-                    format!("{}（{}）{}", escape(&text_of(&t["name"])), word(RECEPTORS, &t["kind"]), how)
+                    format!("{}（{}）{}", text_of(&t["name"]), word(RECEPTORS, &t["kind"]), how)
                 })
                 .collect(),
         ),
@@ -119,40 +108,35 @@ fn render(kind: Kind, value: &Value) -> String {
             items()
                 .iter()
                 .map(|r| {
-                    let from = r["from"].as_str().map(|f| format!("，来自{}", escape(f))).unwrap_or_default();
-                    format!(
-                        "{}{from}（{}）",
-                        escape(&text_of(&r["what"])),
-                        dispatch_status(r["status"].as_str().unwrap_or(""))
-                    )
+                    let from = r["from"].as_str().map(|f| format!("，来自{f}")).unwrap_or_default();
+                    format!("{}{from}（{}）", text_of(&r["what"]), dispatch_status(r["status"].as_str().unwrap_or("")))
                 })
                 .collect(),
         ),
     }
 }
 
-fn row(label: &str, value: &str) -> String {
-    format!("<tr><th>{label}</th><td>{value}</td></tr>")
-}
-
 /// The photos among `entries` (timeline entries of kind `photo`), each with its caption.
-fn photos<'a>(entries: impl Iterator<Item = &'a Value>) -> String {
-    let figures: String = entries
-        .filter(|t| t["kind"] == "photo")
-        .map(|t| {
-            let href = escape(t["href"].as_str().unwrap_or(""));
-            let caption = escape(t["caption"].as_str().or(t["file_name"].as_str()).unwrap_or(""));
-            format!(
-                "<figure><img src=\"{href}\" alt=\"{caption}\"><figcaption>{caption} · {}</figcaption></figure>",
-                local(&t["at"])
-            )
-        })
-        .collect();
-    if figures.is_empty() { figures } else { format!("<div class=\"figures\">{figures}</div>") }
+fn photos<'a>(entries: impl Iterator<Item = &'a Value>) -> Markup {
+    let figures: Vec<&Value> = entries.filter(|t| t["kind"] == "photo").collect();
+    html! {
+        @if !figures.is_empty() {
+            div.figures {
+                @for t in figures {
+                    @let caption = t["caption"].as_str().or(t["file_name"].as_str()).unwrap_or("");
+                    figure {
+                        img src=(t["href"].as_str().unwrap_or("")) alt=(caption);
+                        figcaption { (caption) " · " (local(&t["at"])) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The report of `incident` (a GeoJSON Feature), its `reports` (drafts marked as such) and its
-/// `timeline`, as one HTML page.
+/// `timeline`, as one HTML page. Every value is escaped by the template (maud), whatever field
+/// it came from.
 pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
     let p = &incident["properties"];
     let id = incident["id"].as_i64().unwrap_or_default();
@@ -161,72 +145,66 @@ pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
         (Some(lon), Some(lat)) => format!("东经 {lon:.5}°，北纬 {lat:.5}°"),
         _ => String::new(),
     };
-    let name = escape(&text_of(&p["name"]));
-    let mut body = String::new();
-    body.push_str(&format!("<h1>突发环境事件信息报告</h1><p class=\"name\">{name}</p><table class=\"facts\">"));
-    for (label, value) in [
+    let name = text_of(&p["name"]);
+    let facts = [
         ("事件名称", name.clone()),
         ("事件编号", id.to_string()),
         ("发生时间", local(&p["occurred_at"])),
         ("发现时间", local(&p["discovered_at"])),
-        ("发生地点", format!("{} {place}", escape(p["district"].as_str().unwrap_or("")))),
+        ("发生地点", format!("{} {place}", p["district"].as_str().unwrap_or(""))),
         ("事件类型", word(KINDS, &p["kind"])),
-        ("事件起因", format!("{} {}", word(CAUSES, &p["cause"]), escape(p["cause_detail"].as_str().unwrap_or("")))),
-        ("事件级别", escape(&text_of(&p["severity"]))),
-        ("主要污染物", escape(&text_of(&p["pollutant"]))),
+        ("事件起因", format!("{} {}", word(CAUSES, &p["cause"]), p["cause_detail"].as_str().unwrap_or(""))),
+        ("事件级别", text_of(&p["severity"])),
+        ("主要污染物", text_of(&p["pollutant"])),
         ("初报期限", local(&p["initial_report_due_at"])),
         ("初报时间", local(&p["initial_reported_at"])),
-    ] {
-        body.push_str(&row(label, &value));
-    }
-    body.push_str("</table>");
-    if reports.is_empty() {
-        body.push_str("<p class=\"none\">尚无已报送的报告。</p>");
-    }
-    for r in reports {
-        let Some(stage) = r["stage"].as_str().and_then(|s| Stage::parse(s).ok()) else { continue };
-        let number = match (stage, r["number"].as_i64()) {
-            (Stage::FollowUp, Some(n)) => format!("（第{n}次）"),
-            _ => String::new(),
-        };
-        let draft = if r["status"] == "draft" { "<span class=\"draft\">草稿，未报送</span>" } else { "" };
-        body.push_str(&format!(
-            "<section class=\"report {}\"><h2>{}{number}{draft}</h2><table>",
-            stage.name(),
-            stage.title()
-        ));
-        for part in stage.fields() {
-            body.push_str(&row(part.title, &render(part.kind, &r[part.name])));
-        }
-        body.push_str(&row("报送时间", &local(&r["submitted_at"])));
-        body.push_str(&row("报送人", &escape(&text_of(&r["author"]))));
-        body.push_str("</table>");
-        let own = |t: &&Value| t["record"] == "incident_report" && t["record_id"] == r["id"];
-        body.push_str(&photos(timeline.iter().filter(own)));
-        body.push_str("</section>");
-    }
+    ];
+    let stages = reports.iter().filter_map(|r| Some((r, r["stage"].as_str().and_then(|s| Stage::parse(s).ok())?)));
     let scene = |t: &&Value| t["kind"] == "photo" && t["record"] == "incident";
-    if timeline.iter().any(|t| scene(&t)) {
-        body.push_str("<section class=\"photos\"><h2>现场照片</h2>");
-        body.push_str(&photos(timeline.iter().filter(scene)));
-        body.push_str("</section>");
-    }
-    body.push_str(
-        "<section class=\"timeline\"><h2>事件经过</h2><table><tr><th>时间</th><th>事项</th><th>经办</th></tr>",
-    );
-    for t in timeline {
-        body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            local(&t["at"]),
-            escape(&text_of(&t["text"])),
-            escape(t["actor"].as_str().unwrap_or(""))
-        ));
-    }
-    body.push_str("</table></section>");
-    format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>突发环境事件信息报告 — {name}</title>\
-         <style>{STYLE}</style></head><body>{body}</body></html>"
-    )
+    let markup = html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                title { "突发环境事件信息报告 — " (name) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "突发环境事件信息报告" }
+                p.name { (name) }
+                table.facts { @for (label, value) in &facts { tr { th { (label) } td { (value) } } } }
+                @if reports.is_empty() { p.none { "尚无已报送的报告。" } }
+                @for (r, stage) in stages {
+                    section class={ "report " (stage.name()) } {
+                        h2 {
+                            (stage.title())
+                            @if let (Stage::FollowUp, Some(n)) = (stage, r["number"].as_i64()) { "（第" (n) "次）" }
+                            @if r["status"] == "draft" { span.draft { "草稿，未报送" } }
+                        }
+                        table {
+                            @for part in stage.fields() { tr { th { (part.title) } td { (render(part.kind, &r[part.name])) } } }
+                            tr { th { "报送时间" } td { (local(&r["submitted_at"])) } }
+                            tr { th { "报送人" } td { (text_of(&r["author"])) } }
+                        }
+                        (photos(timeline.iter().filter(|t| t["record"] == "incident_report" && t["record_id"] == r["id"])))
+                    }
+                }
+                @if timeline.iter().any(|t| scene(&t)) {
+                    section.photos { h2 { "现场照片" } (photos(timeline.iter().filter(scene))) }
+                }
+                section.timeline {
+                    h2 { "事件经过" }
+                    table {
+                        tr { th { "时间" } th { "事项" } th { "经办" } }
+                        @for t in timeline {
+                            tr { td { (local(&t["at"])) } td { (text_of(&t["text"])) } td { (t["actor"].as_str().unwrap_or("")) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    markup.into_string()
 }
 
 const STYLE: &str = "@page { size: A4; margin: 20mm 18mm; }

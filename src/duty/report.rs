@@ -154,6 +154,10 @@ fn text(value: &Value, max: usize) -> Result<String, String> {
     if s.chars().count() > max {
         return Err(format!("is longer than {max} characters"));
     }
+    // Short strings (names, kinds, codes) are one line; long ones (accounts of events) may break.
+    if let Some(found) = crate::text::forbidden_control(s, max > 200) {
+        return Err(crate::text::describe_control(found));
+    }
     Ok(s.to_string())
 }
 
@@ -183,6 +187,14 @@ fn entry(item: &Value, allowed: &[&str], label: &str, i: usize) -> Result<Map<St
             text(v, 500).map_err(|e| format!("entry {i}: {label} {e}"))?;
         }
         _ => return Err(format!("entry {i} needs `{label}`")),
+    }
+    // Every other member is a short text, a number or nothing: no objects, no control characters.
+    for (key, value) in object {
+        match value {
+            Value::String(_) => text(value, 500).map(drop).map_err(|e| format!("entry {i}: {key} {e}"))?,
+            Value::Number(_) | Value::Null => {}
+            _ => return Err(format!("entry {i}: {key} must be a string or a number")),
+        }
     }
     Ok(object.clone())
 }

@@ -2,7 +2,7 @@
 //! and how fast the desk answered — minutes from discovery to the initial report, to the first
 //! arrival on site, to closing (count, mean, median) — and how many initial reports were late.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -67,11 +67,14 @@ pub fn bound(name: &str, value: &str, end: bool) -> Result<DateTime<Utc>, Error>
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.to_utc());
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| bad(name, format!("`{value}` is not a date (YYYY-MM-DD) or a time (RFC 3339)")))?;
+    let date = crate::layers::datetime::day(value).ok_or_else(|| {
+        bad(name, format!("`{value}` is not a date (YYYY-MM-DD, years 0001–9999) or a time (RFC 3339)"))
+    })?;
     let day = if end { date.succ_opt().unwrap_or(date) } else { date };
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    Ok(cst().from_local_datetime(&midnight).single().expect("a fixed offset has no gaps").to_utc())
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    // Within years 1–9999 a fixed offset always gives one instant.
+    let at = cst().from_local_datetime(&midnight).earliest().unwrap_or_else(|| midnight.and_utc().fixed_offset());
+    Ok(at.to_utc())
 }
 
 /// The statistics query.

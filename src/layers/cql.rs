@@ -389,9 +389,7 @@ impl Translator<'_> {
             Expr::Float(f) if f.is_finite() => Scalar::Value(Ty::Number, f.to_string()),
             Expr::Bool(b) => Scalar::Value(Ty::Bool, b.to_string()),
             Expr::Date { date } => match date.as_ref() {
-                Expr::Literal(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
-                    Scalar::Value(Ty::Date, s.clone())
-                }
+                Expr::Literal(s) if super::datetime::day(s).is_some() => Scalar::Value(Ty::Date, s.clone()),
                 other => return Err(bad(format!("DATE(`{}`) is not a date like 2026-11-23", describe(other)))),
             },
             Expr::Timestamp { timestamp } => match timestamp.as_ref() {

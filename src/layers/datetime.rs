@@ -1,7 +1,7 @@
 //! OGC API `datetime`: an instant or an interval (`a/b`, `../b`, `a/..`), bounds inclusive.
 //! A bare date is a whole day in China Standard Time, the time the data is kept in.
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
 
 use super::condition::Condition;
 use super::spec::{Field, FieldType};
@@ -34,9 +34,19 @@ fn bound(text: &str) -> Result<Option<Bound>, Invalid> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(Some(Bound::Instant(t)));
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| Some(Bound::Day(d))).map_err(|_| {
-        bad(format!("`{text}` is neither an RFC 3339 time (2026-11-23T08:30:00+08:00) nor a date (2026-11-23)"))
-    })
+    let day = self::day(text).ok_or_else(|| {
+        bad(format!(
+            "`{text}` is neither an RFC 3339 time (2026-11-23T08:30:00+08:00) nor a date (2026-11-23, years 0001–9999)"
+        ))
+    })?;
+    Ok(Some(Bound::Day(day)))
+}
+
+/// A date `YYYY-MM-DD` with a year from 1 to 9999, as RFC 3339 writes them (chrono reads any
+/// year, up to its own edge where a day's midnight in another zone cannot be told; PostgreSQL
+/// refuses negative years in this form).
+pub fn day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|d| (1..=9999).contains(&d.year()))
 }
 
 impl Bound {
@@ -57,8 +67,10 @@ impl Bound {
     }
 }
 
+/// Midnight of `d` in China Standard Time (a fixed offset: it always exists within the years read).
 fn day_start(d: NaiveDate) -> DateTime<FixedOffset> {
-    d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(cst()).single()).expect("midnight exists in CST")
+    let midnight = d.and_time(chrono::NaiveTime::MIN);
+    midnight.and_local_timezone(cst()).earliest().unwrap_or_else(|| midnight.and_utc().fixed_offset())
 }
 
 /// Parses a `datetime` value.
@@ -119,5 +131,11 @@ mod tests {
         assert!(parse("2026-02-01/2026-01-01").is_err());
         assert!(parse("yesterday").is_err());
         assert!(parse("..").is_err());
+        for edge in
+            ["-262144-01-01", "+262143-12-31", "0000-01-01", "10000-01-01", "-262144-01-01/..", "../+262143-12-31"]
+        {
+            assert!(parse(edge).is_err(), "{edge}");
+        }
+        assert!(parse("0001-01-01/9999-12-31").is_ok());
     }
 }

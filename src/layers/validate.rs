@@ -58,6 +58,8 @@ pub struct Record {
 
 /// Names that may appear in properties (from an export) but are never written.
 const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+/// Text fields longer than this are long text, which may hold line breaks and tabs.
+const LONG_TEXT: usize = 200;
 
 /// Reads a Feature or a FeatureCollection for `layer`; one bad feature refuses them all.
 pub fn parse_features(layer: &Layer, body: &Value) -> Result<Vec<Record>, Invalid> {
@@ -289,8 +291,9 @@ pub fn check_value(field: &Field, value: &Value) -> Result<Value, String> {
             if s.chars().count() > max {
                 return Err(format!("is longer than {max} characters"));
             }
-            if s.contains('\0') {
-                return Err("must not contain a NUL character".into());
+            // Line breaks and tabs only in long text (notes, descriptions), never in a name.
+            if let Some(found) = crate::text::forbidden_control(s, max > LONG_TEXT) {
+                return Err(crate::text::describe_control(found));
             }
         }
         FieldType::Coded { check, what } => {
@@ -324,7 +327,7 @@ pub fn check_value(field: &Field, value: &Value) -> Result<Value, String> {
         }
         FieldType::Date => {
             let s = value.as_str().ok_or("must be a date string YYYY-MM-DD")?;
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date YYYY-MM-DD"))?;
+            super::datetime::day(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD (years 0001–9999)"))?;
         }
         FieldType::Timestamp => {
             let s = value.as_str().ok_or("must be a time string like 2026-11-23T08:30:00+08:00")?;

@@ -31,6 +31,7 @@ const OFFLINE_HTML: &str = include_str!("offline.html");
 const OFFLINE_JS: &str = include_str!("offline.js");
 const SWAGGER_UI: &str = include_str!("vendor/swagger-ui-bundle.js");
 const SWAGGER_UI_CSS: &str = include_str!("vendor/swagger-ui.css");
+const API_DOCS_JS: &str = include_str!("api-docs.js");
 
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
@@ -58,6 +59,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/vendor/maplibre-gl.css", MAPLIBRE_CSS, CSS),
     ("/vendor/swagger-ui-bundle.js", SWAGGER_UI, JS),
     ("/vendor/swagger-ui.css", SWAGGER_UI_CSS, CSS),
+    ("/viewer/api-docs.js", API_DOCS_JS, JS),
     ("/viewer/offline.html", OFFLINE_HTML, "text/html; charset=utf-8"),
     ("/viewer/offline.js", OFFLINE_JS, JS),
 ];
@@ -94,8 +96,11 @@ fn service_worker() -> &'static str {
     SOURCE.get_or_init(|| {
         let hashes: Vec<u8> =
             FILES.iter().flat_map(|(_, body, _)| crate::hash::fnv1a(body.as_bytes()).to_le_bytes()).collect();
-        let shell: Vec<&str> =
-            FILES.iter().map(|(path, ..)| *path).filter(|p| !p.contains("swagger") && !p.contains("offline")).collect();
+        let shell: Vec<&str> = FILES
+            .iter()
+            .map(|(path, ..)| *path)
+            .filter(|p| !p.contains("swagger") && !p.contains("api-docs") && !p.contains("offline"))
+            .collect();
         SERVICE_WORKER
             .replace("/*VERSION*/", &format!("{:016x}", crate::hash::fnv1a(&hashes)))
             .replace("/*SHELL*/[]", &serde_json::to_string(&shell).unwrap_or_else(|_| "[]".into()))

@@ -2,13 +2,20 @@
 //! Atom feed carrying them. A first version is an Alert, later ones Updates, a cancelled
 //! warning a Cancel; Updates and Cancels reference every earlier version ("sender,identifier,sent").
 
+use std::io;
+
 use chrono::{DateTime, Utc};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde_json::Value;
 use sqlx::PgPool;
 
 use super::cap_terms;
-use crate::duty::print::escape;
 use crate::layers::Error;
+use crate::text::xml_safe;
+
+/// CAP 1.2's namespace.
+const CAP_NAMESPACE: &str = "urn:oasis:names:tc:emergency:cap:1.2";
 
 /// Who sends the messages, as CAP wants it (an address-like name).
 pub const SENDER: &str = "onemap@localhost";
@@ -62,22 +69,33 @@ fn polygons(geometry: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn element(name: &str, value: Option<&str>) -> String {
-    match value {
-        Some(v) if !v.trim().is_empty() => format!("<{name}>{}</{name}>", escape(v)),
-        _ => String::new(),
-    }
+/// One CAP message, read from a warning and ready to be written.
+pub struct Alert {
+    identifier: String,
+    sent: DateTime<Utc>,
+    status: &'static str,
+    msg_type: &'static str,
+    references: String,
+    incident: Option<i64>,
+    level: String,
+    event: &'static str,
+    onset: Option<DateTime<Utc>>,
+    expires: Option<DateTime<Utc>>,
+    headline: Option<String>,
+    description: Option<String>,
+    instruction: Option<String>,
+    area_desc: String,
+    polygons: Vec<String>,
 }
 
-/// The CAP message of warning `feature` (as `lifecycle::show` gives it), without the XML
-/// declaration (so the Atom feed can carry it).
-pub async fn alert(pool: &PgPool, feature: &Value) -> Result<String, Error> {
+/// The CAP message of warning `feature` (as `lifecycle::show` gives it).
+pub async fn alert(pool: &PgPool, feature: &Value) -> Result<Alert, Error> {
     let id = feature["id"].as_i64().unwrap_or_default();
     let p = &feature["properties"];
     let s = |k: &str| p[k].as_str();
     let when = |k: &str| p[k].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
     let status = s("status").unwrap_or("draft");
-    let (identifier, sent, msg_type, refs, cap_status) = match status {
+    let (identifier, sent, msg_type, references, cap_status) = match status {
         "cancelled" => (
             format!("{}-cancel", s("identifier").unwrap_or_default()),
             when("ended_at").unwrap_or_else(Utc::now),
@@ -99,49 +117,98 @@ pub async fn alert(pool: &PgPool, feature: &Value) -> Result<String, Error> {
             )
         }
     };
-    let level = s("level").unwrap_or("蓝");
-    let (urgency, severity, certainty) = cap_terms(level);
-    let event = if s("kind") == Some("air") { "大气污染预警" } else { "水污染预警" };
-    let mut xml = String::new();
-    xml.push_str("<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">");
-    xml.push_str(&element("identifier", Some(&identifier)));
-    xml.push_str(&element("sender", Some(SENDER)));
-    xml.push_str(&element("sent", Some(&cap_time(sent))));
-    xml.push_str(&element("status", Some(cap_status)));
-    xml.push_str(&element("msgType", Some(msg_type)));
-    xml.push_str(&element("scope", Some("Public")));
-    xml.push_str(&element("references", Some(&refs)));
-    if let Some(incident) = p["incident_id"].as_i64() {
-        xml.push_str(&element("incidents", Some(&format!("onemap-incident-{incident}"))));
+    Ok(Alert {
+        identifier,
+        sent,
+        status: cap_status,
+        msg_type,
+        references,
+        incident: p["incident_id"].as_i64(),
+        level: s("level").unwrap_or("蓝").to_string(),
+        event: if s("kind") == Some("air") { "大气污染预警" } else { "水污染预警" },
+        onset: when("onset"),
+        expires: when("expires"),
+        headline: s("headline").map(str::to_string),
+        description: s("description").map(str::to_string),
+        instruction: s("instruction").map(str::to_string),
+        area_desc: s("area_desc").filter(|a| !a.trim().is_empty()).unwrap_or("预警区域").to_string(),
+        polygons: polygons(&feature["geometry"]),
+    })
+}
+
+type Xml = Writer<Vec<u8>>;
+
+/// `<name>text</name>`, escaped by the writer, left out when the text is empty.
+fn element(w: &mut Xml, name: &str, text: Option<&str>) -> io::Result<()> {
+    match text {
+        Some(v) if !v.trim().is_empty() => {
+            w.create_element(name).write_text_content(BytesText::new(&xml_safe(v)))?;
+            Ok(())
+        }
+        _ => Ok(()),
     }
-    xml.push_str("<info>");
-    xml.push_str(&element("language", Some("zh-CN")));
-    xml.push_str(&element("category", Some("Env")));
-    xml.push_str(&element("event", Some(event)));
-    xml.push_str(&element("urgency", Some(urgency)));
-    xml.push_str(&element("severity", Some(severity)));
-    xml.push_str(&element("certainty", Some(certainty)));
-    xml.push_str(&format!(
-        "<eventCode><valueName>预警级别</valueName><value>{}</value></eventCode>",
-        escape(&format!("{level}色"))
-    ));
-    if let Some(t) = when("onset") {
-        xml.push_str(&element("onset", Some(&cap_time(t))));
+}
+
+impl Alert {
+    /// Writes the `<alert>` element.
+    fn write(&self, w: &mut Xml) -> io::Result<()> {
+        let (urgency, severity, certainty) = cap_terms(&self.level);
+        w.create_element("alert").with_attribute(("xmlns", CAP_NAMESPACE)).write_inner_content(|w| {
+            element(w, "identifier", Some(&self.identifier))?;
+            element(w, "sender", Some(SENDER))?;
+            element(w, "sent", Some(&cap_time(self.sent)))?;
+            element(w, "status", Some(self.status))?;
+            element(w, "msgType", Some(self.msg_type))?;
+            element(w, "scope", Some("Public"))?;
+            element(w, "references", Some(&self.references))?;
+            if let Some(incident) = self.incident {
+                element(w, "incidents", Some(&format!("onemap-incident-{incident}")))?;
+            }
+            w.create_element("info").write_inner_content(|w| {
+                element(w, "language", Some("zh-CN"))?;
+                element(w, "category", Some("Env"))?;
+                element(w, "event", Some(self.event))?;
+                element(w, "urgency", Some(urgency))?;
+                element(w, "severity", Some(severity))?;
+                element(w, "certainty", Some(certainty))?;
+                w.create_element("eventCode").write_inner_content(|w| {
+                    element(w, "valueName", Some("预警级别"))?;
+                    element(w, "value", Some(&format!("{}色", self.level)))
+                })?;
+                element(w, "onset", self.onset.map(cap_time).as_deref())?;
+                element(w, "expires", self.expires.map(cap_time).as_deref())?;
+                element(w, "senderName", Some("onemap 环境应急一张图"))?;
+                element(w, "headline", self.headline.as_deref())?;
+                element(w, "description", self.description.as_deref())?;
+                element(w, "instruction", self.instruction.as_deref())?;
+                w.create_element("area").write_inner_content(|w| {
+                    element(w, "areaDesc", Some(&self.area_desc))?;
+                    self.polygons.iter().try_for_each(|polygon| element(w, "polygon", Some(polygon)))
+                })?;
+                Ok(())
+            })?;
+            Ok(())
+        })?;
+        Ok(())
     }
-    if let Some(t) = when("expires") {
-        xml.push_str(&element("expires", Some(&cap_time(t))));
+
+    /// The message as a document of its own.
+    pub fn document(&self) -> Result<String, Error> {
+        finish(|w| self.write(w))
     }
-    xml.push_str(&element("senderName", Some("onemap 环境应急一张图")));
-    xml.push_str(&element("headline", s("headline")));
-    xml.push_str(&element("description", s("description")));
-    xml.push_str(&element("instruction", s("instruction")));
-    xml.push_str("<area>");
-    xml.push_str(&element("areaDesc", s("area_desc").or(Some("预警区域"))));
-    for polygon in polygons(&feature["geometry"]) {
-        xml.push_str(&element("polygon", Some(&polygon)));
-    }
-    xml.push_str("</area></info></alert>");
-    Ok(xml)
+}
+
+/// A document with its XML declaration, written by `body`.
+fn finish(body: impl FnOnce(&mut Xml) -> io::Result<()>) -> Result<String, Error> {
+    let mut w = Writer::new(Vec::new());
+    let written = w
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .and_then(|_| w.write_event(Event::Text(BytesText::new("\n"))))
+        .and_then(|_| body(&mut w));
+    written.map_err(|e| Error::Failed(format!("the XML could not be written: {e}")))?;
+    let mut bytes = w.into_inner();
+    bytes.push(b'\n');
+    String::from_utf8(bytes).map_err(|e| Error::Failed(format!("the XML is not UTF-8: {e}")))
 }
 
 /// The warnings in force as an Atom feed, each entry carrying its CAP message.
@@ -153,28 +220,42 @@ pub async fn atom(pool: &PgPool, in_force: &[Value], base: &str) -> Result<Strin
         .map(|t| t.to_utc())
         .max()
         .unwrap_or_else(Utc::now);
-    let mut xml =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">");
-    xml.push_str(&format!(
-        "<id>urn:onemap:warnings</id><title>onemap 预警信息（生效中）</title><updated>{}</updated>\
-         <author><name>onemap</name></author><link rel=\"self\" href=\"{}/api/warnings.atom\"/>",
-        updated.to_rfc3339(),
-        escape(base)
-    ));
+    let mut entries = Vec::with_capacity(in_force.len());
     for w in in_force {
-        let id = w["id"].as_i64().unwrap_or_default();
-        let p = &w["properties"];
-        xml.push_str(&format!(
-            "<entry><id>urn:onemap:warning:{}</id><title>{}</title><updated>{}</updated>\
-             <link rel=\"alternate\" type=\"application/cap+xml\" href=\"{}/api/warnings/{id}.cap\"/>\
-             <content type=\"application/cap+xml\">{}</content></entry>",
-            escape(p["identifier"].as_str().unwrap_or_default()),
-            escape(p["headline"].as_str().unwrap_or_default()),
-            escape(p["updated_at"].as_str().unwrap_or_default()),
-            escape(base),
-            alert(pool, w).await?
-        ));
+        entries.push((w, alert(pool, w).await?));
     }
-    xml.push_str("</feed>\n");
-    Ok(xml)
+    finish(|w| {
+        w.create_element("feed").with_attribute(("xmlns", "http://www.w3.org/2005/Atom")).write_inner_content(|w| {
+            element(w, "id", Some("urn:onemap:warnings"))?;
+            element(w, "title", Some("onemap 预警信息（生效中）"))?;
+            element(w, "updated", Some(&updated.to_rfc3339()))?;
+            w.create_element("author").write_inner_content(|w| element(w, "name", Some("onemap")))?;
+            let feed = format!("{base}/api/warnings.atom");
+            w.create_element("link").with_attributes([("rel", "self"), ("href", feed.as_str())]).write_empty()?;
+            for (warning, message) in &entries {
+                let id = warning["id"].as_i64().unwrap_or_default();
+                let p = &warning["properties"];
+                let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                let href = format!("{base}/api/warnings/{id}.cap");
+                w.create_element("entry").write_inner_content(|w| {
+                    element(w, "id", Some(&format!("urn:onemap:warning:{}", text("identifier"))))?;
+                    element(w, "title", Some(&text("headline")))?;
+                    element(w, "updated", Some(&text("updated_at")))?;
+                    w.create_element("link")
+                        .with_attributes([
+                            ("rel", "alternate"),
+                            ("type", "application/cap+xml"),
+                            ("href", href.as_str()),
+                        ])
+                        .write_empty()?;
+                    w.create_element("content")
+                        .with_attribute(("type", "application/cap+xml"))
+                        .write_inner_content(|w| message.write(w))?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    })
 }

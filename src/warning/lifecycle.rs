@@ -50,11 +50,19 @@ pub struct Draft {
     pub area: Option<String>,
 }
 
+/// Fields of a warning that are long text (line breaks and tabs allowed).
+const LONG: &[&str] = &["description", "instruction"];
+
 fn text(body: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, Error> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.trim().to_string())),
-        Some(Value::String(_)) => Err(Error::invalid(name, format!("is longer than {max} characters"))),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            Err(Error::invalid(name, format!("is longer than {max} characters")))
+        }
+        Some(Value::String(s)) => match crate::text::forbidden_control(s, LONG.contains(&name)) {
+            Some(found) => Err(Error::invalid(name, crate::text::describe_control(found))),
+            None => Ok(Some(s.trim().to_string())),
+        },
         Some(_) => Err(Error::invalid(name, "must be a string")),
     }
 }

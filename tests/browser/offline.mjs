@@ -3,6 +3,7 @@
 // package (a file, opened with no server, the package chosen as a person would).
 // Prints one JSON line. Usage: node offline.mjs <base-url | page.html> <screenshot.png> [archive.pmtiles]
 import { chromium } from 'playwright-core';
+import { watchCsp } from './csp.mjs';
 import { pathToFileURL } from 'node:url';
 
 const [where, screenshot, archive] = process.argv.slice(2);
@@ -17,6 +18,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, locale: 'zh-CN' });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  watchCsp(page, errors);
   // What came from elsewhere: for the served page, anything not from it; for the file, anything not local.
   const fetched = [];
   page.on('request', (r) => {

@@ -4,6 +4,7 @@
 // Usage: node openapi.mjs <base-url> <openapi.json>
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { chromium } from 'playwright-core';
+import { watchCsp } from './csp.mjs';
 
 const [base, file] = process.argv.slice(2);
 const result = {};
@@ -22,6 +23,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  watchCsp(page, errors);
   const outside = [];
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
   await page.goto(`${base}/api/docs`);

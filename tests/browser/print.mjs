@@ -1,6 +1,7 @@
 // Prints an incident's report page to PDF with Debian's headless Chromium, as a duty officer
 // saving it from the browser would. Usage: node print.mjs <report-url> <token> <out.pdf>
 import { chromium } from 'playwright-core';
+import { watchCsp } from './csp.mjs';
 
 const [url, token, out] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -9,8 +10,11 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ extraHTTPHeaders: { authorization: `Bearer ${token}` } });
+  const violations = [];
+  watchCsp(page, violations);
   const response = await page.goto(url);
   if (!response.ok()) { console.error(`print test: ${url} answered ${response.status()}`); process.exit(1); }
+  if (violations.length) { console.error(`print test: ${violations.join('; ')}`); process.exit(1); }
   await page.pdf({ path: out, format: 'A4', printBackground: true, preferCSSPageSize: true });
   console.log(JSON.stringify({ pdf: out }));
 } finally {

@@ -6,6 +6,7 @@
 // prints one JSON line with the figures (the first-screen times among them).
 // Usage: node screens.mjs <base-url> <target-dir> <admin-token> <viewer-token> <officer-token> <incident-id>
 import { chromium } from 'playwright-core';
+import { watchCsp } from './csp.mjs';
 
 const [base, target, adminToken, viewerToken, officerToken, incidentArg] = process.argv.slice(2);
 const incidentId = Number(incidentArg);
@@ -45,6 +46,7 @@ async function open(viewport, token, extra = {}) {
   page.outside = [];
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') page.logs.push(m.text()); });
   page.on('pageerror', (e) => page.errors.push(String(e)));
+  watchCsp(page, page.errors);
   page.on('request', (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith('blob:') && !u.startsWith('data:')) page.outside.push(u); });
   return { context, page };
 }

@@ -4,6 +4,7 @@
 // It signs in first: as a viewer it finds no write controls, as a dispatcher it plans and commits.
 // Usage: node viewer.mjs <base-url> <screenshot.png> <admin-token>
 import { chromium } from 'playwright-core';
+import { watchCsp } from './csp.mjs';
 
 const [base, screenshot, token] = process.argv.slice(2);
 const bearer = { authorization: `Bearer ${token}` };
@@ -19,6 +20,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  watchCsp(page, errors);
   const outside = [];
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url()); });
 
