@@ -246,6 +246,15 @@ pub struct ServeArgs {
     /// Longest time a request may take before its answer starts, in seconds (a stream then goes on).
     #[arg(long, env = "ONEMAP_REQUEST_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_s: u64,
+    /// Event streams (`/api/events`) one signed-in user may hold open.
+    #[arg(long, env = "ONEMAP_MAX_STREAMS_PER_USER", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_streams_per_user: u64,
+    /// Event streams one address may hold open.
+    #[arg(long, env = "ONEMAP_MAX_STREAMS_PER_ADDRESS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_streams_per_address: u64,
+    /// Event streams open in all.
+    #[arg(long, env = "ONEMAP_MAX_STREAMS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_streams: u64,
     /// Let anonymous clients read the map, the tiles and the registry (a wall screen on a closed
     /// network); writes still need a credential.
     #[arg(long, env = "ONEMAP_PUBLIC_READ")]

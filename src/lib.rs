@@ -24,3 +24,4 @@ pub mod text;
 pub mod tiles;
 pub mod viewer;
 pub mod warning;
+pub mod work;

@@ -238,6 +238,11 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         risk_model,
         public_read: serve.public_read,
         request_timeout: std::time::Duration::from_secs(serve.request_timeout_s),
+        streams: api::events::StreamLimits {
+            per_user: serve.max_streams_per_user as usize,
+            per_address: serve.max_streams_per_address as usize,
+            total: serve.max_streams as usize,
+        },
     };
     let state = AppState::start(database.pool.clone(), &config).await?;
     let app = api::app(state.clone(), &config);

@@ -106,7 +106,9 @@ async fn a_client_that_reconnects_after_a_restart_gets_exactly_what_it_missed() 
 
 #[tokio::test]
 async fn two_hundred_clients_all_hear_a_change() {
-    let server = TestServer::start().await.unwrap();
+    // A hall of 200 screens on one account, from one address: limits raised to let them in.
+    let streams = onemap::api::events::StreamLimits { per_user: 200, per_address: 200, total: 1000 };
+    let server = TestServer::with_config(onemap::api::ServerConfig { streams, ..Default::default() }).await.unwrap();
     let token = server.admin_token.clone();
     let url = server.at("/api/events");
     let mut streams = Vec::new();

@@ -151,3 +151,177 @@ async fn every_answer_tells_the_browser_what_it_may_run() {
         }
     }
 }
+
+/// A star of `n` positions around (lon, lat), closed: valid, and every segment near every other.
+fn star(lon: f64, lat: f64, n: usize, r: f64) -> Value {
+    let ring: Vec<[f64; 2]> = (0..=n)
+        .map(|i| {
+            let a = (i % n) as f64 / n as f64 * std::f64::consts::TAU;
+            let k = if i % 2 == 0 { r } else { r * 0.8 };
+            [lon + k * a.cos(), lat + k * a.sin()]
+        })
+        .collect();
+    json!({"type": "Polygon", "coordinates": [ring]})
+}
+
+#[tokio::test]
+async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    let pool = &server.pool;
+    let before = common::counts(pool).await;
+    let district = |geometry: Value, code: &str| json!({"type": "Feature", "geometry": geometry, "properties": {"code": code, "name": format!("测试{code}")}});
+    let url = server.at("/api/layers/district");
+    // Polygons that are wrong in each way the OGC rules name; PostGIS is asked the same in SQL.
+    let cases = [
+        (
+            "bow tie",
+            json!({"type": "Polygon", "coordinates": [[[106, 29], [107, 30], [107, 29], [106, 30], [106, 29]]]}),
+            "crosses itself",
+        ),
+        (
+            "hole outside",
+            json!({"type": "Polygon", "coordinates": [
+            [[106, 29], [107, 29], [107, 30], [106, 30], [106, 29]],
+            [[108, 29], [108.5, 29], [108.5, 29.5], [108, 29]]]}),
+            "hole lies outside",
+        ),
+        (
+            "nested holes",
+            json!({"type": "Polygon", "coordinates": [
+            [[106, 29], [107, 29], [107, 30], [106, 30], [106, 29]],
+            [[106.1, 29.1], [106.9, 29.1], [106.9, 29.9], [106.1, 29.9], [106.1, 29.1]],
+            [[106.2, 29.2], [106.3, 29.2], [106.3, 29.3], [106.2, 29.2]]]}),
+            "inside another hole",
+        ),
+        (
+            "overlapping parts",
+            json!({"type": "MultiPolygon", "coordinates": [
+            [[[106, 29], [107, 29], [107, 30], [106, 30], [106, 29]]],
+            [[[106.5, 29.5], [107.5, 29.5], [107.5, 30.5], [106.5, 29.5]]]]}),
+            "invalid MultiPolygon",
+        ),
+    ];
+    for (what, geometry, says) in &cases {
+        let valid: bool = sqlx::query_scalar("SELECT ST_IsValid(ST_GeomFromGeoJSON($1))")
+            .bind(geometry.to_string())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(!valid, "{what}: PostGIS says valid");
+        let (status, p) = common::post(&url, district(geometry.clone(), "500900")).await;
+        assert_eq!(status, 422, "{what}: {p}");
+        assert_eq!(p["field"], "geometry", "{p}");
+        assert!(p["detail"].as_str().unwrap().contains(says), "{what}: {p}");
+        assert!(!p["detail"].as_str().unwrap().contains("Self-intersection"), "onemap's words, not GEOS's: {p}");
+    }
+    // The same polygon as a warning's area and as a routing barrier.
+    let bow_tie = cases[0].1.clone();
+    let now = chrono::Utc::now();
+    let warning = json!({"kind": "air", "level": "蓝", "headline": "测试", "area": bow_tie,
+        "expires": (now + chrono::Duration::hours(1)).to_rfc3339()});
+    let (status, p) = common::post(&server.at("/api/warnings"), warning).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("area")), "{p}");
+    let nearest = json!({"point": [106.55, 29.56], "find": "depot", "barriers": [bow_tie]});
+    let (status, p) = common::post(&server.at("/api/nearest"), nearest).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("barriers[0]")), "{p}");
+    assert_eq!(common::counts(pool).await, before, "refusals write nothing");
+
+    // A valid polygon of 40,000 positions is taken (PostGIS agrees it is valid).
+    let (status, p) = common::post(&url, district(star(106.5, 29.5, 40_000, 0.2), "500901")).await;
+    assert_eq!(status, 201, "{p}");
+    let valid: bool = sqlx::query_scalar("SELECT ST_IsValid(geom) FROM district WHERE code = '500901'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(valid);
+    // Past the limits: refused before any parsing, naming the limit.
+    let before = common::counts(pool).await;
+    let (status, p) = common::post(&url, district(star(106.5, 29.5, 50_001, 0.2), "500902")).await;
+    assert_eq!(status, 422, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("at most 50000"), "{p}");
+    let many: Vec<Value> = (0..12)
+        .map(|i| {
+            let ring: Vec<[i32; 2]> = (0..45_000).map(|_| [1, 2]).collect();
+            district(json!({"type": "Polygon", "coordinates": [ring]}), &format!("50{i:04}"))
+        })
+        .collect();
+    let (status, p) = common::post(&url, json!({"type": "FeatureCollection", "features": many})).await;
+    assert_eq!(status, 422, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("500000 positions"), "{p}");
+    let barriers: Vec<Value> = (0..101).map(|_| star(106.0, 29.0, 8, 0.01)).collect();
+    let (status, p) = common::post(
+        &server.at("/api/nearest"),
+        json!({"point": [106.55, 29.56], "find": "depot", "barriers": barriers}),
+    )
+    .await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("barriers")), "{p}");
+    assert_eq!(common::counts(pool).await, before, "refusals write nothing");
+    // The limits are in the OpenAPI document.
+    let (_, document) = common::get(&server.at("/api/openapi.json")).await;
+    assert_eq!(document["info"]["x-limits"]["polygon_vertices"], 50_000);
+    assert_eq!(document["info"]["x-limits"]["request_vertices"], 500_000);
+}
+
+#[tokio::test]
+async fn event_streams_are_limited_per_user_and_per_address_and_given_back_on_close() {
+    use onemap::auth::Role;
+    let limits = onemap::api::events::StreamLimits::default();
+    let (per_user, per_address) = (limits.per_user, limits.per_address);
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    let url = server.at("/api/events");
+    let open = |token: String| {
+        let url = url.clone();
+        async move { reqwest::Client::new().get(&url).bearer_auth(token).send().await.unwrap() }
+    };
+    let wall = server.token("wall", Role::Viewer, None).await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..per_user {
+        let response = open(wall.clone()).await;
+        assert_eq!(response.status(), 200);
+        held.push(response);
+    }
+    let refused = open(wall.clone()).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let problem: Value = refused.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("for this user"), "{problem}");
+    // A closed stream gives its place back.
+    drop(held.pop());
+    common::eventually("a closed stream's place is given back", async || open(wall.clone()).await.status() == 200)
+        .await;
+    // Other users from the same address fill the address's share.
+    let mut others = 0;
+    loop {
+        let token = server.token(&format!("screen{others}"), Role::Viewer, None).await.unwrap();
+        let response = open(token).await;
+        if response.status() == 429 {
+            let problem: Value = response.json().await.unwrap();
+            assert!(problem["detail"].as_str().unwrap().contains("from this address"), "{problem}");
+            break;
+        }
+        assert_eq!(response.status(), 200);
+        held.push(response);
+        others += 1;
+        assert!(others <= per_address, "the address limit never came");
+    }
+    assert!(held.len() <= per_address, "{}", held.len());
+}
+
+#[tokio::test]
+async fn metrics_labels_come_from_fixed_sets_and_around_scans_a_layer_once() {
+    let server = onemap::testing::TestServer::with_demo().await.unwrap();
+    let client = common::client_for(&server.url);
+    for method in ["FOO", "BREW", "X-ATTACK-1", "X-ATTACK-2"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        client.request(method, server.at("/api/layers")).send().await.unwrap();
+    }
+    let metrics = common::raw_get(server.at("/metrics")).await.text().await.unwrap();
+    assert!(!metrics.contains("FOO") && !metrics.contains("X-ATTACK"), "a made-up method became a series");
+    assert!(metrics.contains("method=\"other\""));
+    let once = common::get(&server.at("/api/around?lon=106.55&lat=29.56&radius_m=20000&layers=depot")).await.1;
+    let repeated = vec!["depot"; 200].join(",");
+    let (status, many) =
+        common::get(&server.at(&format!("/api/around?lon=106.55&lat=29.56&radius_m=20000&layers={repeated}"))).await;
+    assert_eq!(status, 200, "{many}");
+    assert_eq!(many, once, "a layer named 200 times is one layer");
+}

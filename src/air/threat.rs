@@ -51,7 +51,8 @@ pub async fn zones(pool: &PgPool, request: &Request) -> Result<Value, Error> {
     thresholds.sort_by(f64::total_cmp);
     let mut features = Vec::new();
     for threshold in thresholds {
-        let Some(z) = zone(&request.release, threshold, request.reach_m()) else {
+        let (release, reach) = (request.release, request.reach_m());
+        let Some(z) = crate::work::run("plume", move || zone(&release, threshold, reach)).await? else {
             features.push(json!({"type": "Feature", "geometry": null, "properties": {
                 "threshold_mg_m3": threshold, "max_distance_m": 0, "max_width_m": 0, "receptors": [], "people": 0}}));
             continue;

@@ -64,10 +64,13 @@ async fn around(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
             .filter(|n| (1..=MAX_RESULTS).contains(n))
             .ok_or_else(|| Problem::bad_request("limit", format!("must be an integer in [1, {MAX_RESULTS}]")))?,
     };
-    let names: Vec<&str> = match params.get("layers") {
+    let mut names: Vec<&str> = match params.get("layers") {
         Some(list) => list.split(',').map(str::trim).collect(),
         None => DEFAULT_LAYERS.to_vec(),
     };
+    // Each layer is scanned once, however often it is named.
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|name| seen.insert(*name));
     let mut parts = Vec::new();
     for name in names {
         let layer = layers::find(name).ok().filter(|l| l.is_spatial()).ok_or_else(|| {

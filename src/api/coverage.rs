@@ -2,7 +2,6 @@
 //! item, and the receptors and major risk sources outside all of them.
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::{Coord, LineString};
 use serde_json::{Value, json};
@@ -111,15 +110,14 @@ async fn handle(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     let graph = state.roads.load_full();
     let limits: Vec<f64> = minutes.iter().map(|m| m * 60.0).collect();
     let at: Vec<Coord<f64>> = depots.iter().map(|d| Coord { x: d.2, y: d.3 }).collect();
-    let (areas, snapped) = tokio::task::spawn_blocking(move || {
+    let (areas, snapped) = crate::work::run("service areas", move || {
         let usable = |e: usize| !hazmat || graph.edges[e].hazmat_allowed;
         let snaps: Vec<_> = at.iter().map(|c| graph.snap(*c, DEFAULT_SNAP_M, &usable)).collect();
         let on: Vec<_> = snaps.iter().flatten().copied().collect();
         let areas = service_areas(&graph, &on, &limits, &usable);
         (areas, snaps.iter().map(Option::is_some).collect::<Vec<bool>>())
     })
-    .await
-    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "coverage failed", e.to_string()))?;
+    .await?;
 
     // All bands are buffered in one projection (azimuthal equidistant about the depots), so a
     // longer time's area always covers a shorter one's.

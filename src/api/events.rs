@@ -3,18 +3,21 @@
 //! themselves) or `?after=` gets exactly the events it missed, in order, then the live ones. A
 //! client too far behind, or with an id the log does not know, gets `reload`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
+use super::acting::Acting;
 use super::layers::{only, query_params};
 use super::openapi::Doc;
 use super::problem::Problem;
@@ -24,6 +27,75 @@ use crate::feed::{self, FeedEvent, MAX_BACKLOG};
 
 /// Heartbeat for proxies and clients that drop quiet connections.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How many event streams may be open at once.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// To one signed-in user (a hall's screens may share an account).
+    pub per_user: usize,
+    /// From one address (a hall behind one address).
+    pub per_address: usize,
+    /// In all.
+    pub total: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        Self { per_user: 12, per_address: 24, total: 1_000 }
+    }
+}
+
+/// The open event streams, counted by user and by address, so that one client cannot hold
+/// the server's connections and each replay of the log.
+#[derive(Debug, Default)]
+pub struct Streams {
+    limits: StreamLimits,
+    open: Mutex<HashMap<String, usize>>,
+}
+
+/// One open stream's place in the counts, given back when the stream ends.
+pub struct Ticket {
+    streams: Arc<Streams>,
+    keys: Vec<String>,
+}
+
+impl Streams {
+    /// No streams yet, under `limits`.
+    pub fn new(limits: StreamLimits) -> Self {
+        Self { limits, open: Mutex::default() }
+    }
+
+    /// A ticket for a new stream of `user` from `address`, or which limit is reached.
+    fn open(self: &Arc<Self>, user: Option<i64>, address: IpAddr) -> Result<Ticket, String> {
+        let limits = self.limits;
+        let mut keys = vec![("all".to_string(), limits.total, "in all".to_string())];
+        keys.push((format!("addr:{address}"), limits.per_address, "from this address".to_string()));
+        if let Some(id) = user {
+            keys.push((format!("user:{id}"), limits.per_user, "for this user".to_string()));
+        }
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, limit, what)) = keys.iter().find(|(k, limit, _)| open.get(k).copied().unwrap_or(0) >= *limit) {
+            return Err(format!("{limit} event streams are open {what}, the most allowed; close one first"));
+        }
+        for (k, ..) in &keys {
+            *open.entry(k.clone()).or_default() += 1;
+        }
+        Ok(Ticket { streams: self.clone(), keys: keys.into_iter().map(|k| k.0).collect() })
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        for k in &self.keys {
+            if let Some(n) = open.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(k);
+                }
+            }
+        }
+    }
+}
 
 /// Route of the event stream.
 pub fn router() -> Routes {
@@ -99,10 +171,15 @@ fn last_event_id(headers: &HeaderMap, raw: Option<String>) -> Result<Option<i64>
 
 async fn events(
     State(state): State<AppState>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Acting(actor): Acting,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
     let since = last_event_id(&headers, raw)?;
+    let ticket = state.streams.open(actor.user_id, from.ip()).map_err(|detail| {
+        Problem::new(StatusCode::TOO_MANY_REQUESTS, "too many event streams", detail).with("retry_after_s", 30.into())
+    })?;
     // Subscribe before reading the log: an event is then either read or heard, never neither.
     let receiver = state.feed.subscribe();
     let announced = state.feed.announced();
@@ -124,37 +201,39 @@ async fn events(
         }
     }
     let closing = state.closing.subscribe();
-    let start = (cursor, receiver, closing, state);
-    let stream = futures_util::stream::unfold(start, |(mut cursor, mut receiver, mut closing, state)| async move {
-        loop {
-            if *closing.borrow() {
-                return None;
-            }
-            if let Some(event) = cursor.queue.pop_front() {
-                return Some((Ok::<_, Infallible>(event), (cursor, receiver, closing, state)));
-            }
-            let heard = tokio::select! {
-                heard = receiver.recv() => heard,
-                _ = closing.changed() => return None,
-            };
-            match heard {
-                Ok(event) if event.id <= cursor.last => continue,
-                Ok(event) => {
-                    cursor.last = event.id;
-                    cursor.queue.push_back(as_sse(&event));
+    // The ticket rides with the stream and is given back when the client goes.
+    let start = (cursor, receiver, closing, state, ticket);
+    let stream =
+        futures_util::stream::unfold(start, |(mut cursor, mut receiver, mut closing, state, ticket)| async move {
+            loop {
+                if *closing.borrow() {
+                    return None;
                 }
-                // Too slow to keep up with the announcements: read what was missed from the log.
-                Err(RecvError::Lagged(_)) => {
-                    let upto = state.feed.announced();
-                    if cursor.catch_up(&state, upto).await.is_err() {
-                        cursor.queue.push_back(reload(upto, "the event log could not be read"));
-                        cursor.last = upto;
+                if let Some(event) = cursor.queue.pop_front() {
+                    return Some((Ok::<_, Infallible>(event), (cursor, receiver, closing, state, ticket)));
+                }
+                let heard = tokio::select! {
+                    heard = receiver.recv() => heard,
+                    _ = closing.changed() => return None,
+                };
+                match heard {
+                    Ok(event) if event.id <= cursor.last => continue,
+                    Ok(event) => {
+                        cursor.last = event.id;
+                        cursor.queue.push_back(as_sse(&event));
                     }
+                    // Too slow to keep up with the announcements: read what was missed from the log.
+                    Err(RecvError::Lagged(_)) => {
+                        let upto = state.feed.announced();
+                        if cursor.catch_up(&state, upto).await.is_err() {
+                            cursor.queue.push_back(reload(upto, "the event log could not be read"));
+                            cursor.last = upto;
+                        }
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Closed) => return None,
             }
-        }
-    });
+        });
     let mut response = Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response();
     let headers = response.headers_mut();
     // Proxies (nginx) would otherwise hold the stream back.

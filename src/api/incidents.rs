@@ -80,7 +80,7 @@ async fn plan_one(
     let id = parse_id(&id)?;
     let request: PlanRequest = parse(body)?;
     let graph = state.roads.load_full();
-    let rules = request.roads.rules(&graph)?;
+    let rules = request.roads.rules(&graph, &state.pool).await?;
     let incident = Incident::open(&state.pool, &actor, id).await?;
     let target = Target::new(&state.pool, incident, None, &request.demands, "demands").await?;
     let mut answer = plan(&state.pool, graph, vec![target], rules).await?;
@@ -114,7 +114,7 @@ async fn plan_many(
         return Err(invalid("incidents", format!("give 1–{MAX_INCIDENTS} incidents")));
     }
     let graph = state.roads.load_full();
-    let rules = request.roads.rules(&graph)?;
+    let rules = request.roads.rules(&graph, &state.pool).await?;
     let mut targets = Vec::new();
     for (i, r) in request.incidents.iter().enumerate() {
         if request.incidents[..i].iter().any(|o| o.id == r.id) {
@@ -152,7 +152,7 @@ async fn dispatch(
     let request: DispatchRequest = parse(body)?;
     let order = Order::new(&request.shipments)?;
     let graph = state.roads.load_full();
-    let rules = request.roads.rules(&graph)?;
+    let rules = request.roads.rules(&graph, &state.pool).await?;
     let (_, teams) = order.sources();
     let answer = send(&state.pool, &actor, graph, id, request.site_id, &order, rules).await?;
     if !teams.is_empty() {

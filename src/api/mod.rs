@@ -51,7 +51,7 @@ use problem::Problem;
 use routes::Routes;
 
 /// Longest request URI accepted.
-const MAX_URI: usize = 8 * 1024;
+pub const MAX_URI: usize = 8 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -81,6 +81,8 @@ pub struct AppState {
     pub sign_ins: Arc<crate::auth::sign_in::SignInGuard>,
     /// Requests counted for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The open event streams.
+    pub streams: Arc<events::Streams>,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             public_read: config.public_read,
             sign_ins: Default::default(),
             metrics: Default::default(),
+            streams: Arc::new(events::Streams::new(config.streams)),
         })
     }
 
@@ -150,6 +153,8 @@ pub struct ServerConfig {
     pub deadline_check: std::time::Duration,
     /// How long a request may take until its answer starts.
     pub request_timeout: std::time::Duration,
+    /// How many event streams may be open.
+    pub streams: events::StreamLimits,
 }
 
 impl Default for ServerConfig {
@@ -162,6 +167,7 @@ impl Default for ServerConfig {
             report_deadlines: crate::duty::deadlines::Deadlines::builtin(),
             deadline_check: std::time::Duration::from_secs(30),
             request_timeout: guard::DEFAULT_TIMEOUT,
+            streams: events::StreamLimits::default(),
         }
     }
 }

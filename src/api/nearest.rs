@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
 use serde::Deserialize;
@@ -84,12 +83,10 @@ async fn handle(State(state): State<AppState>, JsonBody(body): JsonBody) -> Resu
         return Err(invalid("count", format!("must be in 1–{MAX_COUNT}")));
     }
     let graph = state.roads.load_full();
-    let rules = request.roads.rules(&graph)?;
+    let rules = request.roads.rules(&graph, &state.pool).await?;
     let candidates = candidates(&state, &request).await?;
 
-    let answer = tokio::task::spawn_blocking(move || rank(&graph, point, &candidates, &rules, count))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "search failed", e.to_string()))??;
+    let answer = crate::work::run("nearest", move || rank(&graph, point, &candidates, &rules, count)).await??;
     Ok(axum::Json(answer).into_response())
 }
 

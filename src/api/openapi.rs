@@ -259,6 +259,7 @@ pub fn document(rules: &[Rule]) -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The environmental emergency one map (环境应急一张图): registry, tiles, routing and dispatch, the duty desk, risk and warnings. Errors are application/problem+json. OGC API – Features is at /ogc (with its own OpenAPI 3.0 at /ogc/api).",
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
+            "x-limits": limits(),
         },
         "paths": paths,
         "components": {
@@ -269,6 +270,25 @@ pub fn document(rules: &[Rule]) -> Value {
             },
         },
         "security": [{"bearer": []}, {"session": []}],
+    })
+}
+
+/// The limits every request is held to before work starts (a request past one gets a problem
+/// naming it): geometry, filters, streams, time.
+fn limits() -> Value {
+    use crate::layers::validate::{MAX_POLYGON_VERTICES, MAX_REQUEST_POLYGONS, MAX_REQUEST_VERTICES};
+    json!({
+        "polygon_vertices": MAX_POLYGON_VERTICES,
+        "request_vertices": MAX_REQUEST_VERTICES,
+        "request_polygons": MAX_REQUEST_POLYGONS,
+        "request_rings": MAX_REQUEST_POLYGONS * 4,
+        "barriers": crate::routing::request::MAX_BARRIERS,
+        "page_size": crate::layers::query::MAX_LIMIT,
+        "filter_characters": crate::layers::cql::MAX_CHARS,
+        "filter_depth": crate::layers::cql::MAX_DEPTH,
+        "uri_bytes": super::MAX_URI,
+        "request_timeout_s_default": super::guard::DEFAULT_TIMEOUT.as_secs(),
+        "body_mb_default": super::ServerConfig::default().max_body_bytes / (1024 * 1024),
     })
 }
 

@@ -87,6 +87,12 @@ impl From<sqlx::Error> for Problem {
     }
 }
 
+impl From<crate::work::Refused> for Problem {
+    fn from(err: crate::work::Refused) -> Self {
+        Problem::from(layers::Error::from(err))
+    }
+}
+
 impl From<layers::Error> for Problem {
     fn from(err: layers::Error) -> Self {
         use layers::Error as E;
@@ -101,6 +107,9 @@ impl From<layers::Error> for Problem {
             }
             E::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
             E::Failed(detail) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "failed", detail),
+            E::Busy(detail) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", detail).with("retry_after_s", 5.into())
+            }
             E::Database(db) => {
                 tracing::error!(error = %db, "database error");
                 let status = match db {

@@ -126,15 +126,19 @@ async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
                     ),
                 ));
             }
-            let grid = map.grid(cell_m, hex);
-            map.cells(&grid)
-                .into_iter()
-                .map(|(cell, (index, members))| {
-                    json!({"type": "Feature", "id": grid.id(cell), "geometry": geojson(Geometry::Polygon(grid.polygon(cell))),
-                           "properties": {"id": grid.id(cell), "index": round(index), "class": model.class(index),
-                                          "sources": members.len()}})
-                })
-                .collect()
+            let map = map.clone();
+            crate::work::run("risk grid", move || {
+                let grid = map.grid(cell_m, hex);
+                map.cells(&grid)
+                    .into_iter()
+                    .map(|(cell, (index, members))| {
+                        json!({"type": "Feature", "id": grid.id(cell), "geometry": geojson(Geometry::Polygon(grid.polygon(cell))),
+                               "properties": {"id": grid.id(cell), "index": round(index), "class": map.model.class(index),
+                                              "sources": members.len()}})
+                    })
+                    .collect()
+            })
+            .await?
         }
         other => return Err(Problem::bad_request("unit", format!("`{other}` is not one of: district, grid"))),
     };

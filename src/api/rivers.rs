@@ -126,7 +126,7 @@ async fn intercept(
         _ => return Err(invalid("send", "give a team `specialty`, or an `item` with a `quantity`")),
     };
     let roads = state.roads.load_full();
-    let rules = r.roads.rules(&roads)?;
+    let rules = r.roads.rules(&roads, &state.pool).await?;
     let request = Request { at, spilled_at, hours, need, setup_minutes: setup, near_m: near, snap_m: DEFAULT_SNAP_M };
     let mut answer = plan(&state.pool, state.rivers.load_full(), roads, rules, &request).await?;
     answer["pollutant"] = r.pollutant.into();
@@ -196,9 +196,7 @@ async fn handle(
     };
     let reaches = {
         let rivers = rivers.clone();
-        tokio::task::spawn_blocking(move || trace(&rivers, &start, hours, way))
-            .await
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "trace failed", e.to_string()))?
+        crate::work::run("river trace", move || trace(&rivers, &start, hours, way)).await?
     };
     let found = near_reaches(&state.pool, &reaches, way, near).await?;
     let features: Vec<Value> = reaches

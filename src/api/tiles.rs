@@ -101,9 +101,8 @@ async fn tile(
             Some(hit) => hit,
             None => {
                 let generation = snapshot.generation;
-                let made = tokio::task::spawn_blocking(move || encode::encode(&[&*snapshot], id))
-                    .await
-                    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?
+                let made = crate::work::run("tile", move || encode::encode(&[&*snapshot], id))
+                    .await?
                     .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?;
                 let tile = Arc::new(CachedTile::new(made));
                 state.tiles.put(name, id, generation, tile.clone());

@@ -163,9 +163,7 @@ async fn traced(state: &AppState, t: &Value) -> Result<String, Problem> {
             format!("no river within {RIVER_SNAP_M} m of the spill: there is nothing to trace"),
         ));
     };
-    let reaches = tokio::task::spawn_blocking(move || trace(&rivers, &start, hours, Way::Downstream))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "trace failed", e.to_string()))?;
+    let reaches = crate::work::run("river trace", move || trace(&rivers, &start, hours, Way::Downstream)).await?;
     let lines: Vec<String> = reaches
         .iter()
         .filter(|r| r.line.0.len() >= 2)

@@ -159,7 +159,7 @@ pub async fn send(
         }
     }
     let points: Vec<Coord<f64>> = at.iter().map(|a| a.2).collect();
-    let travel = tokio::task::spawn_blocking(move || -> Result<Vec<Travel>, Error> {
+    let travel = crate::work::run("dispatch routes", move || -> Result<Vec<Travel>, Error> {
         let routed = route_from(&graph, at_incident, &points, &rules, points.len())?;
         at.iter()
             .zip(&routed.reached)
@@ -173,8 +173,7 @@ pub async fn send(
             })
             .collect()
     })
-    .await
-    .map_err(|e| Error::Failed(format!("routing failed: {e}")))??;
+    .await??;
     commit(pool, actor, incident, site, order, &travel).await
 }
 

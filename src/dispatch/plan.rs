@@ -233,7 +233,7 @@ pub async fn plan(
     }
     let (sources, stock) = gather(pool, &items, &categories, &specialties).await?;
     let planned_at = chrono::Utc::now();
-    tokio::task::spawn_blocking(move || {
+    crate::work::run("allocation", move || {
         let at: Vec<Coord<f64>> = sources.iter().map(|s| s.at).collect();
         let mut routes = Vec::new();
         for t in &targets {
@@ -242,8 +242,7 @@ pub async fn plan(
         }
         Ok(answer(&graph, &targets, &sources, &stock, &routes, planned_at))
     })
-    .await
-    .map_err(|e| Error::Failed(format!("planning failed: {e}")))?
+    .await?
 }
 
 /// depot id, name, lon, lat, item, category, unit, free.

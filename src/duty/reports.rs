@@ -347,9 +347,8 @@ pub async fn threatened(pool: &PgPool, rivers: Arc<RoadGraph>, incident: i64) ->
     if kind == "water"
         && let Some(start) = rivers.snap(Coord { x, y }, RIVER_SNAP_M, &|_| true)
     {
-        let reaches = tokio::task::spawn_blocking(move || trace(&rivers, &start, DOWNSTREAM_HOURS, Way::Downstream))
-            .await
-            .map_err(|e| Error::Failed(format!("the river trace failed: {e}")))?;
+        let reaches =
+            crate::work::run("river trace", move || trace(&rivers, &start, DOWNSTREAM_HOURS, Way::Downstream)).await?;
         for r in near_reaches(pool, &reaches, Way::Downstream, RIVER_NEAR_M).await? {
             out.push(json!({"id": r["id"], "name": r["name"], "kind": r["kind"], "via": "downstream",
                             "hours": r["hours"], "minutes": r["minutes"], "distance_m": r["distance_m"]}));

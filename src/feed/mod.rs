@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use tokio::sync::{Mutex, broadcast};
 
 /// Most events a reconnecting client is sent; further behind, it is told to reload.
-pub const MAX_BACKLOG: i64 = 10_000;
+pub const MAX_BACKLOG: i64 = 2_000;
 /// How long events are kept.
 pub const KEEP_DAYS: i32 = 30;
 

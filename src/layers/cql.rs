@@ -12,7 +12,7 @@ use super::validate::Invalid;
 /// Longest filter read, in characters.
 pub const MAX_CHARS: usize = 20_000;
 /// Deepest nesting of a filter (a deeper one is not a query a person writes).
-const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 64;
 /// The stack of the parser's thread: eight times what the deepest accepted filter takes.
 const PARSE_STACK: usize = 16 << 20;
 /// Most nodes (operators, properties, literals) in one filter.

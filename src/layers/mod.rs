@@ -9,6 +9,7 @@ pub mod spec;
 pub mod stock;
 pub mod store;
 pub mod validate;
+pub mod validity;
 pub mod write;
 
 pub use spec::{Layer, layer};
@@ -63,6 +64,9 @@ pub enum Error {
     /// The database failed (not the input's fault).
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The server is saturated with computations: try again soon.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl Error {
@@ -88,6 +92,15 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         store::database_error(err)
+    }
+}
+
+impl From<crate::work::Refused> for Error {
+    fn from(err: crate::work::Refused) -> Self {
+        match err {
+            crate::work::Refused::Busy => Self::Busy(err.to_string()),
+            crate::work::Refused::Failed => Self::Failed(err.to_string()),
+        }
     }
 }
 

@@ -130,6 +130,7 @@ pub async fn insert(conn: &mut PgConnection, layer: &Layer, records: &[Record]) 
     if records.is_empty() {
         return Ok(Vec::new());
     }
+    check_validity(conn, records, true).await?;
     let table = layer.name;
     let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
@@ -162,6 +163,18 @@ pub async fn insert(conn: &mut PgConnection, layer: &Layer, records: &[Record]) 
     Ok(ids)
 }
 
+/// Refuses the first record whose polygon is not valid (`indexed`: naming it in the batch).
+async fn check_validity(conn: &mut PgConnection, records: &[Record], indexed: bool) -> Result<(), Error> {
+    let geometries: Vec<_> = records.iter().map(|r| r.geometry.as_ref()).collect();
+    match super::validity::first_invalid(&mut *conn, &geometries).await? {
+        Some((i, detail)) => {
+            let invalid = Invalid::field("geometry", detail);
+            Err(Error::Invalid(if indexed { invalid.at(i) } else { invalid }))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Replays a failed batch row by row to name the feature the database refused.
 async fn find_culprit(
     conn: &mut PgConnection,
@@ -192,6 +205,7 @@ fn locate(err: Error, index: usize) -> Error {
 
 /// Replaces every column (and child rows) of feature `id` with `record`.
 pub async fn replace(conn: &mut PgConnection, layer: &Layer, id: i64, record: &Record) -> Result<(), Error> {
+    check_validity(conn, std::slice::from_ref(record), false).await?;
     let table = layer.name;
     let cols = columns(layer);
     let (geom_col, geom_val) =
@@ -281,17 +295,28 @@ pub fn database_error(err: sqlx::Error) -> Error {
         return Error::Database(err);
     };
     let code = db.code().unwrap_or_default().to_string();
-    let message = db.message().to_string();
     let constraint = db.constraint().map(str::to_string);
     let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
     let column = pg.and_then(|e| e.column()).map(str::to_string);
-    let detail = pg.and_then(|e| e.detail()).map(str::to_string);
+    // onemap's own triggers (PL/pgSQL RAISE) speak onemap's words; PostgreSQL's and PostGIS's
+    // own messages (constraint names, "non-closed rings") stay in the log.
+    let own = pg.and_then(|e| e.r#where()).is_some_and(|w| w.contains("PL/pgSQL")) && constraint.is_none();
     let field = column.or_else(|| constraint.as_deref().map(constraint_field));
-    let explain = detail.map(|d| format!("{message}: {d}")).unwrap_or(message);
+    let message = db.message().to_string();
+    let said = |generic: String| if own { message.clone() } else { generic };
+    let name = field.clone().unwrap_or_else(|| "a value".into());
+    let invalid = |detail: String| Invalid { feature: None, field: field.clone(), detail };
+    if !own {
+        tracing::info!(code, message, constraint = constraint.as_deref(), "the database refused a write");
+    }
     match code.as_str() {
-        "23505" => Error::Conflict(Invalid { feature: None, field, detail: explain }),
-        "23503" | "23502" | "23514" => Error::Invalid(Invalid { feature: None, field, detail: explain }),
-        c if c.starts_with("22") || c == "XX000" => Error::Invalid(Invalid { feature: None, field, detail: explain }),
+        "23505" => Error::Conflict(invalid(format!("{name}: another row already has this value"))),
+        "23503" => Error::Invalid(invalid(said(format!("{name} refers to a row that does not exist")))),
+        "23502" => Error::Invalid(invalid(format!("{name} is required"))),
+        "23514" => Error::Invalid(invalid(said(format!("{name} is outside what the registry allows")))),
+        c if c.starts_with("22") || c == "XX000" => {
+            Error::Invalid(invalid(format!("{name} is malformed or out of range for the registry")))
+        }
         _ => Error::Database(err),
     }
 }

@@ -106,9 +106,7 @@ pub async fn plan(
     };
     let hours = request.hours;
     let traced = rivers.clone();
-    let reaches = tokio::task::spawn_blocking(move || trace(&traced, &start, hours, Way::Downstream))
-        .await
-        .map_err(|e| Error::Failed(format!("the river trace failed: {e}")))?;
+    let reaches = crate::work::run("river trace", move || trace(&traced, &start, hours, Way::Downstream)).await?;
     let sites = along_reaches(pool, &reaches, "intercept_site", "kind", request.near_m).await?;
     let intakes: Vec<Along> = along_reaches(pool, &reaches, "receptor", "kind", 1_000.0)
         .await?

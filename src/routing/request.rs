@@ -6,18 +6,22 @@ use std::collections::HashSet;
 use geo::{Coord, Geometry};
 use serde::Deserialize;
 use serde_json::Value;
+use sqlx::PgPool;
 
 use super::RoadGraph;
 use super::rules::Restrictions;
 use crate::layers::Error;
 use crate::layers::spec::GeometryRule;
-use crate::layers::validate::check_geometry;
+use crate::layers::validate::{GeometrySize, check_geometry};
+use crate::layers::validity;
 
 /// Default and largest distance from a point to the road it is snapped to, metres.
 pub const DEFAULT_SNAP_M: f64 = 5_000.0;
 /// Largest snap distance a request may ask for, metres.
 pub const MAX_SNAP_M: f64 = 50_000.0;
 const MAX_CUTOFF_MINUTES: f64 = 24.0 * 60.0;
+/// Most barrier areas in one request.
+pub const MAX_BARRIERS: usize = 100;
 
 /// The road options of a request, beside its own fields; any other member is refused.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -41,12 +45,27 @@ pub struct RoadOptions {
 }
 
 impl RoadOptions {
-    /// Checks the options (and that the request had no unknown member) against `graph`.
-    pub fn rules(&self, graph: &RoadGraph) -> Result<RoadRules, Error> {
+    /// Checks the options (and that the request had no unknown member) against `graph`; the
+    /// barriers' validity is decided by PostGIS (`pool`).
+    pub async fn rules(&self, graph: &RoadGraph, pool: &PgPool) -> Result<RoadRules, Error> {
         if let Some(name) = self.unknown.keys().next() {
             return Err(Error::invalid(name, format!("`{name}` is not a member of this request")));
         }
-        RoadRules::parse(graph, self.cutoff_minutes, self.max_snap_m, self.hazmat, &self.closed_roads, &self.barriers)
+        let rules = RoadRules::parse(
+            graph,
+            self.cutoff_minutes,
+            self.max_snap_m,
+            self.hazmat,
+            &self.closed_roads,
+            &self.barriers,
+        )?;
+        let barriers: Vec<Geometry<f64>> =
+            rules.restrictions.barriers.iter().cloned().map(Geometry::MultiPolygon).collect();
+        let each: Vec<Option<&Geometry<f64>>> = barriers.iter().map(Some).collect();
+        if let Some((i, detail)) = validity::first_invalid(pool, &each).await? {
+            return Err(Error::invalid(&format!("barriers[{i}]"), detail));
+        }
+        Ok(rules)
     }
 }
 
@@ -83,6 +102,13 @@ impl RoadRules {
         let max_snap_m = max_snap_m.unwrap_or(DEFAULT_SNAP_M);
         if !(max_snap_m > 0.0 && max_snap_m <= MAX_SNAP_M) {
             return Err(Error::invalid("max_snap_m", format!("must be more than 0 and at most {MAX_SNAP_M}")));
+        }
+        if barriers.len() > MAX_BARRIERS {
+            return Err(Error::invalid("barriers", format!("has {} areas; at most {MAX_BARRIERS}", barriers.len())));
+        }
+        let mut size = GeometrySize::default();
+        for (i, barrier) in barriers.iter().enumerate() {
+            size.add(&format!("barriers[{i}]"), barrier)?;
         }
         let mut restrictions =
             Restrictions { hazmat, closed: closed_roads.iter().copied().collect(), barriers: Vec::new() };

@@ -241,6 +241,7 @@ fn author(actor: &Actor) -> (String, Option<i64>) {
 pub async fn create(pool: &PgPool, actor: &Actor, draft: Draft) -> Result<Value, Error> {
     draft.check()?;
     let mut tx = begin_as(pool, actor).await?;
+    check_area(&mut tx, &draft).await?;
     if let Some(incident) = draft.incident_id {
         store::exists(&mut tx, &INCIDENT_LAYER, incident).await.map_err(|e| match e {
             Error::NotFound { .. } => Error::invalid("incident_id", format!("no incident {incident}")),
@@ -281,6 +282,16 @@ async fn check_author(tx: &mut PgConnection, actor: &Actor, id: i64) -> Result<(
             "draft {id} is {name}'s; a draft is changed by its author or a city-wide dispatcher; nothing was written"
         ))),
         None => Err(Error::NotFound { layer: "warning", id }),
+    }
+}
+
+/// Refuses a draft whose area is not a valid polygon (decided by PostGIS, in the transaction).
+async fn check_area(tx: &mut PgConnection, draft: &Draft) -> Result<(), Error> {
+    let Some(area) = &draft.area else { return Ok(()) };
+    let geometry = crate::layers::geometry_from_geojson(area).map_err(|e| Error::invalid("area", e.to_string()))?;
+    match crate::layers::validity::first_invalid(&mut *tx, &[Some(&geometry)]).await? {
+        Some((_, detail)) => Err(Error::invalid("area", detail)),
+        None => Ok(()),
     }
 }
 
@@ -352,6 +363,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Resu
     check_author(&mut tx, actor, id).await?;
     let draft = changes.over(old);
     draft.check()?;
+    check_area(&mut tx, &draft).await?;
     let _: i64 = bind(&draft, sqlx::query_scalar(
         "UPDATE warning SET incident_id = $2, kind = $3, level = $4, headline = $5, description = $6, instruction = $7, \
            area_desc = $8, onset = $9, expires = $10, geom = ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($11), 4326)) \
@@ -406,6 +418,7 @@ pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Re
     jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
     let draft = changes.over(old);
     draft.check()?;
+    check_area(&mut tx, &draft).await?;
     let (name, user) = author(actor);
     let new_id: i64 = bind(
         &draft,
