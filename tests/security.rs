@@ -325,3 +325,26 @@ async fn metrics_labels_come_from_fixed_sets_and_around_scans_a_layer_once() {
     assert_eq!(status, 200, "{many}");
     assert_eq!(many, once, "a layer named 200 times is one layer");
 }
+
+#[tokio::test]
+async fn parallel_wrong_passwords_are_checked_no_more_than_the_limit() {
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    server.token("target", onemap::auth::Role::Admin, None).await.unwrap();
+    let url = server.at("/api/session");
+    let guesses = (0..12).map(|i| {
+        let url = url.clone();
+        async move {
+            let body = json!({"username": "target", "password": format!("guess-number-{i}")});
+            reqwest::Client::new().post(&url).json(&body).send().await.unwrap().status().as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 12, "{statuses:?}");
+    assert!(checked <= 5, "{checked} of 12 parallel guesses were checked (limit 5): {statuses:?}");
+    // And the right password is refused too while the name is locked.
+    let right = json!({"username": "target", "password": "target-password"});
+    let status = reqwest::Client::new().post(&url).json(&right).send().await.unwrap().status();
+    assert_eq!(status, 429);
+}

@@ -95,9 +95,8 @@ async fn sign_in(
         return Err(invalid("password", format!("a password has at most {MAX_PASSWORD} bytes")));
     }
     let ip = Some(from.ip());
-    if let Some(wait) = state.sign_ins.locked(&given.username, ip) {
-        return Err(too_many(wait.as_secs().max(1)));
-    }
+    // The attempt is counted before the password is checked: parallel guesses cannot all pass.
+    let attempt = state.sign_ins.attempt(&given.username, ip).map_err(|wait| too_many(wait.as_secs().max(1)))?;
     let outcome = credential::sign_in(&state.pool, &given.username, &given.password).await.map_err(|e| {
         tracing::error!(error = %e, "sign-in failed");
         Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "sign-in failed", "the sign-in could not be checked")
@@ -105,7 +104,7 @@ async fn sign_in(
     let (actor, key) = match outcome {
         Ok(done) => done,
         Err(refusal) => {
-            let hold = state.sign_ins.failed(&given.username, ip);
+            let hold = state.sign_ins.attempt_failed(attempt, &given.username, ip);
             tokio::time::sleep(hold).await;
             let detail = match refusal {
                 Refusal::BadCredentials => "the user name or the password is wrong",
@@ -114,7 +113,7 @@ async fn sign_in(
             return Err(Problem::new(StatusCode::UNAUTHORIZED, "sign-in refused", detail));
         }
     };
-    state.sign_ins.succeeded(&given.username);
+    state.sign_ins.attempt_succeeded(attempt, &given.username);
     let cookie = format!("{SESSION_COOKIE}={key}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION_HOURS * 3600);
     let mut response = axum::Json(describe(&state, &actor).await?).into_response();
     response.headers_mut().insert(header::SET_COOKIE, header_value(&cookie));

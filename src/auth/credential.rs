@@ -73,11 +73,11 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> anyhow::Resul
     let Some((id, name, role, district, hash, disabled, expired)) = row else {
         // As long as a real check, so timing does not tell that the name is unknown.
         let password = password.to_string();
-        tokio::task::spawn_blocking(move || secret::verify_nothing(&password)).await?;
+        verify(move || secret::verify_nothing(&password)).await?;
         return Ok(Err(Refusal::BadCredentials));
     };
     let given = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || secret::verify_password(&given, &hash)).await?;
+    let matches = verify(move || secret::verify_password(&given, &hash)).await?;
     if !matches || disabled {
         return Ok(Err(Refusal::BadCredentials));
     }
@@ -99,6 +99,16 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> anyhow::Resul
     .execute(pool)
     .await?;
     Ok(Ok((user, key)))
+}
+
+/// Password checks at once: each Argon2 verification takes about 19 MiB and a core.
+const VERIFICATIONS: usize = 4;
+
+/// Runs a password check when one of the [`VERIFICATIONS`] turns is free.
+async fn verify<T: Send + 'static>(check: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(VERIFICATIONS);
+    let _turn = TURNS.acquire().await?;
+    Ok(tokio::task::spawn_blocking(check).await?)
 }
 
 /// Ends the session of `key` (nothing when there is none).

@@ -26,7 +26,26 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Debug, Clone, Copy)]
 struct Failures {
     count: u32,
+    /// Attempts being checked now: counted against the lock as if they had failed, so that
+    /// parallel guesses cannot all pass the check before the first failure is recorded.
+    pending: u32,
     last: Instant,
+}
+
+/// A sign-in being checked; dropped without [`SignInGuard::failed`] or
+/// [`SignInGuard::succeeded`] (an error), its place is given back.
+pub struct Attempt<'a> {
+    guard: &'a SignInGuard,
+    keys: Vec<String>,
+    settled: bool,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.guard.settle(&self.keys);
+        }
+    }
 }
 
 /// The counts of failed sign-ins of this process.
@@ -56,16 +75,65 @@ impl SignInGuard {
             .max()
     }
 
+    /// Starts checking a sign-in of `name` from `from`: refused (with how long to wait) when
+    /// the failures so far and the attempts being checked now reach a lock.
+    pub fn attempt(&self, name: &str, from: Option<IpAddr>) -> Result<Attempt<'_>, Duration> {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() > MAX_ENTRIES {
+            failures.retain(|_, f| f.last.elapsed() < WINDOW || f.pending > 0);
+        }
+        let now = Instant::now();
+        let keys = keys(name, from);
+        for (key, lock) in &keys {
+            if let Some(f) = failures.get_mut(key) {
+                if f.last.elapsed() >= WINDOW {
+                    f.count = 0;
+                }
+                if f.count + f.pending >= *lock {
+                    let wait = if f.count >= *lock { WINDOW.saturating_sub(f.last.elapsed()) } else { STEP };
+                    return Err(wait.max(Duration::from_secs(1)));
+                }
+            }
+        }
+        for (key, _) in &keys {
+            failures.entry(key.clone()).or_insert(Failures { count: 0, pending: 0, last: now }).pending += 1;
+        }
+        Ok(Attempt { guard: self, keys: keys.into_iter().map(|k| k.0).collect(), settled: false })
+    }
+
+    fn settle(&self, keys: &[String]) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys {
+            if let Some(f) = failures.get_mut(key) {
+                f.pending = f.pending.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Records that `attempt` failed; returns how long to hold the answer back.
+    pub fn attempt_failed(&self, mut attempt: Attempt<'_>, name: &str, from: Option<IpAddr>) -> Duration {
+        attempt.settled = true;
+        self.settle(&attempt.keys);
+        self.failed(name, from)
+    }
+
+    /// Records that `attempt` succeeded.
+    pub fn attempt_succeeded(&self, mut attempt: Attempt<'_>, name: &str) {
+        attempt.settled = true;
+        self.settle(&attempt.keys);
+        self.succeeded(name);
+    }
+
     /// Records a failure; returns how long to hold the answer back.
     pub fn failed(&self, name: &str, from: Option<IpAddr>) -> Duration {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if failures.len() > MAX_ENTRIES {
-            failures.retain(|_, f| f.last.elapsed() < WINDOW);
+            failures.retain(|_, f| f.last.elapsed() < WINDOW || f.pending > 0);
         }
         let now = Instant::now();
         let mut hold = Duration::ZERO;
         for (key, lock) in keys(name, from) {
-            let entry = failures.entry(key).or_insert(Failures { count: 0, last: now });
+            let entry = failures.entry(key).or_insert(Failures { count: 0, pending: 0, last: now });
             if entry.last.elapsed() >= WINDOW {
                 entry.count = 0;
             }
@@ -82,7 +150,9 @@ impl SignInGuard {
     /// good account must not clear an address that is guessing others).
     pub fn succeeded(&self, name: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&format!("name:{}", name.to_lowercase()));
+        if let Some(f) = failures.get_mut(&format!("name:{}", name.to_lowercase())) {
+            f.count = 0;
+        }
     }
 }
 
@@ -112,5 +182,27 @@ mod tests {
         assert!(guard.locked("anyone", Some(b)).is_none());
         guard.succeeded("alice");
         assert!(guard.locked("alice", None).is_none());
+    }
+
+    #[test]
+    fn parallel_attempts_count_before_they_are_checked() {
+        let guard = SignInGuard::default();
+        let a: IpAddr = "127.0.0.4".parse().unwrap();
+        // Twelve guesses at once: only the lock's worth are let through to be checked.
+        let let_through: Vec<_> = (0..12).filter_map(|_| guard.attempt("carol", Some(a)).ok()).collect();
+        assert_eq!(let_through.len(), NAME_LOCK as usize);
+        for attempt in let_through {
+            guard.attempt_failed(attempt, "carol", Some(a));
+        }
+        assert!(guard.locked("carol", None).is_some());
+        assert!(guard.attempt("carol", None).is_err());
+        // An attempt dropped on an error gives its place back.
+        let b: IpAddr = "127.0.0.5".parse().unwrap();
+        for _ in 0..10 {
+            drop(guard.attempt("dave", Some(b)).unwrap());
+        }
+        let ok = guard.attempt("dave", Some(b)).unwrap();
+        guard.attempt_succeeded(ok, "dave");
+        assert!(guard.locked("dave", Some(b)).is_none());
     }
 }
