@@ -246,6 +246,9 @@ pub struct ServeArgs {
     /// Longest time a request may take before its answer starts, in seconds (a stream then goes on).
     #[arg(long, env = "ONEMAP_REQUEST_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_s: u64,
+    /// Minutes a browser's session lasts without use (it ends after 12 hours in any case).
+    #[arg(long, env = "ONEMAP_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_idle_minutes: u32,
     /// Event streams (`/api/events`) one signed-in user may hold open.
     #[arg(long, env = "ONEMAP_MAX_STREAMS_PER_USER", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_streams_per_user: u64,

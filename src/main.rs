@@ -238,6 +238,7 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         risk_model,
         public_read: serve.public_read,
         request_timeout: std::time::Duration::from_secs(serve.request_timeout_s),
+        session_idle_minutes: serve.session_idle_minutes,
         streams: api::events::StreamLimits {
             per_user: serve.max_streams_per_user as usize,
             per_address: serve.max_streams_per_address as usize,

@@ -348,3 +348,161 @@ async fn parallel_wrong_passwords_are_checked_no_more_than_the_limit() {
     let status = reqwest::Client::new().post(&url).json(&right).send().await.unwrap().status();
     assert_eq!(status, 429);
 }
+
+/// Closes the test's database to new connections and ends its sessions (the cluster goes on
+/// for the other tests), or opens it again.
+async fn database_reachable(pool: &sqlx::PgPool, name: &str, open: bool) {
+    let admin_url = onemap::testing::cluster().await.unwrap().url("postgres");
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {open}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if !open {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let _ = pool;
+}
+
+/// Runs the `onemap` command line against `url`.
+fn onemap_cli(url: &str, args: &[&str]) -> String {
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_onemap")).args(args).env("DATABASE_URL", url).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[tokio::test]
+async fn signed_in_users_keep_the_map_while_the_database_is_down_and_revocations_hold() {
+    use onemap::auth::Role;
+    use onemap::testing::new_token;
+    let pool = database().await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT current_database()::text").fetch_one(&pool).await.unwrap();
+    let url = url_of(&pool).await.unwrap();
+    let planner = new_token(&pool, "keeper", Role::Planner, None).await.unwrap();
+    let revoked = new_token(&pool, "leaver", Role::Viewer, None).await.unwrap();
+    let disabled = new_token(&pool, "gone", Role::Viewer, None).await.unwrap();
+    let (a, b) = (Process::start(&url, &[]).await, Process::start(&url, &[]).await);
+    let client = reqwest::Client::new();
+    // A session cookie from A's sign-in form.
+    let signed = client
+        .post(format!("{}/api/session", a.url))
+        .json(&json!({"username": "keeper", "password": "keeper-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 200);
+    let cookie = signed.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let tile = |base: &str| format!("{base}/tiles/onemap/8/207/107.mvt");
+    let as_token = |u: String, t: &str| client.get(u).bearer_auth(t).send();
+    let as_cookie = |u: String| client.get(u).header("cookie", cookie.clone()).send();
+    // Every credential verified on both instances while the database answers.
+    for server in [&a, &b] {
+        for token in [&planner, &revoked, &disabled] {
+            assert!(as_token(tile(&server.url), token).await.unwrap().status().is_success());
+        }
+    }
+    assert!(as_cookie(tile(&a.url)).await.unwrap().status().is_success());
+    // Revoked and disabled through the command line (a third process): both instances hear it.
+    let listed = onemap_cli(&url, &["token", "list"]);
+    let id =
+        listed.lines().find(|l| l.contains("leaver")).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
+    onemap_cli(&url, &["token", "revoke", &id]);
+    onemap_cli(&url, &["user", "disable", "gone"]);
+    for server in [&a, &b] {
+        for token in [&revoked, &disabled] {
+            assert_eq!(as_token(tile(&server.url), token).await.unwrap().status(), 401);
+        }
+    }
+
+    // The database goes down.
+    database_reachable(&pool, &name, false).await;
+    for server in [&a, &b] {
+        let response = as_token(tile(&server.url), &planner).await.unwrap();
+        assert!(response.status().is_success(), "{}: {}", server.url, response.status());
+        for token in [&revoked, &disabled] {
+            let status = as_token(tile(&server.url), token).await.unwrap().status();
+            assert!(!status.is_success(), "a revoked credential read from memory: {status}");
+        }
+        // Writes: 503, nothing written.
+        let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]},
+            "properties": {"name": "停库", "tier": "city"}});
+        let response = client
+            .post(format!("{}/api/layers/depot", server.url))
+            .bearer_auth(&planner)
+            .json(&depot)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        let problem: Value = response.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("nothing was written"), "{problem}");
+    }
+    let response = as_cookie(tile(&a.url)).await.unwrap();
+    assert!(response.status().is_success(), "the cookie from memory: {}", response.status());
+    let response = client
+        .post(format!("{}/api/session", a.url))
+        .header("cookie", cookie.clone())
+        .header("origin", a.url.clone())
+        .json(&json!({"username": "x", "password": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(!response.status().is_success());
+    // An unknown token cannot be verified: 503, not the map.
+    let stranger = format!("om_{}", "A".repeat(43));
+    assert!(!as_token(tile(&a.url), &stranger).await.unwrap().status().is_success());
+
+    // The database comes back: writes go through again.
+    database_reachable(&pool, &name, true).await;
+    let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]},
+        "properties": {"name": "复库", "tier": "city"}});
+    common::eventually("a write after the database is back", async || {
+        let response =
+            client.post(format!("{}/api/layers/depot", a.url)).bearer_auth(&planner).json(&depot).send().await.unwrap();
+        response.status() == 201
+    })
+    .await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM depot").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 1, "only the write after the database came back");
+}
+
+#[tokio::test]
+async fn a_session_ends_after_it_is_left_idle() {
+    let server = onemap::testing::TestServer::start().await.unwrap();
+    server.token("idler", onemap::auth::Role::Viewer, None).await.unwrap();
+    let client = reqwest::Client::new();
+    let signed = client
+        .post(server.at("/api/session"))
+        .json(&json!({"username": "idler", "password": "idler-password"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let me = || async {
+        let r = client.get(server.at("/api/me")).header("cookie", cookie.clone()).send().await.unwrap();
+        r.json::<Value>().await.unwrap()["user"].clone()
+    };
+    assert_eq!(me().await, "idler");
+    // Used 29 minutes ago: still signed in, and the use is recorded.
+    sqlx::query("UPDATE user_session SET last_seen_at = now() - interval '29 minutes'")
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(me().await, "idler");
+    let idle: f64 = sqlx::query_scalar("SELECT extract(epoch FROM now() - last_seen_at)::float8 FROM user_session")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert!(idle < 60.0, "{idle}");
+    // Left for 31 minutes (under the 12 hours): signed out.
+    sqlx::query("UPDATE user_session SET last_seen_at = now() - interval '31 minutes'")
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(me().await, Value::Null);
+}

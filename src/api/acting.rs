@@ -4,6 +4,8 @@
 //! request is refused before it reaches a handler. Single sign-on would be one more way to
 //! fill [`Caller`] here.
 
+use std::time::Duration;
+
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -73,29 +75,84 @@ fn unauthorized(detail: &str) -> Response {
     Problem::new(StatusCode::UNAUTHORIZED, "bad credentials", detail).into_response()
 }
 
+/// How long the database is given to say who a credential belongs to before memory is asked.
+const LOOKUP_WAIT: Duration = Duration::from_secs(2);
+
+/// What the database (or, while it is down, memory) says of a credential.
+enum Verdict {
+    Valid(Actor),
+    Invalid,
+    /// Verified recently but the database cannot be asked now: reads only.
+    Remembered(Actor),
+    Unreachable,
+}
+
+/// Asks the database who `secret` belongs to (`lookup`), falling back to the credentials
+/// verified within the last minutes when it cannot answer.
+async fn verify<F>(state: &AppState, secret: &str, lookup: F) -> Verdict
+where
+    F: Future<Output = Result<Option<Actor>, sqlx::Error>>,
+{
+    let digest = crate::auth::secret::digest(secret);
+    let asked = if state.credentials.database_down() {
+        None
+    } else {
+        let answer = tokio::time::timeout(LOOKUP_WAIT, lookup).await;
+        if !matches!(answer, Ok(Ok(_))) {
+            tracing::warn!("a credential could not be looked up in the database; memory is asked");
+            state.credentials.database_failed();
+        }
+        answer.ok().and_then(Result::ok)
+    };
+    match asked {
+        Some(Some(actor)) => {
+            state.credentials.remember(digest, &actor);
+            Verdict::Valid(actor)
+        }
+        Some(None) => {
+            state.credentials.forget(&digest);
+            Verdict::Invalid
+        }
+        None => state.credentials.recall(&digest).map_or(Verdict::Unreachable, Verdict::Remembered),
+    }
+}
+
+fn unreachable() -> Response {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database unreachable",
+        "the database cannot be reached to check this credential; nothing was written",
+    )
+    .with("retry_after_s", 5.into())
+    .into_response()
+}
+
 /// Finds the caller and puts a [`Caller`] in the request's extensions.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
     let mut caller = Caller { public_read: state.public_read, ..Caller::default() };
+    let mut remembered = false;
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
             return unauthorized("the Authorization header must be `Bearer <token>`");
         };
-        match credential::from_token(&state.pool, token).await {
-            Ok(Some(actor)) => caller = Caller { actor, via: Via::Token, ..caller },
-            Ok(None) => {
+        match verify(&state, token, credential::from_token(&state.pool, token)).await {
+            Verdict::Valid(actor) => caller = Caller { actor, via: Via::Token, ..caller },
+            Verdict::Remembered(actor) => (caller, remembered) = (Caller { actor, via: Via::Token, ..caller }, true),
+            Verdict::Invalid => {
                 return unauthorized(
                     "the token is not valid: unknown, malformed, expired or revoked, or its user is disabled",
                 );
             }
-            Err(err) => return Problem::from(err).into_response(),
+            Verdict::Unreachable => return unreachable(),
         }
     } else if let Some(key) = session_key(headers) {
-        match credential::from_session(&state.pool, &key).await {
-            Ok(Some(actor)) => caller = Caller { actor, via: Via::Cookie, ..caller },
+        match verify(&state, &key, credential::from_session(&state.pool, &key, state.session_idle_minutes)).await {
+            Verdict::Valid(actor) => caller = Caller { actor, via: Via::Cookie, ..caller },
+            Verdict::Remembered(actor) => (caller, remembered) = (Caller { actor, via: Via::Cookie, ..caller }, true),
             // A stale cookie is no credential: the sign-in page still opens, protected routes say 401.
-            Ok(None) => {}
-            Err(err) => return Problem::from(err).into_response(),
+            Verdict::Invalid => {}
+            Verdict::Unreachable => return unreachable(),
         }
         if caller.via == Via::Cookie && !is_safe(request.method()) && !same_origin(request.headers()) {
             return Problem::new(
@@ -106,6 +163,16 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             )
             .into_response();
         }
+    }
+    // Known from memory only: what is served from memory may be read; nothing may be written.
+    if remembered && !is_safe(request.method()) {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable",
+            "the database cannot be reached; nothing was written; the map is still served from memory",
+        )
+        .with("retry_after_s", 5.into())
+        .into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await

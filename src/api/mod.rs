@@ -83,6 +83,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The open event streams.
     pub streams: Arc<events::Streams>,
+    /// Credentials verified recently (the map stays up for them while the database is down).
+    pub credentials: Arc<crate::auth::cache::Credentials>,
+    /// Minutes a session lasts without use.
+    pub session_idle_minutes: u32,
 }
 
 impl AppState {
@@ -91,7 +95,9 @@ impl AppState {
         config.report_deadlines.write(&pool).await.context("cannot write the report deadlines")?;
         let (snapshot, feed, task) = snapshot::refresh::start(&pool).await?;
         let watcher = tokio::spawn(crate::feed::deadlines::watch(pool.clone(), config.deadline_check));
-        let follower = Arc::new(vec![task.abort_handle(), watcher.abort_handle()]);
+        let credentials = Arc::new(crate::auth::cache::Credentials::default());
+        let revocations = tokio::spawn(credentials.clone().follow(pool.clone()));
+        let follower = Arc::new(vec![task.abort_handle(), watcher.abort_handle(), revocations.abort_handle()]);
         use crate::routing::live::{Network, start};
         let roads = start(&pool, &snapshot, Network::Roads).await?;
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
@@ -111,6 +117,8 @@ impl AppState {
             sign_ins: Default::default(),
             metrics: Default::default(),
             streams: Arc::new(events::Streams::new(config.streams)),
+            credentials,
+            session_idle_minutes: config.session_idle_minutes,
         })
     }
 
@@ -155,6 +163,8 @@ pub struct ServerConfig {
     pub request_timeout: std::time::Duration,
     /// How many event streams may be open.
     pub streams: events::StreamLimits,
+    /// Minutes a browser's session lasts without use (beside its absolute 12 hours).
+    pub session_idle_minutes: u32,
 }
 
 impl Default for ServerConfig {
@@ -168,6 +178,7 @@ impl Default for ServerConfig {
             deadline_check: std::time::Duration::from_secs(30),
             request_timeout: guard::DEFAULT_TIMEOUT,
             streams: events::StreamLimits::default(),
+            session_idle_minutes: crate::auth::credential::IDLE_MINUTES,
         }
     }
 }

@@ -34,17 +34,25 @@ pub async fn from_token(pool: &PgPool, token: &str) -> Result<Option<Actor>, sql
     Ok(row.and_then(actor))
 }
 
-/// The user of a live session (not expired, account enabled, password not expired); None otherwise.
-pub async fn from_session(pool: &PgPool, key: &str) -> Result<Option<Actor>, sqlx::Error> {
+/// How long a session lasts without use, minutes, unless the server says otherwise.
+pub const IDLE_MINUTES: u32 = 30;
+
+/// The user of a live session (not expired, used within `idle_minutes`, account enabled,
+/// password not expired); None otherwise. Its last use is recorded (at most once a minute).
+pub async fn from_session(pool: &PgPool, key: &str, idle_minutes: u32) -> Result<Option<Actor>, sqlx::Error> {
     if !secret::is_key_shaped(key) {
         return Ok(None);
     }
     let row: Option<UserRow> = sqlx::query_as(
-        "SELECT u.id, u.name, u.role, u.district FROM user_session s JOIN app_user u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled \
-           AND (u.password_expires_at IS NULL OR u.password_expires_at > now())",
+        "WITH s AS (SELECT id, user_id, last_seen_at FROM user_session WHERE token_hash = $1 AND expires_at > now() \
+                      AND last_seen_at > now() - make_interval(mins => $2)), \
+              seen AS (UPDATE user_session x SET last_seen_at = now() FROM s \
+                       WHERE x.id = s.id AND s.last_seen_at < now() - interval '1 minute') \
+         SELECT u.id, u.name, u.role, u.district FROM s JOIN app_user u ON u.id = s.user_id \
+         WHERE NOT u.disabled AND (u.password_expires_at IS NULL OR u.password_expires_at > now())",
     )
     .bind(digest(key))
+    .bind(idle_minutes as i32)
     .fetch_optional(pool)
     .await?;
     Ok(row.and_then(actor))

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cache;
 pub mod credential;
 pub mod jurisdiction;
 pub mod permission;
