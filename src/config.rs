@@ -110,8 +110,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
-    /// Print the audit trail, newest first.
+    /// Print the audit trail, newest first (or the security log, or prune both).
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        /// The security log, or pruning.
+        #[command(subcommand)]
+        what: Option<AuditAction>,
         /// Only this table.
         #[arg(long)]
         table: Option<String>,
@@ -202,6 +206,32 @@ pub enum TokenAction {
     Revoke {
         /// Token id (from `token create` or `token list`).
         id: i64,
+    },
+}
+
+/// The security log and the trails' retention.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Print the security log, newest first.
+    Security {
+        /// Only this kind (sign_in, sign_in_failed, locked_out, refused, credential, role, account, prune).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only records of or by this user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Records at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// How many records.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Delete the audit trail's and the security log's records older than the retention.
+    Prune {
+        /// Age in days of the oldest records kept (at least 180).
+        #[arg(long, default_value_t = 180)]
+        older_than_days: i64,
     },
 }
 

@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::Parser;
 use onemap::api::{self, AppState, ServerConfig};
-use onemap::auth::{Actor, accounts, audit};
-use onemap::config::{Cli, Command, DatabaseArgs, DbAction, ServeArgs, TokenAction, UserAction};
+use onemap::auth::{Actor, accounts, audit, security};
+use onemap::config::{AuditAction, Cli, Command, DatabaseArgs, DbAction, ServeArgs, TokenAction, UserAction};
 use onemap::db::{self, Database, LocalCluster};
 use onemap::exchange::{demo, export, import, osm};
 use onemap::layers;
@@ -85,7 +85,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::User { action } => with_database(&args, async |db| user_command(&db.pool, action).await).await,
         Command::Token { action } => with_database(&args, async |db| token_command(&db.pool, action).await).await,
-        Command::Audit { table, id, actor, since, until, limit, full } => {
+        Command::Audit { what: Some(what), .. } => audit_action(&args, what).await,
+        Command::Audit { what: None, table, id, actor, since, until, limit, full } => {
             let time = |t: Option<String>| -> Result<_> {
                 t.map(|t| {
                     chrono::DateTime::parse_from_rfc3339(&t)
@@ -352,6 +353,47 @@ async fn token_command(pool: &sqlx::PgPool, action: TokenAction) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `onemap audit security` and `onemap audit prune`.
+async fn audit_action(args: &DatabaseArgs, what: AuditAction) -> Result<()> {
+    match what {
+        AuditAction::Security { kind, user, since, limit } => {
+            let since = since
+                .map(|t| chrono::DateTime::parse_from_rfc3339(&t).map(|t| t.to_utc()))
+                .transpose()
+                .context("--since is not an RFC 3339 time")?;
+            let query = security::SecurityQuery { kind, user, since, before_id: None, limit };
+            with_database(args, async |db| {
+                let records = security::read(&db.pool, &query).await?;
+                println!("{:<8} {:<32} {:<15} {:<20} {:<20} {:<16} detail", "id", "at", "kind", "actor", "user", "from");
+                for r in &records {
+                    let text = |k: &str| r[k].as_str().unwrap_or("").to_string();
+                    println!(
+                        "{:<8} {:<32} {:<15} {:<20} {:<20} {:<16} {}",
+                        r["id"],
+                        text("at"),
+                        text("kind"),
+                        text("actor"),
+                        text("user"),
+                        text("address"),
+                        r["detail"]
+                    );
+                }
+                Ok(())
+            })
+            .await
+        }
+        AuditAction::Prune { older_than_days } => {
+            with_database(args, async |db| {
+                let (audit, security) =
+                    security::prune(&db.pool, &Actor::command_line().name, older_than_days).await?;
+                println!("pruned records older than {older_than_days} days: {audit} of the audit trail, {security} of the security log");
+                Ok(())
+            })
+            .await
+        }
+    }
 }
 
 fn print_audit(records: &[serde_json::Value], full: bool) {

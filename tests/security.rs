@@ -506,3 +506,100 @@ async fn a_session_ends_after_it_is_left_idle() {
         .unwrap();
     assert_eq!(me().await, Value::Null);
 }
+
+#[tokio::test]
+async fn the_security_log_records_who_from_where_and_cannot_be_rewritten() {
+    use onemap::auth::Role;
+    let pool = database().await.unwrap();
+    let url = url_of(&pool).await.unwrap();
+    let server = Process::start(&url, &[]).await;
+    onemap_cli(&url, &["user", "add", "sec-planner", "--role", "planner"]);
+    let client = reqwest::Client::new();
+    let admin = onemap::testing::new_token(&pool, "sec-admin", Role::Admin, None).await.unwrap();
+    let planner = onemap::testing::new_token(&pool, "sec-viewer", Role::Viewer, None).await.unwrap();
+    let sign_in = |name: &str, password: &str| {
+        let body = json!({"username": name, "password": password});
+        client.post(format!("{}/api/session", server.url)).json(&body).send()
+    };
+    assert_eq!(sign_in("sec-viewer", "wrong-password").await.unwrap().status(), 401);
+    assert_eq!(sign_in("sec-viewer", "sec-viewer-password").await.unwrap().status(), 200);
+    for _ in 0..6 {
+        sign_in("nobody-at-all", "guess").await.unwrap();
+    }
+    // Refusals: a viewer writing, and a flood of bad tokens (sampled).
+    let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]}, "properties": {"name": "x", "tier": "city"}});
+    let refused = client
+        .post(format!("{}/api/layers/depot", server.url))
+        .bearer_auth(&planner)
+        .json(&depot)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    for _ in 0..40 {
+        client.get(format!("{}/api/layers", server.url)).bearer_auth("om_not-a-token").send().await.unwrap();
+    }
+    onemap_cli(&url, &["user", "disable", "sec-planner"]);
+    let records = |query: &'static str| {
+        let (client, admin, base) = (client.clone(), admin.clone(), server.url.clone());
+        async move {
+            let response =
+                client.get(format!("{base}/api/audit/security?{query}")).bearer_auth(&admin).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()["records"].as_array().unwrap().clone()
+        }
+    };
+    common::eventually("the refusals are written", async || records("kind=refused&limit=1000").await.len() >= 2).await;
+    let all = records("limit=1000").await;
+    let of = |kind: &str| all.iter().filter(|r| r["kind"] == kind).collect::<Vec<_>>();
+    assert!(of("sign_in").iter().any(|r| r["user"] == "sec-viewer" && r["address"] == "127.0.0.1"), "{all:?}");
+    assert!(of("sign_in_failed").iter().any(|r| r["user"] == "sec-viewer"));
+    assert!(!of("locked_out").is_empty(), "the sixth guess of one name is a lock-out");
+    let refusals = of("refused");
+    assert!(refusals.iter().any(|r| r["actor"] == "sec-viewer" && r["detail"]["status"] == 403), "{refusals:?}");
+    assert!(refusals.len() <= 10, "a flood is sampled: {} written", refusals.len());
+    assert!(of("account").iter().any(|r| r["user"] == "sec-planner" && r["detail"]["change"] == "created"));
+    assert!(of("account").iter().any(|r| r["user"] == "sec-planner"
+        && r["detail"]["change"] == "disabled"
+        && r["actor"].as_str().unwrap().starts_with("cli:")));
+    assert!(of("credential").iter().any(|r| r["user"] == "sec-admin" && r["detail"]["change"] == "token created"));
+    // Admins only.
+    let response = client.get(format!("{}/api/audit/security", server.url)).bearer_auth(&planner).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+
+    // Neither trail can be changed or emptied by onemap's own role.
+    for sql in [
+        "UPDATE security_log SET actor = 'someone else'",
+        "DELETE FROM security_log",
+        "TRUNCATE security_log",
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    // Pruning: only past 180 days, only by the command, and logged.
+    sqlx::query(
+        "INSERT INTO security_log (at, kind, actor) VALUES (now() - interval '200 days', 'sign_in', 'old'), \
+                 (now() - interval '100 days', 'sign_in', 'recent')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_onemap"))
+        .args(["audit", "prune", "--older-than-days", "30"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = onemap_cli(&url, &["audit", "prune"]);
+    assert!(said.contains("1 of the security log"), "{said}");
+    let actors: Vec<String> = sqlx::query_scalar("SELECT actor FROM security_log WHERE actor IN ('old', 'recent')")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(actors, vec!["recent".to_string()]);
+    let printed = onemap_cli(&url, &["audit", "security", "--kind", "prune"]);
+    assert!(printed.contains("older_than_days"), "{printed}");
+}

@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -14,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::problem::Problem;
-use crate::auth::{Actor, credential};
+use crate::auth::{Actor, credential, security};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "onemap_session";
@@ -127,8 +129,33 @@ fn unreachable() -> Response {
     .into_response()
 }
 
-/// Finds the caller and puts a [`Caller`] in the request's extensions.
-pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Finds the caller and puts a [`Caller`] in the request's extensions; a refusal (401, 403)
+/// goes to the security log (sampled, so a flood cannot fill the disk).
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let who = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let response = identify(state.clone(), request, next, who.clone()).await;
+    let status = response.status();
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        let address = address.unwrap_or_else(|| "unknown".into());
+        if let Some(left_out) = state.refusals.admit(&address) {
+            let actor = who.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_else(|| "anonymous".into());
+            let detail = serde_json::json!({"status": status.as_u16(), "method": method.as_str(), "path": path,
+                                            "left_out_before": left_out});
+            let pool = state.pool.clone();
+            tokio::spawn(async move { security::record(&pool, "refused", &actor, None, Some(address), detail).await });
+        }
+    }
+    response
+}
+
+async fn identify(
+    state: AppState,
+    mut request: Request,
+    next: Next,
+    who: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) -> Response {
     let headers = request.headers();
     let mut caller = Caller { public_read: state.public_read, ..Caller::default() };
     let mut remembered = false;
@@ -173,6 +200,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         )
         .with("retry_after_s", 5.into())
         .into_response();
+    }
+    if !caller.actor.is_anonymous() {
+        *who.lock().unwrap_or_else(|e| e.into_inner()) = Some(caller.actor.name.clone());
     }
     request.extensions_mut().insert(caller);
     next.run(request).await

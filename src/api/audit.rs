@@ -12,10 +12,22 @@ use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::auth::audit::{AuditQuery, MAX_LIMIT, read};
+use crate::auth::security::{self, SecurityQuery};
 
-/// The route of the audit trail.
+/// The routes of the audit trail and the security log.
 pub fn router() -> Routes {
-    Routes::new().get("/api/audit", Action::ReadAudit, list).doc(
+    Routes::new()
+        .get("/api/audit/security", Action::ManageUsers, security_log)
+        .doc(
+            Doc::new("the security log, newest first (admin): sign-ins, failures, lock-outs, refusals, credential and role changes")
+                .query_as("kind", json!({"type": "string", "enum": security::KINDS}), "one kind")
+                .query("user", "records of or by this user")
+                .query_as("since", json!({"type": "string", "format": "date-time"}), "from")
+                .query_as("before", json!({"type": "integer"}), "records older than this id (paging)")
+                .query_as("limit", json!({"type": "integer", "minimum": 1, "maximum": security::MAX_LIMIT}), "records a page")
+                .answer(200, object("records: id, at, kind, actor, user, address, detail; links"), "the records"),
+        )
+        .get("/api/audit", Action::ReadAudit, list).doc(
         Doc::new("the audit trail, newest first (admin; planners their jurisdiction)")
             .query("table", "one table")
             .query_as("id", json!({"type": "integer"}), "one row")
@@ -39,6 +51,31 @@ fn positive(name: &str, value: &str) -> Result<i64, Problem> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(Problem::bad_request(name, format!("`{value}` is not a positive integer"))),
     }
+}
+
+async fn security_log(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
+    let params = query_params(raw)?;
+    only(&params, &["kind", "user", "since", "before", "limit"])?;
+    let mut q = SecurityQuery { limit: 100, ..Default::default() };
+    for (name, value) in &params {
+        match name.as_str() {
+            "kind" => q.kind = Some(value.clone()),
+            "user" => q.user = Some(value.clone()),
+            "before" => q.before_id = Some(positive(name, value)?),
+            "since" => q.since = Some(time(name, value)?),
+            _ => q.limit = positive(name, value)?,
+        }
+    }
+    let records = security::read(&state.pool, &q).await?;
+    let mut links = Vec::new();
+    if records.len() as i64 == q.limit
+        && let Some(last) = records.last().and_then(|r| r["id"].as_i64())
+    {
+        links.push(
+            json!({"rel": "next", "href": href_with("/api/audit/security", &params, "before", &last.to_string())}),
+        );
+    }
+    Ok(axum::Json(json!({"records": records, "links": links})).into_response())
 }
 
 async fn list(

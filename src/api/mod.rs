@@ -87,6 +87,8 @@ pub struct AppState {
     pub credentials: Arc<crate::auth::cache::Credentials>,
     /// Minutes a session lasts without use.
     pub session_idle_minutes: u32,
+    /// Which refused requests go to the security log.
+    pub refusals: Arc<crate::auth::security::RefusalSampler>,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             streams: Arc::new(events::Streams::new(config.streams)),
             credentials,
             session_idle_minutes: config.session_idle_minutes,
+            refusals: Default::default(),
         })
     }
 

@@ -21,7 +21,7 @@ use crate::auth::accounts::MAX_NAME;
 use crate::auth::credential::{self, Refusal, SESSION_HOURS};
 use crate::auth::permission::ACTIONS;
 use crate::auth::secret::MAX_PASSWORD;
-use crate::auth::{Action, Actor};
+use crate::auth::{Action, Actor, security};
 
 /// Routes of signing in and out.
 pub fn router() -> Routes {
@@ -96,7 +96,18 @@ async fn sign_in(
     }
     let ip = Some(from.ip());
     // The attempt is counted before the password is checked: parallel guesses cannot all pass.
-    let attempt = state.sign_ins.attempt(&given.username, ip).map_err(|wait| too_many(wait.as_secs().max(1)))?;
+    let log = |kind: &'static str, detail: Value| {
+        let (pool, name) = (state.pool.clone(), given.username.clone());
+        let address = Some(from.ip().to_string());
+        tokio::spawn(async move { security::record(&pool, kind, &name, Some(&name), address, detail).await });
+    };
+    let attempt = match state.sign_ins.attempt(&given.username, ip) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            log("locked_out", json!({"retry_after_s": wait.as_secs()}));
+            return Err(too_many(wait.as_secs().max(1)));
+        }
+    };
     let outcome = credential::sign_in(&state.pool, &given.username, &given.password).await.map_err(|e| {
         tracing::error!(error = %e, "sign-in failed");
         Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "sign-in failed", "the sign-in could not be checked")
@@ -104,6 +115,7 @@ async fn sign_in(
     let (actor, key) = match outcome {
         Ok(done) => done,
         Err(refusal) => {
+            log("sign_in_failed", json!({"reason": format!("{refusal:?}")}));
             let hold = state.sign_ins.attempt_failed(attempt, &given.username, ip);
             tokio::time::sleep(hold).await;
             let detail = match refusal {
@@ -114,6 +126,7 @@ async fn sign_in(
         }
     };
     state.sign_ins.attempt_succeeded(attempt, &given.username);
+    log("sign_in", json!({"role": actor.role.map(|r| r.as_str())}));
     let cookie = format!("{SESSION_COOKIE}={key}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION_HOURS * 3600);
     let mut response = axum::Json(describe(&state, &actor).await?).into_response();
     response.headers_mut().insert(header::SET_COOKIE, header_value(&cookie));

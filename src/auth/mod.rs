@@ -9,6 +9,7 @@ pub mod credential;
 pub mod jurisdiction;
 pub mod permission;
 pub mod secret;
+pub mod security;
 pub mod sign_in;
 
 pub use permission::{Action, Role};
