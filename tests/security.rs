@@ -368,6 +368,13 @@ async fn database_reachable(pool: &sqlx::PgPool, name: &str, open: bool) {
     let _ = pool;
 }
 
+/// POSTs a depot called `name` to the server at `base` with `token`.
+async fn post_depot(client: &reqwest::Client, base: &str, token: &str, name: &str) -> reqwest::Response {
+    let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]},
+        "properties": {"name": name, "tier": "city"}});
+    client.post(format!("{base}/api/layers/depot")).bearer_auth(token).json(&depot).send().await.unwrap()
+}
+
 /// Runs the `onemap` command line against `url`.
 fn onemap_cli(url: &str, args: &[&str]) -> String {
     let out =
@@ -429,15 +436,7 @@ async fn signed_in_users_keep_the_map_while_the_database_is_down_and_revocations
             assert!(!status.is_success(), "a revoked credential read from memory: {status}");
         }
         // Writes: 503, nothing written.
-        let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]},
-            "properties": {"name": "停库", "tier": "city"}});
-        let response = client
-            .post(format!("{}/api/layers/depot", server.url))
-            .bearer_auth(&planner)
-            .json(&depot)
-            .send()
-            .await
-            .unwrap();
+        let response = post_depot(&client, &server.url, &planner, "停库").await;
         assert_eq!(response.status(), 503);
         let problem: Value = response.json().await.unwrap();
         assert!(problem["detail"].as_str().unwrap().contains("nothing was written"), "{problem}");
@@ -459,12 +458,8 @@ async fn signed_in_users_keep_the_map_while_the_database_is_down_and_revocations
 
     // The database comes back: writes go through again.
     database_reachable(&pool, &name, true).await;
-    let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]},
-        "properties": {"name": "复库", "tier": "city"}});
     common::eventually("a write after the database is back", async || {
-        let response =
-            client.post(format!("{}/api/layers/depot", a.url)).bearer_auth(&planner).json(&depot).send().await.unwrap();
-        response.status() == 201
+        post_depot(&client, &a.url, &planner, "复库").await.status() == 201
     })
     .await;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM depot").fetch_one(&pool).await.unwrap();
@@ -527,15 +522,7 @@ async fn the_security_log_records_who_from_where_and_cannot_be_rewritten() {
         sign_in("nobody-at-all", "guess").await.unwrap();
     }
     // Refusals: a viewer writing, and a flood of bad tokens (sampled).
-    let depot = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.5, 29.5]}, "properties": {"name": "x", "tier": "city"}});
-    let refused = client
-        .post(format!("{}/api/layers/depot", server.url))
-        .bearer_auth(&planner)
-        .json(&depot)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 403);
+    assert_eq!(post_depot(&client, &server.url, &planner, "x").await.status(), 403);
     for _ in 0..40 {
         client.get(format!("{}/api/layers", server.url)).bearer_auth("om_not-a-token").send().await.unwrap();
     }

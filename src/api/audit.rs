@@ -2,7 +2,7 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::acting::Acting;
@@ -67,15 +67,18 @@ async fn security_log(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
         }
     }
     let records = security::read(&state.pool, &q).await?;
+    Ok(page("/api/audit/security", &params, records, q.limit))
+}
+
+/// A page of records, newest first, with the link to the next when the page is full.
+fn page(path: &str, params: &std::collections::BTreeMap<String, String>, records: Vec<Value>, limit: i64) -> Response {
     let mut links = Vec::new();
-    if records.len() as i64 == q.limit
+    if records.len() as i64 == limit
         && let Some(last) = records.last().and_then(|r| r["id"].as_i64())
     {
-        links.push(
-            json!({"rel": "next", "href": href_with("/api/audit/security", &params, "before", &last.to_string())}),
-        );
+        links.push(json!({"rel": "next", "href": href_with(path, params, "before", &last.to_string())}));
     }
-    Ok(axum::Json(json!({"records": records, "links": links})).into_response())
+    axum::Json(json!({"records": records, "links": links})).into_response()
 }
 
 async fn list(
@@ -103,11 +106,5 @@ async fn list(
         }
     }
     let records = read(&state.pool, &reader, &q).await?;
-    let mut links = Vec::new();
-    if records.len() as i64 == q.limit
-        && let Some(last) = records.last().and_then(|r| r["id"].as_i64())
-    {
-        links.push(json!({"rel": "next", "href": href_with("/api/audit", &params, "before", &last.to_string())}));
-    }
-    Ok(axum::Json(json!({"records": records, "links": links})).into_response())
+    Ok(page("/api/audit", &params, records, q.limit))
 }
