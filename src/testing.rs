@@ -147,10 +147,10 @@ impl TestServer {
     }
 }
 
-/// Adds user `name` (password `name` + "-password") and returns a new token of theirs.
+/// Adds user `name` (password `name` + "-Password1") and returns a new token of theirs.
 pub async fn new_token(pool: &PgPool, name: &str, role: Role, district: Option<&str>) -> Result<String> {
     let me = Actor::command_line();
-    accounts::add_user(pool, &me, name, role, district, &format!("{name}-password"), None).await?;
+    accounts::add_user(pool, &me, name, role, district, &format!("{name}-Password1"), None).await?;
     Ok(accounts::create_token(pool, &me, name, None, Some("test")).await?.1)
 }
 

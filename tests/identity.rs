@@ -153,7 +153,7 @@ async fn expired_revoked_malformed_and_forged_tokens_and_disabled_users_get_401(
     let server = TestServer::start().await.unwrap();
     let url = server.at("/api/layers");
     let me = Actor::command_line();
-    accounts::add_user(&server.pool, &me, "t-viewer", Role::Viewer, None, "t-viewer-password", None).await.unwrap();
+    accounts::add_user(&server.pool, &me, "t-viewer", Role::Viewer, None, "t-viewer-Password1", None).await.unwrap();
     let (id, token) = accounts::create_token(&server.pool, &me, "t-viewer", Some(30), None).await.unwrap();
     assert_eq!(call_as(Some(&token), Method::GET, &url, None).await.0, 200);
 
@@ -187,12 +187,12 @@ async fn expired_revoked_malformed_and_forged_tokens_and_disabled_users_get_401(
 
     // Disabled: tokens and sessions stop.
     let (_, fresh) = accounts::create_token(&server.pool, &me, "t-viewer", None, None).await.unwrap();
-    let cookie = sign_in(&server, "t-viewer", "t-viewer-password").await.unwrap();
+    let cookie = sign_in(&server, "t-viewer", "t-viewer-Password1").await.unwrap();
     assert_eq!(with_cookie(&server, &cookie, Method::GET, "/api/layers", None, None).await.0, 200);
     accounts::disable_user(&server.pool, &me, "t-viewer").await.unwrap();
     assert_eq!(call_as(Some(&fresh), Method::GET, &url, None).await.0, 401);
     assert_eq!(with_cookie(&server, &cookie, Method::GET, "/api/layers", None, None).await.0, 401);
-    assert_eq!(sign_in(&server, "t-viewer", "t-viewer-password").await.unwrap_err(), 401);
+    assert_eq!(sign_in(&server, "t-viewer", "t-viewer-Password1").await.unwrap_err(), 401);
 }
 
 /// Signs in; the session cookie (`name=value`) or the status.
@@ -247,7 +247,7 @@ async fn a_session_cookie_writes_only_from_onemaps_own_pages_and_ends_on_sign_ou
     let own = server.url.clone();
     let incident = feature(point(106.55, 29.56), json!({"name": "演练", "kind": "water", "severity": "一般"}));
 
-    let cookie = sign_in(&server, "c-dispatcher", "c-dispatcher-password").await.unwrap();
+    let cookie = sign_in(&server, "c-dispatcher", "c-dispatcher-Password1").await.unwrap();
     let (status, me) = with_cookie(&server, &cookie, Method::GET, "/api/me", None, None).await;
     assert_eq!(status, 200);
     assert_eq!((me["user"].as_str(), me["role"].as_str()), (Some("c-dispatcher"), Some("dispatcher")));
@@ -277,7 +277,7 @@ async fn a_session_cookie_writes_only_from_onemaps_own_pages_and_ends_on_sign_ou
     assert_eq!(status, 201);
 
     // A viewer's cookie cannot write, even from the page.
-    let viewer = sign_in(&server, "c-viewer", "c-viewer-password").await.unwrap();
+    let viewer = sign_in(&server, "c-viewer", "c-viewer-Password1").await.unwrap();
     let (status, problem) =
         with_cookie(&server, &viewer, Method::POST, "/api/layers/incident", Some(&own), Some(incident.clone())).await;
     assert_eq!(status, 403, "{problem}");
@@ -323,7 +323,7 @@ async fn failed_sign_ins_are_slowed_then_refused_alike_for_real_and_unknown_name
     assert!(real[..5].iter().all(|(s, retry, _)| *s == 401 && !retry), "{real:?}");
     assert_eq!((real[5].0, real[5].1), (429, true), "{real:?}");
     // Locked means locked: the right password waits too.
-    assert_eq!(attempt("s-planner", "s-planner-password").await.0, 429);
+    assert_eq!(attempt("s-planner", "s-planner-Password1").await.0, 429);
     // Bad input is not a sign-in attempt.
     let long = "x".repeat(65);
     let (status, _, _) = {
@@ -461,13 +461,13 @@ async fn accounts_refuse_bad_input_and_write_nothing() {
     let long = "n".repeat(65);
     let cases: Vec<(&str, Option<&str>, &str, Option<i64>)> = vec![
         ("ok-name", None, "short", None),
-        ("with space", None, "a long password", None),
-        ("", None, "a long password", None),
-        (&long, None, "a long password", None),
-        ("ok-name", Some("999999"), "a long password", None),
-        ("ok-name", Some("50011"), "a long password", None),
-        ("ok-name", None, "a long password", Some(0)),
-        ("ok-name", None, "a long password", Some(-3)),
+        ("with space", None, "a Long password", None),
+        ("", None, "a Long password", None),
+        (&long, None, "a Long password", None),
+        ("ok-name", Some("999999"), "a Long password", None),
+        ("ok-name", Some("50011"), "a Long password", None),
+        ("ok-name", None, "a Long password", Some(0)),
+        ("ok-name", None, "a Long password", Some(-3)),
     ];
     for (name, district, password, days) in cases {
         let err = accounts::add_user(pool, &me, name, Role::Viewer, district, password, days).await.unwrap_err();
@@ -475,8 +475,8 @@ async fn accounts_refuse_bad_input_and_write_nothing() {
     }
     assert!("superuser".parse::<Role>().is_err());
     assert_eq!(users().await, before);
-    accounts::add_user(pool, &me, "ok-name", Role::Viewer, Some("500112"), "a long password", Some(90)).await.unwrap();
-    assert!(accounts::add_user(pool, &me, "ok-name", Role::Admin, None, "a long password", None).await.is_err());
+    accounts::add_user(pool, &me, "ok-name", Role::Viewer, Some("500112"), "a Long password", Some(90)).await.unwrap();
+    assert!(accounts::add_user(pool, &me, "ok-name", Role::Admin, None, "a Long password", None).await.is_err());
     assert!(accounts::set_password(pool, &me, "ok-name", "short", None).await.is_err());
     assert!(accounts::create_token(pool, &me, "ok-name", Some(0), None).await.is_err());
     assert!(accounts::create_token(pool, &me, "no-such-user", None, None).await.is_err());

@@ -344,7 +344,7 @@ async fn parallel_wrong_passwords_are_checked_no_more_than_the_limit() {
     assert_eq!(checked + refused, 12, "{statuses:?}");
     assert!(checked <= 5, "{checked} of 12 parallel guesses were checked (limit 5): {statuses:?}");
     // And the right password is refused too while the name is locked.
-    let right = json!({"username": "target", "password": "target-password"});
+    let right = json!({"username": "target", "password": "target-Password1"});
     let status = reqwest::Client::new().post(&url).json(&right).send().await.unwrap().status();
     assert_eq!(status, 429);
 }
@@ -398,7 +398,7 @@ async fn signed_in_users_keep_the_map_while_the_database_is_down_and_revocations
     // A session cookie from A's sign-in form.
     let signed = client
         .post(format!("{}/api/session", a.url))
-        .json(&json!({"username": "keeper", "password": "keeper-password"}))
+        .json(&json!({"username": "keeper", "password": "keeper-Password1"}))
         .send()
         .await
         .unwrap();
@@ -473,7 +473,7 @@ async fn a_session_ends_after_it_is_left_idle() {
     let client = reqwest::Client::new();
     let signed = client
         .post(server.at("/api/session"))
-        .json(&json!({"username": "idler", "password": "idler-password"}))
+        .json(&json!({"username": "idler", "password": "idler-Password1"}))
         .send()
         .await
         .unwrap();
@@ -516,8 +516,8 @@ async fn the_security_log_records_who_from_where_and_cannot_be_rewritten() {
         let body = json!({"username": name, "password": password});
         client.post(format!("{}/api/session", server.url)).json(&body).send()
     };
-    assert_eq!(sign_in("sec-viewer", "wrong-password").await.unwrap().status(), 401);
-    assert_eq!(sign_in("sec-viewer", "sec-viewer-password").await.unwrap().status(), 200);
+    assert_eq!(sign_in("sec-viewer", "wrong-Password1").await.unwrap().status(), 401);
+    assert_eq!(sign_in("sec-viewer", "sec-viewer-Password1").await.unwrap().status(), 200);
     for _ in 0..6 {
         sign_in("nobody-at-all", "guess").await.unwrap();
     }

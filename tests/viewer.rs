@@ -8,7 +8,7 @@ use onemap::testing::TestServer;
 #[tokio::test]
 async fn the_viewer_shows_every_layer_pops_up_searches_and_updates_live() {
     let server = TestServer::with_demo().await.unwrap();
-    // Signed in through the page's form (password: name + "-password").
+    // Signed in through the page's form (password: name + "-Password1").
     server.token("viewer", Role::Viewer, None).await.unwrap();
     server.token("dispatcher", Role::Dispatcher, None).await.unwrap();
     let root = env!("CARGO_MANIFEST_DIR");

@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
+/// Kinds of characters a password mixes, of four (lower-case, capitals, digits, others).
+pub const MIN_CLASSES: usize = 3;
 /// Longest password accepted (Argon2 takes any length; a bound keeps requests small).
 pub const MAX_PASSWORD: usize = 1024;
 /// Prefix of API tokens, so that a leaked one is recognisable (and scanners can find it).
@@ -21,6 +23,19 @@ pub fn check_password(password: &str) -> Result<(), String> {
     }
     if password.len() > MAX_PASSWORD {
         return Err(format!("a password has at most {MAX_PASSWORD} bytes"));
+    }
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric() || !c.is_ascii()),
+    ];
+    let kinds = classes.iter().filter(|k| **k).count();
+    if kinds < MIN_CLASSES {
+        return Err(format!(
+            "a password mixes at least {MIN_CLASSES} of: lower-case letters, capitals, digits, other characters \
+             (this one has {kinds})"
+        ));
     }
     Ok(())
 }
@@ -67,10 +82,16 @@ pub fn new_session_key() -> anyhow::Result<String> {
 /// A new password for a generated account: 24 characters from an unambiguous alphabet.
 pub fn new_password() -> anyhow::Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut buf = [0u8; 24];
-    getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
-    // 256 is not a multiple of the alphabet: the bias (< 0.5 %) costs under a bit of 140.
-    Ok(buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+    loop {
+        let mut buf = [0u8; 24];
+        getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
+        // 256 is not a multiple of the alphabet: the bias (< 0.5 %) costs under a bit of 140.
+        let password: String = buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+        // One in forty lacks a digit or a capital: draw again rather than break the rules.
+        if check_password(&password).is_ok() {
+            return Ok(password);
+        }
+    }
 }
 
 /// Whether `s` has the shape of a token (so a malformed one is refused without a look-up).
@@ -117,7 +138,21 @@ mod tests {
             digest("abc").iter().map(|b| format!("{b:02x}")).collect::<String>(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert!(check_password("short").is_err() && check_password("long enough!").is_ok());
-        assert_eq!(new_password().unwrap().len(), 24);
+        assert!(check_password("short").is_err() && check_password("Long enough!").is_ok());
+        for _ in 0..200 {
+            let made = new_password().unwrap();
+            assert_eq!(made.len(), 24);
+            assert!(check_password(&made).is_ok(), "{made}");
+        }
+    }
+
+    #[test]
+    fn a_password_mixes_three_kinds_of_characters() {
+        for (weak, kinds) in [("all lower case", 2), ("ALLCAPITALS99", 2), ("1234567890123", 1), ("alllowercase1", 2)] {
+            assert!(check_password(weak).unwrap_err().contains(&format!("has {kinds}")), "{weak}");
+        }
+        for strong in ["Correct horse 9", "lower-UPPER-ok", "值班室密码abc123", "Tr0ub4dor&3x"] {
+            assert!(check_password(strong).is_ok(), "{strong}");
+        }
     }
 }

@@ -113,10 +113,10 @@ try {
     await page.waitForSelector('#wall-sign-in:not([hidden])', { timeout: 60000 });
     check(await page.evaluate(() => !window.onemap.map), 'the wall opened its map without a sign-in');
     await page.fill('#wall-sign-in [name=username]', 'wall');
-    await page.fill('#wall-sign-in [name=password]', 'not-the-password');
+    await page.fill('#wall-sign-in [name=password]', 'not-the-Password1');
     await page.click('#wall-sign-in button');
     await waitFor(page, 'the refused sign-in', () => document.getElementById('wall-sign-in-error').textContent);
-    await page.fill('#wall-sign-in [name=password]', 'wall-password');
+    await page.fill('#wall-sign-in [name=password]', 'wall-Password1');
     await page.click('#wall-sign-in button');
     await waitFor(page, 'the wall after its sign-in', () => window.onemap?.ready, null, 90000);
     result.wall.sign_in = 'refused, then signed in';

@@ -29,18 +29,18 @@ try {
   const signIn = async (name, password) => {
     await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
     await page.fill('#sign-in-name', name);
-    await page.fill('#sign-in-password', password);
+    await page.fill('#sign-in-Password1', password);
     await page.click('#sign-in button');
   };
 
   // Signed out, the page is a sign-in form and no map; a wrong password says so.
-  await signIn('viewer', 'not-the-password');
+  await signIn('viewer', 'not-the-Password1');
   await page.waitForFunction(() => document.getElementById('sign-in-error').textContent, null, { timeout: 15000 });
   result.refused = await page.textContent('#sign-in-error');
   if (await page.evaluate(() => window.onemap.ready)) fail('the map opened without a sign-in');
 
   // A viewer sees the map and no write controls; their cookie cannot write.
-  await signIn('viewer', 'viewer-password');
+  await signIn('viewer', 'viewer-Password1');
   await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
   await idle();
   result.viewer = await page.evaluate(() => ({
@@ -55,7 +55,7 @@ try {
   await page.click('#sign-out');
 
   // The rest as a dispatcher.
-  await signIn('dispatcher', 'dispatcher-password');
+  await signIn('dispatcher', 'dispatcher-Password1');
   await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
   await idle();
   if (!(await page.evaluate(() => document.getElementById('plan-make').offsetParent !== null))) fail('a dispatcher has no plan controls');
