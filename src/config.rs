@@ -168,6 +168,12 @@ pub enum UserAction {
     },
     /// List the users.
     List,
+    /// Enrol (or renew) a user's second factor: prints the otpauth:// URI and its QR code once,
+    /// for an authenticator app. Administrators sign in with it; others may.
+    Totp {
+        /// Sign-in name.
+        name: String,
+    },
     /// Switch a user off: sessions and tokens stop working at once.
     Disable {
         /// Sign-in name.

@@ -304,6 +304,12 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<()> {
                 );
             }
         }
+        UserAction::Totp { name } => {
+            let uri = onemap::auth::totp::enrol(pool, &me, &name).await?;
+            println!("{}", onemap::auth::totp::qr(&uri));
+            println!("scan the code with an authenticator app, or enter this (shown once):");
+            println!("{uri}");
+        }
         UserAction::Disable { name } => {
             accounts::disable_user(pool, &me, &name).await?;
             println!("disabled {name}: their sessions and tokens no longer work");

@@ -491,10 +491,10 @@ async fn passwords_tokens_and_session_keys_are_stored_only_as_hashes() {
     let pool = &server.pool;
     let me = Actor::command_line();
     let password = "Unmistakable-Secret-7Q";
-    accounts::add_user(pool, &me, "h-admin", Role::Admin, None, password, None).await.unwrap();
-    accounts::set_password(pool, &me, "h-admin", "Another-Secret-8R", None).await.unwrap();
-    let (_, token) = accounts::create_token(pool, &me, "h-admin", None, Some("scan")).await.unwrap();
-    let cookie = sign_in(&server, "h-admin", "Another-Secret-8R").await.unwrap();
+    accounts::add_user(pool, &me, "h-user", Role::Planner, None, password, None).await.unwrap();
+    accounts::set_password(pool, &me, "h-user", "Another-Secret-8R", None).await.unwrap();
+    let (_, token) = accounts::create_token(pool, &me, "h-user", None, Some("scan")).await.unwrap();
+    let cookie = sign_in(&server, "h-user", "Another-Secret-8R").await.unwrap();
     let key = cookie.split_once('=').unwrap().1.to_string();
     assert_eq!(call_as(Some(&token), Method::GET, &server.at("/api/audit"), None).await.0, 200);
     let tables: Vec<String> = sqlx::query_scalar(

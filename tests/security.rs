@@ -590,3 +590,78 @@ async fn the_security_log_records_who_from_where_and_cannot_be_rewritten() {
     let printed = onemap_cli(&url, &["audit", "security", "--kind", "prune"]);
     assert!(printed.contains("older_than_days"), "{printed}");
 }
+
+/// The current code of `uri` by pyotp, an independent RFC 6238 implementation.
+fn pyotp_now(uri: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys, pyotp; print(pyotp.parse_uri(sys.argv[1]).now())", uri])
+        .output()
+        .expect("python3 with pyotp (scripts/setup installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn administrators_sign_in_with_a_one_time_code_that_pyotp_agrees_with() {
+    let pool = database().await.unwrap();
+    let url = url_of(&pool).await.unwrap();
+    let server = Process::start(&url, &[]).await;
+    onemap::testing::new_token(&pool, "chief", onemap::auth::Role::Admin, None).await.unwrap();
+    onemap::testing::new_token(&pool, "clerk", onemap::auth::Role::Viewer, None).await.unwrap();
+    let client = reqwest::Client::new();
+    let sign_in = |name: &'static str, code: Option<String>| {
+        let body = json!({"username": name, "password": format!("{name}-Password1"), "code": code});
+        let request = client.post(format!("{}/api/session", server.url)).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // An administrator without a second factor cannot sign in; a viewer can.
+    let (status, p) = sign_in("chief", None).await;
+    assert_eq!(status, 401, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("onemap user totp"), "{p}");
+    assert_eq!(sign_in("clerk", None).await.0, 200);
+    // Enrolled by the command line: a URI and a QR code, once.
+    let printed = onemap_cli(&url, &["user", "totp", "chief"]);
+    let uri = printed.lines().find(|l| l.starts_with("otpauth://totp/")).unwrap().to_string();
+    assert!(uri.contains("issuer=onemap") && uri.contains("digits=6") && uri.contains("period=30"), "{uri}");
+    assert!(printed.contains('█') || printed.contains('▀'), "a QR code is drawn");
+    let secret: Vec<u8> =
+        sqlx::query_scalar("SELECT secret FROM user_totp t JOIN app_user u ON u.id = t.user_id WHERE u.name = 'chief'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(!printed.contains("chief-Password1") && secret.len() == 20);
+    // Without the code, with a wrong one, then with pyotp's.
+    let (status, p) = sign_in("chief", None).await;
+    assert_eq!((status, p["code_required"].as_bool()), (401, Some(true)), "{p}");
+    let code = pyotp_now(&uri);
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(sign_in("chief", Some(wrong)).await.0, 401);
+    assert_eq!(sign_in("chief", Some("12345".into())).await.0, 401);
+    let code = pyotp_now(&uri);
+    let (status, p) = sign_in("chief", Some(code.clone())).await;
+    assert_eq!(status, 200, "pyotp's code {code}: {p}");
+    assert_eq!(p["role"], "admin");
+    // The same code again (read over a shoulder): refused.
+    assert_eq!(sign_in("chief", Some(code)).await.0, 401);
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM security_log WHERE kind = 'credential' AND user_name = 'chief' AND detail->>'change' = 'one-time codes enrolled'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, 1);
+    // Our codes equal pyotp's for the same secret (asked again if the step turned meanwhile).
+    use onemap::auth::totp::{code_at, step_of};
+    loop {
+        let step = step_of(chrono::Utc::now().timestamp());
+        let theirs = pyotp_now(&uri);
+        if step_of(chrono::Utc::now().timestamp()) == step {
+            assert_eq!(format!("{:06}", code_at(&secret, step)), theirs);
+            break;
+        }
+    }
+}

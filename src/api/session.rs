@@ -48,6 +48,9 @@ pub fn router() -> Routes {
 struct SignIn {
     username: String,
     password: String,
+    /// The six-digit one-time code (users who enrolled a second factor; administrators).
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// Who `actor` is, as the viewer needs it.
@@ -108,7 +111,11 @@ async fn sign_in(
             return Err(too_many(wait.as_secs().max(1)));
         }
     };
-    let outcome = credential::sign_in(&state.pool, &given.username, &given.password).await.map_err(|e| {
+    if given.code.as_ref().is_some_and(|c| c.len() > 16) {
+        return Err(invalid("code", "a one-time code has six digits"));
+    }
+    let code = given.code.as_deref();
+    let outcome = credential::sign_in(&state.pool, &given.username, &given.password, code).await.map_err(|e| {
         tracing::error!(error = %e, "sign-in failed");
         Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "sign-in failed", "the sign-in could not be checked")
     })?;
@@ -119,10 +126,19 @@ async fn sign_in(
             let hold = state.sign_ins.attempt_failed(attempt, &given.username, ip);
             tokio::time::sleep(hold).await;
             let detail = match refusal {
-                Refusal::BadCredentials => "the user name or the password is wrong",
+                Refusal::BadCredentials => "the user name, the password or the one-time code is wrong",
                 Refusal::PasswordExpired => "the password has expired; an administrator can set a new one",
+                Refusal::CodeRequired => "give the six-digit one-time code of your authenticator app as well",
+                Refusal::SecondFactorMissing => {
+                    "administrators sign in with a one-time code too: enrol one with onemap user totp NAME"
+                }
             };
-            return Err(Problem::new(StatusCode::UNAUTHORIZED, "sign-in refused", detail));
+            let problem = Problem::new(StatusCode::UNAUTHORIZED, "sign-in refused", detail);
+            return Err(if refusal == Refusal::CodeRequired {
+                problem.with("code_required", true.into())
+            } else {
+                problem
+            });
         }
     };
     state.sign_ins.attempt_succeeded(attempt, &given.username);

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use sqlx::PgPool;
 
 use super::secret::{self, digest};
+use super::totp;
 use super::{Actor, Role};
 
 /// How long a browser stays signed in, hours.
@@ -65,11 +66,21 @@ pub enum Refusal {
     BadCredentials,
     /// The password was right but has expired.
     PasswordExpired,
+    /// The password was right; the user's one-time code is needed too.
+    CodeRequired,
+    /// An administrator who has not enrolled a second factor.
+    SecondFactorMissing,
 }
 
-/// Checks a name and password; on success opens a session and returns the user and the
-/// session key (for the cookie; only its hash is stored).
-pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> anyhow::Result<Result<(Actor, String), Refusal>> {
+/// Checks a name, password and (for users who enrolled, and administrators, who must) the
+/// one-time code; on success opens a session and returns the user and the session key (for
+/// the cookie; only its hash is stored).
+pub async fn sign_in(
+    pool: &PgPool,
+    name: &str,
+    password: &str,
+    code: Option<&str>,
+) -> anyhow::Result<Result<(Actor, String), Refusal>> {
     type Row = (i64, String, String, Option<String>, String, bool, bool);
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, name, role, district, password_hash, disabled, \
@@ -95,6 +106,14 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> anyhow::Resul
     let Some(user) = actor((id, name, role, district)) else {
         return Ok(Err(Refusal::BadCredentials));
     };
+    let now = chrono::Utc::now().timestamp();
+    match (totp::check(pool, id, code, now).await?, user.role) {
+        (totp::Check::Accepted, _) => {}
+        (totp::Check::NotEnrolled, Some(Role::Admin)) => return Ok(Err(Refusal::SecondFactorMissing)),
+        (totp::Check::NotEnrolled, _) => {}
+        (totp::Check::Missing, _) => return Ok(Err(Refusal::CodeRequired)),
+        (totp::Check::Refused, _) => return Ok(Err(Refusal::BadCredentials)),
+    }
     let key = secret::new_session_key()?;
     // Expired sessions of anyone are swept here, where sessions are made.
     sqlx::query("DELETE FROM user_session WHERE expires_at <= now()").execute(pool).await?;

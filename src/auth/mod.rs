@@ -11,6 +11,7 @@ pub mod permission;
 pub mod secret;
 pub mod security;
 pub mod sign_in;
+pub mod totp;
 
 pub use permission::{Action, Role};
 

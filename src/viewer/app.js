@@ -73,11 +73,16 @@ document.getElementById('sign-in').addEventListener('submit', async (e) => {
   e.preventDefault();
   const response = await fetch('/api/session', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: document.getElementById('sign-in-name').value, password: document.getElementById('sign-in-password').value }),
+    body: JSON.stringify({
+      username: document.getElementById('sign-in-name').value,
+      password: document.getElementById('sign-in-password').value,
+      code: document.getElementById('sign-in-code').value || undefined,
+    }),
   });
   if (response.ok) { location.reload(); return; }
   const body = await response.json().catch(() => ({}));
-  document.getElementById('sign-in-error').textContent = body.detail ?? '登录失败';
+  document.getElementById('sign-in-error').textContent = body.code_required ? '请填写六位动态口令' : (body.detail ?? '登录失败');
+  if (body.code_required) document.getElementById('sign-in-code').focus();
 });
 document.getElementById('sign-out').addEventListener('click', async () => {
   await fetch('/api/session', { method: 'DELETE' });

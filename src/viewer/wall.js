@@ -30,7 +30,7 @@ if (!me.may.includes('read')) {
     e.preventDefault();
     const data = new FormData(form);
     const response = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: data.get('username'), password: data.get('password') }) });
+      body: JSON.stringify({ username: data.get('username'), password: data.get('password'), code: data.get('code') || undefined }) });
     if (response.ok) return location.reload();
     document.getElementById('wall-sign-in-error').textContent = (await response.json().catch(() => ({}))).detail ?? '登录失败';
     return undefined;
