@@ -214,6 +214,18 @@ async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
         assert!(p["detail"].as_str().unwrap().contains(says), "{what}: {p}");
         assert!(!p["detail"].as_str().unwrap().contains("Self-intersection"), "onemap's words, not GEOS's: {p}");
     }
+    // A position of one number (the geojson crate indexed past it: a panic, caught as a 500).
+    for geometry in
+        [json!({"type": "Point", "coordinates": [106.5]}), json!({"type": "LineString", "coordinates": [[1, 2], [3]]})]
+    {
+        let (status, p) = common::post(
+            &server.at("/api/layers/route"),
+            json!({"type": "Feature", "geometry": geometry, "properties": {"name": "x", "kind": "road"}}),
+        )
+        .await;
+        assert_eq!(status, 422, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("a position is"), "{p}");
+    }
     // The same polygon as a warning's area and as a routing barrier.
     let bow_tie = cases[0].1.clone();
     let now = chrono::Utc::now();

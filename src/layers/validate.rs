@@ -213,11 +213,27 @@ pub fn check_geometry(rule: GeometryRule, value: Option<&Value>) -> Result<Optio
         Some(v) => v,
     };
     GeometrySize::default().add("geometry", value)?;
+    check_positions(&value["coordinates"]).map_err(bad)?;
     let parsed: geojson::Geometry =
         serde_json::from_value(value.clone()).map_err(|e| bad(format!("not a GeoJSON geometry: {e}")))?;
     check_rings(&parsed.value).map_err(bad)?;
     let geometry = Geometry::<f64>::try_from(&parsed.value).map_err(|e| bad(format!("not a usable geometry: {e}")))?;
     normalise_geometry(rule, geometry).map(Some)
+}
+
+/// RFC 7946 §3.1.1: a position is two numbers (longitude, latitude), or three with a height;
+/// the geojson crate would index a shorter one out of bounds.
+fn check_positions(coordinates: &Value) -> Result<(), String> {
+    match coordinates {
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => {
+            if !(2..=3).contains(&items.len()) || !items.iter().all(Value::is_number) {
+                return Err(format!("a position is [longitude, latitude] (or with a height), not {coordinates}"));
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(check_positions),
+        _ => Ok(()),
+    }
 }
 
 /// RFC 7946 §3.1.6: a linear ring has four or more positions and ends where it starts. An open
