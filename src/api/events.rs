@@ -105,9 +105,11 @@ pub fn router() -> Routes {
             .answer_as(
                 200,
                 "text/event-stream",
-                json!({"type": "string"}),
+                json!({"type": "object", "description": "one Server-Sent Event",
+                       "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"}}}),
                 "events: ready, change, incident, report, report_due, dispatch, warning, reload",
-            ),
+            )
+            .also(429, "too many streams open for this user, from this address or in all"),
     )
 }
 

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::permission::Need;
 use super::routes::{Routes, Rule};
-use crate::layers::spec::{LAYERS, Layer};
+use crate::layers::spec::{LAYERS, Layer, nullable};
 
 /// What one route takes and gives.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,8 @@ pub struct Doc {
     pub answer: Option<(u16, &'static str, Value, &'static str)>,
     /// Schemas the others refer to (`#/components/schemas/…`), from `utoipa`.
     pub schemas: Vec<(String, Value)>,
+    /// Other answers of this route: status and description (an empty tile, a sign-in refused).
+    pub also: Vec<(u16, &'static str)>,
 }
 
 /// A reference to component schema `name`.
@@ -87,6 +89,12 @@ impl Doc {
         description: &'static str,
     ) -> Self {
         self.answer = Some((status, content_type, schema, description));
+        self
+    }
+
+    /// Another answer this route may give (a problem, or no content for 204).
+    pub fn also(mut self, status: u16, description: &'static str) -> Self {
+        self.also.push((status, description));
         self
     }
 }
@@ -172,9 +180,20 @@ pub fn document(rules: &[Rule]) -> Value {
             }
             responses.insert(status.to_string(), answer);
         }
-        if !doc.query.is_empty() || doc.body.is_some() || has_path_parameters {
+        let takes_input = !doc.query.is_empty() || doc.body.is_some() || has_path_parameters;
+        if takes_input {
             responses.insert("400".into(), problem("bad input: nothing was done"));
+            responses.insert("422".into(), problem("cannot be done with this input (nothing written)"));
         }
+        for (status, description) in &doc.also {
+            let answer = if *status == 204 { json!({"description": description}) } else { problem(description) };
+            responses.insert(status.to_string(), answer);
+        }
+        // Any request may meet a saturated server, an unreachable database or its time limit.
+        responses.insert(
+            "503".into(),
+            problem("busy, or the database unreachable, or out of time: nothing written; see Retry-After"),
+        );
         let action = rule.need.action(None);
         if action.is_some() {
             responses.insert("401".into(), problem("no credential (and no public read, for reading)"));
@@ -183,9 +202,12 @@ pub fn document(rules: &[Rule]) -> Value {
         if has_path_parameters {
             responses.insert("404".into(), problem("no such thing"));
         }
-        if doc.body.is_some() {
+        if doc.body.is_some() || rule.method == axum::http::Method::DELETE {
             responses.insert("409".into(), problem("in conflict with what is stored (nothing written)"));
             responses.insert("422".into(), problem("invalid (nothing written)"));
+        }
+        if doc.body.is_some() {
+            responses.insert("413".into(), problem("the body is larger than the server accepts"));
         }
         let mut operation = json!({
             "summary": doc.summary,
@@ -226,7 +248,7 @@ pub fn document(rules: &[Rule]) -> Value {
         "properties": {
             "type": {"const": "Feature"}, "id": {"type": "integer"},
             "geometry": {"type": ["object", "null"]},
-            "properties": {"oneOf": LAYERS.iter().map(|l| schema(&layer_schema_name(l))).collect::<Vec<_>>()},
+            "properties": {"anyOf": LAYERS.iter().map(|l| schema(&layer_schema_name(l))).collect::<Vec<_>>()},
         },
     }));
     schemas.insert(
@@ -302,13 +324,15 @@ fn layer_schema(layer: &Layer) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in layer.fields {
-        properties.insert(field.name.into(), field.json_schema());
+        // An optional field is answered as null when it holds nothing.
+        let s = if field.required { field.json_schema() } else { nullable(field.json_schema()) };
+        properties.insert(field.name.into(), s);
         if field.required {
             required.push(field.name);
         }
     }
     for field in layer.read_only() {
-        let mut s = field.json_schema();
+        let mut s = nullable(field.json_schema());
         s["readOnly"] = true.into();
         properties.insert(field.name.into(), s);
     }

@@ -30,7 +30,10 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("sign in: sets the session cookie (HttpOnly, SameSite=Strict); five failures wait")
                 .body_of::<SignIn>()
-                .answer(200, object("who signed in: name, role, district, actions"), "signed in"),
+                .answer(200, object("who signed in: name, role, district, actions"), "signed in")
+                .also(401, "the name, the password or the one-time code is wrong (or the code is needed)")
+                .also(403, "from another site's page")
+                .also(429, "too many failed sign-ins of this name or from this address; see Retry-After"),
         )
         .delete("/api/session", Need::Nothing, sign_out)
         .doc(Doc::new("sign out: ends the session and clears the cookie").answer(204, object(""), "signed out"))

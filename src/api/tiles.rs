@@ -25,12 +25,16 @@ const MAX_TILE_QUERY: usize = 64;
 pub fn router() -> Routes {
     Routes::new()
         .get("/tiles/{source}/{z}/{x}/{tile}", Action::Read, tile)
-        .doc(Doc::new("a vector tile (MVT) of the one map or the risk map, from memory").answer_as(
-            200,
-            "application/vnd.mapbox-vector-tile",
-            json!({"type": "string", "format": "binary"}),
-            "the tile (204 when empty)",
-        ))
+        .doc(
+            Doc::new("a vector tile (MVT) of the one map or the risk map, from memory")
+                .answer_as(
+                    200,
+                    "application/vnd.mapbox-vector-tile",
+                    json!({"type": "string", "format": "binary"}),
+                    "the tile",
+                )
+                .also(204, "the tile is empty"),
+        )
         .get("/tiles/{file}", Action::Read, tilejson)
         .doc(Doc::new("TileJSON 3.0 of a tile set (onemap.json, risk.json)").answer(
             200,

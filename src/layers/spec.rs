@@ -195,12 +195,24 @@ impl Field {
             T::Timestamp => json!({"type": "string", "format": "date-time"}),
             T::EnumList(values) => json!({"type": "array", "items": {"type": "string", "enum": values}}),
             T::Rows(rows) => {
-                json!({"type": "array", "items": {"type": "object", "properties": rows.fields.iter().map(|f| (f.name.to_string(), f.json_schema())).collect::<serde_json::Map<_, _>>()}})
+                let field = |f: &Field| if f.required { f.json_schema() } else { nullable(f.json_schema()) };
+                json!({"type": "array", "items": {"type": "object", "properties": rows.fields.iter().map(|f| (f.name.to_string(), field(f))).collect::<serde_json::Map<_, _>>()}})
             }
         };
         schema["title"] = self.name.into();
         schema
     }
+}
+
+/// `schema` that also admits null (an optional field is answered as null when it holds nothing).
+pub fn nullable(mut schema: serde_json::Value) -> serde_json::Value {
+    if let Some(kind) = schema.get("type").cloned() {
+        schema["type"] = serde_json::json!([kind, "null"]);
+    }
+    if let Some(values) = schema.get_mut("enum").and_then(serde_json::Value::as_array_mut) {
+        values.push(serde_json::Value::Null);
+    }
+    schema
 }
 
 impl Layer {
