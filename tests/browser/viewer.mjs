@@ -29,7 +29,7 @@ try {
   const signIn = async (name, password) => {
     await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
     await page.fill('#sign-in-name', name);
-    await page.fill('#sign-in-Password1', password);
+    await page.fill('#sign-in-password', password);
     await page.click('#sign-in button');
   };
 
