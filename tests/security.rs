@@ -238,8 +238,8 @@ async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
     assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("barriers[0]")), "{p}");
     assert_eq!(common::counts(pool).await, before, "refusals write nothing");
 
-    // A valid polygon of 40,000 positions is taken (PostGIS agrees it is valid).
-    let (status, p) = common::post(&url, district(star(106.5, 29.5, 40_000, 0.2), "500901")).await;
+    // A valid polygon of 19,000 positions is taken (PostGIS agrees it is valid).
+    let (status, p) = common::post(&url, district(star(106.5, 29.5, 19_000, 0.2), "500901")).await;
     assert_eq!(status, 201, "{p}");
     let valid: bool = sqlx::query_scalar("SELECT ST_IsValid(geom) FROM district WHERE code = '500901'")
         .fetch_one(pool)
@@ -248,18 +248,18 @@ async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
     assert!(valid);
     // Past the limits: refused before any parsing, naming the limit.
     let before = common::counts(pool).await;
-    let (status, p) = common::post(&url, district(star(106.5, 29.5, 50_001, 0.2), "500902")).await;
+    let (status, p) = common::post(&url, district(star(106.5, 29.5, 20_001, 0.2), "500902")).await;
     assert_eq!(status, 422, "{p}");
-    assert!(p["detail"].as_str().unwrap().contains("at most 50000"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("at most 20000"), "{p}");
     let many: Vec<Value> = (0..12)
         .map(|i| {
-            let ring: Vec<[i32; 2]> = (0..45_000).map(|_| [1, 2]).collect();
+            let ring: Vec<[i32; 2]> = (0..18_000).map(|_| [1, 2]).collect();
             district(json!({"type": "Polygon", "coordinates": [ring]}), &format!("50{i:04}"))
         })
         .collect();
     let (status, p) = common::post(&url, json!({"type": "FeatureCollection", "features": many})).await;
     assert_eq!(status, 422, "{p}");
-    assert!(p["detail"].as_str().unwrap().contains("500000 positions"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("200000 positions"), "{p}");
     let barriers: Vec<Value> = (0..101).map(|_| star(106.0, 29.0, 8, 0.01)).collect();
     let (status, p) = common::post(
         &server.at("/api/nearest"),
@@ -270,8 +270,8 @@ async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
     assert_eq!(common::counts(pool).await, before, "refusals write nothing");
     // The limits are in the OpenAPI document.
     let (_, document) = common::get(&server.at("/api/openapi.json")).await;
-    assert_eq!(document["info"]["x-limits"]["polygon_vertices"], 50_000);
-    assert_eq!(document["info"]["x-limits"]["request_vertices"], 500_000);
+    assert_eq!(document["info"]["x-limits"]["polygon_vertices"], 20_000);
+    assert_eq!(document["info"]["x-limits"]["request_vertices"], 200_000);
 }
 
 #[tokio::test]

@@ -61,10 +61,11 @@ const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
 /// Text fields longer than this are long text, which may hold line breaks and tabs.
 const LONG_TEXT: usize = 200;
 
-/// Most positions of one polygon (a district's boundary drawn in detail has tens of thousands).
-pub const MAX_POLYGON_VERTICES: usize = 50_000;
+/// Most positions of one polygon (a district drawn in detail; GEOS takes ~0.25 s to validate a
+/// zigzag of this size, the worst shape found, and ~0.03 s an ordinary outline).
+pub const MAX_POLYGON_VERTICES: usize = 20_000;
 /// Most positions in the geometries of one request.
-pub const MAX_REQUEST_VERTICES: usize = 500_000;
+pub const MAX_REQUEST_VERTICES: usize = 200_000;
 /// Most polygons (or rings of holes) in one request.
 pub const MAX_REQUEST_POLYGONS: usize = 10_000;
 
