@@ -215,9 +215,12 @@ async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
         assert!(!p["detail"].as_str().unwrap().contains("Self-intersection"), "onemap's words, not GEOS's: {p}");
     }
     // A position of one number (the geojson crate indexed past it: a panic, caught as a 500).
-    for geometry in
-        [json!({"type": "Point", "coordinates": [106.5]}), json!({"type": "LineString", "coordinates": [[1, 2], [3]]})]
-    {
+    for geometry in [
+        json!({"type": "Point", "coordinates": [106.5]}),
+        json!({"type": "Point", "coordinates": []}),
+        json!({"type": "LineString", "coordinates": [[1, 2], [3]]}),
+        json!({"type": "LineString", "coordinates": [[1, 2], []]}),
+    ] {
         let (status, p) = common::post(
             &server.at("/api/layers/route"),
             json!({"type": "Feature", "geometry": geometry, "properties": {"name": "x", "kind": "road"}}),

@@ -90,6 +90,9 @@ fn jpeg_metadata(marker: u8) -> bool {
 /// Walks the JPEG's segments up to the scan; copies all but the metadata into `out` if given.
 fn jpeg(b: &[u8], mut out: Option<&mut Vec<u8>>) -> Result<Image, String> {
     let truncated = || "the JPEG ends before its image data: the file is cut short or not a JPEG".to_string();
+    if !b.starts_with(&[0xFF, 0xD8]) {
+        return Err("not a JPEG (it does not start with FF D8)".into());
+    }
     let mut at = 2;
     let mut size = None;
     if let Some(out) = out.as_deref_mut() {

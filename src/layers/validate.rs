@@ -214,7 +214,7 @@ pub fn check_geometry(rule: GeometryRule, value: Option<&Value>) -> Result<Optio
         Some(v) => v,
     };
     GeometrySize::default().add("geometry", value)?;
-    check_positions(&value["coordinates"]).map_err(bad)?;
+    check_positions(value).map_err(bad)?;
     let parsed: geojson::Geometry =
         serde_json::from_value(value.clone()).map_err(|e| bad(format!("not a GeoJSON geometry: {e}")))?;
     check_rings(&parsed.value).map_err(bad)?;
@@ -222,19 +222,31 @@ pub fn check_geometry(rule: GeometryRule, value: Option<&Value>) -> Result<Optio
     normalise_geometry(rule, geometry).map(Some)
 }
 
-/// RFC 7946 §3.1.1: a position is two numbers (longitude, latitude), or three with a height;
-/// the geojson crate would index a shorter one out of bounds.
-fn check_positions(coordinates: &Value) -> Result<(), String> {
-    match coordinates {
-        Value::Array(items) if items.first().is_some_and(Value::is_number) => {
-            if !(2..=3).contains(&items.len()) || !items.iter().all(Value::is_number) {
-                return Err(format!("a position is [longitude, latitude] (or with a height), not {coordinates}"));
-            }
-            Ok(())
+/// RFC 7946 §3.1.1: a position is two numbers (longitude, latitude), or three with a height,
+/// at the depth the geometry's type puts them; the geojson crate would index a shorter one
+/// out of bounds.
+fn check_positions(geometry: &Value) -> Result<(), String> {
+    fn at(value: &Value, depth: usize) -> Result<(), String> {
+        let Value::Array(items) = value else {
+            return Err("coordinates must be arrays of positions".into());
+        };
+        if depth > 0 {
+            return items.iter().try_for_each(|item| at(item, depth - 1));
         }
-        Value::Array(items) => items.iter().try_for_each(check_positions),
-        _ => Ok(()),
+        if !(2..=3).contains(&items.len()) || !items.iter().all(Value::is_number) {
+            return Err(format!("a position is [longitude, latitude] (or with a height), not {value}"));
+        }
+        Ok(())
     }
+    let depth = match geometry["type"].as_str() {
+        Some("Point") => 0,
+        Some("LineString" | "MultiPoint") => 1,
+        Some("Polygon" | "MultiLineString") => 2,
+        Some("MultiPolygon") => 3,
+        // Other types are refused by the parser, which reads no positions for them.
+        _ => return Ok(()),
+    };
+    at(&geometry["coordinates"], depth)
 }
 
 /// RFC 7946 §3.1.6: a linear ring has four or more positions and ends where it starts. An open
