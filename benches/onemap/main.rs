@@ -42,7 +42,7 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing, allocation, risk, screens or all.
+    /// Which part: tiles, routing, allocation, risk, screens, validity or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -68,6 +68,7 @@ mod osrm;
 mod risk;
 mod routing;
 mod screens;
+mod validity;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -97,6 +98,9 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     }
     if matches!(args.part.as_str(), "screens" | "all") {
         screens::run(cluster).await?;
+    }
+    if matches!(args.part.as_str(), "validity" | "all") {
+        validity::run(cluster).await?;
     }
     Ok(())
 }

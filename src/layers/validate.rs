@@ -61,8 +61,8 @@ const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
 /// Text fields longer than this are long text, which may hold line breaks and tabs.
 const LONG_TEXT: usize = 200;
 
-/// Most positions of one polygon (a district drawn in detail; GEOS takes ~0.25 s to validate a
-/// zigzag of this size, the worst shape found, and ~0.03 s an ordinary outline).
+/// Most positions of one polygon (a district drawn in detail; GEOS takes ~0.5 s to validate a
+/// zigzag of this size, the worst shape found, and ~0.05 s an ordinary outline: scripts/bench).
 pub const MAX_POLYGON_VERTICES: usize = 20_000;
 /// Most positions in the geometries of one request.
 pub const MAX_REQUEST_VERTICES: usize = 200_000;
