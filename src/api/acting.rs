@@ -131,16 +131,22 @@ fn unreachable() -> Response {
 
 /// Finds the caller and puts a [`Caller`] in the request's extensions; a refusal (401, 403)
 /// goes to the security log (sampled, so a flood cannot fill the disk).
-pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
-    let who = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
-    let response = identify(state.clone(), request, next, who.clone()).await;
+    let (response, who) = match identify(&state, request.headers(), &method).await {
+        Ok(caller) => {
+            let who = (!caller.actor.is_anonymous()).then(|| caller.actor.name.clone());
+            request.extensions_mut().insert(caller);
+            (next.run(request).await, who)
+        }
+        Err(refused) => refused,
+    };
     let status = response.status();
     if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         let address = address.unwrap_or_else(|| "unknown".into());
         if let Some(left_out) = state.refusals.admit(&address) {
-            let actor = who.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_else(|| "anonymous".into());
+            let actor = who.unwrap_or_else(|| "anonymous".into());
             let detail = serde_json::json!({"status": status.as_u16(), "method": method.as_str(), "path": path,
                                             "left_out_before": left_out});
             let pool = state.pool.clone();
@@ -150,62 +156,56 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     response
 }
 
+/// The caller of `request`, or the answer that refuses it (with the user's name when known).
 async fn identify(
-    state: AppState,
-    mut request: Request,
-    next: Next,
-    who: std::sync::Arc<std::sync::Mutex<Option<String>>>,
-) -> Response {
-    let headers = request.headers();
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Caller, (Response, Option<String>)> {
     let mut caller = Caller { public_read: state.public_read, ..Caller::default() };
     let mut remembered = false;
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
-            return unauthorized("the Authorization header must be `Bearer <token>`");
+            return Err((unauthorized("the Authorization header must be `Bearer <token>`"), None));
         };
-        match verify(&state, token, credential::from_token(&state.pool, token)).await {
+        match verify(state, token, credential::from_token(&state.pool, token)).await {
             Verdict::Valid(actor) => caller = Caller { actor, via: Via::Token, ..caller },
             Verdict::Remembered(actor) => (caller, remembered) = (Caller { actor, via: Via::Token, ..caller }, true),
             Verdict::Invalid => {
-                return unauthorized(
-                    "the token is not valid: unknown, malformed, expired or revoked, or its user is disabled",
-                );
+                let detail = "the token is not valid: unknown, malformed, expired or revoked, or its user is disabled";
+                return Err((unauthorized(detail), None));
             }
-            Verdict::Unreachable => return unreachable(),
+            Verdict::Unreachable => return Err((unreachable(), None)),
         }
     } else if let Some(key) = session_key(headers) {
-        match verify(&state, &key, credential::from_session(&state.pool, &key, state.session_idle_minutes)).await {
+        match verify(state, &key, credential::from_session(&state.pool, &key, state.session_idle_minutes)).await {
             Verdict::Valid(actor) => caller = Caller { actor, via: Via::Cookie, ..caller },
             Verdict::Remembered(actor) => (caller, remembered) = (Caller { actor, via: Via::Cookie, ..caller }, true),
             // A stale cookie is no credential: the sign-in page still opens, protected routes say 401.
             Verdict::Invalid => {}
-            Verdict::Unreachable => return unreachable(),
+            Verdict::Unreachable => return Err((unreachable(), None)),
         }
-        if caller.via == Via::Cookie && !is_safe(request.method()) && !same_origin(request.headers()) {
-            return Problem::new(
+        if caller.via == Via::Cookie && !is_safe(method) && !same_origin(headers) {
+            let refusal = Problem::new(
                 StatusCode::FORBIDDEN,
                 "cross-site request refused",
                 "a write signed in by cookie must come from onemap's own pages (its Origin, or Sec-Fetch-Site: \
                  same-origin); API clients send Authorization: Bearer instead; nothing was written",
-            )
-            .into_response();
+            );
+            return Err((refusal.into_response(), Some(caller.actor.name)));
         }
     }
     // Known from memory only: what is served from memory may be read; nothing may be written.
-    if remembered && !is_safe(request.method()) {
-        return Problem::new(
+    if remembered && !is_safe(method) {
+        let refusal = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database unreachable",
             "the database cannot be reached; nothing was written; the map is still served from memory",
         )
-        .with("retry_after_s", 5.into())
-        .into_response();
+        .with("retry_after_s", 5.into());
+        return Err((refusal.into_response(), Some(caller.actor.name)));
     }
-    if !caller.actor.is_anonymous() {
-        *who.lock().unwrap_or_else(|e| e.into_inner()) = Some(caller.actor.name.clone());
-    }
-    request.extensions_mut().insert(caller);
-    next.run(request).await
+    Ok(caller)
 }
 
 fn is_safe(method: &Method) -> bool {
