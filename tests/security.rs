@@ -565,9 +565,24 @@ async fn the_security_log_records_who_from_where_and_cannot_be_rewritten() {
         && r["detail"]["change"] == "disabled"
         && r["actor"].as_str().unwrap().starts_with("cli:")));
     assert!(of("credential").iter().any(|r| r["user"] == "sec-admin" && r["detail"]["change"] == "token created"));
-    // Admins only.
+    // Admins only; bad parameters are named.
     let response = client.get(format!("{}/api/audit/security", server.url)).bearer_auth(&planner).send().await.unwrap();
     assert_eq!(response.status(), 403);
+    for (query, field) in
+        [("kind=%3Cscript%3E", "kind"), ("limit=100000", "limit"), ("since=yesterday", "since"), ("drop=1", "drop")]
+    {
+        let url = format!("{}/api/audit/security?{query}", server.url);
+        let response = client.get(url).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+    // A one-time code that is too long or not text is refused before anything is checked.
+    for code in [json!("1".repeat(40)), json!(123456), json!(["1"])] {
+        let body = json!({"username": "sec-viewer", "password": "sec-viewer-Password1", "code": code});
+        let response = client.post(format!("{}/api/session", server.url)).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 422, "{code}");
+    }
 
     // Neither trail can be changed or emptied by onemap's own role.
     for sql in [
