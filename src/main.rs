@@ -1,5 +1,7 @@
 //! The `onemap` command line: serve, import, export, load-demo, db.
 
+#![forbid(unsafe_code)]
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -118,7 +120,10 @@ async fn run(cli: Cli) -> Result<()> {
 /// Opens the database for one command; stops the embedded cluster after if this started it.
 async fn with_database(args: &DatabaseArgs, body: impl AsyncFnOnce(&Database) -> Result<()>) -> Result<()> {
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, 4).await?;
-    let result = body(&database).await;
+    let result = match onemap::write_reference_tables(&database.pool).await {
+        Ok(()) => body(&database).await,
+        Err(err) => Err(err),
+    };
     let stop = database.started_cluster;
     database.close(stop).await?;
     result
@@ -231,6 +236,7 @@ async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         None => onemap::duty::deadlines::Deadlines::builtin(),
     };
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
+    onemap::write_reference_tables(&database.pool).await?;
     let config = ServerConfig {
         report_deadlines,
         deadline_check: std::time::Duration::from_secs(serve.deadline_check_s),
@@ -445,6 +451,7 @@ async fn db_command(args: &DatabaseArgs, action: DbAction) -> Result<()> {
     match action {
         DbAction::Start => {
             let database = Database::open(None, &args.data_dir, 2).await?;
+            onemap::write_reference_tables(&database.pool).await?;
             database.close(false).await?;
             println!("running: {}", cluster.url(db::DATABASE));
         }

@@ -5,8 +5,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::testing::{TestServer, demo_dir};
 use common::{expect_problem, get};
-use onemap::testing::{TestServer, demo_dir};
 use reqwest::Method;
 
 /// Great-circle distance in metres on the mean Earth sphere.

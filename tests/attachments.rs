@@ -7,9 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::testing::TestServer;
 use common::{call, post};
 use onemap::auth::Role;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};

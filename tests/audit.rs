@@ -6,9 +6,9 @@ mod common;
 
 use std::process::Command;
 
+use common::testing::{TestServer, url_of};
 use common::{call_as, feature, point};
 use onemap::auth::Role;
-use onemap::testing::{TestServer, url_of};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -4,8 +4,8 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{expect_problem, get, post};
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;

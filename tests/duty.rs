@@ -3,11 +3,11 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{call, call_as, counts, expect_problem, get, post};
 use onemap::api::ServerConfig;
 use onemap::auth::Role;
 use onemap::duty::deadlines::Deadlines;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -43,7 +43,7 @@ fn scratch(name: &str) -> Scratch {
 }
 
 fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 fn postgres_uid() -> u32 {
@@ -63,7 +63,7 @@ async fn first_use_creates_a_private_cluster_with_postgis_and_reuses_it() {
     let listen: String = sqlx::query_scalar("SHOW listen_addresses").fetch_one(&db.pool).await.unwrap();
     assert_eq!(listen, "");
     // The cluster is run by an unprivileged user, never root.
-    let expected_owner = if is_root() { postgres_uid() } else { unsafe { libc::geteuid() } };
+    let expected_owner = if is_root() { postgres_uid() } else { nix::unistd::geteuid().as_raw() };
     assert_eq!(std::fs::metadata(&dir).unwrap().uid(), expected_owner);
     assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
 
@@ -212,7 +212,8 @@ async fn wait_healthy(url: &str) {
 }
 
 fn terminate(mut service: Service) {
-    unsafe { libc::kill(service.child.id() as i32, libc::SIGTERM) };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(service.child.id() as i32), nix::sys::signal::Signal::SIGTERM)
+        .unwrap();
     let status = service.child.wait().unwrap();
     assert!(status.success(), "onemap exited with {status}");
 }

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use common::serve::Process;
 use common::sse::{SseEvent, SseStream};
+use common::testing::{TestServer, database, new_token, url_of};
 use common::{call_as, sample};
 use onemap::api::ServerConfig;
 use onemap::auth::Role;
-use onemap::testing::{TestServer, database, new_token, url_of};
 use reqwest::Method;
 use serde_json::json;
 use sqlx::PgPool;

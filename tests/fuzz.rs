@@ -3,9 +3,11 @@
 //! that none answers 5xx, every status is one the document lists, and every answer matches its
 //! documented schema. The summary is printed.
 
+mod common;
+
 use std::process::Command;
 
-use onemap::testing::TestServer;
+use common::testing::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document() {

@@ -4,11 +4,11 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{call_as, counts, feature, point};
 use onemap::api::permission::Need;
 use onemap::auth::{Action, Actor, Role, accounts};
 use onemap::layers::spec::LAYERS;
-use onemap::testing::TestServer;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -64,7 +64,7 @@ async fn tokens(server: &TestServer) -> Vec<Option<String>> {
 async fn check_matrix(public_read: bool) {
     let config = onemap::api::ServerConfig { public_read, ..Default::default() };
     let server = TestServer::with_config(config).await.unwrap();
-    onemap::exchange::demo::load(&server.pool, &onemap::testing::demo_dir(), false).await.unwrap();
+    onemap::exchange::demo::load(&server.pool, &common::testing::demo_dir(), false).await.unwrap();
     let tokens = tokens(&server).await;
     let before = (audit_count(&server.pool).await, counts(&server.pool).await);
     let routes = onemap::api::routes();

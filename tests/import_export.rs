@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::testing::{database, demo_dir, url_of};
 use onemap::layers::spec::LAYERS;
-use onemap::testing::{database, demo_dir, url_of};
 use sqlx::PgPool;
 
 fn onemap(url: &str, args: &[&str]) -> Output {

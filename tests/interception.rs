@@ -2,8 +2,8 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{counts, expect_problem, post};
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 

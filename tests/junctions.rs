@@ -7,11 +7,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::testing::database;
 use geo::Coord;
 use onemap::auth::Actor;
 use onemap::routing::search::nearest;
 use onemap::routing::{RoadGraph, Snap};
-use onemap::testing::database;
 use sqlx::PgPool;
 
 /// A place of the test: where it is, and what pgRouting calls it (from SQL, not from onemap).

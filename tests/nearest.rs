@@ -3,9 +3,9 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{expect_problem, post};
 use geo::{Coord, Distance, Geodesic, Intersects, LineString, Point, Polygon};
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -4,10 +4,10 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{call_as, counts, feature, get, point};
 use onemap::auth::Role;
 use onemap::layers::spec::LAYERS;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;

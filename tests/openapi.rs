@@ -4,8 +4,8 @@
 mod common;
 
 use common::call_as;
+use common::testing::TestServer;
 use onemap::api::permission::Need;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::Value;
 

@@ -6,10 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::serve::Process;
+use common::testing::{TestServer, database, new_token, url_of};
 use common::{call_as, eventually, raw_get, sample, tile_of};
 use onemap::api::ServerConfig;
 use onemap::auth::Role;
-use onemap::testing::{TestServer, database, new_token, url_of};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -107,7 +107,7 @@ async fn followed(what: &str, check: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn two_instances_on_one_database_follow_each_others_writes() {
     let pool = database().await.unwrap();
-    onemap::exchange::demo::load(&pool, &onemap::testing::demo_dir(), false).await.unwrap();
+    onemap::exchange::demo::load(&pool, &common::testing::demo_dir(), false).await.unwrap();
     let token = new_token(&pool, "operator", Role::Admin, None).await.unwrap();
     let url = url_of(&pool).await.unwrap();
     let (a, b) = (Process::start(&url, &[]).await, Process::start(&url, &[]).await);

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use onemap::testing::{database, url_of};
+use common::testing::{database, url_of};
 
 fn import(url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_onemap")).arg("import-osm").args(args).env("DATABASE_URL", url).output().unwrap()

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use onemap::testing::{TestServer, url_of};
+use common::testing::{TestServer, url_of};
 use onemap::tiles::package::Extent;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -214,7 +214,8 @@ async fn bad_requests_write_nothing_and_an_interrupted_export_leaves_no_file() {
         assert!(waiting.elapsed() < std::time::Duration::from_secs(300), "the export never started writing");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGINT) };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id().unwrap() as i32), nix::sys::signal::Signal::SIGINT)
+        .unwrap();
     let status = child.wait().await.unwrap();
     assert!(!status.success());
     assert!(

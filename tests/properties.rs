@@ -3,8 +3,8 @@
 //! given — random text and bytes, and text built from their own grammars' pieces.
 
 use onemap::attachments::image;
+use onemap::geodesy::crs::Crs;
 use onemap::layers::condition::Condition;
-use onemap::layers::crs::Crs;
 use onemap::layers::spec::{GeometryRule, LAYERS};
 use onemap::layers::{cql, datetime, validate};
 use proptest::prelude::*;
@@ -218,11 +218,11 @@ proptest! {
 
     #[test]
     fn dates_are_read_or_refused(text in date_text()) {
-        let _ = datetime::day(&text);
-        if let Ok(period) = datetime::parse(&text) {
+        let _ = onemap::time::day(&text);
+        if let Ok(period) = onemap::time::parse(&text) {
             for layer in LAYERS {
                 for field in layer.fields.iter().filter(|f| layer.time == Some(f.name)) {
-                    period.restrict(field, field.name, &mut Condition::default());
+                    datetime::restrict(&period, field, field.name, &mut Condition::default());
                 }
             }
         }

@@ -3,9 +3,9 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{collection, counts, expect_problem, feature, get, point, post};
 use onemap::random::Random;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -161,7 +161,7 @@ async fn a_legacy_grade_column_is_imported_as_the_declared_grade() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("legacy.csv");
     std::fs::write(&file, "name,grade,lon,lat\n老台账企业甲,较大,106.5,29.5\n老台账企业乙,,106.6,29.6\n").unwrap();
-    let url = onemap::testing::url_of(&server.pool).await.unwrap();
+    let url = common::testing::url_of(&server.pool).await.unwrap();
     let import = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_onemap"))
             .args(["import", "risk_source"])

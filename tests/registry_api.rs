@@ -5,9 +5,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::testing::{TestServer, demo_dir};
 use common::{call, collection, feature, get, point, post, sample};
 use onemap::layers::spec::LAYERS;
-use onemap::testing::{TestServer, demo_dir};
 use reqwest::Method;
 use serde_json::{Value, json};
 

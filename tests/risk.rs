@@ -3,10 +3,10 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{feature, point, post};
 use onemap::random::Random;
 use onemap::risk::grading::{self, Substance};
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -3,8 +3,8 @@
 
 mod common;
 
+use common::testing::{database, demo_dir};
 use onemap::exchange::synthetic::{self, Grid};
-use onemap::testing::{database, demo_dir};
 
 #[tokio::test]
 async fn travel_times_equal_pgrouting_within_a_tenth_of_a_percent() {

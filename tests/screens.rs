@@ -6,9 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::testing::TestServer;
 use common::{get, post};
 use onemap::auth::Role;
-use onemap::testing::TestServer;
 use serde_json::{Value, json};
 
 /// Every feature of `layer`, as the registry lists it.

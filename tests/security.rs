@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use common::serve::Process;
-use onemap::testing::{database, url_of};
+use common::testing::{database, url_of};
 use serde_json::{Value, json};
 
 /// A query value, as short as a hostile client would make it (the URI is limited to 8 KiB).
@@ -101,7 +101,7 @@ async fn a_request_past_its_time_limit_answers_503_with_retry_after() {
 
 #[tokio::test]
 async fn text_from_a_report_is_printed_as_text_never_as_markup() {
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     let script = "<script>fetch('/api/users',{method:'POST'})</script>";
     let image = "<img src=x onerror=alert(1)>";
     let incident = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.58, 29.58]},
@@ -128,7 +128,7 @@ async fn text_from_a_report_is_printed_as_text_never_as_markup() {
 
 #[tokio::test]
 async fn every_answer_tells_the_browser_what_it_may_run() {
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     let pages = ["/", "/wall", "/api/docs", "/viewer/offline.html", "/api/layers", "/health", "/no/such/thing"];
     for path in pages {
         let response = common::raw_get(server.at(path)).await;
@@ -166,7 +166,7 @@ fn star(lon: f64, lat: f64, n: usize, r: f64) -> Value {
 
 #[tokio::test]
 async fn geometry_is_bounded_before_work_and_validity_is_decided_by_postgis() {
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     let pool = &server.pool;
     let before = common::counts(pool).await;
     let district = |geometry: Value, code: &str| json!({"type": "Feature", "geometry": geometry, "properties": {"code": code, "name": format!("测试{code}")}});
@@ -282,7 +282,7 @@ async fn event_streams_are_limited_per_user_and_per_address_and_given_back_on_cl
     use onemap::auth::Role;
     let limits = onemap::api::events::StreamLimits::default();
     let (per_user, per_address) = (limits.per_user, limits.per_address);
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     let url = server.at("/api/events");
     let open = |token: String| {
         let url = url.clone();
@@ -324,7 +324,7 @@ async fn event_streams_are_limited_per_user_and_per_address_and_given_back_on_cl
 
 #[tokio::test]
 async fn metrics_labels_come_from_fixed_sets_and_around_scans_a_layer_once() {
-    let server = onemap::testing::TestServer::with_demo().await.unwrap();
+    let server = common::testing::TestServer::with_demo().await.unwrap();
     let client = common::client_for(&server.url);
     for method in ["FOO", "BREW", "X-ATTACK-1", "X-ATTACK-2"] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -343,7 +343,7 @@ async fn metrics_labels_come_from_fixed_sets_and_around_scans_a_layer_once() {
 
 #[tokio::test]
 async fn parallel_wrong_passwords_are_checked_no_more_than_the_limit() {
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     server.token("target", onemap::auth::Role::Admin, None).await.unwrap();
     let url = server.at("/api/session");
     let guesses = (0..12).map(|i| {
@@ -367,7 +367,7 @@ async fn parallel_wrong_passwords_are_checked_no_more_than_the_limit() {
 /// Closes the test's database to new connections and ends its sessions (the cluster goes on
 /// for the other tests), or opens it again.
 async fn database_reachable(pool: &sqlx::PgPool, name: &str, open: bool) {
-    let admin_url = onemap::testing::cluster().await.unwrap().url("postgres");
+    let admin_url = common::testing::cluster().await.unwrap().url("postgres");
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {open}")))
         .execute(&mut admin)
@@ -400,8 +400,8 @@ fn onemap_cli(url: &str, args: &[&str]) -> String {
 
 #[tokio::test]
 async fn signed_in_users_keep_the_map_while_the_database_is_down_and_revocations_hold() {
+    use common::testing::new_token;
     use onemap::auth::Role;
-    use onemap::testing::new_token;
     let pool = database().await.unwrap();
     let name: String = sqlx::query_scalar("SELECT current_database()::text").fetch_one(&pool).await.unwrap();
     let url = url_of(&pool).await.unwrap();
@@ -483,7 +483,7 @@ async fn signed_in_users_keep_the_map_while_the_database_is_down_and_revocations
 
 #[tokio::test]
 async fn a_session_ends_after_it_is_left_idle() {
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     server.token("idler", onemap::auth::Role::Viewer, None).await.unwrap();
     let client = reqwest::Client::new();
     let signed = client
@@ -525,8 +525,8 @@ async fn the_security_log_records_who_from_where_and_cannot_be_rewritten() {
     let server = Process::start(&url, &[]).await;
     onemap_cli(&url, &["user", "add", "sec-planner", "--role", "planner"]);
     let client = reqwest::Client::new();
-    let admin = onemap::testing::new_token(&pool, "sec-admin", Role::Admin, None).await.unwrap();
-    let planner = onemap::testing::new_token(&pool, "sec-viewer", Role::Viewer, None).await.unwrap();
+    let admin = common::testing::new_token(&pool, "sec-admin", Role::Admin, None).await.unwrap();
+    let planner = common::testing::new_token(&pool, "sec-viewer", Role::Viewer, None).await.unwrap();
     let sign_in = |name: &str, password: &str| {
         let body = json!({"username": name, "password": password});
         client.post(format!("{}/api/session", server.url)).json(&body).send()
@@ -636,8 +636,8 @@ async fn administrators_sign_in_with_a_one_time_code_that_pyotp_agrees_with() {
     let pool = database().await.unwrap();
     let url = url_of(&pool).await.unwrap();
     let server = Process::start(&url, &[]).await;
-    onemap::testing::new_token(&pool, "chief", onemap::auth::Role::Admin, None).await.unwrap();
-    onemap::testing::new_token(&pool, "clerk", onemap::auth::Role::Viewer, None).await.unwrap();
+    common::testing::new_token(&pool, "chief", onemap::auth::Role::Admin, None).await.unwrap();
+    common::testing::new_token(&pool, "clerk", onemap::auth::Role::Viewer, None).await.unwrap();
     let client = reqwest::Client::new();
     let sign_in = |name: &'static str, code: Option<String>| {
         let body = json!({"username": name, "password": format!("{name}-Password1"), "code": code});

@@ -4,8 +4,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::testing::{TestServer, demo_dir};
 use common::{call, counts, expect_problem, get, post, sample};
-use onemap::testing::{TestServer, demo_dir};
 use reqwest::Method;
 use serde_json::json;
 

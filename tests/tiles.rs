@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use common::testing::{TestServer, demo_dir};
 use common::{eventually, tile_of};
 use geozero::mvt::{Message, Tile};
-use onemap::testing::{TestServer, demo_dir};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -6,11 +6,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::testing::database;
 use onemap::auth::Actor;
 use onemap::routing::RoadGraph;
 use onemap::routing::search::nearest;
 use onemap::routing::turning::turns_of;
-use onemap::testing::database;
 
 /// pgRouting's restrictions, from the `turn_restriction` rows (not from onemap's graph): a
 /// `no_*` forbids its from → to, an `only_*` every other way on from the via vertex.
@@ -155,7 +155,7 @@ async fn monaco_turn_restrictions_route_as_pgr_trsp() {
 #[tokio::test]
 async fn a_restriction_added_through_the_api_changes_the_route_at_once() {
     use serde_json::json;
-    let server = onemap::testing::TestServer::start().await.unwrap();
+    let server = common::testing::TestServer::start().await.unwrap();
     let road = |a: [f64; 2], b: [f64; 2]| {
         common::feature(json!({"type": "LineString", "coordinates": [a, b]}), json!({"kind": "road", "speed_kmh": 36}))
     };

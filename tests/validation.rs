@@ -2,9 +2,9 @@
 
 mod common;
 
+use common::testing::TestServer;
 use common::{collection, counts, expect_problem, feature, point, post, sample, square};
 use onemap::api::ServerConfig;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,8 +2,10 @@
 //! (playwright-core) against a real onemap with the demo data, signed in as a viewer and then
 //! as a dispatcher.
 
+mod common;
+
+use common::testing::TestServer;
 use onemap::auth::Role;
-use onemap::testing::TestServer;
 
 #[tokio::test]
 async fn the_viewer_shows_every_layer_pops_up_searches_and_updates_live() {

@@ -5,9 +5,9 @@ mod common;
 
 use std::path::Path;
 
+use common::testing::TestServer;
 use common::{call, call_as, counts, expect_problem, get, post};
 use onemap::auth::Role;
-use onemap::testing::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -110,6 +110,7 @@ async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
     db::ensure_database(cluster, &name).await?;
     let pool = PgPoolOptions::new().max_connections(40).connect_with(cluster.connect_options(&name)).await?;
     db::prepare(&pool).await?;
+    onemap::write_reference_tables(&pool).await?;
     let grid = Grid { side: args.side, seed: 20261123, bbox: BBOX };
     let expected = 2 * args.side * (args.side - 1);
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;

@@ -13,7 +13,8 @@ use onemap::db::LocalCluster;
 use onemap::random::Random;
 use onemap::risk::model::Model;
 use onemap::risk::regions::{Frame, Grid, Receptor, Source, by_cell, score};
-use onemap::risk::trace::{Way, load_rivers, trace};
+use onemap::risk::trace::{Way, trace};
+use onemap::routing::rivers::load_rivers;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -22,7 +23,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Prints the figures.
 pub async fn run(cluster: &LocalCluster) -> Result<()> {
     let pool = super::routing::database(cluster, "bench_demo").await?;
-    onemap::exchange::demo::load(&pool, &onemap::testing::demo_dir(), false).await?;
+    onemap::exchange::demo::load(
+        &pool,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/chongqing"),
+        false,
+    )
+    .await?;
     let rivers = load_rivers(&pool).await?;
     // On the (real) Jialing at Hechuan, below its confluences.
     let (x, y): (f64, f64) = sqlx::query_as(

@@ -61,6 +61,7 @@ pub async fn database(cluster: &LocalCluster, name: &str) -> Result<PgPool> {
     db::ensure_database(cluster, name).await?;
     let pool = PgPoolOptions::new().max_connections(4).connect_with(cluster.connect_options(name)).await?;
     db::prepare(&pool).await?;
+    onemap::write_reference_tables(&pool).await?;
     sqlx::query("CREATE EXTENSION IF NOT EXISTS pgrouting").execute(&pool).await?;
     Ok(pool)
 }

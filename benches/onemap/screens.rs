@@ -15,9 +15,15 @@ pub async fn run(cluster: &LocalCluster) -> Result<()> {
     db::ensure_database(cluster, "bench_demo").await?;
     let pool = PgPoolOptions::new().max_connections(16).connect_with(cluster.connect_options("bench_demo")).await?;
     db::prepare(&pool).await?;
+    onemap::write_reference_tables(&pool).await?;
     let districts: i64 = sqlx::query_scalar("SELECT count(*) FROM district").fetch_one(&pool).await?;
     if districts == 0 {
-        onemap::exchange::demo::load(&pool, &onemap::testing::demo_dir(), false).await?;
+        onemap::exchange::demo::load(
+            &pool,
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/chongqing"),
+            false,
+        )
+        .await?;
     }
     let config = ServerConfig { public_read: true, ..Default::default() };
     let state = AppState::start(pool.clone(), &config).await?;

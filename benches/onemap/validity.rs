@@ -36,6 +36,7 @@ pub async fn run(cluster: &LocalCluster) -> Result<()> {
     db::ensure_database(cluster, "bench_demo").await?;
     let pool = PgPoolOptions::new().max_connections(2).connect_with(cluster.connect_options("bench_demo")).await?;
     db::prepare(&pool).await?;
+    onemap::write_reference_tables(&pool).await?;
     println!(
         "\npolygon validity (best of 3): onemap (PostGIS in the write) beside geo's pairwise check (before issue 20)"
     );

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::plume::{Release, zone};
-use crate::layers::Error;
+use crate::error::Error;
 
 /// What a threat-zone request asks.
 #[derive(Debug, Clone)]

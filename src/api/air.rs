@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::AppState;
 use super::body::JsonBody;
+use super::doc::{Doc, schema};
 use super::nearest::{invalid, within};
-use super::openapi::{Doc, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::air::endpoints;

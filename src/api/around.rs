@@ -9,8 +9,8 @@ use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
 use super::AppState;
+use super::doc::{Doc, schema};
 use super::layers::{geojson, query_params};
-use super::openapi::{Doc, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -107,7 +107,7 @@ async fn around(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
         .bind(dlat.min(180.0))
         .fetch_all(&state.pool)
         .await
-        .map_err(layers::Error::Database)?;
+        .map_err(crate::error::Error::Database)?;
     let features: Vec<Value> = rows.into_iter().map(|j| j.0).collect();
     Ok(geojson(
         StatusCode::OK,

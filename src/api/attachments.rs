@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
+use super::doc::{Doc, object};
 use super::layers::{only, parse_id, query_params};
-use super::openapi::{Doc, object};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;

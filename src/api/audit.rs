@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::acting::Acting;
+use super::doc::{Doc, object};
 use super::layers::{href_with, only, query_params};
-use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

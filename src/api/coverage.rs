@@ -7,9 +7,9 @@ use geo::{Coord, LineString};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::doc::{Doc, schema};
 use super::layers::{only, query_params};
 use super::nearest::invalid;
-use super::openapi::{Doc, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

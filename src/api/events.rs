@@ -18,8 +18,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::acting::Acting;
+use super::doc::Doc;
 use super::layers::{only, query_params};
-use super::openapi::Doc;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

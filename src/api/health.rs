@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use super::openapi::{Doc, object};
+use super::doc::{Doc, object};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
-use super::openapi::{Doc, object, schema};
+use super::doc::{Doc, object, schema};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -130,7 +130,7 @@ async fn list_features(
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
     let params = query_params(raw)?;
-    let query = query::parse(layer, &params).map_err(layers::Error::BadQuery)?;
+    let query = query::parse(layer, &params).map_err(crate::error::Error::BadQuery)?;
     let (features, matched) = store::list(&state.pool, layer, &query).await?;
     let returned = features.len() as i64;
     let mut links = vec![
@@ -204,7 +204,7 @@ async fn get_feature(
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
     let id = parse_id(&id)?;
-    let mut conn = state.pool.acquire().await.map_err(layers::Error::Database)?;
+    let mut conn = state.pool.acquire().await.map_err(crate::error::Error::Database)?;
     let feature = store::get(&mut conn, layer, id, false).await?;
     Ok(geojson(StatusCode::OK, &feature))
 }

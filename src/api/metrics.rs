@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::openapi::Doc;
+use super::doc::Doc;
 use super::routes::Routes;
 use crate::auth::Action;
 

@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod audit;
 pub mod body;
 pub mod coverage;
+pub mod doc;
 pub mod events;
 pub mod guard;
 pub mod headers;
@@ -29,6 +30,7 @@ pub mod session;
 pub mod stats;
 pub mod stock;
 pub mod tiles;
+pub mod viewer;
 pub mod warnings;
 
 use std::net::SocketAddr;
@@ -210,7 +212,7 @@ pub fn routes() -> Routes {
         .merge(events::router())
         .merge(audit::router())
         .merge(openapi::router())
-        .merge(crate::viewer::router())
+        .merge(viewer::router())
 }
 
 /// The whole application.

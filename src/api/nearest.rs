@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::body::JsonBody;
-use super::openapi::{Doc, object};
+use super::doc::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -61,7 +61,7 @@ struct Candidate {
 
 /// A 422 naming the field at fault.
 pub fn invalid(field: &str, detail: impl Into<String>) -> Problem {
-    Problem::from(crate::layers::Error::invalid(field, detail))
+    Problem::from(crate::error::Error::invalid(field, detail))
 }
 
 /// `value` of body member `field` when finite and in (low, high] (`low_open`) or [low, high].

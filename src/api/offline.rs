@@ -67,7 +67,7 @@ pub fn router(package: Arc<Package>) -> Router {
 
 fn page(path: &str) -> Response {
     match crate::viewer::file(path) {
-        Some((body, content_type)) => crate::viewer::asset(body, content_type),
+        Some((body, content_type)) => super::viewer::asset(body, content_type),
         None => Problem::new(StatusCode::NOT_FOUND, "not found", format!("no file {path}")).into_response(),
     }
 }

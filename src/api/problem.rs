@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::layers::{self, Invalid};
+use crate::error::{Error, Invalid};
 
 /// A problem answer: status, title, detail, and where the fault is.
 #[derive(Debug)]
@@ -83,21 +83,21 @@ impl IntoResponse for Problem {
 /// A database failure: 503 when the database cannot be reached, 500 otherwise; nothing written.
 impl From<sqlx::Error> for Problem {
     fn from(err: sqlx::Error) -> Self {
-        Problem::from(layers::Error::Database(err))
+        Problem::from(Error::Database(err))
     }
 }
 
 impl From<crate::work::Refused> for Problem {
     fn from(err: crate::work::Refused) -> Self {
-        Problem::from(layers::Error::from(err))
+        Problem::from(Error::from(err))
     }
 }
 
-impl From<layers::Error> for Problem {
-    fn from(err: layers::Error) -> Self {
-        use layers::Error as E;
+impl From<Error> for Problem {
+    fn from(err: Error) -> Self {
+        use Error as E;
         match err {
-            E::UnknownLayer(_) => Problem::new(StatusCode::NOT_FOUND, "unknown layer", err.to_string()),
+            E::UnknownLayer { .. } => Problem::new(StatusCode::NOT_FOUND, "unknown layer", err.to_string()),
             E::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, "not found", err.to_string()),
             E::Invalid(inv) => Problem::located(StatusCode::UNPROCESSABLE_ENTITY, "invalid feature", inv),
             E::BadQuery(inv) => Problem::located(StatusCode::BAD_REQUEST, "bad query", inv),

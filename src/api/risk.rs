@@ -10,8 +10,8 @@ use geo::Geometry;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::doc::{Doc, object, schema};
 use super::layers::{only, query_params};
-use super::openapi::{Doc, object, schema};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

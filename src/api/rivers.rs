@@ -8,9 +8,9 @@ use geo::Coord;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::doc::{Doc, object};
 use super::layers::{only, query_params};
 use super::nearest::{invalid, within as bounded};
-use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

@@ -13,7 +13,7 @@ use axum::routing::{MethodRouter, on};
 
 use super::AppState;
 use super::acting::Caller;
-use super::openapi::Doc;
+use super::doc::Doc;
 use super::permission::{Need, decide};
 
 /// One route and what it needs.

@@ -5,8 +5,8 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::doc::{Doc, object};
 use super::layers::{only, query_params};
-use super::openapi::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::openapi::{Doc, object};
+use super::doc::{Doc, object};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;

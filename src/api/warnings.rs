@@ -12,9 +12,9 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
+use super::doc::{self, Doc};
 use super::layers::{only, parse_id, query_params};
 use super::nearest::{invalid, within};
-use super::openapi::{self, Doc};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -33,14 +33,14 @@ const RIVER_SNAP_M: f64 = 2_000.0;
 
 /// Routes of the warnings.
 pub fn router() -> Routes {
-    let warning = openapi::object("a warning: CAP's event, urgency, severity, certainty, area, level, status, version");
+    let warning = doc::object("a warning: CAP's event, urgency, severity, certainty, area, level, status, version");
     Routes::new()
         .get("/api/warnings", Action::Read, list)
         .doc(
             Doc::new("warnings")
                 .query_as("in_force", json!({"type": "boolean"}), "only those in force")
                 .query_as("incident_id", json!({"type": "integer"}), "of one incident")
-                .answer(200, openapi::object("warnings"), "the warnings"),
+                .answer(200, doc::object("warnings"), "the warnings"),
         )
         .post("/api/warnings", Action::HandleIncidents, create)
         .doc(
@@ -80,14 +80,14 @@ pub fn router() -> Routes {
         .get("/api/warnings/{id}/recipients", Action::Read, recipients)
         .doc(Doc::new("who is to be told: receptors and duty units in the area").answer(
             200,
-            openapi::object("recipients with notified"),
+            doc::object("recipients with notified"),
             "the recipients",
         ))
         .patch("/api/warnings/{id}/recipients/{recipient}", Action::HandleIncidents, tick)
         .doc(
             Doc::new("tick a recipient as notified")
                 .body("application/json", json!({"type": "object", "properties": {"notified": {"type": "boolean"}}}))
-                .answer(200, openapi::object("the recipient"), "ticked"),
+                .answer(200, doc::object("the recipient"), "ticked"),
         )
 }
 

@@ -8,9 +8,9 @@ pub mod image;
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::auth::begin_as;
 use crate::auth::{Action, Actor, jurisdiction};
-use crate::db::begin_as;
-use crate::layers::Error;
+use crate::error::Error;
 
 /// Largest photo accepted, in bytes.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;

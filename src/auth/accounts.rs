@@ -4,10 +4,10 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::begin_as;
 use super::secret::{self, check_password, hash_password};
 use super::{Actor, Role};
-use crate::db::begin_as;
-use crate::layers::Error;
+use crate::error::Error;
 
 /// Longest user name.
 pub const MAX_NAME: usize = 64;

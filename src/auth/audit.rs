@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::{Action, Actor};
-use crate::layers::Error;
+use crate::error::Error;
 
 /// Largest page.
 pub const MAX_LIMIT: i64 = 1000;
@@ -47,14 +47,14 @@ pub async fn read(pool: &PgPool, reader: &Actor, q: &AuditQuery) -> Result<Vec<V
     if let Some(t) = &q.table {
         let tables = audited(pool).await?;
         if !tables.contains(t) {
-            return Err(Error::BadQuery(crate::layers::Invalid::field(
+            return Err(Error::BadQuery(crate::error::Invalid::field(
                 "table",
                 format!("`{t}` is not an audited table; use one of {}", tables.join(", ")),
             )));
         }
     }
     if q.id.is_some() && q.table.is_none() {
-        return Err(Error::BadQuery(crate::layers::Invalid::field("id", "give `table` with `id`")));
+        return Err(Error::BadQuery(crate::error::Invalid::field("id", "give `table` with `id`")));
     }
     Ok(sqlx::query_scalar(
         "SELECT jsonb_build_object('id', a.id, 'at', a.at, 'actor', a.actor, 'actor_user_id', a.actor_user_id, \

@@ -8,7 +8,7 @@
 use sqlx::PgConnection;
 
 use super::Actor;
-use crate::layers::Error;
+use crate::error::Error;
 
 /// Refuses (403) when one of rows `ids` of `table` lies outside the actor's district.
 /// `table` comes from the static catalogue, never from a request.

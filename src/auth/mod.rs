@@ -52,3 +52,18 @@ impl Actor {
         self.role.is_none()
     }
 }
+
+/// Begins a transaction that tells PostgreSQL who acts (`onemap.actor`, `onemap.actor_id`, set
+/// for this transaction only), so that the audit triggers record them with every change.
+pub async fn begin_as(
+    pool: &sqlx::PgPool,
+    actor: &Actor,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('onemap.actor', $1, true), set_config('onemap.actor_id', $2, true)")
+        .bind(&actor.name)
+        .bind(actor.user_id.map(|id| id.to_string()).unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::layers::Error;
+use crate::error::Error;
 
 /// The shortest retention: records younger than this are never deleted (the database's
 /// trigger holds the same line).
@@ -65,13 +65,13 @@ pub async fn read(pool: &PgPool, q: &SecurityQuery) -> Result<Vec<Value>, Error>
     if let Some(kind) = &q.kind
         && !KINDS.contains(&kind.as_str())
     {
-        return Err(Error::BadQuery(crate::layers::Invalid::field(
+        return Err(Error::BadQuery(crate::error::Invalid::field(
             "kind",
             format!("`{kind}` is not a kind; use one of {}", KINDS.join(", ")),
         )));
     }
     if !(1..=MAX_LIMIT).contains(&q.limit) {
-        return Err(Error::BadQuery(crate::layers::Invalid::field("limit", format!("must be in [1, {MAX_LIMIT}]"))));
+        return Err(Error::BadQuery(crate::error::Invalid::field("limit", format!("must be in [1, {MAX_LIMIT}]"))));
     }
     Ok(sqlx::query_scalar(
         "SELECT jsonb_build_object('id', id, 'at', at, 'kind', kind, 'actor', actor, 'user', user_name, \

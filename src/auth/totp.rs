@@ -79,7 +79,7 @@ pub fn qr(uri: &str) -> String {
 pub async fn enrol(pool: &PgPool, actor: &super::Actor, name: &str) -> anyhow::Result<String> {
     let mut secret = [0u8; SECRET_BYTES];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;
-    let mut tx = crate::db::begin_as(pool, actor).await?;
+    let mut tx = super::begin_as(pool, actor).await?;
     let done = sqlx::query(
         "INSERT INTO user_totp (user_id, secret) SELECT id, $2 FROM app_user WHERE name = $1 \
          ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, last_step = NULL, enrolled_at = now()",

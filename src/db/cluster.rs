@@ -1,7 +1,6 @@
 //! The embedded PostgreSQL cluster: a private server under a data directory, reached only
 //! through a Unix socket, for `onemap` without `DATABASE_URL` and for the test suite.
 
-use std::ffi::CString;
 use std::fs::{self, File};
 use std::os::unix::fs::{PermissionsExt, chown};
 use std::path::{Path, PathBuf};
@@ -34,7 +33,7 @@ impl LocalCluster {
     pub fn new(data_dir: &Path) -> Result<Self> {
         let data_dir = absolute(data_dir)?;
         let bin_dir = find_bin_dir()?;
-        let run_as = if unsafe { libc::geteuid() } == 0 { Some(postgres_user()?) } else { None };
+        let run_as = if nix::unistd::geteuid().is_root() { Some(postgres_user()?) } else { None };
         let socket_dir = socket_dir_for(&data_dir);
         Ok(Self { data_dir, socket_dir, bin_dir, run_as, fast_unsafe: false })
     }
@@ -326,15 +325,11 @@ pub fn server_major(bin_dir: &Path) -> Option<String> {
 }
 
 fn postgres_user() -> Result<(u32, u32)> {
-    let name = CString::new("postgres").expect("static name");
-    // SAFETY: getpwnam returns a pointer to static storage or null; we copy out at once.
-    let entry = unsafe { libc::getpwnam(name.as_ptr()) };
-    if entry.is_null() {
+    let Some(entry) = nix::unistd::User::from_name("postgres").ok().flatten() else {
         bail!(
             "onemap runs as root, and PostgreSQL refuses to: the cluster is run as the `postgres` system user, \
              which does not exist; install postgresql-15 (it creates the user) or run onemap as a normal user"
         );
-    }
-    // SAFETY: non-null entry from getpwnam.
-    Ok(unsafe { ((*entry).pw_uid, (*entry).pw_gid) })
+    };
+    Ok((entry.uid.as_raw(), entry.gid.as_raw()))
 }

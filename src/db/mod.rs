@@ -13,8 +13,6 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 pub use cluster::LocalCluster;
 
-use crate::auth::Actor;
-
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -91,7 +89,6 @@ async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPo
 pub async fn prepare(pool: &PgPool) -> Result<()> {
     require_extension(pool, "postgis").await?;
     MIGRATOR.run(pool).await.context("cannot apply the database migrations")?;
-    crate::risk::grading::sync_matrix(pool).await.context("cannot write the HJ 941-2018 grading matrix")?;
     Ok(())
 }
 
@@ -140,16 +137,4 @@ pub async fn ensure_database(cluster: &LocalCluster, name: &str) -> Result<()> {
     }
     conn.close().await?;
     Ok(())
-}
-
-/// Begins a transaction that tells PostgreSQL who acts (`onemap.actor`, `onemap.actor_id`, set
-/// for this transaction only), so that the audit triggers record them with every change.
-pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('onemap.actor', $1, true), set_config('onemap.actor_id', $2, true)")
-        .bind(&actor.name)
-        .bind(actor.user_id.map(|id| id.to_string()).unwrap_or_default())
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
 }

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::plan::Incident;
+use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
-use crate::db::begin_as;
-use crate::layers::Error;
+use crate::error::Error;
 use crate::routing::RoadGraph;
 use crate::routing::request::RoadRules;
 use crate::routing::route::route_from;

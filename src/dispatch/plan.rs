@@ -11,7 +11,7 @@ use sqlx::PgPool;
 
 use super::allocate::{Demand, Offer, Supply, allocate};
 use crate::auth::{Actor, jurisdiction};
-use crate::layers::Error;
+use crate::error::Error;
 use crate::layers::spec::{SEVERITIES, SPECIALTIES, STOCK_CATEGORIES};
 use crate::routing::RoadGraph;
 use crate::routing::request::RoadRules;

@@ -9,9 +9,9 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
+use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
-use crate::db::begin_as;
-use crate::layers::Error;
+use crate::error::Error;
 
 /// Every status, in order of the life of a dispatch.
 pub const STATUSES: &[&str] = &["planned", "en_route", "arrived", "consumed", "returned", "cancelled"];

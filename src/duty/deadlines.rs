@@ -83,7 +83,7 @@ impl Deadlines {
                 warn.push(d.warn_minutes);
             }
         }
-        let mut tx = crate::db::begin_as(pool, &Actor::system("report-deadlines")).await?;
+        let mut tx = crate::auth::begin_as(pool, &Actor::system("report-deadlines")).await?;
         let changed = sqlx::query(
             "INSERT INTO report_deadline (stage, severity, minutes, warn_minutes) \
              SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) \

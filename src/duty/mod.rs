@@ -8,8 +8,3 @@ pub mod report;
 pub mod reports;
 pub mod stats;
 pub mod timeline;
-
-/// China Standard Time (UTC+8, no daylight saving), in which the desk reads and files times.
-pub fn cst() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset")
-}

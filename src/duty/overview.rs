@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::layers::Error;
+use crate::error::Error;
 
 /// The stock a wall shows unless told otherwise: what a water or chemical spill calls for first.
 pub const KEY_ITEMS: [&str; 8] = ["活性炭", "围油栏", "吸油毡", "沙袋", "石灰", "聚合氯化铝", "应急泵", "防化服"];
@@ -63,7 +63,7 @@ SELECT jsonb_build_object(
 pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Value, Error> {
     let items = items.unwrap_or_else(|| KEY_ITEMS.iter().map(|s| s.to_string()).collect());
     if items.is_empty() || items.len() > MAX_ITEMS || items.iter().any(|i| i.is_empty() || i.chars().count() > 100) {
-        return Err(Error::BadQuery(crate::layers::Invalid::field(
+        return Err(Error::BadQuery(crate::error::Invalid::field(
             "items",
             format!("give 1–{MAX_ITEMS} item names, comma-separated"),
         )));

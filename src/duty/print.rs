@@ -14,7 +14,7 @@ fn local(value: &Value) -> String {
     let Some(t) = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
         return "—".into();
     };
-    t.with_timezone(&super::cst()).format("%Y年%m月%d日 %H:%M").to_string()
+    t.with_timezone(&crate::time::cst()).format("%Y年%m月%d日 %H:%M").to_string()
 }
 
 fn text_of(value: &Value) -> String {

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::layers::Error;
+use crate::error::Error;
 use crate::layers::spec::{SEVERITIES, is_cas_number};
 
 /// Longest free text of a field.

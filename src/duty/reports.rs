@@ -11,10 +11,11 @@ use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
 
 use super::report::{self, Stage};
+use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
-use crate::db::begin_as;
+use crate::error::Error;
 use crate::layers::spec::INCIDENT_LAYER;
-use crate::layers::{Error, store};
+use crate::layers::store;
 use crate::risk::trace::{Way, near_reaches, trace};
 use crate::routing::RoadGraph;
 

@@ -2,12 +2,11 @@
 //! and how fast the desk answered — minutes from discovery to the initial report, to the first
 //! arrival on site, to closing (count, mean, median) — and how many initial reports were late.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use super::cst;
-use crate::layers::{Error, Invalid};
+use crate::error::{Error, Invalid};
 
 fn bad(field: &str, detail: String) -> Error {
     Error::BadQuery(Invalid::field(field, detail))
@@ -67,14 +66,11 @@ pub fn bound(name: &str, value: &str, end: bool) -> Result<DateTime<Utc>, Error>
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.to_utc());
     }
-    let date = crate::layers::datetime::day(value).ok_or_else(|| {
+    let date = crate::time::day(value).ok_or_else(|| {
         bad(name, format!("`{value}` is not a date (YYYY-MM-DD, years 0001–9999) or a time (RFC 3339)"))
     })?;
     let day = if end { date.succ_opt().unwrap_or(date) } else { date };
-    let midnight = day.and_time(chrono::NaiveTime::MIN);
-    // Within years 1–9999 a fixed offset always gives one instant.
-    let at = cst().from_local_datetime(&midnight).earliest().unwrap_or_else(|| midnight.and_utc().fixed_offset());
-    Ok(at.to_utc())
+    Ok(crate::time::day_start(day).to_utc())
 }
 
 /// The statistics query.

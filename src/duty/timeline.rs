@@ -7,8 +7,9 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use crate::error::Error;
 use crate::layers::spec::INCIDENT_LAYER;
-use crate::layers::{Error, store};
+use crate::layers::store;
 
 const TIMELINE_SQL: &str = "\
 WITH i AS (SELECT * FROM incident WHERE id = $1),

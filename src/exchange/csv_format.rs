@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::layers::Invalid;
+use crate::error::Invalid;
 use crate::layers::spec::{Field, FieldType};
 
 /// Separator of list values (specialties) inside one cell.

@@ -34,7 +34,7 @@ const BY_NAME: &[(&str, &str, &str, &str)] = &[
 /// with `replace`, every layer is emptied first. All or nothing, recorded in the audit trail as
 /// the command line's operator.
 pub async fn load(pool: &PgPool, dir: &Path, replace: bool) -> Result<Option<Vec<(&'static str, usize)>>> {
-    let mut tx = crate::db::begin_as(pool, &crate::auth::Actor::command_line()).await?;
+    let mut tx = crate::auth::begin_as(pool, &crate::auth::Actor::command_line()).await?;
     // One loader at a time: a second concurrent load waits, then sees the data.
     sqlx::query("SELECT pg_advisory_xact_lock(4242)").execute(&mut *tx).await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM district").fetch_one(&mut *tx).await?;

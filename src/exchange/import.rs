@@ -13,7 +13,8 @@ use wkt::TryFromWkt;
 use super::Format;
 use super::csv_format::{LAT_COLUMNS, LON_COLUMNS, WKT_COLUMNS, cell_to_value};
 use super::text::decode;
-use crate::layers::validate::{Invalid, Record, check_crs, check_properties, normalise_geometry, parse_feature};
+use crate::error::Invalid;
+use crate::layers::validate::{Record, check_crs, check_properties, normalise_geometry, parse_feature};
 use crate::layers::{Layer, write};
 
 /// What an import did.

@@ -4,7 +4,7 @@ use anyhow::Result;
 use sqlx::PgPool;
 
 use crate::auth::Actor;
-use crate::db::begin_as;
+use crate::auth::begin_as;
 
 /// One road segment.
 #[derive(Debug, Clone)]

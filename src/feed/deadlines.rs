@@ -10,7 +10,7 @@ use crate::auth::Actor;
 
 /// Notes every deadline that is now due soon or overdue and was not noted yet; returns how many.
 pub async fn notice(pool: &PgPool) -> sqlx::Result<u64> {
-    let mut tx = crate::db::begin_as(pool, &Actor::system("deadlines")).await?;
+    let mut tx = crate::auth::begin_as(pool, &Actor::system("deadlines")).await?;
     let noticed: Vec<(i64, String, chrono::DateTime<chrono::Utc>, String, String)> = sqlx::query_as(
         "WITH due AS ( \
            SELECT i.id, w.what, s.due_at, i.name, i.severity FROM incident i \

@@ -5,9 +5,9 @@
 use cql2::Expr;
 
 use super::condition::Condition;
-use super::crs::Crs;
 use super::spec::{Field, FieldType, Layer};
-use super::validate::Invalid;
+use crate::error::Invalid;
+use crate::geodesy::crs::Crs;
 
 /// Longest filter read, in characters.
 pub const MAX_CHARS: usize = 20_000;
@@ -389,7 +389,7 @@ impl Translator<'_> {
             Expr::Float(f) if f.is_finite() => Scalar::Value(Ty::Number, f.to_string()),
             Expr::Bool(b) => Scalar::Value(Ty::Bool, b.to_string()),
             Expr::Date { date } => match date.as_ref() {
-                Expr::Literal(s) if super::datetime::day(s).is_some() => Scalar::Value(Ty::Date, s.clone()),
+                Expr::Literal(s) if crate::time::day(s).is_some() => Scalar::Value(Ty::Date, s.clone()),
                 other => return Err(bad(format!("DATE(`{}`) is not a date like 2026-11-23", describe(other)))),
             },
             Expr::Timestamp { timestamp } => match timestamp.as_ref() {

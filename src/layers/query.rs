@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use super::condition::Condition;
-use super::crs::Crs;
 use super::spec::{Field, FieldType, Layer};
-use super::validate::{Invalid, check_value};
+use super::validate::check_value;
+use crate::error::Invalid;
+use crate::geodesy::crs::Crs;
 
 /// Default page size.
 pub const DEFAULT_LIMIT: i64 = 1000;

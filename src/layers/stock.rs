@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 use sqlx::types::Json;
 
-use super::Error;
+use crate::error::Error;
 
 /// Filters for finding stock across all depots.
 #[derive(Debug, Default, Clone)]

@@ -6,11 +6,12 @@ use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
-use super::Error;
-use super::crs::Crs;
 use super::query::ListQuery;
 use super::spec::{FieldType, Layer};
-use super::validate::{Invalid, Record};
+use super::validate::Record;
+use crate::error::Error;
+use crate::error::Invalid;
+use crate::geodesy::crs::Crs;
 
 /// Decimal digits of coordinates in GeoJSON output: lossless for doubles as stored.
 const DIGITS: i32 = 15;
@@ -287,49 +288,6 @@ pub async fn summary(pool: &PgPool, layer: &Layer) -> Result<LayerSummary, Error
     let (count, extent): (i64, Option<Vec<f64>>) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(pool).await?;
     let extent = extent.and_then(|e| <[f64; 4]>::try_from(e).ok());
     Ok(LayerSummary { count, extent })
-}
-
-/// Maps a database refusal to an error that names the field when the constraint tells it.
-pub fn database_error(err: sqlx::Error) -> Error {
-    let Some(db) = err.as_database_error() else {
-        return Error::Database(err);
-    };
-    let code = db.code().unwrap_or_default().to_string();
-    let constraint = db.constraint().map(str::to_string);
-    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
-    let column = pg.and_then(|e| e.column()).map(str::to_string);
-    // onemap's own triggers (PL/pgSQL RAISE) speak onemap's words; PostgreSQL's and PostGIS's
-    // own messages (constraint names, "non-closed rings") stay in the log.
-    let own = pg.and_then(|e| e.r#where()).is_some_and(|w| w.contains("PL/pgSQL")) && constraint.is_none();
-    let field = column.or_else(|| constraint.as_deref().map(constraint_field));
-    let message = db.message().to_string();
-    let said = |generic: String| if own { message.clone() } else { generic };
-    let name = field.clone().unwrap_or_else(|| "a value".into());
-    let invalid = |detail: String| Invalid { feature: None, field: field.clone(), detail };
-    if !own {
-        tracing::info!(code, message, constraint = constraint.as_deref(), "the database refused a write");
-    }
-    match code.as_str() {
-        "23505" => Error::Conflict(invalid(format!("{name}: another row already has this value"))),
-        "23503" => Error::Invalid(invalid(said(format!("{name} refers to a row that does not exist")))),
-        "23502" => Error::Invalid(invalid(format!("{name} is required"))),
-        "23514" => Error::Invalid(invalid(said(format!("{name} is outside what the registry allows")))),
-        c if c.starts_with("22") || c == "XX000" => {
-            Error::Invalid(invalid(format!("{name} is malformed or out of range for the registry")))
-        }
-        _ => Error::Database(err),
-    }
-}
-
-/// `stock_item_depot_id_fkey` → `depot_id`; `risk_source_credit_code_check` → `credit_code`.
-fn constraint_field(constraint: &str) -> String {
-    let trimmed = constraint.trim_end_matches("_fkey").trim_end_matches("_check").trim_end_matches("_key");
-    super::spec::LAYERS
-        .iter()
-        .filter_map(|l| trimmed.strip_prefix(l.name).and_then(|rest| rest.strip_prefix('_')))
-        .next()
-        .unwrap_or(trimmed)
-        .to_string()
 }
 
 /// The first and last time of `layer`'s time field, as RFC 3339 (a date as its first instant

@@ -5,47 +5,7 @@ use geo::{Geometry, Validation};
 use serde_json::{Map, Value};
 
 use super::spec::{Field, FieldType, GeometryRule, Layer};
-
-/// Why a feature was refused: which feature (index in the request), which field, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invalid {
-    /// Index of the feature in a FeatureCollection or file (0-based).
-    pub feature: Option<usize>,
-    /// The property (or `geometry`) at fault.
-    pub field: Option<String>,
-    /// What is wrong, in a sentence.
-    pub detail: String,
-}
-
-impl Invalid {
-    /// An error about `field`.
-    pub fn field(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { feature: None, field: Some(field.into()), detail: detail.into() }
-    }
-
-    /// An error about the request as a whole.
-    pub fn request(detail: impl Into<String>) -> Self {
-        Self { feature: None, field: None, detail: detail.into() }
-    }
-
-    /// The same error, located at feature `index`.
-    pub fn at(mut self, index: usize) -> Self {
-        self.feature.get_or_insert(index);
-        self
-    }
-}
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(i) = self.feature {
-            write!(f, "feature {i}: ")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
-        }
-        f.write_str(&self.detail)
-    }
-}
+use crate::error::Invalid;
 
 /// A feature ready to be written: a checked geometry and checked, typed properties.
 #[derive(Debug, Clone)]
@@ -466,7 +426,7 @@ pub fn check_value(field: &Field, value: &Value) -> Result<Value, String> {
         }
         FieldType::Date => {
             let s = value.as_str().ok_or("must be a date string YYYY-MM-DD")?;
-            super::datetime::day(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD (years 0001–9999)"))?;
+            crate::time::day(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD (years 0001–9999)"))?;
         }
         FieldType::Timestamp => {
             let s = value.as_str().ok_or("must be a time string like 2026-11-23T08:30:00+08:00")?;

@@ -4,10 +4,12 @@
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 
-use super::validate::{Invalid, Record, parse_feature, parse_features};
-use super::{Error, Layer, store};
+use super::validate::{Record, parse_feature, parse_features};
+use super::{Layer, store};
+use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
-use crate::db::begin_as;
+use crate::error::Error;
+use crate::error::Invalid;
 
 /// Rows of a layer seen through a parent, such as the stock of one depot: `(field, id)`.
 pub type Scope = Option<(&'static str, i64)>;

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::layers::Error;
+use crate::error::Error;
 use crate::layers::spec::GRADES;
 
 /// The rank of a grade (一般 0, 较大 1, 重大 2).

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::trace::{Along, Way, along_reaches, trace};
-use crate::layers::Error;
+use crate::error::Error;
 use crate::routing::RoadGraph;
 use crate::routing::request::RoadRules;
 use crate::routing::route::{route_from, tenth};

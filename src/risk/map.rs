@@ -13,10 +13,10 @@ use tokio::sync::Mutex;
 use super::model::CLASSES;
 use super::model::Model;
 use super::regions::{Frame, Grid, Receptor, RoadRisk, Scored, Source, by_cell, by_district, score, score_roads};
+use crate::geodesy::mercator::project_geometry;
 use crate::layers::geometry_from_geojson as geometry;
 use crate::layers::spec::{Field, FieldType, GeometryRule, Layer};
 use crate::snapshot::{LayerSnapshot, MapFeature, Snapshot, Tag};
-use crate::tiles::mercator::project_geometry;
 
 /// Grid cell of the tiles' risk grid, metres.
 pub const TILE_CELL_M: f64 = 1000.0;

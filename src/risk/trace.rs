@@ -9,41 +9,16 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use anyhow::Result;
 use geo::{Coord, Distance, Geodesic, LineString, Point};
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use sqlx::PgPool;
 
-use crate::routing::graph::{RoadGraph, RoadRow};
+use crate::routing::graph::RoadGraph;
 use crate::routing::snap::Snap;
-
-/// The river network (a [`RoadGraph`] whose edges are one-way in flow direction).
-pub async fn load_rivers(pool: &PgPool) -> Result<RoadGraph> {
-    Ok(RoadGraph::build(split_at_mouths(crate::routing::graph::rows(pool, "river").await?)))
-}
-
-/// A tributary may end on a vertex inside the river it joins (the main river not split there):
-/// the main river is split at that vertex so the water can go on (both pieces keep its id).
-pub fn split_at_mouths(rivers: Vec<RoadRow>) -> Vec<RoadRow> {
-    let key = |c: &Coord<f64>| ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64);
-    let ends: std::collections::HashSet<(i64, i64)> =
-        rivers.iter().flat_map(|r| [key(&r.line.0[0]), key(r.line.0.last().expect("a line has points"))]).collect();
-    let mut out = Vec::with_capacity(rivers.len());
-    for river in rivers {
-        let points = &river.line.0;
-        let mut start = 0;
-        for i in 1..points.len() - 1 {
-            if ends.contains(&key(&points[i])) {
-                out.push(RoadRow { line: LineString(points[start..=i].to_vec()), ..river.clone() });
-                start = i;
-            }
-        }
-        out.push(RoadRow { line: LineString(points[start..].to_vec()), ..river });
-    }
-    out
-}
+#[cfg(test)]
+use crate::routing::{graph::RoadRow, rivers::split_at_mouths};
 
 /// Which way to follow the water.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

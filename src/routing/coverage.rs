@@ -10,7 +10,7 @@ use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
 use super::graph::RoadGraph;
-use super::search::part;
+use super::path::part;
 use super::snap::Snap;
 
 /// Earliest arrival (seconds) at every node reachable from any of `depots` within `cutoff_s`,

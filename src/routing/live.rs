@@ -27,7 +27,7 @@ impl Network {
     async fn load(self, pool: &PgPool) -> Result<RoadGraph> {
         match self {
             Self::Roads => RoadGraph::load(pool).await,
-            Self::Rivers => crate::risk::trace::load_rivers(pool).await,
+            Self::Rivers => super::rivers::load_rivers(pool).await,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Routing on the road network: the graph built from `route` rows, snapping points to it, and
 //! the bounded one-to-many search that ranks depots and teams by travel time to an incident.
 
+pub mod arrivals;
 pub mod coverage;
 pub mod graph;
 pub mod live;
+pub mod path;
 pub mod request;
+pub mod rivers;
 pub mod route;
 pub mod rules;
 pub mod search;

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 
 use super::RoadGraph;
 use super::rules::Restrictions;
-use crate::layers::Error;
+use crate::error::Error;
 use crate::layers::spec::GeometryRule;
 use crate::layers::validate::{GeometrySize, check_geometry};
 use crate::layers::validity;

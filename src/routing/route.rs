@@ -4,10 +4,11 @@
 use geo::Coord;
 use serde_json::{Value, json};
 
+use super::arrivals::Reached;
 use super::request::{MAX_SNAP_M, RoadRules};
-use super::search::{Reached, nearest};
+use super::search::nearest;
 use super::{RoadGraph, Snap};
-use crate::layers::Error;
+use crate::error::Error;
 
 /// The outcome of one search from an incident: its snap, and per source the snap and the way.
 pub struct Routed {

@@ -7,26 +7,15 @@ use std::collections::BinaryHeap;
 
 use crate::hash::IdMap as HashMap;
 
-use geo::{Coord, Distance, Geodesic, LineString, Point};
+use geo::LineString;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
+use super::arrivals::{Arrivals, Reached, along_same_edge, key};
 use super::graph::{Arc, RoadGraph};
+use super::path::Drawn;
 use super::snap::Snap;
-
-/// A candidate reached: its travel time and distance to the incident, and the way.
-#[derive(Debug, Clone)]
-pub struct Reached {
-    /// Index of the candidate in the request.
-    pub candidate: usize,
-    /// Travel time to the incident, seconds.
-    pub seconds: f64,
-    /// Road distance to the incident, metres.
-    pub metres: f64,
-    /// The route from the candidate's snapped point to the incident's, lon/lat.
-    pub path: LineString<f64>,
-}
 
 /// How a settled node continues towards the incident.
 #[derive(Debug, Clone, Copy)]
@@ -42,94 +31,6 @@ enum Next {
 enum Entry {
     Node { node: NodeIndex, forward: bool },
     SameEdge,
-}
-
-/// Positive floats order like their bits: a cheap total order for the heap.
-pub(super) fn key(seconds: f64) -> u64 {
-    seconds.max(0.0).to_bits()
-}
-
-/// The candidates' best ways so far, and those final: a candidate is final once the search has
-/// settled everything nearer than its way. Shared by the node search and the turning search.
-pub(super) struct Arrivals<E: Copy> {
-    tentative: Vec<Option<(f64, f64, E)>>,
-    ready: BinaryHeap<(Reverse<u64>, usize)>,
-    done: Vec<bool>,
-    /// (candidate, seconds, metres, way in), nearest first.
-    found: Vec<(usize, f64, f64, E)>,
-    k: usize,
-    cutoff_s: f64,
-}
-
-impl<E: Copy> Arrivals<E> {
-    /// For `n` candidates, of which the `k` nearest within `cutoff_s` are wanted.
-    pub fn new(n: usize, k: usize, cutoff_s: f64) -> Self {
-        Self {
-            tentative: vec![None; n],
-            ready: BinaryHeap::new(),
-            done: vec![false; n],
-            found: Vec::new(),
-            k,
-            cutoff_s,
-        }
-    }
-
-    /// A way for candidate `i`, kept if better than the one it has.
-    pub fn offer(&mut self, i: usize, seconds: f64, metres: f64, entry: E) {
-        if self.tentative[i].is_none_or(|(t, _, _)| seconds < t) {
-            self.tentative[i] = Some((seconds, metres, entry));
-            self.ready.push((Reverse(key(seconds)), i));
-        }
-    }
-
-    /// Makes final every candidate whose way is no longer than `upto`.
-    pub fn finalize(&mut self, upto: f64) {
-        while let Some(&(Reverse(s), i)) = self.ready.peek() {
-            if f64::from_bits(s) > upto || self.found.len() >= self.k {
-                break;
-            }
-            self.ready.pop();
-            if let (false, Some((ts, tm, entry))) = (self.done[i], self.tentative[i])
-                && key(ts) == s
-            {
-                self.done[i] = true;
-                if ts <= self.cutoff_s {
-                    self.found.push((i, ts, tm, entry));
-                }
-            }
-        }
-    }
-
-    /// Whether enough are found.
-    pub fn full(&self) -> bool {
-        self.found.len() >= self.k
-    }
-
-    /// The search is over: the candidates reached, nearest first, each with its path.
-    pub fn reached(mut self, path: impl Fn(usize, E) -> LineString<f64>) -> Vec<Reached> {
-        self.finalize(f64::INFINITY);
-        self.found.truncate(self.k);
-        self.found
-            .into_iter()
-            .map(|(candidate, seconds, metres, entry)| Reached {
-                candidate,
-                seconds,
-                metres,
-                path: path(candidate, entry),
-            })
-            .collect()
-    }
-}
-
-/// The part of the incident's edge a candidate on the same edge drives to it, if it may.
-pub(super) fn along_same_edge(g: f64, f: f64, oneway: bool) -> Option<f64> {
-    if g <= f {
-        Some(f - g)
-    } else if !oneway {
-        Some(g - f)
-    } else {
-        None
-    }
 }
 
 /// Finds up to `k` candidates nearest to `incident` in travel time, within `cutoff_s`, using only
@@ -224,36 +125,6 @@ pub fn nearest(
     arrivals.reached(|candidate, entry| path(graph, incident, &candidates[candidate], entry, &settled))
 }
 
-/// The part of an edge's line between two distances from its first vertex, in that order.
-pub fn part(line: &LineString<f64>, from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
-    let (lo, hi) = (from_m.min(to_m), from_m.max(to_m));
-    let mut out = Vec::new();
-    let mut at = 0.0;
-    // The point `d` metres from the line's start, on segment a–b which starts `at` metres in.
-    let point_at = |a: Coord<f64>, b: Coord<f64>, len: f64, at: f64, d: f64| {
-        let t = if len > 0.0 { ((d - at) / len).clamp(0.0, 1.0) } else { 0.0 };
-        Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) }
-    };
-    for w in line.0.windows(2) {
-        let len = Geodesic.distance(Point(w[0]), Point(w[1]));
-        if out.is_empty() && at + len >= lo {
-            out.push(point_at(w[0], w[1], len, at, lo));
-        }
-        if !out.is_empty() {
-            if at + len >= hi {
-                out.push(point_at(w[0], w[1], len, at, hi));
-                break;
-            }
-            out.push(w[1]);
-        }
-        at += len;
-    }
-    if from_m > to_m {
-        out.reverse();
-    }
-    out
-}
-
 fn path(
     graph: &RoadGraph,
     incident: &Snap,
@@ -281,69 +152,11 @@ fn path(
     drawn.finish(candidate, incident)
 }
 
-/// A path being drawn from a candidate to the incident, without repeated vertices.
-pub(super) struct Drawn(Vec<Coord<f64>>);
-
-impl Drawn {
-    /// From the candidate along its own edge: to the incident on the same edge (`to` None), or
-    /// to the edge's end (`to` Some(forward)).
-    pub fn start(graph: &RoadGraph, candidate: &Snap, incident: &Snap, to: Option<bool>) -> Self {
-        let ce = &graph.edges[candidate.edge];
-        let end = match to {
-            None => incident.along_m,
-            Some(true) => ce.metres,
-            Some(false) => 0.0,
-        };
-        let mut drawn = Self(Vec::new());
-        drawn.extend(part(&ce.line, candidate.along_m, end));
-        drawn
-    }
-
-    /// More vertices.
-    pub fn extend(&mut self, more: Vec<Coord<f64>>) {
-        for c in more {
-            if self.0.last() != Some(&c) {
-                self.0.push(c);
-            }
-        }
-    }
-
-    /// An arc's whole line, in its direction.
-    pub fn arc(&mut self, graph: &RoadGraph, arc: Arc) {
-        let mut line = graph.edges[arc.edge].line.0.clone();
-        if !arc.forward {
-            line.reverse();
-        }
-        self.extend(line);
-    }
-
-    /// The incident's own edge from its end (`forward`: from its first vertex) to the incident.
-    pub fn last(&mut self, graph: &RoadGraph, incident: &Snap, forward: bool) {
-        let e = &graph.edges[incident.edge];
-        self.extend(part(&e.line, if forward { 0.0 } else { e.metres }, incident.along_m));
-    }
-
-    /// The path, its ends exactly at the snapped points.
-    pub fn finish(self, candidate: &Snap, incident: &Snap) -> LineString<f64> {
-        pinned(self.0, candidate, incident)
-    }
-}
-
-/// The path with its ends exactly at the snapped points (not recomputed from distances).
-fn pinned(mut coords: Vec<Coord<f64>>, candidate: &Snap, incident: &Snap) -> LineString<f64> {
-    if coords.len() < 2 {
-        return LineString(vec![candidate.point, incident.point]);
-    }
-    coords[0] = candidate.point;
-    let last = coords.len() - 1;
-    coords[last] = incident.point;
-    LineString(coords)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::routing::graph::RoadRow;
+    use geo::{Coord, Distance, Geodesic, Point};
 
     /// A 1 km square of roads at 36 km/h (100 s a side) near the equator, with a one-way top:
     ///

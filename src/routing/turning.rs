@@ -11,8 +11,9 @@ use petgraph::Direction;
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use super::arrivals::{Arrivals, Reached, along_same_edge, key};
 use super::graph::RoadGraph;
-use super::search::{Arrivals, Drawn, Reached, along_same_edge, key};
+use super::path::Drawn;
 use super::snap::Snap;
 use crate::hash::IdMap as HashMap;
 

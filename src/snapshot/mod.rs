@@ -16,9 +16,9 @@ use serde_json::Value;
 use sqlx::{AssertSqlSafe, PgPool};
 use tokio::sync::{Mutex, broadcast};
 
+use crate::geodesy::mercator::project_geometry;
 use crate::layers::Layer;
 use crate::layers::spec::LAYERS;
-use crate::tiles::mercator::project_geometry;
 
 /// An attribute value carried into tiles.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,7 +248,7 @@ async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Res
             let props: serde_json::Map<String, Value> = serde_json::from_str(&props)?;
             let tags = layer.tile_fields.iter().filter_map(|name| Some((*name, tag(props.get(*name)?)?))).collect();
             let min_zoom = layer.zoom_rule.map_or(0, |r| r.min_zoom(props.get(r.field).and_then(Value::as_str)));
-            let label = lx.zip(ly).map(|(x, y)| crate::tiles::mercator::project(geo::Coord { x, y }));
+            let label = lx.zip(ly).map(|(x, y)| crate::geodesy::mercator::project(geo::Coord { x, y }));
             Ok(Arc::new(MapFeature { id, geometry: project_geometry(&geometry), tags, min_zoom, label }))
         })
         .collect()

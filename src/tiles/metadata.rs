@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::MAX_ZOOM;
-use super::mercator::unproject;
+use crate::geodesy::mercator::unproject;
 use crate::layers::spec::FieldType;
 use std::sync::Arc;
 

@@ -4,11 +4,10 @@
 pub mod cache;
 pub mod clip;
 pub mod encode;
-pub mod mercator;
 pub mod metadata;
 pub mod package;
 
-use mercator::HALF_WORLD;
+use crate::geodesy::mercator::{self, HALF_WORLD};
 
 /// Tile extent in tile units (as PostGIS `ST_AsMVT` defaults to).
 pub const EXTENT: u32 = 4096;

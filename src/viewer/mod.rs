@@ -1,12 +1,5 @@
 //! The command-hall viewer: one page and its assets, all compiled into the binary.
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-
-use crate::api::openapi::Doc;
-use crate::api::permission::Need;
-use crate::api::routes::Routes;
-
 const INDEX: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const APP_CSS: &str = include_str!("app.css");
@@ -33,11 +26,11 @@ const SWAGGER_UI: &str = include_str!("vendor/swagger-ui-bundle.js");
 const SWAGGER_UI_CSS: &str = include_str!("vendor/swagger-ui.css");
 const API_DOCS_JS: &str = include_str!("api-docs.js");
 
-const JS: &str = "text/javascript; charset=utf-8";
+pub const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
 /// The page and its files: path, body, content type.
-const FILES: &[(&str, &str, &str)] = &[
+pub const FILES: &[(&str, &str, &str)] = &[
     ("/", INDEX, "text/html; charset=utf-8"),
     ("/viewer/app.js", APP_JS, JS),
     ("/viewer/app.css", APP_CSS, CSS),
@@ -91,7 +84,7 @@ pub fn file(path: &str) -> Option<(&'static str, &'static str)> {
 
 /// The service worker: its template with this build's version (a hash of every file) and the
 /// files it keeps for the phone (not the API's documentation nor the offline package's page).
-fn service_worker() -> &'static str {
+pub fn service_worker() -> &'static str {
     static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SOURCE.get_or_init(|| {
         let hashes: Vec<u8> =
@@ -105,38 +98,4 @@ fn service_worker() -> &'static str {
             .replace("/*VERSION*/", &format!("{:016x}", crate::hash::fnv1a(&hashes)))
             .replace("/*SHELL*/[]", &serde_json::to_string(&shell).unwrap_or_else(|_| "[]".into()))
     })
-}
-
-/// Routes of the page and its assets: open to all, since the page is also the sign-in form.
-pub fn router() -> Routes {
-    let worker = Routes::new().get("/sw.js", Need::Nothing, || async { asset(service_worker(), JS) }).doc(
-        Doc::new("the viewer's service worker (keeps the page and the last map seen)").answer_as(
-            200,
-            JS,
-            serde_json::json!({"type": "string"}),
-            "the script",
-        ),
-    );
-    FILES.iter().fold(worker, |routes, &(path, body, content_type)| {
-        let summary = match path {
-            "/" => "the viewer's page (and its sign-in form)",
-            "/wall" => "the command hall's wall",
-            _ => "a file of the viewer",
-        };
-        routes
-            .get(path, Need::Nothing, move || async move { asset(body, content_type) })
-            .doc(Doc::new(summary).answer_as(200, content_type, serde_json::json!({"type": "string"}), "the file"))
-    })
-}
-
-/// A file of the viewer, revalidated on each load (the binary may have been replaced).
-pub fn asset(body: &'static str, content_type: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ],
-        body,
-    )
-        .into_response()
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::cap_terms;
-use crate::layers::Error;
+use crate::error::Error;
 use crate::text::xml_safe;
 
 /// CAP 1.2's namespace.
@@ -22,7 +22,7 @@ pub const SENDER: &str = "onemap@localhost";
 
 /// CAP times: `YYYY-MM-DDThh:mm:ss+08:00` (China Standard Time; CAP allows no fractions).
 fn cap_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::duty::cst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    t.with_timezone(&crate::time::cst()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 /// One version's reference.

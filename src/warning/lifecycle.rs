@@ -8,10 +8,11 @@ use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
 
 use super::LEVELS;
+use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
-use crate::db::begin_as;
+use crate::error::Error;
 use crate::layers::spec::INCIDENT_LAYER;
-use crate::layers::{Error, store};
+use crate::layers::store;
 
 /// Longest warning, days.
 const MAX_DAYS: i64 = 30;

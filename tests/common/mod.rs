@@ -3,6 +3,7 @@
 
 pub mod serve;
 pub mod sse;
+pub mod testing;
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -10,7 +11,7 @@ use sqlx::PgPool;
 
 /// Sends `body` (JSON, or raw text when a String) and returns status, content type and JSON.
 pub async fn call(method: Method, url: &str, body: Option<Value>) -> (StatusCode, String, Value) {
-    call_as(onemap::testing::default_token(url).as_deref(), method, url, body).await
+    call_as(testing::default_token(url).as_deref(), method, url, body).await
 }
 
 /// As [`call`], with `token` as the credential (None: anonymous).
@@ -42,7 +43,7 @@ pub async fn call_as(
 /// A client that sends the default token of the server of `url`, for tests that read raw responses.
 pub fn client_for(url: &str) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(token) = onemap::testing::default_token(url) {
+    if let Some(token) = testing::default_token(url) {
         headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     }
     Client::builder().default_headers(headers).build().unwrap()

@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 
 use super::{GEOJSON, JSON, SCHEMA, answer, base, link};
 use crate::api::AppState;
-use crate::api::openapi::{Doc, object};
+use crate::api::doc::{Doc, object};
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
 use crate::auth::Action;
-use crate::layers::crs::Crs;
+use crate::geodesy::crs::Crs;
 use crate::layers::spec::{GeometryRule, LAYERS, Layer};
 use crate::layers::{self, cql, store};
 

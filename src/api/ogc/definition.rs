@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::items::DEFAULT_LIMIT;
+use crate::geodesy::crs::Crs;
 use crate::layers::cql;
-use crate::layers::crs::Crs;
 use crate::layers::query::MAX_LIMIT;
 use crate::layers::spec::{LAYERS, Layer};
 

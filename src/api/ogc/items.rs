@@ -12,13 +12,13 @@ use super::{GEOJSON, JSON, base, features, link};
 use crate::api::AppState;
 use crate::api::acting::Acting;
 use crate::api::body::JsonBody;
+use crate::api::doc::{Doc, object, schema};
 use crate::api::layers::{href_with, parse_id, query_params};
-use crate::api::openapi::{Doc, object, schema};
 use crate::api::permission::Need;
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
 use crate::auth::Action;
-use crate::layers::crs::Crs;
+use crate::geodesy::crs::Crs;
 use crate::layers::query::{self, ListQuery, MAX_LIMIT};
 use crate::layers::{self, Layer, cql, datetime, store, write};
 
@@ -86,8 +86,8 @@ pub fn router() -> Routes {
         .doc(Doc::new("OGC API – Features: delete a feature").answer(204, object(""), "deleted"))
 }
 
-fn bad(invalid: layers::Invalid) -> Problem {
-    layers::Error::BadQuery(invalid).into()
+fn bad(invalid: crate::error::Invalid) -> Problem {
+    crate::error::Error::BadQuery(invalid).into()
 }
 
 /// The system named by parameter (or header) `name`, CRS84 when absent.
@@ -145,8 +145,8 @@ fn parse(layer: &'static Layer, params: &BTreeMap<String, String>) -> Result<Lis
                         format!("{} has no time; datetime filters incident and inspection", layer.name),
                     )
                 })?;
-                let period = datetime::parse(value).map_err(bad)?;
-                period.restrict(field, &layer.property_sql(field), &mut q.condition);
+                let period = crate::time::parse(value).map_err(bad)?;
+                datetime::restrict(&period, field, &layer.property_sql(field), &mut q.condition);
             }
             "filter" => {
                 let lang = match params.get("filter-lang") {
@@ -232,7 +232,7 @@ async fn one(
     crate::api::layers::only(&params, &["crs", "f"])?;
     check_format(&params)?;
     let crs = crs_of("crs", params.get("crs").map(String::as_str))?;
-    let mut conn = state.pool.acquire().await.map_err(layers::Error::Database)?;
+    let mut conn = state.pool.acquire().await.map_err(crate::error::Error::Database)?;
     let mut feature = store::get_in(&mut conn, layer, id, crs).await?;
     let collection = format!("{}/collections/{}", base(&headers), layer.name);
     feature["links"] = json!([

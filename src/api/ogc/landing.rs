@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::{CONFORMANCE, JSON, OPENAPI, answer, base, link};
-use crate::api::openapi::{Doc, object};
+use crate::api::doc::{Doc, object};
 use crate::api::routes::Routes;
 use crate::auth::Action;
 

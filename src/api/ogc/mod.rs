@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::routes::Routes;
-use crate::layers::crs::Crs;
+use crate::geodesy::crs::Crs;
 
 /// GeoJSON, as Part 1 names it.
 const GEOJSON: &str = "application/geo+json";

@@ -3,7 +3,7 @@
 
 use geo::Coord;
 
-use crate::tiles::mercator;
+use crate::geodesy::mercator;
 
 /// A coordinate reference system onemap reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

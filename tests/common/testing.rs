@@ -10,16 +10,16 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::api::{self, AppState, ServerConfig};
-use crate::auth::{Actor, Role, accounts};
-use crate::db::{self, LocalCluster};
+use onemap::api::{self, AppState, ServerConfig};
+use onemap::auth::{Actor, Role, accounts};
+use onemap::db::{self, LocalCluster};
 
 /// The test cluster's data directory: `ONEMAP_TEST_DATA_DIR`, else one under the temp dir
 /// (reachable by the `postgres` user even when the checkout is under a private home).
 pub fn cluster_dir() -> PathBuf {
     match std::env::var_os("ONEMAP_TEST_DATA_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => std::env::temp_dir().join(format!("onemap-test-pg-{}", unsafe { libc::geteuid() })),
+        None => std::env::temp_dir().join(format!("onemap-test-pg-{}", nix::unistd::geteuid())),
     }
 }
 
@@ -34,7 +34,7 @@ pub async fn cluster() -> Result<LocalCluster> {
 /// Name of the template database for the current migrations.
 fn template_name() -> String {
     let checksums: Vec<u8> = db::MIGRATOR.iter().flat_map(|m| m.checksum.iter().copied()).collect();
-    let hash = crate::hash::fnv1a(&checksums);
+    let hash = onemap::hash::fnv1a(&checksums);
     format!("onemap_tpl_{hash:016x}")
 }
 
@@ -52,7 +52,10 @@ pub async fn database() -> Result<PgPool> {
     if exists.is_none() {
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {template}"))).execute(&mut admin).await?;
         let pool = PgPoolOptions::new().max_connections(1).connect_with(cluster.connect_options(&template)).await?;
-        let prepared = db::prepare(&pool).await;
+        let prepared = match db::prepare(&pool).await {
+            Ok(()) => onemap::write_reference_tables(&pool).await,
+            Err(err) => Err(err),
+        };
         pool.close().await;
         if let Err(err) = prepared {
             // A half-prepared template must not be used by the next test.
@@ -116,7 +119,7 @@ impl TestServer {
     /// Starts a server over a fresh database holding the Chongqing demo data.
     pub async fn with_demo() -> Result<Self> {
         let pool = database().await?;
-        crate::exchange::demo::load(&pool, &demo_dir(), false).await?;
+        onemap::exchange::demo::load(&pool, &demo_dir(), false).await?;
         Self::over(pool, ServerConfig::default()).await
     }
 

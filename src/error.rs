@@ -1,0 +1,179 @@
+//! The errors of onemap's domain, one enum for the whole crate: bad input (with the field at
+//! fault), refusals, conflicts and failures, which the HTTP edge turns into problems. Imports
+//! nothing of the domain.
+
+use crate::work;
+
+/// Why a feature was refused: which feature (index in the request), which field, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// Index of the feature in a FeatureCollection or file (0-based).
+    pub feature: Option<usize>,
+    /// The property (or `geometry`) at fault.
+    pub field: Option<String>,
+    /// What is wrong, in a sentence.
+    pub detail: String,
+}
+
+impl Invalid {
+    /// An error about `field`.
+    pub fn field(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { feature: None, field: Some(field.into()), detail: detail.into() }
+    }
+
+    /// An error about the request as a whole.
+    pub fn request(detail: impl Into<String>) -> Self {
+        Self { feature: None, field: None, detail: detail.into() }
+    }
+
+    /// The same error, located at feature `index`.
+    pub fn at(mut self, index: usize) -> Self {
+        self.feature.get_or_insert(index);
+        self
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(i) = self.feature {
+            write!(f, "feature {i}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.detail)
+    }
+}
+
+/// What can go wrong in onemap's domain: the HTTP edge turns each kind into its problem.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No layer of that name.
+    #[error("unknown layer `{name}`; the layers are: {known}")]
+    UnknownLayer {
+        /// The name asked for.
+        name: String,
+        /// The layers there are, for the message.
+        known: String,
+    },
+    /// Bad input: nothing was written.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// Bad query parameters.
+    #[error("{0}")]
+    BadQuery(Invalid),
+    /// The write would break a uniqueness rule.
+    #[error("{0}")]
+    Conflict(Invalid),
+    /// No such feature.
+    #[error("no {layer} with id {id}")]
+    NotFound {
+        /// Layer name.
+        layer: &'static str,
+        /// Requested id.
+        id: i64,
+    },
+    /// The request cannot be done in the present state (an incident closed, stock short);
+    /// `details` says what stands in the way.
+    #[error("{detail}")]
+    Refused {
+        /// Short, fixed summary.
+        title: &'static str,
+        /// What exactly stands in the way.
+        detail: String,
+        /// Figures of the refusal, such as the free stock now.
+        details: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The acting user may not do this here (outside their district).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something failed that is neither the input's nor the database's fault.
+    #[error("{0}")]
+    Failed(String),
+    /// The database failed (not the input's fault).
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    /// The server is saturated with computations: try again soon.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl Error {
+    /// Bad input at `field`.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        Self::Invalid(Invalid::field(field, detail))
+    }
+
+    /// A refusal with no figures.
+    pub fn refused(title: &'static str, detail: impl Into<String>) -> Self {
+        Self::Refused { title, detail: detail.into(), details: Default::default() }
+    }
+
+    /// The same refusal with one more figure.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        if let Self::Refused { details, .. } = &mut self {
+            details.insert(key.to_string(), value);
+        }
+        self
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        database_error(err)
+    }
+}
+
+impl From<work::Refused> for Error {
+    fn from(err: work::Refused) -> Self {
+        match err {
+            work::Refused::Busy => Self::Busy(err.to_string()),
+            work::Refused::Failed => Self::Failed(err.to_string()),
+        }
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(err: Invalid) -> Self {
+        Self::Invalid(err)
+    }
+}
+
+/// Maps a database refusal to an error that names the field when the constraint tells it.
+pub fn database_error(err: sqlx::Error) -> Error {
+    let Some(db) = err.as_database_error() else {
+        return Error::Database(err);
+    };
+    let code = db.code().unwrap_or_default().to_string();
+    let constraint = db.constraint().map(str::to_string);
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+    let column = pg.and_then(|e| e.column()).map(str::to_string);
+    // onemap's own triggers (PL/pgSQL RAISE) speak onemap's words; PostgreSQL's and PostGIS's
+    // own messages (constraint names, "non-closed rings") stay in the log.
+    let own = pg.and_then(|e| e.r#where()).is_some_and(|w| w.contains("PL/pgSQL")) && constraint.is_none();
+    let table = pg.and_then(|e| e.table());
+    let field = column.or_else(|| constraint.as_deref().map(|c| constraint_field(c, table)));
+    let message = db.message().to_string();
+    let said = |generic: String| if own { message.clone() } else { generic };
+    let name = field.clone().unwrap_or_else(|| "a value".into());
+    let invalid = |detail: String| Invalid { feature: None, field: field.clone(), detail };
+    if !own {
+        tracing::info!(code, message, constraint = constraint.as_deref(), "the database refused a write");
+    }
+    match code.as_str() {
+        "23505" => Error::Conflict(invalid(format!("{name}: another row already has this value"))),
+        "23503" => Error::Invalid(invalid(said(format!("{name} refers to a row that does not exist")))),
+        "23502" => Error::Invalid(invalid(format!("{name} is required"))),
+        "23514" => Error::Invalid(invalid(said(format!("{name} is outside what the registry allows")))),
+        c if c.starts_with("22") || c == "XX000" => {
+            Error::Invalid(invalid(format!("{name} is malformed or out of range for the registry")))
+        }
+        _ => Error::Database(err),
+    }
+}
+
+/// `stock_item_depot_id_fkey` → `depot_id`; `risk_source_credit_code_check` → `credit_code`.
+fn constraint_field(constraint: &str, table: Option<&str>) -> String {
+    let trimmed = constraint.trim_end_matches("_fkey").trim_end_matches("_check").trim_end_matches("_key");
+    table.and_then(|t| trimmed.strip_prefix(t)).and_then(|rest| rest.strip_prefix('_')).unwrap_or(trimmed).to_string()
+}
