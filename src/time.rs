@@ -97,6 +97,19 @@ pub fn parse(text: &str) -> Result<Period, Invalid> {
     Ok(period)
 }
 
+/// A span of minutes as every screen says it: 分钟 under two hours, 小时 under two days, else
+/// 天 (the viewer's `span` in `viewer/words.js` says it the same way; a test holds them together).
+pub fn span(minutes: i64) -> String {
+    let m = minutes.unsigned_abs();
+    if m < 120 {
+        format!("{m} 分钟")
+    } else if m < 48 * 60 {
+        format!("{} 小时", (m as f64 / 60.0).round())
+    } else {
+        format!("{} 天", (m as f64 / 1440.0).round())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +130,13 @@ mod tests {
             assert!(parse(edge).is_err(), "{edge}");
         }
         assert!(parse("0001-01-01/9999-12-31").is_ok());
+    }
+
+    #[test]
+    fn spans_say_minutes_hours_or_days() {
+        assert_eq!(span(25), "25 分钟");
+        assert_eq!(span(-119), "119 分钟");
+        assert_eq!(span(180), "3 小时");
+        assert_eq!(span(23305), "16 天");
     }
 }

@@ -65,6 +65,12 @@ impl Doc {
         self
     }
 
+    /// A JSON answer of type `T` with `status` (its schema from its definition).
+    pub fn answer_of<T: ToSchema>(mut self, status: u16, description: &'static str) -> Self {
+        let reference = self.component::<T>();
+        self.answer(status, reference, description)
+    }
+
     /// A body of `content_type` and `schema`.
     pub fn body(mut self, content_type: &'static str, schema: Value) -> Self {
         self.body = Some((content_type, schema));

@@ -15,7 +15,7 @@ use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::layers::{self, query, spec, store, write};
+use crate::layers::{self, query, spec, store, words, write};
 
 /// Routes of the registry.
 pub fn router() -> Routes {
@@ -120,7 +120,11 @@ fn describe_field(field: &spec::Field) -> Value {
         T::Reference { .. } => ("id", None),
         T::Rows(_) => ("object[]", None),
     };
-    json!({"name": field.name, "type": ty, "values": values, "required": field.required})
+    let vocabulary = match field.ty {
+        T::Bool => Some("yes_no"),
+        _ => values.and_then(words::of_values).map(|v| v.name),
+    };
+    json!({"name": field.name, "type": ty, "values": values, "vocabulary": vocabulary, "required": field.required})
 }
 
 async fn list_features(

@@ -32,6 +32,7 @@ pub mod stock;
 pub mod tiles;
 pub mod viewer;
 pub mod warnings;
+pub mod words;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -212,6 +213,7 @@ pub fn routes() -> Routes {
         .merge(events::router())
         .merge(audit::router())
         .merge(openapi::router())
+        .merge(words::router())
         .merge(viewer::router())
 }
 

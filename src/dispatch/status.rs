@@ -14,7 +14,7 @@ use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
 
 /// Every status, in order of the life of a dispatch.
-pub const STATUSES: &[&str] = &["planned", "en_route", "arrived", "consumed", "returned", "cancelled"];
+pub const STATUSES: &[&str] = &crate::layers::words::codes(&crate::layers::words::DISPATCH_STATUS);
 
 /// Whether a dispatch may go from `from` to `to`; `team` when it sends a team (teams are not consumed).
 fn allowed(from: &str, to: &str, team: bool) -> bool {

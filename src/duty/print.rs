@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::report::{Kind, Stage};
 use super::timeline::dispatch_status;
+use crate::layers::words::{self, Word};
 
 /// China Standard Time: reports are read and filed in local time.
 fn local(value: &Value) -> String {
@@ -26,29 +27,9 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-const KINDS: &[(&str, &str)] = &[("water", "水污染"), ("air", "大气污染"), ("soil", "土壤污染")];
-const CAUSES: &[(&str, &str)] = &[
-    ("safety_accident", "安全生产事故"),
-    ("traffic_accident", "交通事故"),
-    ("illegal_discharge", "违法排污"),
-    ("natural_disaster", "自然灾害"),
-    ("other", "其他"),
-];
-const RECEPTORS: &[(&str, &str)] = &[
-    ("water_intake", "饮用水取水口"),
-    ("water_source_zone", "水源保护区"),
-    ("school", "学校"),
-    ("hospital", "医院"),
-    ("residential", "居民区"),
-    ("nature_reserve", "自然保护区"),
-    ("river_section", "考核断面"),
-    ("other", "其他"),
-];
-
 /// The word for a code, or the value itself (escaped where it is written, like every value).
-fn word(table: &[(&str, &'static str)], value: &Value) -> String {
-    let code = value.as_str().unwrap_or("");
-    table.iter().find(|(k, _)| *k == code).map_or_else(|| text_of(value), |(_, w)| w.to_string())
+fn word(words: &[Word], value: &Value) -> String {
+    words::label(words, value.as_str().unwrap_or("")).map_or_else(|| text_of(value), str::to_string)
 }
 
 /// One field's value.
@@ -65,16 +46,11 @@ fn render(kind: Kind, value: &Value) -> Markup {
             html! { @for (i, line) in text.split('\n').enumerate() { @if i > 0 { br; } (line) } }
         }
         Kind::Casualties => {
-            let n = |k: &str| value[k].as_i64().unwrap_or(0);
-            html! {
-                (format!(
-                    "死亡 {} 人，受伤 {} 人，失踪 {} 人，疏散 {} 人",
-                    n("deaths"),
-                    n("injuries"),
-                    n("missing"),
-                    n("evacuated")
-                ))
-            }
+            let counted: Vec<String> = words::CASUALTY
+                .iter()
+                .map(|w| format!("{} {} 人", w.label, value[w.code].as_i64().unwrap_or(0)))
+                .collect();
+            html! { (counted.join("，")) }
         }
         Kind::Pollutants => list(
             items()
@@ -96,11 +72,13 @@ fn render(kind: Kind, value: &Value) -> Markup {
                 .iter()
                 .map(|t| {
                     let how = match (t["via"].as_str(), t["minutes"].as_f64(), t["distance_m"].as_f64()) {
-                        (Some("downstream"), Some(m), _) => format!("下游，约 {:.0} 分钟到达", m),
+                        (Some("downstream"), Some(m), _) => {
+                            format!("下游，约 {} 到达", crate::time::span(m.round() as i64))
+                        }
                         (_, _, Some(d)) => format!("相距约 {:.0} 米", d),
                         _ => String::new(),
                     };
-                    format!("{}（{}）{}", text_of(&t["name"]), word(RECEPTORS, &t["kind"]), how)
+                    format!("{}（{}）{}", text_of(&t["name"]), word(&words::RECEPTOR_KIND, &t["kind"]), how)
                 })
                 .collect(),
         ),
@@ -152,8 +130,11 @@ pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
         ("发生时间", local(&p["occurred_at"])),
         ("发现时间", local(&p["discovered_at"])),
         ("发生地点", format!("{} {place}", p["district"].as_str().unwrap_or(""))),
-        ("事件类型", word(KINDS, &p["kind"])),
-        ("事件起因", format!("{} {}", word(CAUSES, &p["cause"]), p["cause_detail"].as_str().unwrap_or(""))),
+        ("事件类型", word(&words::INCIDENT_KIND, &p["kind"])),
+        (
+            "事件起因",
+            format!("{} {}", word(&words::INCIDENT_CAUSE, &p["cause"]), p["cause_detail"].as_str().unwrap_or("")),
+        ),
         ("事件级别", text_of(&p["severity"])),
         ("主要污染物", text_of(&p["pollutant"])),
         ("初报期限", local(&p["initial_report_due_at"])),

@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::layers::spec::{SEVERITIES, is_cas_number};
+use crate::layers::words::{self, CASUALTY};
+
+/// The victims a report counts, as the API names them.
+const CASUALTIES: [&str; 4] = words::codes(&CASUALTY);
 
 /// Longest free text of a field.
 const MAX_TEXT: usize = 8000;
@@ -40,11 +44,7 @@ impl Stage {
 
     /// The Chinese name.
     pub fn title(self) -> &'static str {
-        match self {
-            Self::Initial => "初报",
-            Self::FollowUp => "续报",
-            Self::Final => "终报（处理结果报告）",
-        }
+        words::label(&words::REPORT_STAGE, self.name()).unwrap_or("报告")
     }
 
     /// The stage called `name`.
@@ -66,7 +66,8 @@ impl Stage {
 }
 
 /// What a field holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Free text.
     Text,
@@ -83,7 +84,7 @@ pub enum Kind {
 }
 
 /// One field of a report.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Part {
     /// Property name.
     pub name: &'static str,
@@ -211,13 +212,13 @@ fn check_value(kind: Kind, value: &Value) -> Result<Value, String> {
             }
         }
         Kind::Casualties => {
-            let object = value.as_object().ok_or("must be an object {deaths, injuries, missing, evacuated}")?;
+            let object = value.as_object().ok_or_else(|| format!("must be an object {{{}}}", CASUALTIES.join(", ")))?;
             let mut out = Map::new();
-            for key in ["deaths", "injuries", "missing", "evacuated"] {
+            for key in CASUALTIES {
                 out.insert(key.into(), count(object.get(key).unwrap_or(&Value::from(0)), key)?);
             }
             if let Some(key) = object.keys().find(|k| !out.contains_key(k.as_str())) {
-                return Err(format!("`{key}` is not known; use deaths, injuries, missing, evacuated"));
+                return Err(format!("`{key}` is not known; use {}", CASUALTIES.join(", ")));
             }
             Ok(out.into())
         }

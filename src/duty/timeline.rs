@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use crate::error::Error;
 use crate::layers::spec::INCIDENT_LAYER;
 use crate::layers::store;
+use crate::layers::words;
 
 const TIMELINE_SQL: &str = "\
 WITH i AS (SELECT * FROM incident WHERE id = $1),
@@ -84,15 +85,7 @@ pub fn describe(kind: &str, detail: &Value) -> String {
 
 /// A dispatch status in Chinese.
 pub fn dispatch_status(status: &str) -> &'static str {
-    match status {
-        "planned" => "已调派",
-        "en_route" => "出发",
-        "arrived" => "到达现场",
-        "consumed" => "已使用",
-        "returned" => "已返回",
-        "cancelled" => "已取消",
-        _ => "状态变更",
-    }
+    words::label(&words::DISPATCH_STATUS, status).unwrap_or("状态变更")
 }
 
 /// at, kind, actor, detail.

@@ -9,6 +9,7 @@ pub mod stock;
 pub mod store;
 pub mod validate;
 pub mod validity;
+pub mod words;
 pub mod write;
 
 pub use spec::{Layer, layer};

@@ -1,5 +1,8 @@
 //! The catalogue of layers: for each table, its geometry rule and its fields, declared once
-//! and used by validation, SQL, filters, import and export alike.
+//! and used by validation, SQL, filters, import and export alike. Codes and their labels come
+//! from [`super::words`].
+
+use super::words::{self, codes};
 
 /// What geometry a layer accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,25 +257,15 @@ impl Layer {
 }
 
 /// Air and water risk grades of HJ 941-2018, and incident severities share these words.
-pub const GRADES: &[&str] = &["一般", "较大", "重大"];
+pub const GRADES: &[&str] = &codes(&words::GRADE);
 /// Receptor kinds.
-pub const RECEPTOR_KINDS: &[&str] = &[
-    "water_intake",
-    "water_source_zone",
-    "school",
-    "hospital",
-    "residential",
-    "nature_reserve",
-    "river_section",
-    "other",
-];
+pub const RECEPTOR_KINDS: &[&str] = &codes(&words::RECEPTOR_KIND);
 /// Road classes, from OpenStreetMap's highway tags.
-pub const ROAD_CLASSES: &[&str] =
-    &["motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "service"];
+pub const ROAD_CLASSES: &[&str] = &codes(&words::ROAD_CLASS);
 /// Specialties of teams and experts.
-pub const SPECIALTIES: &[&str] = &["hazmat", "water", "air", "monitoring", "fire", "medical", "engineering"];
+pub const SPECIALTIES: &[&str] = &codes(&words::SPECIALTY);
 /// Categories of emergency supplies.
-pub const STOCK_CATEGORIES: &[&str] = &["protection", "monitoring", "containment", "collection", "treatment", "other"];
+pub const STOCK_CATEGORIES: &[&str] = &codes(&words::STOCK_CATEGORY);
 
 const NAME: Field = Field { name: "name", ty: FieldType::Text { max: 200 }, required: true };
 const DISTRICT: Field = Field { name: "district", ty: FieldType::Text { max: 100 }, required: false };
@@ -333,7 +326,7 @@ static SUBSTANCES: ChildRows = ChildRows {
             ty: FieldType::Number { min: 0.0, max: 1e9, min_exclusive: true },
             required: true,
         },
-        one_of("medium", &["air", "water", "both"], true),
+        one_of("medium", &codes(&words::MEDIUM), true),
     ],
 };
 
@@ -355,7 +348,7 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
         one_of("e_air", &["E1", "E2", "E3"], false),
         one_of("m_water", &["M1", "M2", "M3", "M4"], false),
         one_of("e_water", &["E1", "E2", "E3"], false),
-        one_of("status", &["active", "suspended", "closed"], false),
+        one_of("status", &codes(&words::RISK_SOURCE_STATUS), false),
         Field { name: "substances", ty: FieldType::Rows(&SUBSTANCES), required: false },
         // The grade of its filed risk assessment (备案等级) and the filing date.
         one_of("declared_grade", GRADES, false),
@@ -397,7 +390,7 @@ pub static INSPECTION_LAYER: Layer = Layer {
         Field { name: "risk_source_id", ty: FieldType::Reference { table: "risk_source" }, required: true },
         Field { name: "inspected_on", ty: FieldType::Date, required: true },
         Field { name: "finding", ty: FieldType::Text { max: 2000 }, required: true },
-        one_of("severity", &["一般隐患", "重大隐患"], true),
+        one_of("severity", &codes(&words::HAZARD_SEVERITY), true),
         Field { name: "rectified", ty: FieldType::Bool, required: false },
         Field { name: "due_date", ty: FieldType::Date, required: false },
     ],
@@ -439,7 +432,7 @@ pub static ROUTE_LAYER: Layer = Layer {
     title: "运输路线与河流",
     geometry: GeometryRule::LineString,
     fields: &[
-        one_of("kind", &["road", "river"], true),
+        one_of("kind", &codes(&words::ROUTE_KIND), true),
         text("name", 200),
         one_of("road_class", ROAD_CLASSES, false),
         Field {
@@ -480,13 +473,7 @@ pub static DEPOT_LAYER: Layer = Layer {
     name: "depot",
     title: "应急物资储备库",
     geometry: GeometryRule::Point,
-    fields: &[
-        NAME,
-        one_of("tier", &["city", "district", "enterprise"], true),
-        text("operator", 200),
-        CONTACT,
-        DISTRICT,
-    ],
+    fields: &[NAME, one_of("tier", &codes(&words::DEPOT_TIER), true), text("operator", 200), CONTACT, DISTRICT],
     computed: &[],
     legacy: &[],
     derived: None,
@@ -514,7 +501,7 @@ pub static STOCK_ITEM_LAYER: Layer = Layer {
             required: false,
         },
         Field { name: "expiry_date", ty: FieldType::Date, required: false },
-        one_of("storage_mode", &["自储", "代储", "协议储备"], false),
+        one_of("storage_mode", &codes(&words::STORAGE_MODE), false),
     ],
     computed: &[],
     legacy: &[],
@@ -536,7 +523,7 @@ pub static TEAM_LAYER: Layer = Layer {
         Field { name: "specialties", ty: FieldType::EnumList(SPECIALTIES), required: true },
         Field { name: "headcount", ty: FieldType::Integer { min: 1, max: 100_000 }, required: true },
         text("equipment", 2000),
-        one_of("status", &["available", "dispatched", "off_duty"], false),
+        one_of("status", &codes(&words::TEAM_STATUS), false),
         CONTACT,
         DISTRICT,
     ],
@@ -573,18 +560,7 @@ pub static EXPERT_LAYER: Layer = Layer {
 };
 
 /// The kinds of OpenStreetMap turn restrictions.
-pub const TURN_KINDS: &[&str] = &[
-    "no_left_turn",
-    "no_right_turn",
-    "no_straight_on",
-    "no_u_turn",
-    "no_entry",
-    "no_exit",
-    "only_left_turn",
-    "only_right_turn",
-    "only_straight_on",
-    "only_u_turn",
-];
+pub const TURN_KINDS: &[&str] = &codes(&words::TURN_KIND);
 
 fn check_turn(record: &serde_json::Map<String, serde_json::Value>) -> Result<(), (String, String)> {
     let kind = record.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
@@ -606,7 +582,7 @@ pub static TURN_RESTRICTION_LAYER: Layer = Layer {
         one_of("kind", TURN_KINDS, true),
         Field { name: "from_route_id", ty: FieldType::Reference { table: "route" }, required: true },
         Field { name: "to_route_id", ty: FieldType::Reference { table: "route" }, required: true },
-        one_of("via", &["start", "end"], false),
+        one_of("via", &codes(&words::TURN_VIA), false),
         Field { name: "osm_id", ty: FieldType::Integer { min: 1, max: i64::MAX }, required: false },
     ],
     computed: &[],
@@ -620,7 +596,7 @@ pub static TURN_RESTRICTION_LAYER: Layer = Layer {
 };
 
 /// Severities of 突发环境事件 (国家突发环境事件应急预案), lowest first.
-pub const SEVERITIES: &[&str] = &["一般", "较大", "重大", "特别重大"];
+pub const SEVERITIES: &[&str] = &codes(&words::SEVERITY);
 
 /// 突发环境事件: where and what; dispatches are sent to it.
 pub static INCIDENT_LAYER: Layer = Layer {
@@ -629,12 +605,12 @@ pub static INCIDENT_LAYER: Layer = Layer {
     geometry: GeometryRule::Point,
     fields: &[
         NAME,
-        one_of("kind", &["water", "air", "soil"], true),
+        one_of("kind", &codes(&words::INCIDENT_KIND), true),
         text("pollutant", 200),
         one_of("cause", CAUSES, false),
         text("cause_detail", 2000),
         one_of("severity", SEVERITIES, true),
-        one_of("status", &["open", "closed"], false),
+        one_of("status", &codes(&words::INCIDENT_STATUS), false),
         Field { name: "occurred_at", ty: FieldType::Timestamp, required: false },
         Field { name: "discovered_at", ty: FieldType::Timestamp, required: false },
         // When it was dealt with; given for a past incident, else stamped on closing.
@@ -666,10 +642,10 @@ pub static INCIDENT_LAYER: Layer = Layer {
 
 /// Causes of incidents, as the national statistics count them (安全生产事故, 交通事故,
 /// 违法排污, 自然灾害, 其他).
-pub const CAUSES: &[&str] = &["safety_accident", "traffic_accident", "illegal_discharge", "natural_disaster", "other"];
+pub const CAUSES: &[&str] = &codes(&words::INCIDENT_CAUSE);
 
 /// Kinds of interception sites: 闸, 坝, 桥, 涵, 布控点.
-pub const INTERCEPT_KINDS: &[&str] = &["sluice", "dam", "bridge", "culvert", "boom_point"];
+pub const INTERCEPT_KINDS: &[&str] = &codes(&words::INTERCEPT_KIND);
 
 /// Where a river spill can be stopped.
 pub static INTERCEPT_SITE_LAYER: Layer = Layer {

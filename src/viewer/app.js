@@ -8,31 +8,8 @@ import { startPhone } from './phone.js';
 import { startPlume } from './plume.js';
 import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
+import * as words from './words.js';
 
-const LAYER_NAMES = {
-  district: '区县', district_label: '区县名称', route: '道路与河流', risk_source: '环境风险源', receptor: '环境敏感目标', depot: '应急物资储备库', team: '救援队伍',
-  incident: '突发环境事件', intercept_site: '拦截点位', risk_district: '区域风险（区县）', risk_grid: '网格风险（1 公里）', risk_road: '危化品道路风险',
-};
-const FIELD_NAMES = {
-  name: '名称', code: '代码', kind: '类型', grade: '风险等级', air_grade: '大气风险等级', water_grade: '水风险等级',
-  industry: '行业', district: '区县', status: '状态', population: '人口/服务人数', protection_level: '保护级别',
-  road_class: '道路等级', speed_kmh: '限速(km/h)', oneway: '单行', hazmat_allowed: '危化品通行', flow_speed_ms: '流速(m/s)',
-  tier: '级别', operator: '管理单位', contact: '联系方式', specialties: '专业', headcount: '人数', equipment: '装备',
-  credit_code: '统一社会信用代码', parent_code: '上级代码', m_air: '大气M', e_air: '大气E', m_water: '水M', e_water: '水E',
-  substances: '风险物质', distance_m: '距离(米)', layer: '图层', created_at: '创建时间', updated_at: '更新时间',
-  level: 'HJ 941 风险等级表征', q_air: '大气 Q', q_water: '水 Q', severity: '级别', pollutant: '污染物', cause: '起因', cause_detail: '起因说明',
-  discovered_at: '发现时间', closed_at: '结束时间', initial_report_due_at: '初报期限', initial_reported_at: '初报时间',
-  occurred_at: '发生时间', index: '风险指数', class: '风险分级',
-};
-const VALUE_NAMES = {
-  water_intake: '取水口', water_source_zone: '水源保护区', school: '学校', hospital: '医院', residential: '居住区',
-  nature_reserve: '自然保护区', river_section: '出入境断面', other: '其他', road: '道路', river: '河流',
-  city: '市级', district: '区县级', enterprise: '企业', available: '待命', dispatched: '已出动', off_duty: '休整',
-  active: '在产', suspended: '停产', closed: '关闭', hazmat: '危化品', water: '水环境', air: '大气', monitoring: '监测',
-  fire: '消防', medical: '医疗', engineering: '工程', true: '是', false: '否',
-  sluice: '闸', dam: '坝', bridge: '桥', culvert: '涵', boom_point: '布控点',
-  safety_accident: '安全生产事故', traffic_accident: '交通事故', illegal_discharge: '违法排污', natural_disaster: '自然灾害',
-};
 const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
 
 const state = { ready: false, version: 0, changes: 0, selected: null, popup: null };
@@ -43,7 +20,7 @@ if ('serviceWorker' in navigator) {
   state.serviceWorker = navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('no service worker', err));
   // On the first visit the page read its map before the worker took over: it keeps that now.
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    const kept = ['/tiles/', '/style.json', '/api/me', '/api/layers', '/api/overview', '/api/warnings', '/api/incidents/', '/api/attachments'];
+    const kept = ['/tiles/', '/style.json', '/api/me', '/api/words', '/api/layers', '/api/overview', '/api/warnings', '/api/incidents/', '/api/attachments'];
     const urls = performance.getEntriesByType('resource').map((e) => e.name)
       .filter((u) => u.startsWith(location.origin) && kept.some((p) => new URL(u).pathname.startsWith(p)));
     const channel = new MessageChannel();
@@ -53,7 +30,6 @@ if ('serviceWorker' in navigator) {
 }
 
 // ---- who is signed in: the sign-in form, and only the controls the role may use -----------------
-const ROLE_NAMES = { viewer: '查看', dispatcher: '值守调度', planner: '规划', admin: '管理员' };
 
 async function account() {
   const me = await (await fetch('/api/me')).json();
@@ -62,7 +38,7 @@ async function account() {
   document.getElementById('signed-in').hidden = !me.user;
   if (me.user) {
     const where = me.district_name ? ` · ${me.district_name}` : '';
-    document.getElementById('who').textContent = `${me.user}（${ROLE_NAMES[me.role] ?? me.role}${where}）`;
+    document.getElementById('who').textContent = `${me.user}（${words.label('role', me.role)}${where}）`;
   }
   for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !me.may.includes(el.dataset.needs);
   document.body.classList.toggle('signed-out', !me.may.includes('read'));
@@ -91,6 +67,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 });
 
 // Without a credential (and without public read) the map waits for a sign-in, which reloads the page.
+await words.loadWords();
 if (!(await account()).may.includes('read')) await new Promise(() => {});
 
 const map = new maplibregl.Map({
@@ -105,9 +82,7 @@ const overlay = overlays(map);
 map.addControl(new maplibregl.NavigationControl(), 'top-left');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
 
-const shown = (v) => (v === null || v === undefined ? '' : VALUE_NAMES[String(v)] ?? String(v));
-
-function propertyRows(props) {
+function propertyRows(layer, props) {
   return Object.entries(props)
     .filter(([k, v]) => v !== null && v !== '' && k !== 'layer')
     .map(([k, v]) => {
@@ -115,11 +90,11 @@ function propertyRows(props) {
       if (k === 'substances' && Array.isArray(v)) {
         text = v.map((s) => `${s.name} ${s.quantity_t}t（临界量 ${s.threshold_t}t）`).join('；');
       } else if (Array.isArray(v)) {
-        text = v.map(shown).join('、');
+        text = v.map((x) => words.shown(x, layer, k)).join('、');
       } else {
-        text = shown(v);
+        text = words.shown(v, layer, k);
       }
-      return `<tr><td>${esc(FIELD_NAMES[k] ?? k)}</td><td>${esc(text)}</td></tr>`;
+      return `<tr><td>${esc(words.fieldName(k))}</td><td>${esc(text)}</td></tr>`;
     })
     .join('');
 }
@@ -144,9 +119,9 @@ async function showFeature(layer, id, lngLat) {
   const response = await fetch(`/api/layers/${layer}/${id}`);
   const feature = response.ok ? await response.json() : null;
   const props = feature ? feature.properties : {};
-  const html = `<div class="popup-title">${esc(props.name ?? props.item ?? LAYER_NAMES[layer])}</div>
-    <div class="popup-layer">${esc(LAYER_NAMES[layer] ?? layer)} #${id}</div>
-    <table class="popup-table">${propertyRows(props)}</table>${await photosOf(layer, id)}`;
+  const html = `<div class="popup-title">${esc(props.name ?? props.item ?? words.label('map_layer', layer))}</div>
+    <div class="popup-layer">${esc(words.label('map_layer', layer))} #${id}</div>
+    <table class="popup-table">${propertyRows(layer, props)}</table>${await photosOf(layer, id)}`;
   if (state.popup) state.popup.remove();
   state.popup = new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(lngLat).setHTML(html).addTo(map);
   state.popup.on('close', () => select(null));
@@ -173,7 +148,7 @@ function buildLayerSwitcher() {
     const label = document.createElement('label');
     label.className = 'layer-toggle';
     const visible = map.getLayoutProperty(ids[0], 'visibility') !== 'none';
-    label.innerHTML = `<input type="checkbox" ${visible ? 'checked' : ''} data-layer="${sourceLayer}"> ${esc(LAYER_NAMES[sourceLayer] ?? sourceLayer)}`;
+    label.innerHTML = `<input type="checkbox" ${visible ? 'checked' : ''} data-layer="${sourceLayer}"> ${esc(words.label('map_layer', sourceLayer))}`;
     label.querySelector('input').addEventListener('change', (e) => {
       for (const id of ids) map.setLayoutProperty(id, 'visibility', e.target.checked ? 'visible' : 'none');
     });
@@ -238,7 +213,8 @@ async function around(lngLat) {
   for (const f of body.features) {
     const li = document.createElement('li');
     const p = f.properties;
-    li.innerHTML = `${esc(p.name)}<span class="meta">${esc(LAYER_NAMES[p.layer])} · ${esc(shown(p.kind ?? p.grade ?? p.tier ?? p.status ?? ''))} · ${Math.round(p.distance_m)} 米</span>`;
+    const key = ['kind', 'grade', 'tier', 'status'].find((k) => p[k] !== null && p[k] !== undefined);
+    li.innerHTML = `${esc(p.name)}<span class="meta">${esc(words.label('map_layer', p.layer))} · ${esc(key ? words.shown(p[key], p.layer, key) : '')} · ${Math.round(p.distance_m)} 米</span>`;
     li.addEventListener('click', () => {
       const c = centerOf(f.geometry);
       map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 12) });
@@ -394,14 +370,14 @@ loadIncidents();
 // ---- risk maps: why a cell is risky; where a spill goes ---------------------------------------------
 async function showRisk(hit, lngLat) {
   const p = hit.properties;
-  let html = `<div class="popup-title">${esc(LAYER_NAMES[hit.sourceLayer])}：${esc(p.name ?? '')}</div>
+  let html = `<div class="popup-title">${esc(words.label('map_layer', hit.sourceLayer))}：${esc(p.name ?? '')}</div>
     <div class="popup-layer">风险指数 ${p.index} · ${esc(p.class)}</div>`;
   if (hit.sourceLayer === 'risk_grid') {
     const cell = await (await fetch(`/api/risk/cells/${encodeURIComponent(p.name)}`)).json();
     state.lastCell = cell;
     html += `<table class="popup-table">${cell.sources.slice(0, 5)
       .map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.grade ?? '未分级')} · 危害 ${s.hazard} × 暴露 ${s.exposure}</td></tr>`).join('')}
-      ${cell.receptors.slice(0, 5).map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(shown(r.kind))} · 贡献 ${r.contribution}</td></tr>`).join('')}</table>`;
+      ${cell.receptors.slice(0, 5).map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(words.label('receptor_kind', r.kind))} · 贡献 ${r.contribution}</td></tr>`).join('')}</table>`;
   }
   if (state.popup) state.popup.remove();
   state.popup = new maplibregl.Popup({ maxWidth: '380px' }).setLngLat(lngLat).setHTML(html).addTo(map);
@@ -418,7 +394,7 @@ async function traceRiver(lngLat) {
   summary.textContent = `${hours} 小时内污染带到达 ${body.features.length} 段河道，沿岸目标 ${body.receptors.length} 个（取水口优先）：`;
   for (const r of body.receptors) {
     const li = document.createElement('li');
-    li.innerHTML = `${esc(r.name)}<span class="meta">${esc(shown(r.kind))} · ${r.hours} 小时 · 沿河 ${(r.metres_along / 1000).toFixed(1)} 公里</span>`;
+    li.innerHTML = `${esc(r.name)}<span class="meta">${esc(words.label('receptor_kind', r.kind))} · ${r.hours} 小时 · 沿河 ${(r.metres_along / 1000).toFixed(1)} 公里</span>`;
     list.appendChild(li);
   }
   state.lastTrace = body;
@@ -438,7 +414,7 @@ document.getElementById('search').addEventListener('submit', async (e) => {
   pages.forEach((page, i) => {
     for (const f of page.features ?? []) {
       const li = document.createElement('li');
-      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(LAYER_NAMES[SEARCH_LAYERS[i]])}</span>`;
+      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(words.label('map_layer', SEARCH_LAYERS[i]))}</span>`;
       li.addEventListener('click', () => {
         const c = centerOf(f.geometry);
         map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 11) });

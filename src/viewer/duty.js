@@ -1,22 +1,15 @@
 // The duty desk panel: open incidents with their report deadlines (overdue ones ringed on the
 // map), an incident's reports, timeline and printable report, and the report form.
 import { api, esc, when } from './api.js';
+import * as words from './words.js';
 
-// The fields of each stage, as the API names them (src/duty/report.rs).
-const STAGES = {
-  initial: { title: '初报', fields: [
-    ['summary', '事件概况（起因、性质、基本过程）', 'text', true], ['pollutants', '主要污染物及数量（每行：名称 数量）', 'pollutants'],
-    ['casualties', '人员受害情况', 'casualties', true], ['measures', '已采取和拟采取的措施', 'text', true],
-    ['reporting_unit', '报告单位', 'line', true], ['contact', '联系人及电话', 'line', true]] },
-  follow_up: { title: '续报', fields: [
-    ['progress', '处置进展', 'text', true], ['monitoring', '监测结果', 'text'], ['measures', '采取的措施', 'text'],
-    ['severity', '事件级别变化', 'severity']] },
-  final: { title: '终报', fields: [
-    ['measures', '处置措施及过程', 'text', true], ['result', '处置结果', 'text', true],
-    ['damage', '危害、损失及社会影响', 'text', true], ['remaining', '遗留问题', 'text']] },
-};
-const CASUALTIES = [['deaths', '死亡'], ['injuries', '受伤'], ['missing', '失踪'], ['evacuated', '疏散']];
-const SEVERITIES = ['一般', '较大', '重大', '特别重大'];
+// The form of each stage: the report's fields as the server defines them (GET /api/words), but
+// those the map and the dispatch records fill in; a few short ones on one line.
+const FILLED_IN = ['threatened', 'resources'];
+const ONE_LINE = ['reporting_unit', 'contact'];
+const HINTS = { pollutants: '（每行：名称 数量）' };
+const stageFields = (stage) => words.reportParts(stage).filter((p) => !FILLED_IN.includes(p.name))
+  .map((p) => [p.name, p.title + (HINTS[p.name] ?? ''), p.kind === 'text' && ONE_LINE.includes(p.name) ? 'line' : p.kind, p.required]);
 
 /** Minutes from now to `t` (negative: past). */
 const minutesTo = (t) => Math.round((new Date(t) - Date.now()) / 60000);
@@ -25,8 +18,8 @@ const minutesTo = (t) => Math.round((new Date(t) - Date.now()) / 60000);
 export function deadline(p) {
   if (!p.initial_reported_at) {
     const m = minutesTo(p.initial_report_due_at);
-    if (p.initial_report_overdue) return ['overdue', `初报已超时 ${-m} 分钟`];
-    if (p.initial_report_due_soon) return ['due-soon', `初报剩余 ${m} 分钟`];
+    if (p.initial_report_overdue) return ['overdue', `初报已超时 ${words.span(-m)}`];
+    if (p.initial_report_due_soon) return ['due-soon', `初报剩余 ${words.span(m)}`];
     return ['pending', `初报期限 ${when(p.initial_report_due_at)}`];
   }
   if (p.final_report_overdue) return ['overdue', '终报已超时'];
@@ -81,9 +74,9 @@ export function startDuty({ map, may, overlay, onemap }) {
     detail.hidden = false;
     detail.innerHTML = `<div class="duty-title">${esc(p.name)}</div>
       <div class="hint">发现 ${esc(when(p.discovered_at))} · ${esc(deadline(p)[1])}</div>
-      <div class="row">${stages.map((s) => `<button type="button" data-stage="${s}">填报${STAGES[s].title}</button>`).join('')}
+      <div class="row">${stages.map((s) => `<button type="button" data-stage="${s}">填报${words.label('report_stage', s)}</button>`).join('')}
         <a href="/api/incidents/${id}/report.html" target="_blank" rel="noopener">打印报告</a></div>
-      <ol class="duty-reports">${reports.reports.map((r) => `<li data-report="${r.id}">${STAGES[r.stage].title}${r.number ? `（${r.number}）` : ''}
+      <ol class="duty-reports">${reports.reports.map((r) => `<li data-report="${r.id}">${words.label('report_stage', r.stage)}${r.number ? `（${r.number}）` : ''}
         <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
         ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
       <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
@@ -98,11 +91,11 @@ export function startDuty({ map, may, overlay, onemap }) {
   function field([name, label, type, required], value) {
     const mark = required ? ' *' : '';
     if (type === 'casualties') {
-      return `<fieldset><legend>${label}${mark}</legend>${CASUALTIES.map(([k, l]) =>
-        `<label class="inline">${l} <input type="number" min="0" name="casualties.${k}" value="${value?.[k] ?? 0}"></label>`).join('')}</fieldset>`;
+      return `<fieldset><legend>${label}${mark}</legend>${words.codes('casualty').map((k) =>
+        `<label class="inline">${words.label('casualty', k)} <input type="number" min="0" name="casualties.${k}" value="${value?.[k] ?? 0}"></label>`).join('')}</fieldset>`;
     }
     if (type === 'severity') {
-      return `<label>${label} <select name="severity"><option value="">不变</option>${SEVERITIES.map((s) =>
+      return `<label>${label} <select name="severity"><option value="">不变</option>${words.codes('severity').map((s) =>
         `<option${value === s ? ' selected' : ''}>${s}</option>`).join('')}</select></label>`;
     }
     if (type === 'pollutants') {
@@ -115,10 +108,10 @@ export function startDuty({ map, may, overlay, onemap }) {
 
   function openForm(id, stage, draft) {
     stage = stage ?? draft.stage;
-    const spec = STAGES[stage];
+    const fields = stageFields(stage);
     const form = dialog.querySelector('form');
-    form.innerHTML = `<h3>${spec.title}</h3>${spec.fields.map((f) => field(f, draft?.[f[0]])).join('')}
-      <p class="hint">${stage === 'initial' ? '受威胁的环境敏感点由地图自动填写（下游取水口、周边学校与居民区）。' : ''}
+    form.innerHTML = `<h3>${words.label('report_stage', stage)}</h3>${fields.map((f) => field(f, draft?.[f[0]])).join('')}
+      <p class="hint">${stage === 'initial' ? '受威胁的环境敏感点由地图自动填写（下游取水口、周边学校与居住区）。' : ''}
       ${stage === 'follow_up' ? '投入的力量和物资由本事件的调度记录自动填写。' : ''}</p>
       <div id="report-error" class="error"></div>
       <div class="row"><button value="draft">保存草稿</button><button value="submit" class="primary">报送</button><button value="cancel" formnovalidate>取消</button></div>`;
@@ -128,9 +121,9 @@ export function startDuty({ map, may, overlay, onemap }) {
       if (action === 'cancel') { dialog.close(); return; }
       const body = { submit: action === 'submit' };
       const data = new FormData(form);
-      for (const [name, , type] of spec.fields) {
+      for (const [name, , type] of fields) {
         if (type === 'casualties') {
-          body.casualties = Object.fromEntries(CASUALTIES.map(([k]) => [k, Number(data.get(`casualties.${k}`) || 0)]));
+          body.casualties = Object.fromEntries(words.codes('casualty').map((k) => [k, Number(data.get(`casualties.${k}`) || 0)]));
         } else if (type === 'pollutants') {
           body.pollutants = String(data.get('pollutants') ?? '').split('\n').map((l) => l.trim()).filter(Boolean)
             .map((l) => { const [n, ...rest] = l.split(/\s+/); return rest.length ? { name: n, amount: rest.join(' ') } : { name: n }; });

@@ -12,6 +12,7 @@ const INTERCEPT_JS: &str = include_str!("intercept.js");
 const PHONE_JS: &str = include_str!("phone.js");
 const OUTBOX_JS: &str = include_str!("outbox.js");
 const DRAW_JS: &str = include_str!("draw.js");
+const WORDS_JS: &str = include_str!("words.js");
 const SERVICE_WORKER: &str = include_str!("sw.js");
 const WALL: &str = include_str!("wall.html");
 const WALL_JS: &str = include_str!("wall.js");
@@ -43,6 +44,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/phone.js", PHONE_JS, JS),
     ("/viewer/outbox.js", OUTBOX_JS, JS),
     ("/viewer/draw.js", DRAW_JS, JS),
+    ("/viewer/words.js", WORDS_JS, JS),
     ("/wall", WALL, "text/html; charset=utf-8"),
     ("/viewer/wall.js", WALL_JS, JS),
     ("/viewer/wall.css", WALL_CSS, CSS),

@@ -5,10 +5,9 @@
 import { api, esc } from './api.js';
 import { circle } from './draw.js';
 import { enqueue, flush, jobs, watch, discard, sentJobs } from './outbox.js';
+import * as words from './words.js';
 
 const NARROW = matchMedia('(max-width: 600px)');
-const CAUSES = [['safety_accident', '安全生产事故'], ['traffic_accident', '交通事故'], ['illegal_discharge', '违法排污'],
-  ['natural_disaster', '自然灾害'], ['other', '其他']];
 
 /** Where the phone is, as [lon, lat] with its accuracy in metres. */
 function locate() {
@@ -132,8 +131,8 @@ export function startPhone({ map, overlay, onemap, may }) {
       <div data-for="new">
         <label>事件名称 <input name="name" maxlength="100"></label>
         <label>类型 <select name="kind"><option value="water">水</option><option value="air">大气</option><option value="soil">土壤</option></select></label>
-        <label>级别 <select name="severity"><option>一般</option><option>较大</option><option>重大</option><option>特别重大</option></select></label>
-        <label>起因 <select name="cause">${CAUSES.map(([v, t]) => `<option value="${v}">${t}</option>`).join('')}</select></label>
+        <label>级别 <select name="severity">${words.codes('severity').map((v) => `<option>${esc(v)}</option>`).join('')}</select></label>
+        <label>起因 <select name="cause">${words.codes('incident_cause').map((v) => `<option value="${esc(v)}">${esc(words.label('incident_cause', v))}</option>`).join('')}</select></label>
         <label>事件概况 <textarea name="summary" rows="2"></textarea></label>
         <label>受伤人数 <input type="number" name="injuries" min="0" value="0"></label>
         <label>死亡人数 <input type="number" name="deaths" min="0" value="0"></label>
@@ -191,7 +190,7 @@ export function startPhone({ map, overlay, onemap, may }) {
     open('隐患排查', `
       <label>风险源 <select name="source">${sources.map((f) => `<option value="${f.id}">${esc(f.properties.name)}（${Math.round(f.properties.distance_m)} 米）</option>`).join('')}</select></label>
       <label>排查发现 <textarea name="finding" rows="3"></textarea></label>
-      <label>隐患级别 <select name="severity"><option>一般隐患</option><option>重大隐患</option></select></label>
+      <label>隐患级别 <select name="severity">${words.codes('hazard_severity').map((v) => `<option>${esc(v)}</option>`).join('')}</select></label>
       <label>整改期限 <input type="date" name="due_date" min="${today}"></label>
       ${photos}`, async (data) => {
       need(data, 'finding');

@@ -2,9 +2,8 @@
 // cause and by district, drawn with Apache ECharts (vendored; loaded when the panel opens).
 import { api } from './api.js';
 import { CJK_FONTS } from './draw.js';
+import * as words from './words.js';
 
-const CAUSES = { safety_accident: '安全生产事故', traffic_accident: '交通事故', illegal_discharge: '违法排污',
-  natural_disaster: '自然灾害', other: '其他', unknown: '未填' };
 const TEXT = { fontFamily: CJK_FONTS };
 
 /**
@@ -42,7 +41,7 @@ export async function showStats(onemap, { theme = null, scale = 1, charts = ['ch
     title: { text: '按起因', textStyle: { fontSize: px(13) } },
     tooltip: { trigger: 'item' },
     series: [{ type: 'pie', radius: ['25%', '50%'], center: ['50%', '56%'], label: { fontSize: px(11), formatter: '{b} {c}' },
-      data: cause.groups.map((g) => ({ name: CAUSES[g.key] ?? g.key, value: g.count })) }],
+      data: cause.groups.map((g) => ({ name: g.key === 'unknown' ? '未填' : words.label('incident_cause', g.key), value: g.count })) }],
   });
   const top = district.groups.slice(0, 12).reverse();
   chart('chart-district', {

@@ -4,23 +4,14 @@ import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { api, esc } from './api.js';
 import { CJK_FONTS, overlays } from './draw.js';
 import { showStats } from './stats.js';
-
-const GRADES = ['重大', '较大', '一般', '未分级'];
-const GRADE_COLOURS = { 重大: '#e53935', 较大: '#fb8c00', 一般: '#fdd835', 未分级: '#90a4ae' };
-const KINDS = { water_intake: '取水口', water_source_zone: '水源保护区', school: '学校', hospital: '医院', residential: '居住区',
-  nature_reserve: '自然保护区', river_section: '出入境断面', other: '其他' };
-const LEVELS = ['红', '橙', '黄', '蓝'];
-const EVENTS = { change: '数据更新', incident: '事件', report: '报告', report_due: '报告期限', dispatch: '调度', warning: '预警', attachment: '现场照片' };
-const WARNING_OPS = { issued: '发布', updated: '更新', cancelled: '解除' };
-const DISPATCH = { planned: '已计划', en_route: '在途', arrived: '已到达', consumed: '已使用', returned: '已返回', cancelled: '已取消' };
-const LAYERS = { risk_source: '风险源', receptor: '敏感目标', depot: '储备库', team: '队伍', incident: '事件', route: '道路河流', district: '区县', inspection: '隐患排查', stock_item: '物资', warning: '预警' };
+import * as words from './words.js';
 
 const wall = { overview: null, updates: 0, focus: null, version: 0 };
 window.onemap = wall;
 
 // The area's bounds and the style come with the first request, so the map opens on the area
 // (not on the style's default view, which would load its tiles only to fly away).
-const [me, tiles, style] = await Promise.all([api('/api/me'), api('/tiles/onemap.json').catch(() => null), api('/style.json').catch(() => null)]);
+const [me, , tiles, style] = await Promise.all([api('/api/me'), words.loadWords(), api('/tiles/onemap.json').catch(() => null), api('/style.json').catch(() => null)]);
 if (!me.may.includes('read')) {
   // A wall runs signed in (any role reads) or under public read: until then, its sign-in form.
   document.getElementById('wall-link').textContent = '未登录';
@@ -142,28 +133,21 @@ function fill(list, items, render, more) {
   return shown;
 }
 
-/** A span of minutes as the desk says it: 分, 小时, 天. */
-function span(minutes) {
-  if (minutes < 120) return `${minutes} 分钟`;
-  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} 小时`;
-  return `${Math.round(minutes / 1440)} 天`;
-}
-
 function deadline(i) {
   if (i.initial_reported_at) return '已初报';
   if (!i.initial_report_due_at) return '';
   const minutes = Math.round((new Date(i.initial_report_due_at) - Date.now()) / 60000);
-  return minutes < 0 ? `初报超时 ${span(-minutes)}` : `初报剩 ${span(minutes)}`;
+  return minutes < 0 ? `初报超时 ${words.span(-minutes)}` : `初报剩 ${words.span(minutes)}`;
 }
 
 function render(o) {
   const s = o.risk_sources.by_grade;
-  document.getElementById('sources-by-grade').innerHTML = GRADES.map((g) => stat(s[g], g, { colour: GRADE_COLOURS[g] })).join('');
+  document.getElementById('sources-by-grade').innerHTML = [...words.codes('grade').reverse(), '未分级'].map((g) => stat(s[g], g, { colour: words.colour('grade', g, '#90a4ae') })).join('');
   document.getElementById('receptors-by-kind').innerHTML = Object.entries(o.receptors.by_kind)
-    .sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => stat(n, KINDS[k] ?? k)).join('');
+    .sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => stat(n, words.label('receptor_kind', k))).join('');
   const t = o.teams;
-  document.getElementById('teams').innerHTML = stat(t.available, '待命', { colour: '#7fe0a8' }) + stat(t.dispatched, '已出动', { colour: '#ffcf5c' })
-    + stat(t.off_duty, '休整') + stat(t.total, '合计');
+  document.getElementById('teams').innerHTML = stat(t.available, words.label('team_status', 'available'), { colour: '#7fe0a8' }) + stat(t.dispatched, words.label('team_status', 'dispatched'), { colour: '#ffcf5c' })
+    + stat(t.off_duty, words.label('team_status', 'off_duty')) + stat(t.total, '合计');
   document.getElementById('rotation-days').textContent = o.rotation_days;
   document.querySelector('#stock tbody').innerHTML = o.stock.map((x) => `<tr data-item="${esc(x.item)}" data-free="${x.free}" data-reserved="${x.reserved}" data-expiring="${x.expiring}">
       <td>${esc(x.item)} <span class="meta">${esc(x.unit)}</span></td><td class="free">${num(x.free)}</td>
@@ -182,7 +166,7 @@ function render(o) {
   }
   const w = o.warnings;
   document.getElementById('warnings-in-force').textContent = w.in_force;
-  document.getElementById('warnings-by-level').innerHTML = LEVELS.map((l) => stat(w.by_level[l], `${l}色`, { cls: `level-${l}` })).join('');
+  document.getElementById('warnings-by-level').innerHTML = words.codes('warning_level').reverse().map((l) => stat(w.by_level[l], words.label('warning_level', l), { cls: `level-${l}` })).join('');
   fill(document.getElementById('warnings'), w.list, (x) => {
     const li = document.createElement('li');
     li.innerHTML = `<span class="lv level-${esc(x.level)}">${esc(x.level)}</span>${esc(x.headline)}`;
@@ -203,13 +187,13 @@ function describe(e) {
   const d = e.data ?? {};
   const who = e.actor ? `（${e.actor}）` : '';
   switch (e.kind) {
-    case 'change': return `${LAYERS[d.layer] ?? d.layer ?? ''}${d.op === 'delete' ? '删除' : d.op === 'insert' ? '新增' : '更新'}${who}`;
+    case 'change': return `${d.layer ? words.label('map_layer', d.layer) : ''}${d.op === 'delete' ? '删除' : d.op === 'insert' ? '新增' : '更新'}${who}`;
     case 'report': return `事件 #${d.incident_id ?? ''} 报送${d.stage === 'initial' ? '初报' : d.stage === 'final' ? '终报' : '续报'}${who}`;
-    case 'dispatch': return `调度 #${d.id ?? ''} ${DISPATCH[d.status] ?? d.status ?? ''}${who}`;
-    case 'warning': return `${WARNING_OPS[d.op] ?? '预警'}${d.level ? `${d.level}色` : ''}预警：${d.headline ?? d.identifier ?? ''}${who}`;
+    case 'dispatch': return `调度 #${d.id ?? ''} ${d.status ? words.label('dispatch_status', d.status) : ''}${who}`;
+    case 'warning': return `${d.op ? words.label('warning_change', d.op) : '预警'}${d.level ? `${d.level}色` : ''}预警：${d.headline ?? d.identifier ?? ''}${who}`;
     case 'report_due': return `事件 #${d.incident_id ?? ''} 报告期限提醒`;
     case 'attachment': return `事件 #${d.incident_id ?? ''} 上传现场照片 ${d.file_name ?? ''}${who}`;
-    default: return `${EVENTS[e.kind] ?? e.kind}${who}`;
+    default: return `${words.label('event_kind', e.kind)}${who}`;
   }
 }
 
@@ -243,7 +227,7 @@ function listen(after) {
   const events = new EventSource(`/api/events?after=${after}`);
   events.addEventListener('open', () => { link.textContent = '实时'; link.classList.add('live'); soon(); });
   events.addEventListener('error', () => { link.textContent = '重新连接中'; link.classList.remove('live'); });
-  for (const kind of [...Object.keys(EVENTS), 'reload']) {
+  for (const kind of [...words.codes('event_kind'), 'reload']) {
     events.addEventListener(kind, (e) => {
       wall.lastEvent = { kind, id: Number(e.lastEventId) };
       if (kind === 'change' || kind === 'reload') refreshTiles();
@@ -364,7 +348,7 @@ async function showFocus(id) {
   fill(document.getElementById('focus-dispatches'), wall.dispatches, (d) => {
     const li = document.createElement('li');
     const what = d.items?.length ? d.items.map((x) => `${x.item} ${num(x.quantity)}${x.unit}`).join('、') : `队伍 #${d.team_id}`;
-    li.innerHTML = `${esc(what)}<span class="st">${esc(DISPATCH[d.status] ?? d.status)} · 预计 ${hhmm(d.eta)}</span>`;
+    li.innerHTML = `${esc(what)}<span class="st">${esc(words.label('dispatch_status', d.status))} · 预计 ${hhmm(d.eta)}</span>`;
     return li;
   }, (n) => `另有 ${n} 批`);
   fill(document.getElementById('focus-timeline'), [...timeline.timeline].reverse(), (e) => {

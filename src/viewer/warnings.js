@@ -1,8 +1,13 @@
 // Warnings on the map, coloured by level and kept live from the feed; the warnings panel with
 // the recipients a duty officer ticks off; and a warning drafted and issued from a plume.
 import { api, esc, when } from './api.js';
+import * as words from './words.js';
 
-const COLOURS = { 蓝: '#2c7bb6', 黄: '#ffd700', 橙: '#fd8d3c', 红: '#d7191c' };
+/** A style expression: a warning's colour by its level. */
+function byLevel() {
+  const pairs = words.codes('warning_level').flatMap((l) => [l, words.colour('warning_level', l)]);
+  return pairs.length ? ['match', ['get', 'level'], ...pairs, '#2c7bb6'] : '#2c7bb6';
+}
 
 export function startWarnings({ map, overlay, onemap, may }) {
   const canIssue = may.includes('handle_incidents');
@@ -14,16 +19,16 @@ export function startWarnings({ map, overlay, onemap, may }) {
     const body = await api('/api/warnings?in_force=true');
     state.inForce = body.features;
     overlay('warnings', { type: 'FeatureCollection', features: body.features.map((f) => ({ ...f, properties: { level: f.properties.level, headline: f.properties.headline } })) }, [
-      { id: 'warnings-fill', type: 'fill', paint: { 'fill-color': ['match', ['get', 'level'], '红', COLOURS.红, '橙', COLOURS.橙, '黄', COLOURS.黄, COLOURS.蓝], 'fill-opacity': 0.25 } },
-      { id: 'warnings-line', type: 'line', paint: { 'line-color': ['match', ['get', 'level'], '红', COLOURS.红, '橙', COLOURS.橙, '黄', COLOURS.黄, COLOURS.蓝], 'line-width': 2, 'line-dasharray': [2, 1] } },
+      { id: 'warnings-fill', type: 'fill', paint: { 'fill-color': byLevel(), 'fill-opacity': 0.25 } },
+      { id: 'warnings-line', type: 'line', paint: { 'line-color': byLevel(), 'line-width': 2, 'line-dasharray': [2, 1] } },
     ]);
     list.innerHTML = body.features.length ? '' : '<li class="hint">无生效预警</li>';
     for (const f of body.features) {
       const p = f.properties;
       const li = document.createElement('li');
       li.dataset.id = f.id;
-      li.innerHTML = `<span class="swatch" style="background:${COLOURS[p.level]}"></span>${esc(p.headline)}`
-        + `<span class="meta">${esc(p.level)}色 · 至 ${esc(when(p.expires))} · <a href="/api/warnings/${f.id}.cap" target="_blank" rel="noopener">CAP</a></span>`;
+      li.innerHTML = `<span class="swatch" style="background:${words.colour('warning_level', p.level, '#2c7bb6')}"></span>${esc(p.headline)}`
+        + `<span class="meta">${esc(words.label('warning_level', p.level))} · 至 ${esc(when(p.expires))} · <a href="/api/warnings/${f.id}.cap" target="_blank" rel="noopener">CAP</a></span>`;
       li.addEventListener('click', (e) => { if (e.target.tagName !== 'A') recipients(f.id, li); });
       list.appendChild(li);
     }

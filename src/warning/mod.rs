@@ -5,7 +5,7 @@ pub mod cap;
 pub mod lifecycle;
 
 /// Warning levels, lowest first (蓝 blue … 红 red).
-pub const LEVELS: &[&str] = &["蓝", "黄", "橙", "红"];
+pub const LEVELS: &[&str] = &crate::layers::words::codes(&crate::layers::words::WARNING_LEVEL);
 
 /// CAP's urgency, severity and certainty for a level.
 pub fn cap_terms(level: &str) -> (&'static str, &'static str, &'static str) {

@@ -1,0 +1,349 @@
+//! The words of the domain, defined once: each vocabulary's codes with their Chinese labels
+//! (and colours where the map or the charts draw them). The catalogue's fields take their codes
+//! from here, `/api/words` serves them to every screen (desk, wall, phone, charts), and the
+//! printed report reads them here: no screen keeps its own dictionary.
+
+use serde::Serialize;
+
+/// One code of a vocabulary and how people say it.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Word {
+    /// The code, as stored and as the API speaks it.
+    pub code: &'static str,
+    /// The Chinese label the screens and printed pages show.
+    pub label: &'static str,
+    /// The colour the map, the wall and the charts draw it in, if they do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<&'static str>,
+}
+
+const fn w(code: &'static str, label: &'static str) -> Word {
+    Word { code, label, colour: None }
+}
+
+const fn coloured(code: &'static str, label: &'static str, colour: &'static str) -> Word {
+    Word { code, label, colour: Some(colour) }
+}
+
+/// The codes of `words`, in order: a field's admissible values.
+pub const fn codes<const N: usize>(words: &[Word; N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = words[i].code;
+        i += 1;
+    }
+    out
+}
+
+/// A named set of codes.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Vocabulary {
+    /// Name, as `/api/words` keys it.
+    pub name: &'static str,
+    /// What the codes name, in Chinese.
+    pub title: &'static str,
+    /// The codes, in the order the screens list them.
+    pub words: &'static [Word],
+}
+
+/// The label of `code` among `words`, if it is one of them.
+pub fn label(words: &[Word], code: &str) -> Option<&'static str> {
+    words.iter().find(|w| w.code == code).map(|w| w.label)
+}
+
+/// Kinds of environmental sensitive receptors (环境敏感目标).
+pub const RECEPTOR_KIND: [Word; 8] = [
+    w("water_intake", "饮用水取水口"),
+    w("water_source_zone", "水源保护区"),
+    w("school", "学校"),
+    w("hospital", "医院"),
+    w("residential", "居住区"),
+    w("nature_reserve", "自然保护区"),
+    w("river_section", "出入境断面"),
+    w("other", "其他"),
+];
+/// Air and water risk grades of HJ 941-2018 (incident severities share the words).
+pub const GRADE: [Word; 3] =
+    [coloured("一般", "一般", "#fdd835"), coloured("较大", "较大", "#fb8c00"), coloured("重大", "重大", "#e53935")];
+/// Incident severities (突发环境事件分级).
+pub const SEVERITY: [Word; 4] = [
+    coloured("一般", "一般", "#fdd835"),
+    coloured("较大", "较大", "#fb8c00"),
+    coloured("重大", "重大", "#e53935"),
+    coloured("特别重大", "特别重大", "#8e0000"),
+];
+/// Road classes, from OpenStreetMap's highway tags.
+pub const ROAD_CLASS: [Word; 8] = [
+    w("motorway", "高速公路"),
+    w("trunk", "干线公路"),
+    w("primary", "主干路"),
+    w("secondary", "次干路"),
+    w("tertiary", "支路"),
+    w("unclassified", "乡村道路"),
+    w("residential", "街巷"),
+    w("service", "专用道路"),
+];
+/// Specialties of teams and experts.
+pub const SPECIALTY: [Word; 7] = [
+    w("hazmat", "危化品"),
+    w("water", "水环境"),
+    w("air", "大气"),
+    w("monitoring", "监测"),
+    w("fire", "消防"),
+    w("medical", "医疗"),
+    w("engineering", "工程"),
+];
+/// Categories of emergency supplies.
+pub const STOCK_CATEGORY: [Word; 6] = [
+    w("protection", "防护"),
+    w("monitoring", "监测"),
+    w("containment", "围堵"),
+    w("collection", "收集"),
+    w("treatment", "处置"),
+    w("other", "其他"),
+];
+/// Causes of an incident.
+pub const INCIDENT_CAUSE: [Word; 5] = [
+    w("safety_accident", "安全生产事故"),
+    w("traffic_accident", "交通事故"),
+    w("illegal_discharge", "违法排污"),
+    w("natural_disaster", "自然灾害"),
+    w("other", "其他"),
+];
+/// Kinds of interception works on a river.
+pub const INTERCEPT_KIND: [Word; 5] =
+    [w("sluice", "闸"), w("dam", "坝"), w("bridge", "桥"), w("culvert", "涵"), w("boom_point", "布控点")];
+/// The kinds of OpenStreetMap turn restrictions.
+pub const TURN_KIND: [Word; 10] = [
+    w("no_left_turn", "禁止左转"),
+    w("no_right_turn", "禁止右转"),
+    w("no_straight_on", "禁止直行"),
+    w("no_u_turn", "禁止掉头"),
+    w("no_entry", "禁止驶入"),
+    w("no_exit", "禁止驶出"),
+    w("only_left_turn", "只准左转"),
+    w("only_right_turn", "只准右转"),
+    w("only_straight_on", "只准直行"),
+    w("only_u_turn", "只准掉头"),
+];
+/// Where a turn restriction's roads meet: at the first road's start or end.
+pub const TURN_VIA: [Word; 2] = [w("start", "起点"), w("end", "终点")];
+/// Kinds of route.
+pub const ROUTE_KIND: [Word; 2] = [w("road", "道路"), w("river", "河流")];
+/// Tiers of depots.
+pub const DEPOT_TIER: [Word; 3] = [w("city", "市级"), w("district", "区县级"), w("enterprise", "企业")];
+/// A team's readiness.
+pub const TEAM_STATUS: [Word; 3] = [w("available", "待命"), w("dispatched", "已出动"), w("off_duty", "休整")];
+/// A risk source's operating state.
+pub const RISK_SOURCE_STATUS: [Word; 3] = [w("active", "在产"), w("suspended", "停产"), w("closed", "关闭")];
+/// What a risk source endangers.
+pub const MEDIUM: [Word; 3] = [w("air", "大气"), w("water", "水"), w("both", "大气和水")];
+/// Kinds of incident by what is polluted.
+pub const INCIDENT_KIND: [Word; 3] = [w("water", "水污染"), w("air", "大气污染"), w("soil", "土壤污染")];
+/// An incident's state.
+pub const INCIDENT_STATUS: [Word; 2] = [w("open", "处置中"), w("closed", "已结束")];
+/// Hazards found by an inspection.
+pub const HAZARD_SEVERITY: [Word; 2] = [w("一般隐患", "一般隐患"), w("重大隐患", "重大隐患")];
+/// How a depot holds its stock.
+pub const STORAGE_MODE: [Word; 3] = [w("自储", "自储"), w("代储", "代储"), w("协议储备", "协议储备")];
+/// The states of a dispatch, in the order they happen.
+pub const DISPATCH_STATUS: [Word; 6] = [
+    w("planned", "已调派"),
+    w("en_route", "在途"),
+    w("arrived", "已到达"),
+    w("consumed", "已使用"),
+    w("returned", "已返回"),
+    w("cancelled", "已取消"),
+];
+/// Warning levels, lowest first, in the colours their names say.
+pub const WARNING_LEVEL: [Word; 4] = [
+    coloured("蓝", "蓝色", "#2c7bb6"),
+    coloured("黄", "黄色", "#ffd700"),
+    coloured("橙", "橙色", "#fd8d3c"),
+    coloured("红", "红色", "#d7191c"),
+];
+/// What happened to a warning.
+pub const WARNING_CHANGE: [Word; 3] = [w("issued", "发布"), w("updated", "更新"), w("cancelled", "解除")];
+/// The three reports of an incident.
+pub const REPORT_STAGE: [Word; 3] = [w("initial", "初报"), w("follow_up", "续报"), w("final", "终报（处理结果报告）")];
+/// The victims a report counts.
+pub const CASUALTY: [Word; 4] =
+    [w("deaths", "死亡"), w("injuries", "受伤"), w("missing", "失踪"), w("evacuated", "疏散")];
+/// Kinds of event in the live feed.
+pub const EVENT_KIND: [Word; 7] = [
+    w("change", "数据更新"),
+    w("incident", "事件"),
+    w("report", "报告"),
+    w("report_due", "报告期限"),
+    w("dispatch", "调度"),
+    w("warning", "预警"),
+    w("attachment", "现场照片"),
+];
+/// What a user may do.
+pub const ROLE: [Word; 4] =
+    [w("viewer", "查看"), w("dispatcher", "值守调度"), w("planner", "规划"), w("admin", "管理员")];
+/// The map's layers as the layer switcher and popups name them (tile layers included).
+pub const MAP_LAYER: [Word; 17] = [
+    w("district", "区县"),
+    w("district_label", "区县名称"),
+    w("route", "道路与河流"),
+    w("risk_source", "环境风险源"),
+    w("receptor", "环境敏感目标"),
+    w("depot", "应急物资储备库"),
+    w("team", "救援队伍"),
+    w("incident", "突发环境事件"),
+    w("intercept_site", "拦截点位"),
+    w("risk_district", "区域风险（区县）"),
+    w("risk_grid", "网格风险（1 公里）"),
+    w("risk_road", "危化品道路风险"),
+    w("inspection", "隐患排查"),
+    w("warning", "预警"),
+    w("stock_item", "应急物资"),
+    w("expert", "应急专家"),
+    w("turn_restriction", "转向限制"),
+];
+/// Fields (properties) as tables and popups head them.
+pub const FIELD: [Word; 47] = [
+    w("name", "名称"),
+    w("code", "代码"),
+    w("kind", "类型"),
+    w("grade", "风险等级"),
+    w("air_grade", "大气风险等级"),
+    w("water_grade", "水风险等级"),
+    w("industry", "行业"),
+    w("district", "区县"),
+    w("status", "状态"),
+    w("population", "人口/服务人数"),
+    w("protection_level", "保护级别"),
+    w("road_class", "道路等级"),
+    w("speed_kmh", "限速(km/h)"),
+    w("oneway", "单行"),
+    w("hazmat_allowed", "危化品通行"),
+    w("flow_speed_ms", "流速(m/s)"),
+    w("tier", "级别"),
+    w("operator", "管理单位"),
+    w("contact", "联系方式"),
+    w("specialties", "专业"),
+    w("headcount", "人数"),
+    w("equipment", "装备"),
+    w("credit_code", "统一社会信用代码"),
+    w("parent_code", "上级代码"),
+    w("m_air", "大气M"),
+    w("e_air", "大气E"),
+    w("m_water", "水M"),
+    w("e_water", "水E"),
+    w("substances", "风险物质"),
+    w("distance_m", "距离(米)"),
+    w("layer", "图层"),
+    w("created_at", "创建时间"),
+    w("updated_at", "更新时间"),
+    w("level", "HJ 941 风险等级表征"),
+    w("q_air", "大气 Q"),
+    w("q_water", "水 Q"),
+    w("severity", "级别"),
+    w("pollutant", "污染物"),
+    w("cause", "起因"),
+    w("cause_detail", "起因说明"),
+    w("discovered_at", "发现时间"),
+    w("closed_at", "结束时间"),
+    w("occurred_at", "发生时间"),
+    w("initial_report_due_at", "初报期限"),
+    w("initial_reported_at", "初报时间"),
+    w("index", "风险指数"),
+    w("class", "风险分级"),
+];
+/// Yes and no.
+pub const YES_NO: [Word; 2] = [w("true", "是"), w("false", "否")];
+
+/// Every vocabulary, by name.
+pub static VOCABULARIES: &[Vocabulary] = &[
+    Vocabulary { name: "receptor_kind", title: "敏感目标类型", words: &RECEPTOR_KIND },
+    Vocabulary { name: "grade", title: "风险等级", words: &GRADE },
+    Vocabulary { name: "severity", title: "事件级别", words: &SEVERITY },
+    Vocabulary { name: "road_class", title: "道路等级", words: &ROAD_CLASS },
+    Vocabulary { name: "specialty", title: "专业", words: &SPECIALTY },
+    Vocabulary { name: "stock_category", title: "物资类别", words: &STOCK_CATEGORY },
+    Vocabulary { name: "incident_cause", title: "事件起因", words: &INCIDENT_CAUSE },
+    Vocabulary { name: "intercept_kind", title: "拦截点位类型", words: &INTERCEPT_KIND },
+    Vocabulary { name: "turn_kind", title: "转向限制", words: &TURN_KIND },
+    Vocabulary { name: "turn_via", title: "转向位置", words: &TURN_VIA },
+    Vocabulary { name: "route_kind", title: "路线类型", words: &ROUTE_KIND },
+    Vocabulary { name: "depot_tier", title: "储备库级别", words: &DEPOT_TIER },
+    Vocabulary { name: "team_status", title: "队伍状态", words: &TEAM_STATUS },
+    Vocabulary { name: "risk_source_status", title: "生产状态", words: &RISK_SOURCE_STATUS },
+    Vocabulary { name: "medium", title: "环境要素", words: &MEDIUM },
+    Vocabulary { name: "incident_kind", title: "事件类型", words: &INCIDENT_KIND },
+    Vocabulary { name: "incident_status", title: "事件状态", words: &INCIDENT_STATUS },
+    Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
+    Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },
+    Vocabulary { name: "dispatch_status", title: "调度状态", words: &DISPATCH_STATUS },
+    Vocabulary { name: "warning_level", title: "预警级别", words: &WARNING_LEVEL },
+    Vocabulary { name: "warning_change", title: "预警操作", words: &WARNING_CHANGE },
+    Vocabulary { name: "report_stage", title: "报告阶段", words: &REPORT_STAGE },
+    Vocabulary { name: "casualty", title: "人员受害", words: &CASUALTY },
+    Vocabulary { name: "event_kind", title: "动态类型", words: &EVENT_KIND },
+    Vocabulary { name: "role", title: "角色", words: &ROLE },
+    Vocabulary { name: "map_layer", title: "图层", words: &MAP_LAYER },
+    Vocabulary { name: "field", title: "字段", words: &FIELD },
+    Vocabulary { name: "yes_no", title: "是否", words: &YES_NO },
+];
+
+/// The vocabulary called `name`.
+pub fn vocabulary(name: &str) -> Option<&'static Vocabulary> {
+    VOCABULARIES.iter().find(|v| v.name == name)
+}
+
+/// The vocabulary whose codes are exactly `values` (a field's admissible values), if one is.
+pub fn of_values(values: &[&str]) -> Option<&'static Vocabulary> {
+    VOCABULARIES.iter().find(|v| v.words.len() == values.len() && v.words.iter().zip(values).all(|(w, c)| w.code == *c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::spec::{FieldType, LAYERS};
+
+    #[test]
+    fn names_and_codes_are_unique() {
+        let mut names: Vec<&str> = VOCABULARIES.iter().map(|v| v.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), VOCABULARIES.len());
+        for v in VOCABULARIES {
+            let mut codes: Vec<&str> = v.words.iter().map(|w| w.code).collect();
+            codes.sort();
+            codes.dedup();
+            assert_eq!(codes.len(), v.words.len(), "{}", v.name);
+            assert!(v.words.iter().all(|w| !w.label.is_empty()), "{}", v.name);
+        }
+    }
+
+    #[test]
+    fn every_coded_field_has_its_words() {
+        // HJ 941's M and E bands are their own names.
+        let self_named = ["m_air", "e_air", "m_water", "e_water"];
+        for layer in LAYERS {
+            for field in layer.fields.iter().chain(layer.computed) {
+                if let FieldType::Enum(values) | FieldType::EnumList(values) = field.ty
+                    && !self_named.contains(&field.name)
+                {
+                    assert!(of_values(values).is_some(), "{}.{} has codes without words", layer.name, field.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_layer_has_a_name_on_the_map() {
+        for layer in LAYERS {
+            assert!(label(&MAP_LAYER, layer.name).is_some(), "{}", layer.name);
+        }
+    }
+
+    #[test]
+    fn the_roles_are_those_of_identity() {
+        let roles: Vec<&str> = crate::auth::permission::ROLES.iter().map(|r| r.as_str()).collect();
+        assert_eq!(roles, codes(&ROLE));
+    }
+}
