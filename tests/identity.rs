@@ -132,11 +132,22 @@ fn every_route_has_a_rule_that_names_an_action_or_is_public_on_purpose() {
         onemap::api::routes().rules().iter().filter(|r| r.need == Need::Nothing).map(|r| r.path).collect();
     // What may be reached with no credential at all: health, the pages (the desk, the wall: they
     // fetch their data with the caller's credential) and their assets, signing in,
-    // and the description of the API (no data; it says how to sign in).
+    // the description of the API (no data; it says how to sign in) and the domain's words (no
+    // data: the labels of codes, which the sign-in form and the pages show).
     for path in &public {
         assert!(
-            ["/health", "/", "/wall", "/sw.js", "/api/session", "/api/me", "/api/openapi.json", "/api/docs"]
-                .contains(path)
+            [
+                "/health",
+                "/",
+                "/wall",
+                "/sw.js",
+                "/api/session",
+                "/api/me",
+                "/api/openapi.json",
+                "/api/docs",
+                "/api/words"
+            ]
+            .contains(path)
                 || path.starts_with("/viewer/")
                 || path.starts_with("/vendor/"),
             "{path} needs no credential"

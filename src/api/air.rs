@@ -102,7 +102,7 @@ async fn plume(State(state): State<AppState>, JsonBody(body): JsonBody) -> Resul
 
 /// The threat zones of the plume request `body` (checked here), with how they were had.
 pub async fn threat_zones(state: &AppState, body: serde_json::Value) -> Result<serde_json::Value, Problem> {
-    let r: PlumeRequest = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
+    let r: PlumeRequest = super::extract::read(body)?;
     let at = parse_point(r.point)?;
     let rate = within("release_g_s", r.release_g_s, 0.0, MAX_RATE_G_S, true)?;
     let height = within("height_m", r.height_m, 0.0, MAX_HEIGHT_M, false)?;

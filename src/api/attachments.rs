@@ -3,7 +3,7 @@
 //! or `?incident_id`, `GET /api/attachments/{id}` (the file) and `DELETE` (by its uploader).
 
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -11,7 +11,8 @@ use serde_json::json;
 use super::AppState;
 use super::acting::Acting;
 use super::doc::{Doc, object};
-use super::layers::{only, parse_id, query_params};
+use super::extract::{Id, PathOf};
+use super::layers::{only, query_params};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -107,7 +108,7 @@ async fn upload(
             "file" if file.is_some() => return Err(bad("file", "one photo per request")),
             "file" => file = Some(file_part(field).await?),
             "record" => record = Some(Record::parse(&text(field, "record").await?)?),
-            "record_id" => record_id = Some(parse_id(&text(field, "record_id").await?)?),
+            "record_id" => record_id = Some(Id::parse("record_id", &text(field, "record_id").await?)?),
             "metadata" => {
                 keep = match text(field, "metadata").await?.as_str() {
                     "keep" => true,
@@ -144,8 +145,8 @@ async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<
     let params = query_params(raw)?;
     only(&params, &["record", "record_id", "incident_id"])?;
     let (record, id) = match (params.get("record"), params.get("record_id"), params.get("incident_id")) {
-        (Some(record), Some(id), None) => (Some(Record::parse(record)?), parse_id(id)?),
-        (None, None, Some(id)) => (None, parse_id(id)?),
+        (Some(record), Some(id), None) => (Some(Record::parse(record)?), Id::parse("id", id)?),
+        (None, None, Some(id)) => (None, Id::parse("id", id)?),
         _ => return Err(bad("record", "give record and record_id, or incident_id")),
     };
     let list = attachments::list(&state.pool, record, id).await?;
@@ -155,14 +156,14 @@ async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<
 async fn remove(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
 ) -> Result<StatusCode, Problem> {
-    attachments::remove(&state.pool, &actor, parse_id(&id)?).await?;
+    attachments::remove(&state.pool, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn file(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let (content_type, name, bytes) = attachments::content(&state.pool, parse_id(&id)?).await?;
+async fn file(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
+    let (content_type, name, bytes) = attachments::content(&state.pool, id).await?;
     let encoded: String = name
         .bytes()
         .map(|b| {

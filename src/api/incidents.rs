@@ -1,17 +1,17 @@
 //! Planning and dispatching for incidents: `/api/incidents/{id}/plan`, `/api/plan` (several
 //! incidents jointly), `/api/incidents/{id}/dispatch`, and the dispatches' status.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
-use super::body::JsonBody;
 use super::doc::{Doc, object};
-use super::layers::parse_id;
+use super::extract::Body;
+use super::extract::{Id, PathOf};
 use super::nearest::invalid;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -60,10 +60,6 @@ pub fn router() -> Routes {
         )
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Problem> {
-    serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct PlanRequest {
     demands: Vec<DemandRequest>,
@@ -74,11 +70,9 @@ struct PlanRequest {
 async fn plan_one(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(request): Body<PlanRequest>,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
-    let request: PlanRequest = parse(body)?;
     let graph = state.roads.load_full();
     let rules = request.roads.rules(&graph, &state.pool).await?;
     let incident = Incident::open(&state.pool, &actor, id).await?;
@@ -107,9 +101,8 @@ struct JointRequest {
 async fn plan_many(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    JsonBody(body): JsonBody,
+    Body(request): Body<JointRequest>,
 ) -> Result<Response, Problem> {
-    let request: JointRequest = parse(body)?;
     if request.incidents.is_empty() || request.incidents.len() > MAX_INCIDENTS {
         return Err(invalid("incidents", format!("give 1–{MAX_INCIDENTS} incidents")));
     }
@@ -145,11 +138,9 @@ struct DispatchRequest {
 async fn dispatch(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(request): Body<DispatchRequest>,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
-    let request: DispatchRequest = parse(body)?;
     let order = Order::new(&request.shipments)?;
     let graph = state.roads.load_full();
     let rules = request.roads.rules(&graph, &state.pool).await?;
@@ -161,15 +152,14 @@ async fn dispatch(
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
-async fn dispatches(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
+async fn dispatches(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
     crate::layers::store::exists(&mut *state.pool.acquire().await?, &crate::layers::spec::INCIDENT_LAYER, id).await?;
     let list = status::of_incident(&state.pool, id).await?;
     Ok(axum::Json(json!({"incident_id": id, "dispatches": list})).into_response())
 }
 
-async fn show_dispatch(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    Ok(axum::Json(status::show(&state.pool, parse_id(&id)?).await?).into_response())
+async fn show_dispatch(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
+    Ok(axum::Json(status::show(&state.pool, id).await?).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -181,11 +171,9 @@ struct StatusChange {
 async fn change_dispatch(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(change): Body<StatusChange>,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
-    let change: StatusChange = parse(body)?;
     if let Some(team) = status::change(&state.pool, &actor, id, &change.status).await? {
         state.refresh("team", &[team]).await;
     }

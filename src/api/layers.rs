@@ -11,6 +11,7 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{Doc, object, schema};
+use super::extract::{Id, PathOf};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -59,14 +60,6 @@ pub fn router() -> Routes {
 /// A GeoJSON answer.
 pub fn geojson(status: StatusCode, body: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response()
-}
-
-/// Parses a path id, refusing anything but a positive integer.
-pub fn parse_id(raw: &str) -> Result<i64, Problem> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(Problem::bad_request("id", format!("`{raw}` is not a feature id (a positive integer)"))),
-    }
 }
 
 /// A 400 naming the first parameter not in `allowed`.
@@ -204,10 +197,9 @@ pub fn created(href_base: &str, body: &Value, mut features: Vec<Value>) -> Respo
 
 async fn get_feature(
     State(state): State<AppState>,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     let mut conn = state.pool.acquire().await.map_err(crate::error::Error::Database)?;
     let feature = store::get(&mut conn, layer, id, false).await?;
     Ok(geojson(StatusCode::OK, &feature))
@@ -216,11 +208,10 @@ async fn get_feature(
 async fn replace_feature(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     let feature = write::replace(&state.pool, &actor, layer, id, &body, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(geojson(StatusCode::OK, &feature))
@@ -229,11 +220,10 @@ async fn replace_feature(
 async fn patch_feature(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     let feature = write::patch(&state.pool, &actor, layer, id, &body, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(geojson(StatusCode::OK, &feature))
@@ -242,10 +232,9 @@ async fn patch_feature(
 async fn delete_feature(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
 ) -> Result<StatusCode, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     write::delete(&state.pool, &actor, layer, id, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(StatusCode::NO_CONTENT)

@@ -9,6 +9,7 @@ pub mod body;
 pub mod coverage;
 pub mod doc;
 pub mod events;
+pub mod extract;
 pub mod guard;
 pub mod headers;
 pub mod health;

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::body::JsonBody;
 use super::doc::{Doc, object};
+use super::extract::Body;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -75,8 +75,7 @@ pub fn within(field: &str, value: f64, low: f64, high: f64, low_open: bool) -> R
     }
 }
 
-async fn handle(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, Problem> {
-    let request: Request = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
+async fn handle(State(state): State<AppState>, Body(request): Body<Request>) -> Result<Response, Problem> {
     let point = parse_point(request.point)?;
     let count = request.count.unwrap_or(10);
     if !(1..=MAX_COUNT).contains(&count) {

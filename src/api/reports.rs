@@ -1,7 +1,7 @@
 //! An incident's reports: `GET|POST /api/incidents/{id}/reports`, one report, changing and
 //! discarding a draft, `POST …/reports/{report}/submit`; its timeline and its printable report.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -10,7 +10,8 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{Doc, object};
-use super::layers::{only, parse_id, query_params};
+use super::extract::{Id, PathOf};
+use super::layers::{only, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -57,8 +58,7 @@ pub fn router() -> Routes {
         )
 }
 
-async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
+async fn list(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
     let list = reports::list(&state.pool, id).await?;
     Ok(axum::Json(json!({"incident_id": id, "reports": list})).into_response())
 }
@@ -66,22 +66,19 @@ async fn list(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
 async fn create(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
     let report = reports::create(&state.pool, state.rivers.load_full(), &actor, id, body).await?;
     // Submitting may change the incident (its clock, severity, closing).
     state.refresh("incident", &[id]).await;
     Ok((StatusCode::CREATED, axum::Json(report)).into_response())
 }
 
-fn ids(id: &str, report: &str) -> Result<(i64, i64), Problem> {
-    Ok((parse_id(id)?, parse_id(report)?))
-}
-
-async fn show(State(state): State<AppState>, Path((id, report)): Path<(String, String)>) -> Result<Response, Problem> {
-    let (id, report) = ids(&id, &report)?;
+async fn show(
+    State(state): State<AppState>,
+    PathOf((Id(id), Id(report))): PathOf<(Id, Id)>,
+) -> Result<Response, Problem> {
     let mut conn = state.pool.acquire().await?;
     Ok(axum::Json(reports::show(&mut conn, id, report).await?).into_response())
 }
@@ -89,10 +86,9 @@ async fn show(State(state): State<AppState>, Path((id, report)): Path<(String, S
 async fn edit(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((id, report)): Path<(String, String)>,
+    PathOf((Id(id), Id(report))): PathOf<(Id, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let (id, report) = ids(&id, &report)?;
     let report = reports::edit(&state.pool, &actor, id, report, body).await?;
     state.refresh("incident", &[id]).await;
     Ok(axum::Json(report).into_response())
@@ -101,9 +97,8 @@ async fn edit(
 async fn discard(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((id, report)): Path<(String, String)>,
+    PathOf((Id(id), Id(report))): PathOf<(Id, Id)>,
 ) -> Result<Response, Problem> {
-    let (id, report) = ids(&id, &report)?;
     reports::discard(&state.pool, &actor, id, report).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -111,16 +106,14 @@ async fn discard(
 async fn submit(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((id, report)): Path<(String, String)>,
+    PathOf((Id(id), Id(report))): PathOf<(Id, Id)>,
 ) -> Result<Response, Problem> {
-    let (id, report) = ids(&id, &report)?;
     let report = reports::submit(&state.pool, &actor, id, report).await?;
     state.refresh("incident", &[id]).await;
     Ok(axum::Json(report).into_response())
 }
 
-async fn timeline(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
+async fn timeline(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
     let entries = timeline::of_incident(&state.pool, id).await?;
     Ok(axum::Json(json!({"incident_id": id, "timeline": entries})).into_response())
 }
@@ -128,10 +121,9 @@ async fn timeline(State(state): State<AppState>, Path(id): Path<String>) -> Resu
 /// `?drafts=true` prints drafts too (marked); `?report=N` prints that report only.
 async fn printable(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
     let params = query_params(raw)?;
     only(&params, &["drafts", "report"])?;
     let drafts = match params.get("drafts").map(String::as_str) {
@@ -139,7 +131,7 @@ async fn printable(
         Some("true") => true,
         Some(other) => return Err(Problem::bad_request("drafts", format!("`{other}` is not true or false"))),
     };
-    let only_report = params.get("report").map(|r| parse_id(r)).transpose()?;
+    let only_report = params.get("report").map(|r| Id::parse("report", r)).transpose()?;
     let mut conn = state.pool.acquire().await?;
     let incident = store::get(&mut conn, &INCIDENT_LAYER, id, false).await?;
     drop(conn);

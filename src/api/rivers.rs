@@ -80,9 +80,8 @@ struct InterceptRequest {
 
 async fn intercept(
     State(state): State<AppState>,
-    super::body::JsonBody(body): super::body::JsonBody,
+    super::extract::Body(r): super::extract::Body<InterceptRequest>,
 ) -> Result<Response, Problem> {
-    let r: InterceptRequest = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
     let at = crate::routing::request::parse_point(r.point)?;
     let now = chrono::Utc::now();
     let spilled_at = match &r.spilled_at {

@@ -93,7 +93,7 @@ async fn sign_in(
             "sign in from onemap's own page",
         ));
     }
-    let given: SignIn = serde_json::from_value(body).map_err(|e| invalid("body", e.to_string()))?;
+    let given: SignIn = super::extract::read(body)?;
     if given.username.is_empty() || given.username.chars().count() > MAX_NAME {
         return Err(invalid("username", format!("a user name has 1–{MAX_NAME} characters")));
     }

@@ -1,6 +1,6 @@
 //! Stock of the depots: `/api/depots/{id}/stock` and `/api/stock?item=…` across all depots.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -9,7 +9,8 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{Doc, object, schema};
-use super::layers::{created, geojson, parse_id, query_params};
+use super::extract::{Id, PathOf};
+use super::layers::{created, geojson, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -46,8 +47,7 @@ pub fn router() -> Routes {
         )
 }
 
-async fn depot_stock(State(state): State<AppState>, Path(depot): Path<String>) -> Result<Response, Problem> {
-    let depot = parse_id(&depot)?;
+async fn depot_stock(State(state): State<AppState>, PathOf(Id(depot)): PathOf<Id>) -> Result<Response, Problem> {
     let items = stock::of_depot(&state.pool, depot).await?;
     Ok(axum::Json(json!({"depot_id": depot, "items": items})).into_response())
 }
@@ -56,10 +56,9 @@ async fn depot_stock(State(state): State<AppState>, Path(depot): Path<String>) -
 async fn add_stock(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(depot): Path<String>,
+    PathOf(Id(depot)): PathOf<Id>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let depot = parse_id(&depot)?;
     stock::of_depot(&state.pool, depot).await?;
     let as_feature = |props: &serde_json::Value| json!({"type": "Feature", "geometry": null, "properties": props});
     let body = match &body {
@@ -76,41 +75,35 @@ async fn add_stock(
 async fn patch_stock(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((depot, id)): Path<(String, String)>,
+    PathOf((Id(depot), Id(id))): PathOf<(Id, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let depot = parse_id(&depot)?;
-    let feature =
-        write::patch(&state.pool, &actor, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot))).await?;
+    let feature = write::patch(&state.pool, &actor, &STOCK_ITEM_LAYER, id, &body, Some(("depot_id", depot))).await?;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
 async fn replace_stock(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((depot, id)): Path<(String, String)>,
+    PathOf((Id(depot), Id(id))): PathOf<(Id, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let depot = parse_id(&depot)?;
     let body = match body {
         serde_json::Value::Object(ref map) if !map.contains_key("type") => {
             json!({"type": "Feature", "geometry": null, "properties": body})
         }
         other => other,
     };
-    let feature =
-        write::replace(&state.pool, &actor, &STOCK_ITEM_LAYER, parse_id(&id)?, &body, Some(("depot_id", depot)))
-            .await?;
+    let feature = write::replace(&state.pool, &actor, &STOCK_ITEM_LAYER, id, &body, Some(("depot_id", depot))).await?;
     Ok(geojson(StatusCode::OK, &feature))
 }
 
 async fn delete_stock(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((depot, id)): Path<(String, String)>,
+    PathOf((Id(depot), Id(id))): PathOf<(Id, Id)>,
 ) -> Result<StatusCode, Problem> {
-    let depot = parse_id(&depot)?;
-    write::delete(&state.pool, &actor, &STOCK_ITEM_LAYER, parse_id(&id)?, Some(("depot_id", depot))).await?;
+    write::delete(&state.pool, &actor, &STOCK_ITEM_LAYER, id, Some(("depot_id", depot))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,7 +13,8 @@ use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{self, Doc};
-use super::layers::{only, parse_id, query_params};
+use super::extract::{Id, PathOf};
+use super::layers::{only, query_params};
 use super::nearest::{invalid, within};
 use super::problem::Problem;
 use super::routes::Routes;
@@ -199,7 +200,7 @@ async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<
         Some("true") => true,
         Some(other) => return Err(Problem::bad_request("in_force", format!("`{other}` is not true or false"))),
     };
-    let incident = params.get("incident_id").map(|v| parse_id(v)).transpose()?;
+    let incident = params.get("incident_id").map(|v| Id::parse("incident_id", v)).transpose()?;
     let features = lifecycle::list(&state.pool, in_force, incident).await?;
     Ok(axum::Json(json!({"type": "FeatureCollection", "features": features})).into_response())
 }
@@ -215,10 +216,11 @@ async fn create(
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, Problem> {
+    // `{id}` or `{id}.cap`.
     let (id, as_cap) = match id.strip_suffix(".cap") {
-        Some(n) => (parse_id(n)?, true),
+        Some(n) => (Id::parse("id", n)?, true),
         None => (
-            parse_id(&id)?,
+            Id::parse("id", &id)?,
             headers.get(header::ACCEPT).is_some_and(|a| a.as_bytes().starts_with(b"application/cap+xml")),
         ),
     };
@@ -242,10 +244,9 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
 async fn edit(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
     let changes = draft_of(&state, body, &["from"]).await?;
     Ok(axum::Json(lifecycle::edit(&state.pool, &actor, id, changes).await?).into_response())
 }
@@ -253,18 +254,17 @@ async fn edit(
 async fn issue(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
 ) -> Result<Response, Problem> {
-    Ok(axum::Json(lifecycle::issue(&state.pool, &actor, parse_id(&id)?).await?).into_response())
+    Ok(axum::Json(lifecycle::issue(&state.pool, &actor, id).await?).into_response())
 }
 
 async fn update(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
     let changes = draft_of(&state, body, &["from"]).await?;
     let warning = lifecycle::update(&state.pool, &actor, id, changes).await?;
     Ok((StatusCode::CREATED, axum::Json(warning)).into_response())
@@ -273,13 +273,12 @@ async fn update(
 async fn cancel(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path(id): Path<String>,
+    PathOf(Id(id)): PathOf<Id>,
 ) -> Result<Response, Problem> {
-    Ok(axum::Json(lifecycle::cancel(&state.pool, &actor, parse_id(&id)?).await?).into_response())
+    Ok(axum::Json(lifecycle::cancel(&state.pool, &actor, id).await?).into_response())
 }
 
-async fn recipients(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let id = parse_id(&id)?;
+async fn recipients(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
     let list = lifecycle::recipients(&state.pool, id).await?;
     Ok(axum::Json(json!({"warning_id": id, "recipients": list})).into_response())
 }
@@ -287,10 +286,9 @@ async fn recipients(State(state): State<AppState>, Path(id): Path<String>) -> Re
 async fn tick(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((id, recipient)): Path<(String, String)>,
+    PathOf((Id(id), Id(recipient))): PathOf<(Id, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let (id, recipient) = (parse_id(&id)?, parse_id(&recipient)?);
     let body = object(body)?;
     if let Some(k) = body.keys().find(|k| *k != "notified") {
         return Err(invalid(k, "only `notified` (true or false) is changed here"));

@@ -13,7 +13,8 @@ use crate::api::AppState;
 use crate::api::acting::Acting;
 use crate::api::body::JsonBody;
 use crate::api::doc::{Doc, object, schema};
-use crate::api::layers::{href_with, parse_id, query_params};
+use crate::api::extract::{Id, PathOf};
+use crate::api::layers::{href_with, query_params};
 use crate::api::permission::Need;
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
@@ -223,11 +224,10 @@ async fn list(
 async fn one(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     let params = query_params(raw)?;
     crate::api::layers::only(&params, &["crs", "f"])?;
     check_format(&params)?;
@@ -287,11 +287,10 @@ async fn replace(
     State(state): State<AppState>,
     Acting(actor): Acting,
     headers: HeaderMap,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     let body = in_storage_crs(&headers, body)?;
     let feature = write::replace(&state.pool, &actor, layer, id, &body, None).await?;
     state.refresh(layer.name, &[id]).await;
@@ -303,11 +302,10 @@ async fn update(
     State(state): State<AppState>,
     Acting(actor): Acting,
     headers: HeaderMap,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     let mut body = in_storage_crs(&headers, body)?;
     if let Value::Object(map) = &mut body
         && (map.contains_key("properties") || map.contains_key("geometry"))
@@ -322,10 +320,9 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Path((layer, id)): Path<(String, String)>,
+    PathOf((layer, Id(id))): PathOf<(String, Id)>,
 ) -> Result<Response, Problem> {
     let layer = layers::find(&layer)?;
-    let id = parse_id(&id)?;
     write::delete(&state.pool, &actor, layer, id, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(StatusCode::NO_CONTENT.into_response())
