@@ -53,9 +53,19 @@ impl Package {
 /// The routes of the offline server.
 pub fn router(package: Arc<Package>) -> Router {
     Router::new()
-        .route("/", get(|| async { page("/viewer/offline.html") }))
-        .route("/viewer/{file}", get(|UrlPath(file): UrlPath<String>| async move { page(&format!("/viewer/{file}")) }))
-        .route("/vendor/{file}", get(|UrlPath(file): UrlPath<String>| async move { page(&format!("/vendor/{file}")) }))
+        .route("/", get(|headers: HeaderMap| async move { page("/viewer/offline.html", &headers) }))
+        .route(
+            "/viewer/{file}",
+            get(|UrlPath(file): UrlPath<String>, headers: HeaderMap| async move {
+                page(&format!("/viewer/{file}"), &headers)
+            }),
+        )
+        .route(
+            "/vendor/{file}",
+            get(|UrlPath(file): UrlPath<String>, headers: HeaderMap| async move {
+                page(&format!("/vendor/{file}"), &headers)
+            }),
+        )
         .route("/health", get(health))
         .route("/tiles/onemap.json", get(tilejson))
         .route("/style.json", get(style))
@@ -65,9 +75,9 @@ pub fn router(package: Arc<Package>) -> Router {
         .with_state(package)
 }
 
-fn page(path: &str) -> Response {
+fn page(path: &str, request: &HeaderMap) -> Response {
     match crate::viewer::file(path) {
-        Some((body, content_type)) => super::viewer::asset(body, content_type),
+        Some((body, content_type)) => super::viewer::asset(body, content_type, request),
         None => Problem::new(StatusCode::NOT_FOUND, "not found", format!("no file {path}")).into_response(),
     }
 }

@@ -1,0 +1,50 @@
+//! The viewer's files as a browser gets them: gzip-compressed when it takes gzip (the same bytes
+//! once inflated), named by an ETag, and 304 with no body when the browser already holds them.
+
+mod common;
+
+use std::io::Read;
+
+use common::testing::TestServer;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn files_come_compressed_with_an_etag_and_revalidate_with_304() {
+    let server = TestServer::start().await.unwrap();
+    let client = reqwest::Client::new();
+    let source = |path: &str| std::fs::read(format!("{}/src/viewer/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for (url, file) in
+        [("/vendor/maplibre-gl.mjs", "vendor/maplibre-gl.mjs"), ("/viewer/app.js", "app.js"), ("/", "index.html")]
+    {
+        let original = source(file);
+        // Without gzip: the file itself.
+        let plain = client.get(server.at(url)).send().await.unwrap();
+        assert_eq!(plain.status(), StatusCode::OK);
+        assert!(plain.headers().get("content-encoding").is_none(), "{url}");
+        let etag = plain.headers()["etag"].to_str().unwrap().to_string();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        assert_eq!(plain.bytes().await.unwrap().as_ref(), original.as_slice(), "{url}");
+
+        // With gzip: compressed, smaller, the same once inflated, the same ETag.
+        let zipped = client.get(server.at(url)).header("accept-encoding", "gzip, deflate").send().await.unwrap();
+        assert_eq!(zipped.headers()["content-encoding"], "gzip", "{url}");
+        assert_eq!(zipped.headers()["etag"].to_str().unwrap(), etag);
+        assert!(zipped.headers()["vary"].to_str().unwrap().to_lowercase().contains("accept-encoding"));
+        let bytes = zipped.bytes().await.unwrap();
+        assert!(bytes.len() < original.len(), "{url}: {} of {}", bytes.len(), original.len());
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(bytes.as_ref()).read_to_end(&mut inflated).unwrap();
+        assert_eq!(inflated, original, "{url}");
+
+        // Held by the browser: 304 and no body; another version: the file again.
+        let held = client.get(server.at(url)).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(held.status(), StatusCode::NOT_MODIFIED, "{url}");
+        assert_eq!(held.headers()["etag"].to_str().unwrap(), etag);
+        assert!(held.bytes().await.unwrap().is_empty());
+        let other = client.get(server.at(url)).header("if-none-match", "\"0000000000000000\"").send().await.unwrap();
+        assert_eq!(other.status(), StatusCode::OK);
+        // A client that refuses gzip gets the file itself.
+        let refused = client.get(server.at(url)).header("accept-encoding", "gzip;q=0").send().await.unwrap();
+        assert!(refused.headers().get("content-encoding").is_none(), "{url}");
+    }
+}
