@@ -9,7 +9,7 @@ pub mod air;
 pub mod api;
 pub mod attachments;
 pub mod auth;
-pub mod config;
+pub mod cli;
 pub mod db;
 pub mod dispatch;
 pub mod duty;

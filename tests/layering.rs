@@ -22,8 +22,8 @@ const LEVELS: &[&[&str]] = &[
     &["warning"],
     &["attachments", "duty"],
     &["exchange"],
-    &["config"],
     &["api"],
+    &["cli"],
 ];
 
 /// A source file and the module path it defines (`src/api/ogc/items.rs` → api::ogc::items).

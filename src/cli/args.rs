@@ -1,11 +1,15 @@
-//! Settings from flags and the environment.
+//! The command line's arguments and settings from the environment, read by clap into their
+//! types (roles, times, boxes): a value that does not read is refused before anything starts.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::Role;
 use crate::exchange::Format;
+use crate::layers::query;
 
 /// onemap: the environmental emergency one map.
 #[derive(Debug, Parser)]
@@ -50,8 +54,8 @@ pub enum Command {
         /// The .osm.pbf file.
         file: PathBuf,
         /// Only roads wholly inside west,south,east,north (degrees).
-        #[arg(long)]
-        bbox: Option<String>,
+        #[arg(long, value_parser = bbox)]
+        bbox: Option<[f64; 4]>,
         /// Remove every existing road first.
         #[arg(long)]
         replace_roads: bool,
@@ -80,8 +84,8 @@ pub enum Command {
         #[arg(long, default_value_t = 12)]
         maxzoom: u8,
         /// Only tiles over west,south,east,north in degrees (default: where the data is).
-        #[arg(long)]
-        bbox: Option<String>,
+        #[arg(long, value_parser = four_numbers)]
+        bbox: Option<[f64; 4]>,
         /// Only these layers, comma-separated (default: every layer of the one map and the risk map).
         #[arg(long, value_delimiter = ',')]
         layers: Option<Vec<String>>,
@@ -126,11 +130,11 @@ pub enum Command {
         #[arg(long)]
         actor: Option<String>,
         /// Changes at or after this time (RFC 3339).
-        #[arg(long)]
-        since: Option<String>,
+        #[arg(long, value_parser = rfc3339)]
+        since: Option<DateTime<Utc>>,
         /// Changes before this time (RFC 3339).
-        #[arg(long)]
-        until: Option<String>,
+        #[arg(long, value_parser = rfc3339)]
+        until: Option<DateTime<Utc>>,
         /// How many records.
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -155,7 +159,7 @@ pub enum UserAction {
         name: String,
         /// viewer, dispatcher, planner or admin.
         #[arg(long)]
-        role: String,
+        role: Role,
         /// Bind the user to a district (区县 code, e.g. 500112): they act for it only.
         #[arg(long)]
         district: Option<String>,
@@ -227,8 +231,8 @@ pub enum AuditAction {
         #[arg(long)]
         user: Option<String>,
         /// Records at or after this time (RFC 3339).
-        #[arg(long)]
-        since: Option<String>,
+        #[arg(long, value_parser = rfc3339)]
+        since: Option<DateTime<Utc>>,
         /// How many records.
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -304,4 +308,20 @@ pub struct ServeArgs {
     /// Leave the embedded cluster running when onemap exits.
     #[arg(long)]
     pub keep_db_running: bool,
+}
+
+/// An RFC 3339 time (`2026-12-06T03:00:00+08:00`).
+fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).map_err(|_| format!("`{text}` is not an RFC 3339 time"))
+}
+
+/// A box `west,south,east,north` in degrees, within the world, low corner first.
+fn bbox(text: &str) -> Result<[f64; 4], String> {
+    query::parse_bbox(text).map_err(|e| e.detail)
+}
+
+/// Four numbers `west,south,east,north` (the tile extent checks them against the world).
+fn four_numbers(text: &str) -> Result<[f64; 4], String> {
+    let numbers = query::numbers("bbox", text).map_err(|e| e.detail)?;
+    <[f64; 4]>::try_from(numbers).map_err(|n| format!("{} numbers; give west,south,east,north", n.len()))
 }
