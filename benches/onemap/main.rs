@@ -133,11 +133,9 @@ async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
 
-    let cold_state = AppState::start(
-        pool.clone(),
-        &ServerConfig { tile_cache_entries: 0, public_read: true, ..ServerConfig::default() },
-    )
-    .await?;
+    let cold_state =
+        AppState::start(pool.clone(), &ServerConfig { tile_cache_mb: 0, public_read: true, ..ServerConfig::default() })
+            .await?;
     encode_times(&cold_state, &tiles)?;
     let cold = serve(cold_state).await?;
     let warm =

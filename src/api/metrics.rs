@@ -114,11 +114,13 @@ async fn metrics(State(state): State<AppState>) -> Response {
     }
     let tiles = &state.tiles;
     head(&mut out, "onemap_tile_cache_hits_total", "counter", "Tiles answered from the cache.");
-    let _ = writeln!(out, "onemap_tile_cache_hits_total {}", tiles.hits.load(Ordering::Relaxed));
+    let _ = writeln!(out, "onemap_tile_cache_hits_total {}", tiles.hits());
     head(&mut out, "onemap_tile_cache_misses_total", "counter", "Tiles encoded because not cached.");
-    let _ = writeln!(out, "onemap_tile_cache_misses_total {}", tiles.misses.load(Ordering::Relaxed));
+    let _ = writeln!(out, "onemap_tile_cache_misses_total {}", tiles.misses());
     head(&mut out, "onemap_tile_cache_entries", "gauge", "Tiles held in the cache.");
     let _ = writeln!(out, "onemap_tile_cache_entries {}", tiles.len());
+    head(&mut out, "onemap_tile_cache_bytes", "gauge", "Bytes the cached tiles count for.");
+    let _ = writeln!(out, "onemap_tile_cache_bytes {}", tiles.bytes());
     head(&mut out, "onemap_snapshot_generation", "gauge", "The latest generation of the in-memory map.");
     let _ = writeln!(out, "onemap_snapshot_generation {}", state.snapshot.generation());
     head(

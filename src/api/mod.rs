@@ -107,7 +107,7 @@ impl AppState {
         use crate::routing::live::{Network, start};
         let roads = start(&pool, &snapshot, Network::Roads).await?;
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
-        let tiles = Arc::new(TileCache::new(config.tile_cache_entries));
+        let tiles = Arc::new(TileCache::new(config.tile_cache_mb * 1024 * 1024));
         let risk = Arc::new(crate::risk::map::RiskState::new(config.risk_model.clone()));
         Ok(Self {
             pool,
@@ -156,7 +156,7 @@ pub struct ServerConfig {
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
     /// Tiles kept in memory (0: no cache).
-    pub tile_cache_entries: usize,
+    pub tile_cache_mb: u64,
     /// Parameters of the risk indexes.
     pub risk_model: crate::risk::model::Model,
     /// Let anonymous callers read the map, the tiles and the registry (a wall screen on a
@@ -178,7 +178,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 20 * 1024 * 1024,
-            tile_cache_entries: 20_000,
+            tile_cache_mb: 256,
             risk_model: crate::risk::model::Model::builtin(),
             public_read: false,
             report_deadlines: crate::duty::deadlines::Deadlines::builtin(),

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::error::{Error, Invalid};
 
 /// A problem answer: status, title, detail, and where the fault is.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Problem {
     /// HTTP status.
     pub status: StatusCode,

@@ -101,18 +101,16 @@ async fn tile(
     let mut parts = Vec::with_capacity(layers.len());
     for snapshot in layers {
         let name = snapshot.layer.name;
-        let part = match state.tiles.get(name, id, snapshot.generation) {
-            Some(hit) => hit,
-            None => {
-                let generation = snapshot.generation;
-                let made = crate::work::run("tile", move || encode::encode(&[&*snapshot], id))
-                    .await?
-                    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?;
-                let tile = Arc::new(CachedTile::new(made));
-                state.tiles.put(name, id, generation, tile.clone());
-                tile
-            }
+        let generation = snapshot.generation;
+        let make = async move {
+            let made = crate::work::run("tile", move || encode::encode(&[&*snapshot], id))
+                .await
+                .map_err(Problem::from)?
+                .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "tile failed", e.to_string()))?;
+            Ok::<_, Problem>(Arc::new(CachedTile::new(made)))
         };
+        // A refusal shared by those who waited for the same tile: each gets its own copy.
+        let part = state.tiles.get_or_make(name, id, generation, make).await.map_err(|e| Problem::clone(&e))?;
         parts.push(part);
     }
     let cached = match parts.as_slice() {

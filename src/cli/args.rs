@@ -267,9 +267,9 @@ pub struct ServeArgs {
     /// Largest request body, in MB.
     #[arg(long, env = "ONEMAP_MAX_BODY_MB", default_value_t = 20)]
     pub max_body_mb: usize,
-    /// Tiles kept in memory (0 turns the tile cache off).
-    #[arg(long, env = "ONEMAP_TILE_CACHE", default_value_t = 20_000)]
-    pub tile_cache_entries: usize,
+    /// Memory for encoded tiles, in MB (0 turns the tile cache off).
+    #[arg(long, env = "ONEMAP_TILE_CACHE_MB", default_value_t = 256)]
+    pub tile_cache_mb: u64,
     /// Database connections in the pool.
     #[arg(long, default_value_t = 16)]
     pub max_connections: u32,

@@ -38,7 +38,7 @@ pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         report_deadlines,
         deadline_check: std::time::Duration::from_secs(serve.deadline_check_s),
         max_body_bytes: serve.max_body_mb * 1024 * 1024,
-        tile_cache_entries: serve.tile_cache_entries,
+        tile_cache_mb: serve.tile_cache_mb,
         risk_model,
         public_read: serve.public_read,
         request_timeout: std::time::Duration::from_secs(serve.request_timeout_s),
