@@ -68,6 +68,12 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 
 // Without a credential (and without public read) the map waits for a sign-in, which reloads the page.
 await words.loadWords();
+// Choices in the catalogue's words: a new incident's severity and kind, the teams an interception sends.
+const options = (vocabulary, codes, selected, suffix = '') => codes.map((c) =>
+  `<option value="${esc(c)}"${c === selected ? ' selected' : ''}>${esc(words.label(vocabulary, c))}${suffix}</option>`).join('');
+document.getElementById('new-incident-severity').innerHTML = options('severity', words.codes('severity'), '较大');
+document.getElementById('new-incident-kind').innerHTML = options('incident_kind', words.codes('incident_kind'));
+document.getElementById('intercept-send').insertAdjacentHTML('beforeend', options('specialty', ['water', 'hazmat'], null, '救援队'));
 if (!(await account()).may.includes('read')) await new Promise(() => {});
 
 const map = new maplibregl.Map({

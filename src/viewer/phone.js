@@ -130,7 +130,7 @@ export function startPhone({ map, overlay, onemap, may }) {
         ${open_.map((i) => `<option value="${i.id}">续报：${esc(i.name)}</option>`).join('')}</select></label>
       <div data-for="new">
         <label>事件名称 <input name="name" maxlength="100"></label>
-        <label>类型 <select name="kind"><option value="water">水</option><option value="air">大气</option><option value="soil">土壤</option></select></label>
+        <label>类型 <select name="kind">${words.codes('incident_kind').map((v) => `<option value="${esc(v)}">${esc(words.label('incident_kind', v))}</option>`).join('')}</select></label>
         <label>级别 <select name="severity">${words.codes('severity').map((v) => `<option>${esc(v)}</option>`).join('')}</select></label>
         <label>起因 <select name="cause">${words.codes('incident_cause').map((v) => `<option value="${esc(v)}">${esc(words.label('incident_cause', v))}</option>`).join('')}</select></label>
         <label>事件概况 <textarea name="summary" rows="2"></textarea></label>
