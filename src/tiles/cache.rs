@@ -82,10 +82,15 @@ impl TileCache {
             self.misses.fetch_add(1, Relaxed);
             make.await
         };
-        match &self.tiles {
-            Some(tiles) => tiles.try_get_with((layer, id, generation), made).await,
-            None => made.await.map_err(Arc::new),
+        let Some(tiles) = &self.tiles else {
+            return made.await.map_err(Arc::new);
+        };
+        let key = (layer, id, generation);
+        // A hit by the plain look-up: try_get_with's waiting machinery is only for a miss.
+        if let Some(hit) = tiles.get(&key).await {
+            return Ok(hit);
         }
+        tiles.try_get_with(key, made).await
     }
 
     /// Look-ups answered from the cache.
