@@ -6,15 +6,13 @@
 //! search from the snapped point, forwards (downstream) or backwards (upstream); each reached
 //! edge is returned as far as the time allows, with the time at every vertex.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-
 use geo::{Coord, Distance, Geodesic, LineString, Point};
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use sqlx::PgPool;
 
+use crate::routing::bounded::Bounded;
 use crate::routing::graph::RoadGraph;
 use crate::routing::snap::Snap;
 #[cfg(test)]
@@ -64,17 +62,9 @@ pub fn trace(graph: &RoadGraph, start: &Snap, hours: f64, way: Way) -> Vec<Reach
         Way::Downstream => Direction::Outgoing,
         Way::Upstream => Direction::Incoming,
     };
-    let mut best: HashMap<NodeIndex, (f64, f64)> = HashMap::new();
-    let mut heap = BinaryHeap::new();
-    if first_s <= limit {
-        best.insert(first, (first_s, first_m));
-        heap.push((Reverse(first_s.to_bits()), first));
-    }
-    while let Some((Reverse(bits), node)) = heap.pop() {
-        let (s, m) = best[&node];
-        if bits != s.to_bits() {
-            continue;
-        }
+    let mut search: Bounded<NodeIndex, ()> = Bounded::new(limit);
+    search.offer(first, first_s, first_m, ());
+    search.run(|search, node, label| {
         for arc in graph.graph.edges_directed(node, direction) {
             let index = arc.weight().edge;
             let edge = &graph.edges[index];
@@ -82,15 +72,11 @@ pub fn trace(graph: &RoadGraph, start: &Snap, hours: f64, way: Way) -> Vec<Reach
                 Way::Downstream => (0.0, edge.metres),
                 Way::Upstream => (edge.metres, 0.0),
             };
-            reaches.extend(piece(graph, index, from_m, to_m, s, m, limit));
+            reaches.extend(piece(graph, index, from_m, to_m, label.seconds, label.metres, limit));
             let next = if way == Way::Downstream { arc.target() } else { arc.source() };
-            let (ns, nm) = (s + edge.seconds, m + edge.metres);
-            if ns <= limit && best.get(&next).is_none_or(|b| ns < b.0) {
-                best.insert(next, (ns, nm));
-                heap.push((Reverse(ns.to_bits()), next));
-            }
+            search.offer(next, label.seconds + edge.seconds, label.metres + edge.metres, ());
         }
-    }
+    });
     // Each node is expanded once, with its final time, so each edge appears once (the start
     // edge may appear again when the river loops back to it).
     let first_hour = |r: &Reach| r.hours.iter().copied().fold(f64::INFINITY, f64::min);

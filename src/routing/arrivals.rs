@@ -6,6 +6,8 @@ use std::collections::BinaryHeap;
 
 use geo::LineString;
 
+use super::bounded::key;
+
 /// A candidate reached: its travel time and distance to the incident, and the way.
 #[derive(Debug, Clone)]
 pub struct Reached {
@@ -17,11 +19,6 @@ pub struct Reached {
     pub metres: f64,
     /// The route from the candidate's snapped point to the incident's, lon/lat.
     pub path: LineString<f64>,
-}
-
-/// Positive floats order like their bits: a cheap total order for the heap.
-pub(super) fn key(seconds: f64) -> u64 {
-    seconds.max(0.0).to_bits()
 }
 
 /// The candidates' best ways so far, and those final: a candidate is final once the search has

@@ -1,14 +1,14 @@
 //! Service areas: what vehicles leaving a set of depots can reach within given times — one
 //! forward search from all depots at once, then each road edge cut where each time runs out.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use geo::LineString;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
+use super::bounded::Bounded;
 use super::graph::RoadGraph;
 use super::path::part;
 use super::snap::Snap;
@@ -39,43 +39,31 @@ fn departures(
     usable: &dyn Fn(usize) -> bool,
 ) -> Vec<(NodeIndex, Option<usize>, f64)> {
     let by = |edge: usize| (!graph.turns.is_empty()).then_some(edge);
-    type Key = (NodeIndex, Option<usize>);
-    let mut best: HashMap<Key, f64> = HashMap::new();
-    let mut heap = BinaryHeap::new();
-    let push = |best: &mut HashMap<Key, f64>, heap: &mut BinaryHeap<_>, key: Key, s: f64| {
-        if s <= cutoff_s && best.get(&key).is_none_or(|b| s < *b) {
-            best.insert(key, s);
-            heap.push((Reverse(s.to_bits()), key));
-        }
-    };
+    let mut search: Bounded<(NodeIndex, Option<usize>), ()> = Bounded::new(cutoff_s);
     for d in depots {
         let e = &graph.edges[d.edge];
         let f = d.fraction(graph);
         if f <= 0.0 {
-            push(&mut best, &mut heap, (e.ends.0, None), 0.0);
+            search.offer((e.ends.0, None), 0.0, 0.0, ());
         } else if f >= 1.0 {
-            push(&mut best, &mut heap, (e.ends.1, None), 0.0);
+            search.offer((e.ends.1, None), 0.0, 0.0, ());
         } else {
-            push(&mut best, &mut heap, (e.ends.1, by(d.edge)), (1.0 - f) * e.seconds);
+            search.offer((e.ends.1, by(d.edge)), (1.0 - f) * e.seconds, (1.0 - f) * e.metres, ());
             if !e.oneway {
-                push(&mut best, &mut heap, (e.ends.0, by(d.edge)), f * e.seconds);
+                search.offer((e.ends.0, by(d.edge)), f * e.seconds, f * e.metres, ());
             }
         }
     }
-    while let Some((Reverse(bits), key)) = heap.pop() {
-        let s = best[&key];
-        if bits != s.to_bits() {
-            continue;
-        }
-        let (node, arrived) = key;
+    let reached = search.run(|search, (node, arrived), label| {
         for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
             let edge = arc.weight().edge;
             if usable(edge) && arrived.is_none_or(|a| graph.may_turn(a, node, edge)) {
-                push(&mut best, &mut heap, (arc.target(), by(edge)), s + graph.edges[edge].seconds);
+                let e = &graph.edges[edge];
+                search.offer((arc.target(), by(edge)), label.seconds + e.seconds, label.metres + e.metres, ());
             }
         }
-    }
-    best.into_iter().map(|((n, arrived), s)| (n, arrived, s)).collect()
+    });
+    reached.into_iter().map(|((n, arrived), label)| (n, arrived, label.seconds)).collect()
 }
 
 /// The road reached within each of `limits_s` (ascending): per limit, the pieces of edges

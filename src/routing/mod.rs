@@ -2,6 +2,7 @@
 //! the bounded one-to-many search that ranks depots and teams by travel time to an incident.
 
 pub mod arrivals;
+pub mod bounded;
 pub mod coverage;
 pub mod graph;
 pub mod live;

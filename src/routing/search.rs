@@ -2,9 +2,6 @@
 //! nodes by travel time *to* the incident, until the requested number of candidates is final
 //! or the cut-off is passed. Each candidate is reached along its own snapped edge.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use crate::hash::IdMap as HashMap;
 
 use geo::LineString;
@@ -12,7 +9,8 @@ use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
-use super::arrivals::{Arrivals, Reached, along_same_edge, key};
+use super::arrivals::{Arrivals, Reached, along_same_edge};
+use super::bounded::Bounded;
 use super::graph::{Arc, RoadGraph};
 use super::path::Drawn;
 use super::snap::Snap;
@@ -48,36 +46,15 @@ pub fn nearest(
     }
     let e = &graph.edges[incident.edge];
     let f = incident.fraction(graph);
-    let mut settled: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::default();
-    let mut heap: BinaryHeap<(Reverse<u64>, NodeIndex)> = BinaryHeap::new();
-    // Best label so far of each reached node: seconds, metres, and the way on.
-    let mut best: HashMap<NodeIndex, (f64, f64, Next)> = HashMap::default();
-    let push = |heap: &mut BinaryHeap<_>,
-                node: NodeIndex,
-                s: f64,
-                m: f64,
-                next: Next,
-                best: &mut HashMap<NodeIndex, (f64, f64, Next)>| {
-        if best.get(&node).is_none_or(|b| s < b.0) {
-            best.insert(node, (s, m, next));
-            heap.push((Reverse(key(s)), node));
-        }
-    };
-    push(&mut heap, e.ends.0, f * e.seconds, f * e.metres, Next::Incident { forward: true }, &mut best);
+    let mut search: Bounded<NodeIndex, Next> = Bounded::new(cutoff_s);
+    search.offer(e.ends.0, f * e.seconds, f * e.metres, Next::Incident { forward: true });
     // At the last vertex the incident is at that node itself, one-way or not.
     if !e.oneway || f >= 1.0 {
-        push(
-            &mut heap,
-            e.ends.1,
-            (1.0 - f) * e.seconds,
-            (1.0 - f) * e.metres,
-            Next::Incident { forward: false },
-            &mut best,
-        );
+        search.offer(e.ends.1, (1.0 - f) * e.seconds, (1.0 - f) * e.metres, Next::Incident { forward: false });
     }
 
     // Each candidate enters through the end(s) of its own edge, or directly on the incident's edge.
-    let mut entries: HashMap<NodeIndex, Vec<(usize, f64, f64, bool)>> = HashMap::default();
+    let mut entries: HashMap<NodeIndex, Vec<Waiting>> = HashMap::default();
     let mut arrivals = Arrivals::new(candidates.len(), k, cutoff_s);
     for (i, c) in candidates.iter().enumerate() {
         let ce = &graph.edges[c.edge];
@@ -90,39 +67,57 @@ pub fn nearest(
         if !usable(c.edge) && c.edge != incident.edge {
             continue;
         }
-        entries.entry(ce.ends.1).or_default().push((i, (1.0 - g) * ce.seconds, (1.0 - g) * ce.metres, true));
+        let rest = 1.0 - g;
+        entries.entry(ce.ends.1).or_default().push(Waiting {
+            candidate: i,
+            seconds: rest * ce.seconds,
+            metres: rest * ce.metres,
+            forward: true,
+        });
         // At the first vertex the candidate stands on that node and may leave by any road.
         if !ce.oneway || g <= 0.0 {
-            entries.entry(ce.ends.0).or_default().push((i, g * ce.seconds, g * ce.metres, false));
+            entries.entry(ce.ends.0).or_default().push(Waiting {
+                candidate: i,
+                seconds: g * ce.seconds,
+                metres: g * ce.metres,
+                forward: false,
+            });
         }
     }
 
-    while let Some((Reverse(k_s), node)) = heap.pop() {
-        let (s, m, next) = best[&node];
-        if settled.contains_key(&node) || key(s) != k_s {
-            continue;
-        }
-        arrivals.finalize(s);
-        if arrivals.full() || s > cutoff_s {
+    while let Some((node, label)) = search.settle() {
+        arrivals.finalize(label.seconds);
+        if arrivals.full() {
             break;
         }
-        settled.insert(node, (s, m, next));
-        for &(i, extra_s, extra_m, forward) in entries.get(&node).map(Vec::as_slice).unwrap_or_default() {
-            arrivals.offer(i, s + extra_s, m + extra_m, Entry::Node { node, forward });
+        for w in entries.get(&node).map(Vec::as_slice).unwrap_or_default() {
+            let entry = Entry::Node { node, forward: w.forward };
+            arrivals.offer(w.candidate, label.seconds + w.seconds, label.metres + w.metres, entry);
         }
         for arc in graph.graph.edges_directed(node, Direction::Incoming) {
             let a = *arc.weight();
-            if !usable(a.edge) {
-                continue;
-            }
-            let edge = &graph.edges[a.edge];
-            let from = arc.source();
-            if !settled.contains_key(&from) {
-                push(&mut heap, from, s + edge.seconds, m + edge.metres, Next::Via(a, node), &mut best);
+            if usable(a.edge) {
+                let edge = &graph.edges[a.edge];
+                search.offer(
+                    arc.source(),
+                    label.seconds + edge.seconds,
+                    label.metres + edge.metres,
+                    Next::Via(a, node),
+                );
             }
         }
     }
-    arrivals.reached(|candidate, entry| path(graph, incident, &candidates[candidate], entry, &settled))
+    arrivals.reached(|candidate, entry| path(graph, incident, &candidates[candidate], entry, &search))
+}
+
+/// A candidate waiting at a node: what it adds to the node's time to drive there, and whether
+/// it drives its edge forwards.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    candidate: usize,
+    seconds: f64,
+    metres: f64,
+    forward: bool,
 }
 
 fn path(
@@ -130,15 +125,15 @@ fn path(
     incident: &Snap,
     candidate: &Snap,
     entry: Entry,
-    settled: &HashMap<NodeIndex, (f64, f64, Next)>,
+    search: &Bounded<NodeIndex, Next>,
 ) -> LineString<f64> {
     let Entry::Node { node, forward } = entry else {
         return Drawn::start(graph, candidate, incident, None).finish(candidate, incident);
     };
     let mut drawn = Drawn::start(graph, candidate, incident, Some(forward));
     let mut at = node;
-    while let Some(&(_, _, next)) = settled.get(&at) {
-        match next {
+    while let Some(label) = search.settled(at) {
+        match label.way {
             Next::Via(arc, to) => {
                 drawn.arc(graph, arc);
                 at = to;

@@ -3,15 +3,13 @@
 //! to the node, so that a turn forbidden at a node is never taken. Same answers, same paths
 //! otherwise; used only when the graph has restrictions (it settles about twice as many labels).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use geo::LineString;
 use petgraph::Direction;
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use super::arrivals::{Arrivals, Reached, along_same_edge, key};
+use super::arrivals::{Arrivals, Reached, along_same_edge};
+use super::bounded::Bounded;
 use super::graph::RoadGraph;
 use super::path::Drawn;
 use super::snap::Snap;
@@ -63,25 +61,17 @@ pub fn nearest_turning(
 ) -> Vec<Reached> {
     let e = &graph.edges[incident.edge];
     let f = incident.fraction(graph);
-    let mut best: HashMap<State, (f64, f64, Option<State>)> = HashMap::default();
-    let mut settled: HashMap<State, (f64, f64, Option<State>)> = HashMap::default();
-    let mut heap: BinaryHeap<(Reverse<u64>, State)> = BinaryHeap::new();
-    let push = |heap: &mut BinaryHeap<_>, best: &mut HashMap<_, _>, state: State, s: f64, m: f64, next| {
-        if best.get(&state).is_none_or(|b: &(f64, f64, Option<State>)| s < b.0) {
-            best.insert(state, (s, m, next));
-            heap.push((Reverse(key(s)), state));
-        }
-    };
+    let mut search: Bounded<State, Option<State>> = Bounded::new(cutoff_s);
     // On a node, the incident is reached by arriving there, by any road; else along its edge.
     if f <= 0.0 {
-        push(&mut heap, &mut best, State::At(e.ends.0), 0.0, 0.0, None);
+        search.offer(State::At(e.ends.0), 0.0, 0.0, None);
     } else if f >= 1.0 {
-        push(&mut heap, &mut best, State::At(e.ends.1), 0.0, 0.0, None);
+        search.offer(State::At(e.ends.1), 0.0, 0.0, None);
     } else {
-        push(&mut heap, &mut best, State::Last { forward: true }, f * e.seconds, f * e.metres, None);
+        search.offer(State::Last { forward: true }, f * e.seconds, f * e.metres, None);
         if !e.oneway {
             let back = 1.0 - f;
-            push(&mut heap, &mut best, State::Last { forward: false }, back * e.seconds, back * e.metres, None);
+            search.offer(State::Last { forward: false }, back * e.seconds, back * e.metres, None);
         }
     }
 
@@ -116,16 +106,11 @@ pub fn nearest_turning(
         }
     }
 
-    while let Some((Reverse(k_s), state)) = heap.pop() {
-        let (s, m, next) = best[&state];
-        if settled.contains_key(&state) || key(s) != k_s {
-            continue;
-        }
-        arrivals.finalize(s);
-        if arrivals.full() || s > cutoff_s {
+    while let Some((state, label)) = search.settle() {
+        arrivals.finalize(label.seconds);
+        if arrivals.full() {
             break;
         }
-        settled.insert(state, (s, m, next));
         let (node, onward) = graph.leaves(incident, state);
         for &(i, extra_s, extra_m, forward, from) in entries.get(&node).map(Vec::as_slice).unwrap_or_default() {
             let allowed = match (from, onward) {
@@ -133,7 +118,7 @@ pub fn nearest_turning(
                 _ => true,
             };
             if allowed {
-                arrivals.offer(i, s + extra_s, m + extra_m, Entry::Via { state, forward });
+                arrivals.offer(i, label.seconds + extra_s, label.metres + extra_m, Entry::Via { state, forward });
             }
         }
         for arc in graph.graph.edges_directed(node, Direction::Incoming) {
@@ -141,14 +126,11 @@ pub fn nearest_turning(
             if !usable(a.edge) || onward.is_some_and(|o| !graph.may_turn(a.edge, node, o)) {
                 continue;
             }
-            let before = State::Arc(arc.id());
-            if !settled.contains_key(&before) {
-                let edge = &graph.edges[a.edge];
-                push(&mut heap, &mut best, before, s + edge.seconds, m + edge.metres, Some(state));
-            }
+            let edge = &graph.edges[a.edge];
+            search.offer(State::Arc(arc.id()), label.seconds + edge.seconds, label.metres + edge.metres, Some(state));
         }
     }
-    arrivals.reached(|candidate, entry| path(graph, incident, &candidates[candidate], entry, &settled))
+    arrivals.reached(|candidate, entry| path(graph, incident, &candidates[candidate], entry, &search))
 }
 
 fn path(
@@ -156,7 +138,7 @@ fn path(
     incident: &Snap,
     candidate: &Snap,
     entry: Entry,
-    settled: &HashMap<State, (f64, f64, Option<State>)>,
+    search: &Bounded<State, Option<State>>,
 ) -> LineString<f64> {
     let Entry::Via { state, forward } = entry else {
         return Drawn::start(graph, candidate, incident, None).finish(candidate, incident);
@@ -169,7 +151,7 @@ fn path(
             State::Last { forward } => drawn.last(graph, incident, forward),
             State::At(_) => {}
         }
-        at = settled.get(&state).and_then(|s| s.2);
+        at = search.settled(state).and_then(|l| l.way);
     }
     drawn.finish(candidate, incident)
 }
