@@ -1,0 +1,11 @@
+//! The catalogue of layers: for each table, its geometry rule and its fields, declared once
+//! and used by validation, SQL, filters, import and export alike — the meta-model (`model`),
+//! the layers (`catalogue`) and the identifiers with check digits (`codes`).
+
+mod catalogue;
+mod codes;
+mod model;
+
+pub use catalogue::*;
+pub use codes::*;
+pub use model::*;
