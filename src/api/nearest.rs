@@ -15,7 +15,8 @@ use super::extract::Body;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::layers::spec::{SPECIALTIES, STOCK_CATEGORIES};
+use crate::layers::spec::SPECIALTIES;
+use crate::layers::stock;
 use crate::routing::RoadGraph;
 use crate::routing::request::{RoadOptions, RoadRules, parse_point};
 use crate::routing::route::{incident_json, minutes, path_json, route_from, tenth};
@@ -96,19 +97,9 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
             if request.specialty.is_some() {
                 return Err(invalid("specialty", "is for teams; depots are found by item or category"));
             }
-            if let Some(c) = &request.category
-                && !STOCK_CATEGORIES.contains(&c.as_str())
-            {
-                return Err(invalid("category", format!("`{c}` is not one of: {}", STOCK_CATEGORIES.join(", "))));
-            }
-            if let Some(item) = &request.item {
-                let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM stock_item WHERE item = $1 LIMIT 1")
-                    .bind(item)
-                    .fetch_optional(&state.pool)
+            if request.item.is_some() || request.category.is_some() {
+                stock::units_of(&state.pool, request.item.as_deref(), request.category.as_deref(), str::to_string)
                     .await?;
-                if known.is_none() {
-                    return Err(invalid("item", format!("no depot has ever stocked `{item}`")));
-                }
             }
             sqlx::query_as(
                 "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom), jsonb_build_object('tier', d.tier, 'district', d.district, \

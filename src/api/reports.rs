@@ -1,17 +1,17 @@
 //! An incident's reports: `GET|POST /api/incidents/{id}/reports`, one report, changing and
 //! discarding a draft, `POST …/reports/{report}/submit`; its timeline and its printable report.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{Doc, object};
-use super::extract::{Id, PathOf};
-use super::layers::{only, query_params};
+use super::extract::{Id, PathOf, Query};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -119,19 +119,20 @@ async fn timeline(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> 
 }
 
 /// `?drafts=true` prints drafts too (marked); `?report=N` prints that report only.
+/// The query string of the printed report.
+#[derive(Debug, Deserialize)]
+struct PrintParams {
+    drafts: Option<bool>,
+    report: Option<Id>,
+}
+
 async fn printable(
     State(state): State<AppState>,
     PathOf(Id(id)): PathOf<Id>,
-    RawQuery(raw): RawQuery,
+    Query(params): Query<PrintParams>,
 ) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["drafts", "report"])?;
-    let drafts = match params.get("drafts").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => return Err(Problem::bad_request("drafts", format!("`{other}` is not true or false"))),
-    };
-    let only_report = params.get("report").map(|r| Id::parse("report", r)).transpose()?;
+    let drafts = params.drafts.unwrap_or(false);
+    let only_report = params.report.map(|r| r.0);
     let mut conn = state.pool.acquire().await?;
     let incident = store::get(&mut conn, &INCIDENT_LAYER, id, false).await?;
     drop(conn);

@@ -7,10 +7,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::Geometry;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::doc::{Doc, object, schema};
+use super::extract::Query;
 use super::layers::{only, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
@@ -56,10 +58,17 @@ pub fn router() -> Routes {
 
 /// `GET /api/risk/grade-check[?district=渝北区]`: the sources whose declared grade is lower than
 /// the computed one, or missing.
-async fn grade_check(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["district"])?;
-    let sources = crate::risk::grade_check::review(&state.pool, params.get("district").map(String::as_str)).await?;
+/// The query string of the grade check.
+#[derive(Debug, Deserialize)]
+struct GradeCheckParams {
+    district: Option<String>,
+}
+
+async fn grade_check(
+    State(state): State<AppState>,
+    Query(params): Query<GradeCheckParams>,
+) -> Result<Response, Problem> {
+    let sources = crate::risk::grade_check::review(&state.pool, params.district.as_deref()).await?;
     Ok(axum::Json(json!({"count": sources.len(), "sources": sources})).into_response())
 }
 
@@ -192,17 +201,17 @@ async fn cell(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
     .into_response())
 }
 
-async fn roads(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["top"])?;
-    let top = match params.get("top") {
-        None => 20,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|t| (1..=MAX_TOP).contains(t))
-            .ok_or_else(|| Problem::bad_request("top", format!("`{raw}` is not a count in 1–{MAX_TOP}")))?,
-    };
+/// The query string of the road risks.
+#[derive(Debug, Deserialize)]
+struct RoadsParams {
+    top: Option<usize>,
+}
+
+async fn roads(State(state): State<AppState>, Query(params): Query<RoadsParams>) -> Result<Response, Problem> {
+    let top = params.top.unwrap_or(20);
+    if !(1..=MAX_TOP).contains(&top) {
+        return Err(Problem::bad_request("top", format!("`{top}` is not a count in 1–{MAX_TOP}")));
+    }
     let map = current(&state).await?;
     let mut ranked: Vec<_> = map.road_risks.iter().collect();
     ranked.sort_by(|a, b| b.index.total_cmp(&a.index).then(map.roads[a.road].id.cmp(&map.roads[b.road].id)));

@@ -1,16 +1,17 @@
 //! `GET /api/stats/incidents?by=year|month|cause|district|severity|kind[&from&to&district]`, and
 //! `GET /api/overview[?items=…]`, the figures of the wall.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
 use super::AppState;
 use super::doc::{Doc, object};
-use super::layers::{only, query_params};
+use super::extract::Query;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::duty::stats::{self, By, Query, bound};
+use crate::duty::stats::{self, By, bound};
 use serde_json::json;
 
 /// Route of the statistics.
@@ -40,19 +41,31 @@ pub fn router() -> Routes {
     )
 }
 
-async fn overview(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["items"])?;
-    let items = params.get("items").map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+/// The query string of the overview.
+#[derive(Debug, Deserialize)]
+struct OverviewParams {
+    /// Comma-separated items whose stock to count.
+    items: Option<String>,
+}
+
+async fn overview(State(state): State<AppState>, Query(params): Query<OverviewParams>) -> Result<Response, Problem> {
+    let items = params.items.map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
     Ok(axum::Json(crate::duty::overview::overview(&state.pool, items).await?).into_response())
 }
 
-async fn incidents(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["by", "from", "to", "district"])?;
-    let by = By::parse(params.get("by").map_or("year", String::as_str))?;
-    let from = params.get("from").map(|v| bound("from", v, false)).transpose()?;
-    let to = params.get("to").map(|v| bound("to", v, true)).transpose()?;
-    let query = Query { by, from, to, district: params.get("district").cloned() };
+/// The query string of the incident statistics.
+#[derive(Debug, Deserialize)]
+struct IncidentsParams {
+    by: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    district: Option<String>,
+}
+
+async fn incidents(State(state): State<AppState>, Query(params): Query<IncidentsParams>) -> Result<Response, Problem> {
+    let by = By::parse(params.by.as_deref().unwrap_or("year"))?;
+    let from = params.from.map(|v| bound("from", &v, false)).transpose()?;
+    let to = params.to.map(|v| bound("to", &v, true)).transpose()?;
+    let query = stats::Query { by, from, to, district: params.district };
     Ok(axum::Json(stats::incidents(&state.pool, &query).await?).into_response())
 }

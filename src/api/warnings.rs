@@ -3,18 +3,18 @@
 //! `GET /api/warnings.atom`. The area is a GeoJSON polygon, or made `from` a river trace or a
 //! plume request.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{self, Doc};
-use super::extract::{Id, PathOf};
-use super::layers::{only, query_params};
+use super::extract::{Id, PathOf, Query};
 use super::nearest::{invalid, within};
 use super::problem::Problem;
 use super::routes::Routes;
@@ -192,16 +192,16 @@ async fn draft_of(state: &AppState, body: Value, also: &[&str]) -> Result<Draft,
     Ok(Draft::read(&fields, area, also)?)
 }
 
-async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["in_force", "incident_id"])?;
-    let in_force = match params.get("in_force").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => return Err(Problem::bad_request("in_force", format!("`{other}` is not true or false"))),
-    };
-    let incident = params.get("incident_id").map(|v| Id::parse("incident_id", v)).transpose()?;
-    let features = lifecycle::list(&state.pool, in_force, incident).await?;
+/// The query string of the warnings' list.
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    in_force: Option<bool>,
+    incident_id: Option<Id>,
+}
+
+async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Response, Problem> {
+    let in_force = params.in_force.unwrap_or(false);
+    let features = lifecycle::list(&state.pool, in_force, params.incident_id.map(|i| i.0)).await?;
     Ok(axum::Json(json!({"type": "FeatureCollection", "features": features})).into_response())
 }
 

@@ -12,7 +12,8 @@ use sqlx::PgPool;
 use super::allocate::{Demand, Offer, Supply, allocate};
 use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
-use crate::layers::spec::{SEVERITIES, SPECIALTIES, STOCK_CATEGORIES};
+use crate::layers::spec::{SEVERITIES, SPECIALTIES};
+use crate::layers::stock;
 use crate::routing::RoadGraph;
 use crate::routing::request::RoadRules;
 use crate::routing::route::{Routed, incident_json, minutes, path_json, route_from, tenth};
@@ -130,27 +131,8 @@ async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Error>
                     format!("{quantity} must be more than 0 (and at most 1e12)"),
                 ));
             }
-            if let Some(c) = &d.category
-                && !STOCK_CATEGORIES.contains(&c.as_str())
-            {
-                return Err(Error::invalid(
-                    &field("category"),
-                    format!("`{c}` is not one of: {}", STOCK_CATEGORIES.join(", ")),
-                ));
-            }
-            let units: Vec<String> = sqlx::query_scalar(
-                "SELECT DISTINCT unit FROM stock_item WHERE ($1::text IS NULL OR item = $1) \
-                 AND ($2::text IS NULL OR category = $2) ORDER BY unit",
-            )
-            .bind(&d.item)
-            .bind(&d.category)
-            .fetch_all(pool)
-            .await?;
+            let units = stock::units_of(pool, d.item.as_deref(), d.category.as_deref(), field).await?;
             let what = d.item.as_deref().or(d.category.as_deref()).unwrap_or_default();
-            if units.is_empty() {
-                let name = if d.item.is_some() { "item" } else { "category" };
-                return Err(Error::invalid(&field(name), format!("no depot has ever stocked `{what}`")));
-            }
             let unit = match &d.unit {
                 Some(u) if units.contains(u) => u.clone(),
                 Some(u) => {

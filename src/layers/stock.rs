@@ -5,6 +5,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 use sqlx::types::Json;
 
+use super::spec::STOCK_CATEGORIES;
 use crate::error::Error;
 
 /// Filters for finding stock across all depots.
@@ -23,6 +24,38 @@ pub struct StockQuery {
 const STOCK_ROW: &str = "jsonb_build_object('id', s.id, 'depot_id', s.depot_id, 'category', s.category, 'item', s.item, \
     'unit', s.unit, 'quantity', s.quantity, 'reserved', s.reserved, 'free', s.quantity - s.reserved, \
     'expiry_date', s.expiry_date, 'storage_mode', s.storage_mode, 'updated_at', s.updated_at)";
+
+/// The units an item (or a category) of stock has been held in by any depot, checked first: a
+/// category not in the catalogue, or an item no depot has ever stocked, is refused, naming
+/// `field("category")` or `field("item")` (a request's own path to them).
+pub async fn units_of(
+    pool: &PgPool,
+    item: Option<&str>,
+    category: Option<&str>,
+    field: impl Fn(&str) -> String,
+) -> Result<Vec<String>, Error> {
+    if let Some(c) = category
+        && !STOCK_CATEGORIES.contains(&c)
+    {
+        return Err(Error::invalid(
+            &field("category"),
+            format!("`{c}` is not one of: {}", STOCK_CATEGORIES.join(", ")),
+        ));
+    }
+    let units: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT unit FROM stock_item WHERE ($1::text IS NULL OR item = $1) \
+         AND ($2::text IS NULL OR category = $2) ORDER BY unit",
+    )
+    .bind(item)
+    .bind(category)
+    .fetch_all(pool)
+    .await?;
+    if units.is_empty() {
+        let (name, what) = item.map_or(("category", category), |i| ("item", Some(i)));
+        return Err(Error::invalid(&field(name), format!("no depot has ever stocked `{}`", what.unwrap_or_default())));
+    }
+    Ok(units)
+}
 
 /// The stock of depot `depot_id`, by category and item; NotFound when the depot does not exist.
 pub async fn of_depot(pool: &PgPool, depot_id: i64) -> Result<Vec<Value>, Error> {
