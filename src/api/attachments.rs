@@ -2,17 +2,17 @@
 //! `metadata=keep|strip`, `caption`, `lon`, `lat`), `GET /api/attachments?record&record_id`
 //! or `?incident_id`, `GET /api/attachments/{id}` (the file) and `DELETE` (by its uploader).
 
+use axum::extract::State;
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
-use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
 use super::doc::{Doc, object};
-use super::extract::{Id, PathOf};
-use super::layers::{only, query_params};
+use super::extract::{Id, PathOf, Query};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -141,12 +141,18 @@ async fn upload(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(stored)).into_response())
 }
 
-async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["record", "record_id", "incident_id"])?;
-    let (record, id) = match (params.get("record"), params.get("record_id"), params.get("incident_id")) {
-        (Some(record), Some(id), None) => (Some(Record::parse(record)?), Id::parse("id", id)?),
-        (None, None, Some(id)) => (None, Id::parse("id", id)?),
+/// The query string of the attachments' list: a record, or an incident.
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    record: Option<String>,
+    record_id: Option<Id>,
+    incident_id: Option<Id>,
+}
+
+async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Response, Problem> {
+    let (record, id) = match (params.record, params.record_id, params.incident_id) {
+        (Some(record), Some(id), None) => (Some(Record::parse(&record)?), id.0),
+        (None, None, Some(id)) => (None, id.0),
         _ => return Err(bad("record", "give record and record_id, or incident_id")),
     };
     let list = attachments::list(&state.pool, record, id).await?;

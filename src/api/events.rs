@@ -9,17 +9,18 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::acting::Acting;
 use super::doc::Doc;
-use super::layers::{only, query_params};
+use super::extract::Query;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -152,11 +153,16 @@ impl Cursor {
     }
 }
 
-fn last_event_id(headers: &HeaderMap, raw: Option<String>) -> Result<Option<i64>, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["after"])?;
-    let given = match params.get("after") {
-        Some(v) => Some(("after", v.clone())),
+/// The query string of the stream: where to resume (as `Last-Event-ID` does, for clients that
+/// cannot set headers).
+#[derive(Debug, Deserialize)]
+struct Params {
+    after: Option<String>,
+}
+
+fn last_event_id(headers: &HeaderMap, params: Params) -> Result<Option<i64>, Problem> {
+    let given = match params.after {
+        Some(v) => Some(("after", v)),
         None => headers
             .get("last-event-id")
             .map(|v| ("Last-Event-ID", String::from_utf8_lossy(v.as_bytes()).trim().to_string())),
@@ -176,9 +182,9 @@ async fn events(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     Acting(actor): Acting,
     headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    Query(params): Query<Params>,
 ) -> Result<Response, Problem> {
-    let since = last_event_id(&headers, raw)?;
+    let since = last_event_id(&headers, params)?;
     let ticket = state.streams.open(actor.user_id, from.ip()).map_err(|detail| {
         Problem::new(StatusCode::TOO_MANY_REQUESTS, "too many event streams", detail).with("retry_after_s", 30.into())
     })?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::Geometry;
@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::doc::{Doc, object, schema};
 use super::extract::Query;
-use super::layers::{only, query_params};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -88,15 +87,24 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["unit", "cell_m", "shape"])?;
-    let unit = params.get("unit").map_or("district", String::as_str);
+/// The query string of the regional risk map.
+#[derive(Debug, Deserialize)]
+struct RegionsParams {
+    unit: Option<String>,
+    /// Metres, or `hex` for 1 km² hexagons.
+    cell_m: Option<String>,
+    shape: Option<String>,
+}
+
+async fn regions(State(state): State<AppState>, Query(params): Query<RegionsParams>) -> Result<Response, Problem> {
+    let unit = params.unit.as_deref().unwrap_or("district");
     let map = current(&state).await?;
     let model = &map.model;
     let features: Vec<Value> = match unit {
         "district" => {
-            if let Some(k) = ["cell_m", "shape"].iter().find(|k| params.contains_key(**k)) {
+            if let Some((k, _)) =
+                [("cell_m", &params.cell_m), ("shape", &params.shape)].iter().find(|(_, v)| v.is_some())
+            {
                 return Err(Problem::bad_request(k, "is for unit=grid"));
             }
             map.districts
@@ -111,8 +119,8 @@ async fn regions(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
         }
         "grid" => {
             // `cell_m=hex` is short for 1 km² hexagons; `shape=hex` gives hexagons of any size.
-            let mut raw = params.get("cell_m").map_or("1000", String::as_str);
-            let mut hex = match params.get("shape").map(String::as_str) {
+            let mut raw = params.cell_m.as_deref().unwrap_or("1000");
+            let mut hex = match params.shape.as_deref() {
                 None | Some("square") => false,
                 Some("hex") => true,
                 Some(other) => {

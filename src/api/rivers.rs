@@ -1,15 +1,16 @@
 //! `GET /api/rivers/downstream` and `/api/rivers/upstream`: a spill traced along the rivers, with
 //! the receptors it reaches (intakes first) or the risk sources it could have come from.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::doc::{Doc, object};
-use super::layers::{only, query_params};
+use super::extract::Query;
 use super::nearest::{invalid, within as bounded};
 use super::problem::Problem;
 use super::routes::Routes;
@@ -132,19 +133,18 @@ async fn intercept(
     Ok(axum::Json(answer).into_response())
 }
 
-fn number(
-    params: &std::collections::BTreeMap<String, String>,
-    name: &str,
-    default: Option<f64>,
-) -> Result<f64, Problem> {
-    match params.get(name) {
-        Some(raw) => raw
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| Problem::bad_request(name, format!("`{raw}` is not a number"))),
-        None => default.ok_or_else(|| Problem::bad_request(name, "is required")),
-    }
+/// The query string of a trace.
+#[derive(Debug, Deserialize)]
+struct Params {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    hours: Option<f64>,
+    max_snap_m: Option<f64>,
+    near_m: Option<f64>,
+}
+
+fn required(name: &str, value: Option<f64>) -> Result<f64, Problem> {
+    value.ok_or_else(|| Problem::bad_request(name, "is required"))
 }
 
 fn within(name: &str, value: f64, max: f64) -> Result<f64, Problem> {
@@ -158,7 +158,7 @@ fn within(name: &str, value: f64, max: f64) -> Result<f64, Problem> {
 async fn handle(
     State(state): State<AppState>,
     Path(way): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(params): Query<Params>,
 ) -> Result<Response, Problem> {
     let way = match way.as_str() {
         "downstream" => Way::Downstream,
@@ -171,15 +171,13 @@ async fn handle(
             ));
         }
     };
-    let params = query_params(raw)?;
-    only(&params, &["lon", "lat", "hours", "max_snap_m", "near_m"])?;
-    let (lon, lat) = (number(&params, "lon", None)?, number(&params, "lat", None)?);
+    let (lon, lat) = (required("lon", params.lon)?, required("lat", params.lat)?);
     if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
         return Err(Problem::bad_request("lon", "lon must be in [-180, 180] and lat in [-90, 90]"));
     }
-    let hours = within("hours", number(&params, "hours", None)?, MAX_HOURS)?;
-    let max_snap = within("max_snap_m", number(&params, "max_snap_m", Some(DEFAULT_SNAP_M))?, MAX_SNAP_M)?;
-    let near = within("near_m", number(&params, "near_m", Some(DEFAULT_NEAR_M))?, MAX_NEAR_M)?;
+    let hours = within("hours", required("hours", params.hours)?, MAX_HOURS)?;
+    let max_snap = within("max_snap_m", params.max_snap_m.unwrap_or(DEFAULT_SNAP_M), MAX_SNAP_M)?;
+    let near = within("near_m", params.near_m.unwrap_or(DEFAULT_NEAR_M), MAX_NEAR_M)?;
 
     let rivers = state.rivers.load_full();
     let point = Coord { x: lon, y: lat };
