@@ -122,3 +122,53 @@ fn the_viewer_says_a_span_as_the_server_does() {
     let expected: Vec<String> = minutes.iter().map(|m| onemap::time::span(*m)).collect();
     assert_eq!(said, expected);
 }
+
+/// The codes a CHECK constraint of `table` allows for `column` (`column IN ('a', 'b')`, which
+/// PostgreSQL keeps as `column = ANY (ARRAY['a'::text, 'b'::text])`).
+async fn allowed(pool: &sqlx::PgPool, table: &str, column: &str) -> Vec<String> {
+    let checks: Vec<String> = sqlx::query_scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let check = checks
+        .iter()
+        .find(|c| c.contains(&format!("({column} = ANY (ARRAY[")))
+        .unwrap_or_else(|| panic!("no CHECK of {table}.{column} among {checks:?}"));
+    let list = check.split("ARRAY[").nth(1).unwrap().split(']').next().unwrap();
+    list.split(", ").map(|c| c.trim_start_matches('\'').split('\'').next().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_database_allows_exactly_the_statuses_the_code_knows() {
+    let pool = common::testing::database().await.unwrap();
+    let codes = |words: &[words::Word]| words.iter().map(|w| w.code.to_string()).collect::<Vec<_>>();
+    let warning: Vec<String> =
+        onemap::warning::lifecycle::Status::ALL.iter().map(|(_, code)| code.to_string()).collect();
+    for (table, column, known) in [
+        ("warning", "status", warning),
+        ("dispatch", "status", codes(&words::DISPATCH_STATUS)),
+        ("team", "status", codes(&words::TEAM_STATUS)),
+        ("risk_source", "status", codes(&words::RISK_SOURCE_STATUS)),
+        ("incident", "status", codes(&words::INCIDENT_STATUS)),
+    ] {
+        assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
+    }
+}
+
+#[test]
+fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut text = String::new();
+    for dir in ["migrations", "src/feed"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+    }
+    let announced: std::collections::BTreeSet<&str> =
+        text.split("onemap_event('").skip(1).map(|rest| rest.split('\'').next().unwrap()).collect();
+    let known: std::collections::BTreeSet<&str> = words::EVENT_KIND.iter().map(|w| w.code).collect();
+    assert_eq!(announced, known, "onemap_event kinds in the migrations and src/feed against words::EVENT_KIND");
+}

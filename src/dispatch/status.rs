@@ -13,17 +13,53 @@ use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
 
-/// Every status, in order of the life of a dispatch.
+/// Every status code, in order of the life of a dispatch.
 pub const STATUSES: &[&str] = &crate::layers::words::codes(&crate::layers::words::DISPATCH_STATUS);
 
-/// Whether a dispatch may go from `from` to `to`; `team` when it sends a team (teams are not consumed).
-fn allowed(from: &str, to: &str, team: bool) -> bool {
-    matches!(
-        (from, to),
-        ("planned", "en_route" | "arrived" | "cancelled")
-            | ("en_route", "arrived" | "cancelled")
-            | ("arrived", "returned")
-    ) || (from == "arrived" && to == "consumed" && !team)
+/// Where a dispatch is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Planned: stock reserved, team assigned.
+    Planned,
+    /// On its way.
+    EnRoute,
+    /// At the scene.
+    Arrived,
+    /// Used up at the scene.
+    Consumed,
+    /// Back at the depot.
+    Returned,
+    /// Called off before arrival.
+    Cancelled,
+}
+
+impl Status {
+    /// In the order of [`STATUSES`], whose codes they are.
+    const ALL: [Status; 6] =
+        [Self::Planned, Self::EnRoute, Self::Arrived, Self::Consumed, Self::Returned, Self::Cancelled];
+
+    /// The code stored in `dispatch.status` and spoken by the API.
+    pub fn code(self) -> &'static str {
+        STATUSES[Self::ALL.iter().position(|s| *s == self).unwrap_or_default()]
+    }
+
+    /// The status of `code`, or a refusal naming `status` with the codes there are.
+    pub fn parse(code: &str) -> Result<Self, Error> {
+        match STATUSES.iter().position(|c| *c == code) {
+            Some(i) => Ok(Self::ALL[i]),
+            None => Err(Error::invalid("status", format!("`{code}` is not one of: {}", STATUSES.join(", ")))),
+        }
+    }
+
+    /// Whether a dispatch may go from this status to `to`; `team` when it sends a team (teams
+    /// are not consumed).
+    fn may_become(self, to: Status, team: bool) -> bool {
+        use Status::*;
+        matches!(
+            (self, to),
+            (Planned, EnRoute | Arrived | Cancelled) | (EnRoute, Arrived | Cancelled) | (Arrived, Returned)
+        ) || (self == Arrived && to == Consumed && !team)
+    }
 }
 
 /// Dispatches as JSON records with what they carry, selected by `condition` on `d` with $1.
@@ -56,9 +92,7 @@ pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Err
 /// Moves dispatch `id` to `to`, with its effect on stock and team, in one transaction.
 /// Returns the team whose status changed, if any.
 pub async fn change(pool: &PgPool, actor: &Actor, id: i64, to: &str) -> Result<Option<i64>, Error> {
-    if !STATUSES.contains(&to) {
-        return Err(Error::invalid("status", format!("`{to}` is not one of: {}", STATUSES.join(", "))));
-    }
+    let to = Status::parse(to)?;
     let mut tx = begin_as(pool, actor).await?;
     let row: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT status, team_id FROM dispatch WHERE id = $1 FOR UPDATE")
@@ -69,20 +103,20 @@ pub async fn change(pool: &PgPool, actor: &Actor, id: i64, to: &str) -> Result<O
         return Err(Error::NotFound { layer: "dispatch", id });
     };
     jurisdiction::check(&mut tx, actor, "dispatch", &[id]).await?;
-    if !allowed(&from, to, team.is_some()) {
+    if !Status::parse(&from)?.may_become(to, team.is_some()) {
         return Err(Error::refused(
             "status change not allowed",
-            format!("dispatch {id} is {from}; it cannot become {to}"),
+            format!("dispatch {id} is {from}; it cannot become {}", to.code()),
         )
         .with("current", from.into()));
     }
     // Stock rows are locked in id order, as the commit does.
     let stock = match to {
-        "arrived" => {
+        Status::Arrived => {
             Some("quantity = GREATEST(0, s.quantity - i.quantity), reserved = GREATEST(0, s.reserved - i.quantity)")
         }
-        "returned" => Some("quantity = s.quantity + i.quantity"),
-        "cancelled" => Some("reserved = GREATEST(0, s.reserved - i.quantity)"),
+        Status::Returned => Some("quantity = s.quantity + i.quantity"),
+        Status::Cancelled => Some("reserved = GREATEST(0, s.reserved - i.quantity)"),
         _ => None,
     };
     if let Some(set) = stock {
@@ -100,7 +134,7 @@ pub async fn change(pool: &PgPool, actor: &Actor, id: i64, to: &str) -> Result<O
         .execute(&mut *tx)
         .await?;
     }
-    let team_freed = team.filter(|_| matches!(to, "returned" | "cancelled"));
+    let team_freed = team.filter(|_| matches!(to, Status::Returned | Status::Cancelled));
     if let Some(t) = team_freed {
         sqlx::query("UPDATE team SET status = 'available' WHERE id = $1 AND status = 'dispatched'")
             .bind(t)
@@ -108,15 +142,39 @@ pub async fn change(pool: &PgPool, actor: &Actor, id: i64, to: &str) -> Result<O
             .await?;
     }
     let stamp = match to {
-        "en_route" => "en_route_at",
-        "arrived" => "arrived_at",
+        Status::EnRoute => "en_route_at",
+        Status::Arrived => "arrived_at",
         _ => "finished_at",
     };
     sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE dispatch SET status = $2, {stamp} = now() WHERE id = $1")))
         .bind(id)
-        .bind(to)
+        .bind(to.code())
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(team_freed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_reads_back_from_its_code_and_only_the_life_of_a_dispatch_is_allowed() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.code()).unwrap(), s);
+        }
+        assert!(Status::parse("lost").is_err());
+        // Each status goes forward only, never back to an earlier one or to itself.
+        for (i, from) in Status::ALL.iter().enumerate() {
+            for (j, to) in Status::ALL.iter().enumerate() {
+                if from.may_become(*to, false) {
+                    assert!(j > i, "{from:?} → {to:?}");
+                }
+            }
+        }
+        assert!(Status::Arrived.may_become(Status::Consumed, false));
+        assert!(!Status::Arrived.may_become(Status::Consumed, true), "a team is not consumed");
+        assert!(!Status::Returned.may_become(Status::Cancelled, false));
+    }
 }

@@ -296,66 +296,96 @@ async fn check_area(tx: &mut PgConnection, draft: &Draft) -> Result<(), Error> {
     }
 }
 
-/// The warning `id` as a draft's fields, locked, with its status.
-async fn held(tx: &mut PgConnection, id: i64) -> Result<(Draft, String, bool), Error> {
-    type Row = (
-        Option<i64>,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        String,
-        bool,
-        String,
-    );
+/// Where a warning is in its life: a draft; issued (in force until it expires); replaced by a
+/// newer version; or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Written, not yet issued.
+    Draft,
+    /// Issued: in force from onset until it expires.
+    Issued,
+    /// Replaced by a newer version.
+    Updated,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl Status {
+    /// Every status with its code, as the table's CHECK spells them.
+    pub const ALL: [(Status, &'static str); 4] =
+        [(Self::Draft, "draft"), (Self::Issued, "issued"), (Self::Updated, "updated"), (Self::Cancelled, "cancelled")];
+
+    /// The code stored in `warning.status`.
+    pub fn code(self) -> &'static str {
+        Self::ALL.iter().find(|(s, _)| *s == self).map_or("draft", |(_, c)| c)
+    }
+
+    fn parse(code: &str) -> Result<Self, Error> {
+        let known = Self::ALL.iter().find(|(_, c)| *c == code).map(|(s, _)| *s);
+        known.ok_or_else(|| Error::Failed(format!("warning.status `{code}` is not one onemap knows")))
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A warning as held for a change: its fields as a draft, its status, and whether it has expired.
+struct Held {
+    draft: Draft,
+    status: Status,
+    expired: bool,
+}
+
+/// A row of `warning` as [`held`] reads it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    incident_id: Option<i64>,
+    kind: String,
+    level: String,
+    headline: String,
+    description: Option<String>,
+    instruction: Option<String>,
+    area_desc: String,
+    onset: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    area: String,
+    expired: bool,
+    status: String,
+}
+
+/// The warning `id`, locked for the change.
+async fn held(tx: &mut PgConnection, id: i64) -> Result<Held, Error> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT incident_id, kind, level, headline, description, instruction, area_desc, onset, expires, \
-           ST_AsGeoJSON(geom, 9), expires <= now(), status FROM warning WHERE id = $1 FOR UPDATE",
+           ST_AsGeoJSON(geom, 9) AS area, expires <= now() AS expired, status FROM warning WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((
-        incident_id,
-        kind,
-        level,
-        headline,
-        description,
-        instruction,
-        area_desc,
-        onset,
-        expires,
-        area,
-        expired,
-        status,
-    )) = row
-    else {
-        return Err(Error::NotFound { layer: "warning", id });
-    };
+    let r = row.ok_or(Error::NotFound { layer: "warning", id })?;
     let draft = Draft {
-        kind: Some(kind),
-        level: Some(level),
-        headline: Some(headline),
-        description,
-        instruction,
-        area_desc: Some(area_desc),
-        onset: Some(onset),
-        expires: Some(expires),
-        incident_id,
-        area: Some(area),
+        kind: Some(r.kind),
+        level: Some(r.level),
+        headline: Some(r.headline),
+        description: r.description,
+        instruction: r.instruction,
+        area_desc: Some(r.area_desc),
+        onset: Some(r.onset),
+        expires: Some(r.expires),
+        incident_id: r.incident_id,
+        area: Some(r.area),
     };
-    Ok((draft, status, expired))
+    Ok(Held { draft, status: Status::parse(&r.status)?, expired: r.expired })
 }
 
 /// Changes a draft.
 pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Value, Error> {
     let mut tx = begin_as(pool, actor).await?;
-    let (old, status, _) = held(&mut tx, id).await?;
-    if status != "draft" {
+    let Held { draft: old, status, .. } = held(&mut tx, id).await?;
+    if status != Status::Draft {
         return Err(Error::refused(
             "warning issued",
             format!("warning {id} is {status}; an issued warning is changed by POST /api/warnings/{id}/update"),
@@ -384,8 +414,8 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Resu
 /// Issues the draft `id`: from now on it is in force until it expires or is cancelled.
 pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error> {
     let mut tx = begin_as(pool, actor).await?;
-    let (_, status, expired) = held(&mut tx, id).await?;
-    if status != "draft" {
+    let Held { status, expired, .. } = held(&mut tx, id).await?;
+    if status != Status::Draft {
         return Err(Error::refused("warning not a draft", format!("warning {id} is {status}; only a draft is issued")));
     }
     if expired {
@@ -408,9 +438,9 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error
 /// Updates the issued warning `id` with `changes`: a new issued version referring to it.
 pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Value, Error> {
     let mut tx = begin_as(pool, actor).await?;
-    let (old, status, expired) = held(&mut tx, id).await?;
-    if status != "issued" || expired {
-        let state = if expired { "expired" } else { status.as_str() };
+    let Held { draft: old, status, expired } = held(&mut tx, id).await?;
+    if status != Status::Issued || expired {
+        let state = if expired { "expired" } else { status.code() };
         return Err(Error::refused(
             "warning not in force",
             format!("warning {id} is {state}; only a warning in force is updated"),
@@ -462,8 +492,8 @@ pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Re
 /// Cancels the issued warning `id`.
 pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error> {
     let mut tx = begin_as(pool, actor).await?;
-    let (_, status, _) = held(&mut tx, id).await?;
-    if status != "issued" {
+    let Held { status, .. } = held(&mut tx, id).await?;
+    if status != Status::Issued {
         return Err(Error::refused(
             "warning not issued",
             format!("warning {id} is {status}; only an issued warning is cancelled"),
@@ -497,8 +527,8 @@ pub async fn recipients(pool: &PgPool, id: i64) -> Result<Vec<Value>, Error> {
 /// Ticks recipient `recipient` of warning `id` as told (or not).
 pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, told: bool) -> Result<Value, Error> {
     let mut tx = begin_as(pool, actor).await?;
-    let (_, status, _) = held(&mut tx, id).await?;
-    if status == "draft" {
+    let Held { status, .. } = held(&mut tx, id).await?;
+    if status == Status::Draft {
         return Err(Error::refused(
             "warning not issued",
             format!("warning {id} is a draft; nobody is told of a draft"),
