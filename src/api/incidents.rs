@@ -18,6 +18,7 @@ use super::routes::Routes;
 use crate::auth::Action;
 use crate::dispatch::commit::{Order, Shipment, send};
 use crate::dispatch::plan::{DemandRequest, Incident, Target, plan};
+use crate::dispatch::proposal::{OnePlan, Proposal};
 use crate::dispatch::status;
 use crate::routing::request::RoadOptions;
 
@@ -30,14 +31,14 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("a plan for one incident: which depots and teams to send, by road time (nothing is reserved)")
                 .body_of::<PlanRequest>()
-                .answer(200, object("shipments, arrivals, shortfalls"), "the plan"),
+                .answer_of::<OnePlan>(200, "the plan"),
         )
         .post("/api/plan", Action::HandleIncidents, plan_many)
-        .doc(Doc::new("a joint plan for several incidents by priority").body_of::<JointRequest>().answer(
-            200,
-            object("a plan for each incident"),
-            "the plan",
-        ))
+        .doc(
+            Doc::new("a joint plan for several incidents by priority")
+                .body_of::<JointRequest>()
+                .answer_of::<Proposal>(200, "the plan"),
+        )
         .post("/api/incidents/{id}/dispatch", Action::HandleIncidents, dispatch)
         .doc(
             Doc::new("commit shipments: reserve stock, dispatch teams, all or nothing (409 with what is free now)")
@@ -77,10 +78,12 @@ async fn plan_one(
     let rules = request.roads.rules(&graph, &state.pool).await?;
     let incident = Incident::open(&state.pool, &actor, id).await?;
     let target = Target::new(&state.pool, incident, None, &request.demands, "demands").await?;
-    let mut answer = plan(&state.pool, graph, vec![target], rules).await?;
-    let mut one = answer["incidents"][0].take();
-    one["planned_at"] = answer["planned_at"].take();
-    Ok(axum::Json(one).into_response())
+    let Proposal { planned_at, incidents } = plan(&state.pool, graph, vec![target], rules).await?;
+    let incident = incidents
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::from(crate::error::Error::Failed("the plan has no incident".into())))?;
+    Ok(axum::Json(OnePlan { planned_at, incident }).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

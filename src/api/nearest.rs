@@ -6,11 +6,11 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::AppState;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::Body;
 use super::problem::Problem;
 use super::routes::Routes;
@@ -28,7 +28,7 @@ pub fn router() -> Routes {
     Routes::new().post("/api/nearest", Action::Read, handle).doc(
         Doc::new("depots (with an item or category) or teams (with a specialty) ranked by road travel time to a point")
             .body_of::<Request>()
-            .answer(200, object("ranked: id, name, minutes, metres, route"), "the nearest"),
+            .answer_of::<Nearest>(200, "the nearest"),
     )
 }
 
@@ -134,24 +134,76 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
     Ok(rows.into_iter().map(|(id, name, x, y, about)| Candidate { id, name, at: Coord { x, y }, about }).collect())
 }
 
-/// Runs the search; the answer as JSON.
+/// The answer: the candidates reached, nearest first, and those no usable road reaches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Nearest {
+    /// The incident's point and where it joins the road network.
+    #[schema(value_type = Object)]
+    incident: Value,
+    /// How many candidates were considered.
+    candidates: usize,
+    /// The reached, nearest first.
+    results: Vec<Ranked>,
+    /// Candidates with no usable road near them.
+    off_network: Vec<OffNetwork>,
+}
+
+/// A candidate reached.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Ranked {
+    /// 1 for the nearest.
+    rank: usize,
+    id: i64,
+    name: String,
+    /// A depot's tier, district, free stock and unit; a team's specialties, headcount and district.
+    #[schema(value_type = Object)]
+    about: Value,
+    /// Travel time to the incident, seconds (to a tenth).
+    seconds: f64,
+    /// Travel time, minutes (to a tenth).
+    minutes: f64,
+    /// Road distance, metres.
+    metres: f64,
+    /// How far the candidate lies from the road it is snapped to, metres.
+    snap_distance_m: f64,
+    /// Longitude, latitude.
+    location: [f64; 2],
+    /// The route, a GeoJSON LineString.
+    #[schema(value_type = Object)]
+    path: Value,
+}
+
+/// A candidate no usable road reaches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OffNetwork {
+    id: i64,
+    name: String,
+    /// Why.
+    reason: String,
+}
+
+/// Runs the search.
 fn rank(
     graph: &Arc<RoadGraph>,
     point: Coord<f64>,
     candidates: &[Candidate],
     rules: &RoadRules,
     count: usize,
-) -> Result<Value, Problem> {
+) -> Result<Nearest, Problem> {
     let at: Vec<Coord<f64>> = candidates.iter().map(|c| c.at).collect();
     let routed = route_from(graph, point, &at, rules, count)?;
     let max_snap = rules.max_snap_m;
-    let off_network: Vec<Value> = candidates
+    let off_network = candidates
         .iter()
         .zip(&routed.snaps)
         .filter(|(_, s)| s.is_none())
-        .map(|(c, _)| json!({"id": c.id, "name": c.name, "reason": format!("no usable road within {max_snap} m")}))
+        .map(|(c, _)| OffNetwork {
+            id: c.id,
+            name: c.name.clone(),
+            reason: format!("no usable road within {max_snap} m"),
+        })
         .collect();
-    let results: Vec<Value> = routed
+    let results = routed
         .ranked
         .iter()
         .enumerate()
@@ -159,19 +211,24 @@ fn rank(
             let c = &candidates[i];
             let r = routed.reached[i].as_ref().expect("ranked sources are reached");
             let snap = routed.snaps[i].expect("reached sources are snapped");
-            json!({
-                "rank": rank + 1, "id": c.id, "name": c.name, "about": c.about,
-                "seconds": tenth(r.seconds), "minutes": minutes(r.seconds),
-                "metres": r.metres.round(), "snap_distance_m": tenth(snap.distance_m),
-                "location": [c.at.x, c.at.y],
-                "path": path_json(r),
-            })
+            Ranked {
+                rank: rank + 1,
+                id: c.id,
+                name: c.name.clone(),
+                about: c.about.clone(),
+                seconds: tenth(r.seconds),
+                minutes: minutes(r.seconds),
+                metres: r.metres.round(),
+                snap_distance_m: tenth(snap.distance_m),
+                location: [c.at.x, c.at.y],
+                path: path_json(r),
+            }
         })
         .collect();
-    Ok(json!({
-        "incident": incident_json(graph, point, &routed.incident),
-        "candidates": candidates.len(),
-        "results": results,
-        "off_network": off_network,
-    }))
+    Ok(Nearest {
+        incident: incident_json(graph, point, &routed.incident),
+        candidates: candidates.len(),
+        results,
+        off_network,
+    })
 }

@@ -3,4 +3,6 @@
 pub mod allocate;
 pub mod commit;
 pub mod plan;
+pub mod proposal;
+pub mod sources;
 pub mod status;
