@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 
 use super::args::{AuditAction, DatabaseArgs, TokenAction, UserAction};
 use super::database::with_database;
-use crate::auth::{Actor, accounts, security};
+use crate::auth::{Actor, accounts, audit, security};
 
 /// The password of a new account or a new password: one line from standard input, or a new
 /// random one (returned to be printed).
@@ -140,7 +140,17 @@ pub async fn audit_action(args: &DatabaseArgs, what: AuditAction) -> Result<()> 
     }
 }
 
-pub fn print_audit(records: &[serde_json::Value], full: bool) {
+/// `onemap audit`: the data audit trail, newest first.
+pub async fn audit_list(args: &DatabaseArgs, query: audit::AuditQuery, full: bool) -> Result<()> {
+    with_database(args, async |db| {
+        let records = audit::read(&db.pool, &Actor::command_line(), &query).await?;
+        print_audit(&records, full);
+        Ok(())
+    })
+    .await
+}
+
+fn print_audit(records: &[serde_json::Value], full: bool) {
     println!("{:<8} {:<32} {:<20} {:<7} {:<16} row", "id", "at", "actor", "op", "table");
     for r in records {
         let text = |k: &str| r[k].as_str().unwrap_or("").to_string();

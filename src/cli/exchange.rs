@@ -1,11 +1,69 @@
-//! `onemap export-tiles`: offline packages of the map, with progress and a clean Ctrl-C.
+//! `onemap import`, `import-osm`, `export`, `load-demo` and `export-tiles`: data in and out,
+//! and offline packages of the map, with progress and a clean Ctrl-C.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use super::args::DatabaseArgs;
 use super::database::with_database;
+use crate::auth::Actor;
+use crate::exchange::{Format, demo, export as exporting, import as importing, osm};
+use crate::layers;
+
+/// `onemap import`: one file into one layer, in one transaction.
+pub async fn import(args: &DatabaseArgs, layer: &str, file: &Path, format: Option<Format>) -> Result<()> {
+    let layer = layers::find(layer)?;
+    with_database(args, async |db| {
+        let summary = importing::import_file(&db.pool, &Actor::command_line(), layer, file, format).await?;
+        println!("{summary}");
+        Ok(())
+    })
+    .await
+}
+
+/// `onemap import-osm`: the drivable roads of an OpenStreetMap extract.
+pub async fn import_osm(args: &DatabaseArgs, file: &Path, bbox: Option<[f64; 4]>, replace_roads: bool) -> Result<()> {
+    with_database(args, async |db| {
+        println!("{}", osm::import(&db.pool, &Actor::command_line(), file, bbox, replace_roads).await?);
+        Ok(())
+    })
+    .await
+}
+
+/// `onemap export`: a layer to a file or standard output.
+pub async fn export(args: &DatabaseArgs, layer: &str, format: Format, output: Option<&Path>) -> Result<()> {
+    let layer = layers::find(layer)?;
+    with_database(args, async |db| {
+        let mut out: Box<dyn Write> = match output {
+            Some(path) => Box::new(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        };
+        let n = exporting::export(&db.pool, layer, format, &mut out).await?;
+        eprintln!("exported {n} {} features", layer.name);
+        Ok(())
+    })
+    .await
+}
+
+/// `onemap load-demo`: the Chongqing demo data, into an empty database (or `--replace`).
+pub async fn load_demo(args: &DatabaseArgs, data: &Path, replace: bool) -> Result<()> {
+    with_database(args, async |db| {
+        match demo::load(&db.pool, data, replace).await? {
+            None => println!("demo data already loaded (use --replace to load it again)"),
+            Some(counts) => {
+                let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
+                println!("loaded the Chongqing demo data: {}", parts.join(", "));
+            }
+        }
+        Ok(())
+    })
+    .await
+}
 
 /// The risk model in `path`, or the built-in one.
 pub fn risk_model(path: Option<&Path>) -> Result<crate::risk::model::Model> {
