@@ -1,5 +1,6 @@
 //! The viewer's files as a browser gets them: gzip-compressed when it takes gzip (the same bytes
-//! once inflated), named by an ETag, and 304 with no body when the browser already holds them.
+//! once inflated), named by an ETag, and 304 with no body when the browser already holds them;
+//! the vendored libraries are the files of the packages `package-lock.json` pins.
 
 mod common;
 
@@ -47,4 +48,35 @@ async fn files_come_compressed_with_an_etag_and_revalidate_with_304() {
         let refused = client.get(server.at(url)).header("accept-encoding", "gzip;q=0").send().await.unwrap();
         assert!(refused.headers().get("content-encoding").is_none(), "{url}");
     }
+}
+
+#[test]
+fn the_vendored_libraries_are_the_locked_packages_files() {
+    // scripts/vendor's own list of what it copies, read from the script.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = std::fs::read_to_string(root.join("scripts/vendor")).unwrap();
+    let list = script.split("<<'LIST'\n").nth(1).unwrap().split("\nLIST").next().unwrap();
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("package-lock.json")).unwrap()).unwrap();
+    let versions = std::fs::read_to_string(root.join("src/viewer/vendor/VERSION")).unwrap();
+    let mut files = 0;
+    for line in list.lines() {
+        let mut words = line.split_whitespace();
+        let package = words.next().unwrap();
+        let locked = lock["packages"][format!("node_modules/{package}")]["version"].as_str().unwrap();
+        assert!(versions.contains(&format!("{package} {locked} from")), "VERSION says another {package} than {locked}");
+        for file in words {
+            let (from, name) = file.split_once(':').unwrap_or((file, file));
+            let name = std::path::Path::new(name).file_name().unwrap();
+            let vendored = std::fs::read(root.join("src/viewer/vendor").join(name)).unwrap();
+            let installed = std::fs::read(root.join("node_modules").join(package).join(from))
+                .unwrap_or_else(|e| panic!("node_modules/{package}/{from} ({e}): run scripts/setup"));
+            assert!(
+                vendored == installed,
+                "src/viewer/vendor/{name:?} is not {package} {locked}'s {from}: run scripts/vendor"
+            );
+            files += 1;
+        }
+    }
+    assert!(files >= 10, "{files} files listed");
 }
