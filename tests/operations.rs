@@ -72,8 +72,41 @@ async fn metrics_count_requests_by_route_and_the_cache_and_the_map() {
     {
         assert!(metric(&text, series).is_some(), "{series}");
     }
+    // An independent reader of the format (the Prometheus project's Python parser) reads every
+    // series with the same value.
+    let parsed = prometheus_parse(&text);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+    assert_eq!(parsed.len(), lines.len(), "every sample read: {parsed:?}");
+    for line in lines {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap();
+        let (name, labels) = series.split_once('{').map_or((series, ""), |(n, l)| (n, l.trim_end_matches('}')));
+        let found = parsed.iter().find(|(n, l, _)| n == name && *l == labels.replace('"', "")).map(|p| p.2);
+        assert_eq!(found, Some(value), "{line}");
+    }
     // Not for anonymous callers.
     assert_eq!(reqwest::get(server.at("/metrics")).await.unwrap().status(), 401);
+}
+
+/// The samples of `text` as the Python `prometheus_client` parser reads them: (name, labels as
+/// `k=v,k=v` in the order written, value). scripts/setup installs it.
+fn prometheus_parse(text: &str) -> Vec<(String, String, f64)> {
+    const READ: &str = "import sys, json\n\
+from prometheus_client.parser import text_string_to_metric_families\n\
+out = [[s.name, ','.join(f'{k}={v}' for k, v in s.labels.items()), s.value]\n\
+       for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples]\n\
+print(json.dumps(out))";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", READ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with prometheus_client (scripts/setup installs it)");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the parser refused the text: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[tokio::test]
