@@ -1,8 +1,13 @@
-//! What a photo really is: the JPEG or PNG structure walked (not trusted from the name or the
-//! declared type), its size in pixels, and its metadata removed on request — EXIF (with the
-//! camera's GPS position), XMP and IPTC in a JPEG; text, EXIF and time chunks in a PNG. The
-//! pixels are never decoded or changed; a JPEG keeps its EXIF orientation alone, in an EXIF of
-//! one tag, so that a portrait photo does not turn on its side.
+//! What a photo really is: the JPEG or PNG structure read (not trusted from the name or the
+//! declared type) by `img-parts` — JPEG segments, PNG chunks with their CRCs —, its size in
+//! pixels, and its metadata removed on request: EXIF (with the camera's GPS position), XMP and
+//! IPTC in a JPEG; text, EXIF and time chunks in a PNG. The pixels are never decoded or changed;
+//! a JPEG keeps its EXIF orientation alone, in an EXIF of one tag, so that a portrait photo does
+//! not turn on its side.
+
+use img_parts::Bytes;
+use img_parts::jpeg::{Jpeg, JpegSegment, markers};
+use img_parts::png::Png;
 
 /// The formats accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,105 +53,91 @@ pub const MAX_SIDE: u32 = 20_000;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
+/// A checked image, its parts read by `img-parts` (JPEG segments, PNG chunks with their CRCs).
+enum Parsed {
+    Jpeg(Jpeg),
+    Png(Png),
+}
+
 /// Checks that `bytes` are a whole JPEG or PNG; says what is wrong otherwise.
 pub fn inspect(bytes: &[u8]) -> Result<Image, String> {
-    let image = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        jpeg(bytes, None)?
+    parse(bytes).map(|(image, _)| image)
+}
+
+/// The same image without its metadata (the bytes must have passed [`inspect`]).
+pub fn strip_metadata(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let stripped = match parse(bytes)?.1 {
+        Parsed::Jpeg(mut jpeg) => {
+            let orientation = jpeg
+                .segments()
+                .iter()
+                .filter(|s| s.marker() == markers::APP1)
+                .find_map(|s| exif_orientation(s.contents()))
+                .filter(|o| *o != 1);
+            // The kept EXIF of one tag goes where the first metadata segment was.
+            let at = jpeg.segments().iter().position(|s| jpeg_metadata(s.marker()));
+            jpeg.segments_mut().retain(|s| !jpeg_metadata(s.marker()));
+            if let (Some(orientation), Some(at)) = (orientation, at) {
+                let exif = JpegSegment::new_with_contents(markers::APP1, Bytes::from(orientation_only(orientation)));
+                jpeg.segments_mut().insert(at, exif);
+            }
+            jpeg.encoder().bytes()
+        }
+        Parsed::Png(mut png) => {
+            png.chunks_mut().retain(|c| !png_metadata(&c.kind()));
+            png.encoder().bytes()
+        }
+    };
+    Ok(stripped.to_vec())
+}
+
+/// The image of `bytes` and its parts, checked as a whole.
+fn parse(bytes: &[u8]) -> Result<(Image, Parsed), String> {
+    let (image, parsed) = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        jpeg(bytes)?
     } else if bytes.starts_with(PNG_SIGNATURE) {
-        png(bytes, None)?
+        png(bytes)?
     } else {
         return Err("the file is neither a JPEG nor a PNG image (its first bytes say so)".into());
     };
     if image.width == 0 || image.height == 0 || image.width > MAX_SIDE || image.height > MAX_SIDE {
         return Err(format!("the image is {}×{} pixels; each side must be 1–{MAX_SIDE}", image.width, image.height));
     }
-    Ok(image)
-}
-
-/// The same image without its metadata (the bytes must have passed [`inspect`]).
-pub fn strip_metadata(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(bytes.len());
-    if bytes.starts_with(PNG_SIGNATURE) {
-        png(bytes, Some(&mut out))?;
-    } else {
-        jpeg(bytes, Some(&mut out))?;
-    }
-    Ok(out)
-}
-
-fn be16(b: &[u8], at: usize) -> u32 {
-    u32::from(b[at]) << 8 | u32::from(b[at + 1])
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    Ok((image, parsed))
 }
 
 /// JPEG markers whose segment is metadata: APP1 (EXIF, XMP), APP12, APP13 (IPTC), comments.
 fn jpeg_metadata(marker: u8) -> bool {
-    matches!(marker, 0xE1 | 0xEC | 0xED | 0xFE)
+    matches!(marker, markers::APP1 | markers::APP12 | markers::APP13 | markers::COM)
 }
 
-/// Walks the JPEG's segments up to the scan; copies all but the metadata into `out` if given.
-fn jpeg(b: &[u8], mut out: Option<&mut Vec<u8>>) -> Result<Image, String> {
+/// A JPEG read to its scan, whose data must run to the end-of-image marker.
+fn jpeg(b: &[u8]) -> Result<(Image, Parsed), String> {
     let truncated = || "the JPEG ends before its image data: the file is cut short or not a JPEG".to_string();
-    if !b.starts_with(&[0xFF, 0xD8]) {
-        return Err("not a JPEG (it does not start with FF D8)".into());
+    let jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(b)).map_err(|e| match e {
+        img_parts::Error::Truncated => truncated(),
+        other => format!("the JPEG is damaged: {other}"),
+    })?;
+    let Some(scan) = jpeg.segments().iter().position(|s| s.marker() == markers::SOS) else {
+        return Err(truncated());
+    };
+    let Some((width, height)) =
+        jpeg.dimensions().filter(|_| jpeg.segments()[..scan].iter().any(|s| is_frame(s.marker())))
+    else {
+        return Err("the JPEG has image data but no frame header (no size)".into());
+    };
+    // The entropy-coded data after the scan's header runs to the end-of-image marker.
+    let data = 2 + jpeg.segments()[..=scan].iter().map(|s| s.len()).sum::<usize>();
+    if !b.get(data..).unwrap_or_default().windows(2).any(|w| w == [0xFF, markers::EOI]) {
+        return Err(truncated());
     }
-    let mut at = 2;
-    let mut size = None;
-    if let Some(out) = out.as_deref_mut() {
-        out.extend_from_slice(&b[..2]);
-    }
-    loop {
-        if at + 4 > b.len() {
-            return Err(truncated());
-        }
-        if b[at] != 0xFF {
-            return Err(format!("the JPEG is damaged: no marker at byte {at}"));
-        }
-        let marker = b[at + 1];
-        if marker == 0xFF {
-            at += 1; // fill byte
-            continue;
-        }
-        if marker == 0xD9 || marker == 0xD8 || (0xD0..=0xD7).contains(&marker) {
-            return Err(format!("the JPEG is damaged: unexpected marker FF{marker:02X} before its image data"));
-        }
-        let length = be16(b, at + 2) as usize;
-        if length < 2 || at + 2 + length > b.len() {
-            return Err(truncated());
-        }
-        let segment = &b[at..at + 2 + length];
-        let start_of_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if start_of_frame {
-            if length < 8 {
-                return Err("the JPEG's frame header is too short".into());
-            }
-            size = Some((be16(b, at + 7), be16(b, at + 5)));
-        }
-        if marker == 0xDA {
-            let Some((width, height)) = size else {
-                return Err("the JPEG has image data but no frame header (no size)".into());
-            };
-            // The entropy-coded data runs to the end-of-image marker.
-            if !b[at + 2 + length..].windows(2).any(|w| w == [0xFF, 0xD9]) {
-                return Err(truncated());
-            }
-            if let Some(out) = out {
-                out.extend_from_slice(&b[at..]);
-            }
-            return Ok(Image { format: Format::Jpeg, width, height });
-        }
-        if let Some(out) = out.as_deref_mut() {
-            if !jpeg_metadata(marker) {
-                out.extend_from_slice(segment);
-            } else if let Some(orientation) = exif_orientation(&segment[4..]).filter(|o| *o != 1) {
-                out.extend_from_slice(&orientation_only(orientation));
-            }
-        }
-        at += 2 + length;
-    }
+    let image = Image { format: Format::Jpeg, width: u32::from(width), height: u32::from(height) };
+    Ok((image, Parsed::Jpeg(jpeg)))
+}
+
+/// Start-of-frame markers (SOF0–SOF15 but DHT, JPG and DAC): they carry the image's size.
+fn is_frame(marker: u8) -> bool {
+    (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
 }
 
 /// The orientation tag (1–8) of an APP1 payload that is EXIF, if it has one.
@@ -175,15 +166,12 @@ fn exif_orientation(payload: &[u8]) -> Option<u16> {
     })
 }
 
-/// An APP1 segment holding an EXIF of one tag: the orientation.
+/// The payload of an APP1 segment holding an EXIF of one tag: the orientation.
 fn orientation_only(orientation: u16) -> Vec<u8> {
     let mut payload = b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
     payload.extend(orientation.to_be_bytes());
     payload.extend([0, 0, 0, 0, 0, 0]); // the value's padding, then no next IFD
-    let mut segment = vec![0xFF, 0xE1];
-    segment.extend(((payload.len() + 2) as u16).to_be_bytes());
-    segment.extend(payload);
-    segment
+    payload
 }
 
 /// PNG chunks that are metadata: text, EXIF, the time of the last change.
@@ -191,48 +179,28 @@ fn png_metadata(kind: &[u8]) -> bool {
     matches!(kind, b"tEXt" | b"zTXt" | b"iTXt" | b"eXIf" | b"tIME")
 }
 
-/// Walks the PNG's chunks (each checked against its CRC) to IEND; copies all but the metadata
-/// into `out` if given.
-fn png(b: &[u8], mut out: Option<&mut Vec<u8>>) -> Result<Image, String> {
-    let mut at = PNG_SIGNATURE.len();
-    let mut size = None;
-    let mut data = false;
-    if let Some(out) = out.as_deref_mut() {
-        out.extend_from_slice(PNG_SIGNATURE);
+/// A PNG read chunk by chunk (each checked against its CRC): its header first, image data, and
+/// its end chunk last.
+fn png(b: &[u8]) -> Result<(Image, Parsed), String> {
+    let png = Png::from_bytes(Bytes::copy_from_slice(b)).map_err(|e| match e {
+        img_parts::Error::BadCRC => "the PNG is damaged: a chunk fails its CRC".to_string(),
+        img_parts::Error::Truncated => "the PNG ends inside a chunk: the file is cut short".to_string(),
+        other => format!("the PNG is damaged: {other}"),
+    })?;
+    let chunks = png.chunks();
+    match chunks.first().map(|c| (c.kind(), c.contents().len())) {
+        Some((kind, 13)) if &kind == b"IHDR" => {}
+        Some((kind, _)) if &kind == b"IHDR" => return Err("the PNG's header chunk has the wrong length".into()),
+        _ => return Err("the PNG does not start with its header chunk".into()),
     }
-    loop {
-        if at + 12 > b.len() {
-            return Err("the PNG ends before its IEND chunk: the file is cut short".into());
-        }
-        let length = be32(b, at) as usize;
-        let Some(end) = (at + 12).checked_add(length).filter(|end| *end <= b.len()) else {
-            return Err("the PNG ends inside a chunk: the file is cut short".into());
-        };
-        let kind = &b[at + 4..at + 8];
-        let mut crc = flate2::Crc::new();
-        crc.update(&b[at + 4..end - 4]);
-        if crc.sum() != be32(b, end - 4) {
-            return Err(format!("the PNG is damaged: chunk {} fails its CRC", String::from_utf8_lossy(kind)));
-        }
-        match kind {
-            b"IHDR" if length == 13 => size = Some((be32(b, at + 8), be32(b, at + 12))),
-            b"IHDR" => return Err("the PNG's header chunk has the wrong length".into()),
-            _ if size.is_none() => return Err("the PNG does not start with its header chunk".into()),
-            b"IDAT" => data = true,
-            _ => {}
-        }
-        if let Some(out) = out.as_deref_mut().filter(|_| !png_metadata(kind)) {
-            out.extend_from_slice(&b[at..end]);
-        }
-        if kind == b"IEND" {
-            let (width, height) = size.unwrap_or_default();
-            if !data {
-                return Err("the PNG has no image data".into());
-            }
-            return Ok(Image { format: Format::Png, width, height });
-        }
-        at = end;
+    if chunks.last().is_none_or(|c| &c.kind() != b"IEND") {
+        return Err("the PNG ends before its IEND chunk: the file is cut short".into());
     }
+    if !chunks.iter().any(|c| &c.kind() == b"IDAT") {
+        return Err("the PNG has no image data".into());
+    }
+    let (width, height) = png.dimensions().unwrap_or_default();
+    Ok((Image { format: Format::Png, width, height }, Parsed::Png(png)))
 }
 
 #[cfg(test)]
