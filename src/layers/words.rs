@@ -54,24 +54,24 @@ pub fn label(words: &[Word], code: &str) -> Option<&'static str> {
 
 /// Kinds of environmental sensitive receptors (环境敏感目标).
 pub const RECEPTOR_KIND: [Word; 8] = [
-    w("water_intake", "饮用水取水口"),
-    w("water_source_zone", "水源保护区"),
-    w("school", "学校"),
-    w("hospital", "医院"),
-    w("residential", "居住区"),
-    w("nature_reserve", "自然保护区"),
-    w("river_section", "出入境断面"),
-    w("other", "其他"),
+    coloured("water_intake", "饮用水取水口", "#0571b0"),
+    coloured("water_source_zone", "水源保护区", "#74a9cf"),
+    coloured("school", "学校", "#7b3294"),
+    coloured("hospital", "医院", "#e7298a"),
+    coloured("residential", "居住区", "#bf812d"),
+    coloured("nature_reserve", "自然保护区", "#1b7837"),
+    coloured("river_section", "出入境断面", "#01665e"),
+    coloured("other", "其他", "#636363"),
 ];
 /// Air and water risk grades of HJ 941-2018 (incident severities share the words).
 pub const GRADE: [Word; 3] =
-    [coloured("一般", "一般", "#fdd835"), coloured("较大", "较大", "#fb8c00"), coloured("重大", "重大", "#e53935")];
+    [coloured("一般", "一般", "#fed976"), coloured("较大", "较大", "#fd8d3c"), coloured("重大", "重大", "#d7191c")];
 /// Incident severities (突发环境事件分级).
 pub const SEVERITY: [Word; 4] = [
-    coloured("一般", "一般", "#fdd835"),
-    coloured("较大", "较大", "#fb8c00"),
-    coloured("重大", "重大", "#e53935"),
-    coloured("特别重大", "特别重大", "#8e0000"),
+    coloured("一般", "一般", "#fcae91"),
+    coloured("较大", "较大", "#fb6a4a"),
+    coloured("重大", "重大", "#cb181d"),
+    coloured("特别重大", "特别重大", "#67000d"),
 ];
 /// Road classes, from OpenStreetMap's highway tags.
 pub const ROAD_CLASS: [Word; 8] = [
@@ -112,8 +112,13 @@ pub const INCIDENT_CAUSE: [Word; 5] = [
     w("other", "其他"),
 ];
 /// Kinds of interception works on a river.
-pub const INTERCEPT_KIND: [Word; 5] =
-    [w("sluice", "闸"), w("dam", "坝"), w("bridge", "桥"), w("culvert", "涵"), w("boom_point", "布控点")];
+pub const INTERCEPT_KIND: [Word; 5] = [
+    coloured("sluice", "闸", "#08519c"),
+    coloured("dam", "坝", "#3182bd"),
+    coloured("bridge", "桥", "#636363"),
+    coloured("culvert", "涵", "#9ecae1"),
+    coloured("boom_point", "布控点", "#e6550d"),
+];
 /// The kinds of OpenStreetMap turn restrictions.
 pub const TURN_KIND: [Word; 10] = [
     w("no_left_turn", "禁止左转"),
@@ -132,9 +137,24 @@ pub const TURN_VIA: [Word; 2] = [w("start", "起点"), w("end", "终点")];
 /// Kinds of route.
 pub const ROUTE_KIND: [Word; 2] = [w("road", "道路"), w("river", "河流")];
 /// Tiers of depots.
-pub const DEPOT_TIER: [Word; 3] = [w("city", "市级"), w("district", "区县级"), w("enterprise", "企业")];
+pub const DEPOT_TIER: [Word; 3] = [
+    coloured("city", "市级", "#006d2c"),
+    coloured("district", "区县级", "#31a354"),
+    coloured("enterprise", "企业", "#74c476"),
+];
 /// A team's readiness.
-pub const TEAM_STATUS: [Word; 3] = [w("available", "待命"), w("dispatched", "已出动"), w("off_duty", "休整")];
+pub const TEAM_STATUS: [Word; 3] = [
+    coloured("available", "待命", "#2b8cbe"),
+    coloured("dispatched", "已出动", "#810f7c"),
+    coloured("off_duty", "休整", "#969696"),
+];
+/// Classes of a risk index (regional, grid and road risk maps), highest first.
+pub const RISK_CLASS: [Word; 4] = [
+    coloured("高", "高", "#bd0026"),
+    coloured("较高", "较高", "#f03b20"),
+    coloured("一般", "一般", "#feb24c"),
+    coloured("低", "低", "#ffffb2"),
+];
 /// A risk source's operating state.
 pub const RISK_SOURCE_STATUS: [Word; 3] = [w("active", "在产"), w("suspended", "停产"), w("closed", "关闭")];
 /// What a risk source endangers.
@@ -271,6 +291,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "route_kind", title: "路线类型", words: &ROUTE_KIND },
     Vocabulary { name: "depot_tier", title: "储备库级别", words: &DEPOT_TIER },
     Vocabulary { name: "team_status", title: "队伍状态", words: &TEAM_STATUS },
+    Vocabulary { name: "risk_class", title: "风险分级", words: &RISK_CLASS },
     Vocabulary { name: "risk_source_status", title: "生产状态", words: &RISK_SOURCE_STATUS },
     Vocabulary { name: "medium", title: "环境要素", words: &MEDIUM },
     Vocabulary { name: "incident_kind", title: "事件类型", words: &INCIDENT_KIND },

@@ -10,7 +10,7 @@ use serde::Deserialize;
 pub const DEFAULT: &str = include_str!("../../config/risk-model.json");
 
 /// Class names from high to low, with the lowest implied below the last break.
-pub const CLASSES: [&str; 4] = ["高", "较高", "一般", "低"];
+pub const CLASSES: [&str; 4] = crate::layers::words::codes(&crate::layers::words::RISK_CLASS);
 
 /// Parameters of the road index.
 #[derive(Debug, Clone, Deserialize)]

