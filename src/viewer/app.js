@@ -3,12 +3,14 @@ import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { esc } from './api.js';
 import { CJK_FONTS, circle, overlays } from './draw.js';
 import { startDuty } from './duty.js';
+import { startCoverage } from './coverage.js';
 import { startIntercept } from './intercept.js';
 import { startPhone } from './phone.js';
 import { startPlume } from './plume.js';
 import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
 import * as words from './words.js';
+import { startWorkspaces } from './workspaces.js';
 
 const SEARCH_LAYERS = ['risk_source', 'receptor', 'depot', 'team', 'district'];
 
@@ -75,6 +77,7 @@ document.getElementById('new-incident-severity').innerHTML = options('severity',
 document.getElementById('new-incident-kind').innerHTML = options('incident_kind', words.codes('incident_kind'));
 document.getElementById('intercept-send').insertAdjacentHTML('beforeend', options('specialty', ['water', 'hazmat'], null, '救援队'));
 if (!(await account()).may.includes('read')) await new Promise(() => {});
+state.openWorkspace = startWorkspaces(state.me);
 
 const map = new maplibregl.Map({
   container: 'map',
@@ -490,6 +493,7 @@ map.on('load', () => {
   state.warningsPanel = startWarnings({ map, overlay, onemap: state, may: state.me.may });
   state.duty.panel = panel;
   startPhone({ map, overlay, onemap: state, may: state.me.may });
+  startCoverage({ overlay, onemap: state });
   listen();
   state.ready = true;
   // The first screen is there when its tiles are drawn (printed by the browser test).

@@ -9,6 +9,8 @@ const STATS_JS: &str = include_str!("stats.js");
 const PLUME_JS: &str = include_str!("plume.js");
 const WARNINGS_JS: &str = include_str!("warnings.js");
 const INTERCEPT_JS: &str = include_str!("intercept.js");
+const WORKSPACES_JS: &str = include_str!("workspaces.js");
+const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
 const OUTBOX_JS: &str = include_str!("outbox.js");
 const DRAW_JS: &str = include_str!("draw.js");
@@ -41,6 +43,8 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/plume.js", PLUME_JS, JS),
     ("/viewer/warnings.js", WARNINGS_JS, JS),
     ("/viewer/intercept.js", INTERCEPT_JS, JS),
+    ("/viewer/workspaces.js", WORKSPACES_JS, JS),
+    ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),
     ("/viewer/outbox.js", OUTBOX_JS, JS),
     ("/viewer/draw.js", DRAW_JS, JS),

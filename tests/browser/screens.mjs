@@ -223,8 +223,23 @@ try {
     }));
     result.desk = { ...result.desk, ...desk };
     check(desk.writes === 0, `a viewer sees ${desk.writes} write controls on the desk`);
-    const layout = await page.evaluate(LAYOUT);
-    check(!layout.offscreen.length, `desk elements off screen: ${layout.offscreen}`);
+    // Each workspace the viewer is offered fits the screen beside the map: nothing scrolls,
+    // nothing is off screen, and no write control shows in any of them.
+    const tabs = await page.$$eval('#workspaces [data-open]:not([hidden])', (t) => t.map((b) => b.dataset.open));
+    result.desk.workspaces = {};
+    for (const name of tabs) {
+      await page.click(`#workspaces [data-open="${name}"]`);
+      const layout = await page.evaluate(LAYOUT);
+      const writes = await page.evaluate(() => [...document.querySelectorAll('[data-needs]')]
+        .filter((e) => !e.closest('[hidden]') && e.getBoundingClientRect().height > 0).length);
+      const height = await page.evaluate(() => document.getElementById('panel').scrollHeight);
+      result.desk.workspaces[name] = { height, scrollbars: layout.scrollbars };
+      check(!layout.scrollbars.length, `desk workspace ${name} scrolls at 1440×900: ${layout.scrollbars}`);
+      check(!layout.offscreen.length, `desk workspace ${name}: elements off screen: ${layout.offscreen}`);
+      check(writes === 0, `a viewer sees ${writes} write controls in workspace ${name}`);
+    }
+    check(tabs.length === 4, `a viewer is offered the workspaces ${tabs}`);
+    await page.click('#workspaces [data-open="duty"]');
     await page.screenshot({ path: `${target}/desk-1440x900.png` });
     check(!page.errors.length, `desk errors: ${page.errors}`);
     await context.close();

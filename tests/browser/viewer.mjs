@@ -24,13 +24,25 @@ try {
   const outside = [];
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url()); });
 
+  // The desk opens one workspace at a time: reach a control as a user would, by its tab (and
+  // the layers list by opening it).
+  const reach = (selector) => page.evaluate((s) => {
+    const el = document.querySelector(s) ?? document.querySelector(s.match(/^#[\w-]+/)?.[0] ?? 'none');
+    const pane = el?.closest('[data-workspace]');
+    if (pane?.hidden) document.querySelector(`#workspaces [data-open="${pane.dataset.workspace}"]`).click();
+    const details = el?.closest('details');
+    if (details && !details.open) details.open = true;
+  }, selector);
+  const desk = Object.fromEntries(['click', 'fill', 'check', 'uncheck', 'selectOption', 'waitForSelector'].map((name) =>
+    [name, async (selector, ...rest) => { await reach(selector); return page[name](selector, ...rest); }]));
+
   await page.goto(`${base}/`);
   const idle = () => page.waitForFunction(() => window.onemap?.ready && window.onemap.map.loaded() && window.onemap.map.areTilesLoaded(), null, { timeout: 60000 });
   const signIn = async (name, password) => {
     await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
-    await page.fill('#sign-in-name', name);
-    await page.fill('#sign-in-password', password);
-    await page.click('#sign-in button');
+    await desk.fill('#sign-in-name', name);
+    await desk.fill('#sign-in-password', password);
+    await desk.click('#sign-in button');
   };
 
   // Signed out, the page is a sign-in form and no map; a wrong password says so.
@@ -52,12 +64,13 @@ try {
   result.viewerWrite = await page.evaluate(async () => (await fetch('/api/layers/team', { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ type: 'Feature', geometry: { type: 'Point', coordinates: [106.5, 29.5] }, properties: { name: '不应写入', specialties: ['hazmat'], headcount: 1 } }) })).status);
   if (result.viewerWrite !== 403) fail(`a viewer's cookie wrote: ${result.viewerWrite}`);
-  await page.click('#sign-out');
+  await desk.click('#sign-out');
 
   // The rest as a dispatcher.
   await signIn('dispatcher', 'dispatcher-Password1');
   await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
   await idle();
+  await reach('#plan-make');
   if (!(await page.evaluate(() => document.getElementById('plan-make').offsetParent !== null))) fail('a dispatcher has no plan controls');
 
   // Every layer is drawn.
@@ -87,8 +100,8 @@ try {
   await page.keyboard.press('Escape');
 
   // Search by name.
-  await page.fill('#search-text', '长寿');
-  await page.click('#search button');
+  await desk.fill('#search-text', '长寿');
+  await desk.click('#search button');
   await page.waitForFunction(() => document.querySelectorAll('#search-results li').length > 0, null, { timeout: 10000 });
   result.search = await page.$$eval('#search-results li', (items) => items.map((i) => i.textContent));
   if (!result.search.some((t) => t.includes('长寿'))) fail(`search found ${JSON.stringify(result.search)}`);
@@ -108,7 +121,7 @@ try {
     const p = map.project([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
     return { x: p.x, y: p.y };
   });
-  await page.click('#dispatch-place');
+  await desk.click('#dispatch-place');
   await page.mouse.click(onRoad.x, onRoad.y);
   await page.waitForFunction(() => window.onemap.lastDispatch || !document.getElementById('dispatch-summary').textContent.includes('单击'), null, { timeout: 15000 });
   if (!(await page.evaluate(() => window.onemap.lastDispatch))) fail(`dispatch: ${await page.textContent('#dispatch-summary')}`);
@@ -122,8 +135,8 @@ try {
 
   // A dispatcher plans for the open drill incident and commits the plan.
   await page.waitForFunction(() => document.querySelectorAll('#plan-incident option').length > 0, null, { timeout: 10000 });
-  await page.fill('#plan-demands', '活性炭 20\nhazmat 1');
-  await page.click('#plan-make');
+  await desk.fill('#plan-demands', '活性炭 20\nhazmat 1');
+  await desk.click('#plan-make');
   await page.waitForFunction(() => window.onemap.plan || document.getElementById('plan-summary').textContent, null, { timeout: 15000 });
   const plan = await page.evaluate(() => window.onemap.plan);
   if (!plan) fail(`plan: ${await page.textContent('#plan-summary')}`);
@@ -131,7 +144,7 @@ try {
   if (result.plan.length !== 2 || plan.demands[0].short !== 0) fail(`plan: ${JSON.stringify(result.plan)}`);
   const routes = await page.evaluate(() => window.onemap.map.getSource('dispatch').serialize().data.features.filter((f) => f.properties.role === 'route').length);
   if (routes !== plan.shipments.length) fail(`plan routes drawn: ${routes} of ${plan.shipments.length}`);
-  await page.click('#plan-commit');
+  await desk.click('#plan-commit');
   await page.waitForFunction(() => window.onemap.committed || document.getElementById('plan-summary').textContent.includes('失败'), null, { timeout: 15000 });
   const recorded = await (await fetch(`${base}/api/incidents/${plan.id}/dispatches`, { headers: bearer })).json();
   if (recorded.dispatches.length !== plan.shipments.length) fail(`dispatches recorded: ${JSON.stringify(recorded)}`);
@@ -139,11 +152,11 @@ try {
 
   // Planners: the risk layers are switched on and drawn; a click on a river traces it downstream.
   await page.evaluate(() => window.onemap.popup?.remove());
-  for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await page.check(`input[data-layer="${layer}"]`);
+  for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await desk.check(`input[data-layer="${layer}"]`);
   await page.waitForFunction(() => ['risk_district-fill', 'risk_grid-fill', 'risk_road-line']
     .every((id) => window.onemap.map.queryRenderedFeatures({ layers: [id] }).length > 0), null, { timeout: 20000 });
   result.riskClasses = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures({ layers: ['risk_district-fill'] }).map((f) => f.properties.class))]);
-  for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await page.uncheck(`input[data-layer="${layer}"]`);
+  for (const layer of ['risk_district', 'risk_grid', 'risk_road']) await desk.uncheck(`input[data-layer="${layer}"]`);
   const rivers = await (await fetch(`${base}/api/layers/route?kind=river&q=嘉陵江&limit=10`, { headers: bearer })).json();
   const jialing = rivers.features.find((f) => f.geometry.coordinates.length > 3).geometry.coordinates[2];
   const onRiver = await page.evaluate((at) => {
@@ -152,15 +165,15 @@ try {
     const c = map.getCanvas();
     return { x: c.getBoundingClientRect().left + c.clientWidth / 2, y: c.getBoundingClientRect().top + c.clientHeight / 2 };
   }, jialing);
-  await page.check('#trace-mode');
+  await desk.check('#trace-mode');
   await page.mouse.click(onRiver.x, onRiver.y);
   await page.waitForFunction(() => window.onemap.lastTrace || document.getElementById('trace-summary').textContent, null, { timeout: 15000 });
   const traced = await page.evaluate(() => window.onemap.lastTrace);
   if (!traced || !traced.features.length) fail(`trace: ${await page.textContent('#trace-summary')}`);
   result.trace = await page.$$eval('#trace-results li', (items) => items.slice(0, 3).map((i) => i.textContent));
-  await page.uncheck('#trace-mode');
+  await desk.uncheck('#trace-mode');
   // A water warning over the traced river, issued from the panel.
-  await page.click('#trace-warn');
+  await desk.click('#trace-warn');
   await page.waitForFunction(() => window.onemap.warnings?.lastIssued?.properties.kind === 'water', null, { timeout: 15000 });
   result.traceWarning = await page.evaluate(() => window.onemap.warnings.lastIssued.properties.area_desc);
 
@@ -199,27 +212,27 @@ try {
   const overdue = await (await fetch(`${base}/api/layers/incident?status=open&initial_report_overdue=true`, { headers: bearer })).json();
   if (!overdue.features.length) fail('the demo has no overdue incident');
   const drill = overdue.features[0].id;
-  await page.waitForSelector(`#duty-incidents li.overdue[data-id="${drill}"]`, { timeout: 15000 });
+  await desk.waitForSelector(`#duty-incidents li.overdue[data-id="${drill}"]`, { timeout: 15000 });
   result.ringedBefore = await page.evaluate(() => window.onemap.map.querySourceFeatures('duty-overdue').length);
-  await page.click(`#duty-incidents li[data-id="${drill}"]`);
-  await page.click('#duty-detail button[data-stage="initial"]');
-  await page.fill('#report-dialog textarea[name=summary]', '运输车辆侧翻，柴油约 2 吨入江（浏览器测试）');
-  await page.fill('#report-dialog textarea[name=measures]', '布设围油栏，通知下游水厂');
-  await page.fill('#report-dialog input[name=reporting_unit]', '长寿区生态环境局');
-  await page.fill('#report-dialog input[name=contact]', '值班室 023-00000000');
-  await page.click('#report-dialog button[value=submit]');
-  await page.waitForSelector(`#duty-incidents li.reported[data-id="${drill}"]`, { timeout: 15000 });
+  await desk.click(`#duty-incidents li[data-id="${drill}"]`);
+  await desk.click('#duty-detail button[data-stage="initial"]');
+  await desk.fill('#report-dialog textarea[name=summary]', '运输车辆侧翻，柴油约 2 吨入江（浏览器测试）');
+  await desk.fill('#report-dialog textarea[name=measures]', '布设围油栏，通知下游水厂');
+  await desk.fill('#report-dialog input[name=reporting_unit]', '长寿区生态环境局');
+  await desk.fill('#report-dialog input[name=contact]', '值班室 023-00000000');
+  await desk.click('#report-dialog button[value=submit]');
+  await desk.waitForSelector(`#duty-incidents li.reported[data-id="${drill}"]`, { timeout: 15000 });
   const filed = await (await fetch(`${base}/api/layers/incident/${drill}`, { headers: bearer })).json();
   if (filed.properties.initial_report_overdue !== false || !filed.properties.initial_reported_at) fail(`the report did not clear the flag: ${JSON.stringify(filed.properties)}`);
   const reports = await (await fetch(`${base}/api/incidents/${drill}/reports`, { headers: bearer })).json();
   result.filed = reports.reports.map((r) => [r.stage, r.status, r.author, r.threatened?.length]);
   if (reports.reports[0]?.author !== 'dispatcher') fail(`the report's author: ${JSON.stringify(reports.reports)}`);
   await page.waitForFunction(() => window.onemap.map.querySourceFeatures('duty-overdue').length === 0, null, { timeout: 15000 });
-  await page.waitForSelector('#duty-detail .duty-timeline li', { state: 'attached', timeout: 15000 });
+  await desk.waitForSelector('#duty-detail .duty-timeline li', { state: 'attached', timeout: 15000 });
   await page.locator('#duty').screenshot({ path: screenshot.replace(/\.png$/, '-duty-panel.png') });
 
   // The statistics: ECharts draws the year, cause and district charts from the API's figures.
-  await page.click('#stats-open');
+  await desk.click('#stats-open');
   await page.waitForFunction(() => window.onemap.stats && ['chart-year', 'chart-cause', 'chart-district']
     .every((id) => document.querySelector(`#${id} canvas`)?.width > 0), null, { timeout: 30000 });
   const byYear = await (await fetch(`${base}/api/stats/incidents?by=year`, { headers: bearer })).json();
@@ -235,8 +248,8 @@ try {
   const source = g.type === 'Point' ? g.coordinates : g.coordinates[0][0];
   await page.evaluate((c) => window.onemap.map.jumpTo({ center: c, zoom: 12 }), source);
   await idle();
-  await page.fill('#plume-wind-from', '270');
-  await page.click('#plume-place');
+  await desk.fill('#plume-wind-from', '270');
+  await desk.click('#plume-place');
   const px = await page.evaluate((c) => window.onemap.map.project(c), source);
   await page.mouse.click(px.x, px.y);
   await page.waitForFunction(() => window.onemap.lastPlume, null, { timeout: 15000 });
@@ -246,13 +259,13 @@ try {
   const drawnZones = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['plume-fill'] }).length);
   if (!drawnZones) fail('the plume zones are not drawn');
   // The dispatcher issues a warning over the plume's zone: it is in force and drawn, live.
-  await page.selectOption('#warning-level', '红');
-  await page.click('#plume-warn');
+  await desk.selectOption('#warning-level', '红');
+  await desk.click('#plume-warn');
   await page.waitForFunction(() => window.onemap.warnings?.lastIssued?.properties.kind === 'air', null, { timeout: 15000 });
   const inForce = await (await fetch(`${base}/api/warnings?in_force=true`, { headers: bearer })).json();
   const issuedId = await page.evaluate(() => window.onemap.warnings.lastIssued.id);
   if (!inForce.features.some((f) => f.id === issuedId && f.properties.level === '红')) fail(`the warning is not in force: ${JSON.stringify(inForce)}`);
-  await page.waitForSelector(`#warning-list li[data-id="${issuedId}"]`, { timeout: 15000 });
+  await desk.waitForSelector(`#warning-list li[data-id="${issuedId}"]`, { timeout: 15000 });
   await idle();
   const drawnWarnings = await page.evaluate(() => window.onemap.map.queryRenderedFeatures({ layers: ['warnings-fill'] }).length);
   if (!drawnWarnings) fail('the warning is not drawn');
@@ -264,7 +277,7 @@ try {
   const spill = hechuan.features[0].geometry.coordinates;
   await page.evaluate((c) => window.onemap.map.jumpTo({ center: c, zoom: 12 }), spill);
   await idle();
-  await page.click('#intercept-place');
+  await desk.click('#intercept-place');
   const sp = await page.evaluate((c) => window.onemap.map.project(c), spill);
   await page.mouse.click(sp.x, sp.y);
   await page.waitForFunction(() => window.onemap.lastIntercept, null, { timeout: 15000 });
@@ -272,6 +285,19 @@ try {
   const shown = await page.$$eval('#intercept-results li', (items) => items.length);
   if (result.intercept.length < 2 || shown !== result.intercept.length) fail(`interception plan ${JSON.stringify(result.intercept)}`);
   if (!result.intercept.every((s, i, a) => i === 0 || a[i - 1][1] <= s[1])) fail('sites not in downstream order');
+
+  // The planner's coverage, in its workspace: the gaps listed are the API's.
+  await desk.fill('#coverage-item', '围油栏');
+  await desk.fill('#coverage-minutes', '30,60');
+  await desk.click('#coverage-make');
+  await page.waitForFunction(() => window.onemap.lastCoverage, null, { timeout: 30000 });
+  const cover = await (await fetch(`${base}/api/coverage?item=${encodeURIComponent('围油栏')}&minutes=30,60`, { headers: bearer })).json();
+  const coverDrawn = await page.evaluate(() => window.onemap.map.getSource("coverage")?.serialize().data.features.length);
+  const listed = await page.$$eval('#coverage-results li', (items) => items.length);
+  const gaps = cover.outside.receptors.filter((r) => r.kind === 'water_intake').length + cover.outside.risk_sources.length;
+  result.coverage = { drawn: coverDrawn, listed, gaps };
+  if (coverDrawn !== cover.features.filter((f) => f.geometry).length) fail(`coverage areas drawn ${coverDrawn} of ${cover.features.length}`);
+  if (listed !== Math.min(gaps, 30)) fail(`coverage gaps listed ${listed}, the API has ${gaps}`);
 
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
   if (outside.length) fail(`requests outside onemap: ${outside.join(', ')}`);
