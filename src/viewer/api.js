@@ -31,3 +31,17 @@ export function placing(map, onemap, mode) {
 
 /** Local date and time, as the duty desk reads it. */
 export const when = (t) => (t ? new Date(t).toLocaleString('zh-CN', { hour12: false }) : '—');
+
+/**
+ * Calls `path` for a side panel: empties its list (`listId`), and on a refusal shows the
+ * problem's detail (with the field at fault) in its summary and resolves to null.
+ */
+export async function panelCall(path, options, summaryId, listId) {
+  if (listId) document.getElementById(listId).innerHTML = '';
+  try {
+    return await api(path, options);
+  } catch (err) {
+    document.getElementById(summaryId).textContent = `${err.problem?.detail ?? err.message ?? '查询失败'}${err.problem?.field ? `（${err.problem.field}）` : ''}`;
+    return null;
+  }
+}

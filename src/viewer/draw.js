@@ -20,3 +20,24 @@ export function circle([lon, lat], radius, properties = {}) {
   }
   return { type: 'Feature', geometry: { type: 'Polygon', coordinates: [ring] }, properties };
 }
+
+/** The middle of a GeoJSON geometry's bounding box, [lon, lat]. */
+export function centerOf(geometry) {
+  const coords = [];
+  const walk = (c) => (typeof c[0] === 'number' ? coords.push(c) : c.forEach(walk));
+  walk(geometry.coordinates);
+  const xs = coords.map((c) => c[0]);
+  const ys = coords.map((c) => c[1]);
+  return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+}
+
+/** Draws an incident and routes (features with role incident / route and a rank) in `overlay`. */
+export function showRoutes(overlay, data) {
+  overlay('dispatch', data, [
+    { id: 'dispatch-route', type: 'line', filter: ['==', ['get', 'role'], 'route'],
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': ['case', ['==', ['get', 'rank'], 1], '#d7301f', '#fc8d59'], 'line-width': ['case', ['==', ['get', 'rank'], 1], 5, 3], 'line-opacity': 0.85 } },
+    { id: 'dispatch-incident', type: 'circle', filter: ['==', ['get', 'role'], 'incident'],
+      paint: { 'circle-color': '#b30000', 'circle-radius': 8, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+  ]);
+}

@@ -10,6 +10,12 @@ const PLUME_JS: &str = include_str!("plume.js");
 const WARNINGS_JS: &str = include_str!("warnings.js");
 const INTERCEPT_JS: &str = include_str!("intercept.js");
 const WORKSPACES_JS: &str = include_str!("workspaces.js");
+const SESSION_JS: &str = include_str!("session.js");
+const SEARCH_JS: &str = include_str!("search.js");
+const LIVE_JS: &str = include_str!("live.js");
+const NEAREST_JS: &str = include_str!("nearest.js");
+const PLAN_JS: &str = include_str!("plan.js");
+const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
 const OUTBOX_JS: &str = include_str!("outbox.js");
@@ -44,6 +50,12 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/warnings.js", WARNINGS_JS, JS),
     ("/viewer/intercept.js", INTERCEPT_JS, JS),
     ("/viewer/workspaces.js", WORKSPACES_JS, JS),
+    ("/viewer/session.js", SESSION_JS, JS),
+    ("/viewer/search.js", SEARCH_JS, JS),
+    ("/viewer/live.js", LIVE_JS, JS),
+    ("/viewer/nearest.js", NEAREST_JS, JS),
+    ("/viewer/plan.js", PLAN_JS, JS),
+    ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),
     ("/viewer/outbox.js", OUTBOX_JS, JS),

@@ -3,6 +3,7 @@
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { api, esc } from './api.js';
 import { CJK_FONTS, overlays } from './draw.js';
+import { listen } from './live.js';
 import { showStats } from './stats.js';
 import * as words from './words.js';
 
@@ -20,11 +21,12 @@ if (!me.may.includes('read')) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form);
-    const response = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: data.get('username'), password: data.get('password'), code: data.get('code') || undefined }) });
-    if (response.ok) return location.reload();
-    document.getElementById('wall-sign-in-error').textContent = (await response.json().catch(() => ({}))).detail ?? '登录失败';
-    return undefined;
+    try {
+      await api('/api/session', { method: 'POST', body: { username: data.get('username'), password: data.get('password'), code: data.get('code') || undefined } });
+      location.reload();
+    } catch (err) {
+      document.getElementById('wall-sign-in-error').textContent = err.problem?.detail ?? '登录失败';
+    }
   });
   await new Promise(() => {});
 }
@@ -216,24 +218,22 @@ function soon() {
   }, 100);
 }
 
-function refreshTiles() {
-  wall.version += 1;
-  const source = map.getSource('onemap');
-  if (source) source.setTiles([`${location.origin}/tiles/onemap/{z}/{x}/{y}.mvt?v=${wall.version}`]);
-}
-
-function listen(after) {
+/** Follows the feed from event `after`: the figures are read again soon after each event. */
+function follow(after) {
   const link = document.getElementById('wall-link');
-  const events = new EventSource(`/api/events?after=${after}`);
-  events.addEventListener('open', () => { link.textContent = '实时'; link.classList.add('live'); soon(); });
-  events.addEventListener('error', () => { link.textContent = '重新连接中'; link.classList.remove('live'); });
-  for (const kind of [...words.codes('event_kind'), 'reload']) {
-    events.addEventListener(kind, (e) => {
-      wall.lastEvent = { kind, id: Number(e.lastEventId) };
-      if (kind === 'change' || kind === 'reload') refreshTiles();
+  listen({
+    map,
+    after,
+    connected: (up) => {
+      link.textContent = up ? '实时' : '重新连接中';
+      link.classList.toggle('live', up);
+      if (up) soon();
+    },
+    on: (kind, _, id) => {
+      wall.lastEvent = { kind, id: Number(id) };
       soon();
-    });
-  }
+    },
+  });
 }
 
 function clock() {
@@ -392,7 +392,7 @@ wall.focusOn = focus;
 const first = await api('/api/overview');
 wall.overview = first;
 render(first);
-listen(first.event);
+follow(first.event);
 await mapReady;
 const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
 showStats(wall, { theme: 'dark', scale: rem / 14, charts: ['chart-year', 'chart-cause'] }).then(() => { wall.charts = true; });
