@@ -80,3 +80,27 @@ fn the_vendored_libraries_are_the_locked_packages_files() {
     }
     assert!(files >= 10, "{files} files listed");
 }
+
+#[test]
+fn the_panels_share_state_by_being_given_it_not_through_a_global() {
+    // The pages (app.js, wall.js, the offline page) publish their state for the browser tests;
+    // the modules they start are given what they need and never reach for window.onemap.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/viewer");
+    let pages = ["app.js", "wall.js", "offline.js", "sw.js"];
+    let mut modules = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".js") || pages.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("window.onemap"), "src/viewer/{name} reaches for window.onemap");
+        // api.js is the one helper; the outbox replays requests and needs their raw answers.
+        if !["api.js", "outbox.js"].contains(&name.as_str()) {
+            assert!(!text.contains("fetch("), "src/viewer/{name} fetches by itself: use api() from api.js");
+        }
+        modules += 1;
+    }
+    assert!(modules >= 15, "{modules} modules read");
+}
