@@ -71,6 +71,13 @@ impl Doc {
         self.answer(status, reference, description)
     }
 
+    /// A GeoJSON answer of type `T` with `status` (`application/geo+json`, its schema from its
+    /// definition).
+    pub fn geojson_of<T: ToSchema>(mut self, status: u16, description: &'static str) -> Self {
+        let reference = self.component::<T>();
+        self.answer_as(status, "application/geo+json", reference, description)
+    }
+
     /// A body of `content_type` and `schema`.
     pub fn body(mut self, content_type: &'static str, schema: Value) -> Self {
         self.body = Some((content_type, schema));

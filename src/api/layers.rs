@@ -58,8 +58,13 @@ pub fn router() -> Routes {
 }
 
 /// A GeoJSON answer.
-pub fn geojson(status: StatusCode, body: &Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response()
+pub fn geojson(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_string(body) {
+        Ok(text) => (status, [(header::CONTENT_TYPE, "application/geo+json")], text).into_response(),
+        Err(e) => {
+            Problem::from(crate::error::Error::Failed(format!("the answer could not be written: {e}"))).into_response()
+        }
+    }
 }
 
 /// A 400 naming the first parameter not in `allowed`.

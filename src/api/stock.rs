@@ -1,21 +1,22 @@
 //! Stock of the depots: `/api/depots/{id}/stock` and `/api/stock?item=…` across all depots.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
 use super::doc::{Doc, object, schema};
-use super::extract::{Id, PathOf};
-use super::layers::{created, geojson, query_params};
+use super::extract::{Id, PathOf, Query};
+use super::layers::{created, geojson};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::layers::spec::{STOCK_CATEGORIES, STOCK_ITEM_LAYER};
-use crate::layers::stock::{self, StockQuery};
+use crate::layers::stock::{self, StockFeature, StockQuery, StockRow};
 use crate::layers::write;
 
 /// Routes of the stock.
@@ -23,7 +24,7 @@ pub fn router() -> Routes {
     let item = object("an item: item, category, unit, quantity, reserved, expiry_date");
     Routes::new()
         .get("/api/depots/{depot}/stock", Action::Read, depot_stock)
-        .doc(Doc::new("a depot's stock, with free = quantity − reserved").answer(200, object("items"), "the stock"))
+        .doc(Doc::new("a depot's stock, with free = quantity − reserved").answer_of::<DepotStock>(200, "the stock"))
         .post("/api/depots/{depot}/stock", Action::EditRegistry, add_stock)
         .doc(
             Doc::new("add one item (object), several (array) or Features; all or nothing")
@@ -43,13 +44,29 @@ pub fn router() -> Routes {
                 .query("category", "a stock category")
                 .query_as("min_free", json!({"type": "number", "minimum": 0}), "at least this much free")
                 .query("district", "depots of this district")
-                .answer_as(200, "application/geo+json", schema("FeatureCollection"), "the depots with it"),
+                .geojson_of::<FoundStock>(200, "the depots with it"),
         )
+}
+
+/// A depot's stock.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct DepotStock {
+    depot_id: i64,
+    items: Vec<StockRow>,
+}
+
+/// Stock found across depots.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct FoundStock {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<StockFeature>,
 }
 
 async fn depot_stock(State(state): State<AppState>, PathOf(Id(depot)): PathOf<Id>) -> Result<Response, Problem> {
     let items = stock::of_depot(&state.pool, depot).await?;
-    Ok(axum::Json(json!({"depot_id": depot, "items": items})).into_response())
+    Ok(axum::Json(DepotStock { depot_id: depot, items }).into_response())
 }
 
 /// Accepts one stock item, a list of them, or Features of the `stock_item` layer.
@@ -107,32 +124,28 @@ async fn delete_stock(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn find_stock(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    let mut query = StockQuery::default();
-    for (name, value) in params {
-        match name.as_str() {
-            "item" => query.item = Some(value),
-            "district" => query.district = Some(value),
-            "category" if STOCK_CATEGORIES.contains(&value.as_str()) => query.category = Some(value),
-            "category" => {
-                return Err(Problem::bad_request(
-                    "category",
-                    format!("`{value}` is not one of: {}", STOCK_CATEGORIES.join(", ")),
-                ));
-            }
-            "min_free" => match value.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => query.min_free = Some(v),
-                _ => return Err(Problem::bad_request("min_free", "must be a number ≥ 0")),
-            },
-            _ => {
-                return Err(Problem::bad_request(
-                    &name,
-                    "unknown query parameter; use item, category, min_free, district",
-                ));
-            }
-        }
+/// The query string of the stock search.
+#[derive(Debug, Deserialize)]
+struct FindParams {
+    item: Option<String>,
+    category: Option<String>,
+    min_free: Option<f64>,
+    district: Option<String>,
+}
+
+async fn find_stock(State(state): State<AppState>, Query(params): Query<FindParams>) -> Result<Response, Problem> {
+    if let Some(c) = params.category.as_deref().filter(|c| !STOCK_CATEGORIES.contains(c)) {
+        return Err(Problem::bad_request("category", format!("`{c}` is not one of: {}", STOCK_CATEGORIES.join(", "))));
     }
+    if params.min_free.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {
+        return Err(Problem::bad_request("min_free", "must be a number ≥ 0"));
+    }
+    let query = StockQuery {
+        item: params.item,
+        category: params.category,
+        min_free: params.min_free,
+        district: params.district,
+    };
     let features = stock::find(&state.pool, &query).await?;
-    Ok(geojson(StatusCode::OK, &json!({"type": "FeatureCollection", "features": features})))
+    Ok(geojson(StatusCode::OK, &FoundStock { kind: "FeatureCollection", features }))
 }
