@@ -1,13 +1,14 @@
 //! `GET /api/audit`: the audit trail, newest first, a page at a time.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::acting::Acting;
 use super::doc::{Doc, object};
-use super::layers::{href_with, only, query_params};
+use super::extract::Query;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -53,58 +54,101 @@ fn positive(name: &str, value: &str) -> Result<i64, Problem> {
     }
 }
 
-async fn security_log(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["kind", "user", "since", "before", "limit"])?;
-    let mut q = SecurityQuery { limit: 100, ..Default::default() };
-    for (name, value) in &params {
-        match name.as_str() {
-            "kind" => q.kind = Some(value.clone()),
-            "user" => q.user = Some(value.clone()),
-            "before" => q.before_id = Some(positive(name, value)?),
-            "since" => q.since = Some(time(name, value)?),
-            _ => q.limit = positive(name, value)?,
-        }
-    }
-    let records = security::read(&state.pool, &q).await?;
-    Ok(page("/api/audit/security", &params, records, q.limit))
+/// The query string of the security log; written again for the next page's link.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct SecurityParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<String>,
 }
 
-/// A page of records, newest first, with the link to the next when the page is full.
-fn page(path: &str, params: &std::collections::BTreeMap<String, String>, records: Vec<Value>, limit: i64) -> Response {
-    let mut links = Vec::new();
-    if records.len() as i64 == limit
-        && let Some(last) = records.last().and_then(|r| r["id"].as_i64())
-    {
-        links.push(json!({"rel": "next", "href": href_with(path, params, "before", &last.to_string())}));
-    }
+/// The query string of the audit trail; written again for the next page's link.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct AuditParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<String>,
+}
+
+/// `value` of parameter `name` read by `read`, when given.
+fn given<T>(
+    name: &str,
+    value: &Option<String>,
+    read: fn(&str, &str) -> Result<T, Problem>,
+) -> Result<Option<T>, Problem> {
+    value.as_deref().map(|v| read(name, v)).transpose()
+}
+
+async fn security_log(
+    State(state): State<AppState>,
+    Query(mut params): Query<SecurityParams>,
+) -> Result<Response, Problem> {
+    let q = SecurityQuery {
+        kind: params.kind.clone(),
+        user: params.user.clone(),
+        since: given("since", &params.since, time)?,
+        before_id: given("before", &params.before, positive)?,
+        limit: given("limit", &params.limit, positive)?.unwrap_or(100),
+    };
+    let records = security::read(&state.pool, &q).await?;
+    let next = next_before(&records, q.limit).map(|last| {
+        params.before = Some(last.to_string());
+        format!("/api/audit/security?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    });
+    Ok(page(records, next))
+}
+
+/// The id to page on from, when the page is full.
+fn next_before(records: &[Value], limit: i64) -> Option<i64> {
+    (records.len() as i64 == limit).then(|| records.last().and_then(|r| r["id"].as_i64())).flatten()
+}
+
+/// A page of records, newest first, with the link to the next when there is one.
+fn page(records: Vec<Value>, next: Option<String>) -> Response {
+    let links: Vec<Value> = next.map(|href| json!({"rel": "next", "href": href})).into_iter().collect();
     axum::Json(json!({"records": records, "links": links})).into_response()
 }
 
 async fn list(
     State(state): State<AppState>,
     Acting(reader): Acting,
-    RawQuery(raw): RawQuery,
+    Query(mut params): Query<AuditParams>,
 ) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    only(&params, &["table", "id", "actor", "since", "until", "before", "limit"])?;
-    let mut q = AuditQuery { limit: 100, ..Default::default() };
-    for (name, value) in &params {
-        match name.as_str() {
-            "table" => q.table = Some(value.clone()),
-            "actor" => q.actor = Some(value.clone()),
-            "id" => q.id = Some(positive(name, value)?),
-            "before" => q.before_id = Some(positive(name, value)?),
-            "since" => q.since = Some(time(name, value)?),
-            "until" => q.until = Some(time(name, value)?),
-            _ => {
-                q.limit = positive(name, value)?;
-                if q.limit > MAX_LIMIT {
-                    return Err(Problem::bad_request("limit", format!("at most {MAX_LIMIT}")));
-                }
-            }
-        }
+    let limit = given("limit", &params.limit, positive)?.unwrap_or(100);
+    if limit > MAX_LIMIT {
+        return Err(Problem::bad_request("limit", format!("at most {MAX_LIMIT}")));
     }
+    let q = AuditQuery {
+        table: params.table.clone(),
+        id: given("id", &params.id, positive)?,
+        actor: params.actor.clone(),
+        since: given("since", &params.since, time)?,
+        until: given("until", &params.until, time)?,
+        before_id: given("before", &params.before, positive)?,
+        limit,
+    };
     let records = read(&state.pool, &reader, &q).await?;
-    Ok(page("/api/audit", &params, records, q.limit))
+    let next = next_before(&records, q.limit).map(|last| {
+        params.before = Some(last.to_string());
+        format!("/api/audit?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    });
+    Ok(page(records, next))
 }
