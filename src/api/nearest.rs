@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::doc::Doc;
@@ -101,17 +101,14 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
                 stock::units_of(&state.pool, request.item.as_deref(), request.category.as_deref(), str::to_string)
                     .await?;
             }
-            sqlx::query_as(
-                "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom), jsonb_build_object('tier', d.tier, 'district', d.district, \
-                   'free', sum(s.quantity - s.reserved), 'unit', min(s.unit)) \
-                 FROM depot d JOIN stock_item s ON s.depot_id = d.id \
-                 WHERE ($1::text IS NULL OR s.item = $1) AND ($2::text IS NULL OR s.category = $2) \
-                 GROUP BY d.id HAVING sum(s.quantity - s.reserved) > 0",
-            )
-            .bind(&request.item)
-            .bind(&request.category)
-            .fetch_all(&state.pool)
-            .await?
+            let holders = stock::holders(&state.pool, request.item.as_deref(), request.category.as_deref()).await?;
+            holders
+                .into_iter()
+                .map(|h| {
+                    let about = json!({"tier": h.tier, "district": h.district, "free": h.free, "unit": h.unit});
+                    (h.id, h.name, h.lon, h.lat, about)
+                })
+                .collect()
         }
         Find::Team => {
             if request.item.is_some() || request.category.is_some() {

@@ -104,6 +104,36 @@ pub async fn units_of(
     Ok(units)
 }
 
+/// A depot with free stock of what is asked.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Holder {
+    pub id: i64,
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub tier: String,
+    pub district: Option<String>,
+    /// Free quantity (quantity − reserved) of what is asked, summed over the depot's rows.
+    pub free: f64,
+    /// The unit it is held in (the first, when rows differ).
+    pub unit: String,
+}
+
+/// The depots holding free stock of `item` and/or `category` (any stock when neither), by id.
+pub async fn holders(pool: &PgPool, item: Option<&str>, category: Option<&str>) -> Result<Vec<Holder>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.name, ST_X(d.geom) AS lon, ST_Y(d.geom) AS lat, d.tier, d.district, \
+           sum(s.quantity - s.reserved) AS free, min(s.unit) AS unit \
+         FROM depot d JOIN stock_item s ON s.depot_id = d.id \
+         WHERE ($1::text IS NULL OR s.item = $1) AND ($2::text IS NULL OR s.category = $2) \
+         GROUP BY d.id HAVING sum(s.quantity - s.reserved) > 0 ORDER BY d.id",
+    )
+    .bind(item)
+    .bind(category)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The stock of depot `depot_id`, by category and item; NotFound when the depot does not exist.
 pub async fn of_depot(pool: &PgPool, depot_id: i64) -> Result<Vec<StockRow>, Error> {
     let exists: Option<i64> =

@@ -110,18 +110,10 @@ pub struct RiskSource {
 pub async fn coverage(pool: &PgPool, graph: Arc<RoadGraph>, asked: Asked) -> Result<Coverage, Error> {
     let (item, category) = (asked.item.as_deref(), asked.category.as_deref());
     stock::units_of(pool, item, category, str::to_string).await?;
-    let depots: Vec<(i64, String, f64, f64)> = sqlx::query_as(
-        "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom) FROM depot d JOIN stock_item s ON s.depot_id = d.id \
-         WHERE ($1::text IS NULL OR s.item = $1) AND ($2::text IS NULL OR s.category = $2) \
-         GROUP BY d.id HAVING sum(s.quantity - s.reserved) > 0 ORDER BY d.id",
-    )
-    .bind(item)
-    .bind(category)
-    .fetch_all(pool)
-    .await?;
+    let depots = stock::holders(pool, item, category).await?;
 
     let limits: Vec<f64> = asked.minutes.iter().map(|m| m * 60.0).collect();
-    let at: Vec<Coord<f64>> = depots.iter().map(|d| Coord { x: d.2, y: d.3 }).collect();
+    let at: Vec<Coord<f64>> = depots.iter().map(|d| Coord { x: d.lon, y: d.lat }).collect();
     let hazmat = asked.hazmat;
     let (areas, snapped) = crate::work::run("service areas", move || {
         let usable = |e: usize| !hazmat || graph.edges[e].hazmat_allowed;
@@ -135,7 +127,7 @@ pub async fn coverage(pool: &PgPool, graph: Arc<RoadGraph>, asked: Asked) -> Res
     // All bands are buffered in one projection (azimuthal equidistant about the depots), so a
     // longer time's area always covers a shorter one's.
     let n = depots.len().max(1) as f64;
-    let (lon0, lat0) = (depots.iter().map(|d| d.2).sum::<f64>() / n, depots.iter().map(|d| d.3).sum::<f64>() / n);
+    let (lon0, lat0) = (depots.iter().map(|d| d.lon).sum::<f64>() / n, depots.iter().map(|d| d.lat).sum::<f64>() / n);
     let projection = format!("+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m +no_defs");
     let mut features = Vec::new();
     let mut largest: Option<String> = None;
@@ -178,7 +170,7 @@ pub async fn coverage(pool: &PgPool, graph: Arc<RoadGraph>, asked: Asked) -> Res
     let depots = depots
         .into_iter()
         .zip(snapped)
-        .map(|((id, name, x, y), on_network)| Depot { id, name, location: [x, y], on_network })
+        .map(|(d, on_network)| Depot { id: d.id, name: d.name, location: [d.lon, d.lat], on_network })
         .collect();
     let longest = asked.minutes.last().copied().unwrap_or_default();
     Ok(Coverage {

@@ -21,7 +21,7 @@ import * as words from './words.js';
 import { startWorkspaces } from './workspaces.js';
 
 // What the panels share (passed to each; the browser tests read it as window.onemap).
-const state = { ready: false, changes: 0, selected: null, popup: null };
+const state = { ready: false, selected: null, popup: null };
 window.onemap = state;
 
 // The service worker keeps the page and the last map seen, for a phone that loses the network.
@@ -219,7 +219,6 @@ map.on('load', () => {
     on: (kind, data, id) => {
       state.lastEvent = { kind, id };
       if (kind === 'change' || kind === 'reload') {
-        state.changes += 1;
         status.textContent = `实时更新：已连接（${new Date().toLocaleTimeString('zh-CN')} 数据更新）`;
       }
       state.duty?.panel?.onEvent(kind, data);

@@ -7,7 +7,7 @@ import { listen } from './live.js';
 import { showStats } from './stats.js';
 import * as words from './words.js';
 
-const wall = { overview: null, updates: 0, focus: null, version: 0 };
+const wall = { overview: null, updates: 0, focus: null };
 window.onemap = wall;
 
 // The area's bounds and the style come with the first request, so the map opens on the area
