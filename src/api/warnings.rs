@@ -8,13 +8,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::acting::Acting;
-use super::body::JsonBody;
-use super::doc::{self, Doc};
-use super::extract::{Id, PathOf, Query};
+use super::doc::Doc;
+use super::extract::{Body, Id, PathOf, Query};
 use super::nearest::{invalid, within};
 use super::problem::Problem;
 use super::routes::Routes;
@@ -23,7 +22,8 @@ use crate::layers::spec::GeometryRule;
 use crate::layers::validate::check_geometry;
 use crate::risk::trace::{Way, trace};
 use crate::warning::cap;
-use crate::warning::lifecycle::{self, Draft, MAX_VERTICES};
+use crate::warning::lifecycle::{self, Asked, Draft, MAX_VERTICES};
+use crate::warning::record::{self, Recipient, Recipients, Warning, Warnings};
 
 /// Furthest a trace's area reaches either side of the river, m.
 const MAX_BUFFER_M: f64 = 10_000.0;
@@ -34,20 +34,19 @@ const RIVER_SNAP_M: f64 = 2_000.0;
 
 /// Routes of the warnings.
 pub fn router() -> Routes {
-    let warning = doc::object("a warning: CAP's event, urgency, severity, certainty, area, level, status, version");
     Routes::new()
         .get("/api/warnings", Action::Read, list)
         .doc(
             Doc::new("warnings")
                 .query_as("in_force", json!({"type": "boolean"}), "only those in force")
                 .query_as("incident_id", json!({"type": "integer"}), "of one incident")
-                .answer(200, doc::object("warnings"), "the warnings"),
+                .answer_of::<Warnings>(200, "the warnings, newest first"),
         )
         .post("/api/warnings", Action::HandleIncidents, create)
         .doc(
             Doc::new("draft a warning: an area drawn, from a trace or from a plume")
-                .body("application/json", warning.clone())
-                .answer(201, warning.clone(), "drafted"),
+                .body_of::<Asked>()
+                .answer_of::<Warning>(201, "drafted"),
         )
         .get("/api/warnings.atom", Action::Read, atom)
         .doc(Doc::new("the warnings in force as an Atom feed").answer_as(
@@ -57,46 +56,29 @@ pub fn router() -> Routes {
             "the feed",
         ))
         .get("/api/warnings/{id}", Action::Read, show)
-        .doc(Doc::new("one warning (`{id}.cap`: as CAP 1.2 XML)").answer(200, warning.clone(), "the warning"))
+        .doc(Doc::new("one warning (`{id}.cap`: as CAP 1.2 XML)").answer_of::<Warning>(200, "the warning"))
         .patch("/api/warnings/{id}", Action::HandleIncidents, edit)
-        .doc(Doc::new("change a draft").body("application/json", warning.clone()).answer(
-            200,
-            warning.clone(),
-            "changed",
-        ))
+        .doc(Doc::new("change a draft").body_of::<Asked>().answer_of::<Warning>(200, "changed"))
         .post("/api/warnings/{id}/issue", Action::HandleIncidents, issue)
-        .doc(Doc::new("issue a draft (a dispatcher of a district covering the area)").answer(
-            200,
-            warning.clone(),
-            "issued",
-        ))
-        .post("/api/warnings/{id}/update", Action::HandleIncidents, update)
-        .doc(Doc::new("update an issued warning: a new version").body("application/json", warning.clone()).answer(
-            201,
-            warning.clone(),
-            "the new version",
-        ))
-        .post("/api/warnings/{id}/cancel", Action::HandleIncidents, cancel)
-        .doc(Doc::new("cancel an issued warning").answer(200, warning, "cancelled"))
-        .get("/api/warnings/{id}/recipients", Action::Read, recipients)
-        .doc(Doc::new("who is to be told: receptors and duty units in the area").answer(
-            200,
-            doc::object("recipients with notified"),
-            "the recipients",
-        ))
-        .patch("/api/warnings/{id}/recipients/{recipient}", Action::HandleIncidents, tick)
         .doc(
-            Doc::new("tick a recipient as notified")
-                .body("application/json", json!({"type": "object", "properties": {"notified": {"type": "boolean"}}}))
-                .answer(200, doc::object("the recipient"), "ticked"),
+            Doc::new("issue a draft (a dispatcher of a district covering the area)")
+                .answer_of::<Warning>(200, "issued"),
         )
-}
-
-fn object(body: Value) -> Result<Map<String, Value>, Problem> {
-    match body {
-        Value::Object(o) => Ok(o),
-        _ => Err(invalid("body", "must be a JSON object")),
-    }
+        .post("/api/warnings/{id}/update", Action::HandleIncidents, update)
+        .doc(
+            Doc::new("update an issued warning: a new version")
+                .body_of::<Asked>()
+                .answer_of::<Warning>(201, "the new version"),
+        )
+        .post("/api/warnings/{id}/cancel", Action::HandleIncidents, cancel)
+        .doc(Doc::new("cancel an issued warning").answer_of::<Warning>(200, "cancelled"))
+        .get("/api/warnings/{id}/recipients", Action::Read, recipients)
+        .doc(
+            Doc::new("who is to be told: receptors and duty units in the area")
+                .answer_of::<Recipients>(200, "the recipients"),
+        )
+        .patch("/api/warnings/{id}/recipients/{recipient}", Action::HandleIncidents, tick)
+        .doc(Doc::new("tick a recipient as notified").body_of::<Tick>().answer_of::<Recipient>(200, "ticked"))
 }
 
 fn count_vertices(value: &Value) -> usize {
@@ -110,8 +92,8 @@ fn count_vertices(value: &Value) -> usize {
 /// The area of a request: `area` (a GeoJSON Polygon or MultiPolygon) or `from` a trace
 /// (`{"trace": {"lon", "lat", "hours", "buffer_m"}}`) or a plume (`{"plume": {…}}`: its widest
 /// zone). GeoJSON geometry text, or None when neither is given.
-async fn area(state: &AppState, body: &Map<String, Value>) -> Result<Option<String>, Problem> {
-    match (body.get("area"), body.get("from")) {
+async fn area(state: &AppState, asked: &Asked) -> Result<Option<String>, Problem> {
+    match (&asked.area, &asked.from) {
         (Some(_), Some(_)) => Err(invalid("from", "give area or from, not both")),
         (Some(a), None) => {
             if count_vertices(&a["coordinates"]) > MAX_VERTICES {
@@ -183,13 +165,10 @@ async fn traced(state: &AppState, t: &Value) -> Result<String, Problem> {
     Ok(polygon)
 }
 
-async fn draft_of(state: &AppState, body: Value, also: &[&str]) -> Result<Draft, Problem> {
-    let body = object(body)?;
-    let area = area(state, &body).await?;
-    let mut fields = body.clone();
-    fields.remove("area");
-    fields.remove("from");
-    Ok(Draft::read(&fields, area, also)?)
+async fn draft_of(state: &AppState, mut asked: Asked) -> Result<Draft, Problem> {
+    let area = area(state, &asked).await?;
+    (asked.area, asked.from) = (None, None);
+    Ok(Draft::read(asked, area)?)
 }
 
 /// The query string of the warnings' list.
@@ -201,16 +180,16 @@ struct ListParams {
 
 async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Response, Problem> {
     let in_force = params.in_force.unwrap_or(false);
-    let features = lifecycle::list(&state.pool, in_force, params.incident_id.map(|i| i.0)).await?;
-    Ok(axum::Json(json!({"type": "FeatureCollection", "features": features})).into_response())
+    let features = record::list(&state.pool, in_force, params.incident_id.map(|i| i.0)).await?;
+    Ok(axum::Json(Warnings::from(features)).into_response())
 }
 
 async fn create(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    JsonBody(body): JsonBody,
+    Body(asked): Body<Asked>,
 ) -> Result<Response, Problem> {
-    let draft = draft_of(&state, body, &["from"]).await?;
+    let draft = draft_of(&state, asked).await?;
     let warning = lifecycle::create(&state.pool, &actor, draft).await?;
     Ok((StatusCode::CREATED, axum::Json(warning)).into_response())
 }
@@ -225,7 +204,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>, headers: He
         ),
     };
     let mut conn = state.pool.acquire().await?;
-    let warning = lifecycle::show(&mut conn, id).await?;
+    let warning = record::show(&mut conn, id).await?;
     drop(conn);
     if as_cap {
         let xml = cap::alert(&state.pool, &warning).await?.document()?;
@@ -235,7 +214,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>, headers: He
 }
 
 async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
-    let in_force = lifecycle::list(&state.pool, true, None).await?;
+    let in_force = record::list(&state.pool, true, None).await?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let xml = cap::atom(&state.pool, &in_force, &format!("http://{host}")).await?;
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())
@@ -245,9 +224,9 @@ async fn edit(
     State(state): State<AppState>,
     Acting(actor): Acting,
     PathOf(Id(id)): PathOf<Id>,
-    JsonBody(body): JsonBody,
+    Body(asked): Body<Asked>,
 ) -> Result<Response, Problem> {
-    let changes = draft_of(&state, body, &["from"]).await?;
+    let changes = draft_of(&state, asked).await?;
     Ok(axum::Json(lifecycle::edit(&state.pool, &actor, id, changes).await?).into_response())
 }
 
@@ -263,9 +242,9 @@ async fn update(
     State(state): State<AppState>,
     Acting(actor): Acting,
     PathOf(Id(id)): PathOf<Id>,
-    JsonBody(body): JsonBody,
+    Body(asked): Body<Asked>,
 ) -> Result<Response, Problem> {
-    let changes = draft_of(&state, body, &["from"]).await?;
+    let changes = draft_of(&state, asked).await?;
     let warning = lifecycle::update(&state.pool, &actor, id, changes).await?;
     Ok((StatusCode::CREATED, axum::Json(warning)).into_response())
 }
@@ -279,21 +258,22 @@ async fn cancel(
 }
 
 async fn recipients(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
-    let list = lifecycle::recipients(&state.pool, id).await?;
-    Ok(axum::Json(json!({"warning_id": id, "recipients": list})).into_response())
+    Ok(axum::Json(record::recipients(&state.pool, id).await?).into_response())
+}
+
+/// A recipient ticked as told, or not.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Tick {
+    /// Told (true) or not yet (false).
+    notified: bool,
 }
 
 async fn tick(
     State(state): State<AppState>,
     Acting(actor): Acting,
     PathOf((Id(id), Id(recipient))): PathOf<(Id, Id)>,
-    JsonBody(body): JsonBody,
+    Body(Tick { notified }): Body<Tick>,
 ) -> Result<Response, Problem> {
-    let body = object(body)?;
-    if let Some(k) = body.keys().find(|k| *k != "notified") {
-        return Err(invalid(k, "only `notified` (true or false) is changed here"));
-    }
-    let told =
-        body.get("notified").and_then(Value::as_bool).ok_or_else(|| invalid("notified", "must be true or false"))?;
-    Ok(axum::Json(lifecycle::notified(&state.pool, &actor, id, recipient, told).await?).into_response())
+    Ok(axum::Json(lifecycle::notified(&state.pool, &actor, id, recipient, notified).await?).into_response())
 }

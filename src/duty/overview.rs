@@ -71,7 +71,7 @@ pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Value
     // One statement: one snapshot, so the counts and the event number agree. "In force" is the
     // warnings' own definition, written in once.
     static SQL: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| OVERVIEW_SQL.replace("{IN_FORCE}", crate::warning::lifecycle::IN_FORCE));
+        std::sync::LazyLock::new(|| OVERVIEW_SQL.replace("{IN_FORCE}", crate::warning::record::IN_FORCE));
     let mut overview: Value = sqlx::query_scalar(sqlx::AssertSqlSafe(SQL.as_str()))
         .bind(&items)
         .bind(ROTATION_DAYS)

@@ -11,6 +11,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::cap_terms;
+use super::lifecycle::Status;
+use super::record::Warning;
 use crate::error::Error;
 use crate::text::xml_safe;
 
@@ -88,33 +90,23 @@ pub struct Alert {
     polygons: Vec<String>,
 }
 
-/// The CAP message of warning `feature` (as `lifecycle::show` gives it).
-pub async fn alert(pool: &PgPool, feature: &Value) -> Result<Alert, Error> {
-    let id = feature["id"].as_i64().unwrap_or_default();
-    let p = &feature["properties"];
-    let s = |k: &str| p[k].as_str();
-    let when = |k: &str| p[k].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
-    let status = s("status").unwrap_or("draft");
-    let (identifier, sent, msg_type, references, cap_status) = match status {
-        "cancelled" => (
-            format!("{}-cancel", s("identifier").unwrap_or_default()),
-            when("ended_at").unwrap_or_else(Utc::now),
+/// The CAP message of `warning`.
+pub async fn alert(pool: &PgPool, warning: &Warning) -> Result<Alert, Error> {
+    let p = &warning.properties;
+    let (identifier, sent, msg_type, references, cap_status) = match p.status {
+        Status::Cancelled => (
+            format!("{}-cancel", p.identifier),
+            p.ended_at.unwrap_or_else(Utc::now),
             "Cancel",
-            references(&versions(pool, id, true).await?),
+            references(&versions(pool, warning.id, true).await?),
             "Actual",
         ),
-        _ => {
-            let earlier = versions(pool, id, false).await?;
+        status => {
+            let earlier = versions(pool, warning.id, false).await?;
             let kind = if earlier.is_empty() { "Alert" } else { "Update" };
             // A draft is published as CAP's Draft, sent now.
-            let cap_status = if status == "draft" { "Draft" } else { "Actual" };
-            (
-                s("identifier").unwrap_or_default().to_string(),
-                when("issued_at").unwrap_or_else(Utc::now),
-                kind,
-                references(&earlier),
-                cap_status,
-            )
+            let cap_status = if status == Status::Draft { "Draft" } else { "Actual" };
+            (p.identifier.clone(), p.issued_at.unwrap_or_else(Utc::now), kind, references(&earlier), cap_status)
         }
     };
     Ok(Alert {
@@ -123,16 +115,16 @@ pub async fn alert(pool: &PgPool, feature: &Value) -> Result<Alert, Error> {
         status: cap_status,
         msg_type,
         references,
-        incident: p["incident_id"].as_i64(),
-        level: s("level").unwrap_or("蓝").to_string(),
-        event: if s("kind") == Some("air") { "大气污染预警" } else { "水污染预警" },
-        onset: when("onset"),
-        expires: when("expires"),
-        headline: s("headline").map(str::to_string),
-        description: s("description").map(str::to_string),
-        instruction: s("instruction").map(str::to_string),
-        area_desc: s("area_desc").filter(|a| !a.trim().is_empty()).unwrap_or("预警区域").to_string(),
-        polygons: polygons(&feature["geometry"]),
+        incident: p.incident_id,
+        level: p.level.clone(),
+        event: if p.kind == "air" { "大气污染预警" } else { "水污染预警" },
+        onset: Some(p.onset),
+        expires: Some(p.expires),
+        headline: Some(p.headline.clone()),
+        description: p.description.clone(),
+        instruction: p.instruction.clone(),
+        area_desc: if p.area_desc.trim().is_empty() { "预警区域".to_string() } else { p.area_desc.clone() },
+        polygons: polygons(&warning.geometry),
     })
 }
 
@@ -212,14 +204,8 @@ fn finish(body: impl FnOnce(&mut Xml) -> io::Result<()>) -> Result<String, Error
 }
 
 /// The warnings in force as an Atom feed, each entry carrying its CAP message.
-pub async fn atom(pool: &PgPool, in_force: &[Value], base: &str) -> Result<String, Error> {
-    let updated = in_force
-        .iter()
-        .filter_map(|w| w["properties"]["updated_at"].as_str())
-        .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.to_utc())
-        .max()
-        .unwrap_or_else(Utc::now);
+pub async fn atom(pool: &PgPool, in_force: &[Warning], base: &str) -> Result<String, Error> {
+    let updated = in_force.iter().map(|w| w.properties.updated_at).max().unwrap_or_else(Utc::now);
     let mut entries = Vec::with_capacity(in_force.len());
     for w in in_force {
         entries.push((w, alert(pool, w).await?));
@@ -233,14 +219,12 @@ pub async fn atom(pool: &PgPool, in_force: &[Value], base: &str) -> Result<Strin
             let feed = format!("{base}/api/warnings.atom");
             w.create_element("link").with_attributes([("rel", "self"), ("href", feed.as_str())]).write_empty()?;
             for (warning, message) in &entries {
-                let id = warning["id"].as_i64().unwrap_or_default();
-                let p = &warning["properties"];
-                let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-                let href = format!("{base}/api/warnings/{id}.cap");
+                let p = &warning.properties;
+                let href = format!("{base}/api/warnings/{}.cap", warning.id);
                 w.create_element("entry").write_inner_content(|w| {
-                    element(w, "id", Some(&format!("urn:onemap:warning:{}", text("identifier"))))?;
-                    element(w, "title", Some(&text("headline")))?;
-                    element(w, "updated", Some(&text("updated_at")))?;
+                    element(w, "id", Some(&format!("urn:onemap:warning:{}", p.identifier)))?;
+                    element(w, "title", Some(&p.headline))?;
+                    element(w, "updated", Some(&p.updated_at.to_rfc3339()))?;
                     w.create_element("link")
                         .with_attributes([
                             ("rel", "alternate"),

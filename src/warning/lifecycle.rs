@@ -4,10 +4,11 @@
 //! is one transaction; the recipients are computed from the area when the draft is written.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use super::LEVELS;
+use super::record::{Recipient, Warning, show};
 use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
@@ -18,13 +19,6 @@ use crate::layers::store;
 const MAX_DAYS: i64 = 30;
 /// Most vertices of a drawn area.
 pub const MAX_VERTICES: usize = 10_000;
-
-/// A warning as JSON (a GeoJSON Feature) with its state now (`expired` once past `expires`).
-const WARNING_JSON: &str = "jsonb_build_object('type', 'Feature', 'id', w.id, \
-     'geometry', ST_AsGeoJSON(w.geom, 7)::jsonb, \
-     'properties', (to_jsonb(w) - 'geom' - 'id' - 'author_id') || jsonb_build_object('state', \
-        CASE WHEN w.status = 'issued' AND w.expires <= now() THEN 'expired' ELSE w.status END, \
-        'affected', (SELECT count(*) FROM warning_recipient r WHERE r.warning_id = w.id AND r.receptor_id IS NOT NULL)))";
 
 /// The fields a draft carries, checked. `area` is GeoJSON text (a Polygon or MultiPolygon).
 #[derive(Debug, Clone, Default)]
@@ -51,25 +45,52 @@ pub struct Draft {
     pub area: Option<String>,
 }
 
-/// Fields of a warning that are long text (line breaks and tabs allowed).
-const LONG: &[&str] = &["description", "instruction"];
+/// A warning's fields as asked, by CAP's names. Where it is comes as `area` (a GeoJSON Polygon
+/// or MultiPolygon) or `from` (a trace or a plume), which the HTTP edge makes an area.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Asked {
+    /// water or air.
+    pub kind: Option<String>,
+    /// 蓝, 黄, 橙 or 红.
+    pub level: Option<String>,
+    /// One line (160 characters at most).
+    pub headline: Option<String>,
+    /// What happens.
+    pub description: Option<String>,
+    /// What to do.
+    pub instruction: Option<String>,
+    /// Where, in words.
+    pub area_desc: Option<String>,
+    /// From when, RFC 3339 (now when not given).
+    pub onset: Option<String>,
+    /// Until when, RFC 3339 (at most 30 days after onset).
+    pub expires: Option<String>,
+    /// The incident it is for.
+    pub incident_id: Option<i64>,
+    /// The area: a GeoJSON Polygon or MultiPolygon.
+    #[schema(value_type = Option<Object>)]
+    pub area: Option<Value>,
+    /// Or the area made from `{"trace": {lon, lat, hours, buffer_m}}` or `{"plume": {…}}`.
+    #[schema(value_type = Option<Object>)]
+    pub from: Option<Value>,
+}
 
-fn text(body: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, Error> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max => {
-            Err(Error::invalid(name, format!("is longer than {max} characters")))
-        }
-        Some(Value::String(s)) => match crate::text::forbidden_control(s, LONG.contains(&name)) {
-            Some(found) => Err(Error::invalid(name, crate::text::describe_control(found))),
-            None => Ok(Some(s.trim().to_string())),
-        },
-        Some(_) => Err(Error::invalid(name, "must be a string")),
+/// `value` of `name` trimmed, or refused when longer than `max` or holding control characters
+/// (line breaks and tabs allowed in `long` text).
+fn text(name: &str, value: Option<String>, max: usize, long: bool) -> Result<Option<String>, Error> {
+    let Some(s) = value else { return Ok(None) };
+    if s.chars().count() > max {
+        return Err(Error::invalid(name, format!("is longer than {max} characters")));
+    }
+    match crate::text::forbidden_control(&s, long) {
+        Some(found) => Err(Error::invalid(name, crate::text::describe_control(found))),
+        None => Ok(Some(s.trim().to_string())),
     }
 }
 
-fn time(body: &Map<String, Value>, name: &str) -> Result<Option<DateTime<Utc>>, Error> {
-    match text(body, name, 64)? {
+fn time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Error> {
+    match text(name, value, 64, false)? {
         None => Ok(None),
         Some(s) => DateTime::parse_from_rfc3339(&s)
             .map(|t| Some(t.to_utc()))
@@ -78,55 +99,35 @@ fn time(body: &Map<String, Value>, name: &str) -> Result<Option<DateTime<Utc>>, 
 }
 
 impl Draft {
-    /// Reads the CAP-named fields of `body` (`area` already made GeoJSON text by the caller);
-    /// other keys are refused except those in `also`.
-    pub fn read(body: &Map<String, Value>, area: Option<String>, also: &[&str]) -> Result<Self, Error> {
-        const KNOWN: &[&str] = &[
-            "kind",
-            "level",
-            "headline",
-            "description",
-            "instruction",
-            "area_desc",
-            "onset",
-            "expires",
-            "incident_id",
-            "area",
-        ];
-        if let Some(k) = body.keys().find(|k| !KNOWN.contains(&k.as_str()) && !also.contains(&k.as_str())) {
-            return Err(Error::invalid(k, format!("is not a field of a warning; its fields are {}", KNOWN.join(", "))));
-        }
-        let kind = text(body, "kind", 10)?;
+    /// The fields `asked`, checked one by one, with `area` (GeoJSON text made by the caller from
+    /// `asked.area` or `asked.from`).
+    pub fn read(asked: Asked, area: Option<String>) -> Result<Self, Error> {
+        let kind = text("kind", asked.kind, 10, false)?;
         if let Some(k) = &kind
             && k != "water"
             && k != "air"
         {
             return Err(Error::invalid("kind", format!("`{k}` is not water or air")));
         }
-        let level = text(body, "level", 4)?;
+        let level = text("level", asked.level, 4, false)?;
         if let Some(l) = &level
             && !LEVELS.contains(&l.as_str())
         {
             return Err(Error::invalid("level", format!("`{l}` is not a level; use {}", LEVELS.join(", "))));
         }
-        let incident_id = match body.get("incident_id") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_i64()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| Error::invalid("incident_id", "must be an incident's id"))?,
-            ),
-        };
+        if asked.incident_id.is_some_and(|n| n <= 0) {
+            return Err(Error::invalid("incident_id", "must be an incident's id"));
+        }
         Ok(Self {
             kind,
             level,
-            headline: text(body, "headline", 160)?,
-            description: text(body, "description", 8000)?,
-            instruction: text(body, "instruction", 8000)?,
-            area_desc: text(body, "area_desc", 500)?,
-            onset: time(body, "onset")?,
-            expires: time(body, "expires")?,
-            incident_id,
+            headline: text("headline", asked.headline, 160, false)?,
+            description: text("description", asked.description, 8000, true)?,
+            instruction: text("instruction", asked.instruction, 8000, true)?,
+            area_desc: text("area_desc", asked.area_desc, 500, false)?,
+            onset: time("onset", asked.onset)?,
+            expires: time("expires", asked.expires)?,
+            incident_id: asked.incident_id,
             area,
         })
     }
@@ -169,29 +170,6 @@ impl Draft {
         }
         Ok(())
     }
-}
-
-/// The warning `id`.
-pub async fn show(conn: &mut PgConnection, id: i64) -> Result<Value, Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {WARNING_JSON} FROM warning w WHERE w.id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(Error::NotFound { layer: "warning", id })
-}
-
-/// What "in force" means, on a row of `warning`: issued (begun or not) and not expired.
-pub const IN_FORCE: &str = "status = 'issued' AND expires > now()";
-
-/// Warnings, newest first: all, or those in force now.
-pub async fn list(pool: &PgPool, in_force: bool, incident: Option<i64>) -> Result<Vec<Value>, Error> {
-    let filter = if in_force { IN_FORCE } else { "true" };
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT {WARNING_JSON} FROM warning w WHERE {filter} AND ($1::bigint IS NULL OR w.incident_id = $1) ORDER BY w.id DESC LIMIT 1000"
-    )))
-    .bind(incident)
-    .fetch_all(pool)
-    .await?)
 }
 
 /// Writes the recipients of warning `id` from its area: every receptor intersecting it, then
@@ -239,7 +217,7 @@ fn author(actor: &Actor) -> (String, Option<i64>) {
 }
 
 /// Writes a new draft.
-pub async fn create(pool: &PgPool, actor: &Actor, draft: Draft) -> Result<Value, Error> {
+pub async fn create(pool: &PgPool, actor: &Actor, draft: Draft) -> Result<Warning, Error> {
     draft.check()?;
     let mut tx = begin_as(pool, actor).await?;
     check_area(&mut tx, &draft).await?;
@@ -326,6 +304,20 @@ impl Status {
     }
 }
 
+impl TryFrom<String> for Status {
+    type Error = Error;
+
+    fn try_from(code: String) -> Result<Self, Error> {
+        Self::parse(&code)
+    }
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
@@ -382,7 +374,7 @@ async fn held(tx: &mut PgConnection, id: i64) -> Result<Held, Error> {
 }
 
 /// Changes a draft.
-pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Value, Error> {
+pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Warning, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let Held { draft: old, status, .. } = held(&mut tx, id).await?;
     if status != Status::Draft {
@@ -412,7 +404,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Resu
 }
 
 /// Issues the draft `id`: from now on it is in force until it expires or is cancelled.
-pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error> {
+pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Warning, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let Held { status, expired, .. } = held(&mut tx, id).await?;
     if status != Status::Draft {
@@ -436,7 +428,7 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error
 }
 
 /// Updates the issued warning `id` with `changes`: a new issued version referring to it.
-pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Value, Error> {
+pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Result<Warning, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let Held { draft: old, status, expired } = held(&mut tx, id).await?;
     if status != Status::Issued || expired {
@@ -490,7 +482,7 @@ pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Re
 }
 
 /// Cancels the issued warning `id`.
-pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Error> {
+pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<Warning, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let Held { status, .. } = held(&mut tx, id).await?;
     if status != Status::Issued {
@@ -509,23 +501,8 @@ pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<Value, Erro
     Ok(out)
 }
 
-/// The recipients of warning `id`: receptors first, then duty units.
-pub async fn recipients(pool: &PgPool, id: i64) -> Result<Vec<Value>, Error> {
-    let mut conn = pool.acquire().await?;
-    show(&mut conn, id).await?;
-    Ok(sqlx::query_scalar(
-        "SELECT jsonb_build_object('id', r.id, 'name', r.name, 'receptor_id', r.receptor_id, 'kind', p.kind, \
-           'district', r.district, 'contact', r.contact, 'notified_at', r.notified_at, 'notified_by', r.notified_by) \
-         FROM warning_recipient r LEFT JOIN receptor p ON p.id = r.receptor_id WHERE r.warning_id = $1 \
-         ORDER BY r.receptor_id IS NULL, r.id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
-}
-
 /// Ticks recipient `recipient` of warning `id` as told (or not).
-pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, told: bool) -> Result<Value, Error> {
+pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, told: bool) -> Result<Recipient, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let Held { status, .. } = held(&mut tx, id).await?;
     if status == Status::Draft {
@@ -535,11 +512,12 @@ pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, tol
         ));
     }
     jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
-    let row: Option<Value> = sqlx::query_scalar(
-        "UPDATE warning_recipient SET notified_at = CASE WHEN $3 THEN coalesce(notified_at, now()) END, \
+    let row: Option<Recipient> = sqlx::query_as(
+        "WITH r AS (UPDATE warning_recipient SET notified_at = CASE WHEN $3 THEN coalesce(notified_at, now()) END, \
            notified_by = CASE WHEN $3 THEN coalesce(notified_by, $4) END \
-         WHERE id = $2 AND warning_id = $1 \
-         RETURNING jsonb_build_object('id', id, 'name', name, 'notified_at', notified_at, 'notified_by', notified_by)",
+         WHERE id = $2 AND warning_id = $1 RETURNING *) \
+         SELECT r.id, r.name, r.receptor_id, p.kind, r.district, r.contact, r.notified_at, r.notified_by \
+         FROM r LEFT JOIN receptor p ON p.id = r.receptor_id",
     )
     .bind(id)
     .bind(recipient)
@@ -549,5 +527,5 @@ pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, tol
     .await?;
     let out = row.ok_or(Error::NotFound { layer: "warning_recipient", id: recipient })?;
     tx.commit().await?;
-    Ok(json!(out))
+    Ok(out)
 }

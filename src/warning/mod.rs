@@ -3,6 +3,7 @@
 
 pub mod cap;
 pub mod lifecycle;
+pub mod record;
 
 /// Warning levels, lowest first (蓝 blue … 红 red).
 pub const LEVELS: &[&str] = &crate::layers::words::codes(&crate::layers::words::WARNING_LEVEL);
