@@ -5,11 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::Body;
 use super::extract::{Id, PathOf};
 use super::nearest::invalid;
@@ -19,6 +18,7 @@ use crate::auth::Action;
 use crate::dispatch::commit::{Order, Shipment, send};
 use crate::dispatch::plan::{DemandRequest, Incident, Target, plan};
 use crate::dispatch::proposal::{OnePlan, Proposal};
+use crate::dispatch::record::{self, Dispatch, Dispatches};
 use crate::dispatch::status;
 use crate::routing::request::RoadOptions;
 
@@ -43,21 +43,17 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("commit shipments: reserve stock, dispatch teams, all or nothing (409 with what is free now)")
                 .body_of::<DispatchRequest>()
-                .answer(201, object("the dispatches made"), "dispatched"),
+                .answer_of::<Dispatches>(201, "the dispatches made"),
         )
         .get("/api/incidents/{id}/dispatches", Action::Read, dispatches)
-        .doc(Doc::new("an incident's dispatches").answer(
-            200,
-            object("dispatches with their loads and status"),
-            "the dispatches",
-        ))
+        .doc(Doc::new("an incident's dispatches").answer_of::<Dispatches>(200, "the dispatches with what they carry"))
         .get("/api/dispatches/{id}", Action::Read, show_dispatch)
-        .doc(Doc::new("one dispatch").answer(200, object("the dispatch"), "the dispatch"))
+        .doc(Doc::new("one dispatch").answer_of::<Dispatch>(200, "the dispatch"))
         .patch("/api/dispatches/{id}", Action::HandleIncidents, change_dispatch)
         .doc(
             Doc::new("a dispatch's status: en_route → arrived → returned (moves stock), or cancelled")
                 .body_of::<StatusChange>()
-                .answer(200, object("the dispatch"), "changed"),
+                .answer_of::<Dispatch>(200, "changed"),
         )
 }
 
@@ -156,13 +152,13 @@ async fn dispatch(
 }
 
 async fn dispatches(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
-    crate::layers::store::exists(&mut *state.pool.acquire().await?, &crate::layers::spec::INCIDENT_LAYER, id).await?;
-    let list = status::of_incident(&state.pool, id).await?;
-    Ok(axum::Json(json!({"incident_id": id, "dispatches": list})).into_response())
+    let mut conn = state.pool.acquire().await?;
+    crate::layers::store::exists(&mut conn, &crate::layers::spec::INCIDENT_LAYER, id).await?;
+    Ok(axum::Json(record::of_incident(&mut conn, id).await?).into_response())
 }
 
 async fn show_dispatch(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
-    Ok(axum::Json(status::show(&state.pool, id).await?).into_response())
+    Ok(axum::Json(record::show(&mut *state.pool.acquire().await?, id).await?).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -180,5 +176,5 @@ async fn change_dispatch(
     if let Some(team) = status::change(&state.pool, &actor, id, &change.status).await? {
         state.refresh("team", &[team]).await;
     }
-    Ok(axum::Json(status::show(&state.pool, id).await?).into_response())
+    Ok(axum::Json(record::show(&mut *state.pool.acquire().await?, id).await?).into_response())
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::plan::Incident;
+use super::record::{self, Dispatches, Which};
 use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
@@ -132,7 +133,7 @@ pub async fn send(
     site: Option<i64>,
     order: &Order,
     rules: RoadRules,
-) -> Result<Value, Error> {
+) -> Result<Dispatches, Error> {
     let mut at_incident = Incident::open(pool, actor, incident).await?.at;
     if let Some(site) = site {
         let at: Option<(f64, f64)> = sqlx::query_as("SELECT ST_X(geom), ST_Y(geom) FROM intercept_site WHERE id = $1")
@@ -187,7 +188,7 @@ pub async fn commit(
     site: Option<i64>,
     order: &Order,
     travel: &[Travel],
-) -> Result<Value, Error> {
+) -> Result<Dispatches, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM incident WHERE id = $1 FOR SHARE")
         .bind(incident)
@@ -281,9 +282,9 @@ pub async fn commit(
         depot_list.iter().map(|d| (Some(*d), None)).chain(team_list.iter().map(|t| (None, Some(*t)))).enumerate()
     {
         let t = travel[i];
-        let (id, eta, status): (i64, Value, String) = sqlx::query_as(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO dispatch (incident_id, depot_id, team_id, travel_seconds, travel_metres, eta, site_id) \
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $4), $6) RETURNING id, to_jsonb(eta), status",
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $4), $6) RETURNING id",
         )
         .bind(incident)
         .bind(depot)
@@ -293,7 +294,6 @@ pub async fn commit(
         .bind(site)
         .fetch_one(&mut *tx)
         .await?;
-        let mut carried = Vec::new();
         for take in takes.iter().filter(|take| Some(take.1) == depot) {
             sqlx::query(
                 "INSERT INTO dispatch_item (dispatch_id, stock_item_id, item, unit, quantity) VALUES ($1, $2, $3, $4, $5)",
@@ -305,13 +305,10 @@ pub async fn commit(
             .bind(take.4)
             .execute(&mut *tx)
             .await?;
-            carried.push(json!({"stock_item_id": take.0, "item": take.2, "unit": take.3, "quantity": take.4}));
         }
-        written.push(json!({
-            "id": id, "depot_id": depot, "team_id": team, "site_id": site, "items": carried, "status": status,
-            "travel_seconds": t.seconds, "travel_metres": t.metres, "eta": eta,
-        }));
+        written.push(id);
     }
+    let dispatches = record::records(&mut tx, Which::These(&written)).await?;
     tx.commit().await?;
-    Ok(json!({"incident_id": incident, "dispatches": written}))
+    Ok(Dispatches { incident_id: incident, dispatches })
 }

@@ -4,5 +4,6 @@ pub mod allocate;
 pub mod commit;
 pub mod plan;
 pub mod proposal;
+pub mod record;
 pub mod sources;
 pub mod status;

@@ -6,7 +6,6 @@
 //! - returned: what was carried is put back in the depot's stock; a team is available again;
 //! - cancelled: the reservation is released; a team is available again.
 
-use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::auth::begin_as;
@@ -62,31 +61,18 @@ impl Status {
     }
 }
 
-/// Dispatches as JSON records with what they carry, selected by `condition` on `d` with $1.
-async fn records(pool: &PgPool, condition: &str, value: i64) -> Result<Vec<Value>, Error> {
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT jsonb_build_object('id', d.id, 'incident_id', d.incident_id, 'depot_id', d.depot_id, \
-           'team_id', d.team_id, 'site_id', d.site_id, 'status', d.status, 'travel_seconds', d.travel_seconds, \
-           'travel_metres', d.travel_metres, 'eta', d.eta, 'planned_at', d.planned_at, \
-           'en_route_at', d.en_route_at, 'arrived_at', d.arrived_at, 'finished_at', d.finished_at, \
-           'items', coalesce((SELECT jsonb_agg(jsonb_build_object('stock_item_id', i.stock_item_id, 'item', i.item, \
-              'unit', i.unit, 'quantity', i.quantity) ORDER BY i.stock_item_id) \
-              FROM dispatch_item i WHERE i.dispatch_id = d.id), '[]')) \
-         FROM dispatch d WHERE {condition} ORDER BY d.id"
-    )))
-    .bind(value)
-    .fetch_all(pool)
-    .await?)
+impl TryFrom<String> for Status {
+    type Error = Error;
+
+    fn try_from(code: String) -> Result<Self, Error> {
+        Self::parse(&code)
+    }
 }
 
-/// One dispatch as JSON.
-pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Error> {
-    records(pool, "d.id = $1", id).await?.pop().ok_or_else(|| Error::NotFound { layer: "dispatch", id })
-}
-
-/// The dispatches of an incident, oldest first.
-pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
-    records(pool, "d.incident_id = $1", incident).await
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
 }
 
 /// Moves dispatch `id` to `to`, with its effect on stock and team, in one transaction.
