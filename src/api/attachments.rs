@@ -55,7 +55,7 @@ pub fn router() -> Routes {
         .get("/api/attachments/{id}", Action::Read, file)
         .doc(Doc::new("the photo itself").answer_as(200, "image/jpeg", json!({"type": "string"}), "the file"))
         .delete("/api/attachments/{id}", Need::Attach, remove)
-        .doc(Doc::new("remove a photo (its uploader, or an administrator)").answer(204, object(""), "removed"))
+        .doc(Doc::new("remove a photo (its uploader, or an administrator)").nothing("removed"))
 }
 
 fn bad(field: &str, detail: impl Into<String>) -> Problem {

@@ -89,6 +89,11 @@ impl Doc {
         self.answer_as(status, "application/json", schema, description)
     }
 
+    /// A 204 answer: done, nothing to say.
+    pub fn nothing(self, description: &'static str) -> Self {
+        self.answer(204, Value::Null, description)
+    }
+
     /// An answer of `content_type` with `status`.
     pub fn answer_as(
         mut self,

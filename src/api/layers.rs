@@ -54,7 +54,7 @@ pub fn router() -> Routes {
                 .answer_as(200, "application/geo+json", schema("Feature"), "as stored"),
         )
         .delete("/api/layers/{layer}/{id}", Need::LayerWrite, delete_feature)
-        .doc(Doc::new("delete a feature").answer(204, object(""), "deleted"))
+        .doc(Doc::new("delete a feature").nothing("deleted"))
 }
 
 /// A GeoJSON answer.

@@ -10,45 +10,42 @@ use serde_json::json;
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::{Id, PathOf, Query};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::duty::{print, reports, timeline};
+use crate::duty::reports::{Report, Reports};
+use crate::duty::timeline::Timeline;
+use crate::duty::{print, report, reports, timeline};
 use crate::layers::spec::INCIDENT_LAYER;
 use crate::layers::store;
 
 /// Routes of the reports.
 pub fn router() -> Routes {
-    let report = object("a report: stage 初报/续报/终报, its fields, author, submitted_at");
     Routes::new()
         .get("/api/incidents/{id}/reports", Action::Read, list)
-        .doc(Doc::new("an incident's reports").answer(200, object("reports"), "the reports"))
+        .doc(Doc::new("an incident's reports").answer_of::<Reports>(200, "the reports"))
         .post("/api/incidents/{id}/reports", Action::HandleIncidents, create)
-        .doc(Doc::new("draft a report (initial, follow-up or final)").body("application/json", report.clone()).answer(
-            201,
-            report.clone(),
-            "drafted",
-        ))
+        .doc(
+            Doc::new("draft a report (initial, follow-up or final)")
+                .body("application/json", report::body_schema())
+                .answer_of::<Report>(201, "drafted"),
+        )
         .get("/api/incidents/{id}/reports/{report}", Action::Read, show)
-        .doc(Doc::new("one report").answer(200, report.clone(), "the report"))
+        .doc(Doc::new("one report").answer_of::<Report>(200, "the report"))
         .patch("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, edit)
-        .doc(Doc::new("change a draft (its author only)").body("application/json", report.clone()).answer(
-            200,
-            report.clone(),
-            "changed",
-        ))
+        .doc(
+            Doc::new("change a draft (its author only)")
+                .body("application/json", report::body_schema())
+                .answer_of::<Report>(200, "changed"),
+        )
         .delete("/api/incidents/{id}/reports/{report}", Action::HandleIncidents, discard)
-        .doc(Doc::new("discard a draft (its author only)").answer(204, object(""), "discarded"))
+        .doc(Doc::new("discard a draft (its author only)").nothing("discarded"))
         .post("/api/incidents/{id}/reports/{report}/submit", Action::HandleIncidents, submit)
-        .doc(Doc::new("submit a draft: frozen from then on").answer(200, report, "submitted"))
+        .doc(Doc::new("submit a draft: frozen from then on").answer_of::<Report>(200, "submitted"))
         .get("/api/incidents/{id}/timeline", Action::Read, timeline)
-        .doc(Doc::new("the incident's course of events, with who").answer(
-            200,
-            object("events in order"),
-            "the timeline",
-        ))
+        .doc(Doc::new("the incident's course of events, with who").answer_of::<Timeline>(200, "the timeline"))
         .get("/api/incidents/{id}/report.html", Action::Read, printable)
         .doc(
             Doc::new("the incident's report for printing (A4)")
@@ -59,8 +56,7 @@ pub fn router() -> Routes {
 }
 
 async fn list(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
-    let list = reports::list(&state.pool, id).await?;
-    Ok(axum::Json(json!({"incident_id": id, "reports": list})).into_response())
+    Ok(axum::Json(reports::list(&state.pool, id).await?).into_response())
 }
 
 async fn create(
@@ -114,8 +110,7 @@ async fn submit(
 }
 
 async fn timeline(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
-    let entries = timeline::of_incident(&state.pool, id).await?;
-    Ok(axum::Json(json!({"incident_id": id, "timeline": entries})).into_response())
+    Ok(axum::Json(timeline::of_incident(&state.pool, id).await?).into_response())
 }
 
 /// `?drafts=true` prints drafts too (marked); `?report=N` prints that report only.
@@ -136,8 +131,8 @@ async fn printable(
     let mut conn = state.pool.acquire().await?;
     let incident = store::get(&mut conn, &INCIDENT_LAYER, id, false).await?;
     drop(conn);
-    let mut list = reports::list(&state.pool, id).await?;
-    list.retain(|r| (drafts || r["status"] == "submitted") && only_report.is_none_or(|n| r["id"] == n));
+    let mut list = reports::list(&state.pool, id).await?.reports;
+    list.retain(|r| (drafts || r.submitted_at.is_some()) && only_report.is_none_or(|n| r.id == n));
     if let Some(n) = only_report
         && list.is_empty()
     {
@@ -148,5 +143,6 @@ async fn printable(
         ));
     }
     let entries = timeline::of_incident(&state.pool, id).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], print::page(&incident, &list, &entries)).into_response())
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], print::page(&incident, &list, &entries.timeline))
+        .into_response())
 }

@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::acting::{Acting, SESSION_COOKIE, same_origin, session_key};
 use super::body::JsonBody;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::nearest::invalid;
 use super::permission::Need;
 use super::problem::Problem;
@@ -30,19 +30,15 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("sign in: sets the session cookie (HttpOnly, SameSite=Strict); five failures wait")
                 .body_of::<SignIn>()
-                .answer(200, object("who signed in: name, role, district, actions"), "signed in")
+                .answer_of::<Me>(200, "who signed in and what they may do")
                 .also(401, "the name, the password or the one-time code is wrong (or the code is needed)")
                 .also(403, "from another site's page")
                 .also(429, "too many failed sign-ins of this name or from this address; see Retry-After"),
         )
         .delete("/api/session", Need::Nothing, sign_out)
-        .doc(Doc::new("sign out: ends the session and clears the cookie").answer(204, object(""), "signed out"))
+        .doc(Doc::new("sign out: ends the session and clears the cookie").nothing("signed out"))
         .get("/api/me", Need::Nothing, me)
-        .doc(Doc::new("who is asking and what they may do").answer(
-            200,
-            object("name, role, district, actions"),
-            "the caller",
-        ))
+        .doc(Doc::new("who is asking and what they may do").answer_of::<Me>(200, "the caller"))
 }
 
 /// A user name and password.
@@ -56,8 +52,25 @@ struct SignIn {
     code: Option<String>,
 }
 
+/// Who is asking, as the viewer needs it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Me {
+    /// The user's name (none: anonymous).
+    user: Option<String>,
+    /// viewer, dispatcher or administrator (none: anonymous).
+    role: Option<&'static str>,
+    /// The district code the user acts in (none: the whole city).
+    district: Option<String>,
+    /// The district's name.
+    district_name: Option<String>,
+    /// The actions the caller may take.
+    may: Vec<&'static str>,
+    /// Whether anyone may read without signing in.
+    public_read: bool,
+}
+
 /// Who `actor` is, as the viewer needs it.
-async fn describe(state: &AppState, actor: &Actor) -> Result<Value, Problem> {
+async fn describe(state: &AppState, actor: &Actor) -> Result<Me, Problem> {
     let district_name: Option<String> = match &actor.district {
         Some(code) => {
             sqlx::query_scalar("SELECT name FROM district WHERE code = $1")
@@ -67,17 +80,19 @@ async fn describe(state: &AppState, actor: &Actor) -> Result<Value, Problem> {
         }
         None => None,
     };
-    let may: Vec<&str> = match actor.role {
+    let may: Vec<&'static str> = match actor.role {
         Some(role) => ACTIONS.iter().filter(|a| role.may(**a)).map(|a| a.as_str()).collect(),
         None if state.public_read => vec![Action::Read.as_str()],
         None => vec![],
     };
-    Ok(json!({
-        "user": if actor.is_anonymous() { Value::Null } else { actor.name.clone().into() },
-        "role": actor.role.map(|r| r.as_str()),
-        "district": actor.district, "district_name": district_name,
-        "may": may, "public_read": state.public_read,
-    }))
+    Ok(Me {
+        user: (!actor.is_anonymous()).then(|| actor.name.clone()),
+        role: actor.role.map(|r| r.as_str()),
+        district: actor.district.clone(),
+        district_name,
+        may,
+        public_read: state.public_read,
+    })
 }
 
 async fn sign_in(

@@ -6,12 +6,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::Query;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::duty::stats::{self, By, bound};
+use crate::duty::overview::Overview;
+use crate::duty::stats::{self, By, Stats, bound};
 use serde_json::json;
 
 /// Route of the statistics.
@@ -21,7 +22,7 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("the wall's figures: risk sources by grade, receptors by kind, open incidents, warnings in force, key stock, teams, latest events")
                 .query("items", "the stock items to list, comma-separated (default: the key items of a spill)")
-                .answer(200, object("the figures, with `event`: the number of the last event they include"), "the overview"),
+                .answer_of::<Overview>(200, "the overview"),
         )
         .get("/api/stats/incidents", Action::Read, incidents).doc(
         Doc::new("incident counts and response times by a dimension")
@@ -33,11 +34,7 @@ pub fn router() -> Routes {
             .query_as("from", json!({"type": "string", "format": "date"}), "first day")
             .query_as("to", json!({"type": "string", "format": "date"}), "last day")
             .query("district", "one district")
-            .answer(
-                200,
-                object("groups with counts, minutes to report / arrive / close, late reports; the total"),
-                "the figures",
-            ),
+            .answer_of::<Stats>(200, "groups with counts, minutes to report, arrive and close, late reports; the total"),
     )
 }
 

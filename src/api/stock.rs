@@ -36,7 +36,7 @@ pub fn router() -> Routes {
         .put("/api/depots/{depot}/stock/{id}", Action::EditRegistry, replace_stock)
         .doc(Doc::new("replace an item of the depot").body("application/json", item.clone()).answer(200, item, "as stored"))
         .delete("/api/depots/{depot}/stock/{id}", Action::EditRegistry, delete_stock)
-        .doc(Doc::new("delete an item of the depot").answer(204, object(""), "deleted"))
+        .doc(Doc::new("delete an item of the depot").nothing("deleted"))
         .get("/api/stock", Action::Read, find_stock)
         .doc(
             Doc::new("matching stock in every depot, most free first, as Features at the depot")

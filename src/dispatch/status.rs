@@ -61,19 +61,7 @@ impl Status {
     }
 }
 
-impl TryFrom<String> for Status {
-    type Error = Error;
-
-    fn try_from(code: String) -> Result<Self, Error> {
-        Self::parse(&code)
-    }
-}
-
-impl serde::Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.code())
-    }
-}
+crate::spoken_as_code!(Status, code, parse);
 
 /// Moves dispatch `id` to `to`, with its effect on stock and team, in one transaction.
 /// Returns the team whose status changed, if any.

@@ -4,8 +4,13 @@
 //! available and out, and the latest events — read in one snapshot of the database, with the
 //! number of the last event so that the wall follows the feed from exactly there.
 
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 
 use crate::error::Error;
 
@@ -59,8 +64,166 @@ SELECT jsonb_build_object(
         ORDER BY id DESC), '[]')
       FROM (SELECT * FROM event_log ORDER BY id DESC LIMIT $3) e))";
 
+/// The wall's figures, read in one snapshot.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Overview {
+    /// When they were read.
+    pub at: DateTime<Utc>,
+    /// The number of the last event they include: the wall follows the feed from there.
+    pub event: i64,
+    /// Risk sources in operation.
+    pub risk_sources: RiskSources,
+    /// Sensitive receptors.
+    pub receptors: Receptors,
+    /// Open incidents, those whose initial report is due first.
+    pub incidents: Incidents,
+    /// Warnings in force, the highest level first.
+    pub warnings: Warnings,
+    /// The stock of the items asked for, by item and unit.
+    pub stock: Vec<Stock>,
+    /// Stock expiring within this many days is counted as `expiring`.
+    pub rotation_days: i32,
+    /// Teams by status.
+    pub teams: Teams,
+    /// The latest events, newest first.
+    pub recent: Vec<Event>,
+    /// The items whose stock is listed.
+    #[serde(default)]
+    pub items: Vec<String>,
+}
+
+/// Risk sources in operation, by grade (重大, 较大, 一般, 未分级).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RiskSources {
+    /// All of them.
+    pub total: i64,
+    /// By grade.
+    pub by_grade: BTreeMap<String, i64>,
+}
+
+/// Receptors by kind.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Receptors {
+    /// All of them.
+    pub total: i64,
+    /// By kind code.
+    pub by_kind: BTreeMap<String, i64>,
+}
+
+/// The open incidents.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Incidents {
+    /// How many are open.
+    pub open: i64,
+    /// Each, with its report deadline.
+    pub list: Vec<OpenIncident>,
+}
+
+/// An open incident and its initial report's deadline.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OpenIncident {
+    /// The incident's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its kind code.
+    pub kind: Option<String>,
+    /// Its severity code.
+    pub severity: Option<String>,
+    /// Its district.
+    pub district: Option<String>,
+    /// When it happened.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Where: longitude, latitude.
+    pub position: [f64; 2],
+    /// When the initial report is due.
+    pub initial_report_due_at: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub initial_reported_at: Option<DateTime<Utc>>,
+    /// The initial report is late.
+    pub initial_report_overdue: Option<bool>,
+    /// The initial report is due soon.
+    pub initial_report_due_soon: Option<bool>,
+    /// The next deadline (none once the initial report is made).
+    pub next_due_at: Option<DateTime<Utc>>,
+}
+
+/// Warnings in force.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Warnings {
+    /// How many.
+    pub in_force: i64,
+    /// By level (红, 橙, 黄, 蓝).
+    pub by_level: BTreeMap<String, i64>,
+    /// Each, the highest level first.
+    pub list: Vec<WarningInForce>,
+}
+
+/// A warning in force.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WarningInForce {
+    /// The warning's id.
+    pub id: i64,
+    /// 红, 橙, 黄 or 蓝.
+    pub level: String,
+    /// One line.
+    pub headline: String,
+    /// The incident it is for.
+    pub incident_id: Option<i64>,
+    /// Until when.
+    pub expires: DateTime<Utc>,
+}
+
+/// The stock of one item in one unit, across depots.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Stock {
+    /// The item.
+    pub item: String,
+    /// Its unit.
+    pub unit: String,
+    /// Held.
+    pub quantity: f64,
+    /// Reserved by dispatches.
+    pub reserved: f64,
+    /// Held and not reserved.
+    pub free: f64,
+    /// Expiring within `rotation_days`.
+    pub expiring: f64,
+    /// Depots holding it.
+    pub depots: i64,
+}
+
+/// Teams by status.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Teams {
+    /// All of them.
+    pub total: i64,
+    /// Ready to go.
+    pub available: i64,
+    /// Out on a dispatch.
+    pub dispatched: i64,
+    /// Off duty.
+    pub off_duty: i64,
+}
+
+/// One event of the feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    /// Its number.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What kind of event.
+    pub kind: String,
+    /// Who.
+    pub actor: Option<String>,
+    /// What, as the event tells it.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
 /// The overview, with the stock of `items` (None: [`KEY_ITEMS`]).
-pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Value, Error> {
+pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Overview, Error> {
     let items = items.unwrap_or_else(|| KEY_ITEMS.iter().map(|s| s.to_string()).collect());
     if items.is_empty() || items.len() > MAX_ITEMS || items.iter().any(|i| i.is_empty() || i.chars().count() > 100) {
         return Err(Error::BadQuery(crate::error::Invalid::field(
@@ -72,12 +235,13 @@ pub async fn overview(pool: &PgPool, items: Option<Vec<String>>) -> Result<Value
     // warnings' own definition, written in once.
     static SQL: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| OVERVIEW_SQL.replace("{IN_FORCE}", crate::warning::record::IN_FORCE));
-    let mut overview: Value = sqlx::query_scalar(sqlx::AssertSqlSafe(SQL.as_str()))
-        .bind(&items)
-        .bind(ROTATION_DAYS)
-        .bind(RECENT)
-        .fetch_one(pool)
-        .await?;
-    overview["items"] = json!(items);
+    let sqlx::types::Json(mut overview): sqlx::types::Json<Overview> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(SQL.as_str()))
+            .bind(&items)
+            .bind(ROTATION_DAYS)
+            .bind(RECENT)
+            .fetch_one(pool)
+            .await?;
+    overview.items = items;
     Ok(overview)
 }

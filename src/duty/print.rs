@@ -2,20 +2,23 @@
 //! report under its stage with the rule's headings, and the course of events — one A4 page
 //! layout the browser prints or saves as PDF.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 use super::report::{Kind, Stage};
-use super::timeline::dispatch_status;
+use super::reports::Report;
+use super::timeline::{Entry, dispatch_status};
 use crate::layers::words::{self, Word};
 
 /// China Standard Time: reports are read and filed in local time.
 fn local(value: &Value) -> String {
-    let Some(t) = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
-        return "—".into();
-    };
-    t.with_timezone(&crate::time::cst()).format("%Y年%m月%d日 %H:%M").to_string()
+    let t = value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    local_time(t.map(|t| t.to_utc()))
+}
+
+fn local_time(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(|| "—".into(), |t| t.with_timezone(&crate::time::cst()).format("%Y年%m月%d日 %H:%M").to_string())
 }
 
 fn text_of(value: &Value) -> String {
@@ -95,16 +98,17 @@ fn render(kind: Kind, value: &Value) -> Markup {
 }
 
 /// The photos among `entries` (timeline entries of kind `photo`), each with its caption.
-fn photos<'a>(entries: impl Iterator<Item = &'a Value>) -> Markup {
-    let figures: Vec<&Value> = entries.filter(|t| t["kind"] == "photo").collect();
+fn photos<'a>(entries: impl Iterator<Item = &'a Entry>) -> Markup {
+    let figures: Vec<&Entry> = entries.filter(|t| t.kind == "photo").collect();
+    let said = |t: &Entry, k: &str| t.detail.get(k).and_then(Value::as_str).map(str::to_string);
     html! {
         @if !figures.is_empty() {
             div.figures {
                 @for t in figures {
-                    @let caption = t["caption"].as_str().or(t["file_name"].as_str()).unwrap_or("");
+                    @let caption = said(t, "caption").or_else(|| said(t, "file_name")).unwrap_or_default();
                     figure {
-                        img src=(t["href"].as_str().unwrap_or("")) alt=(caption);
-                        figcaption { (caption) " · " (local(&t["at"])) }
+                        img src=(said(t, "href").unwrap_or_default()) alt=(caption);
+                        figcaption { (caption) " · " (local_time(Some(t.at))) }
                     }
                 }
             }
@@ -112,10 +116,16 @@ fn photos<'a>(entries: impl Iterator<Item = &'a Value>) -> Markup {
     }
 }
 
+/// Whether timeline entry `t` is about the record `table` (`record_id` `id`, when given).
+fn about(t: &Entry, table: &str, id: Option<i64>) -> bool {
+    t.detail.get("record").and_then(Value::as_str) == Some(table)
+        && id.is_none_or(|id| t.detail.get("record_id").and_then(Value::as_i64) == Some(id))
+}
+
 /// The report of `incident` (a GeoJSON Feature), its `reports` (drafts marked as such) and its
 /// `timeline`, as one HTML page. Every value is escaped by the template (maud), whatever field
 /// it came from.
-pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
+pub fn page(incident: &Value, reports: &[Report], timeline: &[Entry]) -> String {
     let p = &incident["properties"];
     let id = incident["id"].as_i64().unwrap_or_default();
     let at = &incident["geometry"]["coordinates"];
@@ -140,8 +150,7 @@ pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
         ("初报期限", local(&p["initial_report_due_at"])),
         ("初报时间", local(&p["initial_reported_at"])),
     ];
-    let stages = reports.iter().filter_map(|r| Some((r, r["stage"].as_str().and_then(|s| Stage::parse(s).ok())?)));
-    let scene = |t: &&Value| t["kind"] == "photo" && t["record"] == "incident";
+    let scene = |t: &&Entry| t.kind == "photo" && about(t, "incident", None);
     let markup = html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -155,19 +164,21 @@ pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
                 p.name { (name) }
                 table.facts { @for (label, value) in &facts { tr { th { (label) } td { (value) } } } }
                 @if reports.is_empty() { p.none { "尚无已报送的报告。" } }
-                @for (r, stage) in stages {
-                    section class={ "report " (stage.name()) } {
+                @for r in reports {
+                    section class={ "report " (r.stage.name()) } {
                         h2 {
-                            (stage.title())
-                            @if let (Stage::FollowUp, Some(n)) = (stage, r["number"].as_i64()) { "（第" (n) "次）" }
-                            @if r["status"] == "draft" { span.draft { "草稿，未报送" } }
+                            (r.stage.title())
+                            @if let (Stage::FollowUp, Some(n)) = (r.stage, r.number) { "（第" (n) "次）" }
+                            @if r.submitted_at.is_none() { span.draft { "草稿，未报送" } }
                         }
                         table {
-                            @for part in stage.fields() { tr { th { (part.title) } td { (render(part.kind, &r[part.name])) } } }
-                            tr { th { "报送时间" } td { (local(&r["submitted_at"])) } }
-                            tr { th { "报送人" } td { (text_of(&r["author"])) } }
+                            @for part in r.stage.fields() {
+                                tr { th { (part.title) } td { (render(part.kind, r.content.get(part.name).unwrap_or(&Value::Null))) } }
+                            }
+                            tr { th { "报送时间" } td { (local_time(r.submitted_at)) } }
+                            tr { th { "报送人" } td { (r.author) } }
                         }
-                        (photos(timeline.iter().filter(|t| t["record"] == "incident_report" && t["record_id"] == r["id"])))
+                        (photos(timeline.iter().filter(|t| about(t, "incident_report", Some(r.id)))))
                     }
                 }
                 @if timeline.iter().any(|t| scene(&t)) {
@@ -178,7 +189,7 @@ pub fn page(incident: &Value, reports: &[Value], timeline: &[Value]) -> String {
                     table {
                         tr { th { "时间" } th { "事项" } th { "经办" } }
                         @for t in timeline {
-                            tr { td { (local(&t["at"])) } td { (text_of(&t["text"])) } td { (t["actor"].as_str().unwrap_or("")) } }
+                            tr { td { (local_time(Some(t.at))) } td { (t.text) } td { (t.actor.as_deref().unwrap_or("")) } }
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 //! (处理结果报告) the measures and their result, the damage, what remains. When, where, the
 //! kind and the cause are the incident's own fields.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::Error;
 use crate::layers::spec::{SEVERITIES, is_cas_number};
@@ -65,6 +65,8 @@ impl Stage {
     }
 }
 
+crate::spoken_as_code!(Stage, name, parse);
+
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -122,6 +124,42 @@ const FINAL: &[Part] = &[
     part("damage", "危害、损失及社会影响", Kind::Text, true),
     part("remaining", "遗留问题", Kind::Text, false),
 ];
+
+impl Kind {
+    /// What a field of this kind holds, as JSON Schema.
+    fn schema(self) -> Value {
+        let objects = |required: &[&str]| json!({"type": "array", "items": {"type": "object", "required": required}});
+        match self {
+            Kind::Text => json!({"type": "string", "maxLength": MAX_TEXT}),
+            Kind::Pollutants => json!({"type": "array", "maxItems": MAX_ITEMS, "items": {"oneOf": [
+                {"type": "string"}, {"type": "object", "required": ["name"]}]}}),
+            Kind::Casualties => {
+                let counts: Map<String, Value> =
+                    CASUALTIES.iter().map(|c| (c.to_string(), json!({"type": "integer", "minimum": 0}))).collect();
+                json!({"type": "object", "properties": counts, "additionalProperties": false})
+            }
+            Kind::Threatened => objects(&["name"]),
+            Kind::Resources => objects(&["what"]),
+            Kind::Severity => json!({"type": "string", "enum": SEVERITIES}),
+        }
+    }
+}
+
+/// A report's body as JSON Schema: `stage`, `submit`, and the fields of every stage (a report
+/// takes those of its own stage only).
+pub fn body_schema() -> Value {
+    let mut properties = Map::new();
+    properties.insert("stage".into(), json!({"type": "string", "enum": Stage::ALL.map(Stage::name)}));
+    properties.insert("submit".into(), json!({"type": "boolean", "description": "submit it once written"}));
+    for stage in Stage::ALL {
+        for part in stage.fields() {
+            let mut schema = part.kind.schema();
+            schema["description"] = part.title.into();
+            properties.entry(part.name).or_insert(schema);
+        }
+    }
+    json!({"type": "object", "properties": properties})
+}
 
 /// Checks and normalises the content fields of a report of `stage` (everything in `body` but
 /// the request's own keys, which the caller has taken out). Unknown fields are refused.

@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use geo::Coord;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
 
@@ -38,11 +40,49 @@ struct Held {
     final_reported: bool,
 }
 
-/// A report as JSON: its fields, then who, when and its state.
-const REPORT_JSON: &str = "r.content || jsonb_build_object('id', r.id, 'incident_id', r.incident_id, \
-     'stage', r.stage, 'number', r.number, \
-     'status', CASE WHEN r.submitted_at IS NULL THEN 'draft' ELSE 'submitted' END, \
-     'author', r.author, 'submitted_at', r.submitted_at, 'created_at', r.created_at, 'updated_at', r.updated_at)";
+/// A report: its fields (those of its stage), who wrote it, when, and whether it was submitted.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Report {
+    /// The report's id.
+    pub id: i64,
+    /// The incident it reports.
+    pub incident_id: i64,
+    /// initial, follow_up or final.
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub stage: Stage,
+    /// The follow-up's number (1, 2 …), given when it is submitted.
+    pub number: Option<i32>,
+    /// draft or submitted.
+    pub status: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When it was submitted (none: a draft).
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The fields of its stage ([`Stage::fields`]), by name.
+    #[serde(flatten)]
+    #[sqlx(json)]
+    #[schema(value_type = Object)]
+    pub content: Map<String, Value>,
+}
+
+/// An incident's reports.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reports {
+    /// The incident.
+    pub incident_id: i64,
+    /// In the order they were written.
+    pub reports: Vec<Report>,
+}
+
+/// The columns of [`Report`], from `incident_report r`.
+const REPORT_COLUMNS: &str = "r.id, r.incident_id, r.stage, r.number, \
+     CASE WHEN r.submitted_at IS NULL THEN 'draft' ELSE 'submitted' END AS status, \
+     r.author, r.submitted_at, r.created_at, r.updated_at, r.content";
 
 async fn hold(tx: &mut PgConnection, actor: &Actor, incident: i64) -> Result<Held, Error> {
     let row: Option<(String, String, bool, bool)> = sqlx::query_as(
@@ -78,20 +118,21 @@ fn may_file(held: &Held, incident: i64, stage: Stage) -> Result<(), Error> {
 }
 
 /// The reports of `incident`, in the order they were written.
-pub async fn list(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
+pub async fn list(pool: &PgPool, incident: i64) -> Result<Reports, Error> {
     store::exists(&mut *pool.acquire().await?, &INCIDENT_LAYER, incident).await?;
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT {REPORT_JSON} FROM incident_report r WHERE r.incident_id = $1 ORDER BY r.id"
+    let reports = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REPORT_COLUMNS} FROM incident_report r WHERE r.incident_id = $1 ORDER BY r.id"
     )))
     .bind(incident)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(Reports { incident_id: incident, reports })
 }
 
 /// Report `id` of `incident`.
-pub async fn show(conn: &mut PgConnection, incident: i64, id: i64) -> Result<Value, Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT {REPORT_JSON} FROM incident_report r WHERE r.id = $1 AND r.incident_id = $2"
+pub async fn show(conn: &mut PgConnection, incident: i64, id: i64) -> Result<Report, Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REPORT_COLUMNS} FROM incident_report r WHERE r.id = $1 AND r.incident_id = $2"
     )))
     .bind(id)
     .bind(incident)
@@ -133,7 +174,7 @@ pub async fn create(
     actor: &Actor,
     incident: i64,
     body: Value,
-) -> Result<Value, Error> {
+) -> Result<Report, Error> {
     let request = request(body)?;
     let stage = request.stage.ok_or_else(|| Error::invalid("stage", "is required: initial, follow_up or final"))?;
     let mut content = report::check(stage, &request.content)?;
@@ -222,7 +263,7 @@ async fn own_draft(
 }
 
 /// Changes fields of a draft (a null removes one); with `"submit": true` submits it after.
-pub async fn edit(pool: &PgPool, actor: &Actor, incident: i64, id: i64, body: Value) -> Result<Value, Error> {
+pub async fn edit(pool: &PgPool, actor: &Actor, incident: i64, id: i64, body: Value) -> Result<Report, Error> {
     let request = request(body)?;
     let mut tx = begin_as(pool, actor).await?;
     let held = hold(&mut tx, actor, incident).await?;
@@ -255,7 +296,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, incident: i64, id: i64, body: Va
 }
 
 /// Submits the draft `id`: from now on it is part of the record.
-pub async fn submit(pool: &PgPool, actor: &Actor, incident: i64, id: i64) -> Result<Value, Error> {
+pub async fn submit(pool: &PgPool, actor: &Actor, incident: i64, id: i64) -> Result<Report, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let held = hold(&mut tx, actor, incident).await?;
     let (stage, content) = own_draft(&mut tx, actor, incident, id).await?;

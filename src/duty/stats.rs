@@ -3,7 +3,7 @@
 //! arrival on site, to closing (count, mean, median) — and how many initial reports were late.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::error::{Error, Invalid};
@@ -123,24 +123,93 @@ struct Group {
     figures: Figures,
 }
 
+/// The figures of one group, as answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    /// Incidents.
+    pub count: i64,
+    /// Minutes from discovery to each step.
+    pub minutes: Minutes,
+    /// Incidents whose initial report was late, or is overdue.
+    pub initial_report_late: i64,
+}
+
+/// Minutes from discovery to the initial report, the first arrival and the close.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Minutes {
+    /// To the initial report.
+    pub to_initial_report: Spread,
+    /// To the first dispatch arriving.
+    pub to_first_arrival: Spread,
+    /// To the close.
+    pub to_close: Spread,
+}
+
+/// How many incidents got there, and their mean and median minutes (to 0.1).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Spread {
+    /// Incidents that got there.
+    pub n: i64,
+    /// Mean minutes.
+    pub mean: Option<f64>,
+    /// Median minutes.
+    pub median: Option<f64>,
+}
+
 impl Figures {
-    fn json(&self) -> Value {
+    fn summary(&self) -> Summary {
         let round = |v: Option<f64>| v.map(|m| (m * 10.0).round() / 10.0);
-        let part = |n: i64, mean: Option<f64>, median: Option<f64>| json!({"n": n, "mean": round(mean), "median": round(median)});
-        json!({
-            "count": self.count,
-            "minutes": {
-                "to_initial_report": part(self.initial_n, self.initial_mean, self.initial_median),
-                "to_first_arrival": part(self.arrival_n, self.arrival_mean, self.arrival_median),
-                "to_close": part(self.close_n, self.close_mean, self.close_median),
+        let part =
+            |n: i64, mean: Option<f64>, median: Option<f64>| Spread { n, mean: round(mean), median: round(median) };
+        Summary {
+            count: self.count,
+            minutes: Minutes {
+                to_initial_report: part(self.initial_n, self.initial_mean, self.initial_median),
+                to_first_arrival: part(self.arrival_n, self.arrival_mean, self.arrival_median),
+                to_close: part(self.close_n, self.close_mean, self.close_median),
             },
-            "initial_report_late": self.late,
-        })
+            initial_report_late: self.late,
+        }
     }
 }
 
+/// Counts and response times by group and in all.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    /// The grouping.
+    pub by: Option<&'static str>,
+    /// First moment counted.
+    pub from: Option<DateTime<Utc>>,
+    /// Moment counted up to.
+    pub to: Option<DateTime<Utc>>,
+    /// The district counted, when one was asked for.
+    pub district: Option<District>,
+    /// The groups, in the grouping's order.
+    pub groups: Vec<GroupSummary>,
+    /// All the incidents counted.
+    pub total: Summary,
+}
+
+/// The figures of one group.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GroupSummary {
+    /// The group: a year, a month, a cause … (null: not given).
+    pub key: Option<String>,
+    #[serde(flatten)]
+    summary: Summary,
+}
+
+/// A district by name and code.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct District {
+    /// Its name.
+    pub name: String,
+    /// Its code.
+    pub code: String,
+}
+
 /// Counts and response times of the incidents matching `query`, by group and in all.
-pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Value, Error> {
+pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Stats, Error> {
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
@@ -177,18 +246,14 @@ pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Value, Error> {
         .fetch_all(pool)
         .await?;
     let total = rows.pop().filter(|r| r.key.is_none()).ok_or_else(|| Error::Failed("no total row".into()))?.figures;
-    let groups: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let mut g = r.figures.json();
-            g["key"] = r.key.clone().into();
-            g
-        })
-        .collect();
+    let groups = rows.into_iter().map(|r| GroupSummary { key: r.key, summary: r.figures.summary() }).collect();
     let by = By::ALL.iter().find(|(_, b)| *b == query.by).map(|(n, _)| *n);
-    Ok(json!({
-        "by": by, "from": query.from, "to": query.to,
-        "district": district.map(|(name, code)| json!({"name": name, "code": code})),
-        "groups": groups, "total": total.json(),
-    }))
+    Ok(Stats {
+        by,
+        from: query.from,
+        to: query.to,
+        district: district.map(|(name, code)| District { name, code }),
+        groups,
+        total: total.summary(),
+    })
 }

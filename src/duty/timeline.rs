@@ -4,7 +4,9 @@
 //! photos from the scene — in
 //! order, with who. Changes come from the audit trail, so a change by plain SQL is here too.
 
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sqlx::PgPool;
 
 use crate::error::Error;
@@ -50,8 +52,9 @@ SELECT at, kind, actor, detail FROM (
 ) t ORDER BY at, ord";
 
 /// The Chinese words of an entry, for the viewer and the printed report.
-pub fn describe(kind: &str, detail: &Value) -> String {
-    let s = |k: &str| detail[k].as_str().unwrap_or("").to_string();
+pub fn describe(kind: &str, detail: &Map<String, Value>) -> String {
+    let s = |k: &str| detail.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let number = |k: &str| detail.get(k).cloned().unwrap_or(Value::Null);
     match kind {
         "occurred" => "事件发生".into(),
         "discovered" => "发现（接报）".into(),
@@ -61,7 +64,7 @@ pub fn describe(kind: &str, detail: &Value) -> String {
         "status" => format!("状态由{}改为{}", s("from"), s("to")),
         "report" => match s("stage").as_str() {
             "initial" => "报送初报".into(),
-            "follow_up" => format!("报送第{}次续报", detail["number"]),
+            "follow_up" => format!("报送第{}次续报", number("number")),
             _ => "报送终报（处理结果报告）".into(),
         },
         "dispatch" => format!("调派{}", s("what")),
@@ -73,8 +76,8 @@ pub fn describe(kind: &str, detail: &Value) -> String {
             _ => "终报已超时".into(),
         },
         "warning" if s("status") == "cancelled" => format!("解除{}色预警：{}", s("level"), s("headline")),
-        "warning" if detail["version"].as_i64().unwrap_or(1) > 1 => {
-            format!("更新{}色预警（第{}版）：{}", s("level"), detail["version"], s("headline"))
+        "warning" if number("version").as_i64().unwrap_or(1) > 1 => {
+            format!("更新{}色预警（第{}版）：{}", s("level"), number("version"), s("headline"))
         }
         "warning" => format!("发布{}色预警：{}", s("level"), s("headline")),
         "photo" if s("caption").is_empty() => format!("上传现场照片 {}", s("file_name")),
@@ -88,21 +91,42 @@ pub fn dispatch_status(status: &str) -> &'static str {
     words::label(&words::DISPATCH_STATUS, status).unwrap_or("状态变更")
 }
 
-/// at, kind, actor, detail.
-type Entry = (chrono::DateTime<chrono::Utc>, String, Option<String>, sqlx::types::Json<Value>);
+/// One entry of a timeline: when, what kind of event, who, in words, and the event's details
+/// (the report, dispatch, warning or photo it concerns).
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Entry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// occurred, discovered, created, severity, status, report, dispatch, dispatch_status,
+    /// deadline, warning or photo.
+    pub kind: String,
+    /// Who (none for what nobody did, such as the event itself).
+    pub actor: Option<String>,
+    /// In words, as the desk and the printed report say it.
+    #[sqlx(skip)]
+    pub text: String,
+    /// The details of the event, by name.
+    #[serde(flatten)]
+    #[sqlx(json)]
+    #[schema(value_type = Object)]
+    pub detail: Map<String, Value>,
+}
 
-/// The timeline of `incident`, oldest first: `{at, kind, actor, text, …detail}`.
-pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Vec<Value>, Error> {
+/// An incident's timeline.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Timeline {
+    /// The incident.
+    pub incident_id: i64,
+    /// Oldest first.
+    pub timeline: Vec<Entry>,
+}
+
+/// The timeline of `incident`, oldest first.
+pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Timeline, Error> {
     store::exists(&mut *pool.acquire().await?, &INCIDENT_LAYER, incident).await?;
-    let rows: Vec<Entry> = sqlx::query_as(TIMELINE_SQL).bind(incident).fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(at, kind, actor, detail)| {
-            let mut entry = json!({"at": at, "kind": kind, "actor": actor, "text": describe(&kind, &detail.0)});
-            if let (Some(out), Some(more)) = (entry.as_object_mut(), detail.0.as_object()) {
-                out.extend(more.clone());
-            }
-            entry
-        })
-        .collect())
+    let mut timeline: Vec<Entry> = sqlx::query_as(TIMELINE_SQL).bind(incident).fetch_all(pool).await?;
+    for entry in &mut timeline {
+        entry.text = describe(&entry.kind, &entry.detail);
+    }
+    Ok(Timeline { incident_id: incident, timeline })
 }

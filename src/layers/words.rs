@@ -5,6 +5,28 @@
 
 use serde::Serialize;
 
+/// Makes enum `$t` spoken as its code: written as the code's string (`Serialize`) and read from a
+/// column holding it (`TryFrom<String>`, for `#[sqlx(try_from = "String")]`), by its own
+/// `$code(self) -> &str` and `$parse(&str) -> Result<Self, Error>`.
+#[macro_export]
+macro_rules! spoken_as_code {
+    ($t:ty, $code:ident, $parse:ident) => {
+        impl TryFrom<String> for $t {
+            type Error = $crate::error::Error;
+
+            fn try_from(code: String) -> Result<Self, $crate::error::Error> {
+                Self::$parse(&code)
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.$code())
+            }
+        }
+    };
+}
+
 /// One code of a vocabulary and how people say it.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Word {

@@ -304,19 +304,7 @@ impl Status {
     }
 }
 
-impl TryFrom<String> for Status {
-    type Error = Error;
-
-    fn try_from(code: String) -> Result<Self, Error> {
-        Self::parse(&code)
-    }
-}
-
-impl serde::Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.code())
-    }
-}
+crate::spoken_as_code!(Status, code, parse);
 
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

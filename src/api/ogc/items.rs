@@ -84,7 +84,7 @@ pub fn router() -> Routes {
                 .answer_as(200, GEOJSON, feature, "as stored"),
         )
         .delete("/ogc/collections/{layer}/items/{id}", Need::LayerWrite, remove)
-        .doc(Doc::new("OGC API – Features: delete a feature").answer(204, object(""), "deleted"))
+        .doc(Doc::new("OGC API – Features: delete a feature").nothing("deleted"))
 }
 
 fn bad(invalid: crate::error::Invalid) -> Problem {
