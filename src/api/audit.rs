@@ -3,16 +3,16 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::Query;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::auth::audit::{AuditQuery, MAX_LIMIT, read};
+use crate::auth::audit::{self, AuditQuery, MAX_LIMIT, read};
 use crate::auth::security::{self, SecurityQuery};
 
 /// The routes of the audit trail and the security log.
@@ -26,7 +26,7 @@ pub fn router() -> Routes {
                 .query_as("since", json!({"type": "string", "format": "date-time"}), "from")
                 .query_as("before", json!({"type": "integer"}), "records older than this id (paging)")
                 .query_as("limit", json!({"type": "integer", "minimum": 1, "maximum": security::MAX_LIMIT}), "records a page")
-                .answer(200, object("records: id, at, kind, actor, user, address, detail; links"), "the records"),
+                .answer_of::<SecurityPage>(200, "the records, with the next page's link"),
         )
         .get("/api/audit", Action::ReadAudit, list).doc(
         Doc::new("the audit trail, newest first (admin; planners their jurisdiction)")
@@ -37,7 +37,7 @@ pub fn router() -> Routes {
             .query_as("until", json!({"type": "string", "format": "date-time"}), "to")
             .query_as("before", json!({"type": "integer"}), "records older than this id (paging)")
             .query_as("limit", json!({"type": "integer", "minimum": 1}), "records a page")
-            .answer(200, object("records: who, when, table, row, op, before, after; next"), "the records"),
+            .answer_of::<AuditPage>(200, "the records, with the next page's link"),
     )
 }
 
@@ -109,22 +109,48 @@ async fn security_log(
         limit: given("limit", &params.limit, positive)?.unwrap_or(100),
     };
     let records = security::read(&state.pool, &q).await?;
-    let next = next_before(&records, q.limit).map(|last| {
+    let next = next_before(records.iter().map(|r| r.id), q.limit).map(|last| {
         params.before = Some(last.to_string());
         format!("/api/audit/security?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
     });
-    Ok(page(records, next))
+    Ok(axum::Json(SecurityPage { records, links: links(next) }).into_response())
 }
 
 /// The id to page on from, when the page is full.
-fn next_before(records: &[Value], limit: i64) -> Option<i64> {
-    (records.len() as i64 == limit).then(|| records.last().and_then(|r| r["id"].as_i64())).flatten()
+fn next_before(ids: impl DoubleEndedIterator<Item = i64> + ExactSizeIterator, limit: i64) -> Option<i64> {
+    (ids.len() as i64 == limit).then_some(()).and(ids.last())
 }
 
-/// A page of records, newest first, with the link to the next when there is one.
-fn page(records: Vec<Value>, next: Option<String>) -> Response {
-    let links: Vec<Value> = next.map(|href| json!({"rel": "next", "href": href})).into_iter().collect();
-    axum::Json(json!({"records": records, "links": links})).into_response()
+/// A page of the audit trail, newest first, with the link to the next page when there is one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AuditPage {
+    /// Newest first.
+    records: Vec<audit::RowChange>,
+    /// `next`, when the page is full.
+    links: Vec<PageLink>,
+}
+
+/// A page of the security log, newest first, with the link to the next page when there is one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SecurityPage {
+    /// Newest first.
+    records: Vec<security::SecurityRecord>,
+    /// `next`, when the page is full.
+    links: Vec<PageLink>,
+}
+
+/// A link to another page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct PageLink {
+    /// Always `next`.
+    rel: &'static str,
+    /// Where.
+    href: String,
+}
+
+/// The link to the next page, when there is one.
+fn links(next: Option<String>) -> Vec<PageLink> {
+    next.map(|href| PageLink { rel: "next", href }).into_iter().collect()
 }
 
 async fn list(
@@ -146,9 +172,9 @@ async fn list(
         limit,
     };
     let records = read(&state.pool, &reader, &q).await?;
-    let next = next_before(&records, q.limit).map(|last| {
+    let next = next_before(records.iter().map(|r| r.id), q.limit).map(|last| {
         params.before = Some(last.to_string());
         format!("/api/audit?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
     });
-    Ok(page(records, next))
+    Ok(axum::Json(AuditPage { records, links: links(next) }).into_response())
 }

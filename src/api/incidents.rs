@@ -15,7 +15,7 @@ use super::nearest::invalid;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::dispatch::commit::{Order, Shipment, send};
+use crate::dispatch::commit::{Order, OrderLine, send};
 use crate::dispatch::plan::{DemandRequest, Incident, Target, plan};
 use crate::dispatch::proposal::{OnePlan, Proposal};
 use crate::dispatch::record::{self, Dispatch, Dispatches};
@@ -127,7 +127,7 @@ async fn plan_many(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct DispatchRequest {
-    shipments: Vec<Shipment>,
+    shipments: Vec<OrderLine>,
     /// Send everything to this interception site instead of the incident itself.
     site_id: Option<i64>,
     #[serde(flatten)]

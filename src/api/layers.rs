@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
-use super::doc::{Doc, object, schema};
+use super::doc::{Doc, schema};
 use super::extract::{Id, PathOf};
 use super::permission::Need;
 use super::problem::Problem;
@@ -23,7 +24,7 @@ pub fn router() -> Routes {
     let feature_or_collection = schema("FeatureOrCollection");
     Routes::new()
         .get("/api/layers", Action::Read, list_layers)
-        .doc(Doc::new("every layer with its count, extent and fields").answer(200, object("layers: name, title, geometry, count, extent, fields"), "the layers"))
+        .doc(Doc::new("every layer with its count, extent and fields").answer_of::<Layers>(200, "the layers"))
         .get("/api/layers/{layer}", Action::Read, list_features)
         .doc(
             Doc::new("a layer's features, paged and filtered; any field is a filter too (`district=渝北区`, `specialties=hazmat`)")
@@ -85,28 +86,72 @@ pub fn query_params(raw: Option<String>) -> Result<BTreeMap<String, String>, Pro
     .map_err(|e| Problem::bad_request("query", e.body_text()))
 }
 
-async fn list_layers(State(state): State<AppState>) -> Result<Response, Problem> {
-    let mut out = Vec::new();
-    for layer in spec::LAYERS {
-        let summary = store::summary(&state.pool, layer).await?;
-        let mut fields: Vec<Value> = layer.fields.iter().map(describe_field).collect();
-        for field in layer.read_only() {
-            let mut described = describe_field(field);
-            described["read_only"] = true.into();
-            fields.push(described);
-        }
-        out.push(json!({
-            "name": layer.name, "title": layer.title, "geometry": layer.geometry.describe(),
-            "count": summary.count, "extent": summary.extent, "fields": fields,
-            "href": format!("/api/layers/{}", layer.name),
-        }));
-    }
-    Ok(axum::Json(json!({ "layers": out })).into_response())
+/// The registry's layers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Layers {
+    layers: Vec<LayerSummary>,
 }
 
-fn describe_field(field: &spec::Field) -> Value {
+/// A layer: what it holds, how much, where, and its fields.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LayerSummary {
+    /// The layer's name in URLs.
+    name: &'static str,
+    /// Its Chinese title.
+    title: &'static str,
+    /// What geometry its features have.
+    geometry: &'static str,
+    /// Features.
+    count: i64,
+    /// west, south, east, north (none: empty or not spatial).
+    extent: Option<[f64; 4]>,
+    /// Its fields, those written then those onemap keeps.
+    fields: Vec<FieldSummary>,
+    /// Its features.
+    href: String,
+}
+
+/// A field of a layer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct FieldSummary {
+    /// The property's name.
+    name: &'static str,
+    /// string, enum, number, integer, boolean, date, timestamp, enum[], id or object[].
+    #[serde(rename = "type")]
+    ty: &'static str,
+    /// The codes it takes, for an enum.
+    values: Option<&'static [&'static str]>,
+    /// The vocabulary of `/api/words` that says its codes.
+    vocabulary: Option<&'static str>,
+    /// Must be given.
+    required: bool,
+    /// Kept by onemap, never written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    read_only: bool,
+}
+
+async fn list_layers(State(state): State<AppState>) -> Result<Response, Problem> {
+    let mut layers = Vec::new();
+    for layer in spec::LAYERS {
+        let summary = store::summary(&state.pool, layer).await?;
+        let written = layer.fields.iter().map(|f| describe_field(f, false));
+        let kept = layer.read_only().map(|f| describe_field(f, true));
+        layers.push(LayerSummary {
+            name: layer.name,
+            title: layer.title,
+            geometry: layer.geometry.describe(),
+            count: summary.count,
+            extent: summary.extent,
+            fields: written.chain(kept).collect(),
+            href: format!("/api/layers/{}", layer.name),
+        });
+    }
+    Ok(axum::Json(Layers { layers }).into_response())
+}
+
+fn describe_field(field: &'static spec::Field, read_only: bool) -> FieldSummary {
     use spec::FieldType as T;
-    let (ty, values): (&str, Option<&[&str]>) = match field.ty {
+    let (ty, values): (&str, Option<&'static [&'static str]>) = match field.ty {
         T::Text { .. } | T::Coded { .. } => ("string", None),
         T::Enum(v) => ("enum", Some(v)),
         T::Number { .. } => ("number", None),
@@ -122,7 +167,7 @@ fn describe_field(field: &spec::Field) -> Value {
         T::Bool => Some("yes_no"),
         _ => values.and_then(words::of_values).map(|v| v.name),
     };
-    json!({"name": field.name, "type": ty, "values": values, "vocabulary": vocabulary, "required": field.required})
+    FieldSummary { name: field.name, ty, values, vocabulary, required: field.required, read_only }
 }
 
 async fn list_features(

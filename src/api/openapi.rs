@@ -66,7 +66,9 @@ pub fn document(rules: &[Rule]) -> Value {
     for rule in rules {
         let doc = rule.doc.clone().unwrap_or_default();
         for (name, s) in &doc.schemas {
-            schemas.insert(name.clone(), s.clone());
+            let before = schemas.insert(name.clone(), s.clone());
+            // Two types of one name would silently take each other's place in the document.
+            debug_assert!(before.is_none_or(|b| &b == s), "two schemas are named {name}");
         }
         let mut parameters: Vec<Value> = rule
             .path

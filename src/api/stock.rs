@@ -9,7 +9,7 @@ use serde_json::json;
 use super::AppState;
 use super::acting::Acting;
 use super::body::JsonBody;
-use super::doc::{Doc, object, schema};
+use super::doc::{Doc, schema};
 use super::extract::{Id, PathOf, Query};
 use super::layers::{created, geojson};
 use super::problem::Problem;
@@ -21,7 +21,8 @@ use crate::layers::write;
 
 /// Routes of the stock.
 pub fn router() -> Routes {
-    let item = object("an item: item, category, unit, quantity, reserved, expiry_date");
+    // A stock row is a record of the `stock_item` layer: its schema is the catalogue's.
+    let item = schema("layer.stock_item");
     Routes::new()
         .get("/api/depots/{depot}/stock", Action::Read, depot_stock)
         .doc(Doc::new("a depot's stock, with free = quantity − reserved").answer_of::<DepotStock>(200, "the stock"))
@@ -29,12 +30,20 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("add one item (object), several (array) or Features; all or nothing")
                 .body("application/json", json!({"oneOf": [item.clone(), {"type": "array", "items": item.clone()}, schema("FeatureOrCollection")]}))
-                .answer(201, object("the items added"), "added"),
+                .answer_as(201, "application/geo+json", schema("FeatureOrCollection"), "added"),
         )
         .patch("/api/depots/{depot}/stock/{id}", Action::EditRegistry, patch_stock)
-        .doc(Doc::new("change an item of the depot").body("application/json", item.clone()).answer(200, item.clone(), "as stored"))
+        .doc(
+            Doc::new("change an item of the depot")
+                .body("application/json", json!({"type": "object", "description": "the properties of `layer.stock_item` to change"}))
+                .answer_as(200, "application/geo+json", schema("Feature"), "as stored"),
+        )
         .put("/api/depots/{depot}/stock/{id}", Action::EditRegistry, replace_stock)
-        .doc(Doc::new("replace an item of the depot").body("application/json", item.clone()).answer(200, item, "as stored"))
+        .doc(
+            Doc::new("replace an item of the depot")
+                .body("application/json", item)
+                .answer_as(200, "application/geo+json", schema("Feature"), "as stored"),
+        )
         .delete("/api/depots/{depot}/stock/{id}", Action::EditRegistry, delete_stock)
         .doc(Doc::new("delete an item of the depot").nothing("deleted"))
         .get("/api/stock", Action::Read, find_stock)

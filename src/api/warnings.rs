@@ -22,7 +22,7 @@ use crate::layers::spec::GeometryRule;
 use crate::layers::validate::check_geometry;
 use crate::risk::trace::{Way, trace};
 use crate::warning::cap;
-use crate::warning::lifecycle::{self, Asked, Draft, MAX_VERTICES};
+use crate::warning::lifecycle::{self, Draft, MAX_VERTICES, WarningFields};
 use crate::warning::record::{self, Recipient, Recipients, Warning, Warnings};
 
 /// Furthest a trace's area reaches either side of the river, m.
@@ -45,7 +45,7 @@ pub fn router() -> Routes {
         .post("/api/warnings", Action::HandleIncidents, create)
         .doc(
             Doc::new("draft a warning: an area drawn, from a trace or from a plume")
-                .body_of::<Asked>()
+                .body_of::<WarningFields>()
                 .answer_of::<Warning>(201, "drafted"),
         )
         .get("/api/warnings.atom", Action::Read, atom)
@@ -58,7 +58,7 @@ pub fn router() -> Routes {
         .get("/api/warnings/{id}", Action::Read, show)
         .doc(Doc::new("one warning (`{id}.cap`: as CAP 1.2 XML)").answer_of::<Warning>(200, "the warning"))
         .patch("/api/warnings/{id}", Action::HandleIncidents, edit)
-        .doc(Doc::new("change a draft").body_of::<Asked>().answer_of::<Warning>(200, "changed"))
+        .doc(Doc::new("change a draft").body_of::<WarningFields>().answer_of::<Warning>(200, "changed"))
         .post("/api/warnings/{id}/issue", Action::HandleIncidents, issue)
         .doc(
             Doc::new("issue a draft (a dispatcher of a district covering the area)")
@@ -67,7 +67,7 @@ pub fn router() -> Routes {
         .post("/api/warnings/{id}/update", Action::HandleIncidents, update)
         .doc(
             Doc::new("update an issued warning: a new version")
-                .body_of::<Asked>()
+                .body_of::<WarningFields>()
                 .answer_of::<Warning>(201, "the new version"),
         )
         .post("/api/warnings/{id}/cancel", Action::HandleIncidents, cancel)
@@ -92,7 +92,7 @@ fn count_vertices(value: &Value) -> usize {
 /// The area of a request: `area` (a GeoJSON Polygon or MultiPolygon) or `from` a trace
 /// (`{"trace": {"lon", "lat", "hours", "buffer_m"}}`) or a plume (`{"plume": {…}}`: its widest
 /// zone). GeoJSON geometry text, or None when neither is given.
-async fn area(state: &AppState, asked: &Asked) -> Result<Option<String>, Problem> {
+async fn area(state: &AppState, asked: &WarningFields) -> Result<Option<String>, Problem> {
     match (&asked.area, &asked.from) {
         (Some(_), Some(_)) => Err(invalid("from", "give area or from, not both")),
         (Some(a), None) => {
@@ -165,7 +165,7 @@ async fn traced(state: &AppState, t: &Value) -> Result<String, Problem> {
     Ok(polygon)
 }
 
-async fn draft_of(state: &AppState, mut asked: Asked) -> Result<Draft, Problem> {
+async fn draft_of(state: &AppState, mut asked: WarningFields) -> Result<Draft, Problem> {
     let area = area(state, &asked).await?;
     (asked.area, asked.from) = (None, None);
     Ok(Draft::read(asked, area)?)
@@ -187,7 +187,7 @@ async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -
 async fn create(
     State(state): State<AppState>,
     Acting(actor): Acting,
-    Body(asked): Body<Asked>,
+    Body(asked): Body<WarningFields>,
 ) -> Result<Response, Problem> {
     let draft = draft_of(&state, asked).await?;
     let warning = lifecycle::create(&state.pool, &actor, draft).await?;
@@ -224,7 +224,7 @@ async fn edit(
     State(state): State<AppState>,
     Acting(actor): Acting,
     PathOf(Id(id)): PathOf<Id>,
-    Body(asked): Body<Asked>,
+    Body(asked): Body<WarningFields>,
 ) -> Result<Response, Problem> {
     let changes = draft_of(&state, asked).await?;
     Ok(axum::Json(lifecycle::edit(&state.pool, &actor, id, changes).await?).into_response())
@@ -242,7 +242,7 @@ async fn update(
     State(state): State<AppState>,
     Acting(actor): Acting,
     PathOf(Id(id)): PathOf<Id>,
-    Body(asked): Body<Asked>,
+    Body(asked): Body<WarningFields>,
 ) -> Result<Response, Problem> {
     let changes = draft_of(&state, asked).await?;
     let warning = lifecycle::update(&state.pool, &actor, id, changes).await?;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::doc::Doc;
 use super::permission::Need;
 use super::routes::Routes;
-use crate::duty::report::{Part, Stage};
+use crate::duty::report::{ReportPart, Stage};
 use crate::layers::spec::{FieldType, LAYERS};
 use crate::layers::words::{self, VOCABULARIES, Vocabulary};
 
@@ -22,7 +22,7 @@ pub struct Words {
     /// For each layer, the vocabulary of each coded field (`receptor` → `kind` → `receptor_kind`).
     pub fields: BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>,
     /// The fields of each stage's report, with the headings of the rule, in order.
-    pub reports: BTreeMap<&'static str, Vec<&'static Part>>,
+    pub reports: BTreeMap<&'static str, Vec<&'static ReportPart>>,
 }
 
 /// Routes of the words.

@@ -2,6 +2,7 @@
 //! newest first, filtered by table, row, actor and time, paged by id.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -41,9 +42,40 @@ pub async fn audited(pool: &PgPool) -> sqlx::Result<Vec<String>> {
     .await
 }
 
+/// One change of one row: who, when, in which transaction, and the row before and after.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RowChange {
+    /// The record's id (pages go by it).
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, by name.
+    pub actor: String,
+    /// Who, by user id (none: the command line or a token without a user).
+    pub actor_user_id: Option<i64>,
+    /// The database role that wrote.
+    pub db_role: String,
+    /// The database transaction: changes made together share it.
+    #[sqlx(rename = "xact")]
+    pub transaction: i64,
+    /// The table.
+    #[sqlx(rename = "table_name")]
+    pub table: String,
+    /// The row's id.
+    pub row_id: i64,
+    /// insert, update or delete.
+    pub op: String,
+    /// The row before (none for an insert).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    /// The row after (none for a delete).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
+}
+
 /// A page of records, newest first. `reader` sees only their district's rows when bound to one,
 /// and the users' and tokens' records only when they manage users.
-pub async fn read(pool: &PgPool, reader: &Actor, q: &AuditQuery) -> Result<Vec<Value>, Error> {
+pub async fn read(pool: &PgPool, reader: &Actor, q: &AuditQuery) -> Result<Vec<RowChange>, Error> {
     if let Some(t) = &q.table {
         let tables = audited(pool).await?;
         if !tables.contains(t) {
@@ -56,10 +88,8 @@ pub async fn read(pool: &PgPool, reader: &Actor, q: &AuditQuery) -> Result<Vec<V
     if q.id.is_some() && q.table.is_none() {
         return Err(Error::BadQuery(crate::error::Invalid::field("id", "give `table` with `id`")));
     }
-    Ok(sqlx::query_scalar(
-        "SELECT jsonb_build_object('id', a.id, 'at', a.at, 'actor', a.actor, 'actor_user_id', a.actor_user_id, \
-           'db_role', a.db_role, 'transaction', a.xact, 'table', a.table_name, 'row_id', a.row_id, 'op', a.op, \
-           'before', a.before, 'after', a.after) \
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.at, a.actor, a.actor_user_id, a.db_role, a.xact, a.table_name, a.row_id, a.op, a.before, a.after \
          FROM audit_log a \
          WHERE ($1::text IS NULL OR a.table_name = $1) AND ($2::bigint IS NULL OR a.row_id = $2) \
            AND ($3::text IS NULL OR a.actor = $3) AND ($4::timestamptz IS NULL OR a.at >= $4) \

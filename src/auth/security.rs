@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -60,8 +61,29 @@ pub struct SecurityQuery {
     pub limit: i64,
 }
 
+/// One record of the security log.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SecurityRecord {
+    /// The record's id (pages go by it).
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// One of [`KINDS`].
+    pub kind: String,
+    /// Who acted.
+    pub actor: String,
+    /// The user concerned.
+    #[sqlx(rename = "user_name")]
+    pub user: Option<String>,
+    /// From which address.
+    pub address: Option<String>,
+    /// What exactly.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
 /// A page of records, newest first.
-pub async fn read(pool: &PgPool, q: &SecurityQuery) -> Result<Vec<Value>, Error> {
+pub async fn read(pool: &PgPool, q: &SecurityQuery) -> Result<Vec<SecurityRecord>, Error> {
     if let Some(kind) = &q.kind
         && !KINDS.contains(&kind.as_str())
     {
@@ -73,9 +95,8 @@ pub async fn read(pool: &PgPool, q: &SecurityQuery) -> Result<Vec<Value>, Error>
     if !(1..=MAX_LIMIT).contains(&q.limit) {
         return Err(Error::BadQuery(crate::error::Invalid::field("limit", format!("must be in [1, {MAX_LIMIT}]"))));
     }
-    Ok(sqlx::query_scalar(
-        "SELECT jsonb_build_object('id', id, 'at', at, 'kind', kind, 'actor', actor, 'user', user_name, \
-           'address', address, 'detail', detail) FROM security_log \
+    Ok(sqlx::query_as(
+        "SELECT id, at, kind, actor, user_name, address, detail FROM security_log \
          WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR user_name = $2 OR actor = $2) \
            AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::bigint IS NULL OR id < $4) \
          ORDER BY id DESC LIMIT $5",

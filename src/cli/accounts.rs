@@ -112,16 +112,15 @@ pub async fn audit_action(args: &DatabaseArgs, what: AuditAction) -> Result<()> 
                 let records = security::read(&db.pool, &query).await?;
                 println!("{:<8} {:<32} {:<15} {:<20} {:<20} {:<16} detail", "id", "at", "kind", "actor", "user", "from");
                 for r in &records {
-                    let text = |k: &str| r[k].as_str().unwrap_or("").to_string();
                     println!(
                         "{:<8} {:<32} {:<15} {:<20} {:<20} {:<16} {}",
-                        r["id"],
-                        text("at"),
-                        text("kind"),
-                        text("actor"),
-                        text("user"),
-                        text("address"),
-                        r["detail"]
+                        r.id,
+                        r.at.to_rfc3339(),
+                        r.kind,
+                        r.actor,
+                        r.user.as_deref().unwrap_or(""),
+                        r.address.as_deref().unwrap_or(""),
+                        r.detail
                     );
                 }
                 Ok(())
@@ -150,22 +149,14 @@ pub async fn audit_list(args: &DatabaseArgs, query: audit::AuditQuery, full: boo
     .await
 }
 
-fn print_audit(records: &[serde_json::Value], full: bool) {
+fn print_audit(records: &[audit::RowChange], full: bool) {
     println!("{:<8} {:<32} {:<20} {:<7} {:<16} row", "id", "at", "actor", "op", "table");
+    let json = |v: &Option<serde_json::Value>| v.as_ref().map_or("null".to_string(), |v| v.to_string());
     for r in records {
-        let text = |k: &str| r[k].as_str().unwrap_or("").to_string();
-        println!(
-            "{:<8} {:<32} {:<20} {:<7} {:<16} {}",
-            r["id"],
-            text("at"),
-            text("actor"),
-            text("op"),
-            text("table"),
-            r["row_id"]
-        );
+        println!("{:<8} {:<32} {:<20} {:<7} {:<16} {}", r.id, r.at.to_rfc3339(), r.actor, r.op, r.table, r.row_id);
         if full {
-            println!("         before: {}", r["before"]);
-            println!("         after:  {}", r["after"]);
+            println!("         before: {}", json(&r.before));
+            println!("         after:  {}", json(&r.after));
         }
     }
 }

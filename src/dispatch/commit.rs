@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::plan::Incident;
+use super::proposal::Load;
 use super::record::{self, Dispatches, Which};
 use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
@@ -25,18 +26,9 @@ use crate::routing::route::route_from;
 const EPSILON: f64 = 1e-9;
 const MAX_SHIPMENTS: usize = 500;
 
-/// One item of a depot's shipment.
+/// One depot's stock or one team, as a request to dispatch gives it.
 #[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Load {
-    item: String,
-    unit: String,
-    quantity: f64,
-}
-
-/// One depot's stock or one team, as a request gives it.
-#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
-pub struct Shipment {
+pub struct OrderLine {
     /// The depot sending `items`.
     pub depot_id: Option<i64>,
     /// The team sent.
@@ -56,7 +48,7 @@ pub struct Order {
 
 impl Order {
     /// Checks the shipments: each a depot with items or a team, no depot or team twice, quantities > 0.
-    pub fn new(shipments: &[Shipment]) -> Result<Self, Error> {
+    pub fn new(shipments: &[OrderLine]) -> Result<Self, Error> {
         if shipments.is_empty() || shipments.len() > MAX_SHIPMENTS {
             return Err(Error::invalid("shipments", format!("give 1–{MAX_SHIPMENTS} shipments")));
         }

@@ -96,12 +96,16 @@ pub struct Part {
     goods: Option<Load>,
 }
 
-/// Goods carried.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Goods carried: as planned, and as a dispatch asks for them.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Load {
-    item: String,
-    unit: String,
-    quantity: f64,
+    /// The item.
+    pub item: String,
+    /// Its unit.
+    pub unit: String,
+    /// How much.
+    pub quantity: f64,
 }
 
 /// A depot or team sent, with its load (depots) and its route.

@@ -18,7 +18,7 @@ use crate::error::Error;
 pub const KEY_ITEMS: [&str; 8] = ["活性炭", "围油栏", "吸油毡", "沙袋", "石灰", "聚合氯化铝", "应急泵", "防化服"];
 /// Most items one overview may list.
 pub const MAX_ITEMS: usize = 20;
-/// Stock expiring within this many days is due for rotation (轮换).
+/// StockTotal expiring within this many days is due for rotation (轮换).
 pub const ROTATION_DAYS: i32 = 90;
 /// Latest events listed.
 pub const RECENT: i64 = 12;
@@ -72,21 +72,21 @@ pub struct Overview {
     /// The number of the last event they include: the wall follows the feed from there.
     pub event: i64,
     /// Risk sources in operation.
-    pub risk_sources: RiskSources,
+    pub risk_sources: RiskSourcesByGrade,
     /// Sensitive receptors.
-    pub receptors: Receptors,
+    pub receptors: ReceptorsByKind,
     /// Open incidents, those whose initial report is due first.
-    pub incidents: Incidents,
-    /// Warnings in force, the highest level first.
-    pub warnings: Warnings,
+    pub incidents: OpenIncidents,
+    /// WarningsInForce in force, the highest level first.
+    pub warnings: WarningsInForce,
     /// The stock of the items asked for, by item and unit.
-    pub stock: Vec<Stock>,
-    /// Stock expiring within this many days is counted as `expiring`.
+    pub stock: Vec<StockTotal>,
+    /// StockTotal expiring within this many days is counted as `expiring`.
     pub rotation_days: i32,
-    /// Teams by status.
-    pub teams: Teams,
+    /// TeamsByStatus by status.
+    pub teams: TeamsByStatus,
     /// The latest events, newest first.
-    pub recent: Vec<Event>,
+    pub recent: Vec<RecentEvent>,
     /// The items whose stock is listed.
     #[serde(default)]
     pub items: Vec<String>,
@@ -94,16 +94,16 @@ pub struct Overview {
 
 /// Risk sources in operation, by grade (重大, 较大, 一般, 未分级).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RiskSources {
+pub struct RiskSourcesByGrade {
     /// All of them.
     pub total: i64,
     /// By grade.
     pub by_grade: BTreeMap<String, i64>,
 }
 
-/// Receptors by kind.
+/// ReceptorsByKind by kind.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Receptors {
+pub struct ReceptorsByKind {
     /// All of them.
     pub total: i64,
     /// By kind code.
@@ -112,7 +112,7 @@ pub struct Receptors {
 
 /// The open incidents.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Incidents {
+pub struct OpenIncidents {
     /// How many are open.
     pub open: i64,
     /// Each, with its report deadline.
@@ -148,9 +148,9 @@ pub struct OpenIncident {
     pub next_due_at: Option<DateTime<Utc>>,
 }
 
-/// Warnings in force.
+/// WarningsInForce in force.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Warnings {
+pub struct WarningsInForce {
     /// How many.
     pub in_force: i64,
     /// By level (红, 橙, 黄, 蓝).
@@ -176,7 +176,7 @@ pub struct WarningInForce {
 
 /// The stock of one item in one unit, across depots.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Stock {
+pub struct StockTotal {
     /// The item.
     pub item: String,
     /// Its unit.
@@ -193,9 +193,9 @@ pub struct Stock {
     pub depots: i64,
 }
 
-/// Teams by status.
+/// TeamsByStatus by status.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Teams {
+pub struct TeamsByStatus {
     /// All of them.
     pub total: i64,
     /// Ready to go.
@@ -208,7 +208,7 @@ pub struct Teams {
 
 /// One event of the feed.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Event {
+pub struct RecentEvent {
     /// Its number.
     pub id: i64,
     /// When.

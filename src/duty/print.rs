@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::report::{Kind, Stage};
 use super::reports::Report;
-use super::timeline::{Entry, dispatch_status};
+use super::timeline::{TimelineEntry, dispatch_status};
 use crate::layers::words::{self, Word};
 
 /// China Standard Time: reports are read and filed in local time.
@@ -98,9 +98,9 @@ fn render(kind: Kind, value: &Value) -> Markup {
 }
 
 /// The photos among `entries` (timeline entries of kind `photo`), each with its caption.
-fn photos<'a>(entries: impl Iterator<Item = &'a Entry>) -> Markup {
-    let figures: Vec<&Entry> = entries.filter(|t| t.kind == "photo").collect();
-    let said = |t: &Entry, k: &str| t.detail.get(k).and_then(Value::as_str).map(str::to_string);
+fn photos<'a>(entries: impl Iterator<Item = &'a TimelineEntry>) -> Markup {
+    let figures: Vec<&TimelineEntry> = entries.filter(|t| t.kind == "photo").collect();
+    let said = |t: &TimelineEntry, k: &str| t.detail.get(k).and_then(Value::as_str).map(str::to_string);
     html! {
         @if !figures.is_empty() {
             div.figures {
@@ -117,7 +117,7 @@ fn photos<'a>(entries: impl Iterator<Item = &'a Entry>) -> Markup {
 }
 
 /// Whether timeline entry `t` is about the record `table` (`record_id` `id`, when given).
-fn about(t: &Entry, table: &str, id: Option<i64>) -> bool {
+fn about(t: &TimelineEntry, table: &str, id: Option<i64>) -> bool {
     t.detail.get("record").and_then(Value::as_str) == Some(table)
         && id.is_none_or(|id| t.detail.get("record_id").and_then(Value::as_i64) == Some(id))
 }
@@ -125,7 +125,7 @@ fn about(t: &Entry, table: &str, id: Option<i64>) -> bool {
 /// The report of `incident` (a GeoJSON Feature), its `reports` (drafts marked as such) and its
 /// `timeline`, as one HTML page. Every value is escaped by the template (maud), whatever field
 /// it came from.
-pub fn page(incident: &Value, reports: &[Report], timeline: &[Entry]) -> String {
+pub fn page(incident: &Value, reports: &[Report], timeline: &[TimelineEntry]) -> String {
     let p = &incident["properties"];
     let id = incident["id"].as_i64().unwrap_or_default();
     let at = &incident["geometry"]["coordinates"];
@@ -150,7 +150,7 @@ pub fn page(incident: &Value, reports: &[Report], timeline: &[Entry]) -> String 
         ("初报期限", local(&p["initial_report_due_at"])),
         ("初报时间", local(&p["initial_reported_at"])),
     ];
-    let scene = |t: &&Entry| t.kind == "photo" && about(t, "incident", None);
+    let scene = |t: &&TimelineEntry| t.kind == "photo" && about(t, "incident", None);
     let markup = html! {
         (DOCTYPE)
         html lang="zh-CN" {

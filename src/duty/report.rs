@@ -56,7 +56,7 @@ impl Stage {
     }
 
     /// The fields of a report of this stage.
-    pub fn fields(self) -> &'static [Part] {
+    pub fn fields(self) -> &'static [ReportPart] {
         match self {
             Self::Initial => INITIAL,
             Self::FollowUp => FOLLOW_UP,
@@ -87,7 +87,7 @@ pub enum Kind {
 
 /// One field of a report.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Part {
+pub struct ReportPart {
     /// Property name.
     pub name: &'static str,
     /// The heading in the printed report.
@@ -98,11 +98,11 @@ pub struct Part {
     pub required: bool,
 }
 
-const fn part(name: &'static str, title: &'static str, kind: Kind, required: bool) -> Part {
-    Part { name, title, kind, required }
+const fn part(name: &'static str, title: &'static str, kind: Kind, required: bool) -> ReportPart {
+    ReportPart { name, title, kind, required }
 }
 
-const INITIAL: &[Part] = &[
+const INITIAL: &[ReportPart] = &[
     part("summary", "事件概况（起因、性质、基本过程）", Kind::Text, true),
     part("pollutants", "主要污染物及数量", Kind::Pollutants, false),
     part("casualties", "人员受害情况", Kind::Casualties, true),
@@ -111,14 +111,14 @@ const INITIAL: &[Part] = &[
     part("reporting_unit", "报告单位", Kind::Text, true),
     part("contact", "联系人及电话", Kind::Text, true),
 ];
-const FOLLOW_UP: &[Part] = &[
+const FOLLOW_UP: &[ReportPart] = &[
     part("progress", "处置进展", Kind::Text, true),
     part("monitoring", "监测结果", Kind::Text, false),
     part("measures", "采取的措施", Kind::Text, false),
     part("resources", "投入的力量和物资", Kind::Resources, false),
     part("severity", "事件级别变化", Kind::Severity, false),
 ];
-const FINAL: &[Part] = &[
+const FINAL: &[ReportPart] = &[
     part("measures", "处置措施及过程", Kind::Text, true),
     part("result", "处置结果", Kind::Text, true),
     part("damage", "危害、损失及社会影响", Kind::Text, true),

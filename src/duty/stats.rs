@@ -21,8 +21,8 @@ pub enum By {
     Month,
     /// Cause category.
     Cause,
-    /// District.
-    District,
+    /// DistrictNamed.
+    DistrictNamed,
     /// Severity.
     Severity,
     /// Water, air, soil.
@@ -34,7 +34,7 @@ impl By {
         ("year", By::Year),
         ("month", By::Month),
         ("cause", By::Cause),
-        ("district", By::District),
+        ("district", By::DistrictNamed),
         ("severity", By::Severity),
         ("kind", By::Kind),
     ];
@@ -53,7 +53,7 @@ impl By {
             Self::Year => ("to_char(i.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY')", "1"),
             Self::Month => ("to_char(i.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')", "1"),
             Self::Cause => ("coalesce(i.cause, 'unknown')", "2 DESC, 1"),
-            Self::District => ("coalesce(i.district_name, 'unknown')", "2 DESC, 1"),
+            Self::DistrictNamed => ("coalesce(i.district_name, 'unknown')", "2 DESC, 1"),
             Self::Severity => ("i.severity", "array_position(ARRAY['一般', '较大', '重大', '特别重大'], i.severity)"),
             Self::Kind => ("i.kind", "2 DESC, 1"),
         }
@@ -125,7 +125,7 @@ struct Group {
 
 /// The figures of one group, as answered.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Summary {
+pub struct IncidentFigures {
     /// Incidents.
     pub count: i64,
     /// Minutes from discovery to each step.
@@ -157,11 +157,11 @@ pub struct Spread {
 }
 
 impl Figures {
-    fn summary(&self) -> Summary {
+    fn summary(&self) -> IncidentFigures {
         let round = |v: Option<f64>| v.map(|m| (m * 10.0).round() / 10.0);
         let part =
             |n: i64, mean: Option<f64>, median: Option<f64>| Spread { n, mean: round(mean), median: round(median) };
-        Summary {
+        IncidentFigures {
             count: self.count,
             minutes: Minutes {
                 to_initial_report: part(self.initial_n, self.initial_mean, self.initial_median),
@@ -183,25 +183,25 @@ pub struct Stats {
     /// Moment counted up to.
     pub to: Option<DateTime<Utc>>,
     /// The district counted, when one was asked for.
-    pub district: Option<District>,
+    pub district: Option<DistrictNamed>,
     /// The groups, in the grouping's order.
-    pub groups: Vec<GroupSummary>,
+    pub groups: Vec<IncidentGroup>,
     /// All the incidents counted.
-    pub total: Summary,
+    pub total: IncidentFigures,
 }
 
 /// The figures of one group.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GroupSummary {
+pub struct IncidentGroup {
     /// The group: a year, a month, a cause … (null: not given).
     pub key: Option<String>,
     #[serde(flatten)]
-    summary: Summary,
+    summary: IncidentFigures,
 }
 
 /// A district by name and code.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct District {
+pub struct DistrictNamed {
     /// Its name.
     pub name: String,
     /// Its code.
@@ -246,13 +246,13 @@ pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Stats, Error> {
         .fetch_all(pool)
         .await?;
     let total = rows.pop().filter(|r| r.key.is_none()).ok_or_else(|| Error::Failed("no total row".into()))?.figures;
-    let groups = rows.into_iter().map(|r| GroupSummary { key: r.key, summary: r.figures.summary() }).collect();
+    let groups = rows.into_iter().map(|r| IncidentGroup { key: r.key, summary: r.figures.summary() }).collect();
     let by = By::ALL.iter().find(|(_, b)| *b == query.by).map(|(n, _)| *n);
     Ok(Stats {
         by,
         from: query.from,
         to: query.to,
-        district: district.map(|(name, code)| District { name, code }),
+        district: district.map(|(name, code)| DistrictNamed { name, code }),
         groups,
         total: total.summary(),
     })

@@ -94,7 +94,7 @@ pub fn dispatch_status(status: &str) -> &'static str {
 /// One entry of a timeline: when, what kind of event, who, in words, and the event's details
 /// (the report, dispatch, warning or photo it concerns).
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Entry {
+pub struct TimelineEntry {
     /// When.
     pub at: DateTime<Utc>,
     /// occurred, discovered, created, severity, status, report, dispatch, dispatch_status,
@@ -118,13 +118,13 @@ pub struct Timeline {
     /// The incident.
     pub incident_id: i64,
     /// Oldest first.
-    pub timeline: Vec<Entry>,
+    pub timeline: Vec<TimelineEntry>,
 }
 
 /// The timeline of `incident`, oldest first.
 pub async fn of_incident(pool: &PgPool, incident: i64) -> Result<Timeline, Error> {
     store::exists(&mut *pool.acquire().await?, &INCIDENT_LAYER, incident).await?;
-    let mut timeline: Vec<Entry> = sqlx::query_as(TIMELINE_SQL).bind(incident).fetch_all(pool).await?;
+    let mut timeline: Vec<TimelineEntry> = sqlx::query_as(TIMELINE_SQL).bind(incident).fetch_all(pool).await?;
     for entry in &mut timeline {
         entry.text = describe(&entry.kind, &entry.detail);
     }

@@ -49,7 +49,7 @@ pub struct Draft {
 /// or MultiPolygon) or `from` (a trace or a plume), which the HTTP edge makes an area.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Asked {
+pub struct WarningFields {
     /// water or air.
     pub kind: Option<String>,
     /// 蓝, 黄, 橙 or 红.
@@ -101,7 +101,7 @@ fn time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Erro
 impl Draft {
     /// The fields `asked`, checked one by one, with `area` (GeoJSON text made by the caller from
     /// `asked.area` or `asked.from`).
-    pub fn read(asked: Asked, area: Option<String>) -> Result<Self, Error> {
+    pub fn read(asked: WarningFields, area: Option<String>) -> Result<Self, Error> {
         let kind = text("kind", asked.kind, 10, false)?;
         if let Some(k) = &kind
             && k != "water"

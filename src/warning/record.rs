@@ -21,12 +21,12 @@ pub struct Warning {
     #[schema(value_type = Object)]
     pub geometry: Value,
     /// Its fields.
-    pub properties: Fields,
+    pub properties: WarningProperties,
 }
 
 /// What a warning says, as CAP names it, with its life and its reach.
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Fields {
+pub struct WarningProperties {
     /// The CAP identifier of this version.
     pub identifier: String,
     /// The first version's id: it joins the versions of one warning.
@@ -75,7 +75,7 @@ pub struct Fields {
     pub affected: i64,
 }
 
-/// The columns of [`Fields`] and the area, from `warning w`.
+/// The columns of [`WarningProperties`] and the area, from `warning w`.
 const COLUMNS: &str = "w.identifier, w.first_id, w.previous_id, w.version, w.incident_id, w.kind, w.level, \
      w.headline, w.description, w.instruction, w.area_desc, w.onset, w.expires, w.status, \
      CASE WHEN w.status = 'issued' AND w.expires <= now() THEN 'expired' ELSE w.status END AS state, \
@@ -90,7 +90,7 @@ fn warning(row: sqlx::postgres::PgRow) -> Result<Warning, sqlx::Error> {
         kind: "Feature",
         id: row.try_get("id")?,
         geometry: serde_json::from_str(&area).unwrap_or(Value::Null),
-        properties: Fields::from_row(&row)?,
+        properties: WarningProperties::from_row(&row)?,
     })
 }
 
