@@ -1,3 +1,3 @@
 // The API's documentation page (a file of its own: the pages' Content-Security-Policy runs no
 // inline script). validatorUrl null: the page fetches nothing from the internet.
-window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#api", validatorUrl: null, deepLinking: true });
+SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#api", validatorUrl: null, deepLinking: true });

@@ -18,11 +18,11 @@ import { account, startSession } from './session.js';
 import { startWarnings } from './warnings.js';
 import { showStats } from './stats.js';
 import * as words from './words.js';
+import { state } from './state.js';
 import { startWorkspaces } from './workspaces.js';
 
-// What the panels share (passed to each; the browser tests read it as window.onemap).
-const state = { ready: false, selected: null, popup: null };
-window.onemap = state;
+// What the panels share (passed to each).
+Object.assign(state, { ready: false, selected: null, popup: null });
 
 // The service worker keeps the page and the last map seen, for a phone that loses the network.
 if ('serviceWorker' in navigator) {

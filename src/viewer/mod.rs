@@ -21,6 +21,7 @@ const PHONE_JS: &str = include_str!("phone.js");
 const OUTBOX_JS: &str = include_str!("outbox.js");
 const DRAW_JS: &str = include_str!("draw.js");
 const WORDS_JS: &str = include_str!("words.js");
+const STATE_JS: &str = include_str!("state.js");
 const SERVICE_WORKER: &str = include_str!("sw.js");
 const WALL: &str = include_str!("wall.html");
 const WALL_JS: &str = include_str!("wall.js");
@@ -61,6 +62,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/outbox.js", OUTBOX_JS, JS),
     ("/viewer/draw.js", DRAW_JS, JS),
     ("/viewer/words.js", WORDS_JS, JS),
+    ("/viewer/state.js", STATE_JS, JS),
     ("/wall", WALL, "text/html; charset=utf-8"),
     ("/viewer/wall.js", WALL_JS, JS),
     ("/viewer/wall.css", WALL_CSS, CSS),

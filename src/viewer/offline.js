@@ -1,10 +1,11 @@
 // The map of an offline package (`onemap serve --offline FILE.pmtiles`): read-only, no database,
 // no sign-in; a click shows what the tile carries of a feature.
 import * as maplibregl from '/vendor/maplibre-gl.mjs';
-import { esc } from '/viewer/api.js';
+import { api, esc } from '/viewer/api.js';
 import { CJK_FONTS } from '/viewer/draw.js';
+import { state } from '/viewer/state.js';
 
-const health = await (await fetch('/health')).json();
+const health = await api('/health');
 document.getElementById('package').textContent = `${health.package} · z${health.minzoom}–${health.maxzoom}`;
 
 const map = new maplibregl.Map({
@@ -28,5 +29,5 @@ map.on('click', (e) => {
     .setHTML(`<div><b>${esc(feature.properties.name ?? feature.sourceLayer)}</b> · ${esc(feature.sourceLayer)}</div><table class="popup-table">${rows}</table>`)
     .addTo(map);
 });
-window.onemap = { map, ready: false };
-map.on('load', () => { window.onemap.ready = true; });
+Object.assign(state, { map, ready: false });
+map.on('load', () => { state.ready = true; });

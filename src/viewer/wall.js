@@ -4,11 +4,11 @@ import * as maplibregl from '/vendor/maplibre-gl.mjs';
 import { api, esc } from './api.js';
 import { CJK_FONTS, overlays } from './draw.js';
 import { listen } from './live.js';
+import { state } from './state.js';
 import { showStats } from './stats.js';
 import * as words from './words.js';
 
-const wall = { overview: null, updates: 0, focus: null };
-window.onemap = wall;
+const wall = Object.assign(state, { overview: null, updates: 0, focus: null });
 
 // The area's bounds and the style come with the first request, so the map opens on the area
 // (not on the style's default view, which would load its tiles only to fly away).

@@ -3,6 +3,7 @@
 // tiles drawn with its figures in. Prints one JSON line per screen: the median of `runs`.
 // Used by `scripts/bench --part screens`. Usage: node measure.mjs <base-url> [runs]
 import { chromium } from 'playwright-core';
+import { probe } from './probe.mjs';
 
 const [base, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 3);
@@ -16,10 +17,11 @@ try {
     const times = [];
     for (let i = 0; i < runs; i++) {
       const context = await browser.newContext({ viewport: { width, height }, isMobile, serviceWorkers: 'block' });
+      await probe(context);
       const page = await context.newPage();
       await page.goto(`${base}${path}`);
-      await page.waitForFunction(() => window.onemap?.firstScreenMs, null, { timeout: 60000 });
-      times.push(await page.evaluate(() => Math.round(window.onemap.firstScreenMs)));
+      await page.waitForFunction(() => window.probe?.firstScreenMs, null, { timeout: 60000 });
+      times.push(await page.evaluate(() => Math.round(window.probe.firstScreenMs)));
       await context.close();
     }
     times.sort((a, b) => a - b);

@@ -4,6 +4,7 @@
 // Prints one JSON line. Usage: node offline.mjs <base-url | page.html> <screenshot.png> [archive.pmtiles]
 import { chromium } from 'playwright-core';
 import { watchCsp } from './csp.mjs';
+import { probe } from './probe.mjs';
 import { pathToFileURL } from 'node:url';
 
 const [where, screenshot, archive] = process.argv.slice(2);
@@ -25,11 +26,23 @@ try {
     const url = r.url();
     if (!/^(blob|data):/.test(url) && !(served ? url.startsWith(where) : url.startsWith('file:'))) fetched.push(url);
   });
+  if (served) await probe(page);
   await page.goto(served ? `${where}/` : pathToFileURL(where).href);
-  if (!served) await page.setInputFiles('#file', archive);
-  await page.waitForFunction(() => window.onemap?.ready && window.onemap.map.loaded() && window.onemap.map.areTilesLoaded(), null, { timeout: 60000 });
-  result.layers = await page.evaluate(() => [...new Set(window.onemap.map.queryRenderedFeatures().map((f) => f.sourceLayer))].sort());
-  result.features = await page.evaluate(() => window.onemap.map.queryRenderedFeatures().length);
+  // The map: the served page's shared state holds it; the field page (one file, no modules to
+  // import) says when it has made it.
+  let map;
+  if (served) {
+    await page.waitForFunction(() => window.probe?.map, null, { timeout: 60000 });
+    map = await page.evaluateHandle(() => window.probe.map);
+  } else {
+    const made = page.evaluateHandle(() => new Promise((resolve) =>
+      document.getElementById('map').addEventListener('onemap:map', (e) => resolve(e.detail), { once: true })));
+    await page.setInputFiles('#file', archive);
+    map = await made;
+  }
+  await page.waitForFunction((m) => m.loaded() && m.areTilesLoaded(), map, { timeout: 60000 });
+  result.layers = await page.evaluate((m) => [...new Set(m.queryRenderedFeatures().map((f) => f.sourceLayer))].sort(), map);
+  result.features = await page.evaluate((m) => m.queryRenderedFeatures().length, map);
   result.fetched = fetched;
   result.page_errors = errors;
   await page.screenshot({ path: screenshot });

@@ -6,6 +6,7 @@
 // prints one JSON line with the figures (the first-screen times among them).
 // Usage: node screens.mjs <base-url> <target-dir> <admin-token> <viewer-token> <officer-token> <incident-id>
 import { chromium } from 'playwright-core';
+import { probe } from './probe.mjs';
 import { watchCsp } from './csp.mjs';
 
 const [base, target, adminToken, viewerToken, officerToken, incidentArg] = process.argv.slice(2);
@@ -39,6 +40,7 @@ const browser = await chromium.launch({
 async function open(viewport, token, extra = {}) {
   const headers = token ? { extraHTTPHeaders: { authorization: `Bearer ${token}` } } : {};
   const context = await browser.newContext({ viewport, locale: 'zh-CN', ...headers, ...extra });
+  await probe(context);
   const page = await context.newPage();
   page.setDefaultTimeout(60000);
   page.errors = [];
@@ -111,23 +113,23 @@ try {
     const { context, page } = await open({ width: 1920, height: 1080 }, null);
     await page.goto(`${base}/wall`);
     await page.waitForSelector('#wall-sign-in:not([hidden])', { timeout: 60000 });
-    check(await page.evaluate(() => !window.onemap.map), 'the wall opened its map without a sign-in');
+    check(await page.evaluate(() => !window.probe.map), 'the wall opened its map without a sign-in');
     await page.fill('#wall-sign-in [name=username]', 'wall');
     await page.fill('#wall-sign-in [name=password]', 'not-the-Password1');
     await page.click('#wall-sign-in button');
     await waitFor(page, 'the refused sign-in', () => document.getElementById('wall-sign-in-error').textContent);
     await page.fill('#wall-sign-in [name=password]', 'wall-Password1');
     await page.click('#wall-sign-in button');
-    await waitFor(page, 'the wall after its sign-in', () => window.onemap?.ready, null, 90000);
+    await waitFor(page, 'the wall after its sign-in', () => window.probe?.ready, null, 90000);
     result.wall.sign_in = 'refused, then signed in';
     await context.close();
   }
   for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
     const { context, page } = await open({ width, height }, viewerToken);
     await page.goto(`${base}/wall`);
-    await page.waitForFunction(() => window.onemap?.ready && window.onemap.charts, null, { timeout: 90000 });
-    const first = await page.evaluate(() => Math.round(window.onemap.firstScreenMs));
-    await page.waitForFunction(() => window.onemap.map.areTilesLoaded(), null, { timeout: 60000 });
+    await page.waitForFunction(() => window.probe?.ready && window.probe.charts, null, { timeout: 90000 });
+    const first = await page.evaluate(() => Math.round(window.probe.firstScreenMs));
+    await page.waitForFunction(() => window.probe.map.areTilesLoaded(), null, { timeout: 60000 });
     const layout = await page.evaluate(LAYOUT);
     const key = `${width}x${height}`;
     result.wall[key] = { first_screen_ms: first, min_font_px: layout.minFont, min_font_at: layout.minFontAt };
@@ -174,26 +176,26 @@ try {
       // Focus on the drill: the map flies there, its dispatches and timeline show, a dispatch
       // set off moves along its road.
       await page.click(`#incidents li[data-id="${incidentId}"]`);
-      await page.waitForFunction((id) => window.onemap.focused === id, incidentId, { timeout: 60000 });
+      await page.waitForFunction((id) => window.probe.focused === id, incidentId, { timeout: 60000 });
       const { body: sent } = await call(`/api/incidents/${incidentId}/dispatches`);
       const moving = sent.dispatches.find((d) => d.status === 'planned');
       check(moving, 'the drill has no planned dispatch');
       const go = await call(`/api/dispatches/${moving.id}`, { method: 'PATCH', body: { status: 'en_route' } });
       check(go.status === 200, `dispatch en route: ${go.status} ${JSON.stringify(go.body)}`);
-      await page.waitForFunction(() => !window.onemap.map.isMoving() && window.onemap.map.queryRenderedFeatures({ layers: ['focus-vehicle'] }).length > 0
+      await page.waitForFunction(() => !window.probe.map.isMoving() && window.probe.map.queryRenderedFeatures({ layers: ['focus-vehicle'] }).length > 0
         && document.getElementById('focus-dispatches').textContent.includes('在途'), null, { timeout: 60000 });
       const focus = await page.evaluate((id) => {
-        const c = window.onemap.map.getCenter();
-        const incident = window.onemap.overview.incidents.list.find((i) => i.id === id);
+        const c = window.probe.map.getCenter();
+        const incident = window.probe.overview.incidents.list.find((i) => i.id === id);
         return {
           centre_off_deg: Math.hypot(c.lng - incident.position[0], c.lat - incident.position[1]),
           dispatches: document.querySelectorAll('#focus-dispatches li:not(.more)').length,
           timeline: document.querySelectorAll('#focus-timeline li:not(.more)').length,
-          routes: window.onemap.routes.length,
-          route_points: window.onemap.routes.map((r) => r.geometry.coordinates.length),
-          vehicles: window.onemap.vehicles.length,
-          moving: window.onemap.vehicles.filter((v) => v.properties.status === 'en_route').length,
-          area: window.onemap.map.querySourceFeatures('focus-area').length,
+          routes: window.probe.routes.length,
+          route_points: window.probe.routes.map((r) => r.geometry.coordinates.length),
+          vehicles: window.probe.vehicles.length,
+          moving: window.probe.vehicles.filter((v) => v.properties.status === 'en_route').length,
+          area: window.probe.map.querySourceFeatures('focus-area').length,
           panel: !document.getElementById('panel-focus').hidden,
         };
       }, incidentId);
@@ -204,7 +206,7 @@ try {
       check(!focusLayout.scrollbars.length && !focusLayout.clipped.length, `focus layout: ${JSON.stringify(focusLayout)}`);
       await page.screenshot({ path: `${target}/wall-focus.png` });
       await page.click('#focus-exit');
-      check(await page.evaluate(() => !document.getElementById('panel-incidents').hidden && window.onemap.focus === null), 'focus did not end');
+      check(await page.evaluate(() => !document.getElementById('panel-incidents').hidden && window.probe.focus === null), 'focus did not end');
     }
     check(!page.errors.length, `wall errors: ${page.errors}`);
     check(!page.outside.length, `wall fetched from outside: ${page.outside}`);
@@ -215,8 +217,8 @@ try {
   {
     const { context, page } = await open({ width: 1440, height: 900 }, viewerToken);
     await page.goto(`${base}/`);
-    await page.waitForFunction(() => window.onemap?.firstScreenMs, null, { timeout: 90000 });
-    result.desk.first_screen_ms = await page.evaluate(() => Math.round(window.onemap.firstScreenMs));
+    await page.waitForFunction(() => window.probe?.firstScreenMs, null, { timeout: 90000 });
+    result.desk.first_screen_ms = await page.evaluate(() => Math.round(window.probe.firstScreenMs));
     const desk = await page.evaluate(() => ({
       writes: [...document.querySelectorAll('[data-needs]')].filter((e) => !e.closest('[hidden]') && e.getBoundingClientRect().height > 0).length,
       mapShare: (() => { const r = document.getElementById('map').getBoundingClientRect(); return (r.width * r.height) / (innerWidth * innerHeight); })(),
@@ -259,9 +261,9 @@ try {
       encodings.push(r.status() === 204 ? 'empty' : h['content-encoding'] ?? (Number(h['content-length']) <= 32 ? 'tiny' : 'none'));
     });
     await page.goto(`${base}/`);
-    await waitFor(page, 'the phone page', () => window.onemap?.firstScreenMs && window.onemap.phone, null, 90000);
-    result.phone.first_screen_ms = await page.evaluate(() => Math.round(window.onemap.firstScreenMs));
-    await waitFor(page, 'the service worker keeping the first map', () => navigator.serviceWorker.controller && window.onemap.kept);
+    await waitFor(page, 'the phone page', () => window.probe?.firstScreenMs && window.probe.phone, null, 90000);
+    result.phone.first_screen_ms = await page.evaluate(() => Math.round(window.probe.firstScreenMs));
+    await waitFor(page, 'the service worker keeping the first map', () => navigator.serviceWorker.controller && window.probe.kept);
     result.phone.tiles_gzip = `${encodings.filter((e) => e === 'gzip').length} of ${encodings.length} (the rest empty or under 32 bytes)`;
     check(encodings.some((e) => e === 'gzip') && encodings.every((e) => e !== 'none'), `tiles not gzip-compressed: ${encodings}`);
 
@@ -296,8 +298,8 @@ try {
     // Where am I: the browser's position, on the map.
     await page.click('#field-where');
     await waitFor(page, 'my position', () => document.getElementById('field-status').textContent.includes('我的位置'));
-    await waitFor(page, 'the map at my position', () => !window.onemap.map.isMoving() && window.onemap.map.areTilesLoaded());
-    const centre = await page.evaluate(() => window.onemap.map.getCenter());
+    await waitFor(page, 'the map at my position', () => !window.probe.map.isMoving() && window.probe.map.areTilesLoaded());
+    const centre = await page.evaluate(() => window.probe.map.getCenter());
     check(Math.hypot(centre.lng - here.longitude, centre.lat - here.latitude) < 0.01, `where am I: centred at ${JSON.stringify(centre)}`);
     await page.screenshot({ path: `${target}/phone-390x844.png` });
 
@@ -315,9 +317,9 @@ try {
     // The network goes: the page still opens, from what the service worker kept.
     await context.setOffline(true);
     await page.reload();
-    await waitFor(page, 'the page opened offline', () => window.onemap?.ready && window.onemap.phone, null, 60000);
-    await waitFor(page, 'the map drawn offline', () => window.onemap.map.loaded() && window.onemap.map.areTilesLoaded(), null, 60000);
-    result.phone.offline_features = await page.evaluate(() => window.onemap.map.queryRenderedFeatures().length);
+    await waitFor(page, 'the page opened offline', () => window.probe?.ready && window.probe.phone, null, 60000);
+    await waitFor(page, 'the map drawn offline', () => window.probe.map.loaded() && window.probe.map.areTilesLoaded(), null, 60000);
+    result.phone.offline_features = await page.evaluate(() => window.probe.map.queryRenderedFeatures().length);
     check(result.phone.offline_features > 0, 'offline, the phone shows no map');
 
     // A report filed offline, with its photo: it waits.
@@ -334,7 +336,7 @@ try {
     check(!small.length, `touch targets under 44 px in the report form: ${small}`);
     await page.screenshot({ path: `${target}/phone-report.png` });
     await page.click('#field-dialog button[type=submit]');
-    await waitFor(page, 'the report in the outbox', () => window.onemap.phone.waiting === 1);
+    await waitFor(page, 'the report in the outbox', () => window.probe.phone.waiting === 1);
     check((await call(`/api/layers/incident?q=${encodeURIComponent(name)}`)).body.features.length === 0, 'the report went out while offline');
 
     // Back online, the first answer is lost on the way (the server did the write): the resend
@@ -350,7 +352,7 @@ try {
       }
     });
     await context.setOffline(false);
-    await waitFor(page, 'the outbox sent', () => window.onemap.phone.waiting === 0, null, 60000);
+    await waitFor(page, 'the outbox sent', () => window.probe.phone.waiting === 0, null, 60000);
     result.phone.lost_answer_status = lost;
     check(lost === 201, `the first sending was not made and lost: ${lost}`);
 
@@ -363,11 +365,11 @@ try {
     const finding = `围堰破损 ${Date.now()}`;
     await page.fill('#field-dialog [name=finding]', finding);
     await page.setInputFiles('#field-dialog [name=photos]', { name: 'dike.jpg', mimeType: 'image/jpeg', buffer: photo });
-    const sentBefore = await page.evaluate(() => window.onemap.phone.sent);
+    const sentBefore = await page.evaluate(() => window.probe.phone.sent);
     await page.click('#field-dialog button[type=submit]');
-    await waitFor(page, 'the inspection in the outbox', () => window.onemap.phone.waiting === 1);
+    await waitFor(page, 'the inspection in the outbox', () => window.probe.phone.waiting === 1);
     await context.setOffline(false);
-    await waitFor(page, 'the inspection sent', (n) => window.onemap.phone.sent === n + 1 && window.onemap.phone.waiting === 0, sentBefore, 60000);
+    await waitFor(page, 'the inspection sent', (n) => window.probe.phone.sent === n + 1 && window.probe.phone.waiting === 0, sentBefore, 60000);
     const { body: inspections } = await call(`/api/layers/inspection?risk_source_id=${source.id}&limit=1000`);
     const filed = inspections.features.filter((f) => f.properties.finding === finding);
     check(filed.length === 1, `inspection filed ${filed.length} times`);
