@@ -2,7 +2,6 @@
 //! grade is lower than the one HJ 941-2018 gives it, or that has declared none, with the reason
 //! (its Q, M and E per medium).
 
-use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::error::Error;
@@ -60,8 +59,43 @@ fn reason(s: &Source) -> String {
     )
 }
 
+/// A risk source to review: what was declared, what onemap computes from its Q, M and E, and why.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Finding {
+    /// The risk source's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its district.
+    pub district: Option<String>,
+    /// `no declared grade` or `declared lower than computed`.
+    pub finding: &'static str,
+    /// The grade the enterprise declared.
+    pub declared_grade: Option<String>,
+    /// When it was declared.
+    pub declared_on: Option<String>,
+    /// The grade onemap computes.
+    pub computed_grade: Option<String>,
+    /// The standard's level string, e.g. `较大[较大-大气(Q1-M2-E1)+一般-水(Q0)]`.
+    pub level: Option<String>,
+    /// Q of the air.
+    pub q_air: f64,
+    /// Q of the water.
+    pub q_water: f64,
+    /// M of the air.
+    pub m_air: Option<String>,
+    /// E of the air.
+    pub e_air: Option<String>,
+    /// M of the water.
+    pub m_water: Option<String>,
+    /// E of the water.
+    pub e_water: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+}
+
 /// The sources to review, largest shortfall first; only those of `district` (name) if given.
-pub async fn review(pool: &PgPool, district: Option<&str>) -> Result<Vec<Value>, Error> {
+pub async fn review(pool: &PgPool, district: Option<&str>) -> Result<Vec<Finding>, Error> {
     let sources: Vec<Source> = sqlx::query_as(
         "SELECT id, name, district, declared_grade, declared_on::text, grade, level, q_air, q_water, \
            m_air, e_air, m_water, e_water, air_grade, water_grade \
@@ -70,7 +104,7 @@ pub async fn review(pool: &PgPool, district: Option<&str>) -> Result<Vec<Value>,
     .bind(district)
     .fetch_all(pool)
     .await?;
-    let mut out: Vec<(usize, Value)> = Vec::new();
+    let mut out: Vec<(usize, Finding)> = Vec::new();
     for s in &sources {
         let (finding, gap) = match (s.declared_grade.as_deref().and_then(rank), s.grade.as_deref().and_then(rank)) {
             (None, computed) => ("no declared grade", computed.map_or(0, |c| c + 1)),
@@ -79,13 +113,23 @@ pub async fn review(pool: &PgPool, district: Option<&str>) -> Result<Vec<Value>,
         };
         out.push((
             gap,
-            json!({
-                "id": s.id, "name": s.name, "district": s.district, "finding": finding,
-                "declared_grade": s.declared_grade, "declared_on": s.declared_on,
-                "computed_grade": s.grade, "level": s.level, "q_air": s.q_air, "q_water": s.q_water,
-                "m_air": s.m_air, "e_air": s.e_air, "m_water": s.m_water, "e_water": s.e_water,
-                "reason": reason(s),
-            }),
+            Finding {
+                id: s.id,
+                name: s.name.clone(),
+                district: s.district.clone(),
+                finding,
+                declared_grade: s.declared_grade.clone(),
+                declared_on: s.declared_on.clone(),
+                computed_grade: s.grade.clone(),
+                level: s.level.clone(),
+                q_air: s.q_air,
+                q_water: s.q_water,
+                m_air: s.m_air.clone(),
+                e_air: s.e_air.clone(),
+                m_water: s.m_water.clone(),
+                e_water: s.e_water.clone(),
+                reason: reason(s),
+            },
         ));
     }
     // Stable: equal shortfalls stay in id order.

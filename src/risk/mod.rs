@@ -7,5 +7,6 @@ pub mod grading;
 pub mod interception;
 pub mod map;
 pub mod model;
+pub mod read;
 pub mod regions;
 pub mod trace;
