@@ -11,19 +11,16 @@ use serde_json::json;
 
 use super::AppState;
 use super::acting::Acting;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::{Id, PathOf, Query};
 use super::permission::Need;
 use super::problem::Problem;
 use super::routes::Routes;
-use crate::attachments::{self, MAX_BYTES, Record, Upload};
+use crate::attachments::{self, Attachment, MAX_BYTES, Record, Upload};
 use crate::auth::Action;
 
 /// Routes of the photos.
 pub fn router() -> Routes {
-    let attachment = object(
-        "a photo: record, record_id, file_name, content_type, size_bytes, sha256, width, height, metadata, href",
-    );
     let form = json!({
         "type": "object",
         "required": ["record", "record_id", "file"],
@@ -42,7 +39,7 @@ pub fn router() -> Routes {
         .doc(
             Doc::new("attach a photo to an incident, a report or an inspection")
                 .body("multipart/form-data", form)
-                .answer(201, attachment.clone(), "stored"),
+                .answer_of::<Attachment>(201, "stored"),
         )
         .get("/api/attachments", Action::Read, list)
         .doc(
@@ -50,7 +47,7 @@ pub fn router() -> Routes {
                 .query_as("record", json!({"type": "string", "enum": Record::NAMES}), "the kind of record")
                 .query_as("record_id", json!({"type": "integer"}), "its id")
                 .query_as("incident_id", json!({"type": "integer"}), "an incident: its photos and its reports'")
-                .answer(200, object("attachments"), "the photos"),
+                .answer_of::<Attachments>(200, "the photos, oldest first"),
         )
         .get("/api/attachments/{id}", Action::Read, file)
         .doc(Doc::new("the photo itself").answer_as(200, "image/jpeg", json!({"type": "string"}), "the file"))
@@ -137,7 +134,7 @@ async fn upload(
     };
     let upload = Upload { record, record_id, file_name, declared_type, keep_metadata: keep, caption, position, bytes };
     let stored = attachments::save(&state.pool, &actor, upload).await?;
-    let location = format!("/api/attachments/{}", stored["id"]);
+    let location = format!("/api/attachments/{}", stored.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(stored)).into_response())
 }
 
@@ -149,14 +146,21 @@ struct ListParams {
     incident_id: Option<Id>,
 }
 
+/// The photos of a record.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Attachments {
+    /// Oldest first.
+    attachments: Vec<Attachment>,
+}
+
 async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Response, Problem> {
     let (record, id) = match (params.record, params.record_id, params.incident_id) {
         (Some(record), Some(id), None) => (Some(Record::parse(&record)?), id.0),
         (None, None, Some(id)) => (None, id.0),
         _ => return Err(bad("record", "give record and record_id, or incident_id")),
     };
-    let list = attachments::list(&state.pool, record, id).await?;
-    Ok(axum::Json(json!({"attachments": list})).into_response())
+    let attachments = attachments::list(&state.pool, record, id).await?;
+    Ok(axum::Json(Attachments { attachments }).into_response())
 }
 
 async fn remove(

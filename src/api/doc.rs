@@ -26,9 +26,10 @@ pub fn schema(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// A JSON object described in words (answers assembled by their handlers).
-pub fn object(description: &str) -> Value {
-    json!({"type": "object", "description": description})
+/// A document whose shape a standard defines (OGC API, TileJSON, a MapLibre style, OpenAPI):
+/// its schema is the standard's, named and linked rather than copied.
+pub fn standard(name: &str, url: &str) -> Value {
+    json!({"type": "object", "description": format!("as {name} defines it"), "externalDocs": {"url": url}})
 }
 
 impl Doc {

@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::doc::{Doc, object, schema};
+use super::doc::{Doc, schema, standard};
 use super::permission::Need;
 use super::routes::{Routes, Rule};
 use crate::layers::spec::{LAYERS, Layer, nullable};
@@ -20,7 +20,7 @@ pub fn router() -> Routes {
         .get("/api/openapi.json", Need::Nothing, openapi)
         .doc(Doc::new("this document: the whole HTTP API in OpenAPI 3.1").answer(
             200,
-            object("OpenAPI 3.1"),
+            standard("OpenAPI 3.1", "https://spec.openapis.org/oas/v3.1.0"),
             "the document",
         ))
         .get("/api/docs", Need::Nothing, docs_page)

@@ -5,19 +5,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::doc::{Doc, object};
+use super::doc::Doc;
 use super::extract::Query;
 use super::nearest::{invalid, within as bounded};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
-use crate::risk::interception::{Need, Request, plan};
-use crate::risk::trace::{Way, near_reaches, trace};
-use crate::routing::route::tenth;
+use crate::risk::interception::{Interception, Need, Request, plan};
+use crate::risk::trace::{Met, Snapped, Way, near_reaches, trace};
 
 /// Longest trace, hours (a week of flow crosses any province).
 const MAX_HOURS: f64 = 168.0;
@@ -39,16 +38,15 @@ pub fn router() -> Routes {
             .query_as("hours", json!({"type": "number", "exclusiveMinimum": 0}), "how long")
             .query_as("max_snap_m", json!({"type": "number"}), "farthest from a river")
             .query_as("near_m", json!({"type": "number"}), "how near a receptor counts")
-            .answer(200, object("reaches with arrival hours; receptors or sources met"), "the trace"),
+            .geojson_of::<Trace>(200, "reaches with arrival hours; receptors or sources met"),
         )
         .post("/api/rivers/interception", Action::Read, intercept)
         .doc(
             Doc::new("where to stop a river spill: interception sites downstream with road arrivals and margins")
                 .body_of::<InterceptRequest>()
-                .answer(
+                .answer_of::<Interception>(
                     200,
-                    object("sites in order with pollutant arrival, help's arrival, margin, recommended"),
-                    "the sites",
+                    "sites in order with pollutant arrival, help's arrival, margin, recommended",
                 ),
         )
 }
@@ -129,8 +127,52 @@ async fn intercept(
     let rules = r.roads.rules(&roads, &state.pool).await?;
     let request = Request { at, spilled_at, hours, need, setup_minutes: setup, near_m: near, snap_m: DEFAULT_SNAP_M };
     let mut answer = plan(&state.pool, state.rivers.load_full(), roads, rules, &request).await?;
-    answer["pollutant"] = r.pollutant.into();
+    answer.pollutant = r.pollutant;
     Ok(axum::Json(answer).into_response())
+}
+
+/// A spill traced along the rivers: the reaches it flows through, with the receptors it reaches
+/// (downstream) or the risk sources it could have come from (upstream).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Trace {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// The reaches, in order of flow.
+    features: Vec<ReachFeature>,
+    /// Where the point was put on the rivers.
+    snap: Snapped,
+    /// Hours traced.
+    hours: f64,
+    /// Downstream: the receptors reached, intakes first, each in order of arrival.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receptors: Option<Vec<Met>>,
+    /// Upstream: the risk sources it could have come from, nearest in time first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk_sources: Option<Vec<Met>>,
+}
+
+/// A reach of river the spill flows through.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ReachFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// A GeoJSON LineString.
+    #[schema(value_type = Object)]
+    geometry: Value,
+    properties: ReachProperties,
+}
+
+/// When the spill reaches a reach.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ReachProperties {
+    /// The river's `route.id`.
+    route_id: i64,
+    /// Hours of flow to each vertex of the line.
+    hours: Vec<f64>,
+    /// Metres along the river to each vertex of the line.
+    metres: Vec<f64>,
 }
 
 /// The query string of a trace.
@@ -196,21 +238,15 @@ async fn handle(
         crate::work::run("river trace", move || trace(&rivers, &start, hours, way)).await?
     };
     let found = near_reaches(&state.pool, &reaches, way, near).await?;
-    let features: Vec<Value> = reaches
+    let features = reaches
         .iter()
-        .map(|r| {
-            let coordinates: Vec<[f64; 2]> = r.line.0.iter().map(|c| [c.x, c.y]).collect();
-            json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coordinates},
-                   "properties": {"route_id": r.route_id, "hours": r.hours, "metres": r.metres}})
+        .map(|r| ReachFeature {
+            kind: "Feature",
+            geometry: json!({"type": "LineString", "coordinates": r.line.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>()}),
+            properties: ReachProperties { route_id: r.route_id, hours: r.hours.clone(), metres: r.metres.clone() },
         })
         .collect();
-    let key = if way == Way::Downstream { "receptors" } else { "risk_sources" };
-    Ok(axum::Json(json!({
-        "type": "FeatureCollection", "features": features,
-        "snap": {"point": [lon, lat], "snapped": [start.point.x, start.point.y],
-                 "snap_distance_m": tenth(start.distance_m),
-                 "route_id": rivers.edges[start.edge].route_id},
-        "hours": hours, key: found,
-    }))
-    .into_response())
+    let (receptors, risk_sources) = if way == Way::Downstream { (Some(found), None) } else { (None, Some(found)) };
+    let snap = Snapped::of(&rivers, point, &start);
+    Ok(axum::Json(Trace { kind: "FeatureCollection", features, snap, hours, receptors, risk_sources }).into_response())
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::doc::{Doc, object};
+use super::doc::{Doc, standard};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -38,11 +38,15 @@ pub fn router() -> Routes {
         .get("/tiles/{file}", Action::Read, tilejson)
         .doc(Doc::new("TileJSON 3.0 of a tile set (onemap.json, risk.json)").answer(
             200,
-            object("TileJSON"),
+            standard("TileJSON 3.0.0", "https://github.com/mapbox/tilejson-spec/tree/master/3.0.0"),
             "the tile set",
         ))
         .get("/style.json", Action::Read, style)
-        .doc(Doc::new("the MapLibre style of the viewer").answer(200, object("a MapLibre style"), "the style"))
+        .doc(Doc::new("the MapLibre style of the viewer").answer(
+            200,
+            standard("the MapLibre Style Spec", "https://maplibre.org/maplibre-style-spec/"),
+            "the style",
+        ))
 }
 
 /// `http://host` as the client reached us, for absolute URLs in TileJSON and the style.

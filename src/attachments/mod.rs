@@ -5,7 +5,6 @@
 
 pub mod image;
 
-use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::auth::begin_as;
@@ -84,17 +83,52 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// The description of an attachment, as the API gives it.
-const ATTACHMENT_JSON: &str = "jsonb_build_object('id', a.id, 'record', CASE a.record_table \
-     WHEN 'incident_report' THEN 'report' ELSE a.record_table END, 'record_id', a.record_id, \
-     'incident_id', a.incident_id, 'file_name', a.file_name, 'content_type', a.content_type, \
-     'size_bytes', a.size_bytes, 'sha256', a.sha256, 'width', a.width, 'height', a.height, \
-     'metadata', a.metadata, 'caption', a.caption, \
-     'position', CASE WHEN a.geom IS NULL THEN NULL ELSE jsonb_build_array(ST_X(a.geom), ST_Y(a.geom)) END, \
-     'author', a.author, 'created_at', a.created_at, 'href', '/api/attachments/' || a.id)";
+/// A photo as the API describes it (the file itself is at `href`).
+#[derive(Debug, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Attachment {
+    /// The attachment's id.
+    pub id: i64,
+    /// incident, report or inspection.
+    pub record: String,
+    /// The record's id.
+    pub record_id: i64,
+    /// The incident it belongs to (itself or its report's).
+    pub incident_id: Option<i64>,
+    /// The file's name as uploaded.
+    pub file_name: String,
+    /// image/jpeg or image/png.
+    pub content_type: String,
+    /// Its size.
+    pub size_bytes: i32,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+    /// Pixels across.
+    pub width: i32,
+    /// Pixels down.
+    pub height: i32,
+    /// Whether the camera's metadata was `stripped` or `kept`.
+    pub metadata: String,
+    /// What it shows.
+    pub caption: Option<String>,
+    /// Where it was taken (longitude, latitude), as the phone said.
+    pub position: Option<Vec<f64>>,
+    /// Who uploaded it.
+    pub author: String,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The file.
+    pub href: String,
+}
+
+/// The columns of [`Attachment`], from `attachment a`.
+const ATTACHMENT_COLUMNS: &str = "a.id, CASE a.record_table WHEN 'incident_report' THEN 'report' \
+     ELSE a.record_table END AS record, a.record_id, a.incident_id, a.file_name, a.content_type, a.size_bytes, \
+     a.sha256, a.width, a.height, a.metadata, a.caption, \
+     CASE WHEN a.geom IS NULL THEN NULL ELSE ARRAY[ST_X(a.geom), ST_Y(a.geom)] END AS position, \
+     a.author, a.created_at, '/api/attachments/' || a.id AS href";
 
 /// Checks the upload, then stores it with its record in one transaction; the description.
-pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Value, Error> {
+pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Attachment, Error> {
     let action = upload.record.action();
     if !actor.role.is_some_and(|role| role.may(action)) {
         return Err(Error::Forbidden(format!(
@@ -217,8 +251,8 @@ fn checked(upload: &Upload) -> Result<(), Error> {
     Ok(())
 }
 
-async fn describe(conn: &mut sqlx::PgConnection, id: i64) -> Result<Value, Error> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {ATTACHMENT_JSON} FROM attachment a WHERE a.id = $1")))
+async fn describe(conn: &mut sqlx::PgConnection, id: i64) -> Result<Attachment, Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ATTACHMENT_COLUMNS} FROM attachment a WHERE a.id = $1")))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -226,14 +260,14 @@ async fn describe(conn: &mut sqlx::PgConnection, id: i64) -> Result<Value, Error
 }
 
 /// The description of attachment `id`.
-pub async fn show(pool: &PgPool, id: i64) -> Result<Value, Error> {
+pub async fn show(pool: &PgPool, id: i64) -> Result<Attachment, Error> {
     describe(&mut *pool.acquire().await?, id).await
 }
 
 /// The photos of a record (`record` None: of an incident and all its reports), oldest first.
-pub async fn list(pool: &PgPool, record: Option<Record>, record_id: i64) -> Result<Vec<Value>, Error> {
-    let rows: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT {ATTACHMENT_JSON} FROM attachment a \
+pub async fn list(pool: &PgPool, record: Option<Record>, record_id: i64) -> Result<Vec<Attachment>, Error> {
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachment a \
          WHERE ($1::text IS NULL AND a.incident_id = $2) OR (a.record_table = $1 AND a.record_id = $2) ORDER BY a.id"
     )))
     .bind(record.map(Record::table))

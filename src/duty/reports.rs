@@ -392,8 +392,8 @@ pub async fn threatened(pool: &PgPool, rivers: Arc<RoadGraph>, incident: i64) ->
         let reaches =
             crate::work::run("river trace", move || trace(&rivers, &start, DOWNSTREAM_HOURS, Way::Downstream)).await?;
         for r in near_reaches(pool, &reaches, Way::Downstream, RIVER_NEAR_M).await? {
-            out.push(json!({"id": r["id"], "name": r["name"], "kind": r["kind"], "via": "downstream",
-                            "hours": r["hours"], "minutes": r["minutes"], "distance_m": r["distance_m"]}));
+            out.push(json!({"id": r.id, "name": r.name, "kind": r.about.value(), "via": "downstream",
+                            "hours": r.hours, "minutes": r.minutes, "distance_m": r.distance_m}));
         }
     }
     let near: Vec<(i64, String, String, f64)> = sqlx::query_as(

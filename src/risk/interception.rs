@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use geo::Coord;
-use serde_json::{Value, json};
+use serde::Serialize;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 
-use super::trace::{Along, Way, along_reaches, trace};
+use super::trace::{Along, Snapped, Way, along_reaches, trace};
 use crate::error::Error;
 use crate::routing::RoadGraph;
 use crate::routing::request::RoadRules;
@@ -91,13 +92,101 @@ async fn sources(pool: &PgPool, need: &Need) -> Result<Vec<Source>, Error> {
 }
 
 /// The plan: every site downstream in order, and the recommended ones.
+/// Where to stop a river spill: the sites downstream in order, each with when the pollutant is
+/// there, when help can be, and the margin between.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Interception {
+    /// Where the spill was put on the rivers.
+    pub snap: Snapped,
+    /// When it was spilled.
+    pub spilled_at: DateTime<Utc>,
+    /// Hours of flow traced.
+    pub hours: f64,
+    /// Minutes a site takes to set up.
+    pub setup_minutes: f64,
+    /// The pollutant, as the request named it.
+    pub pollutant: Option<String>,
+    /// Teams or depots that could be sent.
+    pub helpers: usize,
+    /// The sites in order of the pollutant's arrival.
+    pub sites: Vec<Site>,
+    /// The drinking-water intakes downstream, in order.
+    pub intakes: Vec<Intake>,
+    /// The recommended sites' ids, the widest margin first.
+    pub recommended: Vec<i64>,
+}
+
+/// An interception site downstream.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Site {
+    /// The site's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: Option<String>,
+    /// Minutes of flow from the spill.
+    pub minutes: f64,
+    /// Metres along the river.
+    pub metres_along: f64,
+    /// Metres from the river.
+    pub distance_m: f64,
+    /// When the pollutant is there.
+    pub pollutant_arrives_at: DateTime<Utc>,
+    /// The nearest help by road (none: none reaches it).
+    pub road: Option<Help>,
+    /// Minutes to set up.
+    pub setup_minutes: f64,
+    /// Minutes to spare: until the pollutant is there, less the road and the set-up.
+    pub margin_minutes: Option<f64>,
+    /// Whether it lies above the first intake.
+    pub above_first_intake: bool,
+    /// The intakes below it.
+    pub intakes_below: Vec<Intake>,
+    /// Above the first intake, and help is there in time.
+    pub recommended: bool,
+}
+
+/// The help nearest a site by road.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Help {
+    /// team or depot.
+    pub layer: &'static str,
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Minutes by road.
+    pub minutes: f64,
+    /// When it arrives.
+    pub arrives_at: DateTime<Utc>,
+}
+
+/// A drinking-water intake downstream.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Intake {
+    /// The receptor's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Minutes of flow from the spill.
+    pub minutes: f64,
+}
+
+impl From<&Along> for Intake {
+    fn from(i: &Along) -> Self {
+        Self { id: i.id, name: i.name.clone(), minutes: tenth(i.hours * 60.0) }
+    }
+}
+
+/// The interception plan of `request`.
 pub async fn plan(
     pool: &PgPool,
     rivers: Arc<RoadGraph>,
     roads: Arc<RoadGraph>,
     rules: RoadRules,
     request: &Request,
-) -> Result<Value, Error> {
+) -> Result<Interception, Error> {
     let Some(start) = rivers.snap(request.at, request.snap_m, &|_| true) else {
         return Err(Error::refused(
             "off the river network",
@@ -140,37 +229,47 @@ pub async fn plan(
         let left_min = spill_min - elapsed_min;
         let arrival = road.map(|(i, seconds)| {
             let h = &helpers[i];
-            json!({"layer": h.layer, "id": h.id, "name": h.name, "minutes": tenth(seconds / 60.0),
-                   "arrives_at": now + chrono::Duration::milliseconds((seconds * 1000.0) as i64)})
+            Help {
+                layer: h.layer,
+                id: h.id,
+                name: h.name.clone(),
+                minutes: tenth(seconds / 60.0),
+                arrives_at: now + chrono::Duration::milliseconds((seconds * 1000.0) as i64),
+            }
         });
         let margin = road.map(|(_, seconds)| left_min - seconds / 60.0 - request.setup_minutes);
         let above = first_intake.is_none_or(|h| site.hours < h);
-        let below: Vec<Value> = intakes
-            .iter()
-            .filter(|i| i.hours > site.hours)
-            .map(|i| json!({"id": i.id, "name": i.name, "minutes": tenth(i.hours * 60.0)}))
-            .collect();
+        let below = intakes.iter().filter(|i| i.hours > site.hours).map(Intake::from).collect();
         let good = above && margin.is_some_and(|m| m > 0.0);
         if good {
             recommended.push((margin.unwrap_or_default(), site.id));
         }
-        out.push(json!({
-            "id": site.id, "name": site.name, "kind": site.about,
-            "minutes": tenth(spill_min), "metres_along": site.metres.round(), "distance_m": tenth(site.off_m),
-            "pollutant_arrives_at": request.spilled_at + chrono::Duration::milliseconds((spill_min * 60_000.0) as i64),
-            "road": arrival, "setup_minutes": request.setup_minutes,
-            "margin_minutes": margin.map(tenth),
-            "above_first_intake": above, "intakes_below": below, "recommended": good,
-        }));
+        out.push(Site {
+            id: site.id,
+            name: site.name.clone(),
+            kind: site.about.clone(),
+            minutes: tenth(spill_min),
+            metres_along: site.metres.round(),
+            distance_m: tenth(site.off_m),
+            pollutant_arrives_at: request.spilled_at + chrono::Duration::milliseconds((spill_min * 60_000.0) as i64),
+            road: arrival,
+            setup_minutes: request.setup_minutes,
+            margin_minutes: margin.map(tenth),
+            above_first_intake: above,
+            intakes_below: below,
+            recommended: good,
+        });
     }
     recommended.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(json!({
-        "snap": {"point": [request.at.x, request.at.y], "snapped": [start.point.x, start.point.y],
-                 "snap_distance_m": tenth(start.distance_m), "route_id": rivers.edges[start.edge].route_id},
-        "spilled_at": request.spilled_at, "hours": request.hours, "setup_minutes": request.setup_minutes,
-        "helpers": helpers.len(),
-        "sites": out,
-        "intakes": intakes.iter().map(|i| json!({"id": i.id, "name": i.name, "minutes": tenth(i.hours * 60.0)})).collect::<Vec<_>>(),
-        "recommended": recommended.iter().map(|r| r.1).collect::<Vec<_>>(),
-    }))
+    Ok(Interception {
+        snap: Snapped::of(&rivers, request.at, &start),
+        spilled_at: request.spilled_at,
+        hours: request.hours,
+        setup_minutes: request.setup_minutes,
+        pollutant: None,
+        helpers: helpers.len(),
+        sites: out,
+        intakes: intakes.iter().map(Intake::from).collect(),
+        recommended: recommended.iter().map(|r| r.1).collect(),
+    })
 }

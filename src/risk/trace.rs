@@ -219,12 +219,7 @@ pub async fn along_reaches(
 
 /// Receptors (downstream) or risk sources (upstream) within `near` metres of the reaches, each
 /// with the hours and metres along the river where it is closest; intakes first, then by time.
-pub async fn near_reaches(
-    pool: &PgPool,
-    reaches: &[Reach],
-    way: Way,
-    near: f64,
-) -> sqlx::Result<Vec<serde_json::Value>> {
+pub async fn near_reaches(pool: &PgPool, reaches: &[Reach], way: Way, near: f64) -> sqlx::Result<Vec<Met>> {
     let (table, about) = match way {
         Way::Downstream => ("receptor", "kind"),
         Way::Upstream => ("risk_source", "grade"),
@@ -234,12 +229,81 @@ pub async fn near_reaches(
     found.sort_by_key(|a| a.about.as_deref() != Some("water_intake"));
     Ok(found
         .into_iter()
-        .map(|a| {
-            serde_json::json!({"id": a.id, "name": a.name, about: a.about, "hours": (a.hours * 1000.0).round() / 1000.0,
-                   "minutes": crate::routing::route::tenth(a.hours * 60.0), "metres_along": a.metres.round(),
-                   "distance_m": crate::routing::route::tenth(a.off_m)})
+        .map(|a| Met {
+            id: a.id,
+            name: a.name,
+            about: if about == "kind" { About::Kind(a.about) } else { About::Grade(a.about) },
+            hours: (a.hours * 1000.0).round() / 1000.0,
+            minutes: crate::routing::route::tenth(a.hours * 60.0),
+            metres_along: a.metres.round(),
+            distance_m: crate::routing::route::tenth(a.off_m),
         })
         .collect())
+}
+
+/// Where a point given was put on the rivers.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Snapped {
+    /// The point given, lon/lat.
+    pub point: [f64; 2],
+    /// The nearest point of a river.
+    pub snapped: [f64; 2],
+    /// How far apart, metres (to 0.1).
+    pub snap_distance_m: f64,
+    /// The river's `route.id`.
+    pub route_id: i64,
+}
+
+impl Snapped {
+    /// `at` put on the rivers of `rivers` at `start`.
+    pub fn of(rivers: &RoadGraph, at: Coord<f64>, start: &Snap) -> Self {
+        Self {
+            point: [at.x, at.y],
+            snapped: [start.point.x, start.point.y],
+            snap_distance_m: crate::routing::route::tenth(start.distance_m),
+            route_id: rivers.edges[start.edge].route_id,
+        }
+    }
+}
+
+/// A receptor (downstream) or a risk source (upstream) the trace meets.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Met {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// A receptor's kind, or a risk source's grade.
+    #[serde(flatten)]
+    pub about: About,
+    /// Hours of flow from the spill (to 0.001).
+    pub hours: f64,
+    /// The same in minutes (to 0.1).
+    pub minutes: f64,
+    /// Metres along the river.
+    pub metres_along: f64,
+    /// Metres from the river.
+    pub distance_m: f64,
+}
+
+/// What is said of a row met: a receptor's `kind` or a risk source's `grade`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub enum About {
+    /// A receptor's kind.
+    #[serde(rename = "kind")]
+    Kind(Option<String>),
+    /// A risk source's grade.
+    #[serde(rename = "grade")]
+    Grade(Option<String>),
+}
+
+impl About {
+    /// The kind or the grade.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            About::Kind(v) | About::Grade(v) => v.as_deref(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{GEOJSON, JSON, SCHEMA, answer, base, link};
+use super::{GEOJSON, JSON, OGC_FEATURES, SCHEMA, answer, base, link};
 use crate::api::AppState;
-use crate::api::doc::{Doc, object};
+use crate::api::doc::{Doc, standard};
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
 use crate::auth::Action;
@@ -19,14 +19,25 @@ use crate::layers::{self, cql, store};
 pub fn router() -> Routes {
     Routes::new()
         .get("/ogc/collections", Action::Read, list)
-        .doc(Doc::new("OGC API – Features: the collections").answer(200, object("collections"), "every registry layer"))
+        .doc(Doc::new("OGC API – Features: the collections").answer(
+            200,
+            standard("OGC API – Features Part 1 (collections)", OGC_FEATURES),
+            "every registry layer",
+        ))
         .get("/ogc/collections/{layer}", Action::Read, one)
-        .doc(Doc::new("OGC API – Features: one collection").answer(200, object("the collection"), "the collection"))
+        .doc(Doc::new("OGC API – Features: one collection").answer(
+            200,
+            standard("OGC API – Features Part 1 (collection)", OGC_FEATURES),
+            "the collection",
+        ))
         .get("/ogc/collections/{layer}/queryables", Action::Read, queryables)
         .doc(Doc::new("OGC API – Features: what a filter may name").answer_as(
             200,
             SCHEMA,
-            object("a JSON Schema"),
+            standard(
+                "JSON Schema 2020-12 (OGC API – Features Part 5)",
+                "https://json-schema.org/draft/2020-12/json-schema-core",
+            ),
             "the queryables",
         ))
 }

@@ -12,7 +12,7 @@ use super::{GEOJSON, JSON, base, features, link};
 use crate::api::AppState;
 use crate::api::acting::Acting;
 use crate::api::body::JsonBody;
-use crate::api::doc::{Doc, object, schema};
+use crate::api::doc::{Doc, schema, standard};
 use crate::api::extract::{Id, PathOf};
 use crate::api::layers::{href_with, query_params};
 use crate::api::permission::Need;
@@ -80,7 +80,13 @@ pub fn router() -> Routes {
         .patch("/ogc/collections/{layer}/items/{id}", Need::LayerWrite, update)
         .doc(
             Doc::new("OGC API – Features: update a feature (JSON merge patch)")
-                .body("application/merge-patch+json", object("properties and geometry to change"))
+                .body(
+                    "application/merge-patch+json",
+                    standard(
+                        "JSON Merge Patch (RFC 7396) of a GeoJSON Feature",
+                        "https://www.rfc-editor.org/rfc/rfc7396",
+                    ),
+                )
                 .answer_as(200, GEOJSON, feature, "as stored"),
         )
         .delete("/ogc/collections/{layer}/items/{id}", Need::LayerWrite, remove)

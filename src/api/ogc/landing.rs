@@ -4,8 +4,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{CONFORMANCE, JSON, OPENAPI, answer, base, link};
-use crate::api::doc::{Doc, object};
+use super::{CONFORMANCE, JSON, OGC_FEATURES, OPENAPI, answer, base, link};
+use crate::api::doc::{Doc, standard};
 use crate::api::routes::Routes;
 use crate::auth::Action;
 
@@ -13,14 +13,22 @@ use crate::auth::Action;
 pub fn router() -> Routes {
     Routes::new()
         .get("/ogc", Action::Read, landing)
-        .doc(Doc::new("OGC API – Features: the landing page").answer(200, object("links"), "the landing page"))
+        .doc(Doc::new("OGC API – Features: the landing page").answer(
+            200,
+            standard("OGC API – Features Part 1 (landing page)", OGC_FEATURES),
+            "the landing page",
+        ))
         .get("/ogc/conformance", Action::Read, conformance)
-        .doc(Doc::new("OGC API – Features: the conformance classes").answer(200, object("conformsTo"), "the classes"))
+        .doc(Doc::new("OGC API – Features: the conformance classes").answer(
+            200,
+            standard("OGC API – Features Part 1 (conformance)", OGC_FEATURES),
+            "the classes",
+        ))
         .get("/ogc/api", Action::Read, definition)
         .doc(Doc::new("OGC API – Features: its OpenAPI 3.0 definition").answer_as(
             200,
             OPENAPI,
-            object("OpenAPI 3.0"),
+            standard("OpenAPI 3.0", "https://spec.openapis.org/oas/v3.0.3"),
             "the definition",
         ))
 }

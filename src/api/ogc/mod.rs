@@ -19,6 +19,8 @@ use crate::geodesy::crs::Crs;
 const GEOJSON: &str = "application/geo+json";
 /// JSON for the landing page, conformance and collections.
 const JSON: &str = "application/json";
+/// OGC API – Features Part 1, the standard the `/ogc` documents follow.
+const OGC_FEATURES: &str = "https://docs.ogc.org/is/17-069r4/17-069r4.html";
 /// The API definition's type (OpenAPI 3.0, JSON).
 const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
 /// Queryables are a JSON Schema.
