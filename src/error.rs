@@ -1,6 +1,7 @@
-//! The errors of onemap's domain, one enum for the whole crate: bad input (with the field at
-//! fault), refusals, conflicts and failures, which the HTTP edge turns into problems. Imports
-//! nothing of the domain.
+//! The errors of onemap's domain: bad input (with the field at fault), conflicts, refusals and
+//! failures, which the HTTP edge turns into problems. Each area says why it refuses in an enum
+//! of its own (`dispatch::Refused`, `warning::Refused` …) that implements [`Refusal`] and joins
+//! [`Error`] by `From`; this module imports nothing of the domain.
 
 use crate::work;
 
@@ -45,6 +46,24 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+/// Why an area refuses a request in the present state (an incident closed, stock short, a
+/// warning already issued): an enum of the area's own, joined into [`Error`] by `From`.
+pub trait Refusal: std::error::Error + Send + Sync + 'static {
+    /// Short, fixed summary (the problem's title).
+    fn title(&self) -> &'static str;
+
+    /// Figures of the refusal, such as the free stock now (the problem's extension members).
+    fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
+}
+
+impl<R: Refusal> From<R> for Error {
+    fn from(refusal: R) -> Self {
+        Self::Refused(Box::new(refusal))
+    }
+}
+
 /// What can go wrong in onemap's domain: the HTTP edge turns each kind into its problem.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -73,17 +92,9 @@ pub enum Error {
         /// Requested id.
         id: i64,
     },
-    /// The request cannot be done in the present state (an incident closed, stock short);
-    /// `details` says what stands in the way.
-    #[error("{detail}")]
-    Refused {
-        /// Short, fixed summary.
-        title: &'static str,
-        /// What exactly stands in the way.
-        detail: String,
-        /// Figures of the refusal, such as the free stock now.
-        details: serde_json::Map<String, serde_json::Value>,
-    },
+    /// The request cannot be done in the present state: an area's [`Refusal`] says why.
+    #[error("{0}")]
+    Refused(Box<dyn Refusal>),
     /// The acting user may not do this here (outside their district).
     #[error("{0}")]
     Forbidden(String),
@@ -102,19 +113,6 @@ impl Error {
     /// Bad input at `field`.
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         Self::Invalid(Invalid::field(field, detail))
-    }
-
-    /// A refusal with no figures.
-    pub fn refused(title: &'static str, detail: impl Into<String>) -> Self {
-        Self::Refused { title, detail: detail.into(), details: Default::default() }
-    }
-
-    /// The same refusal with one more figure.
-    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
-        if let Self::Refused { details, .. } = &mut self {
-            details.insert(key.to_string(), value);
-        }
-        self
     }
 }
 

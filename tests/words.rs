@@ -145,8 +145,7 @@ async fn allowed(pool: &sqlx::PgPool, table: &str, column: &str) -> Vec<String> 
 async fn the_database_allows_exactly_the_statuses_the_code_knows() {
     let pool = common::testing::database().await.unwrap();
     let codes = |words: &[words::Word]| words.iter().map(|w| w.code.to_string()).collect::<Vec<_>>();
-    let warning: Vec<String> =
-        onemap::warning::lifecycle::Status::ALL.iter().map(|(_, code)| code.to_string()).collect();
+    let warning: Vec<String> = onemap::warning::status::Status::ALL.iter().map(|(_, code)| code.to_string()).collect();
     for (table, column, known) in [
         ("warning", "status", warning),
         ("dispatch", "status", codes(&words::DISPATCH_STATUS)),

@@ -115,7 +115,9 @@ pub fn document(rules: &[Rule]) -> Value {
         if has_path_parameters {
             responses.insert("404".into(), problem("no such thing"));
         }
-        if doc.body.is_some() || rule.method == axum::http::Method::DELETE {
+        // Every write may be refused in the present state (a draft already submitted, a warning
+        // no longer in force), body or not.
+        if doc.body.is_some() || rule.method != axum::http::Method::GET {
             responses.insert("409".into(), problem("in conflict with what is stored (nothing written)"));
             responses.insert("422".into(), problem("invalid (nothing written)"));
         }

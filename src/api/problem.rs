@@ -102,9 +102,10 @@ impl From<Error> for Problem {
             E::Invalid(inv) => Problem::located(StatusCode::UNPROCESSABLE_ENTITY, "invalid feature", inv),
             E::BadQuery(inv) => Problem::located(StatusCode::BAD_REQUEST, "bad query", inv),
             E::Conflict(inv) => Problem::located(StatusCode::CONFLICT, "conflict", inv),
-            E::Refused { title, detail, details } => {
-                Problem { extra: Box::new(details), ..Problem::new(StatusCode::CONFLICT, title, detail) }
-            }
+            E::Refused(refusal) => Problem {
+                extra: Box::new(refusal.details()),
+                ..Problem::new(StatusCode::CONFLICT, refusal.title(), refusal.to_string())
+            },
             E::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
             E::Failed(detail) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "failed", detail),
             E::Busy(detail) => {

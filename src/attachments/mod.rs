@@ -83,6 +83,27 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// Why a photo is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// The record has as many photos as one record takes.
+    #[error("{table} {record_id} has {count} photos already, the most one record takes")]
+    TooMany {
+        /// The record's table.
+        table: &'static str,
+        /// The record.
+        record_id: i64,
+        /// Its photos.
+        count: i64,
+    },
+}
+
+impl crate::error::Refusal for Refused {
+    fn title(&self) -> &'static str {
+        "too many photos"
+    }
+}
+
 /// A photo as the API describes it (the file itself is at `href`).
 #[derive(Debug, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Attachment {
@@ -182,10 +203,7 @@ pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Attach
         .fetch_one(&mut *tx)
         .await?;
     if count >= MAX_PER_RECORD {
-        return Err(Error::refused(
-            "too many photos",
-            format!("{table} {} has {count} photos already, the most one record takes", upload.record_id),
-        ));
+        return Err(Refused::TooMany { table, record_id: upload.record_id, count }.into());
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO attachment (record_table, record_id, incident_id, file_name, content_type, size_bytes, \

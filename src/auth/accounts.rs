@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::begin_as;
+use super::refused::Refused;
 use super::secret::{self, check_password, hash_password};
 use super::{Actor, Role};
 use crate::error::Error;
@@ -111,7 +112,7 @@ pub async fn add_user(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
-        return Err(Error::refused("user exists", format!("there is already a user `{name}`")));
+        return Err(Refused::UserExists { name: name.to_string() }.into());
     };
     tx.commit().await?;
     Ok(id)
@@ -216,7 +217,7 @@ pub async fn revoke_token(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), E
             sqlx::query_scalar("SELECT id FROM api_token WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         return Err(match exists {
             None => Error::NotFound { layer: "api_token", id },
-            Some(_) => Error::refused("already revoked", format!("token {id} is already revoked")),
+            Some(_) => Refused::AlreadyRevoked { id }.into(),
         });
     }
     tx.commit().await?;

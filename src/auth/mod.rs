@@ -8,6 +8,7 @@ pub mod cache;
 pub mod credential;
 pub mod jurisdiction;
 pub mod permission;
+pub mod refused;
 pub mod secret;
 pub mod security;
 pub mod sign_in;

@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use super::plan::Incident;
 use super::proposal::Load;
 use super::record::{self, Dispatches, Which};
+use super::refused::Refused;
 use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
@@ -190,7 +191,7 @@ pub async fn commit(
         None => return Err(Error::NotFound { layer: "incident", id: incident }),
         Some("open") => jurisdiction::check(&mut tx, actor, "incident", &[incident]).await?,
         Some(s) => {
-            return Err(Error::refused("incident closed", format!("incident {incident} is {s}")));
+            return Err(Refused::IncidentClosed { incident, status: s.to_string() }.into());
         }
     }
     let keys: Vec<&(i64, String, String)> = order.stock.keys().collect();
@@ -246,14 +247,7 @@ pub async fn commit(
         })
         .collect();
     if !short.is_empty() || !unavailable.is_empty() {
-        let detail = format!(
-            "{} item(s) short of free stock and {} team(s) not available; nothing was reserved",
-            short.len(),
-            unavailable.len()
-        );
-        return Err(Error::refused("cannot dispatch", detail)
-            .with("short", short.into())
-            .with("unavailable", unavailable.into()));
+        return Err(Refused::CannotDispatch { short, unavailable }.into());
     }
 
     let ids: Vec<i64> = takes.iter().map(|t| t.0).collect();

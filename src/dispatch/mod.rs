@@ -5,5 +5,6 @@ pub mod commit;
 pub mod plan;
 pub mod proposal;
 pub mod record;
+pub mod refused;
 pub mod sources;
 pub mod status;

@@ -60,10 +60,7 @@ impl Incident {
             return Err(Error::NotFound { layer: "incident", id });
         };
         if status != "open" {
-            return Err(Error::refused(
-                "incident closed",
-                format!("incident {id} is {status}; nothing can be planned or dispatched for it"),
-            ));
+            return Err(super::refused::Refused::IncidentClosed { incident: id, status }.into());
         }
         let mut conn = pool.acquire().await?;
         jurisdiction::check(&mut conn, actor, "incident", &[id]).await?;

@@ -78,11 +78,7 @@ pub async fn change(pool: &PgPool, actor: &Actor, id: i64, to: &str) -> Result<O
     };
     jurisdiction::check(&mut tx, actor, "dispatch", &[id]).await?;
     if !Status::parse(&from)?.may_become(to, team.is_some()) {
-        return Err(Error::refused(
-            "status change not allowed",
-            format!("dispatch {id} is {from}; it cannot become {}", to.code()),
-        )
-        .with("current", from.into()));
+        return Err(super::refused::Refused::StatusChange { id, from, to: to.code() }.into());
     }
     // Stock rows are locked in id order, as the commit does.
     let stock = match to {

@@ -4,6 +4,7 @@
 pub mod deadlines;
 pub mod overview;
 pub mod print;
+pub mod refused;
 pub mod report;
 pub mod reports;
 pub mod stats;

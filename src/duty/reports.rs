@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
 
+use super::refused::Refused;
 use super::report::{self, Stage};
 use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
@@ -101,8 +102,7 @@ async fn hold(tx: &mut PgConnection, actor: &Actor, incident: i64) -> Result<Hel
 
 /// Whether a report of `stage` may be filed (or submitted) now.
 fn may_file(held: &Held, incident: i64, stage: Stage) -> Result<(), Error> {
-    let refused =
-        |detail: String| Err(Error::refused("report out of order", detail).with("stage", stage.name().into()));
+    let refused = |detail: String| Err(Refused::OutOfOrder { stage, detail }.into());
     if held.final_reported {
         return refused(format!("incident {incident} has its final report; nothing follows it"));
     }
@@ -200,11 +200,7 @@ pub async fn create(
         .await?;
         if let Some((id, author, submitted)) = existing {
             let state = if submitted { "submitted" } else { "a draft" };
-            return Err(Error::refused(
-                "report exists",
-                format!("incident {incident} already has its {} report ({id}, {state} by {author})", stage.name()),
-            )
-            .with("report_id", id.into()));
+            return Err(Refused::Exists { incident, stage, id, state, author }.into());
         }
     }
     let id: i64 = sqlx::query_scalar(
@@ -247,10 +243,7 @@ async fn own_draft(
         return Err(Error::NotFound { layer: "incident_report", id });
     };
     if submitted {
-        return Err(Error::refused(
-            "report submitted",
-            format!("report {id} was submitted and is never changed; a correction is a new follow-up"),
-        ));
+        return Err(Refused::Submitted { id }.into());
     }
     let mine = match (author_id, actor.user_id) {
         (Some(a), Some(b)) => a == b,

@@ -179,6 +179,23 @@ impl From<&Along> for Intake {
     }
 }
 
+/// Why an interception plan is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// No river near the spill.
+    #[error("no river within {snap_m} m of the spill: there is nothing to intercept")]
+    OffTheRivers {
+        /// How far a river was looked for, metres.
+        snap_m: f64,
+    },
+}
+
+impl crate::error::Refusal for Refused {
+    fn title(&self) -> &'static str {
+        "off the river network"
+    }
+}
+
 /// The interception plan of `request`.
 pub async fn plan(
     pool: &PgPool,
@@ -188,10 +205,7 @@ pub async fn plan(
     request: &Request,
 ) -> Result<Interception, Error> {
     let Some(start) = rivers.snap(request.at, request.snap_m, &|_| true) else {
-        return Err(Error::refused(
-            "off the river network",
-            format!("no river within {} m of the spill: there is nothing to intercept", request.snap_m),
-        ));
+        return Err(Refused::OffTheRivers { snap_m: request.snap_m }.into());
     };
     let hours = request.hours;
     let traced = rivers.clone();

@@ -11,8 +11,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::cap_terms;
-use super::lifecycle::Status;
 use super::record::Warning;
+use super::status::Status;
 use crate::error::Error;
 use crate::text::xml_safe;
 

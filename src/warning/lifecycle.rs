@@ -9,6 +9,8 @@ use sqlx::{PgConnection, PgPool};
 
 use super::LEVELS;
 use super::record::{Recipient, Warning, show};
+use super::refused::Refused;
+use super::status::Status;
 use crate::auth::begin_as;
 use crate::auth::{Actor, jurisdiction};
 use crate::error::Error;
@@ -274,44 +276,6 @@ async fn check_area(tx: &mut PgConnection, draft: &Draft) -> Result<(), Error> {
     }
 }
 
-/// Where a warning is in its life: a draft; issued (in force until it expires); replaced by a
-/// newer version; or cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Written, not yet issued.
-    Draft,
-    /// Issued: in force from onset until it expires.
-    Issued,
-    /// Replaced by a newer version.
-    Updated,
-    /// Cancelled.
-    Cancelled,
-}
-
-impl Status {
-    /// Every status with its code, as the table's CHECK spells them.
-    pub const ALL: [(Status, &'static str); 4] =
-        [(Self::Draft, "draft"), (Self::Issued, "issued"), (Self::Updated, "updated"), (Self::Cancelled, "cancelled")];
-
-    /// The code stored in `warning.status`.
-    pub fn code(self) -> &'static str {
-        Self::ALL.iter().find(|(s, _)| *s == self).map_or("draft", |(_, c)| c)
-    }
-
-    fn parse(code: &str) -> Result<Self, Error> {
-        let known = Self::ALL.iter().find(|(_, c)| *c == code).map(|(s, _)| *s);
-        known.ok_or_else(|| Error::Failed(format!("warning.status `{code}` is not one onemap knows")))
-    }
-}
-
-crate::spoken_as_code!(Status, code, parse);
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 /// A warning as held for a change: its fields as a draft, its status, and whether it has expired.
 struct Held {
     draft: Draft,
@@ -366,10 +330,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Resu
     let mut tx = begin_as(pool, actor).await?;
     let Held { draft: old, status, .. } = held(&mut tx, id).await?;
     if status != Status::Draft {
-        return Err(Error::refused(
-            "warning issued",
-            format!("warning {id} is {status}; an issued warning is changed by POST /api/warnings/{id}/update"),
-        ));
+        return Err(Refused::NotEditable { id, status }.into());
     }
     check_author(&mut tx, actor, id).await?;
     let draft = changes.over(old);
@@ -396,13 +357,10 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Warning, Err
     let mut tx = begin_as(pool, actor).await?;
     let Held { status, expired, .. } = held(&mut tx, id).await?;
     if status != Status::Draft {
-        return Err(Error::refused("warning not a draft", format!("warning {id} is {status}; only a draft is issued")));
+        return Err(Refused::NotADraft { id, status }.into());
     }
     if expired {
-        return Err(Error::refused(
-            "warning expired",
-            format!("warning {id} expires before now; change expires first"),
-        ));
+        return Err(Refused::Expired { id }.into());
     }
     jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
     sqlx::query("UPDATE warning SET status = 'issued', issued_at = now(), issued_by = $2 WHERE id = $1")
@@ -421,10 +379,7 @@ pub async fn update(pool: &PgPool, actor: &Actor, id: i64, changes: Draft) -> Re
     let Held { draft: old, status, expired } = held(&mut tx, id).await?;
     if status != Status::Issued || expired {
         let state = if expired { "expired" } else { status.code() };
-        return Err(Error::refused(
-            "warning not in force",
-            format!("warning {id} is {state}; only a warning in force is updated"),
-        ));
+        return Err(Refused::NotInForce { id, state }.into());
     }
     jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
     let draft = changes.over(old);
@@ -474,10 +429,7 @@ pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64) -> Result<Warning, Er
     let mut tx = begin_as(pool, actor).await?;
     let Held { status, .. } = held(&mut tx, id).await?;
     if status != Status::Issued {
-        return Err(Error::refused(
-            "warning not issued",
-            format!("warning {id} is {status}; only an issued warning is cancelled"),
-        ));
+        return Err(Refused::NotIssued { id, status }.into());
     }
     jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
     sqlx::query("UPDATE warning SET status = 'cancelled', ended_at = now() WHERE id = $1")
@@ -494,10 +446,7 @@ pub async fn notified(pool: &PgPool, actor: &Actor, id: i64, recipient: i64, tol
     let mut tx = begin_as(pool, actor).await?;
     let Held { status, .. } = held(&mut tx, id).await?;
     if status == Status::Draft {
-        return Err(Error::refused(
-            "warning not issued",
-            format!("warning {id} is a draft; nobody is told of a draft"),
-        ));
+        return Err(Refused::Draft { id }.into());
     }
     jurisdiction::check(&mut tx, actor, "warning", &[id]).await?;
     let row: Option<Recipient> = sqlx::query_as(

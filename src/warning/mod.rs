@@ -4,6 +4,8 @@
 pub mod cap;
 pub mod lifecycle;
 pub mod record;
+pub mod refused;
+pub mod status;
 
 /// Warning levels, lowest first (蓝 blue … 红 red).
 pub const LEVELS: &[&str] = &crate::layers::words::codes(&crate::layers::words::WARNING_LEVEL);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-use super::lifecycle::Status;
+use super::status::Status;
 use crate::error::Error;
 
 /// A warning: a GeoJSON Feature whose geometry is its area (a MultiPolygon).
