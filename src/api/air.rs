@@ -3,18 +3,17 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
 use super::body::JsonBody;
-use super::doc::{Doc, schema};
+use super::doc::Doc;
 use super::nearest::{invalid, within};
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::air::endpoints;
-use crate::air::plume::{FITTED_M, Release, Stability, Terrain};
+use crate::air::plume::{Release, Stability, Terrain};
 use crate::air::stability::{Insolation, Sky, pasquill};
-use crate::air::threat::{Request, zones};
+use crate::air::threat::{Request, Substance, Zones, zones};
 use crate::auth::Action;
 use crate::routing::request::parse_point;
 
@@ -34,7 +33,7 @@ pub fn router() -> Routes {
     Routes::new().post("/api/air/plume", Action::Read, plume).doc(
         Doc::new("the threat zones of a toxic gas release (Gaussian plume), with the receptors and people inside")
             .body_of::<PlumeRequest>()
-            .answer_as(200, "application/geo+json", schema("FeatureCollection"), "zones, widest last"),
+            .geojson_of::<Zones>(200, "the zones, widest (lowest threshold) first"),
     )
 }
 
@@ -101,7 +100,7 @@ async fn plume(State(state): State<AppState>, JsonBody(body): JsonBody) -> Resul
 }
 
 /// The threat zones of the plume request `body` (checked here), with how they were had.
-pub async fn threat_zones(state: &AppState, body: serde_json::Value) -> Result<serde_json::Value, Problem> {
+pub async fn threat_zones(state: &AppState, body: serde_json::Value) -> Result<Zones, Problem> {
     let r: PlumeRequest = super::extract::read(body)?;
     let at = parse_point(r.point)?;
     let rate = within("release_g_s", r.release_g_s, 0.0, MAX_RATE_G_S, true)?;
@@ -136,8 +135,12 @@ pub async fn threat_zones(state: &AppState, body: serde_json::Value) -> Result<s
             let [one, two] = known.mg_m3();
             (
                 vec![one, two],
-                Some(json!({"name": known.name, "cas": known.cas, "endpoints_mg_m3": [one, two],
-                                        "source": known.source()})),
+                Some(Substance {
+                    name: known.name,
+                    cas: known.cas,
+                    endpoints_mg_m3: [one, two],
+                    source: known.source(),
+                }),
             )
         }
         (None, None) => return Err(invalid("thresholds_mg_m3", "give thresholds_mg_m3 or a substance")),
@@ -148,15 +151,8 @@ pub async fn threat_zones(state: &AppState, body: serde_json::Value) -> Result<s
         wind_from_deg: wind_from,
         minutes,
         thresholds,
+        stability_from: class_from,
+        substance,
     };
-    let mut answer = zones(&state.pool, &request).await?;
-    answer["stability"] = class.letter().into();
-    answer["stability_from"] = class_from.into();
-    answer["terrain"] = if terrain == Terrain::Rural { "rural" } else { "urban" }.into();
-    answer["reach_m"] = request.reach_m().round().into();
-    answer["fitted_m"] = json!([FITTED_M.0, FITTED_M.1]);
-    if let Some(s) = substance {
-        answer["substance"] = s;
-    }
-    Ok(answer)
+    Ok(zones(&state.pool, &request).await?)
 }

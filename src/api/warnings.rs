@@ -110,9 +110,9 @@ async fn area(state: &AppState, asked: &WarningFields) -> Result<Option<String>,
             }
             if let Some(p) = from.get("plume") {
                 let zones = super::air::threat_zones(state, p.clone()).await?;
-                let widest = zones["features"].as_array().and_then(|f| f.iter().find(|f| !f["geometry"].is_null()));
+                let widest = zones.features.iter().find(|f| !f.geometry.is_null());
                 return match widest {
-                    Some(f) => Ok(Some(f["geometry"].to_string())),
+                    Some(f) => Ok(Some(f.geometry.to_string())),
                     None => Err(invalid("from", "the plume reaches none of its thresholds: there is no area to warn")),
                 };
             }
