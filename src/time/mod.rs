@@ -1,10 +1,13 @@
 //! Time as onemap keeps and reads it: China Standard Time, dates, and OGC API `datetime` (an
 //! instant or an interval `a/b`, `../b`, `a/..`, bounds inclusive; a bare date is a whole day
-//! in China Standard Time, the time the data is kept in). Imports nothing of the domain.
+//! in China Standard Time, the time the data is kept in), and China's working days
+//! ([`workdays`]). Imports nothing of the domain.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 
 use crate::error::Invalid;
+
+pub mod workdays;
 
 /// China Standard Time (UTC+8, no daylight saving), in which the desk reads and files times.
 pub fn cst() -> FixedOffset {
