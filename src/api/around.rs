@@ -1,16 +1,16 @@
 //! `/api/around`: "what is around here" — risk sources, receptors, depots and teams within a
 //! radius of a point, nearest first, with geodesic distances from PostGIS.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value, json};
-use sqlx::AssertSqlSafe;
-use sqlx::types::Json;
+use serde::Deserialize;
+use serde_json::json;
 
 use super::AppState;
 use super::doc::{Doc, schema};
-use super::layers::{geojson, query_params};
+use super::extract::Query;
+use super::layers::geojson;
 use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
@@ -36,42 +36,46 @@ pub fn router() -> Routes {
     )
 }
 
-fn number(params: &std::collections::BTreeMap<String, String>, name: &str, min: f64, max: f64) -> Result<f64, Problem> {
-    let raw = params.get(name).ok_or_else(|| Problem::bad_request(name, "is required"))?;
-    match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(v),
-        _ => Err(Problem::bad_request(name, format!("`{raw}` is not a number in [{min}, {max}]"))),
+/// The query string of "what is around here".
+#[derive(Debug, Deserialize)]
+struct AroundParams {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    radius_m: Option<f64>,
+    /// Comma-separated layer names.
+    layers: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `value` of parameter `name`, required, finite and within [`min`, `max`].
+fn number(name: &str, value: Option<f64>, min: f64, max: f64) -> Result<f64, Problem> {
+    match value {
+        None => Err(Problem::bad_request(name, "is required")),
+        Some(v) if v.is_finite() && (min..=max).contains(&v) => Ok(v),
+        Some(v) => Err(Problem::bad_request(name, format!("`{v}` is not a number in [{min}, {max}]"))),
     }
 }
 
-async fn around(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
-    let params = query_params(raw)?;
-    if let Some(unknown) = params.keys().find(|k| !["lon", "lat", "radius_m", "layers", "limit"].contains(&k.as_str()))
-    {
-        return Err(Problem::bad_request(unknown, "unknown query parameter; use lon, lat, radius_m, layers, limit"));
-    }
-    let lon = number(&params, "lon", -180.0, 180.0)?;
-    let lat = number(&params, "lat", -90.0, 90.0)?;
-    let radius = number(&params, "radius_m", 0.0, MAX_RADIUS_M)?;
+async fn around(State(state): State<AppState>, Query(params): Query<AroundParams>) -> Result<Response, Problem> {
+    let lon = number("lon", params.lon, -180.0, 180.0)?;
+    let lat = number("lat", params.lat, -90.0, 90.0)?;
+    let radius = number("radius_m", params.radius_m, 0.0, MAX_RADIUS_M)?;
     if radius <= 0.0 {
         return Err(Problem::bad_request("radius_m", "must be more than 0"));
     }
-    let limit = match params.get("limit") {
+    let limit = match params.limit {
         None => MAX_RESULTS,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_RESULTS).contains(n))
-            .ok_or_else(|| Problem::bad_request("limit", format!("must be an integer in [1, {MAX_RESULTS}]")))?,
+        Some(l) if (1..=MAX_RESULTS).contains(&l) => l,
+        Some(_) => return Err(Problem::bad_request("limit", format!("must be an integer in [1, {MAX_RESULTS}]"))),
     };
-    let mut names: Vec<&str> = match params.get("layers") {
+    let mut names: Vec<&str> = match params.layers.as_deref() {
         Some(list) => list.split(',').map(str::trim).collect(),
         None => DEFAULT_LAYERS.to_vec(),
     };
     // Each layer is scanned once, however often it is named.
     let mut seen = std::collections::HashSet::new();
     names.retain(|name| seen.insert(*name));
-    let mut parts = Vec::new();
+    let mut chosen = Vec::new();
     for name in names {
         let layer = layers::find(name).ok().filter(|l| l.is_spatial()).ok_or_else(|| {
             Problem::bad_request(
@@ -79,36 +83,9 @@ async fn around(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
                 format!("`{name}` is not a map layer; use any of: {}", DEFAULT_LAYERS.join(", ")),
             )
         })?;
-        let props: Vec<String> = layer.tile_fields.iter().map(|f| format!("'{f}', t.{f}")).collect();
-        // The bounding box in degrees lets the GiST index cut the candidates before the exact
-        // geodesic test; it is widened at high latitudes where a degree of longitude shrinks.
-        parts.push(format!(
-            "SELECT t.id, '{name}' AS layer, ST_Distance(t.geom::geography, p.g) AS d, ST_AsGeoJSON(t.geom, 7)::jsonb AS geometry, \
-               jsonb_build_object({props}) AS props \
-             FROM {name} t, p \
-             WHERE t.geom && ST_MakeEnvelope($1 - $4, $2 - $5, $1 + $4, $2 + $5, 4326) AND ST_DWithin(t.geom::geography, p.g, $3)",
-            props = props.join(", ")
-        ));
+        chosen.push(layer);
     }
-    let sql = format!(
-        "WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography AS g) \
-         SELECT jsonb_build_object('type', 'Feature', 'id', id, 'geometry', geometry, \
-           'properties', props || jsonb_build_object('layer', layer, 'distance_m', round(d::numeric, 1))) \
-         FROM ({}) hits ORDER BY d, layer, id LIMIT {limit}",
-        parts.join(" UNION ALL ")
-    );
-    let dlat = radius / 110_574.0 * 1.01;
-    let dlon = (radius / (111_320.0 * lat.to_radians().cos().max(0.01)) * 1.01).min(360.0);
-    let rows: Vec<Json<Value>> = sqlx::query_scalar(AssertSqlSafe(sql))
-        .bind(lon)
-        .bind(lat)
-        .bind(radius)
-        .bind(dlon)
-        .bind(dlat.min(180.0))
-        .fetch_all(&state.pool)
-        .await
-        .map_err(crate::error::Error::Database)?;
-    let features: Vec<Value> = rows.into_iter().map(|j| j.0).collect();
+    let features = layers::around::within(&state.pool, (lon, lat), radius, &chosen, limit).await?;
     Ok(geojson(
         StatusCode::OK,
         &json!({"type": "FeatureCollection", "center": [lon, lat], "radius_m": radius, "features": features}),

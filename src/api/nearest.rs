@@ -16,7 +16,7 @@ use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::layers::spec::SPECIALTIES;
-use crate::layers::stock;
+use crate::layers::{stock, teams};
 use crate::routing::RoadGraph;
 use crate::routing::request::{RoadOptions, RoadRules, parse_point};
 use crate::routing::route::{incident_json, minutes, path_json, route_from, tenth};
@@ -119,13 +119,15 @@ async fn candidates(state: &AppState, request: &Request) -> Result<Vec<Candidate
             {
                 return Err(invalid("specialty", format!("`{s}` is not one of: {}", SPECIALTIES.join(", "))));
             }
-            sqlx::query_as(
-                "SELECT id, name, ST_X(geom), ST_Y(geom), jsonb_build_object('specialties', specialties, 'headcount', headcount, 'district', district) \
-                 FROM team WHERE status = 'available' AND ($1::text IS NULL OR $1 = ANY(specialties))",
-            )
-            .bind(&request.specialty)
-            .fetch_all(&state.pool)
-            .await?
+            let wanted = request.specialty.as_deref().map(|s| vec![s]);
+            teams::available(&state.pool, wanted.as_deref())
+                .await?
+                .into_iter()
+                .map(|t| {
+                    let about = json!({"specialties": t.specialties, "headcount": t.headcount, "district": t.district});
+                    (t.id, t.name, t.lon, t.lat, about)
+                })
+                .collect()
         }
     };
     Ok(rows.into_iter().map(|(id, name, x, y, about)| Candidate { id, name, at: Coord { x, y }, about }).collect())

@@ -77,13 +77,8 @@ pub async fn gather(
     .bind(&categories)
     .fetch_all(pool)
     .await?;
-    let teams: Vec<(i64, String, f64, f64, Vec<String>)> = sqlx::query_as(
-        "SELECT id, name, ST_X(geom), ST_Y(geom), specialties FROM team \
-         WHERE status = 'available' AND specialties && $1::text[] ORDER BY id",
-    )
-    .bind(&specialties)
-    .fetch_all(pool)
-    .await?;
+    let wanted: Vec<&str> = specialties.iter().map(|s| s.as_str()).collect();
+    let teams = crate::layers::teams::available(pool, Some(&wanted)).await?;
     let mut sources: Vec<Source> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
     let mut stock = Vec::new();
@@ -94,9 +89,9 @@ pub async fn gather(
         });
         stock.push(Stock { source, holds: Holds::Goods { item, category, unit, free } });
     }
-    for (team, name, x, y, specialties) in teams {
-        sources.push(Source { who: Who::Team(team), name, at: Coord { x, y } });
-        stock.push(Stock { source: sources.len() - 1, holds: Holds::Team { specialties } });
+    for team in teams {
+        sources.push(Source { who: Who::Team(team.id), name: team.name, at: Coord { x: team.lon, y: team.lat } });
+        stock.push(Stock { source: sources.len() - 1, holds: Holds::Team { specialties: team.specialties } });
     }
     Ok((sources, stock))
 }

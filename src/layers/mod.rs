@@ -1,5 +1,6 @@
 //! The domain layers: their catalogue, validation, queries and storage.
 
+pub mod around;
 pub mod condition;
 pub mod cql;
 pub mod datetime;
@@ -7,6 +8,7 @@ pub mod query;
 pub mod spec;
 pub mod stock;
 pub mod store;
+pub mod teams;
 pub mod validate;
 pub mod validity;
 pub mod words;

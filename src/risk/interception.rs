@@ -65,17 +65,14 @@ struct Source {
 }
 
 async fn sources(pool: &PgPool, need: &Need) -> Result<Vec<Source>, Error> {
-    let rows: Vec<(i64, String, f64, f64)> = match need {
-        Need::Team { specialty } => {
-            sqlx::query_as(
-                "SELECT id, name, ST_X(geom), ST_Y(geom) FROM team WHERE status = 'available' AND $1 = ANY(specialties) ORDER BY id",
-            )
-            .bind(specialty)
-            .fetch_all(pool)
-            .await?
-        }
-        Need::Stock { item, quantity, unit } => {
-            sqlx::query_as(
+    let rows: Vec<(i64, String, f64, f64)> =
+        match need {
+            Need::Team { specialty } => crate::layers::teams::available(pool, Some(&[specialty.as_str()]))
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.name, t.lon, t.lat))
+                .collect(),
+            Need::Stock { item, quantity, unit } => sqlx::query_as(
                 "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom) FROM depot d JOIN stock_item s ON s.depot_id = d.id \
                  WHERE s.item = $1 AND ($3::text IS NULL OR s.unit = $3) \
                  GROUP BY d.id HAVING sum(s.quantity - s.reserved) >= $2 ORDER BY d.id",
@@ -84,9 +81,8 @@ async fn sources(pool: &PgPool, need: &Need) -> Result<Vec<Source>, Error> {
             .bind(quantity)
             .bind(unit)
             .fetch_all(pool)
-            .await?
-        }
-    };
+            .await?,
+        };
     let layer = if matches!(need, Need::Team { .. }) { "team" } else { "depot" };
     Ok(rows.into_iter().map(|(id, name, x, y)| Source { layer, id, name, at: Coord { x, y } }).collect())
 }
