@@ -20,7 +20,7 @@ use super::routes::Routes;
 use crate::auth::Action;
 use crate::layers::spec::GeometryRule;
 use crate::layers::validate::check_geometry;
-use crate::risk::trace::{Way, trace};
+use crate::risk::trace::{Way, corridor, trace};
 use crate::warning::cap;
 use crate::warning::lifecycle::{self, Draft, MAX_VERTICES, WarningFields};
 use crate::warning::record::{self, Recipient, Recipients, Warning, Warnings};
@@ -147,22 +147,10 @@ async fn traced(state: &AppState, t: &Value) -> Result<String, Problem> {
         ));
     };
     let reaches = crate::work::run("river trace", move || trace(&rivers, &start, hours, Way::Downstream)).await?;
-    let lines: Vec<String> = reaches
-        .iter()
-        .filter(|r| r.line.0.len() >= 2)
-        .map(|r| format!("({})", r.line.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect::<Vec<_>>().join(",")))
-        .collect();
-    if lines.is_empty() {
-        return Err(invalid("from", "the trace reaches no river downstream"));
+    match corridor(&state.pool, &reaches, buffer).await? {
+        Some(area) => Ok(area),
+        None => Err(invalid("from", "the trace reaches no river downstream")),
     }
-    let polygon: String = sqlx::query_scalar(
-        "SELECT ST_AsGeoJSON(ST_Multi(ST_Buffer(ST_GeomFromText($1, 4326)::geography, $2)::geometry), 9)",
-    )
-    .bind(format!("MULTILINESTRING({})", lines.join(",")))
-    .bind(buffer)
-    .fetch_one(&state.pool)
-    .await?;
-    Ok(polygon)
 }
 
 async fn draft_of(state: &AppState, mut asked: WarningFields) -> Result<Draft, Problem> {

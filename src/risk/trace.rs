@@ -241,6 +241,27 @@ pub async fn near_reaches(pool: &PgPool, reaches: &[Reach], way: Way, near: f64)
         .collect())
 }
 
+/// The river `reaches` widened by `buffer_m` either side, as GeoJSON MultiPolygon text (the
+/// area a warning along a spill's course covers); None when no reach has a line.
+pub async fn corridor(pool: &PgPool, reaches: &[Reach], buffer_m: f64) -> sqlx::Result<Option<String>> {
+    let lines: Vec<String> = reaches
+        .iter()
+        .filter(|r| r.line.0.len() >= 2)
+        .map(|r| format!("({})", r.line.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect::<Vec<_>>().join(",")))
+        .collect();
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    sqlx::query_scalar(
+        "SELECT ST_AsGeoJSON(ST_Multi(ST_Buffer(ST_GeomFromText($1, 4326)::geography, $2)::geometry), 9)",
+    )
+    .bind(format!("MULTILINESTRING({})", lines.join(",")))
+    .bind(buffer_m)
+    .fetch_one(pool)
+    .await
+    .map(Some)
+}
+
 /// Where a point given was put on the rivers.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Snapped {
