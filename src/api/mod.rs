@@ -27,6 +27,10 @@ pub mod reports;
 pub mod risk;
 pub mod rivers;
 pub mod routes;
+mod run;
+
+pub use events::StreamLimits;
+pub use run::{run, run_offline};
 pub mod session;
 pub mod stats;
 pub mod stock;

@@ -1,27 +1,15 @@
 //! `onemap serve`: the service over the database, or `--offline` over a package alone.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
 
 use super::args::{DatabaseArgs, ServeArgs};
 use super::exchange::risk_model;
-use crate::api::{self, AppState, ServerConfig};
+use crate::api::{self, ServerConfig, StreamLimits};
 use crate::db::Database;
-
-/// `serve --offline FILE.pmtiles`: the package alone, read-only, no database.
-async fn serve_offline(path: &Path, listen: std::net::SocketAddr) -> Result<()> {
-    let package = api::offline::Package::open(path).await?;
-    let app = api::offline::router(package).layer(tower_http::compression::CompressionLayer::new());
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!("onemap serving the offline package {} on http://{}", path.display(), listener.local_addr()?);
-    api::serve(listener, app, shutdown_signal()).await?;
-    Ok(())
-}
 
 pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
     if let Some(path) = &serve.offline {
-        return serve_offline(path, serve.listen).await;
+        return api::run_offline(path, serve.listen).await;
     }
     // A bad model is refused before anything starts.
     let risk_model = risk_model(serve.risk_model.as_deref())?;
@@ -43,40 +31,12 @@ pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         public_read: serve.public_read,
         request_timeout: std::time::Duration::from_secs(serve.request_timeout_s),
         session_idle_minutes: serve.session_idle_minutes,
-        streams: api::events::StreamLimits {
+        streams: StreamLimits {
             per_user: serve.max_streams_per_user as usize,
             per_address: serve.max_streams_per_address as usize,
             total: serve.max_streams as usize,
         },
     };
-    let state = AppState::start(database.pool.clone(), &config).await?;
-    let app = api::app(state.clone(), &config);
-    let listener = tokio::net::TcpListener::bind(serve.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", serve.listen))?;
-    tracing::info!("onemap serving http://{}", listener.local_addr()?);
-    let closing = state.clone();
-    api::serve(listener, app, async move {
-        shutdown_signal().await;
-        closing.close_streams();
-    })
-    .await?;
-    tracing::info!("shutting down");
-    state.stop();
+    api::run(database.pool.clone(), &config, serve.listen).await?;
     database.close(!serve.keep_db_running).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
