@@ -114,6 +114,12 @@ impl Error {
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         Self::Invalid(Invalid::field(field, detail))
     }
+
+    /// A request's text `field`, trimmed ([`crate::text::field`]): at most `max` characters, no
+    /// control characters (line breaks and tabs in `long` text).
+    pub fn text(field: &str, value: Option<String>, max: usize, long: bool) -> Result<Option<String>, Self> {
+        crate::text::field(value, max, long).map_err(|detail| Self::invalid(field, detail))
+    }
 }
 
 impl From<sqlx::Error> for Error {

@@ -10,6 +10,7 @@ pub mod api;
 pub mod attachments;
 pub mod auth;
 pub mod cli;
+pub mod codes;
 pub mod db;
 pub mod dispatch;
 pub mod duty;

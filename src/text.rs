@@ -18,6 +18,19 @@ pub fn describe_control((at, c): (usize, char)) -> String {
     format!("holds a control character (U+{:04X}) at character {at}; only printable text is accepted", c as u32)
 }
 
+/// A request's text field, trimmed; refused (with why) when longer than `max` characters or holding
+/// a control character (line breaks and tabs allowed in `long` text).
+pub fn field(value: Option<String>, max: usize, long: bool) -> Result<Option<String>, String> {
+    let Some(s) = value else { return Ok(None) };
+    if s.chars().count() > max {
+        return Err(format!("is longer than {max} characters"));
+    }
+    match forbidden_control(&s, long) {
+        Some(found) => Err(describe_control(found)),
+        None => Ok(Some(s.trim().to_string())),
+    }
+}
+
 /// `text` with the characters XML 1.0 cannot carry left out (controls but tab, line feed and
 /// carriage return; U+FFFE, U+FFFF).
 pub fn xml_safe(text: &str) -> Cow<'_, str> {

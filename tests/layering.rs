@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules, lowest first; a module may import only from a lower row.
 const LEVELS: &[&[&str]] = &[
-    &["hash", "random", "text", "work"],
+    &["codes", "hash", "random", "text", "work"],
     &["error"],
     &["geodesy", "time"],
     &["viewer"],
@@ -20,7 +20,7 @@ const LEVELS: &[&[&str]] = &[
     &["routing"],
     &["air", "dispatch", "risk"],
     &["warning"],
-    &["attachments", "duty"],
+    &["attachments", "duty", "plans"],
     &["exchange"],
     &["api"],
     &["cli"],

@@ -59,7 +59,8 @@ fn bad(field: &str, detail: impl Into<String>) -> Problem {
     Problem::bad_request(field, detail.into())
 }
 
-async fn text(field: Field<'_>, name: &str) -> Result<String, Problem> {
+/// A text part of a form, at most 2,000 bytes, trimmed.
+pub(super) async fn text_part(field: Field<'_>, name: &str) -> Result<String, Problem> {
     let value = field.text().await.map_err(|e| bad(name, format!("unreadable: {e}")))?;
     if value.len() > 2000 {
         return Err(bad(name, "too long"));
@@ -71,17 +72,22 @@ fn number(name: &str, value: &str) -> Result<f64, Problem> {
     value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad(name, format!("`{value}` is not a number")))
 }
 
-/// The file part, read chunk by chunk so that an oversized one stops at the limit.
-async fn file_part(mut field: Field<'_>) -> Result<(String, Option<String>, Vec<u8>), Problem> {
-    let name = field.file_name().unwrap_or("photo").to_string();
+/// The file part (its name, declared type and bytes), read chunk by chunk so that one over
+/// `max` bytes stops at the limit; `what` the file is, for the refusal.
+pub(super) async fn file_part(
+    mut field: Field<'_>,
+    max: usize,
+    what: &str,
+) -> Result<(String, Option<String>, Vec<u8>), Problem> {
+    let name = field.file_name().unwrap_or(what).to_string();
     let declared = field.content_type().map(str::to_string);
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| bad("file", format!("unreadable: {e}")))? {
-        if bytes.len() + chunk.len() > MAX_BYTES {
+        if bytes.len() + chunk.len() > max {
             return Err(Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "photo too large",
-                format!("a photo may have at most {MAX_BYTES} bytes (10 MiB); nothing was stored"),
+                "file too large",
+                format!("a {what} may have at most {max} bytes; nothing was stored"),
             ));
         }
         bytes.extend_from_slice(&chunk);
@@ -103,19 +109,19 @@ async fn upload(
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" if file.is_some() => return Err(bad("file", "one photo per request")),
-            "file" => file = Some(file_part(field).await?),
-            "record" => record = Some(Record::parse(&text(field, "record").await?)?),
-            "record_id" => record_id = Some(Id::parse("record_id", &text(field, "record_id").await?)?),
+            "file" => file = Some(file_part(field, MAX_BYTES, "photo").await?),
+            "record" => record = Some(Record::parse(&text_part(field, "record").await?)?),
+            "record_id" => record_id = Some(Id::parse("record_id", &text_part(field, "record_id").await?)?),
             "metadata" => {
-                keep = match text(field, "metadata").await?.as_str() {
+                keep = match text_part(field, "metadata").await?.as_str() {
                     "keep" => true,
                     "strip" | "" => false,
                     other => return Err(bad("metadata", format!("`{other}`: keep or strip"))),
                 }
             }
-            "caption" => caption = Some(text(field, "caption").await?).filter(|c| !c.is_empty()),
-            "lon" => lon = Some(number("lon", &text(field, "lon").await?)?),
-            "lat" => lat = Some(number("lat", &text(field, "lat").await?)?),
+            "caption" => caption = Some(text_part(field, "caption").await?).filter(|c| !c.is_empty()),
+            "lon" => lon = Some(number("lon", &text_part(field, "lon").await?)?),
+            "lat" => lat = Some(number("lat", &text_part(field, "lat").await?)?),
             other => {
                 return Err(bad(
                     other,
@@ -174,6 +180,12 @@ async fn remove(
 
 async fn file(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
     let (content_type, name, bytes) = attachments::content(&state.pool, id).await?;
+    Ok(send_file(&content_type, &name, bytes))
+}
+
+/// A stored file as an answer: its type, its name (RFC 8187-encoded), never sniffed, cached for
+/// good (a stored file's id names these bytes for ever).
+pub(super) fn send_file(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
     let encoded: String = name
         .bytes()
         .map(|b| {
@@ -183,16 +195,15 @@ async fn file(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Resu
     let disposition = HeaderValue::from_str(&format!("inline; filename*=UTF-8''{encoded}"))
         .unwrap_or(HeaderValue::from_static("inline"));
     let content_type =
-        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok((
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    (
         [
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, disposition),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            // A stored photo never changes: its id names these bytes for ever.
             (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable")),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

@@ -99,7 +99,7 @@ impl From<Error> for Problem {
         match err {
             E::UnknownLayer { .. } => Problem::new(StatusCode::NOT_FOUND, "unknown layer", err.to_string()),
             E::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, "not found", err.to_string()),
-            E::Invalid(inv) => Problem::located(StatusCode::UNPROCESSABLE_ENTITY, "invalid feature", inv),
+            E::Invalid(inv) => Problem::located(StatusCode::UNPROCESSABLE_ENTITY, "invalid input", inv),
             E::BadQuery(inv) => Problem::located(StatusCode::BAD_REQUEST, "bad query", inv),
             E::Conflict(inv) => Problem::located(StatusCode::CONFLICT, "conflict", inv),
             E::Refused(refusal) => Problem {

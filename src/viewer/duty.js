@@ -14,16 +14,16 @@ const stageFields = (stage) => words.reportParts(stage).filter((p) => !FILLED_IN
 /** Minutes from now to `t` (negative: past). */
 const minutesTo = (t) => Math.round((new Date(t) - Date.now()) / 60000);
 
-/** The deadline state of an incident: [css class, words]. */
+/** The deadline state of an incident's reports: `state` (its css class) and `text`. */
 export function deadline(p) {
+  const at = (state, text) => ({ state, text });
   if (!p.initial_reported_at) {
     const m = minutesTo(p.initial_report_due_at);
-    if (p.initial_report_overdue) return ['overdue', `初报已超时 ${words.span(-m)}`];
-    if (p.initial_report_due_soon) return ['due-soon', `初报剩余 ${words.span(m)}`];
-    return ['pending', `初报期限 ${when(p.initial_report_due_at)}`];
+    if (p.initial_report_overdue) return at('overdue', `初报已超时 ${words.span(-m)}`);
+    if (p.initial_report_due_soon) return at('due-soon', `初报剩余 ${words.span(m)}`);
+    return at('pending', `初报期限 ${when(p.initial_report_due_at)}`);
   }
-  if (p.final_report_overdue) return ['overdue', '终报已超时'];
-  return ['reported', '已初报'];
+  return p.final_report_overdue ? at('overdue', '终报已超时') : at('reported', '已初报');
 }
 
 export function startDuty({ map, may, overlay, onemap }) {
@@ -41,17 +41,17 @@ export function startDuty({ map, may, overlay, onemap }) {
     // Overdue first, then due soon, then by deadline.
     const rank = { overdue: 0, 'due-soon': 1, pending: 2, reported: 3 };
     const rows = body.features.map((f) => ({ f, d: deadline(f.properties) }))
-      .sort((a, b) => rank[a.d[0]] - rank[b.d[0]] || String(a.f.properties.initial_report_due_at).localeCompare(b.f.properties.initial_report_due_at));
+      .sort((a, b) => rank[a.d.state] - rank[b.d.state] || String(a.f.properties.initial_report_due_at).localeCompare(b.f.properties.initial_report_due_at));
     for (const { f, d } of rows) {
       const li = document.createElement('li');
       li.dataset.id = f.id;
-      li.className = `duty-incident ${d[0]}`;
-      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(f.properties.severity)}</span><span class="badge">${esc(d[1])}</span>`;
+      li.className = `duty-incident ${d.state}`;
+      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(f.properties.severity)}</span><span class="badge">${esc(d.text)}</span>`;
       li.addEventListener('click', () => select(f.id, true));
       list.appendChild(li);
     }
     if (!rows.length) list.innerHTML = '<li class="hint">无未结事件</li>';
-    const overdue = rows.filter((r) => r.d[0] === 'overdue').map((r) => ({ ...r.f, properties: { name: r.f.properties.name } }));
+    const overdue = rows.filter((r) => r.d.state === 'overdue').map((r) => ({ ...r.f, properties: { name: r.f.properties.name } }));
     overlay('duty-overdue', { type: 'FeatureCollection', features: overdue }, [{
       id: 'duty-overdue-ring', type: 'circle',
       paint: { 'circle-radius': 16, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#d7191c', 'circle-stroke-width': 3 },
@@ -73,7 +73,7 @@ export function startDuty({ map, may, overlay, onemap }) {
     if (canWrite && submitted('initial') && !submitted('final')) stages.push('final');
     detail.hidden = false;
     detail.innerHTML = `<div class="duty-title">${esc(p.name)}</div>
-      <div class="hint">发现 ${esc(when(p.discovered_at))} · ${esc(deadline(p)[1])}</div>
+      <div class="hint">发现 ${esc(when(p.discovered_at))} · ${esc(deadline(p).text)}</div>
       <div class="row">${stages.map((s) => `<button type="button" data-stage="${s}">填报${words.label('report_stage', s)}</button>`).join('')}
         <a href="/api/incidents/${id}/report.html" target="_blank" rel="noopener">打印报告</a></div>
       <ol class="duty-reports">${reports.reports.map((r) => `<li data-report="${r.id}">${words.label('report_stage', r.stage)}${r.number ? `（${r.number}）` : ''}

@@ -78,21 +78,8 @@ pub struct WarningFields {
     pub from: Option<Value>,
 }
 
-/// `value` of `name` trimmed, or refused when longer than `max` or holding control characters
-/// (line breaks and tabs allowed in `long` text).
-fn text(name: &str, value: Option<String>, max: usize, long: bool) -> Result<Option<String>, Error> {
-    let Some(s) = value else { return Ok(None) };
-    if s.chars().count() > max {
-        return Err(Error::invalid(name, format!("is longer than {max} characters")));
-    }
-    match crate::text::forbidden_control(&s, long) {
-        Some(found) => Err(Error::invalid(name, crate::text::describe_control(found))),
-        None => Ok(Some(s.trim().to_string())),
-    }
-}
-
 fn time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Error> {
-    match text(name, value, 64, false)? {
+    match Error::text(name, value, 64, false)? {
         None => Ok(None),
         Some(s) => DateTime::parse_from_rfc3339(&s)
             .map(|t| Some(t.to_utc()))
@@ -104,14 +91,14 @@ impl Draft {
     /// The fields `asked`, checked one by one, with `area` (GeoJSON text made by the caller from
     /// `asked.area` or `asked.from`).
     pub fn read(asked: WarningFields, area: Option<String>) -> Result<Self, Error> {
-        let kind = text("kind", asked.kind, 10, false)?;
+        let kind = Error::text("kind", asked.kind, 10, false)?;
         if let Some(k) = &kind
             && k != "water"
             && k != "air"
         {
             return Err(Error::invalid("kind", format!("`{k}` is not water or air")));
         }
-        let level = text("level", asked.level, 4, false)?;
+        let level = Error::text("level", asked.level, 4, false)?;
         if let Some(l) = &level
             && !LEVELS.contains(&l.as_str())
         {
@@ -123,10 +110,10 @@ impl Draft {
         Ok(Self {
             kind,
             level,
-            headline: text("headline", asked.headline, 160, false)?,
-            description: text("description", asked.description, 8000, true)?,
-            instruction: text("instruction", asked.instruction, 8000, true)?,
-            area_desc: text("area_desc", asked.area_desc, 500, false)?,
+            headline: Error::text("headline", asked.headline, 160, false)?,
+            description: Error::text("description", asked.description, 8000, true)?,
+            instruction: Error::text("instruction", asked.instruction, 8000, true)?,
+            area_desc: Error::text("area_desc", asked.area_desc, 500, false)?,
             onset: time("onset", asked.onset)?,
             expires: time("expires", asked.expires)?,
             incident_id: asked.incident_id,

@@ -28,7 +28,23 @@ try {
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
   await page.goto(`${base}/api/docs`);
   await page.waitForSelector('.opblock', { timeout: 60000 });
-  result.operations = await page.locator('.opblock').count();
+  // Past a hundred or so operations Swagger UI draws only those in view: scroll to the end,
+  // gathering each operation's id as it is drawn.
+  const seen = new Set();
+  for (let i = 0; i < 1000; i++) {
+    for (const id of await page.$$eval('.opblock', (els) => els.map((e) => e.id))) seen.add(id);
+    const end = await page.evaluate(() => {
+      window.scrollBy(0, 600);
+      return window.scrollY + window.innerHeight >= document.body.scrollHeight - 2;
+    });
+    await page.waitForTimeout(30);
+    if (end) {
+      for (const id of await page.$$eval('.opblock', (els) => els.map((e) => e.id))) seen.add(id);
+      break;
+    }
+  }
+  result.operations = seen.size;
+  await page.evaluate(() => window.scrollTo(0, 0));
   result.title = await page.textContent('.info .title');
   result.outside = outside;
   result.page_errors = errors;

@@ -1,8 +1,8 @@
 //! The layers themselves: each table's geometry rule, fields and record checks, declared once.
 //! Codes and their labels come from [`crate::layers::words`].
 
-use super::codes::{is_admin_code, is_cas_number, is_credit_code};
 use super::model::*;
+use crate::codes::{is_admin_code, is_cas_number, is_credit_code};
 use crate::layers::words::{self, codes};
 
 /// Air and water risk grades of HJ 941-2018, and incident severities share these words.

@@ -3,9 +3,8 @@
 //! the layers (`catalogue`) and the identifiers with check digits (`codes`).
 
 mod catalogue;
-mod codes;
 mod model;
 
+pub use crate::codes::*;
 pub use catalogue::*;
-pub use codes::*;
 pub use model::*;
