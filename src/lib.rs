@@ -20,6 +20,7 @@ pub mod feed;
 pub mod geodesy;
 pub mod hash;
 pub mod layers;
+pub mod plans;
 pub mod random;
 pub mod risk;
 pub mod routing;

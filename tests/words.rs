@@ -123,13 +123,16 @@ fn the_viewer_says_a_span_as_the_server_does() {
     assert_eq!(said, expected);
 }
 
-/// The codes a CHECK constraint of `table` allows for `column` (`column IN ('a', 'b')`, which
-/// PostgreSQL keeps as `column = ANY (ARRAY['a'::text, 'b'::text])`).
+/// The codes the column's own CHECK constraint of `table` (`{table}_{column}_check`) allows
+/// for `column` (`column IN ('a', 'b')`, which PostgreSQL keeps as `column = ANY (ARRAY['a'::text,
+/// 'b'::text])`); other checks of the table may name a few of them.
 async fn allowed(pool: &sqlx::PgPool, table: &str, column: &str) -> Vec<String> {
     let checks: Vec<String> = sqlx::query_scalar(
-        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'",
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c' \
+           AND conname = $2",
     )
     .bind(table)
+    .bind(format!("{table}_{column}_check"))
     .fetch_all(pool)
     .await
     .unwrap();
@@ -152,6 +155,12 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
         ("team", "status", codes(&words::TEAM_STATUS)),
         ("risk_source", "status", codes(&words::RISK_SOURCE_STATUS)),
         ("incident", "status", codes(&words::INCIDENT_STATUS)),
+        ("plan", "kind", codes(&words::PLAN_KIND)),
+        ("plan", "level", codes(&words::PLAN_LEVEL)),
+        ("plan_version", "status", codes(&words::PLAN_STATUS)),
+        ("plan_filing", "kind", codes(&words::FILING_KIND)),
+        ("plan_filing", "status", codes(&words::FILING_STATUS)),
+        ("plan_document", "kind", codes(&words::PLAN_DOCUMENT)),
     ] {
         assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
     }
@@ -161,7 +170,7 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
 fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut text = String::new();
-    for dir in ["migrations", "src/feed"] {
+    for dir in ["migrations", "src/feed", "src/plans"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
         }
@@ -169,5 +178,8 @@ fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let announced: std::collections::BTreeSet<&str> =
         text.split("onemap_event('").skip(1).map(|rest| rest.split('\'').next().unwrap()).collect();
     let known: std::collections::BTreeSet<&str> = words::EVENT_KIND.iter().map(|w| w.code).collect();
-    assert_eq!(announced, known, "onemap_event kinds in the migrations and src/feed against words::EVENT_KIND");
+    assert_eq!(
+        announced, known,
+        "onemap_event kinds in the migrations, src/feed and src/plans against words::EVENT_KIND"
+    );
 }

@@ -22,6 +22,7 @@ pub mod offline;
 pub mod ogc;
 pub mod openapi;
 pub mod permission;
+pub mod plans;
 pub mod problem;
 pub mod reports;
 pub mod risk;
@@ -97,6 +98,8 @@ pub struct AppState {
     pub session_idle_minutes: u32,
     /// Which refused requests go to the security log.
     pub refusals: Arc<crate::auth::security::RefusalSampler>,
+    /// Who must file an emergency plan.
+    pub plan_scope: Arc<crate::plans::due::Scope>,
 }
 
 impl AppState {
@@ -105,9 +108,17 @@ impl AppState {
         config.report_deadlines.write(&pool).await.context("cannot write the report deadlines")?;
         let (snapshot, feed, task) = snapshot::refresh::start(&pool).await?;
         let watcher = tokio::spawn(crate::feed::deadlines::watch(pool.clone(), config.deadline_check));
+        // The plans' clocks move by days: every ten minutes is soon enough (and at once).
+        let plan_check = config.deadline_check.max(std::time::Duration::from_secs(600));
+        let plan_watcher = tokio::spawn(crate::plans::notices::watch(pool.clone(), plan_check));
         let credentials = Arc::new(crate::auth::cache::Credentials::default());
         let revocations = tokio::spawn(credentials.clone().follow(pool.clone()));
-        let follower = Arc::new(vec![task.abort_handle(), watcher.abort_handle(), revocations.abort_handle()]);
+        let follower = Arc::new(vec![
+            task.abort_handle(),
+            watcher.abort_handle(),
+            plan_watcher.abort_handle(),
+            revocations.abort_handle(),
+        ]);
         use crate::routing::live::{Network, start};
         let roads = start(&pool, &snapshot, Network::Roads).await?;
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
@@ -130,6 +141,7 @@ impl AppState {
             credentials,
             session_idle_minutes: config.session_idle_minutes,
             refusals: Default::default(),
+            plan_scope: Arc::new(config.plan_scope.clone()),
         })
     }
 
@@ -168,6 +180,8 @@ pub struct ServerConfig {
     pub public_read: bool,
     /// When incident reports are due.
     pub report_deadlines: crate::duty::deadlines::Deadlines,
+    /// Who must file an emergency plan.
+    pub plan_scope: crate::plans::due::Scope,
     /// How often deadlines coming near or passing are looked for.
     pub deadline_check: std::time::Duration,
     /// How long a request may take until its answer starts.
@@ -186,6 +200,7 @@ impl Default for ServerConfig {
             risk_model: crate::risk::model::Model::builtin(),
             public_read: false,
             report_deadlines: crate::duty::deadlines::Deadlines::builtin(),
+            plan_scope: crate::plans::due::Scope::builtin(),
             deadline_check: std::time::Duration::from_secs(30),
             request_timeout: guard::DEFAULT_TIMEOUT,
             streams: events::StreamLimits::default(),
@@ -213,6 +228,7 @@ pub fn routes() -> Routes {
         .merge(rivers::router())
         .merge(air::router())
         .merge(warnings::router())
+        .merge(plans::router())
         .merge(risk::router())
         .merge(coverage::router())
         .merge(events::router())

@@ -140,6 +140,9 @@ pub fn document(rules: &[Rule]) -> Value {
                 operation["x-onemap-needs"] =
                     json!("HandleIncidents for incidents and reports, EditRegistry for inspections")
             }
+            Need::Plans => {
+                operation["x-onemap-needs"] = json!("Read, or FilePlans (an enterprise: its own plans whole)")
+            }
             Need::To(action) => operation["x-onemap-needs"] = json!(format!("{action:?}")),
         }
         if let Some((content_type, schema)) = &doc.body {

@@ -21,6 +21,9 @@ pub enum Need {
     /// A photo for a record: an incident's (the dispatchers' work) or an inspection's (the
     /// registry's); the handler checks the one the record needs.
     Attach,
+    /// Reading plans: the bureau's readers, and enterprises (the handler shows an enterprise
+    /// its own plans whole and others' public fields only).
+    Plans,
 }
 
 impl From<Action> for Need {
@@ -44,6 +47,8 @@ impl Need {
             Need::To(Action::HandleIncidents) => &[Action::HandleIncidents],
             Need::To(Action::ReadAudit) => &[Action::ReadAudit],
             Need::To(Action::ManageUsers) => &[Action::ManageUsers],
+            Need::To(Action::FilePlans) => &[Action::FilePlans],
+            Need::Plans => &[Action::Read, Action::FilePlans],
             Need::LayerWrite if layer == Some("incident") => &[Action::HandleIncidents],
             Need::LayerWrite => &[Action::EditRegistry],
             Need::Attach => &[Action::HandleIncidents, Action::EditRegistry],

@@ -85,7 +85,7 @@ fn check_new_password(password: &str) -> Result<String, Error> {
     hash_password(password).map_err(|e| Error::Failed(e.to_string()))
 }
 
-/// Adds a user; returns the id.
+/// Adds a user of the bureau (not an enterprise: [`add_enterprise`]); returns the id.
 pub async fn add_user(
     pool: &PgPool,
     actor: &Actor,
@@ -95,18 +95,67 @@ pub async fn add_user(
     password: &str,
     days: Option<i64>,
 ) -> Result<i64, Error> {
+    if role == Role::Enterprise {
+        return Err(Error::invalid(
+            "role",
+            "an enterprise user is bound to its unified social credit codes, not to a district: \
+             add it with its codes (onemap user add NAME --role enterprise --credit-code CODE)",
+        ));
+    }
+    check_district(pool, district).await?;
+    insert(pool, actor, name, role, district, &[], password, days).await
+}
+
+/// Adds an enterprise user acting for the risk sources that carry `credit_codes` (unified
+/// social credit codes, GB 32100-2015: 18 characters, the check digit verified); returns the id.
+pub async fn add_enterprise(
+    pool: &PgPool,
+    actor: &Actor,
+    name: &str,
+    credit_codes: &[String],
+    password: &str,
+    days: Option<i64>,
+) -> Result<i64, Error> {
+    if credit_codes.is_empty() || credit_codes.len() > MAX_CODES {
+        return Err(Error::invalid("credit_codes", format!("an enterprise user has 1–{MAX_CODES} credit codes")));
+    }
+    for code in credit_codes {
+        if !crate::codes::is_credit_code(code) {
+            return Err(Error::invalid(
+                "credit_codes",
+                format!("`{code}` is not a unified social credit code (18 characters with a valid check character)"),
+            ));
+        }
+    }
+    insert(pool, actor, name, Role::Enterprise, None, credit_codes, password, days).await
+}
+
+/// Most credit codes one enterprise user may act for.
+pub const MAX_CODES: usize = 20;
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    pool: &PgPool,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    district: Option<&str>,
+    credit_codes: &[String],
+    password: &str,
+    days: Option<i64>,
+) -> Result<i64, Error> {
     check_name(name)?;
     check_days(days)?;
-    check_district(pool, district).await?;
     let hash = check_new_password(password)?;
     let mut tx = begin_as(pool, actor).await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO app_user (name, role, district, password_hash, password_expires_at) \
-         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5::int)) ON CONFLICT (name) DO NOTHING RETURNING id",
+        "INSERT INTO app_user (name, role, district, credit_codes, password_hash, password_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6::int)) ON CONFLICT (name) DO NOTHING RETURNING id",
     )
     .bind(name)
     .bind(role.as_str())
     .bind(district)
+    .bind(credit_codes)
     .bind(&hash)
     .bind(days.map(|d| d as i32))
     .fetch_optional(&mut *tx)

@@ -109,7 +109,13 @@ mod tests {
     use crate::auth::Role;
 
     fn actor(id: i64) -> Actor {
-        Actor { user_id: Some(id), name: format!("u{id}"), role: Some(Role::Viewer), district: None }
+        Actor {
+            user_id: Some(id),
+            name: format!("u{id}"),
+            role: Some(Role::Viewer),
+            district: None,
+            credit_codes: vec![],
+        }
     }
 
     #[test]

@@ -13,10 +13,10 @@ use super::{Actor, Role};
 /// How long a browser stays signed in, hours.
 pub const SESSION_HOURS: i64 = 12;
 
-type UserRow = (i64, String, String, Option<String>);
+type UserRow = (i64, String, String, Option<String>, Vec<String>);
 
-fn actor((id, name, role, district): UserRow) -> Option<Actor> {
-    Some(Actor { user_id: Some(id), name, role: Some(Role::from_str(&role).ok()?), district })
+fn actor((id, name, role, district, credit_codes): UserRow) -> Option<Actor> {
+    Some(Actor { user_id: Some(id), name, role: Some(Role::from_str(&role).ok()?), district, credit_codes })
 }
 
 /// The user of a valid token (not expired, not revoked, account enabled); None otherwise.
@@ -25,7 +25,7 @@ pub async fn from_token(pool: &PgPool, token: &str) -> Result<Option<Actor>, sql
         return Ok(None);
     }
     let row: Option<UserRow> = sqlx::query_as(
-        "SELECT u.id, u.name, u.role, u.district FROM api_token t JOIN app_user u ON u.id = t.user_id \
+        "SELECT u.id, u.name, u.role, u.district, u.credit_codes FROM api_token t JOIN app_user u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) \
            AND NOT u.disabled",
     )
@@ -49,7 +49,7 @@ pub async fn from_session(pool: &PgPool, key: &str, idle_minutes: u32) -> Result
                       AND last_seen_at > now() - make_interval(mins => $2)), \
               seen AS (UPDATE user_session x SET last_seen_at = now() FROM s \
                        WHERE x.id = s.id AND s.last_seen_at < now() - interval '1 minute') \
-         SELECT u.id, u.name, u.role, u.district FROM s JOIN app_user u ON u.id = s.user_id \
+         SELECT u.id, u.name, u.role, u.district, u.credit_codes FROM s JOIN app_user u ON u.id = s.user_id \
          WHERE NOT u.disabled AND (u.password_expires_at IS NULL OR u.password_expires_at > now())",
     )
     .bind(digest(key))
@@ -81,15 +81,15 @@ pub async fn sign_in(
     password: &str,
     code: Option<&str>,
 ) -> anyhow::Result<Result<(Actor, String), Refusal>> {
-    type Row = (i64, String, String, Option<String>, String, bool, bool);
+    type Row = (i64, String, String, Option<String>, Vec<String>, String, bool, bool);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT id, name, role, district, password_hash, disabled, \
+        "SELECT id, name, role, district, credit_codes, password_hash, disabled, \
            coalesce(password_expires_at <= now(), false) FROM app_user WHERE name = $1",
     )
     .bind(name)
     .fetch_optional(pool)
     .await?;
-    let Some((id, name, role, district, hash, disabled, expired)) = row else {
+    let Some((id, name, role, district, credit_codes, hash, disabled, expired)) = row else {
         // As long as a real check, so timing does not tell that the name is unknown.
         let password = password.to_string();
         verify(move || secret::verify_nothing(&password)).await?;
@@ -103,7 +103,7 @@ pub async fn sign_in(
     if expired {
         return Ok(Err(Refusal::PasswordExpired));
     }
-    let Some(user) = actor((id, name, role, district)) else {
+    let Some(user) = actor((id, name, role, district, credit_codes)) else {
         return Ok(Err(Refusal::BadCredentials));
     };
     let now = chrono::Utc::now().timestamp();

@@ -27,25 +27,40 @@ pub struct Actor {
     pub role: Option<Role>,
     /// The district (区县 code) the user acts for; None: the whole city.
     pub district: Option<String>,
+    /// An enterprise user's unified social credit codes: it acts for the risk sources that
+    /// carry them (empty for every other user).
+    pub credit_codes: Vec<String>,
 }
 
 impl Actor {
     /// Nobody signed in.
     pub fn anonymous() -> Self {
-        Self { user_id: None, name: "anonymous".into(), role: None, district: None }
+        Self { user_id: None, name: "anonymous".into(), role: None, district: None, credit_codes: Vec::new() }
     }
 
     /// The operator of a command on this machine (import, load-demo, user …): an administrator,
     /// recorded as `cli:<login>`.
     pub fn command_line() -> Self {
         let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-        Self { user_id: None, name: format!("cli:{login}"), role: Some(Role::Admin), district: None }
+        Self {
+            user_id: None,
+            name: format!("cli:{login}"),
+            role: Some(Role::Admin),
+            district: None,
+            credit_codes: Vec::new(),
+        }
     }
 
     /// onemap itself, doing `task` (writing its configuration, noting a missed deadline):
     /// recorded as `onemap:<task>`.
     pub fn system(task: &str) -> Self {
-        Self { user_id: None, name: format!("onemap:{task}"), role: Some(Role::Admin), district: None }
+        Self {
+            user_id: None,
+            name: format!("onemap:{task}"),
+            role: Some(Role::Admin),
+            district: None,
+            credit_codes: Vec::new(),
+        }
     }
 
     /// Whether nobody is signed in.

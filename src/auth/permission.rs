@@ -14,10 +14,13 @@ pub enum Role {
     Planner,
     /// Everything, users and the audit trail included.
     Admin,
+    /// An enterprise bound to its own risk sources (by unified social credit code): drafts and
+    /// files the plans of those sources and nothing else; it does not read the registry.
+    Enterprise,
 }
 
-/// Every role, least first.
-pub const ROLES: [Role; 4] = [Role::Viewer, Role::Dispatcher, Role::Planner, Role::Admin];
+/// Every role, least first (the enterprise, outside the bureau, last).
+pub const ROLES: [Role; 5] = [Role::Viewer, Role::Dispatcher, Role::Planner, Role::Admin, Role::Enterprise];
 
 /// What a request may want to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +36,9 @@ pub enum Action {
     ReadAudit,
     /// Manage users and tokens.
     ManageUsers,
+    /// Emergency plans: draft, submit for filing, attach documents (an enterprise for its own
+    /// sources; a planner for any, and accepting or returning filings of their district).
+    FilePlans,
 }
 
 /// The table: which role may do which action. Anonymous callers may only read, and only when
@@ -40,11 +46,9 @@ pub enum Action {
 const MAY: &[(Role, &[Action])] = &[
     (Role::Viewer, &[Action::Read]),
     (Role::Dispatcher, &[Action::Read, Action::HandleIncidents]),
-    (Role::Planner, &[Action::Read, Action::EditRegistry, Action::ReadAudit]),
-    (
-        Role::Admin,
-        &[Action::Read, Action::EditRegistry, Action::HandleIncidents, Action::ReadAudit, Action::ManageUsers],
-    ),
+    (Role::Planner, &[Action::Read, Action::EditRegistry, Action::ReadAudit, Action::FilePlans]),
+    (Role::Admin, &ACTIONS),
+    (Role::Enterprise, &[Action::FilePlans]),
 ];
 
 impl Role {
@@ -65,6 +69,7 @@ impl Role {
             Role::Dispatcher => "dispatcher",
             Role::Planner => "planner",
             Role::Admin => "admin",
+            Role::Enterprise => "enterprise",
         }
     }
 }
@@ -82,7 +87,7 @@ impl FromStr for Role {
         ROLES
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a role; the roles are viewer, dispatcher, planner, admin"))
+            .ok_or_else(|| format!("`{s}` is not a role; the roles are viewer, dispatcher, planner, admin, enterprise"))
     }
 }
 
@@ -95,13 +100,20 @@ impl Action {
             Action::HandleIncidents => "handle_incidents",
             Action::ReadAudit => "read_audit",
             Action::ManageUsers => "manage_users",
+            Action::FilePlans => "file_plans",
         }
     }
 }
 
 /// Every action.
-pub const ACTIONS: [Action; 5] =
-    [Action::Read, Action::EditRegistry, Action::HandleIncidents, Action::ReadAudit, Action::ManageUsers];
+pub const ACTIONS: [Action; 6] = [
+    Action::Read,
+    Action::EditRegistry,
+    Action::HandleIncidents,
+    Action::ReadAudit,
+    Action::ManageUsers,
+    Action::FilePlans,
+];
 
 #[cfg(test)]
 mod tests {
@@ -114,6 +126,7 @@ mod tests {
         assert!(Role::Planner.may(Action::EditRegistry) && !Role::Planner.may(Action::HandleIncidents));
         assert!(ACTIONS.iter().all(|a| Role::Admin.may(*a)));
         assert!(!Role::Planner.may(Action::ManageUsers));
+        assert!(Role::Enterprise.may(Action::FilePlans) && !Role::Enterprise.may(Action::Read));
         for role in ROLES {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
         }

@@ -21,13 +21,21 @@ fn password(from_stdin: bool) -> Result<(String, bool)> {
 pub async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<()> {
     let me = Actor::command_line();
     match action {
-        UserAction::Add { name, role, district, password_stdin, days } => {
+        UserAction::Add { name, role, district, credit_code, password_stdin, days } => {
             let (password, made) = password(password_stdin)?;
-            let id = accounts::add_user(pool, &me, &name, role, district.as_deref(), &password, days).await?;
-            println!(
-                "added user {name} (id {id}), role {role}{}",
-                district.map(|d| format!(", district {d}")).unwrap_or_default()
-            );
+            let id = if role == crate::auth::Role::Enterprise {
+                accounts::add_enterprise(pool, &me, &name, &credit_code, &password, days).await?
+            } else if !credit_code.is_empty() {
+                anyhow::bail!("--credit-code binds an enterprise user; give --role enterprise");
+            } else {
+                accounts::add_user(pool, &me, &name, role, district.as_deref(), &password, days).await?
+            };
+            let bound = match (&district, credit_code.is_empty()) {
+                (Some(d), _) => format!(", district {d}"),
+                (None, false) => format!(", credit codes {}", credit_code.join(", ")),
+                _ => String::new(),
+            };
+            println!("added user {name} (id {id}), role {role}{bound}");
             if made {
                 println!("password (shown once): {password}");
             }

@@ -157,12 +157,16 @@ pub enum UserAction {
     Add {
         /// Sign-in name (1–64 characters, no spaces).
         name: String,
-        /// viewer, dispatcher, planner or admin.
+        /// viewer, dispatcher, planner, admin or enterprise.
         #[arg(long)]
         role: Role,
         /// Bind the user to a district (区县 code, e.g. 500112): they act for it only.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "credit_code")]
         district: Option<String>,
+        /// An enterprise user's unified social credit code (repeat for several): it files the
+        /// plans of the risk sources that carry them.
+        #[arg(long)]
+        credit_code: Vec<String>,
         /// Read the password (one line, at least 10 characters) from standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -280,6 +284,10 @@ pub struct ServeArgs {
     /// default: the national rule, built in).
     #[arg(long, env = "ONEMAP_REPORT_DEADLINES")]
     pub report_deadlines: Option<PathBuf>,
+    /// Who must file an emergency plan: grades and industries (JSON like
+    /// config/plan-filing-scope.json; default: that file, built in).
+    #[arg(long, env = "ONEMAP_PLAN_FILING_SCOPE")]
+    pub plan_filing_scope: Option<PathBuf>,
     /// How often to look for report deadlines coming near or passed, in seconds.
     #[arg(long, env = "ONEMAP_DEADLINE_CHECK_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub deadline_check_s: u64,

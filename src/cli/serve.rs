@@ -20,10 +20,18 @@ pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         .with_context(|| format!("{}", path.display()))?,
         None => crate::duty::deadlines::Deadlines::builtin(),
     };
+    let plan_scope = match &serve.plan_filing_scope {
+        Some(path) => crate::plans::due::Scope::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| format!("{}", path.display()))?,
+        None => crate::plans::due::Scope::builtin(),
+    };
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
     crate::write_reference_tables(&database.pool).await?;
     let config = ServerConfig {
         report_deadlines,
+        plan_scope,
         deadline_check: std::time::Duration::from_secs(serve.deadline_check_s),
         max_body_bytes: serve.max_body_mb * 1024 * 1024,
         tile_cache_mb: serve.tile_cache_mb,

@@ -51,3 +51,22 @@ pub fn value_to_cell(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// `text` as a cell a spreadsheet will not run as a formula: one beginning with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading apostrophe (a name typed by an enterprise
+/// reaches the bureau's spreadsheet through the lists onemap publishes).
+pub fn guard(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_not_formulas_in_a_spreadsheet() {
+        assert_eq!(guard("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard("长寿化工"), "长寿化工");
+    }
+}

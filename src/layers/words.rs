@@ -212,8 +212,61 @@ pub const REPORT_STAGE: [Word; 3] = [w("initial", "初报"), w("follow_up", "续
 /// The victims a report counts.
 pub const CASUALTY: [Word; 4] =
     [w("deaths", "死亡"), w("injuries", "受伤"), w("missing", "失踪"), w("evacuated", "疏散")];
+/// Kinds of emergency plan (五类应急预案).
+pub const PLAN_KIND: [Word; 5] = [
+    w("enterprise", "企业事业单位预案"),
+    w("government", "政府预案"),
+    w("department", "部门预案"),
+    w("water_source", "饮用水水源地预案"),
+    w("park", "工业园区预案"),
+];
+/// A plan's place in its plan set.
+pub const PLAN_LEVEL: [Word; 3] =
+    [w("comprehensive", "综合预案"), w("special", "专项预案"), w("on_site", "现场处置预案")];
+/// Where a version of a plan is in its life, in order.
+pub const PLAN_STATUS: [Word; 7] = [
+    coloured("drafting", "编制中", "#969696"),
+    coloured("reviewed", "已评审", "#9ecae1"),
+    coloured("signed", "已签署发布", "#4292c6"),
+    coloured("filed", "已报备", "#2171b5"),
+    coloured("in_force", "备案生效", "#238b45"),
+    coloured("superseded", "已修订替代", "#bdbdbd"),
+    coloured("withdrawn", "已废止", "#636363"),
+];
+/// Why a plan is revised (环发〔2015〕4号 article 12).
+pub const REVISION_REASON: [Word; 6] = [
+    w("risk", "环境风险发生重大变化"),
+    w("command", "应急管理组织指挥体系与职责发生重大变化"),
+    w("measures", "环境应急监测预警及报告机制、应对流程和措施、应急保障措施发生重大变化"),
+    w("resources", "重要应急资源发生重大变化"),
+    w("drill", "演练和实际应对中发现问题需要作出重大调整"),
+    w("other", "其他需要修订的情况"),
+];
+/// Kinds of filing.
+pub const FILING_KIND: [Word; 3] = [w("initial", "备案"), w("change", "变更备案"), w("notice", "修订告知")];
+/// What the bureau made of a filing.
+pub const FILING_STATUS: [Word; 3] = [w("submitted", "待审"), w("accepted", "准予备案"), w("returned", "退回补正")];
+/// The documents of a plan version.
+pub const PLAN_DOCUMENT: [Word; 8] = [
+    w("filing_form", "突发环境事件应急预案备案表"),
+    w("plan", "环境应急预案"),
+    w("explanation", "编制说明"),
+    w("risk_assessment", "环境风险评估报告"),
+    w("resource_survey", "环境应急资源调查报告"),
+    w("review_opinions", "环境应急预案评审意见"),
+    w("summary", "预案简本（公开）"),
+    w("other", "其他材料"),
+];
+/// A plan's standing on the legal clock, worst last (the map colours risk sources by it).
+pub const PLAN_STANDING: [Word; 5] = [
+    coloured("in_force", "预案有效", "#238b45"),
+    coloured("due_soon", "即将到期", "#fdae61"),
+    coloured("due", "待办", "#fee08b"),
+    coloured("overdue", "已逾期", "#d7191c"),
+    coloured("none", "无预案", "#762a83"),
+];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 7] = [
+pub const EVENT_KIND: [Word; 9] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -221,10 +274,17 @@ pub const EVENT_KIND: [Word; 7] = [
     w("dispatch", "调度"),
     w("warning", "预警"),
     w("attachment", "现场照片"),
+    w("plan", "应急预案"),
+    w("plan_due", "预案期限"),
 ];
 /// What a user may do.
-pub const ROLE: [Word; 4] =
-    [w("viewer", "查看"), w("dispatcher", "值守调度"), w("planner", "规划"), w("admin", "管理员")];
+pub const ROLE: [Word; 5] = [
+    w("viewer", "查看"),
+    w("dispatcher", "值守调度"),
+    w("planner", "规划"),
+    w("admin", "管理员"),
+    w("enterprise", "企业"),
+];
 /// The map's layers as the layer switcher and popups name them (tile layers included).
 pub const MAP_LAYER: [Word; 17] = [
     w("district", "区县"),
@@ -325,6 +385,14 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "warning_change", title: "预警操作", words: &WARNING_CHANGE },
     Vocabulary { name: "report_stage", title: "报告阶段", words: &REPORT_STAGE },
     Vocabulary { name: "casualty", title: "人员受害", words: &CASUALTY },
+    Vocabulary { name: "plan_kind", title: "预案类型", words: &PLAN_KIND },
+    Vocabulary { name: "plan_level", title: "预案层级", words: &PLAN_LEVEL },
+    Vocabulary { name: "plan_status", title: "预案状态", words: &PLAN_STATUS },
+    Vocabulary { name: "revision_reason", title: "修订原因", words: &REVISION_REASON },
+    Vocabulary { name: "filing_kind", title: "备案类型", words: &FILING_KIND },
+    Vocabulary { name: "filing_status", title: "备案状态", words: &FILING_STATUS },
+    Vocabulary { name: "plan_document", title: "预案材料", words: &PLAN_DOCUMENT },
+    Vocabulary { name: "plan_standing", title: "预案期限状态", words: &PLAN_STANDING },
     Vocabulary { name: "event_kind", title: "动态类型", words: &EVENT_KIND },
     Vocabulary { name: "role", title: "角色", words: &ROLE },
     Vocabulary { name: "map_layer", title: "图层", words: &MAP_LAYER },

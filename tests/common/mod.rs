@@ -89,6 +89,11 @@ pub async fn counts(pool: &PgPool) -> Vec<(String, i64)> {
         "stock_item",
         "team",
         "expert",
+        "plan",
+        "plan_source",
+        "plan_version",
+        "plan_filing",
+        "plan_document",
     ] {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(pool)
