@@ -115,6 +115,17 @@ impl Error {
         Self::Invalid(Invalid::field(field, detail))
     }
 
+    /// `value` of request member `field` when finite and in (low, high] (`low_open`) or [low, high].
+    pub fn within(field: &str, value: f64, low: f64, high: f64, low_open: bool) -> Result<f64, Self> {
+        let ok = value.is_finite() && value <= high && if low_open { value > low } else { value >= low };
+        if ok {
+            Ok(value)
+        } else {
+            let bound = if low_open { format!("more than {low}") } else { format!("at least {low}") };
+            Err(Self::invalid(field, format!("{value} must be {bound} and at most {high}")))
+        }
+    }
+
     /// A request's text `field`, trimmed ([`crate::text::field`]): at most `max` characters, no
     /// control characters (line breaks and tabs in `long` text).
     pub fn text(field: &str, value: Option<String>, max: usize, long: bool) -> Result<Option<String>, Self> {

@@ -67,13 +67,7 @@ pub fn invalid(field: &str, detail: impl Into<String>) -> Problem {
 
 /// `value` of body member `field` when finite and in (low, high] (`low_open`) or [low, high].
 pub fn within(field: &str, value: f64, low: f64, high: f64, low_open: bool) -> Result<f64, Problem> {
-    let ok = value.is_finite() && value <= high && if low_open { value > low } else { value >= low };
-    if ok {
-        Ok(value)
-    } else {
-        let bound = if low_open { format!("more than {low}") } else { format!("at least {low}") };
-        Err(invalid(field, format!("{value} must be {bound} and at most {high}")))
-    }
+    Ok(crate::error::Error::within(field, value, low, high, low_open)?)
 }
 
 async fn handle(State(state): State<AppState>, Body(request): Body<Request>) -> Result<Response, Problem> {

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use geo::Coord;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 
 use super::AppState;
 use super::doc::Doc;
@@ -16,7 +16,8 @@ use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::risk::interception::{Interception, Need, Request, plan};
-use crate::risk::trace::{Met, Snapped, Way, near_reaches, trace};
+use crate::risk::trace::Way;
+use crate::risk::traced::{Trace, Traced, follow};
 
 /// Longest trace, hours (a week of flow crosses any province).
 const MAX_HOURS: f64 = 168.0;
@@ -131,50 +132,6 @@ async fn intercept(
     Ok(axum::Json(answer).into_response())
 }
 
-/// A spill traced along the rivers: the reaches it flows through, with the receptors it reaches
-/// (downstream) or the risk sources it could have come from (upstream).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct Trace {
-    /// Always `FeatureCollection`.
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// The reaches, in order of flow.
-    features: Vec<ReachFeature>,
-    /// Where the point was put on the rivers.
-    snap: Snapped,
-    /// Hours traced.
-    hours: f64,
-    /// Downstream: the receptors reached, intakes first, each in order of arrival.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    receptors: Option<Vec<Met>>,
-    /// Upstream: the risk sources it could have come from, nearest in time first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    risk_sources: Option<Vec<Met>>,
-}
-
-/// A reach of river the spill flows through.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ReachFeature {
-    /// Always `Feature`.
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// A GeoJSON LineString.
-    #[schema(value_type = Object)]
-    geometry: Value,
-    properties: ReachProperties,
-}
-
-/// When the spill reaches a reach.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ReachProperties {
-    /// The river's `route.id`.
-    route_id: i64,
-    /// Hours of flow to each vertex of the line.
-    hours: Vec<f64>,
-    /// Metres along the river to each vertex of the line.
-    metres: Vec<f64>,
-}
-
 /// The query string of a trace.
 #[derive(Debug, Deserialize)]
 struct Params {
@@ -221,32 +178,16 @@ async fn handle(
     let max_snap = within("max_snap_m", params.max_snap_m.unwrap_or(DEFAULT_SNAP_M), MAX_SNAP_M)?;
     let near = within("near_m", params.near_m.unwrap_or(DEFAULT_NEAR_M), MAX_NEAR_M)?;
 
-    let rivers = state.rivers.load_full();
     let point = Coord { x: lon, y: lat };
-    let Some(start) = rivers.snap(point, max_snap, &|_| true) else {
-        let nearest = rivers
-            .snap(point, f64::INFINITY, &|_| true)
-            .map(|s| format!("; the nearest river is {:.0} m away", s.distance_m));
-        return Err(Problem::new(
+    match follow(&state.pool, state.rivers.load_full(), point, hours, way, max_snap, near).await? {
+        Traced::On(trace) => Ok(axum::Json(trace).into_response()),
+        Traced::Off { nearest_m } => Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "off the river network",
-            format!("no river within {max_snap} m of the point{}", nearest.unwrap_or_default()),
-        ));
-    };
-    let reaches = {
-        let rivers = rivers.clone();
-        crate::work::run("river trace", move || trace(&rivers, &start, hours, way)).await?
-    };
-    let found = near_reaches(&state.pool, &reaches, way, near).await?;
-    let features = reaches
-        .iter()
-        .map(|r| ReachFeature {
-            kind: "Feature",
-            geometry: json!({"type": "LineString", "coordinates": r.line.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>()}),
-            properties: ReachProperties { route_id: r.route_id, hours: r.hours.clone(), metres: r.metres.clone() },
-        })
-        .collect();
-    let (receptors, risk_sources) = if way == Way::Downstream { (Some(found), None) } else { (None, Some(found)) };
-    let snap = Snapped::of(&rivers, point, &start);
-    Ok(axum::Json(Trace { kind: "FeatureCollection", features, snap, hours, receptors, risk_sources }).into_response())
+            format!(
+                "no river within {max_snap} m of the point{}",
+                nearest_m.map(|m| format!("; the nearest river is {m:.0} m away")).unwrap_or_default()
+            ),
+        )),
+    }
 }

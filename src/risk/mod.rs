@@ -10,3 +10,4 @@ pub mod model;
 pub mod read;
 pub mod regions;
 pub mod trace;
+pub mod traced;
