@@ -74,6 +74,31 @@ fn qpdf(input: &[u8], args: &[&str]) -> Vec<u8> {
     std::fs::read(&target).unwrap()
 }
 
+/// `path` of `server` printed to PDF by headless Chromium (tests/browser/print.mjs); the file.
+/// (The server answers on this test's runtime: the printing is awaited, not blocked on.)
+async fn print_card(server: &TestServer, path: &str, name: &str) -> PathBuf {
+    let out = scratch(&format!("card-{name}.pdf"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let status = tokio::process::Command::new("node")
+        .args([
+            &format!("{root}/tests/browser/print.mjs"),
+            &server.at(path),
+            &server.admin_token,
+            out.to_str().unwrap(),
+        ])
+        .status()
+        .await
+        .expect("node (scripts/setup installs the browser test's packages)");
+    assert!(status.success(), "printing {path}");
+    out
+}
+
+/// The text poppler's pdftotext reads of `pdf`.
+fn pdftotext(pdf: &PathBuf) -> String {
+    let out = Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The page count poppler's pdfinfo reads.
 fn pdfinfo_pages(bytes: &[u8]) -> i64 {
     let file = scratch("info.pdf");
@@ -681,8 +706,9 @@ async fn the_due_list_is_what_sql_says_must_be_filed() {
     assert_eq!(clock(&plan, "review")["standing"], "overdue");
 
     // The desk is told once, however often the clock is read.
-    assert_eq!(onemap::plans::notices::notice(&server.pool).await.unwrap(), 1);
-    assert_eq!(onemap::plans::notices::notice(&server.pool).await.unwrap(), 0);
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    assert_eq!(onemap::plans::notices::notice(&server.pool, rivers.clone()).await.unwrap(), 1);
+    assert_eq!(onemap::plans::notices::notice(&server.pool, rivers.clone()).await.unwrap(), 0);
     let told: Vec<Value> =
         sqlx::query_scalar("SELECT data FROM event_log WHERE kind = 'plan_due'").fetch_all(&server.pool).await.unwrap();
     assert_eq!(told.len(), 1);
@@ -746,4 +772,332 @@ async fn enterprise_users_are_bound_to_valid_credit_codes() {
     // The database holds the rule too.
     let err = sqlx::query("UPDATE app_user SET credit_codes = '{}' WHERE name = 'f4'").execute(pool).await.unwrap_err();
     assert!(err.to_string().contains("app_user_enterprise_codes"), "{err}");
+}
+
+/// A plan of `district` put in force with `scenarios` on its version, by the administrator.
+async fn in_force_with(who: &Who<'_>, district: &str, source: i64, scenarios: &[Value]) -> (i64, i64) {
+    let plan = json!({"kind": "enterprise", "name": "情景预案", "level": "comprehensive", "district": district,
+                      "risk_level": "重大", "risk_source_ids": [source]});
+    let (status, plan) = who.post("/api/plans", plan).await;
+    assert_eq!(status, 201, "{plan}");
+    let id = plan["id"].as_i64().unwrap();
+    let (_, plan) = who.post(&format!("/api/plans/{id}/versions"), json!({})).await;
+    let v = version_id(&plan, 1);
+    for s in scenarios {
+        let (status, body) = who.post(&format!("/api/plans/{id}/versions/{v}/scenarios"), s.clone()).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let base = format!("/api/plans/{id}/versions/{v}");
+    who.post(&format!("{base}/review"), json!({"reviewed_on": "2026-11-02", "reviewers": ["x"]})).await;
+    let (status, body) = who.post(&format!("{base}/sign"), json!({"signed_on": "2026-11-03"})).await;
+    assert_eq!(status, 200, "{body}");
+    file_documents(who, id, v).await;
+    let (_, plan) =
+        who.post(&format!("/api/plans/{id}/filings"), json!({"version_id": v, "submitted_on": "2026-11-04"})).await;
+    let filing = plan["filings"][0]["id"].as_i64().unwrap();
+    let (status, body) =
+        who.post(&format!("/api/plans/{id}/filings/{filing}/accept"), json!({"decided_on": "2026-11-05"})).await;
+    assert_eq!(status, 200, "{body}");
+    (id, v)
+}
+
+/// Whether two answers are the same, numbers to a part in 10¹² (the river graph is rebuilt as the
+/// map changes; a point snapped on the rebuilt graph may differ in its last bit).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn scenario_ids(plan: &Value) -> Vec<i64> {
+    plan["versions"][0]["scenarios"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect()
+}
+
+fn flag_reasons(plan: &Value) -> Vec<String> {
+    plan["flags"].as_array().unwrap().iter().map(|f| f["reason"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn scenarios_are_computed_by_the_models_and_the_plan_is_checked_against_the_map() {
+    let server = TestServer::with_demo().await.unwrap();
+    let admin = Who::new(&server, server.admin_token.clone());
+    // A source holding chlorine near a river, a depot of its district with stock to count on,
+    // and a district with an available hazmat team.
+    let (source, district, district_name): (i64, String, String) = sqlx::query_as(
+        "SELECT s.id, d.code, d.name FROM risk_source s JOIN risk_substance x ON x.risk_source_id = s.id \
+           JOIN district d ON s.district IN (d.name, d.code) \
+         WHERE x.cas = '7782-50-5' AND EXISTS (SELECT 1 FROM risk_substance y WHERE y.risk_source_id = s.id \
+                                                 AND coalesce(y.cas, '') <> '7782-50-5') \
+           AND EXISTS (SELECT 1 FROM route r WHERE r.kind = 'river' \
+                         AND ST_DWithin(r.geom::geography, ST_PointOnSurface(s.geom)::geography, 1500)) \
+           AND EXISTS (SELECT 1 FROM depot p JOIN stock_item i ON i.depot_id = p.id \
+                        WHERE p.district = d.name AND i.quantity - i.reserved >= 5) \
+         ORDER BY s.id LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let (depot, item, unit): (i64, String, String) = sqlx::query_as(
+        "SELECT d.id, i.item, i.unit FROM depot d JOIN stock_item i ON i.depot_id = d.id \
+         WHERE d.district = $1 AND i.quantity - i.reserved >= 5 AND (i.expiry_date IS NULL OR i.expiry_date > '2030-01-01') \
+         ORDER BY d.id, i.id LIMIT 1",
+    )
+    .bind(&district_name)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let (team_district, team_district_name): (String, String) = sqlx::query_as(
+        "SELECT d.code, d.name FROM team t JOIN district d ON t.district IN (d.name, d.code) \
+         WHERE 'hazmat' = ANY(t.specialties) AND t.status = 'available' ORDER BY t.id LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let air = json!({"title": "液氯钢瓶泄漏", "risk_source_id": source, "unit": "液氯库", "substance": "液氯", "medium": "air",
+                     "rate_kg_s": 0.5, "minutes": 30, "weather": {"wind_ms": 3.0, "wind_from_deg": 90.0, "stability": "D"},
+                     "measures": [{"step": "关闭泄漏钢瓶阀门，启动碱液喷淋", "by": "企业现场处置组", "within_min": 5},
+                                  {"step": "下风向 1 公里人员疏散", "by": "长寿区应急管理局", "within_min": 30}],
+                     "resources": [{"kind": "stock", "item": item, "quantity": 5.0, "unit": unit, "depot_id": depot, "basis": "agreement"},
+                                   {"kind": "team", "specialty": "hazmat", "count": 1, "district": team_district, "basis": "agreement"}]});
+    let water = json!({"title": "消防废水经雨水排口入江", "risk_source_id": source, "substance": "7782-50-5", "medium": "water",
+                       "amount_t": 20, "minutes": 60, "hours": 12});
+
+    // Bad scenarios first: refused, nothing written.
+    let (_, plan) = admin.post("/api/plans", json!({"kind": "enterprise", "name": "x", "level": "comprehensive",
+                                                     "district": district, "risk_level": "重大", "risk_source_ids": [source]})).await;
+    let probe = plan["id"].as_i64().unwrap();
+    let (_, plan) = admin.post(&format!("/api/plans/{probe}/versions"), json!({})).await;
+    let pv = version_id(&plan, 1);
+    let other: i64 = sqlx::query_scalar("SELECT id FROM risk_source WHERE id <> $1 ORDER BY id LIMIT 1")
+        .bind(source)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let with = |k: &str, v: Value| {
+        let mut b = air.clone();
+        b[k] = v;
+        b
+    };
+    let before = counts(&server.pool).await;
+    for (body, field) in [
+        (with("rate_kg_s", json!(-1.0)), "rate_kg_s"),
+        (with("amount_t", json!(5.0)), "rate_kg_s"),
+        (with("minutes", json!(0)), "minutes"),
+        (with("substance", json!("汞")), "substance"),
+        (with("medium", json!("fire")), "medium"),
+        (with("weather", Value::Null), "weather"),
+        (with("risk_source_id", json!(other)), "risk_source_id"),
+        (with("measures", json!([{"step": "", "by": "x", "within_min": 1}])), "measures.step"),
+        (
+            with("resources", json!([{"kind": "team", "specialty": "magic", "count": 1, "basis": "own"}])),
+            "resources.specialty",
+        ),
+        (
+            with(
+                "resources",
+                json!([{"kind": "stock", "item": "x", "quantity": 1, "unit": "t", "depot_id": 999999999, "basis": "own"}]),
+            ),
+            "resources",
+        ),
+    ] {
+        let (status, problem) = admin.post(&format!("/api/plans/{probe}/versions/{pv}/scenarios"), body.clone()).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{body}: {problem}");
+    }
+    // A substance the source holds without toxic end-points: no plume for it.
+    let held: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT name, cas FROM risk_substance WHERE risk_source_id = $1 ORDER BY name")
+            .bind(source)
+            .fetch_all(&server.pool)
+            .await
+            .unwrap();
+    let inert = held.iter().find(|(n, c)| onemap::air::endpoints::find(c.as_deref().unwrap_or(n)).is_none());
+    let (inert, _) = inert.expect("the source holds a substance without end-points");
+    let path = format!("/api/plans/{probe}/versions/{pv}/scenarios");
+    let (status, problem) = admin.post(&path, with("substance", json!(inert))).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("no toxic end-points"), "{problem}");
+    let scenarios: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM plan_scenario").fetch_one(&server.pool).await.unwrap();
+    assert_eq!((counts(&server.pool).await, scenarios), (before, 0));
+
+    let (id, _) = in_force_with(&admin, &district, source, &[air.clone(), water]).await;
+    let (_, plan) = admin.get(&format!("/api/plans/{id}")).await;
+    assert_eq!(plan["standing"], "in_force", "{plan}");
+    assert_eq!(plan["flags"], json!([]), "{plan}");
+    let [air_id, water_id] = scenario_ids(&plan)[..] else { panic!("{plan}") };
+
+    // The air scenario's zones are the plume's for the same input, stated and worst case.
+    let (status, threat) = admin.get(&format!("/api/plans/{id}/scenarios/{air_id}/threat")).await;
+    assert_eq!(status, 200, "{threat}");
+    let at = threat["at"].clone();
+    for (key, wind, class) in [("stated", 3.0, "D"), ("worst_case", 1.5, "F")] {
+        let (status, plume) = admin
+            .post(
+                "/api/air/plume",
+                json!({"point": at, "release_g_s": 500.0, "wind_from_deg": 90.0, "wind_ms": wind,
+                                            "stability": class, "substance": "7782-50-5", "minutes": 30}),
+            )
+            .await;
+        assert_eq!(status, 200, "{plume}");
+        assert_eq!(threat[key], plume, "{key}");
+    }
+    assert!(
+        threat["worst_case"]["features"][0]["properties"]["max_distance_m"].as_f64().unwrap()
+            > threat["stated"]["features"][0]["properties"]["max_distance_m"].as_f64().unwrap()
+    );
+    // The water scenario's reach is the downstream trace's for the same point and hours.
+    let (status, threat) = admin.get(&format!("/api/plans/{id}/scenarios/{water_id}/threat")).await;
+    assert_eq!(status, 200, "{threat}");
+    let [lon, lat] = [threat["at"][0].as_f64().unwrap(), threat["at"][1].as_f64().unwrap()];
+    let (status, trace) = admin.get(&format!("/api/rivers/downstream?lon={lon}&lat={lat}&hours=12")).await;
+    assert_eq!(status, 200, "{trace}");
+    assert!(same(&threat["trace"], &trace), "{}\n{trace}", threat["trace"]);
+    assert!(!trace["features"].as_array().unwrap().is_empty());
+    // The cards: one printed page a scenario, read back by poppler.
+    let pdf = print_card(&server, &format!("/api/plans/{id}/card.html"), "all").await;
+    assert_eq!(pdfinfo_pages(&std::fs::read(&pdf).unwrap()), 2);
+    let text = pdftotext(&pdf);
+    for expected in [
+        "液氯钢瓶泄漏",
+        "消防废水经雨水排口入江",
+        "关闭泄漏钢瓶阀门",
+        "企业现场处置组",
+        "接警后 5 分钟内",
+        "今日可用",
+        item.as_str(),
+        "备案编号",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    let one = print_card(&server, &format!("/api/plans/{id}/card.html?scenario=1"), "one").await;
+    assert_eq!(pdfinfo_pages(&std::fs::read(&one).unwrap()), 1);
+    let (status, _) = admin.get(&format!("/api/plans/{id}/card.html?scenario=9")).await;
+    assert_eq!(status, 404);
+
+    // Each live check raises its flag, and clears it when the map holds again.
+    let flags = async |what: &str| -> Vec<String> {
+        let (status, plan) = admin.get(&format!("/api/plans/{id}")).await;
+        assert_eq!(status, 200, "{what}: {plan}");
+        flag_reasons(&plan)
+    };
+    let exec = async |sql: &str| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .bind(depot)
+            .bind(&item)
+            .bind(source)
+            .execute(&server.pool)
+            .await
+            .unwrap();
+    };
+    exec("UPDATE stock_item SET reserved = quantity WHERE depot_id = $1 AND item = $2 AND $3 > 0").await;
+    assert_eq!(flags("stock reserved").await, ["resources"]);
+    let (_, due) = admin.get(&format!("/api/plans/due?district={district}")).await;
+    assert!(due["entries"].as_array().unwrap().iter().any(|e| e["why"] == "revision" && e["plan_id"] == id), "{due}");
+    exec("UPDATE stock_item SET reserved = 0 WHERE depot_id = $1 AND item = $2 AND $3 > 0").await;
+    assert_eq!(flags("stock back").await, Vec::<String>::new());
+    // Expiring before the next review (three years after 5 November 2026).
+    exec("UPDATE stock_item SET expiry_date = '2029-01-01' WHERE depot_id = $1 AND item = $2 AND $3 > 0").await;
+    assert_eq!(flags("stock expiring").await, ["resources"]);
+    exec("UPDATE stock_item SET expiry_date = '2035-01-01' WHERE depot_id = $1 AND item = $2 AND $3 > 0").await;
+    assert_eq!(flags("stock renewed").await, Vec::<String>::new());
+    let teams = async |status: &str| {
+        sqlx::query("UPDATE team SET status = $1 WHERE district = $2 AND 'hazmat' = ANY(specialties)")
+            .bind(status)
+            .bind(&team_district_name)
+            .execute(&server.pool)
+            .await
+            .unwrap();
+    };
+    teams("off_duty").await;
+    assert_eq!(flags("team off duty").await, ["resources"]);
+    teams("available").await;
+    assert_eq!(flags("team back").await, Vec::<String>::new());
+    // A school opened 300 m downwind (the wind from the east: to the west).
+    let [x, y] = [at[0].as_f64().unwrap() - 0.003, at[1].as_f64().unwrap()];
+    let (status, school) = admin
+        .post(
+            "/api/layers/receptor",
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+              "properties": {"kind": "school", "name": "新建示例小学", "district": "长寿区"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{school}");
+    assert_eq!(flags("new school").await, ["risk"]);
+    let (status, _) = admin.call(Method::DELETE, &format!("/api/layers/receptor/{}", school["id"]), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(flags("school gone").await, Vec::<String>::new());
+    // The source's substances change.
+    exec(
+        "INSERT INTO risk_substance (risk_source_id, name, cas, quantity_t, threshold_t, medium) \
+          SELECT $3, '液氨', '7664-41-7', 10, 5, 'air' WHERE $1 > 0 AND $2 <> ''",
+    )
+    .await;
+    assert_eq!(flags("ammonia added").await, ["risk"]);
+    exec("DELETE FROM risk_substance WHERE risk_source_id = $3 AND name = '液氨' AND $1 > 0 AND $2 <> ''").await;
+    assert_eq!(flags("ammonia gone").await, Vec::<String>::new());
+    // A drill finds something: a flag until a newer version is in force.
+    let (status, body) = admin
+        .post(
+            &format!("/api/plans/{id}/findings"),
+            json!({"kind": "drill", "found_on": "2026-11-20", "finding": "喷淋泵启动超过 10 分钟"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(flags("drill").await, ["drill"]);
+    let (_, plan) = admin.get(&format!("/api/plans/{id}")).await;
+    assert_eq!(plan["standing"], "revise");
+    // The desk is told of it once.
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    onemap::plans::notices::notice(&server.pool, rivers.clone()).await.unwrap();
+    onemap::plans::notices::notice(&server.pool, rivers).await.unwrap();
+    let told: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM event_log WHERE kind = 'plan_flag' AND (data->>'plan_id')::bigint = $1",
+    )
+    .bind(id)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(told, 1);
+    // A signed version's scenarios are what was signed.
+    let (status, body) = admin.post(&format!("/api/plans/{id}/versions/{}/scenarios", plan["in_force"]), air).await;
+    assert_eq!(status, 409, "{body}");
+}
+
+#[tokio::test]
+async fn the_demo_plans_cover_the_five_kinds_and_two_are_out_of_date() {
+    let server = TestServer::with_demo().await.unwrap();
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    let loaded = onemap::exchange::demo_plans::load(&server.pool, rivers, &common::testing::demo_dir()).await.unwrap();
+    assert_eq!(loaded, 10);
+    let admin = Who::new(&server, server.admin_token.clone());
+    let (_, list) = admin.get("/api/plans").await;
+    let plans = list["plans"].as_array().unwrap();
+    let mut kinds: Vec<&str> = plans.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds, ["department", "enterprise", "government", "park", "water_source"]);
+    let mut stale = Vec::new();
+    let mut with_scenarios = 0;
+    for p in plans {
+        let (_, plan) = admin.get(&format!("/api/plans/{}", p["id"])).await;
+        with_scenarios += usize::from(plan["versions"][0]["scenarios"].as_array().is_some_and(|s| !s.is_empty()));
+        let standing = plan["standing"].as_str().unwrap().to_string();
+        if standing != "in_force" && standing != "due" {
+            stale.push((plan["name"].as_str().unwrap().to_string(), standing, plan["flags"].clone()));
+        }
+    }
+    assert!(with_scenarios >= 3, "{with_scenarios}");
+    stale.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(stale.len(), 2, "{stale:?}");
+    assert!(stale[0].0.starts_with("万州经开区示例企业D") && stale[0].1 == "overdue", "{stale:?}");
+    assert!(stale[1].0.starts_with("两江新区鱼复示例企业B") && stale[1].1 == "revise", "{stale:?}");
+    assert_eq!(stale[1].2[0]["reason"], "resources", "{stale:?}");
 }

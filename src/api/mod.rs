@@ -108,20 +108,20 @@ impl AppState {
         config.report_deadlines.write(&pool).await.context("cannot write the report deadlines")?;
         let (snapshot, feed, task) = snapshot::refresh::start(&pool).await?;
         let watcher = tokio::spawn(crate::feed::deadlines::watch(pool.clone(), config.deadline_check));
-        // The plans' clocks move by days: every ten minutes is soon enough (and at once).
-        let plan_check = config.deadline_check.max(std::time::Duration::from_secs(600));
-        let plan_watcher = tokio::spawn(crate::plans::notices::watch(pool.clone(), plan_check));
         let credentials = Arc::new(crate::auth::cache::Credentials::default());
         let revocations = tokio::spawn(credentials.clone().follow(pool.clone()));
+        use crate::routing::live::{Network, start};
+        let roads = start(&pool, &snapshot, Network::Roads).await?;
+        let rivers = start(&pool, &snapshot, Network::Rivers).await?;
+        // The plans' clocks move by days: every ten minutes is soon enough (and at once).
+        let plan_check = config.deadline_check.max(std::time::Duration::from_secs(600));
+        let plan_watcher = tokio::spawn(crate::plans::notices::watch(pool.clone(), rivers.clone(), plan_check));
         let follower = Arc::new(vec![
             task.abort_handle(),
             watcher.abort_handle(),
             plan_watcher.abort_handle(),
             revocations.abort_handle(),
         ]);
-        use crate::routing::live::{Network, start};
-        let roads = start(&pool, &snapshot, Network::Roads).await?;
-        let rivers = start(&pool, &snapshot, Network::Rivers).await?;
         let tiles = Arc::new(TileCache::new(config.tile_cache_mb * 1024 * 1024));
         let risk = Arc::new(crate::risk::map::RiskState::new(config.risk_model.clone()));
         Ok(Self {

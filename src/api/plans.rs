@@ -20,10 +20,14 @@ use super::problem::Problem;
 use super::routes::Routes;
 use crate::auth::Action;
 use crate::error::Error;
+use crate::plans::checks;
 use crate::plans::due::{self, DueList};
 use crate::plans::filing::{self, AcceptBody, ReturnBody, SubmitBody};
+use crate::plans::findings::{self, Finding, FindingBody};
 use crate::plans::record::{self, Plan, PlanDocument, PlanFiling, PlanVersion, Plans, Seen, Which};
+use crate::plans::scenario::{self, Scenario, ScenarioBody};
 use crate::plans::scope::{self, Sight};
+use crate::plans::threat::{self, ScenarioThreat};
 use crate::plans::version::{self, ReviewBody, SignBody, VersionBody};
 use crate::plans::write::{self, PlanBody};
 use crate::plans::{DocumentKind, Kind, documents};
@@ -91,6 +95,31 @@ pub fn router() -> Routes {
             Doc::new("attach a document (PDF) to a version")
                 .body("multipart/form-data", form)
                 .answer_of::<PlanDocument>(201, "stored"),
+        )
+        .post("/api/plans/{id}/versions/{version}/scenarios", Action::FilePlans, new_scenario)
+        .doc(
+            Doc::new("add a scenario (一源一事一案) to a version being prepared")
+                .body_of::<ScenarioBody>()
+                .answer_of::<Scenario>(201, "added"),
+        )
+        .get("/api/plans/{id}/scenarios/{scenario}/threat", Need::Plans, threat)
+        .doc(
+            Doc::new("what a scenario threatens: plume zones (stated weather and worst case) or the river downstream")
+                .answer_of::<ScenarioThreat>(200, "the zones or the trace, with the receptors"),
+        )
+        .get("/api/plans/{id}/card.html", Need::Plans, card)
+        .doc(
+            Doc::new("the plan's cards for printing: one A4 page per scenario (all, or `scenario` = its number)")
+                .query_as("scenario", json!({"type": "integer", "minimum": 1}), "one scenario, by its number")
+                .answer_as(200, "text/html", json!({"type": "string"}), "the page"),
+        )
+        .delete("/api/plans/{id}/scenarios/{scenario}", Action::FilePlans, remove_scenario)
+        .doc(Doc::new("remove a scenario of a version being prepared").nothing("removed"))
+        .post("/api/plans/{id}/findings", Action::FilePlans, new_finding)
+        .doc(
+            Doc::new("record what a drill or a real response found: a revision flag until a newer version is in force")
+                .body_of::<FindingBody>()
+                .answer_of::<Finding>(201, "recorded"),
         )
         .get("/api/plans/{id}/filings", Need::Plans, filings)
         .doc(Doc::new("a plan's filings, newest first").answer_of::<Filings>(200, "the filings"))
@@ -190,9 +219,13 @@ async fn show(
     Acting(actor): Acting,
     PathOf(Id(id)): PathOf<Id>,
 ) -> Result<Response, Problem> {
-    let plan = record::one(&mut *state.pool.acquire().await?, id).await?;
-    let mut seen = seen(&state, &actor, vec![plan]).await?;
-    Ok(axum::Json(seen.pop()).into_response())
+    let mut plan = record::one(&mut *state.pool.acquire().await?, id).await?;
+    let sight = scope::sight(&mut *state.pool.acquire().await?, &actor, id).await?;
+    if sight == Sight::Whole {
+        let flags = checks::check(&state.pool, state.rivers.load_full(), &plan, crate::plans::today()).await?;
+        plan.flagged(flags);
+    }
+    Ok(axum::Json(plan.seen(sight)).into_response())
 }
 
 async fn edit(
@@ -267,7 +300,7 @@ async fn sign(
     PathOf((Id(id), Id(v))): PathOf<(Id, Id)>,
     Body(body): Body<SignBody>,
 ) -> Result<Response, Problem> {
-    Ok(axum::Json(version::sign(&state.pool, &actor, id, v, body).await?).into_response())
+    Ok(axum::Json(version::sign(&state.pool, state.rivers.load_full(), &actor, id, v, body).await?).into_response())
 }
 
 async fn withdraw(
@@ -326,6 +359,69 @@ async fn remove_document(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn new_scenario(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf((Id(id), Id(v))): PathOf<(Id, Id)>,
+    Body(body): Body<ScenarioBody>,
+) -> Result<Response, Problem> {
+    let stored = scenario::create(&state.pool, &actor, id, v, body).await?;
+    let location = format!("/api/plans/{id}/scenarios/{}/threat", stored.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(stored)).into_response())
+}
+
+async fn threat(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf((Id(id), Id(s))): PathOf<(Id, Id)>,
+) -> Result<Response, Problem> {
+    whole(&state, &actor, id).await?;
+    let scenario = scenario::one(&mut *state.pool.acquire().await?, id, s).await?;
+    Ok(axum::Json(threat::of(&state.pool, state.rivers.load_full(), &scenario).await?).into_response())
+}
+
+/// The query of the plan cards.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardParams {
+    scenario: Option<Id>,
+}
+
+async fn card(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Query(params): Query<CardParams>,
+) -> Result<Response, Problem> {
+    let plan = whole(&state, &actor, id).await?;
+    let number = match params.scenario.map(|s| i32::try_from(s.0)) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return Err(Problem::bad_request("scenario", "is not a scenario's number")),
+    };
+    let page = crate::plans::card::page(&state.pool, state.rivers.load_full(), &plan, number).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
+}
+
+async fn remove_scenario(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf((Id(id), Id(s))): PathOf<(Id, Id)>,
+) -> Result<StatusCode, Problem> {
+    scenario::remove(&state.pool, &actor, id, s).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn new_finding(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(body): Body<FindingBody>,
+) -> Result<Response, Problem> {
+    let stored = findings::record(&state.pool, &actor, id, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(stored)).into_response())
+}
+
 async fn submit(
     State(state): State<AppState>,
     Acting(actor): Acting,
@@ -379,13 +475,9 @@ async fn due_list(State(state): State<AppState>, Query(params): Query<DueParams>
         Some("gbk") => return Err(Problem::bad_request("encoding", "gbk is for format=csv")),
         Some(other) => return Err(Problem::bad_request("encoding", format!("`{other}`: utf-8 or gbk"))),
     };
-    let list = due::list(
-        &mut *state.pool.acquire().await?,
-        &state.plan_scope,
-        params.district.as_deref(),
-        crate::plans::today(),
-    )
-    .await?;
+    let rivers = state.rivers.load_full();
+    let list =
+        due::list(&state.pool, rivers, &state.plan_scope, params.district.as_deref(), crate::plans::today()).await?;
     if !csv {
         return Ok(axum::Json(list).into_response());
     }

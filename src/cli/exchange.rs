@@ -58,6 +58,9 @@ pub async fn load_demo(args: &DatabaseArgs, data: &Path, replace: bool) -> Resul
             Some(counts) => {
                 let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
                 println!("loaded the Chongqing demo data: {}", parts.join(", "));
+                let rivers = std::sync::Arc::new(crate::routing::rivers::load_rivers(&db.pool).await?);
+                let plans = crate::exchange::demo_plans::load(&db.pool, rivers, data).await?;
+                println!("and {plans} illustrative emergency plans, filed on their clocks");
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 
 pub mod csv_format;
 pub mod demo;
+pub mod demo_plans;
 pub mod export;
 pub mod import;
 pub mod osm;

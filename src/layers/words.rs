@@ -141,6 +141,9 @@ pub const INTERCEPT_KIND: [Word; 5] = [
     coloured("culvert", "涵", "#9ecae1"),
     coloured("boom_point", "布控点", "#e6550d"),
 ];
+/// What can be done at an interception site (一河一策一图).
+pub const INTERCEPT_ACTION: [Word; 4] =
+    [w("cut_off", "截流"), w("divert", "引流"), w("dose", "投药"), w("dilute", "稀释")];
 /// The kinds of OpenStreetMap turn restrictions.
 pub const TURN_KIND: [Word; 10] = [
     w("no_left_turn", "禁止左转"),
@@ -258,15 +261,16 @@ pub const PLAN_DOCUMENT: [Word; 8] = [
     w("other", "其他材料"),
 ];
 /// A plan's standing on the legal clock, worst last (the map colours risk sources by it).
-pub const PLAN_STANDING: [Word; 5] = [
+pub const PLAN_STANDING: [Word; 6] = [
     coloured("in_force", "预案有效", "#238b45"),
+    coloured("revise", "需修订", "#e08214"),
     coloured("due_soon", "即将到期", "#fdae61"),
     coloured("due", "待办", "#fee08b"),
     coloured("overdue", "已逾期", "#d7191c"),
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 9] = [
+pub const EVENT_KIND: [Word; 10] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -276,6 +280,7 @@ pub const EVENT_KIND: [Word; 9] = [
     w("attachment", "现场照片"),
     w("plan", "应急预案"),
     w("plan_due", "预案期限"),
+    w("plan_flag", "预案修订提示"),
 ];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [
@@ -306,7 +311,7 @@ pub const MAP_LAYER: [Word; 17] = [
     w("turn_restriction", "转向限制"),
 ];
 /// Fields (properties) as tables and popups head them.
-pub const FIELD: [Word; 47] = [
+pub const FIELD: [Word; 49] = [
     w("name", "名称"),
     w("code", "代码"),
     w("kind", "类型"),
@@ -354,6 +359,8 @@ pub const FIELD: [Word; 47] = [
     w("initial_reported_at", "初报时间"),
     w("index", "风险指数"),
     w("class", "风险分级"),
+    w("volume_m3", "应急空间(m³)"),
+    w("actions", "可采取措施"),
 ];
 /// Yes and no.
 pub const YES_NO: [Word; 2] = [w("true", "是"), w("false", "否")];
@@ -368,6 +375,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "stock_category", title: "物资类别", words: &STOCK_CATEGORY },
     Vocabulary { name: "incident_cause", title: "事件起因", words: &INCIDENT_CAUSE },
     Vocabulary { name: "intercept_kind", title: "拦截点位类型", words: &INTERCEPT_KIND },
+    Vocabulary { name: "intercept_action", title: "拦截措施", words: &INTERCEPT_ACTION },
     Vocabulary { name: "turn_kind", title: "转向限制", words: &TURN_KIND },
     Vocabulary { name: "turn_via", title: "转向位置", words: &TURN_VIA },
     Vocabulary { name: "route_kind", title: "路线类型", words: &ROUTE_KIND },

@@ -110,6 +110,11 @@ impl VersionStatus {
         matches!(self, Self::Drafting | Self::Reviewed | Self::Signed | Self::Filed)
     }
 
+    /// Whether its scenarios may still change (not once signed: they are what was signed).
+    pub fn takes_scenarios(self) -> bool {
+        matches!(self, Self::Drafting | Self::Reviewed)
+    }
+
     /// Whether its documents may still change (not while the bureau checks it, not once in force).
     pub fn takes_documents(self) -> bool {
         matches!(self, Self::Drafting | Self::Reviewed | Self::Signed)

@@ -5,10 +5,10 @@
 use sqlx::PgPool;
 
 use super::codes::DocumentKind;
+use super::hold::{held, hold_plan};
 use super::record::PlanDocument;
 use super::refused::Refused;
 use super::scope::{self, Sight};
-use super::version::{held, hold_plan};
 use crate::auth::{Actor, begin_as};
 use crate::error::Error;
 

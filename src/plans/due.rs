@@ -7,10 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::routing::RoadGraph;
 
 use super::clock::{Clock, Standing};
-use super::record::{self, Which};
+use super::record::{self, Plan, Which};
 use crate::error::Error;
 
 /// The built-in scope of who must file.
@@ -60,6 +64,8 @@ pub enum Why {
     Acceptance,
     /// A plan in force is due for review (3 years).
     Review,
+    /// A plan in force no longer holds against the map: revise it.
+    Revision,
 }
 
 /// One entry of the list.
@@ -67,7 +73,7 @@ pub enum Why {
 pub struct DueEntry {
     /// Why it is listed.
     pub why: Why,
-    /// overdue, none (a source without a plan in force), due_soon or unknown.
+    /// overdue, none (a source without a plan in force), revise, due_soon or unknown.
     pub standing: String,
     /// The district (区县 code).
     pub district: Option<String>,
@@ -94,7 +100,7 @@ pub struct DueEntry {
 pub struct DueList {
     /// The day it was made for.
     pub today: NaiveDate,
-    /// Worst first (overdue, without a plan, due soon, unknown), then by district.
+    /// Worst first (overdue, without a plan, to revise, due soon, unknown), then by district.
     pub entries: Vec<DueEntry>,
 }
 
@@ -115,13 +121,16 @@ fn clock_words(clock: Clock) -> (Why, &'static str) {
     }
 }
 
-/// The list for `district` (a 区县 code; None: the whole city) as of `today`.
+/// The list for `district` (a 区县 code; None: the whole city) as of `today`, the plans in force
+/// checked against the map (rivers for their water scenarios).
 pub async fn list(
-    conn: &mut PgConnection,
+    pool: &PgPool,
+    rivers: Arc<RoadGraph>,
     scope: &Scope,
     district: Option<&str>,
     today: NaiveDate,
 ) -> Result<DueList, Error> {
+    let conn = &mut *pool.acquire().await?;
     let plans = record::read(conn, &Which::default(), today).await?;
     let names: BTreeMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT code, name FROM district")
         .fetch_all(&mut *conn)
@@ -161,34 +170,46 @@ pub async fn list(
             },
         });
     }
+    let of_plan = |p: &Plan, why: Why, standing: &str, due_on: Option<NaiveDate>, detail: String| {
+        let source = p.sources.first();
+        DueEntry {
+            why,
+            standing: standing.into(),
+            district: Some(p.fields.district.clone()),
+            district_name: names.get(&p.fields.district).cloned(),
+            risk_source_id: source.map(|s| s.id),
+            risk_source: source.map(|s| s.name.clone()),
+            grade: source.and_then(|s| s.grade.clone()),
+            plan_id: Some(p.fields.id),
+            plan: Some(p.fields.name.clone()),
+            due_on,
+            detail,
+        }
+    };
     for p in plans.iter().filter(|p| district.is_none_or(|d| p.fields.district == d)) {
         for due in p.clock.iter().filter(|d| d.standing.is_flag() || d.standing == Standing::Unknown) {
             let (why, words) = clock_words(due.clock);
-            let source = p.sources.first();
-            entries.push(DueEntry {
-                why,
-                standing: due.standing.code().into(),
-                district: Some(p.fields.district.clone()),
-                district_name: names.get(&p.fields.district).cloned(),
-                risk_source_id: source.map(|s| s.id),
-                risk_source: source.map(|s| s.name.clone()),
-                grade: source.and_then(|s| s.grade.clone()),
-                plan_id: Some(p.fields.id),
-                plan: Some(p.fields.name.clone()),
-                due_on: due.on,
-                detail: match &due.note {
-                    Some(note) => format!("{words}（{note}）"),
-                    None => words.to_string(),
-                },
-            });
+            let detail = match &due.note {
+                Some(note) => format!("{words}（{note}）"),
+                None => words.to_string(),
+            };
+            entries.push(of_plan(p, why, due.standing.code(), due.on, detail));
+        }
+        if p.in_force.is_some() {
+            let flags = super::checks::check(pool, rivers.clone(), p, today).await?;
+            if !flags.is_empty() {
+                let detail = flags.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
+                entries.push(of_plan(p, Why::Revision, "revise", None, detail));
+            }
         }
     }
     let rank = |s: &str| match s {
         "overdue" => 0,
         "none" => 1,
-        "due_soon" => 2,
-        "unknown" => 3,
-        _ => 4,
+        "revise" => 2,
+        "due_soon" => 3,
+        "unknown" => 4,
+        _ => 5,
     };
     entries.sort_by(|a, b| {
         (rank(&a.standing), &a.district, a.why, a.due_on, a.plan_id, a.risk_source_id).cmp(&(

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::codes::{FilingKind, FilingStatus, VersionStatus};
+use super::hold::{date, held, hold_plan};
 use super::number::FilingNumber;
 use super::record::{self, Plan};
 use super::refused::Refused;
-use super::version::{date, held, hold_plan};
 use super::write::announce;
 use crate::auth::{Actor, begin_as, jurisdiction};
 use crate::error::Error;
@@ -199,12 +199,27 @@ fn decided_on(given: Option<&str>, submitted: chrono::NaiveDate) -> Result<chron
     Ok(on)
 }
 
-/// The number a filing of `plan` accepted on `year` gets: `given` checked, or the next.
-async fn number_for(conn: &mut PgConnection, plan: &Plan, year: i32, given: Option<&str>) -> Result<String, Error> {
+/// The number a filing of `plan` accepted in `year` gets: `given` checked, or the next (none
+/// for a plan of another kind than an enterprise's that states no risk level).
+async fn number_for(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    year: i32,
+    given: Option<&str>,
+) -> Result<Option<String>, Error> {
     let f = &plan.fields;
-    let level = f.risk_level.as_deref().ok_or_else(|| {
-        Error::invalid("risk_level", "the plan states no risk level; set it before accepting (the number's L, M or H)")
-    })?;
+    // The numbering of 环发〔2015〕4号 is the enterprises' (whose plans state a risk level): a plan
+    // of another kind without one is filed without a number.
+    let level = match (f.risk_level.as_deref(), given) {
+        (Some(level), _) => level,
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err(Error::invalid(
+                "filing_number",
+                "the plan states no risk level, which a filing number ends with; set risk_level first",
+            ));
+        }
+    };
     let across = f.districts.len() > 1;
     let number = match given {
         Some(text) => {
@@ -242,7 +257,7 @@ async fn number_for(conn: &mut PgConnection, plan: &Plan, year: i32, given: Opti
     if let Some(other) = other {
         return Err(Refused::NumberTaken { number: text, other }.into());
     }
-    Ok(text)
+    Ok(Some(text))
 }
 
 /// Accepts a filing: its number given or made, the version in force, the last superseded.

@@ -3,17 +3,25 @@
 //! bureau under 《企业事业单位突发环境事件应急预案备案管理办法（试行）》(环发〔2015〕4号) on
 //! China's working days; its documents (checked PDFs); and the legal clock that says what is due.
 
+pub mod available;
+pub mod card;
+pub mod checks;
 pub mod clock;
 pub mod codes;
 pub mod documents;
 pub mod due;
 pub mod filing;
+pub mod findings;
+pub mod flag;
+pub mod hold;
 pub mod notices;
 pub mod number;
 pub mod pdf;
 pub mod record;
 pub mod refused;
+pub mod scenario;
 pub mod scope;
+pub mod threat;
 pub mod version;
 pub mod write;
 

@@ -84,9 +84,47 @@ fn active(object: &Object, depth: usize) -> Result<(), Unfit> {
     dictionary.iter().try_for_each(|(_, value)| active(value, depth + 1))
 }
 
+/// A one-page PDF saying `line` (ASCII, in Helvetica): the stand-in for a document the demo's
+/// illustrative plans file, made here rather than kept as a binary in the repository.
+pub fn placeholder(line: &str) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let font = doc.add_object(dictionary! {"Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica"});
+    let text: String = line.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).collect();
+    let content = Content {
+        operations: vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 14.into()]),
+            Operation::new("Td", vec![60.into(), 760.into()]),
+            Operation::new("Tj", vec![Object::string_literal(text)]),
+            Operation::new("ET", vec![]),
+        ],
+    };
+    let contents = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap_or_default()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => contents,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! {"Font" => dictionary! {"F1" => font}},
+    });
+    doc.objects
+        .insert(pages, Object::Dictionary(dictionary! {"Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1}));
+    let catalog = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages});
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("writing to memory does not fail");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_placeholder_is_a_pdf_it_accepts() {
+        assert_eq!(check(&placeholder("onemap demo: risk assessment")), Ok(Checked { pages: 1 }));
+    }
 
     #[test]
     fn other_files_are_not_pdfs() {

@@ -140,6 +140,9 @@ pub struct PlanVersion {
     /// Its documents.
     #[sqlx(skip)]
     pub documents: Vec<PlanDocument>,
+    /// Its scenarios.
+    #[sqlx(skip)]
+    pub scenarios: Vec<super::scenario::Scenario>,
 }
 
 /// A filing of a version with the bureau.
@@ -192,10 +195,15 @@ pub struct Plan {
     pub in_force: Option<i64>,
     /// Its filing number (of the filing that put the version in force).
     pub filing_number: Option<String>,
-    /// in_force, due_soon, due, overdue or none: the worst of its deadlines.
+    /// in_force, revise (flags found live), due_soon, due, overdue or none: the worst of its
+    /// deadlines.
     pub standing: String,
     /// The deadlines running now (filing, the bureau's check, review).
     pub clock: Vec<Due>,
+    /// Why the plan in force should be revised, found live against the map (answered for one
+    /// plan; not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<super::flag::Flag>>,
     /// Its versions, newest first.
     pub versions: Vec<PlanVersion>,
     /// Its filings, newest first.
@@ -286,6 +294,14 @@ impl Plan {
         DocumentKind::required(self.fields.confidential).into_iter().filter(|k| !have.contains(k)).collect()
     }
 
+    /// Adds the live flags: a plan in force with flags and no worse deadline stands `revise`.
+    pub fn flagged(&mut self, flags: Vec<super::flag::Flag>) {
+        if !flags.is_empty() && self.standing == "in_force" {
+            self.standing = "revise".into();
+        }
+        self.flags = Some(flags);
+    }
+
     /// The version with `id`, if it is the plan's.
     pub fn version(&self, id: i64) -> Option<&PlanVersion> {
         self.versions.iter().find(|v| v.id == id)
@@ -335,11 +351,14 @@ pub async fn read(conn: &mut PgConnection, which: &Which, today: NaiveDate) -> R
     .into_iter()
     .map(|r| (r.plan_id, r))
     .collect();
-    let mut versions: Vec<PlanVersion> =
-        sqlx::query_as("SELECT * FROM plan_version WHERE plan_id = ANY($1) ORDER BY number DESC")
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await?;
+    let mut versions: Vec<PlanVersion> = sqlx::query_as(
+        "SELECT id, plan_id, number, status, revision_reasons, major, summary, reviewed_on, reviewers, \
+                review_opinions, signed_on, published_on, in_force_on, ended_on, author, created_at, updated_at \
+         FROM plan_version WHERE plan_id = ANY($1) ORDER BY number DESC",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
     let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
     let documents: Vec<PlanDocument> = sqlx::query_as(
         "SELECT id, version_id, kind, public, file_name, size_bytes, sha256, pages, author, created_at \
@@ -353,8 +372,10 @@ pub async fn read(conn: &mut PgConnection, which: &Which, today: NaiveDate) -> R
         d.href = format!("/api/plan-documents/{}", d.id);
         by_version.entry(d.version_id).or_default().push(d);
     }
+    let mut scenarios = super::scenario::of_versions(conn, &version_ids).await?;
     for v in &mut versions {
         v.documents = by_version.remove(&v.id).unwrap_or_default();
+        v.scenarios = scenarios.extract_if(.., |s| s.version_id == v.id).collect();
     }
     let filings: Vec<PlanFiling> = sqlx::query_as(
         "SELECT id, plan_id, version_id, kind, status, submitted_on, submitted_by, decided_on, decided_by, \
@@ -374,6 +395,7 @@ pub async fn read(conn: &mut PgConnection, which: &Which, today: NaiveDate) -> R
             filing_number: None,
             standing: String::new(),
             clock: Vec::new(),
+            flags: None,
             versions: versions.iter().filter(|v| v.plan_id == id).cloned().collect(),
             filings: filings.iter().filter(|x| x.plan_id == id).cloned().collect(),
         };

@@ -4,12 +4,11 @@
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use sqlx::PgConnection;
 
 use super::codes::{REVISION_REASONS, VersionStatus};
+use super::hold::{date, held, hold_plan};
 use super::record::{self, Plan};
 use super::refused::Refused;
-use super::scope;
 use super::write::announce;
 use crate::auth::{Actor, begin_as};
 use crate::error::Error;
@@ -50,38 +49,6 @@ pub struct SignBody {
     pub signed_on: String,
     /// When it was published (default: the day of signing).
     pub published_on: Option<String>,
-}
-
-/// A request's date `field`: `YYYY-MM-DD`, not after `today`.
-pub fn date(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate, Error> {
-    let day = crate::time::day(text.trim())
-        .ok_or_else(|| Error::invalid(field, format!("`{text}` is not a date like 2026-09-28")))?;
-    if day > today {
-        return Err(Error::invalid(field, format!("{day} is after today ({today}): record what has happened")));
-    }
-    Ok(day)
-}
-
-/// The version `version` of plan `plan`, locked, with its status and number.
-pub async fn held(conn: &mut PgConnection, plan: i64, version: i64) -> Result<(VersionStatus, i32), Error> {
-    let row: Option<(String, i32)> =
-        sqlx::query_as("SELECT status, number FROM plan_version WHERE id = $1 AND plan_id = $2 FOR UPDATE")
-            .bind(version)
-            .bind(plan)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (status, number) = row.ok_or(Error::NotFound { layer: "plan_version", id: version })?;
-    Ok((VersionStatus::parse(&status)?, number))
-}
-
-/// Locks plan `plan` and checks the actor may write it.
-pub async fn hold_plan(conn: &mut PgConnection, actor: &Actor, plan: i64) -> Result<(), Error> {
-    sqlx::query("SELECT id FROM plan WHERE id = $1 FOR UPDATE")
-        .bind(plan)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound { layer: "plan", id: plan })?;
-    scope::may_write(conn, actor, plan).await
 }
 
 fn reasons(given: Option<Vec<String>>) -> Result<Option<Vec<String>>, Error> {
@@ -227,8 +194,16 @@ pub async fn review(
 }
 
 /// Records the signing and publication of a reviewed version: it becomes `signed`, and the
-/// 20 working days to file it begin.
-pub async fn sign(pool: &sqlx::PgPool, actor: &Actor, plan: i64, version: i64, body: SignBody) -> Result<Plan, Error> {
+/// 20 working days to file it begin. What it was written against is kept (`basis`): its
+/// sources as they are and the receptors its scenarios threaten on `rivers` and in the air.
+pub async fn sign(
+    pool: &sqlx::PgPool,
+    rivers: std::sync::Arc<crate::routing::RoadGraph>,
+    actor: &Actor,
+    plan: i64,
+    version: i64,
+    body: SignBody,
+) -> Result<Plan, Error> {
     let today = super::today();
     let signed_on = date("signed_on", &body.signed_on, today)?;
     let published_on = match &body.published_on {
@@ -257,6 +232,28 @@ pub async fn sign(pool: &sqlx::PgPool, actor: &Actor, plan: i64, version: i64, b
         .bind(published_on)
         .execute(&mut *tx)
         .await?;
+    // What the version was written against: its sources' grades and substances, and the
+    // receptors its scenarios threaten, now.
+    let mut threatened = Vec::new();
+    for scenario in super::scenario::of_versions(&mut tx, &[version]).await? {
+        threatened.extend(super::threat::of(pool, rivers.clone(), &scenario).await?.receptors());
+    }
+    threatened.sort_unstable();
+    threatened.dedup();
+    sqlx::query(
+        "UPDATE plan_version SET basis = jsonb_build_object('threatened', to_jsonb($3::bigint[]), 'sources', ( \
+           SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'grade', s.grade, 'substances', \
+                    (SELECT coalesce(jsonb_agg(x.name ORDER BY x.name), '[]') FROM risk_substance x \
+                      WHERE x.risk_source_id = s.id)) ORDER BY s.id), '[]') \
+             FROM risk_source s WHERE s.id IN (SELECT risk_source_id FROM plan_source WHERE plan_id = $2 \
+                                               UNION SELECT risk_source_id FROM plan_scenario WHERE version_id = $1))) \
+         WHERE id = $1",
+    )
+    .bind(version)
+    .bind(plan)
+    .bind(&threatened)
+    .execute(&mut *tx)
+    .await?;
     announce(&mut tx, "version_signed", plan, serde_json::json!({"version_id": version, "number": number})).await?;
     record::finish(tx, pool, plan).await
 }

@@ -1,5 +1,6 @@
-// Prints an incident's report page to PDF with Debian's headless Chromium, as a duty officer
-// saving it from the browser would. Usage: node print.mjs <report-url> <token> <out.pdf>
+// Prints a printable page (an incident's report, a plan's cards) to PDF with Debian's headless
+// Chromium, as a duty officer saving it from the browser would.
+// Usage: node print.mjs <page-url> <token> <out.pdf>
 import { chromium } from 'playwright-core';
 import { watchCsp } from './csp.mjs';
 

@@ -409,13 +409,20 @@ pub static INTERCEPT_SITE_LAYER: Layer = Layer {
         text("contact", 200),
         text("notes", 2000),
         DISTRICT,
+        // What a river plan (一河一策一图) records of the site: its emergency space and actions.
+        Field {
+            name: "volume_m3",
+            ty: FieldType::Number { min: 0.0, max: 1e9, min_exclusive: false },
+            required: false,
+        },
+        Field { name: "actions", ty: FieldType::EnumList(&codes(&words::INTERCEPT_ACTION)), required: false },
     ],
     computed: &[],
     legacy: &[],
     derived: None,
     defaults: &[],
     check: None,
-    tile_fields: &["name", "kind", "river"],
+    tile_fields: &["name", "kind", "river", "volume_m3"],
     time: None,
     zoom_rule: None,
 };
