@@ -1101,3 +1101,37 @@ async fn the_demo_plans_cover_the_five_kinds_and_two_are_out_of_date() {
     assert!(stale[1].0.starts_with("两江新区鱼复示例企业B") && stale[1].1 == "revise", "{stale:?}");
     assert_eq!(stale[1].2[0]["reason"], "resources", "{stale:?}");
 }
+
+#[tokio::test]
+async fn a_planner_opens_a_plan_from_a_risk_sources_popup_sees_its_flag_and_prints_its_cards() {
+    let server = TestServer::with_demo().await.unwrap();
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    onemap::exchange::demo_plans::load(&server.pool, rivers, &common::testing::demo_dir()).await.unwrap();
+    server.token("planner", Role::Planner, None).await.unwrap();
+    let (source, lon, lat): (i64, f64, f64) = sqlx::query_as(
+        "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source \
+         WHERE name = '两江新区鱼复示例企业B'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (shot, pdf) = (format!("{root}/target/plans-popup.png"), scratch("popup-cards.pdf"));
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{root}/tests/browser/plans.mjs"))
+        .args([server.url.clone(), lon.to_string(), lat.to_string(), source.to_string(), shot])
+        .arg(&pdf)
+        .output()
+        .await
+        .expect("node (scripts/setup installs the browser test's packages)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(result["errors"], json!([]), "{result}");
+    let plans = result["plans"].as_array().unwrap();
+    assert!(plans.iter().any(|p| p.as_str().unwrap().contains("需修订")), "{result}");
+    let flags = result["flags"].as_array().unwrap();
+    assert!(flags.iter().any(|f| f.as_str().unwrap().contains("活性炭")), "{result}");
+    let text = pdftotext(&pdf);
+    assert!(text.contains("液氯槽车卸车泄漏") && text.contains("停止卸车"), "{text}");
+}

@@ -11,6 +11,7 @@ import { listen, refreshTiles } from './live.js';
 import { startNearest } from './nearest.js';
 import { startPhone } from './phone.js';
 import { startPlan } from './plan.js';
+import { plansOf } from './emergency-plans.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
 import { startSearch } from './search.js';
@@ -108,7 +109,7 @@ async function showFeature(layer, id, lngLat) {
   const props = feature ? feature.properties : {};
   const html = `<div class="popup-title">${esc(props.name ?? props.item ?? words.label('map_layer', layer))}</div>
     <div class="popup-layer">${esc(words.label('map_layer', layer))} #${id}</div>
-    <table class="popup-table">${propertyRows(layer, props)}</table>${await photosOf(layer, id)}`;
+    <table class="popup-table">${propertyRows(layer, props)}</table>${await photosOf(layer, id)}${await plansOf(layer, id)}`;
   popup(lngLat, html).on('close', () => select(null));
   state.lastPopup = { layer, id, name: props.name ?? null };
 }

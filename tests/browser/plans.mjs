@@ -1,0 +1,64 @@
+// A planner at the desk opens a risk source's popup, sees its emergency plan flagged for
+// revision with the reason, and prints the plan's cards from the popup's link, as a planner
+// would. Prints one JSON line. Usage: node plans.mjs <base-url> <lon> <lat> <source-id>
+// <screenshot.png> <cards.pdf> (signs in as `planner`, password planner-Password1)
+import { chromium } from 'playwright-core';
+import { probe } from './probe.mjs';
+import { watchCsp } from './csp.mjs';
+
+const [base, lon, lat, source, screenshot, pdf] = process.argv.slice(2);
+const fail = (message) => { console.error(`plans test: ${message}`); process.exit(1); };
+const result = {};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  await probe(context);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  watchCsp(page, errors);
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
+  await page.fill('#sign-in-name', 'planner');
+  await page.fill('#sign-in-password', 'planner-Password1');
+  await page.click('#sign-in button');
+  await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
+  const idle = () => page.waitForFunction(() => window.probe?.ready && window.probe.map.loaded() && window.probe.map.areTilesLoaded(), null, { timeout: 60000 });
+  await idle();
+  // Only the risk sources shown (as the layer switcher would): the enterprise's own depot
+  // stands on the same spot.
+  await page.evaluate(([x, y]) => {
+    const map = window.probe.map;
+    for (const l of map.getStyle().layers) {
+      if (l['source-layer'] && l['source-layer'] !== 'risk_source') map.setLayoutProperty(l.id, 'visibility', 'none');
+    }
+    map.jumpTo({ center: [x, y], zoom: 13 });
+  }, [Number(lon), Number(lat)]);
+  await idle();
+  const at = await page.evaluate(([x, y]) => window.probe.map.project([x, y]), [Number(lon), Number(lat)]);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector('.maplibregl-popup', { timeout: 15000 });
+  await page.waitForFunction(() => window.probe.lastPopup, null, { timeout: 15000 });
+  result.popup = await page.evaluate(() => window.probe.lastPopup);
+  if (result.popup?.layer !== 'risk_source' || String(result.popup.id) !== source) {
+    fail(`popup of ${JSON.stringify(result.popup)}: ${await page.textContent('.maplibregl-popup')}`);
+  }
+  await page.waitForSelector('.maplibregl-popup .plans li', { timeout: 15000 })
+    .catch(async () => fail(`no plans in the popup: ${await page.textContent('.maplibregl-popup')} ${errors}`));
+  result.plans = await page.$$eval('.maplibregl-popup .plans li[data-plan]', (items) => items.map((i) => i.textContent));
+  result.flags = await page.$$eval('.maplibregl-popup .plans ul.flags li', (items) => items.map((i) => i.textContent));
+  await page.screenshot({ path: screenshot });
+  const [cards] = await Promise.all([context.waitForEvent('page'), page.click('.maplibregl-popup .plans a[href$="card.html"]')]);
+  await cards.waitForLoadState('load');
+  await cards.pdf({ path: pdf, format: 'A4', printBackground: true, preferCSSPageSize: true });
+  result.cards = cards.url();
+  result.errors = errors;
+  console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+}
