@@ -2,18 +2,14 @@
 // either the page of `onemap serve --offline` (a URL), or the field page written beside the
 // package (a file, opened with no server, the package chosen as a person would).
 // Prints one JSON line. Usage: node offline.mjs <base-url | page.html> <screenshot.png> [archive.pmtiles]
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { watchCsp } from './csp.mjs';
 import { probe } from './probe.mjs';
 import { pathToFileURL } from 'node:url';
 
 const [where, screenshot, archive] = process.argv.slice(2);
 const served = /^https?:/.test(where);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const result = {};
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, locale: 'zh-CN' });

@@ -2,7 +2,7 @@
 // revision with the reason, and prints the plan's cards from the popup's link, as a planner
 // would. Prints one JSON line. Usage: node plans.mjs <base-url> <lon> <lat> <source-id>
 // <screenshot.png> <cards.pdf> (signs in as `planner`, password planner-Password1)
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { probe } from './probe.mjs';
 import { watchCsp } from './csp.mjs';
 
@@ -10,11 +10,7 @@ const [base, lon, lat, source, screenshot, pdf] = process.argv.slice(2);
 const fail = (message) => { console.error(`plans test: ${message}`); process.exit(1); };
 const result = {};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
   await probe(context);

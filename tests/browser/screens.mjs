@@ -5,7 +5,7 @@
 // report with a photo from a phone whose network is cut, saves screenshots under target/ and
 // prints one JSON line with the figures (the first-screen times among them).
 // Usage: node screens.mjs <base-url> <target-dir> <admin-token> <viewer-token> <officer-token> <incident-id>
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { probe } from './probe.mjs';
 import { watchCsp } from './csp.mjs';
 
@@ -30,11 +30,7 @@ async function call(path, { method = 'GET', body, token = adminToken } = {}) {
   return { status: response.status, body: json };
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 /** A fresh context (empty cache) signed in by `token`, with a page that records errors and outside requests. */
 async function open(viewport, token, extra = {}) {

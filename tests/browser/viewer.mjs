@@ -3,7 +3,7 @@
 // answer, and a feature added through the API appears without a reload. Prints one JSON line.
 // It signs in first: as a viewer it finds no write controls, as a dispatcher it plans and commits.
 // Usage: node viewer.mjs <base-url> <screenshot.png> <admin-token>
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { probe } from './probe.mjs';
 import { watchCsp } from './csp.mjs';
 
@@ -12,11 +12,7 @@ const bearer = { authorization: `Bearer ${token}` };
 const fail = (message) => { console.error(`viewer test: ${message}`); process.exit(1); };
 const result = {};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
   await probe(page);
