@@ -1100,6 +1100,28 @@ async fn the_demo_plans_cover_the_five_kinds_and_two_are_out_of_date() {
     assert!(stale[0].0.starts_with("万州经开区示例企业D") && stale[0].1 == "overdue", "{stale:?}");
     assert!(stale[1].0.starts_with("两江新区鱼复示例企业B") && stale[1].1 == "revise", "{stale:?}");
     assert_eq!(stale[1].2[0]["reason"], "resources", "{stale:?}");
+
+    // The year's register of filed enterprises: every enterprise filing accepted that year.
+    for year in [2023, 2026] {
+        let numbers: Vec<String> = sqlx::query_scalar(
+            "SELECT f.filing_number FROM plan_filing f JOIN plan p ON p.id = f.plan_id WHERE p.kind = 'enterprise' \
+               AND f.status = 'accepted' AND f.filing_number IS NOT NULL AND extract(year FROM f.decided_on) = $1",
+        )
+        .bind(f64::from(year))
+        .fetch_all(&server.pool)
+        .await
+        .unwrap();
+        assert!(!numbers.is_empty());
+        let page = admin.fetch(&format!("/api/plans/register.html?year={year}")).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&format!("共 {} 家", numbers.len())), "{html}");
+        assert!(numbers.iter().all(|n| html.contains(n.as_str())), "{numbers:?} in {html}");
+    }
+    for bad in ["year=1999", "year=x", "district=5001", "colour=red"] {
+        let (status, _) = admin.get(&format!("/api/plans/register.html?{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+    }
 }
 
 #[tokio::test]
@@ -1134,4 +1156,8 @@ async fn a_planner_opens_a_plan_from_a_risk_sources_popup_sees_its_flag_and_prin
     assert!(flags.iter().any(|f| f.as_str().unwrap().contains("活性炭")), "{result}");
     let text = pdftotext(&pdf);
     assert!(text.contains("液氯槽车卸车泄漏") && text.contains("停止卸车"), "{text}");
+    // The desk: the overdue review and the plan to revise, each once.
+    let desk: Vec<&str> = result["desk"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert!(desk.iter().any(|d| d.contains("万州经开区示例企业D") && d.contains("已逾期")), "{desk:?}");
+    assert!(desk.iter().any(|d| d.contains("两江新区鱼复示例企业B") && d.contains("需修订")), "{desk:?}");
 }

@@ -66,6 +66,13 @@ pub fn router() -> Routes {
                 )
                 .answer_of::<DueList>(200, "the list"),
         )
+        .get("/api/plans/register.html", Action::Read, register)
+        .doc(
+            Doc::new("the year's register of filed enterprises (名录), for printing and publishing")
+                .query_as("year", json!({"type": "integer"}), "the year of acceptance (default: this year)")
+                .query("district", "of this district (区县 code)")
+                .answer_as(200, "text/html", json!({"type": "string"}), "the page"),
+        )
         .get("/api/plans/{id}", Need::Plans, show)
         .doc(Doc::new("one plan").answer_of::<Seen>(200, "the plan, as the caller may see it"))
         .patch("/api/plans/{id}", Action::FilePlans, edit)
@@ -447,6 +454,25 @@ async fn give_back(
     Body(body): Body<ReturnBody>,
 ) -> Result<Response, Problem> {
     Ok(axum::Json(filing::give_back(&state.pool, &actor, id, f, body).await?).into_response())
+}
+
+/// The query of the register.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterParams {
+    year: Option<i32>,
+    district: Option<String>,
+}
+
+async fn register(State(state): State<AppState>, Query(params): Query<RegisterParams>) -> Result<Response, Problem> {
+    if let Some(d) = &params.district
+        && (d.len() != 6 || !d.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Problem::bad_request("district", format!("`{d}` is not a six-digit 区县 code")));
+    }
+    let year = params.year.unwrap_or_else(|| chrono::Datelike::year(&crate::plans::today()));
+    let page = crate::plans::register::page(&state.pool, year, params.district.as_deref()).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
 /// The query of the due list.

@@ -46,6 +46,35 @@ fn named(alias: &str) -> String {
     )
 }
 
+/// Where a resource is looked for, in words: the depot or team by name, or a district's
+/// (`what` they are), or the plan's districts'. `table` comes from this module, never a request.
+async fn place(
+    pool: &PgPool,
+    table: &str,
+    id: Option<i64>,
+    district: Option<&str>,
+    what: &str,
+) -> Result<String, Error> {
+    let name: Option<String> = match (id, district) {
+        (Some(id), _) => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM {table} WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }
+        (None, Some(code)) => sqlx::query_scalar("SELECT name FROM district WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?
+            .map(|n: String| format!("{n}的{what}")),
+        (None, None) => None,
+    };
+    Ok(name.unwrap_or_else(|| match id {
+        Some(id) => format!("{what} {id}（已不在登记册中）"),
+        None => format!("预案覆盖区县的{what}"),
+    }))
+}
+
 /// What there is of `r` today, for a plan covering `districts`, its next review on `next_review`.
 pub async fn of(
     pool: &PgPool,
@@ -84,11 +113,7 @@ pub async fn of(
             .bind(item)
             .fetch_all(pool)
             .await?;
-            let place = match (depot_id, district) {
-                (Some(id), _) => format!("储备库 {id}"),
-                (None, Some(code)) => format!("{code} 的储备库"),
-                (None, None) => "预案覆盖区县的储备库".to_string(),
-            };
+            let place = place(pool, "depot", *depot_id, district.as_deref(), "储备库").await?;
             Ok(Available { now, lasting, place, holders })
         }
         Resource::Team { specialty, team_id, district, .. } => {
@@ -104,11 +129,7 @@ pub async fn of(
             .fetch_all(pool)
             .await?;
             let now = holders.len() as f64;
-            let place = match (team_id, district) {
-                (Some(id), _) => format!("救援队伍 {id}"),
-                (None, Some(code)) => format!("{code} 的救援队伍"),
-                (None, None) => "预案覆盖区县的救援队伍".to_string(),
-            };
+            let place = place(pool, "team", *team_id, district.as_deref(), "救援队伍").await?;
             Ok(Available { now, lasting: now, place, holders })
         }
     }

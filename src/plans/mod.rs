@@ -19,6 +19,7 @@ pub mod number;
 pub mod pdf;
 pub mod record;
 pub mod refused;
+pub mod register;
 pub mod scenario;
 pub mod scope;
 pub mod threat;

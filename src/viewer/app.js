@@ -11,7 +11,7 @@ import { listen, refreshTiles } from './live.js';
 import { startNearest } from './nearest.js';
 import { startPhone } from './phone.js';
 import { startPlan } from './plan.js';
-import { plansOf } from './emergency-plans.js';
+import { plansOf, startPlanDeadlines } from './emergency-plans.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
 import { startSearch } from './search.js';
@@ -207,6 +207,7 @@ map.on('load', () => {
   state.plume = startPlume(panels);
   state.intercept = startIntercept(panels);
   state.warningsPanel = startWarnings(panels);
+  state.planDeadlines = startPlanDeadlines();
   startPhone(panels);
   startCoverage(panels);
   const status = document.getElementById('status');
@@ -224,6 +225,7 @@ map.on('load', () => {
       }
       state.duty?.panel?.onEvent(kind, data);
       state.warningsPanel?.onEvent(kind, data);
+      state.planDeadlines?.onEvent(kind);
     },
   });
   state.ready = true;

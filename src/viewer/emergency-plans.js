@@ -25,3 +25,26 @@ export async function plansOf(layer, id) {
   };
   return `<div class="plans"><div class="popup-sub">应急预案</div><ul>${plans.map(item).join('')}</ul></div>`;
 }
+
+/** Most deadlines the desk lists. */
+const DESK_MOST = 12;
+
+/** The desk's list of plan deadlines near or past and plans to revise, worst first; it follows
+ * the feed (`plan_due`, `plan_flag`) and looks again every ten minutes. */
+export function startPlanDeadlines() {
+  const list = document.getElementById('plan-due');
+  if (!list) return { onEvent() {} };
+  async function load() {
+    const body = await api('/api/plans/due');
+    const pressing = body.entries.filter((e) => ['overdue', 'due_soon', 'revise'].includes(e.standing) && e.plan_id);
+    list.innerHTML = pressing.slice(0, DESK_MOST).map((e) => `<li class="plan-due ${esc(e.standing)}" data-plan="${e.plan_id}">`
+      + `<span class="standing" style="background:${esc(words.colour('plan_standing', e.standing, '#999'))}">${esc(words.label('plan_standing', e.standing))}</span> `
+      + `${esc(e.plan ?? '')}<span class="meta">${esc(e.district_name ?? '')}${e.due_on ? ` · ${esc(e.due_on)}` : ''}</span>`
+      + `<div class="hint">${esc(e.detail)}</div></li>`).join('') || '<li class="hint">无逾期或即将到期的预案事项</li>';
+  }
+  let pending = null;
+  const soon = () => { clearTimeout(pending); pending = setTimeout(() => load().catch(() => {}), 300); };
+  setInterval(soon, 600000);
+  load().catch(() => {});
+  return { onEvent(kind) { if (['plan_due', 'plan_flag', 'plan', 'reload'].includes(kind)) soon(); } };
+}

@@ -49,6 +49,11 @@ try {
   result.plans = await page.$$eval('.maplibregl-popup .plans li[data-plan]', (items) => items.map((i) => i.textContent));
   result.flags = await page.$$eval('.maplibregl-popup .plans ul.flags li', (items) => items.map((i) => i.textContent));
   await page.screenshot({ path: screenshot });
+  // The desk lists the plans whose deadline is near or past, or that are to be revised.
+  await page.click('#workspaces [data-open="duty"]');
+  await page.waitForSelector('#plan-due li[data-plan]', { timeout: 15000 });
+  result.desk = await page.$$eval('#plan-due li[data-plan]', (items) => items.map((i) => i.textContent));
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-desk.png') });
   const [cards] = await Promise.all([context.waitForEvent('page'), page.click('.maplibregl-popup .plans a[href$="card.html"]')]);
   await cards.waitForLoadState('load');
   await cards.pdf({ path: pdf, format: 'A4', printBackground: true, preferCSSPageSize: true });
