@@ -547,6 +547,10 @@ async fn documents_are_pdfs_without_scripts_or_passwords() {
         assert_eq!(status, 422, "{what}: {body}");
         assert!(body["detail"].as_str().unwrap().contains(expected), "{what}: {body}");
     }
+    let mut huge = good.clone();
+    huge.resize(onemap::plans::documents::MAX_BYTES + 1, b' ');
+    let (status, body) = upload(&token, id, v, "plan", ("huge.pdf", "application/pdf", huge)).await;
+    assert_eq!(status, 413, "{body}");
     let (status, body) = upload(&token, id, v, "poster", ("x.pdf", "application/pdf", good.clone())).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("kind")), "{body}");
     assert_eq!(counts(&server.pool).await, before, "nothing stored");
@@ -896,6 +900,9 @@ async fn scenarios_are_computed_by_the_models_and_the_plan_is_checked_against_th
         (with("weather", Value::Null), "weather"),
         (with("risk_source_id", json!(other)), "risk_source_id"),
         (with("measures", json!([{"step": "", "by": "x", "within_min": 1}])), "measures.step"),
+        (with("measures", json!([{"step": "关阀\u{1b}[31m", "by": "x", "within_min": 1}])), "measures.step"),
+        (with("measures", json!([{"step": "关阀", "by": "x", "within_min": 1e9}])), "measures.within_min"),
+        (with("title", json!("x".repeat(201))), "title"),
         (
             with("resources", json!([{"kind": "team", "specialty": "magic", "count": 1, "basis": "own"}])),
             "resources.specialty",

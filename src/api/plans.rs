@@ -211,14 +211,20 @@ async fn create(
 async fn whole(state: &AppState, actor: &crate::auth::Actor, id: i64) -> Result<Plan, Error> {
     let mut conn = state.pool.acquire().await?;
     let plan = record::one(&mut conn, id).await?;
-    if scope::sight(&mut conn, actor, id).await? == Sight::Public {
+    may_see_whole(&mut conn, actor, id).await?;
+    Ok(plan)
+}
+
+/// Refuses (403) a caller who sees plan `id` through its public fields only.
+async fn may_see_whole(conn: &mut sqlx::PgConnection, actor: &crate::auth::Actor, id: i64) -> Result<(), Error> {
+    if scope::sight(conn, actor, id).await? == Sight::Public {
         return Err(Error::Forbidden(format!(
             "plan {id} is not {}'s; an enterprise sees other enterprises' plans through their public fields only \
              (GET /api/plans/{id})",
             actor.name
         )));
     }
-    Ok(plan)
+    Ok(())
 }
 
 async fn show(
@@ -226,8 +232,10 @@ async fn show(
     Acting(actor): Acting,
     PathOf(Id(id)): PathOf<Id>,
 ) -> Result<Response, Problem> {
-    let mut plan = record::one(&mut *state.pool.acquire().await?, id).await?;
-    let sight = scope::sight(&mut *state.pool.acquire().await?, &actor, id).await?;
+    let (mut plan, sight) = {
+        let mut conn = state.pool.acquire().await?;
+        (record::one(&mut conn, id).await?, scope::sight(&mut conn, &actor, id).await?)
+    };
     if sight == Sight::Whole {
         let flags = checks::check(&state.pool, state.rivers.load_full(), &plan, crate::plans::today()).await?;
         plan.flagged(flags);
@@ -382,8 +390,11 @@ async fn threat(
     Acting(actor): Acting,
     PathOf((Id(id), Id(s))): PathOf<(Id, Id)>,
 ) -> Result<Response, Problem> {
-    whole(&state, &actor, id).await?;
-    let scenario = scenario::one(&mut *state.pool.acquire().await?, id, s).await?;
+    let scenario = {
+        let mut conn = state.pool.acquire().await?;
+        may_see_whole(&mut conn, &actor, id).await?;
+        scenario::one(&mut conn, id, s).await?
+    };
     Ok(axum::Json(threat::of(&state.pool, state.rivers.load_full(), &scenario).await?).into_response())
 }
 
