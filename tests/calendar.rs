@@ -69,3 +69,25 @@ fn the_legal_clock_counts_working_days_through_holiday_weeks() {
     assert!(err.to_string().contains("outside the working-day calendar"), "{err}");
     assert!(c.is_working_day(d(2003, 12, 31)).is_err());
 }
+
+/// A table for the next years that does not follow on from the committed one stops the service
+/// before it opens anything, saying why.
+#[test]
+fn a_next_years_table_that_leaves_a_gap_stops_the_service() {
+    let (_, last) = china().covers();
+    let dir = std::env::temp_dir().join(format!("onemap-calendar-next-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gap = last + Days::new(2);
+    let path = dir.join("next.csv");
+    std::fs::write(&path, format!("# {gap}..{}\ndate,kind,name\n", gap + Days::new(30))).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_onemap"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--calendar-next"])
+        .arg(&path)
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains(&format!("must start on {}", last + Days::new(1))), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -288,6 +288,10 @@ pub struct ServeArgs {
     /// config/plan-filing-scope.json; default: that file, built in).
     #[arg(long, env = "ONEMAP_PLAN_FILING_SCOPE")]
     pub plan_filing_scope: Option<PathBuf>,
+    /// The working-day calendar's next years, as the State Council announces them (a table like
+    /// data/calendar/china.csv starting the day after it ends); the plans' legal clocks count on it.
+    #[arg(long, env = "ONEMAP_CALENDAR_NEXT")]
+    pub calendar_next: Option<PathBuf>,
     /// How often to look for report deadlines coming near or passed, in seconds.
     #[arg(long, env = "ONEMAP_DEADLINE_CHECK_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub deadline_check_s: u64,

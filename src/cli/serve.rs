@@ -27,6 +27,10 @@ pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         .with_context(|| format!("{}", path.display()))?,
         None => crate::plans::due::Scope::builtin(),
     };
+    if let Some(path) = &serve.calendar_next {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        crate::time::workdays::extend_china(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     let database = Database::open(args.database_url.as_deref(), &args.data_dir, serve.max_connections).await?;
     crate::write_reference_tables(&database.pool).await?;
     let config = ServerConfig {

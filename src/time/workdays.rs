@@ -5,7 +5,7 @@
 //! holidays are only known once the State Council announces them.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
@@ -41,11 +41,25 @@ pub struct Calendar {
     listed: BTreeMap<NaiveDate, (Listed, String)>,
 }
 
-/// China's calendar, read from the committed table once.
+/// The committed table, read once.
+static COMMITTED: LazyLock<Calendar> =
+    LazyLock::new(|| Calendar::parse(CHINA).expect("data/calendar/china.csv is a valid calendar"));
+
+/// The committed table carried on by the years an operator added (`onemap serve --calendar-next`).
+static EXTENDED: OnceLock<Calendar> = OnceLock::new();
+
+/// China's calendar: the committed table, carried on by [`extend_china`] where it was called.
 pub fn china() -> &'static Calendar {
-    static CALENDAR: LazyLock<Calendar> =
-        LazyLock::new(|| Calendar::parse(CHINA).expect("data/calendar/china.csv is a valid calendar"));
-    &CALENDAR
+    EXTENDED.get().unwrap_or(&COMMITTED)
+}
+
+/// Carries China's calendar on with the years after the committed table (a table of the same
+/// form, starting the day after it ends) — so a bureau can add next year's notice the day the
+/// State Council publishes it, without waiting for a release. Once per process.
+pub fn extend_china(next: &str) -> Result<(), String> {
+    let next = Calendar::parse(next)?;
+    let carried = COMMITTED.then(next)?;
+    EXTENDED.set(carried).map_err(|_| "the calendar was carried on already".to_string())
 }
 
 impl Calendar {
@@ -86,6 +100,21 @@ impl Calendar {
             return Err(format!("{outside} lies outside the table's {first}..{last}"));
         }
         Ok(Self { first, last, listed })
+    }
+
+    /// This calendar carried on by `next`, which must start the day after this one ends.
+    pub fn then(&self, next: Calendar) -> Result<Calendar, String> {
+        if self.last.succ_opt() != Some(next.first) {
+            return Err(format!(
+                "the added table covers {}..{}; it must start on {}, the day after the calendar ends",
+                next.first,
+                next.last,
+                self.last + Days::new(1)
+            ));
+        }
+        let mut listed = self.listed.clone();
+        listed.extend(next.listed);
+        Ok(Calendar { first: self.first, last: next.last, listed })
     }
 
     /// The first and last day covered.
@@ -174,5 +203,15 @@ mod tests {
         assert_eq!(c.add_working_days(d(2026, 1, 1), 0), Ok(d(2026, 1, 1)));
         assert_eq!(c.working_days_between(d(2026, 1, 1), d(2026, 1, 5)), Ok(3));
         assert!(c.add_working_days(d(2026, 12, 30), 5).is_err(), "runs past the table");
+
+        let next = || Calendar::parse("# 2027-01-01..2027-12-31\n2027-01-01,holiday,元旦\n").unwrap();
+        let carried = c.then(next()).unwrap();
+        assert_eq!(carried.covers(), (d(2026, 1, 1), d(2027, 12, 31)));
+        // Wed 30 Dec, Thu 31 Dec, (Fri 1 Jan off), Mon 4 Jan, Tue 5 Jan.
+        assert_eq!(carried.add_working_days(d(2026, 12, 30), 3), Ok(d(2027, 1, 5)));
+        assert_eq!(carried.is_working_day(d(2026, 1, 4)), Ok(true), "the first table's days stay");
+        let gap = Calendar::parse("# 2027-01-02..2027-12-31\n").unwrap();
+        assert!(c.then(gap).is_err(), "a table that leaves a day out");
+        assert!(carried.then(next()).is_err(), "a table that repeats a year");
     }
 }
