@@ -3,7 +3,7 @@
 mod common;
 
 use common::testing::TestServer;
-use common::{counts, expect_problem, post};
+use common::{call, counts, expect_problem, post};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -196,5 +196,99 @@ async fn bad_interception_requests_are_refused() {
         let said = format!("{} {} {}", p["field"].as_str().unwrap_or_default(), p["detail"], p["title"]);
         assert!(said.contains(field), "{body}: {p}");
     }
+    assert_eq!(counts(&server.pool).await, before);
+}
+
+/// A site whose emergency space fills before the release has passed is no stop: 乙 diverts into
+/// a 100,000 m³ pond; at 50 m³/s it is full in 33.3 minutes — enough for a 30-minute release,
+/// not for an hour's. A river plan's sites come first among the recommended ones.
+#[tokio::test]
+async fn a_pond_that_fills_before_the_release_has_passed_is_no_stop_and_the_plans_sites_come_first() {
+    let server = TestServer::start().await.unwrap();
+    let ids = small_network(&server).await;
+    let (status, _, body) = call(
+        Method::PATCH,
+        &server.at(&format!("/api/layers/intercept_site/{}", ids[1])),
+        Some(json!({"actions": ["divert"], "volume_m3": 100000})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let url = server.at("/api/rivers/interception");
+    let ask = |extra: Value| {
+        let mut r = json!({"point": [106.0, 29.0], "hours": 20, "send": {"specialty": "water"}, "setup_minutes": 30});
+        r.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        r
+    };
+    let (_, unchecked) = post(&url, ask(json!({}))).await;
+    assert_eq!(unchecked["sites"][1]["storage"], Value::Null, "no flow given: not checked");
+    assert_eq!(unchecked["recommended"], json!([ids[1]]));
+
+    let (status, hour) = post(&url, ask(json!({"flow_m3_s": 50, "release_minutes": 60}))).await;
+    assert_eq!(status, 200, "{hour}");
+    let storage = &hour["sites"][1]["storage"];
+    assert_eq!(storage["needed_m3"], 180000.0, "{storage}");
+    assert!((storage["fills_in_minutes"].as_f64().unwrap() - 100000.0 / 50.0 / 60.0).abs() < 0.06, "{storage}");
+    assert_eq!(storage["holds"], false);
+    assert_eq!(hour["sites"][1]["recommended"], false);
+    assert_eq!(hour["recommended"], json!([]));
+    assert_eq!(hour["sites"][0]["storage"], Value::Null, "a boom point holds no water back");
+
+    let (_, half) = post(&url, ask(json!({"flow_m3_s": 50, "release_minutes": 30}))).await;
+    assert_eq!(half["sites"][1]["storage"]["holds"], true);
+    assert_eq!(half["recommended"], json!([ids[1]]));
+
+    // With ten minutes to set up, 甲 is in time too (81.2 − 58.9 − 10 min); 乙 has the wider margin
+    // and comes first — unless a plan names 甲.
+    let (_, both) = post(&url, ask(json!({"setup_minutes": 10}))).await;
+    assert_eq!(both["recommended"], json!([ids[1], ids[0]]));
+    let (status, _) = post(
+        &server.at("/api/layers/district"),
+        json!({"type": "Feature", "properties": {"code": "500999", "name": "试验区"},
+               "geometry": {"type": "MultiPolygon", "coordinates": [[[[105.9, 28.9], [106.6, 28.9], [106.6, 29.2], [105.9, 29.2], [105.9, 28.9]]]]}}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let intake: i64 =
+        sqlx::query_scalar("SELECT id FROM receptor WHERE name = '试验取水口'").fetch_one(&server.pool).await.unwrap();
+    let (status, plan) = post(
+        &server.at("/api/plans"),
+        json!({"kind": "water_source", "name": "试验河水源地预案", "level": "special", "district": "500999",
+               "receptor_id": intake, "intercept_site_ids": [ids[0]]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!(plan["sites"][0]["id"], ids[0]);
+    let (_, planned) = post(&url, ask(json!({"setup_minutes": 10, "plan_id": plan["id"]}))).await;
+    assert_eq!(planned["recommended"], json!([ids[0], ids[1]]));
+    assert_eq!(
+        (planned["sites"][0]["in_plan"].as_bool(), planned["sites"][1]["in_plan"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(planned["sites"][0]["plans"], json!([plan["id"]]));
+
+    // Refused: an unknown plan, a negative flow; a plan naming a site that is not there, or an
+    // enterprise plan naming sites.
+    let p = expect_problem(Method::POST, &url, Some(ask(json!({"plan_id": 999999}))), 422).await;
+    assert_eq!(p["field"], "plan_id");
+    let p = expect_problem(Method::POST, &url, Some(ask(json!({"flow_m3_s": -1}))), 422).await;
+    assert_eq!(p["field"], "flow_m3_s");
+    let before = counts(&server.pool).await;
+    let p = expect_problem(
+        Method::PATCH,
+        &server.at(&format!("/api/plans/{}", plan["id"])),
+        Some(json!({"intercept_site_ids": [ids[0], 999999]})),
+        422,
+    )
+    .await;
+    assert_eq!(p["field"], "intercept_site_ids");
+    let p = expect_problem(
+        Method::POST,
+        &server.at("/api/plans"),
+        Some(json!({"kind": "enterprise", "name": "试验企业预案", "level": "comprehensive", "district": "500999",
+                    "risk_level": "一般", "risk_source_ids": [], "intercept_site_ids": [ids[0]]})),
+        422,
+    )
+    .await;
+    assert_eq!(p["field"], "intercept_site_ids", "{p}");
     assert_eq!(counts(&server.pool).await, before);
 }

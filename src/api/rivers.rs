@@ -54,6 +54,8 @@ pub fn router() -> Routes {
 
 /// Longest set-up at a site, minutes.
 const MAX_SETUP_MIN: f64 = 1440.0;
+/// Largest river flow, m³/s (the Yangtze's greatest floods pass 100,000).
+const MAX_FLOW_M3_S: f64 = 200_000.0;
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +76,13 @@ struct InterceptRequest {
     send: Send,
     setup_minutes: Option<f64>,
     near_m: Option<f64>,
+    /// The river's flow at the sites, m³/s: checks whether a site's emergency space fills
+    /// before the release has passed.
+    flow_m3_s: Option<f64>,
+    /// How long the release lasts, minutes (default 60).
+    release_minutes: Option<f64>,
+    /// A river or water-source plan: its sites come first.
+    plan_id: Option<i64>,
     #[serde(flatten)]
     roads: crate::routing::request::RoadOptions,
 }
@@ -126,7 +135,25 @@ async fn intercept(
     };
     let roads = state.roads.load_full();
     let rules = r.roads.rules(&roads, &state.pool).await?;
-    let request = Request { at, spilled_at, hours, need, setup_minutes: setup, near_m: near, snap_m: DEFAULT_SNAP_M };
+    let flow_m3_s = r.flow_m3_s.map(|q| bounded("flow_m3_s", q, 0.0, MAX_FLOW_M3_S, true)).transpose()?;
+    let release_minutes = bounded("release_minutes", r.release_minutes.unwrap_or(60.0), 0.0, MAX_HOURS * 60.0, true)?;
+    if let Some(plan) = r.plan_id {
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM plan WHERE id = $1").bind(plan).fetch_optional(&state.pool).await?;
+        known.ok_or_else(|| invalid("plan_id", format!("there is no plan {plan}")))?;
+    }
+    let request = Request {
+        at,
+        spilled_at,
+        hours,
+        need,
+        setup_minutes: setup,
+        near_m: near,
+        snap_m: DEFAULT_SNAP_M,
+        flow_m3_s,
+        release_minutes,
+        plan: r.plan_id,
+    };
     let mut answer = plan(&state.pool, state.rivers.load_full(), roads, rules, &request).await?;
     answer.pollutant = r.pollutant;
     Ok(axum::Json(answer).into_response())

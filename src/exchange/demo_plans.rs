@@ -56,14 +56,20 @@ pub async fn load(pool: &PgPool, rivers: Arc<RoadGraph>, dir: &Path) -> Result<u
     let me = Actor::system("demo");
     let (sources, receptors, depots) =
         (ids(pool, "risk_source").await?, ids(pool, "receptor").await?, ids(pool, "depot").await?);
+    let sites = ids(pool, "intercept_site").await?;
     let mut plans: HashMap<String, i64> = HashMap::new();
     for demo in &file.plans {
         let name = demo.fields.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         let mut fields = demo.fields.clone();
-        if let Some(list) = fields.remove("risk_sources") {
-            let list = list.as_array().cloned().unwrap_or_default();
-            let ids: Result<Vec<Value>> = list.iter().map(|n| id_of(&sources, "risk source", n)).collect();
-            fields.insert("risk_source_ids".into(), Value::Array(ids?));
+        for (names, key, what, known) in [
+            ("risk_sources", "risk_source_ids", "risk source", &sources),
+            ("intercept_sites", "intercept_site_ids", "interception site", &sites),
+        ] {
+            if let Some(list) = fields.remove(names) {
+                let list = list.as_array().cloned().unwrap_or_default();
+                let ids: Result<Vec<Value>> = list.iter().map(|n| id_of(known, what, n)).collect();
+                fields.insert(key.into(), Value::Array(ids?));
+            }
         }
         if let Some(n) = fields.remove("receptor") {
             fields.insert("receptor_id".into(), id_of(&receptors, "receptor", &n)?);

@@ -68,6 +68,29 @@ pub struct PlanSource {
     pub grade: Option<String>,
 }
 
+/// An interception site of the reach a plan plans for (一河一策一图).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PlanSite {
+    /// The site's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// sluice, dam, bridge, culvert or boom_point.
+    pub kind: String,
+    /// Its river.
+    pub river: Option<String>,
+    /// Its emergency space, m³.
+    pub volume_m3: Option<f64>,
+    /// What can be done there (cut_off, divert, dose, dilute).
+    pub actions: Option<Vec<String>>,
+    /// Who keeps it.
+    pub owner: Option<String>,
+    /// A contact.
+    pub contact: Option<String>,
+    #[serde(skip)]
+    plan_id: i64,
+}
+
 /// A document of a version (the file is at `href`).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PlanDocument {
@@ -191,6 +214,8 @@ pub struct Plan {
     pub fields: PlanFields,
     /// The risk sources it covers.
     pub sources: Vec<PlanSource>,
+    /// The interception sites of the reach it plans for, by river, then id.
+    pub sites: Vec<PlanSite>,
     /// The version in force, if one is.
     pub in_force: Option<i64>,
     /// Its filing number (of the filing that put the version in force).
@@ -351,6 +376,13 @@ pub async fn read(conn: &mut PgConnection, which: &Which, today: NaiveDate) -> R
     .into_iter()
     .map(|r| (r.plan_id, r))
     .collect();
+    let sites: Vec<PlanSite> = sqlx::query_as(
+        "SELECT p.plan_id, s.id, s.name, s.kind, s.river, s.volume_m3, s.actions, s.owner, s.contact \
+         FROM plan_site p JOIN intercept_site s ON s.id = p.site_id WHERE p.plan_id = ANY($1) ORDER BY s.river, s.id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut versions: Vec<PlanVersion> = sqlx::query_as(
         "SELECT id, plan_id, number, status, revision_reasons, major, summary, reviewed_on, reviewers, \
                 review_opinions, signed_on, published_on, in_force_on, ended_on, author, created_at, updated_at \
@@ -391,6 +423,7 @@ pub async fn read(conn: &mut PgConnection, which: &Which, today: NaiveDate) -> R
         let mut plan = Plan {
             fields: f,
             sources: sources.iter().filter(|(p, _)| *p == id).map(|(_, s)| s.source()).collect(),
+            sites: sites.iter().filter(|s| s.plan_id == id).cloned().collect(),
             in_force: None,
             filing_number: None,
             standing: String::new(),

@@ -52,6 +52,8 @@ pub struct PlanBody {
     pub confidential: Option<bool>,
     /// The risk sources it covers (enterprise plans: at least one; park plans: any).
     pub risk_source_ids: Option<Vec<i64>>,
+    /// The interception sites of the reach it plans for (一河一策一图; not enterprise plans).
+    pub intercept_site_ids: Option<Vec<i64>>,
 }
 
 /// A plan's fields, checked.
@@ -69,6 +71,7 @@ struct Checked {
     park: Option<String>,
     confidential: bool,
     sources: Vec<i64>,
+    sites: Vec<i64>,
 }
 
 impl Checked {
@@ -87,6 +90,7 @@ impl Checked {
             park: f.park.clone(),
             confidential: f.confidential,
             sources: plan.sources.iter().map(|s| s.id).collect(),
+            sites: plan.sites.iter().map(|s| s.id).collect(),
         }
     }
 }
@@ -109,6 +113,17 @@ fn district_code(name: &str, code: &str) -> Result<(), Error> {
     } else {
         Err(Error::invalid(name, format!("`{code}` is not a six-digit 区县 code")))
     }
+}
+
+/// A list of ids as given (else as it was), sorted, once each, at most [`MAX_LIST`].
+fn ids(field: &str, given: Option<Vec<i64>>, old: Option<&Vec<i64>>) -> Result<Vec<i64>, Error> {
+    let mut ids = given.or_else(|| old.cloned()).unwrap_or_default();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_LIST {
+        return Err(Error::invalid(field, format!("lists {}; at most {MAX_LIST}", ids.len())));
+    }
+    Ok(ids)
 }
 
 /// `body` over `old` (a new plan: over nothing), checked field by field without the database.
@@ -182,15 +197,14 @@ fn merge(old: Option<&Checked>, body: PlanBody) -> Result<Checked, Error> {
             ));
         }
     }
-    let mut sources = match body.risk_source_ids {
-        Some(ids) => ids,
-        None => old.map(|o| o.sources.clone()).unwrap_or_default(),
-    };
-    sources.sort_unstable();
-    sources.dedup();
-    if sources.len() > MAX_LIST {
-        return Err(Error::invalid("risk_source_ids", format!("lists {}; at most {MAX_LIST}", sources.len())));
+    let sites = ids("intercept_site_ids", body.intercept_site_ids, old.map(|o| &o.sites))?;
+    if kind == Kind::Enterprise && !sites.is_empty() {
+        return Err(Error::invalid(
+            "intercept_site_ids",
+            "an enterprise plan names no river interception sites; a water-source, government or department plan does",
+        ));
     }
+    let sources = ids("risk_source_ids", body.risk_source_ids, old.map(|o| &o.sources))?;
     match kind {
         Kind::Enterprise if sources.is_empty() => {
             return Err(Error::invalid("risk_source_ids", "an enterprise plan covers at least one risk source"));
@@ -219,6 +233,7 @@ fn merge(old: Option<&Checked>, body: PlanBody) -> Result<Checked, Error> {
         park,
         confidential,
         sources,
+        sites,
     })
 }
 
@@ -238,6 +253,13 @@ async fn check_references(conn: &mut PgConnection, id: Option<i64>, plan: &Check
         .await?;
     if let Some(missing) = plan.sources.iter().find(|s| !found.contains(s)) {
         return Err(Error::invalid("risk_source_ids", format!("there is no risk source {missing}")));
+    }
+    let found: Vec<i64> = sqlx::query_scalar("SELECT id FROM intercept_site WHERE id = ANY($1)")
+        .bind(&plan.sites)
+        .fetch_all(&mut *conn)
+        .await?;
+    if let Some(missing) = plan.sites.iter().find(|s| !found.contains(s)) {
+        return Err(Error::invalid("intercept_site_ids", format!("there is no interception site {missing}")));
     }
     if let Some(receptor) = plan.receptor_id {
         let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM receptor WHERE id = $1")
@@ -288,18 +310,19 @@ async fn check_references(conn: &mut PgConnection, id: Option<i64>, plan: &Check
     Ok(())
 }
 
-async fn write_sources(conn: &mut PgConnection, id: i64, sources: &[i64]) -> Result<(), Error> {
-    sqlx::query("DELETE FROM plan_source WHERE plan_id = $1 AND NOT risk_source_id = ANY($2)")
+/// Makes plan `id`'s links in `table` (by `column`: its risk sources, its interception sites)
+/// exactly `ids`. Both names come from this file, never a request.
+async fn write_links(conn: &mut PgConnection, table: &str, column: &str, id: i64, ids: &[i64]) -> Result<(), Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE plan_id = $1 AND NOT {column} = ANY($2)")))
         .bind(id)
-        .bind(sources)
+        .bind(ids)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "INSERT INTO plan_source (plan_id, risk_source_id) SELECT $1, unnest($2::bigint[]) \
-         ON CONFLICT (plan_id, risk_source_id) DO NOTHING",
-    )
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {table} (plan_id, {column}) SELECT $1, unnest($2::bigint[]) ON CONFLICT (plan_id, {column}) DO NOTHING"
+    )))
     .bind(id)
-    .bind(sources)
+    .bind(ids)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -342,7 +365,8 @@ pub async fn create(pool: &sqlx::PgPool, actor: &Actor, body: PlanBody) -> Resul
     .bind(&actor.name)
     .fetch_one(&mut *tx)
     .await?;
-    write_sources(&mut tx, id, &plan.sources).await?;
+    write_links(&mut tx, "plan_source", "risk_source_id", id, &plan.sources).await?;
+    write_links(&mut tx, "plan_site", "site_id", id, &plan.sites).await?;
     jurisdiction::check(&mut tx, actor, "plan", &[id]).await?;
     announce(&mut tx, "created", id, serde_json::json!({})).await?;
     record::finish(tx, pool, id).await
@@ -391,7 +415,8 @@ pub async fn edit(pool: &sqlx::PgPool, actor: &Actor, id: i64, body: PlanBody) -
     .fetch_one(&mut *tx)
     .await
     .map(|_: i64| ())?;
-    write_sources(&mut tx, id, &plan.sources).await?;
+    write_links(&mut tx, "plan_source", "risk_source_id", id, &plan.sources).await?;
+    write_links(&mut tx, "plan_site", "site_id", id, &plan.sites).await?;
     jurisdiction::check(&mut tx, actor, "plan", &[id]).await?;
     announce(&mut tx, "changed", id, serde_json::json!({})).await?;
     record::finish(tx, pool, id).await

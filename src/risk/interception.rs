@@ -54,6 +54,70 @@ pub struct Request {
     pub near_m: f64,
     /// How far the spill may be from a river, m.
     pub snap_m: f64,
+    /// The river's flow at the sites, m³/s (none: the sites' space is not checked).
+    pub flow_m3_s: Option<f64>,
+    /// How long the release lasts, minutes: the polluted water takes at least this long to pass
+    /// a site (longer downstream, as it spreads).
+    pub release_minutes: f64,
+    /// The river or water-source plan whose sites come first.
+    pub plan: Option<i64>,
+}
+
+/// Actions that hold the river's water back, and so need space for it.
+const HOLDING: &[&str] = &["cut_off", "divert"];
+
+/// Whether a site's emergency space holds the polluted water while it passes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Storage {
+    /// Water to hold: the flow over the release, m³ (a lower bound: the polluted water spreads).
+    pub needed_m3: f64,
+    /// The site's emergency space, m³ (none: not recorded).
+    pub volume_m3: Option<f64>,
+    /// Minutes until the space is full at the river's flow.
+    pub fills_in_minutes: Option<f64>,
+    /// Whether it holds the release (none: the space is not recorded).
+    pub holds: Option<bool>,
+}
+
+impl Storage {
+    /// The storage check of a site holding water back (its actions include 截流 or 引流, or are
+    /// not recorded while a space is), or none where the site does not hold water.
+    fn of(site: &Extra, flow_m3_s: f64, release_minutes: f64) -> Option<Self> {
+        let holding = match &site.actions {
+            Some(actions) => actions.iter().any(|a| HOLDING.contains(&a.as_str())),
+            None => site.volume_m3.is_some(),
+        };
+        if !holding {
+            return None;
+        }
+        let fills = site.volume_m3.map(|v| v / flow_m3_s / 60.0);
+        Some(Self {
+            needed_m3: (flow_m3_s * release_minutes * 60.0).round(),
+            volume_m3: site.volume_m3,
+            fills_in_minutes: fills.map(tenth),
+            holds: fills.map(|f| f >= release_minutes),
+        })
+    }
+}
+
+/// What a river plan records of a site, and the plans that name it.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+struct Extra {
+    id: i64,
+    volume_m3: Option<f64>,
+    actions: Option<Vec<String>>,
+    plans: Vec<i64>,
+}
+
+async fn extras(pool: &PgPool, ids: &[i64]) -> Result<Vec<Extra>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.volume_m3, s.actions, \
+                coalesce(array_agg(p.plan_id ORDER BY p.plan_id) FILTER (WHERE p.plan_id IS NOT NULL), '{}') AS plans \
+         FROM intercept_site s LEFT JOIN plan_site p ON p.site_id = s.id WHERE s.id = ANY($1) GROUP BY s.id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Where a site's help comes from.
@@ -102,13 +166,19 @@ pub struct Interception {
     pub setup_minutes: f64,
     /// The pollutant, as the request named it.
     pub pollutant: Option<String>,
+    /// The river's flow the sites' space was checked at, m³/s (none: not checked).
+    pub flow_m3_s: Option<f64>,
+    /// Minutes the release lasts.
+    pub release_minutes: f64,
+    /// The plan whose sites come first.
+    pub plan: Option<i64>,
     /// Teams or depots that could be sent.
     pub helpers: usize,
     /// The sites in order of the pollutant's arrival.
     pub sites: Vec<Site>,
     /// The drinking-water intakes downstream, in order.
     pub intakes: Vec<Intake>,
-    /// The recommended sites' ids, the widest margin first.
+    /// The recommended sites' ids: the plan's first, then the widest margin first.
     pub recommended: Vec<i64>,
 }
 
@@ -121,6 +191,15 @@ pub struct Site {
     pub name: String,
     /// Its kind.
     pub kind: Option<String>,
+    /// What can be done there (cut_off 截流, divert 引流, dose 投药, dilute 稀释), if recorded.
+    pub actions: Option<Vec<String>>,
+    /// The plans that name it (一河一策一图).
+    pub plans: Vec<i64>,
+    /// Whether the plan asked about names it.
+    pub in_plan: bool,
+    /// Its emergency space against the water to hold (none: it holds no water back, or the
+    /// flow was not given).
+    pub storage: Option<Storage>,
     /// Minutes of flow from the spill.
     pub minutes: f64,
     /// Metres along the river.
@@ -139,7 +218,8 @@ pub struct Site {
     pub above_first_intake: bool,
     /// The intakes below it.
     pub intakes_below: Vec<Intake>,
-    /// Above the first intake, and help is there in time.
+    /// Above the first intake, help is there in time, and its space (if it holds water) does not
+    /// fill before the release has passed.
     pub recommended: bool,
 }
 
@@ -213,6 +293,7 @@ pub async fn plan(
         .filter(|r| r.about.as_deref() == Some("water_intake"))
         .collect();
     let helpers = sources(pool, &request.need).await?;
+    let extra = extras(pool, &sites.iter().map(|s| s.id).collect::<Vec<_>>()).await?;
     let now = Utc::now();
     let elapsed_min = (now - request.spilled_at).num_milliseconds() as f64 / 60_000.0;
     // One road search from each site for the nearest helper.
@@ -232,7 +313,7 @@ pub async fn plan(
     .map_err(|e| Error::Failed(format!("the road search failed: {e}")))?;
     let first_intake = intakes.first().map(|i| i.hours);
     let mut out = Vec::new();
-    let mut recommended: Vec<(f64, i64)> = Vec::new();
+    let mut recommended: Vec<(bool, f64, i64)> = Vec::new();
     for (site, road) in sites.iter().zip(&road) {
         let spill_min = site.hours * 60.0;
         // Minutes from now until the pollutant is there.
@@ -250,14 +331,22 @@ pub async fn plan(
         let margin = road.map(|(_, seconds)| left_min - seconds / 60.0 - request.setup_minutes);
         let above = first_intake.is_none_or(|h| site.hours < h);
         let below = intakes.iter().filter(|i| i.hours > site.hours).map(Intake::from).collect();
-        let good = above && margin.is_some_and(|m| m > 0.0);
+        let x = extra.iter().find(|e| e.id == site.id).cloned().unwrap_or_default();
+        let storage = request.flow_m3_s.and_then(|q| Storage::of(&x, q, request.release_minutes));
+        let fills = storage.as_ref().is_some_and(|s| s.holds == Some(false));
+        let in_plan = request.plan.is_some_and(|p| x.plans.contains(&p));
+        let good = above && margin.is_some_and(|m| m > 0.0) && !fills;
         if good {
-            recommended.push((margin.unwrap_or_default(), site.id));
+            recommended.push((in_plan, margin.unwrap_or_default(), site.id));
         }
         out.push(Site {
             id: site.id,
             name: site.name.clone(),
             kind: site.about.clone(),
+            actions: x.actions,
+            plans: x.plans,
+            in_plan,
+            storage,
             minutes: tenth(spill_min),
             metres_along: site.metres.round(),
             distance_m: tenth(site.off_m),
@@ -270,16 +359,19 @@ pub async fn plan(
             recommended: good,
         });
     }
-    recommended.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    recommended.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
     Ok(Interception {
         snap: Snapped::of(&rivers, request.at, &start),
         spilled_at: request.spilled_at,
         hours: request.hours,
         setup_minutes: request.setup_minutes,
         pollutant: None,
+        flow_m3_s: request.flow_m3_s,
+        release_minutes: request.release_minutes,
+        plan: request.plan,
         helpers: helpers.len(),
         sites: out,
         intakes: intakes.iter().map(Intake::from).collect(),
-        recommended: recommended.iter().map(|r| r.1).collect(),
+        recommended: recommended.iter().map(|r| r.2).collect(),
     })
 }

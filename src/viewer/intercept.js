@@ -13,6 +13,38 @@ export function startIntercept({ map, overlay, onemap, may }) {
     return amount ? { item: what, quantity: Number(amount) } : { specialty: what };
   }
 
+  // The river's flow and the release (to check the sites' space), and the plan whose sites come first.
+  function river() {
+    const out = {};
+    const flow = document.getElementById('intercept-flow').value;
+    if (flow !== '') {
+      out.flow_m3_s = Number(flow);
+      out.release_minutes = Number(document.getElementById('intercept-release').value) || 60;
+    }
+    const chosen = document.getElementById('intercept-plan').value;
+    if (chosen) out.plan_id = Number(chosen);
+    return out;
+  }
+
+  // River and water-source plans that name interception sites (一河一策一图).
+  api('/api/plans').then((body) => {
+    const select = document.getElementById('intercept-plan');
+    for (const p of body.plans.filter((p) => p.sites && p.sites.length)) {
+      const o = document.createElement('option');
+      o.value = p.id;
+      o.textContent = `${p.name}（${p.sites.length} 个点位）`;
+      select.appendChild(o);
+    }
+  }).catch(() => {});
+
+  function storage(s) {
+    const st = s.storage;
+    if (!st) return '';
+    if (st.holds === null) return '；应急空间未登记';
+    return st.holds ? `；应急空间 ${st.volume_m3} m³ 可容纳（${st.fills_in_minutes} 分钟蓄满）`
+      : `；应急空间 ${st.volume_m3} m³ ${st.fills_in_minutes} 分钟即满，需 ${st.needed_m3} m³，不能作为拦截点`;
+  }
+
   async function plan(lngLat) {
     placing(map, onemap, false);
     list.innerHTML = '';
@@ -20,7 +52,7 @@ export function startIntercept({ map, overlay, onemap, may }) {
     try {
       body = await api('/api/rivers/interception', { method: 'POST', body: {
         point: [lngLat.lng, lngLat.lat], hours: Number(document.getElementById('trace-hours').value) || 24,
-        send: need(), setup_minutes: Number(document.getElementById('intercept-setup').value) || 30 } });
+        send: need(), setup_minutes: Number(document.getElementById('intercept-setup').value) || 30, ...river() } });
     } catch (err) {
       summary.textContent = err.message;
       return;
@@ -28,13 +60,15 @@ export function startIntercept({ map, overlay, onemap, may }) {
     onemap.lastIntercept = body;
     const byId = new Map(body.sites.map((s) => [s.id, s]));
     summary.textContent = `下游 ${body.sites.length} 个拦截点位，推荐 ${body.recommended.length} 个（首个取水口之上、时间有余量）`;
-    const ordered = [...body.recommended.map((id) => byId.get(id)), ...body.sites.filter((s) => !s.recommended)];
+    // Recommended first (the plan's own first), then the plan's other sites, then the rest.
+    const rest = body.sites.filter((s) => !s.recommended);
+    const ordered = [...body.recommended.map((id) => byId.get(id)), ...rest.filter((s) => s.in_plan), ...rest.filter((s) => !s.in_plan)];
     for (const s of ordered) {
       const li = document.createElement('li');
       const road = s.road ? `${esc(s.road.name)} ${s.road.minutes} 分钟到达` : '无可调派力量';
       const margin = s.margin_minutes === null ? '' : `，余量 ${s.margin_minutes} 分钟`;
-      li.innerHTML = `${s.recommended ? '★ ' : ''}${esc(s.name)}<span class="meta">污染物 ${s.minutes} 分钟到达；${road}${margin}`
-        + `${s.above_first_intake ? '' : '；位于取水口下游'}</span>`;
+      li.innerHTML = `${s.recommended ? '★ ' : ''}${s.in_plan ? '【预案】' : ''}${esc(s.name)}<span class="meta">污染物 ${s.minutes} 分钟到达；${road}${margin}`
+        + `${s.above_first_intake ? '' : '；位于取水口下游'}${esc(storage(s))}</span>`;
       if (s.recommended && canSend && s.road) {
         const b = document.createElement('button');
         b.type = 'button';

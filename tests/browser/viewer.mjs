@@ -275,6 +275,8 @@ try {
   const spill = hechuan.features[0].geometry.coordinates;
   await page.evaluate((c) => window.probe.map.jumpTo({ center: c, zoom: 12 }), spill);
   await idle();
+  // At the Jialing's 2,000 m³/s, the 50,000 m³ side pond at 磁器口 is full in under a minute.
+  await desk.fill('#intercept-flow', '2000');
   await desk.click('#intercept-place');
   const sp = await page.evaluate((c) => window.probe.map.project(c), spill);
   await page.mouse.click(sp.x, sp.y);
@@ -283,6 +285,8 @@ try {
   const shown = await page.$$eval('#intercept-results li', (items) => items.length);
   if (result.intercept.length < 2 || shown !== result.intercept.length) fail(`interception plan ${JSON.stringify(result.intercept)}`);
   if (!result.intercept.every((s, i, a) => i === 0 || a[i - 1][1] <= s[1])) fail('sites not in downstream order');
+  const pond = await page.$$eval('#intercept-results li', (items) => items.map((li) => li.textContent).find((t) => t.includes('磁器口')));
+  if (!pond || !pond.includes('不能作为拦截点')) fail(`the full pond is not said: ${pond}`);
 
   // The planner's coverage, in its workspace: the gaps listed are the API's.
   await desk.fill('#coverage-item', '围油栏');
