@@ -1135,7 +1135,9 @@ async fn the_demo_plans_cover_the_five_kinds_and_two_are_out_of_date() {
 async fn a_planner_opens_a_plan_from_a_risk_sources_popup_sees_its_flag_and_prints_its_cards() {
     let server = TestServer::with_demo().await.unwrap();
     let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
-    onemap::exchange::demo_plans::load(&server.pool, rivers, &common::testing::demo_dir()).await.unwrap();
+    onemap::exchange::demo_plans::load(&server.pool, rivers.clone(), &common::testing::demo_dir()).await.unwrap();
+    // As `onemap load-demo` does: the live checks' first round, for the map.
+    onemap::plans::notices::notice(&server.pool, rivers).await.unwrap();
     server.token("planner", Role::Planner, None).await.unwrap();
     let (source, lon, lat): (i64, f64, f64) = sqlx::query_as(
         "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source \
@@ -1167,4 +1169,119 @@ async fn a_planner_opens_a_plan_from_a_risk_sources_popup_sees_its_flag_and_prin
     let desk: Vec<&str> = result["desk"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
     assert!(desk.iter().any(|d| d.contains("万州经开区示例企业D") && d.contains("已逾期")), "{desk:?}");
     assert!(desk.iter().any(|d| d.contains("两江新区鱼复示例企业B") && d.contains("需修订")), "{desk:?}");
+}
+
+/// The plan standing of each risk source in a tile, as GDAL's MVT driver reads it.
+async fn standings_in_tile(who: &Who<'_>, lon: f64, lat: f64) -> std::collections::BTreeMap<i64, String> {
+    let z = 12;
+    let (x, y) = common::tile_of(lon, lat, z);
+    let answer = who.fetch(&format!("/tiles/onemap/{z}/{x}/{y}.mvt")).await;
+    assert_eq!(answer.status(), 200);
+    let bytes = answer.bytes().await.unwrap();
+    let dir = scratch(&format!("tile-{z}-{x}-{y}"));
+    let path = dir.join(format!("{z}/{x}"));
+    std::fs::create_dir_all(&path).unwrap();
+    let file = path.join(format!("{y}.mvt"));
+    std::fs::write(&file, &bytes).unwrap();
+    let out = tokio::process::Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON", "/vsistdout/"])
+        .arg(&file)
+        .arg("risk_source")
+        .output()
+        .await
+        .expect("ogr2ogr (gdal-bin)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    read["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            (p["mvt_id"].as_i64().unwrap(), p["plan_standing"].as_str().unwrap_or("(missing)").to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn risk_sources_are_coloured_on_the_map_by_where_their_plans_stand() {
+    let server = TestServer::with_demo().await.unwrap();
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    onemap::exchange::demo_plans::load(&server.pool, rivers.clone(), &common::testing::demo_dir()).await.unwrap();
+    // The watcher's round: the clock and the live checks.
+    onemap::plans::notices::notice(&server.pool, rivers).await.unwrap();
+    let admin = Who::new(&server, server.admin_token.clone());
+
+    // Worked out here from each plan as GET /api/plans/{id} answers it: a source stands as the
+    // worst of its plans.
+    let rank =
+        |s: &str| ["none", "in_force", "revise", "due", "due_soon", "overdue"].iter().position(|r| *r == s).unwrap();
+    let mut expected: std::collections::BTreeMap<i64, String> = Default::default();
+    let (_, list) = admin.get("/api/plans").await;
+    for p in list["plans"].as_array().unwrap() {
+        let (_, plan) = admin.get(&format!("/api/plans/{}", p["id"])).await;
+        let standing = plan["standing"].as_str().unwrap();
+        for s in plan["sources"].as_array().unwrap() {
+            let worst = expected.entry(s["id"].as_i64().unwrap()).or_insert_with(|| "none".into());
+            if rank(standing) > rank(worst) {
+                *worst = standing.to_string();
+            }
+        }
+    }
+    assert!(expected.values().any(|s| s == "overdue") && expected.values().any(|s| s == "revise"), "{expected:?}");
+    let (_, page) = admin.get("/api/layers/risk_source?limit=1000").await;
+    let features = page["features"].as_array().unwrap();
+    assert!(features.len() > expected.len());
+    for f in features {
+        let id = f["id"].as_i64().unwrap();
+        let want = expected.get(&id).map_or("none", String::as_str);
+        assert_eq!(f["properties"]["plan_standing"], want, "risk source {id} {}", f["properties"]["name"]);
+    }
+
+    // On the tiles, as an independent reader reads them.
+    let (d, lon, lat): (i64, f64, f64) = sqlx::query_as(
+        "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source \
+         WHERE name = '万州经开区示例企业D'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let tile = standings_in_tile(&admin, lon, lat).await;
+    assert_eq!(tile.get(&d).map(String::as_str), Some("overdue"), "{tile:?}");
+    for (id, standing) in &tile {
+        assert_eq!(standing, expected.get(id).map_or("none", String::as_str), "risk source {id} in the tile");
+    }
+
+    // A drill's finding on a plan in force: its sources stand `revise` at once, on the map too.
+    let (plan, source) = list["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "enterprise")
+        .find_map(|p| {
+            let s = p["sources"][0]["id"].as_i64()?;
+            (expected.get(&s).map(String::as_str) == Some("in_force") && p["sources"].as_array()?.len() == 1)
+                .then(|| (p["id"].as_i64().unwrap(), s))
+        })
+        .expect("an enterprise plan in force over one source");
+    let (status, body) = admin
+        .post(
+            &format!("/api/plans/{plan}/findings"),
+            json!({"kind": "drill", "found_on": "2026-12-01", "finding": "疏散路线不清"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, after) = admin.get(&format!("/api/layers/risk_source/{source}")).await;
+    assert_eq!(after["properties"]["plan_standing"], "revise");
+    let (slon, slat): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source WHERE id = $1",
+    )
+    .bind(source)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    common::eventually("the tile follows the finding", async || {
+        standings_in_tile(&admin, slon, slat).await.get(&source).map(String::as_str) == Some("revise")
+    })
+    .await;
 }

@@ -59,8 +59,10 @@ pub async fn load_demo(args: &DatabaseArgs, data: &Path, replace: bool) -> Resul
                 let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
                 println!("loaded the Chongqing demo data: {}", parts.join(", "));
                 let rivers = std::sync::Arc::new(crate::routing::rivers::load_rivers(&db.pool).await?);
-                let plans = crate::exchange::demo_plans::load(&db.pool, rivers, data).await?;
-                println!("and {plans} illustrative emergency plans, filed on their clocks");
+                let plans = crate::exchange::demo_plans::load(&db.pool, rivers.clone(), data).await?;
+                // The live checks' first round, so that the map shows the plan to revise at once.
+                crate::plans::notices::notice(&db.pool, rivers).await?;
+                println!("and {plans} illustrative emergency plans, filed on their clocks and checked against the map");
             }
         }
         Ok(())

@@ -22,7 +22,8 @@ pub async fn within(
     let parts: Vec<String> = layers
         .iter()
         .map(|layer| {
-            let props: Vec<String> = layer.tile_fields.iter().map(|f| format!("'{f}', t.{f}")).collect();
+            let props: Vec<String> =
+                layer.tile_fields.iter().map(|f| format!("'{f}', {}", layer.tile_field_sql(f))).collect();
             // The bounding box in degrees lets the GiST index cut the candidates before the exact
             // geodesic test; it is widened at high latitudes where a degree of longitude shrinks.
             format!(

@@ -311,7 +311,7 @@ pub const MAP_LAYER: [Word; 17] = [
     w("turn_restriction", "转向限制"),
 ];
 /// Fields (properties) as tables and popups head them.
-pub const FIELD: [Word; 49] = [
+pub const FIELD: [Word; 50] = [
     w("name", "名称"),
     w("code", "代码"),
     w("kind", "类型"),
@@ -361,6 +361,7 @@ pub const FIELD: [Word; 49] = [
     w("class", "风险分级"),
     w("volume_m3", "应急空间(m³)"),
     w("actions", "可采取措施"),
+    w("plan_standing", "预案状态"),
 ];
 /// Yes and no.
 pub const YES_NO: [Word; 2] = [w("true", "是"), w("false", "否")];

@@ -150,7 +150,7 @@ pub async fn submit(pool: &sqlx::PgPool, actor: &Actor, plan: i64, body: SubmitB
             .await?;
     }
     announce(&mut tx, "filing_submitted", plan, serde_json::json!({"filing_id": id, "filing_kind": kind})).await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }
 
 /// The bureau deciding filing `filing` of plan `plan` on `given` (default today): the version
@@ -290,7 +290,7 @@ pub async fn accept(
     into_force(&mut tx, plan, version, on).await?;
     announce(&mut tx, "filing_accepted", plan, serde_json::json!({"filing_id": filing, "filing_number": number}))
         .await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }
 
 /// Returns a filing with everything missing: the version is signed again, to be completed and
@@ -341,5 +341,5 @@ pub async fn give_back(
     .await?;
     sqlx::query("UPDATE plan_version SET status = 'signed' WHERE id = $1").bind(version).execute(&mut *tx).await?;
     announce(&mut tx, "filing_returned", plan, serde_json::json!({"filing_id": filing, "missing": missing})).await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }

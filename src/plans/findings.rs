@@ -72,6 +72,7 @@ pub async fn record(pool: &sqlx::PgPool, actor: &Actor, plan: i64, body: Finding
     .bind(&actor.name)
     .fetch_one(&mut *tx)
     .await?;
+    super::standing::flagged(&mut tx, plan, super::today()).await?;
     tx.commit().await?;
     Ok(stored)
 }

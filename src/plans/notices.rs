@@ -1,7 +1,8 @@
 //! Tells the desk of plan deadlines as they come near and pass — a `plan_due` event once per
 //! plan, deadline and state — and of the live checks' revision flags — a `plan_flag` event once
 //! per flag and version in force — however many onemap processes watch (`plan_notice` keeps
-//! who was told), as [`crate::feed::deadlines`] does for incident reports.
+//! who was told), as [`crate::feed::deadlines`] does for incident reports — and keeps where each
+//! plan stands for the map ([`super::standing`]).
 
 use std::sync::Arc;
 
@@ -19,20 +20,23 @@ pub async fn notice(pool: &PgPool, rivers: Arc<RoadGraph>) -> Result<u64, Error>
     let mut tx = crate::auth::begin_as(pool, &Actor::system("plan deadlines")).await?;
     let plans = record::read(&mut tx, &Which::default(), today).await?;
     let mut noted = 0;
-    for plan in &plans {
+    for mut plan in plans {
         for due in plan.clock.iter().filter(|d| d.standing.is_flag()) {
             let Some(on) = due.on else { continue };
             let what = format!("{}_{}", due.clock.code(), due.standing.code());
             let data = serde_json::json!({"what": what, "due_on": on});
-            noted += tell(&mut tx, plan, Told::Due, &what, on, data).await?;
+            noted += tell(&mut tx, &plan, Told::Due, &what, on, data).await?;
         }
-        let Some(in_force_on) = plan.in_force.and_then(|v| plan.version(v)).and_then(|v| v.in_force_on) else {
-            continue;
-        };
-        for flag in super::checks::check(pool, rivers.clone(), plan, today).await? {
-            let data = serde_json::json!({"reason": flag.reason, "detail": flag.detail});
-            noted += tell(&mut tx, plan, Told::Flag, &format!("flag:{}", flag.key), in_force_on, data).await?;
+        if let Some(in_force_on) = plan.in_force.and_then(|v| plan.version(v)).and_then(|v| v.in_force_on) {
+            let flags = super::checks::check(pool, rivers.clone(), &plan, today).await?;
+            for flag in &flags {
+                let data = serde_json::json!({"reason": flag.reason, "detail": flag.detail});
+                noted += tell(&mut tx, &plan, Told::Flag, &format!("flag:{}", flag.key), in_force_on, data).await?;
+            }
+            plan.flagged(flags);
         }
+        // The map follows the days and the flags.
+        super::standing::keep(&mut tx, plan.fields.id, &plan.standing, super::standing::Flags::Checked, today).await?;
     }
     tx.commit().await?;
     Ok(noted)

@@ -438,10 +438,16 @@ pub async fn read(conn: &mut PgConnection, which: &Which, today: NaiveDate) -> R
     Ok(plans)
 }
 
-/// Commits a step of plan `id` and reads the plan as it now is.
-pub async fn finish(tx: sqlx::Transaction<'_, sqlx::Postgres>, pool: &sqlx::PgPool, id: i64) -> Result<Plan, Error> {
+/// Commits a step of plan `id` with where the plan now stands, and reads it as it now is.
+pub async fn finish(mut tx: sqlx::Transaction<'_, sqlx::Postgres>, id: i64) -> Result<Plan, Error> {
+    let today = super::today();
+    let plan = read(&mut tx, &Which { ids: Some(vec![id]), ..Default::default() }, today)
+        .await?
+        .pop()
+        .ok_or(Error::NotFound { layer: "plan", id })?;
+    super::standing::keep(&mut tx, id, &plan.standing, super::standing::Flags::Kept, today).await?;
     tx.commit().await?;
-    one(&mut *pool.acquire().await?, id).await
+    Ok(plan)
 }
 
 /// One plan, whole.

@@ -112,7 +112,7 @@ pub async fn create(pool: &sqlx::PgPool, actor: &Actor, plan: i64, body: Version
     .fetch_one(&mut *tx)
     .await?;
     announce(&mut tx, "version_drafted", plan, serde_json::json!({"version_id": id, "number": number})).await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }
 
 fn state(plan: i64, number: i32, status: VersionStatus, step: &'static str, needed: &'static str) -> Error {
@@ -149,7 +149,7 @@ pub async fn edit(
     .bind(body.major)
     .execute(&mut *tx)
     .await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }
 
 /// Records the review of a draft: it becomes `reviewed`.
@@ -190,7 +190,7 @@ pub async fn review(
     .execute(&mut *tx)
     .await?;
     announce(&mut tx, "version_reviewed", plan, serde_json::json!({"version_id": version, "number": number})).await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }
 
 /// Records the signing and publication of a reviewed version: it becomes `signed`, and the
@@ -255,7 +255,7 @@ pub async fn sign(
     .execute(&mut *tx)
     .await?;
     announce(&mut tx, "version_signed", plan, serde_json::json!({"version_id": version, "number": number})).await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }
 
 /// Withdraws a version (one in force too: the plan then has none in force); not while the
@@ -282,5 +282,5 @@ pub async fn withdraw(pool: &sqlx::PgPool, actor: &Actor, plan: i64, version: i6
         .execute(&mut *tx)
         .await?;
     announce(&mut tx, "version_withdrawn", plan, serde_json::json!({"version_id": version, "number": number})).await?;
-    record::finish(tx, pool, plan).await
+    record::finish(tx, plan).await
 }

@@ -369,7 +369,7 @@ pub async fn create(pool: &sqlx::PgPool, actor: &Actor, body: PlanBody) -> Resul
     write_links(&mut tx, "plan_site", "site_id", id, &plan.sites).await?;
     jurisdiction::check(&mut tx, actor, "plan", &[id]).await?;
     announce(&mut tx, "created", id, serde_json::json!({})).await?;
-    record::finish(tx, pool, id).await
+    record::finish(tx, id).await
 }
 
 fn bind<'q, O>(
@@ -419,5 +419,5 @@ pub async fn edit(pool: &sqlx::PgPool, actor: &Actor, id: i64, body: PlanBody) -
     write_links(&mut tx, "plan_site", "site_id", id, &plan.sites).await?;
     jurisdiction::check(&mut tx, actor, "plan", &[id]).await?;
     announce(&mut tx, "changed", id, serde_json::json!({})).await?;
-    record::finish(tx, pool, id).await
+    record::finish(tx, id).await
 }

@@ -217,7 +217,8 @@ impl Snapshot {
 
 /// Reads `layer` (or only rows `ids`) as map features.
 async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Result<Vec<Arc<MapFeature>>> {
-    let mut tags: Vec<String> = layer.tile_fields.iter().map(|f| format!("'{f}', t.{f}")).collect();
+    let mut tags: Vec<String> =
+        layer.tile_fields.iter().map(|f| format!("'{f}', {}", layer.tile_field_sql(f))).collect();
     if let Some(rule) = &layer.zoom_rule
         && !layer.tile_fields.contains(&rule.field)
     {

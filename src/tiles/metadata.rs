@@ -32,7 +32,7 @@ pub fn tilejson(layers: &[Arc<LayerSnapshot>], source: &str, origin: &str) -> Va
             .tile_fields
             .iter()
             .map(|f| {
-                let spec = layer.layer.field(f).or_else(|| layer.layer.computed.iter().find(|c| c.name == *f));
+                let spec = layer.layer.field(f).or_else(|| layer.layer.read_only().find(|c| c.name == *f));
                 let ty = match spec.map(|s| s.ty) {
                     Some(FieldType::Number { .. } | FieldType::Integer { .. }) => "Number",
                     Some(FieldType::Bool) => "Boolean",
@@ -78,6 +78,12 @@ pub fn style(origin: &str) -> Value {
     in_words(&mut style);
     if let Some(legend) = style.pointer_mut("/metadata/onemap:legend").and_then(Value::as_object_mut) {
         legend.values_mut().for_each(legend_in_words);
+    }
+    // The other ways a layer can be coloured (risk sources by their plans), each with its legend.
+    if let Some(colourings) = style.pointer_mut("/metadata/onemap:colourings").and_then(Value::as_object_mut) {
+        for by in colourings.values_mut().filter_map(|c| c["by"].as_array_mut()).flatten() {
+            legend_in_words(&mut by["legend"]);
+        }
     }
     style
 }
@@ -162,5 +168,12 @@ mod tests {
             legend["risk_source"]["items"].as_array().unwrap().iter().map(|i| i[0].as_str().unwrap()).collect();
         assert_eq!(grades, ["重大", "较大", "一般", "未分级"]);
         assert_eq!(legend["risk_source"]["items"][0][1], words::GRADE[2].colour.unwrap());
+        // Risk sources may be coloured by their plans' standing too, in the plans' words.
+        let by = style["metadata"]["onemap:colourings"]["risk_source"]["by"].as_array().unwrap();
+        let plans = by.iter().find(|b| b["property"] == "plan_standing").unwrap();
+        let labels: Vec<&str> =
+            plans["legend"]["items"].as_array().unwrap().iter().map(|i| i[0].as_str().unwrap()).collect();
+        assert_eq!(labels, words::PLAN_STANDING.map(|w| w.label));
+        assert_eq!(plans["colour"][1], json!(["get", "plan_standing"]));
     }
 }

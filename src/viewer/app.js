@@ -133,8 +133,27 @@ function buildLayerSwitcher() {
   }
 }
 
+// Another colouring of a layer (risk sources by their plans' standing): its paint and its legend.
+const colouredBy = {};
+function buildColourings() {
+  const colourings = map.getStyle().metadata?.['onemap:colourings'] ?? {};
+  for (const [sourceLayer, c] of Object.entries(colourings)) {
+    const label = document.createElement('label');
+    label.className = 'layer-toggle';
+    label.innerHTML = `${esc(words.label('map_layer', sourceLayer))}着色 <select data-colouring="${esc(sourceLayer)}">${c.by
+      .map((b, i) => `<option value="${i}">${esc(b.label)}</option>`).join('')}</select>`;
+    label.querySelector('select').addEventListener('change', (e) => {
+      const by = c.by[Number(e.target.value)];
+      for (const [id, property] of Object.entries(c.layers)) map.setPaintProperty(id, property, by.colour);
+      colouredBy[sourceLayer] = by.legend;
+      buildLegend();
+    });
+    document.getElementById('layers').appendChild(label);
+  }
+}
+
 function buildLegend() {
-  const legend = map.getStyle().metadata?.['onemap:legend'] ?? {};
+  const legend = { ...(map.getStyle().metadata?.['onemap:legend'] ?? {}), ...colouredBy };
   document.getElementById('legend').innerHTML = Object.values(legend)
     .map((g) => `<div class="legend-group"><div class="legend-title">${esc(g.title)}</div>${g.items
       .map(([name, colour]) => `<span class="legend-item"><span class="swatch" style="background:${colour}"></span>${esc(name)}</span>`)
@@ -201,6 +220,7 @@ document.getElementById('stats-open').addEventListener('click', async () => {
 
 map.on('load', () => {
   buildLayerSwitcher();
+  buildColourings();
   buildLegend();
   const duty = startDuty(panels);
   state.duty.panel = duty;

@@ -58,6 +58,25 @@ try {
   await cards.waitForLoadState('load');
   await cards.pdf({ path: pdf, format: 'A4', printBackground: true, preferCSSPageSize: true });
   result.cards = cards.url();
+  // Risk sources coloured by where their plans stand: the paint, the legend and the feature drawn.
+  await page.evaluate(() => document.querySelector('.maplibregl-popup-close-button')?.click());
+  await page.click('#map-layers summary');
+  await page.selectOption('select[data-colouring="risk_source"]', { label: '预案状态' });
+  await idle();
+  result.colouring = await page.evaluate(([x, y]) => {
+    const map = window.probe.map;
+    const p = map.project([x, y]);
+    const drawn = map.queryRenderedFeatures([[p.x - 4, p.y - 4], [p.x + 4, p.y + 4]], { layers: ['risk_source', 'risk_source-area'] });
+    return {
+      paint: JSON.stringify(map.getPaintProperty('risk_source', 'circle-color')),
+      legend: document.getElementById('legend').textContent,
+      drawn: drawn.map((f) => [f.id, f.properties.plan_standing]),
+    };
+  }, [Number(lon), Number(lat)]);
+  const own = await page.evaluate(async (id) => (await (await fetch(`/api/layers/risk_source/${id}`)).json()).properties.plan_standing, source);
+  if (!result.colouring.paint.includes('plan_standing') || !result.colouring.legend.includes('预案状态')) fail(`colouring ${JSON.stringify(result.colouring)}`);
+  if (!result.colouring.drawn.some(([id, s]) => String(id) === source && s === own)) fail(`drawn ${JSON.stringify(result.colouring)} vs ${own}`);
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-standing.png') });
   result.errors = errors;
   console.log(JSON.stringify(result));
 } finally {

@@ -122,10 +122,24 @@ pub static RISK_SOURCE_LAYER: Layer = Layer {
     ],
     // Legacy registers have one `grade` column: the grade they filed.
     legacy: &[("grade", "declared_grade")],
-    derived: None,
+    // Where its emergency plans stand (see `plans::standing`): the map colours sources by it.
+    derived: Some(Derived {
+        sql: "risk_source_plan(t)",
+        fields: &[one_of("plan_standing", &codes(&words::PLAN_STANDING), false)],
+    }),
     defaults: &[("status", FieldDefault::Text("active"))],
     check: None,
-    tile_fields: &["name", "grade", "air_grade", "water_grade", "level", "industry", "district", "status"],
+    tile_fields: &[
+        "name",
+        "grade",
+        "air_grade",
+        "water_grade",
+        "level",
+        "industry",
+        "district",
+        "status",
+        "plan_standing",
+    ],
     time: None,
     zoom_rule: None,
 };

@@ -217,6 +217,15 @@ pub fn nullable(mut schema: serde_json::Value) -> serde_json::Value {
 }
 
 impl Layer {
+    /// The SQL of tile field `name` over the row `t`: its column, or the property derived when
+    /// read (a risk source's plan standing).
+    pub fn tile_field_sql(&self, name: &str) -> String {
+        match self.read_only().find(|f| f.name == name) {
+            Some(field) => self.property_sql(field),
+            None => format!("t.{name}"),
+        }
+    }
+
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
