@@ -780,6 +780,17 @@ async fn enterprise_users_are_bound_to_valid_credit_codes() {
 
 /// A plan of `district` put in force with `scenarios` on its version, by the administrator.
 async fn in_force_with(who: &Who<'_>, district: &str, source: i64, scenarios: &[Value]) -> (i64, i64) {
+    in_force_with_also(who, district, source, scenarios, &[]).await
+}
+
+/// As [`in_force_with`], with documents of `also` kinds filed beside the five.
+async fn in_force_with_also(
+    who: &Who<'_>,
+    district: &str,
+    source: i64,
+    scenarios: &[Value],
+    also: &[&str],
+) -> (i64, i64) {
     let plan = json!({"kind": "enterprise", "name": "情景预案", "level": "comprehensive", "district": district,
                       "risk_level": "重大", "risk_source_ids": [source]});
     let (status, plan) = who.post("/api/plans", plan).await;
@@ -796,6 +807,10 @@ async fn in_force_with(who: &Who<'_>, district: &str, source: i64, scenarios: &[
     let (status, body) = who.post(&format!("{base}/sign"), json!({"signed_on": "2026-11-03"})).await;
     assert_eq!(status, 200, "{body}");
     file_documents(who, id, v).await;
+    for kind in also {
+        let (status, body) = upload(who, id, v, kind, (&format!("{kind}.pdf"), "application/pdf", pdf("", &[]))).await;
+        assert_eq!(status, 201, "{kind}: {body}");
+    }
     let (_, plan) =
         who.post(&format!("/api/plans/{id}/filings"), json!({"version_id": v, "submitted_on": "2026-11-04"})).await;
     let filing = plan["filings"][0]["id"].as_i64().unwrap();
@@ -1284,4 +1299,108 @@ async fn risk_sources_are_coloured_on_the_map_by_where_their_plans_stand() {
         standings_in_tile(&admin, slon, slat).await.get(&source).map(String::as_str) == Some("revise")
     })
     .await;
+}
+
+/// Runs `ogrinfo` with `token` (GDAL's OGC API – Features client).
+async fn ogrinfo(args: &[&str], token: &str) -> String {
+    let out = tokio::process::Command::new("ogrinfo")
+        .args(args)
+        .env("GDAL_HTTP_HEADERS", format!("Authorization: Bearer {token}"))
+        .output()
+        .await
+        .expect("ogrinfo (gdal-bin)");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "ogrinfo {args:?}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+#[tokio::test]
+async fn plans_are_an_ogc_collection_of_their_public_fields_read_only() {
+    let server = TestServer::with_demo().await.unwrap();
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    onemap::exchange::demo_plans::load(&server.pool, rivers, &common::testing::demo_dir()).await.unwrap();
+    let (a, _) = two_sources(&server).await;
+    let admin = Who::new(&server, server.admin_token.clone());
+    // A plan whose public summary is filed: the collection links it.
+    let (id, _) = in_force_with_also(&admin, "500115", a, &[], &["summary"]).await;
+    let (_, plan) = admin.get(&format!("/api/plans/{id}")).await;
+    let summary =
+        plan["versions"][0]["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "summary").unwrap().clone();
+
+    // Every plan, as the public view of the plans API says it (an enterprise sees others' plans so).
+    let viewer = enterprise(&server, "旁观企业", &[CODE_B]).await;
+    let (_, list) = viewer.get("/api/plans").await;
+    let public: Vec<&Value> =
+        list["plans"].as_array().unwrap().iter().filter(|p| p.get("versions").is_none()).collect();
+    assert!(public.len() >= 10, "{list}");
+    // Read as a viewer of the bureau (an enterprise does not read the registry's collections).
+    let token = server.token("gdal-plans", Role::Viewer, None).await.unwrap();
+    let reader = Who::new(&server, token.clone());
+    let (status, page) = reader.get("/ogc/collections/plans/items?limit=1000").await;
+    assert_eq!(status, 200, "{page}");
+    let features = page["features"].as_array().unwrap();
+    assert_eq!(features.len(), public.len());
+    for (f, p) in features.iter().zip(&public) {
+        assert_eq!(f["id"], p["id"]);
+        let props = &f["properties"];
+        for key in
+            ["name", "kind", "level", "district", "districts", "risk_level", "sources", "filing_number", "in_force_on"]
+        {
+            assert_eq!(props[key], p[key], "plan {} {key}", p["id"]);
+        }
+        let hrefs: Vec<&Value> = p["documents"].as_array().unwrap().iter().map(|d| &d["href"]).collect();
+        assert_eq!(props["summaries"].as_array().unwrap().iter().collect::<Vec<_>>(), hrefs, "plan {}", p["id"]);
+        for private in ["author", "confidential", "department", "receptor_id", "park", "parent_id", "created_at"] {
+            assert!(props.get(private).is_none(), "{private} is not public: {props}");
+        }
+        assert_eq!(f["geometry"]["type"], "MultiPoint", "{f}");
+    }
+    let ours = features.iter().find(|f| f["id"] == id).unwrap();
+    assert_eq!(ours["properties"]["summaries"], json!([summary["href"]]));
+    // At its risk source.
+    let (x, y): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source WHERE id = $1",
+    )
+    .bind(a)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let at = &ours["geometry"]["coordinates"][0];
+    assert!((at[0].as_f64().unwrap() - x).abs() < 1e-6 && (at[1].as_f64().unwrap() - y).abs() < 1e-6, "{at}");
+
+    // GDAL reads it, counts it and filters it on the server.
+    let source = format!("OAPIF:{}/ogc", server.url);
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM plan").fetch_one(&server.pool).await.unwrap();
+    let summary = ogrinfo(&["-ro", "-so", &source, "plans"], &token).await;
+    assert!(summary.contains(&format!("Feature Count: {all}\n")), "{summary}");
+    let enterprises: i64 = sqlx::query_scalar("SELECT count(*) FROM plan WHERE kind = 'enterprise'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let read = ogrinfo(&["-ro", "-q", &source, "plans", "-where", "kind = 'enterprise'"], &token).await;
+    assert_eq!(read.lines().filter(|l| l.starts_with("OGRFeature(plans):")).count() as i64, enterprises, "{read}");
+    // A bbox around 万州 finds 万州's enterprise plan.
+    let (_, wanzhou) = reader.get("/ogc/collections/plans/items?bbox=108.2,30.6,108.6,31.0").await;
+    let names: Vec<&str> =
+        wanzhou["features"].as_array().unwrap().iter().map(|f| f["properties"]["name"].as_str().unwrap()).collect();
+    assert!(names.iter().any(|n| n.starts_with("万州经开区示例企业D")), "{names:?}");
+
+    // Read only: every write is refused and nothing is written.
+    let before = counts(&server.pool).await;
+    let feature = json!({"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": [[106.5, 29.5]]},
+                         "properties": {"name": "伪造预案", "kind": "enterprise", "level": "comprehensive", "district": "500115"}});
+    let (status, problem) = admin.post("/ogc/collections/plans/items", feature.clone()).await;
+    assert_eq!(status, 405, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("/api/plans"), "{problem}");
+    let (status, _) = admin.call(Method::PUT, &format!("/ogc/collections/plans/items/{id}"), Some(feature)).await;
+    assert_eq!(status, 405);
+    let (status, _) =
+        admin.patch(&format!("/ogc/collections/plans/items/{id}"), json!({"properties": {"name": "x"}})).await;
+    assert_eq!(status, 405);
+    let (status, _) = admin.call(Method::DELETE, &format!("/ogc/collections/plans/items/{id}"), None).await;
+    assert_eq!(status, 405);
+    assert_eq!(counts(&server.pool).await, before);
+    // Not a registry layer.
+    let (status, _) = admin.get("/api/layers/plans").await;
+    assert_eq!(status, 404);
 }

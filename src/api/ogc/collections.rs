@@ -5,15 +5,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{GEOJSON, JSON, OGC_FEATURES, SCHEMA, answer, base, link};
+use super::{GEOJSON, JSON, OGC_FEATURES, SCHEMA, answer, base, collection, collections, link};
 use crate::api::AppState;
 use crate::api::doc::{Doc, standard};
 use crate::api::problem::Problem;
 use crate::api::routes::Routes;
 use crate::auth::Action;
 use crate::geodesy::crs::Crs;
-use crate::layers::spec::{GeometryRule, LAYERS, Layer};
-use crate::layers::{self, cql, store};
+use crate::layers::spec::{GeometryRule, Layer, READ_ONLY};
+use crate::layers::{cql, store};
 
 /// `/ogc/collections[/{layer}[/queryables]]`.
 pub fn router() -> Routes {
@@ -44,13 +44,13 @@ pub fn router() -> Routes {
 
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let base = base(&headers);
-    let mut collections = Vec::new();
-    for layer in LAYERS {
-        collections.push(describe(&state, &base, layer).await?);
+    let mut list = Vec::new();
+    for layer in collections() {
+        list.push(describe(&state, &base, layer).await?);
     }
     let body = json!({
         "links": [link(format!("{base}/collections"), "self", JSON, "the collections")],
-        "collections": collections,
+        "collections": list,
         "crs": Crs::ALL.iter().map(|c| c.uri()).collect::<Vec<_>>(),
     });
     Ok(answer(StatusCode::OK, JSON, &body))
@@ -61,7 +61,7 @@ async fn one(
     headers: HeaderMap,
     Path(layer): Path<String>,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = collection(&layer)?;
     Ok(answer(StatusCode::OK, JSON, &describe(&state, &base(&headers), layer).await?))
 }
 
@@ -94,11 +94,14 @@ async fn describe(state: &AppState, base: &str, layer: &Layer) -> Result<Value, 
     if let Some(time) = layer.time {
         collection["x-onemap-datetime"] = time.into();
     }
+    if READ_ONLY.iter().any(|l| l.name == layer.name) {
+        collection["x-onemap-read-only"] = true.into();
+    }
     Ok(collection)
 }
 
 async fn queryables(headers: HeaderMap, Path(layer): Path<String>) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = collection(&layer)?;
     let mut properties = serde_json::Map::new();
     if layer.is_spatial() {
         properties.insert("geometry".into(), geometry_schema(layer.geometry));
@@ -123,6 +126,7 @@ fn geometry_schema(rule: GeometryRule) -> Value {
         GeometryRule::Point => "geometry-point",
         GeometryRule::LineString => "geometry-linestring",
         GeometryRule::MultiPolygon => "geometry-multipolygon",
+        GeometryRule::MultiPoint => "geometry-multipoint",
         _ => "geometry-any",
     };
     json!({"title": "geometry", "format": format, "x-ogc-role": "primary-geometry"})

@@ -6,7 +6,7 @@ use super::items::DEFAULT_LIMIT;
 use crate::geodesy::crs::Crs;
 use crate::layers::cql;
 use crate::layers::query::MAX_LIMIT;
-use crate::layers::spec::{LAYERS, Layer};
+use crate::layers::spec::Layer;
 
 fn parameter(name: &str, place: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": place, "required": place == "path", "description": description, "schema": schema, "style": "form", "explode": false})
@@ -88,7 +88,7 @@ pub fn document(base: &str) -> Value {
         },
         "components": {
             "parameters": {
-                "collectionId": parameter("collectionId", "path", "a registry layer", json!({"type": "string", "enum": LAYERS.iter().map(|l| l.name).collect::<Vec<_>>()})),
+                "collectionId": parameter("collectionId", "path", "a registry layer", json!({"type": "string", "enum": super::collections().map(|l| l.name).collect::<Vec<_>>()})),
                 "featureId": parameter("featureId", "path", "a feature's id", json!({"type": "integer", "minimum": 1})),
                 "bbox": parameter("bbox", "query", "features meeting the box: 4 numbers (6 with heights) in the order of bbox-crs", json!({"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}})),
                 "bbox-crs": parameter("bbox-crs", "query", "the system of bbox", json!({"type": "string", "format": "uri", "enum": crs, "default": Crs::Crs84.uri()})),
@@ -115,7 +115,7 @@ pub fn document(base: &str) -> Value {
     });
     // Each collection's listing once more under its own path, with its queryables as parameters
     // (where clients such as GDAL look for them).
-    for layer in LAYERS {
+    for layer in super::collections() {
         document["paths"][format!("/collections/{}/items", layer.name)] = items_get(Some(layer));
     }
     document

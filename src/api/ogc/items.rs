@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{GEOJSON, JSON, base, features, link};
+use super::{GEOJSON, JSON, base, collection, features, link, writable};
 use crate::api::AppState;
 use crate::api::acting::Acting;
 use crate::api::body::JsonBody;
@@ -21,7 +21,7 @@ use crate::api::routes::Routes;
 use crate::auth::Action;
 use crate::geodesy::crs::Crs;
 use crate::layers::query::{self, ListQuery, MAX_LIMIT};
-use crate::layers::{self, Layer, cql, datetime, store, write};
+use crate::layers::{Layer, cql, datetime, store, write};
 
 /// A page's size when the client does not say.
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -188,7 +188,7 @@ async fn list(
     Path(layer): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = collection(&layer)?;
     let params = query_params(raw)?;
     let q = parse(layer, &params)?;
     let (found, matched) = store::list(&state.pool, layer, &q).await?;
@@ -233,7 +233,7 @@ async fn one(
     PathOf((layer, Id(id))): PathOf<(String, Id)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = collection(&layer)?;
     let params = query_params(raw)?;
     crate::api::layers::only(&params, &["crs", "f"])?;
     check_format(&params)?;
@@ -271,7 +271,7 @@ async fn create(
     Path(layer): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = writable(&layer)?;
     let body = in_storage_crs(&headers, body)?;
     let mut created = write::create(&state.pool, &actor, layer, &body, None).await?;
     let ids: Vec<i64> = created.iter().filter_map(|f| f["id"].as_i64()).collect();
@@ -296,7 +296,7 @@ async fn replace(
     PathOf((layer, Id(id))): PathOf<(String, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = writable(&layer)?;
     let body = in_storage_crs(&headers, body)?;
     let feature = write::replace(&state.pool, &actor, layer, id, &body, None).await?;
     state.refresh(layer.name, &[id]).await;
@@ -311,7 +311,7 @@ async fn update(
     PathOf((layer, Id(id))): PathOf<(String, Id)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = writable(&layer)?;
     let mut body = in_storage_crs(&headers, body)?;
     if let Value::Object(map) = &mut body
         && (map.contains_key("properties") || map.contains_key("geometry"))
@@ -328,7 +328,7 @@ async fn remove(
     Acting(actor): Acting,
     PathOf((layer, Id(id))): PathOf<(String, Id)>,
 ) -> Result<Response, Problem> {
-    let layer = layers::find(&layer)?;
+    let layer = writable(&layer)?;
     write::delete(&state.pool, &actor, layer, id, None).await?;
     state.refresh(layer.name, &[id]).await;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -12,8 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::problem::Problem;
 use super::routes::Routes;
 use crate::geodesy::crs::Crs;
+use crate::layers::spec::{LAYERS, Layer, READ_ONLY};
 
 /// GeoJSON, as Part 1 names it.
 const GEOJSON: &str = "application/geo+json";
@@ -25,6 +27,31 @@ const OGC_FEATURES: &str = "https://docs.ogc.org/is/17-069r4/17-069r4.html";
 const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
 /// Queryables are a JSON Schema.
 const SCHEMA: &str = "application/schema+json";
+
+/// Every collection: the registry's layers, then those read only (the plans' public face).
+fn collections() -> impl Iterator<Item = &'static Layer> {
+    LAYERS.iter().chain(READ_ONLY).copied()
+}
+
+/// The collection called `name`, to read.
+fn collection(name: &str) -> Result<&'static Layer, Problem> {
+    match READ_ONLY.iter().find(|l| l.name == name) {
+        Some(layer) => Ok(layer),
+        None => Ok(crate::layers::find(name)?),
+    }
+}
+
+/// The collection called `name`, to write: one read only refuses (405).
+fn writable(name: &str) -> Result<&'static Layer, Problem> {
+    if let Some(layer) = READ_ONLY.iter().find(|l| l.name == name) {
+        return Err(Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "read-only collection",
+            format!("{} is read only here; plans are written at /api/plans, where their steps are checked", layer.name),
+        ));
+    }
+    Ok(crate::layers::find(name)?)
+}
 
 /// The routes of OGC API – Features.
 pub fn router() -> Routes {

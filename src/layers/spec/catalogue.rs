@@ -26,25 +26,16 @@ const fn text(name: &'static str, max: usize) -> Field {
 const fn one_of(name: &'static str, values: &'static [&'static str], required: bool) -> Field {
     Field { name, ty: FieldType::Enum(values), required }
 }
+const fn admin_code(name: &'static str, required: bool) -> Field {
+    Field { name, ty: FieldType::Coded { check: is_admin_code, what: "a 6-digit administrative code" }, required }
+}
 
 /// 区县 administrative areas.
 pub static DISTRICT_LAYER: Layer = Layer {
     name: "district",
     title: "区县",
     geometry: GeometryRule::MultiPolygon,
-    fields: &[
-        Field {
-            name: "code",
-            ty: FieldType::Coded { check: is_admin_code, what: "a 6-digit administrative code" },
-            required: true,
-        },
-        NAME,
-        Field {
-            name: "parent_code",
-            ty: FieldType::Coded { check: is_admin_code, what: "a 6-digit administrative code" },
-            required: false,
-        },
-    ],
+    fields: &[admin_code("code", true), NAME, admin_code("parent_code", false)],
     computed: &[],
     legacy: &[],
     derived: None,
@@ -440,6 +431,34 @@ pub static INTERCEPT_SITE_LAYER: Layer = Layer {
     time: None,
     zoom_rule: None,
 };
+
+/// The plans' public face (the view `plans`): an OGC API collection read only — plans are
+/// written at `/api/plans`, where their steps are checked.
+pub static PLANS_COLLECTION: Layer = Layer {
+    name: "plans",
+    title: "环境应急预案（公开信息）",
+    geometry: GeometryRule::MultiPoint,
+    fields: &[
+        NAME,
+        one_of("kind", &codes(&words::PLAN_KIND), true),
+        one_of("level", &codes(&words::PLAN_LEVEL), true),
+        admin_code("district", true),
+        one_of("risk_level", GRADES, false),
+        text("filing_number", 40),
+        Field { name: "in_force_on", ty: FieldType::Date, required: false },
+    ],
+    computed: &[],
+    legacy: &[],
+    derived: None,
+    defaults: &[],
+    check: None,
+    tile_fields: &[],
+    time: Some("in_force_on"),
+    zoom_rule: None,
+};
+
+/// Collections read only, beside the registry's layers.
+pub static READ_ONLY: &[&Layer] = &[&PLANS_COLLECTION];
 
 /// Every layer, in drawing and loading order (referenced tables first).
 pub static LAYERS: &[&Layer] = &[

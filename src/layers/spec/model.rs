@@ -15,6 +15,8 @@ pub enum GeometryRule {
     MultiPolygon,
     /// A Point, Polygon or MultiPolygon.
     PointOrPolygon,
+    /// Points (a read-only collection's places: a plan's risk sources).
+    MultiPoint,
 }
 
 impl GeometryRule {
@@ -26,6 +28,7 @@ impl GeometryRule {
             Self::LineString => "LineString",
             Self::MultiPolygon => "Polygon or MultiPolygon",
             Self::PointOrPolygon => "Point, Polygon or MultiPolygon",
+            Self::MultiPoint => "MultiPoint",
         }
     }
 }
