@@ -1404,3 +1404,102 @@ async fn plans_are_an_ogc_collection_of_their_public_fields_read_only() {
     let (status, _) = admin.get("/api/layers/plans").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn enterprises_record_and_close_their_own_hazard_self_checks() {
+    let server = TestServer::with_demo().await.unwrap();
+    let (a, b) = two_sources(&server).await;
+    let ent = enterprise(&server, "企业甲自查", &[CODE_A]).await;
+    let admin = Who::new(&server, server.admin_token.clone());
+    let today = onemap::plans::today();
+    let ago = |days: u64| (today - chrono::Days::new(days)).to_string();
+
+    let (status, own) = ent
+        .post(
+            "/api/self-checks",
+            json!({"risk_source_id": a, "inspected_on": ago(10), "finding": "围堰排水阀常开", "severity": "一般隐患", "due_date": ago(3)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{own}");
+    assert_eq!(
+        (own["kind"].as_str(), own["overdue"].as_bool(), own["rectified"].as_bool()),
+        (Some("self"), Some(true), Some(false))
+    );
+    let id = own["id"].as_i64().unwrap();
+    // It is an inspection of the registry, audited with the enterprise as its author.
+    let (_, row) = admin.get(&format!("/api/layers/inspection/{id}")).await;
+    assert_eq!(row["properties"]["kind"], "self");
+    let actor: String =
+        sqlx::query_scalar("SELECT actor FROM audit_log WHERE table_name = 'inspection' AND row_id = $1")
+            .bind(id)
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, "企业甲自查");
+    // The bureau's own inspections of both sources.
+    let bureau = |source: i64| {
+        json!({"type": "Feature", "geometry": null, "properties": {"risk_source_id": source, "inspected_on": ago(5),
+               "finding": "部门排查发现", "severity": "重大隐患"}})
+    };
+    let (status, theirs_a) = admin.post("/api/layers/inspection", bureau(a)).await;
+    assert_eq!(status, 201, "{theirs_a}");
+    let (_, theirs_b) = admin.post("/api/layers/inspection", bureau(b)).await;
+    assert_eq!(theirs_a["properties"]["kind"], "bureau");
+
+    // The enterprise reads the inspections of its own source only; the bureau reads all, as SQL says.
+    let (status, mine) = ent.get("/api/self-checks").await;
+    assert_eq!(status, 200, "{mine}");
+    let ids: Vec<i64> = mine["inspections"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = sqlx::query_scalar(
+        "SELECT i.id FROM inspection i JOIN risk_source s ON s.id = i.risk_source_id WHERE s.credit_code = $1 \
+         ORDER BY i.inspected_on DESC, i.id DESC",
+    )
+    .bind(CODE_A)
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(ids, expected);
+    assert!(ids.contains(&theirs_a["id"].as_i64().unwrap()) && !ids.contains(&theirs_b["id"].as_i64().unwrap()));
+    let (_, all) = admin.get(&format!("/api/self-checks?risk_source_id={b}")).await;
+    assert_eq!(all["inspections"][0]["id"], theirs_b["id"]);
+
+    // Refused, nothing written: another's source, the bureau's finding closed by the enterprise,
+    // bad fields, a viewer writing, closing twice.
+    let before = counts(&server.pool).await;
+    let check = |over: Value| {
+        let mut body = json!({"risk_source_id": a, "inspected_on": ago(1), "finding": "x", "severity": "一般隐患"});
+        body.as_object_mut().unwrap().extend(over.as_object().unwrap().clone());
+        body
+    };
+    let (status, p) = ent.post("/api/self-checks", check(json!({"risk_source_id": b}))).await;
+    assert_eq!(status, 403, "{p}");
+    for (over, field) in [
+        (json!({"severity": "小隐患"}), "severity"),
+        (json!({"finding": "  "}), "finding"),
+        (json!({"inspected_on": (today + chrono::Days::new(1)).to_string()}), "inspected_on"),
+        (json!({"inspected_on": "2026-13-01"}), "inspected_on"),
+        (json!({"due_date": ago(2)}), "due_date"),
+        (json!({"risk_source_id": 999999}), "risk_source_id"),
+        (json!({"colour": "red"}), "colour"),
+    ] {
+        let (status, p) = ent.post("/api/self-checks", check(over.clone())).await;
+        assert_eq!(status, 422, "{over}: {p}");
+        assert!(p["field"] == field || p["detail"].as_str().unwrap_or_default().contains(field), "{over}: {p}");
+    }
+    let viewer = bureau_user(&server, "只读", Role::Viewer, None).await;
+    let (status, _) = viewer.post("/api/self-checks", check(json!({}))).await;
+    assert_eq!(status, 403);
+    let (status, p) =
+        ent.post(&format!("/api/self-checks/{}/rectified", theirs_a["id"]), json!({"rectified_on": ago(1)})).await;
+    assert_eq!(status, 403, "{p}");
+    let (status, _) = ent.post(&format!("/api/self-checks/{id}/rectified"), json!({"rectified_on": ago(11)})).await;
+    assert_eq!(status, 422, "before the check");
+    assert_eq!(counts(&server.pool).await, before);
+
+    let (status, closed) = ent.post(&format!("/api/self-checks/{id}/rectified"), json!({"rectified_on": ago(1)})).await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!((closed["rectified"].as_bool(), closed["overdue"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(closed["rectified_on"], ago(1));
+    let (status, _) = ent.post(&format!("/api/self-checks/{id}/rectified"), json!({"rectified_on": ago(0)})).await;
+    assert_eq!(status, 409);
+}

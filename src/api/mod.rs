@@ -29,6 +29,7 @@ pub mod risk;
 pub mod rivers;
 pub mod routes;
 mod run;
+pub mod self_checks;
 
 pub use events::StreamLimits;
 pub use run::{run, run_offline};
@@ -229,6 +230,7 @@ pub fn routes() -> Routes {
         .merge(air::router())
         .merge(warnings::router())
         .merge(plans::router())
+        .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())
         .merge(events::router())

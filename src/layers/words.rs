@@ -190,6 +190,8 @@ pub const INCIDENT_KIND: [Word; 3] = [w("water", "水污染"), w("air", "大气�
 pub const INCIDENT_STATUS: [Word; 2] = [w("open", "处置中"), w("closed", "已结束")];
 /// Hazards found by an inspection.
 pub const HAZARD_SEVERITY: [Word; 2] = [w("一般隐患", "一般隐患"), w("重大隐患", "重大隐患")];
+/// Who found a hazard: the bureau's inspection, or the enterprise's own self-check.
+pub const INSPECTION_KIND: [Word; 2] = [w("bureau", "部门排查"), w("self", "企业自查")];
 /// How a depot holds its stock.
 pub const STORAGE_MODE: [Word; 3] = [w("自储", "自储"), w("代储", "代储"), w("协议储备", "协议储备")];
 /// The states of a dispatch, in the order they happen.
@@ -311,7 +313,7 @@ pub const MAP_LAYER: [Word; 17] = [
     w("turn_restriction", "转向限制"),
 ];
 /// Fields (properties) as tables and popups head them.
-pub const FIELD: [Word; 50] = [
+pub const FIELD: [Word; 51] = [
     w("name", "名称"),
     w("code", "代码"),
     w("kind", "类型"),
@@ -362,6 +364,7 @@ pub const FIELD: [Word; 50] = [
     w("volume_m3", "应急空间(m³)"),
     w("actions", "可采取措施"),
     w("plan_standing", "预案状态"),
+    w("rectified_on", "整改完成日期"),
 ];
 /// Yes and no.
 pub const YES_NO: [Word; 2] = [w("true", "是"), w("false", "否")];
@@ -388,6 +391,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "incident_kind", title: "事件类型", words: &INCIDENT_KIND },
     Vocabulary { name: "incident_status", title: "事件状态", words: &INCIDENT_STATUS },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
+    Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },
     Vocabulary { name: "dispatch_status", title: "调度状态", words: &DISPATCH_STATUS },
     Vocabulary { name: "warning_level", title: "预警级别", words: &WARNING_LEVEL },

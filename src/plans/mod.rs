@@ -22,6 +22,7 @@ pub mod refused;
 pub mod register;
 pub mod scenario;
 pub mod scope;
+pub mod self_checks;
 pub mod standing;
 pub mod threat;
 pub mod version;

@@ -75,6 +75,12 @@ pub enum Refused {
         /// The parent asked for.
         parent: i64,
     },
+    /// A hazard is put right once.
+    #[error("inspection {inspection} was put right already")]
+    Rectified {
+        /// The inspection.
+        inspection: i64,
+    },
 }
 
 impl crate::error::Refusal for Refused {
@@ -88,6 +94,7 @@ impl crate::error::Refusal for Refused {
             Self::SerialsUsedUp { .. } => "serial numbers used up",
             Self::TooManyDocuments { .. } => "too many documents",
             Self::Loop { .. } => "plan set loop",
+            Self::Rectified { .. } => "put right already",
         }
     }
 
