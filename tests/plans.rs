@@ -1253,6 +1253,10 @@ async fn risk_sources_are_coloured_on_the_map_by_where_their_plans_stand() {
         assert_eq!(f["properties"]["plan_standing"], want, "risk source {id} {}", f["properties"]["name"]);
     }
 
+    // The screens say it in words (预案有效 …): the field is coded by the plans' standing words.
+    let (_, words) = admin.get("/api/words").await;
+    assert_eq!(words["fields"]["risk_source"]["plan_standing"], "plan_standing", "{}", words["fields"]["risk_source"]);
+
     // On the tiles, as an independent reader reads them.
     let (d, lon, lat): (i64, f64, f64) = sqlx::query_as(
         "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source \

@@ -42,7 +42,7 @@ pub fn words() -> Words {
             let coded = layer
                 .fields
                 .iter()
-                .chain(layer.computed)
+                .chain(layer.read_only())
                 .filter_map(|f| match f.ty {
                     FieldType::Enum(values) | FieldType::EnumList(values) => {
                         Some((f.name, words::of_values(values)?.name))

@@ -93,7 +93,7 @@ async function photosOf(layer, id) {
 /** Shows `html` in the map's one popup at `lngLat`. */
 function popup(lngLat, html, maxWidth = '360px') {
   if (state.popup) state.popup.remove();
-  state.popup = new maplibregl.Popup({ maxWidth }).setLngLat(lngLat).setHTML(html).addTo(map);
+  state.popup = new maplibregl.Popup({ maxWidth, focusAfterOpen: false }).setLngLat(lngLat).setHTML(html).addTo(map);
   return state.popup;
 }
 
