@@ -131,6 +131,14 @@ impl Error {
     pub fn text(field: &str, value: Option<String>, max: usize, long: bool) -> Result<Option<String>, Self> {
         crate::text::field(value, max, long).map_err(|detail| Self::invalid(field, detail))
     }
+
+    /// Text a request must give (checked as [`Error::text`]), trimmed; blank is refused.
+    pub fn said(field: &str, value: String, max: usize, long: bool) -> Result<String, Self> {
+        match Self::text(field, Some(value), max, long)? {
+            Some(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+            _ => Err(Self::invalid(field, "is empty")),
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {

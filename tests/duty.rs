@@ -212,9 +212,10 @@ async fn deadlines_follow_severity_and_the_flags_follow_the_clock() {
     // 一般, discovered 5 h ago: 4 h passed, overdue.
     let late =
         new_incident(&server, json!({"severity": "一般", "occurred_at": ago(400), "discovered_at": ago(300)})).await;
-    // 重大, discovered 110 min ago: due in 10 minutes (warned 30 min before).
+    // 重大, discovered 50 min ago: on the short clock (written within 60 minutes, sooner than the
+    // national 2 h), due in 10 minutes (warned 30 min before).
     let soon =
-        new_incident(&server, json!({"severity": "重大", "occurred_at": ago(110), "discovered_at": ago(110)})).await;
+        new_incident(&server, json!({"severity": "重大", "occurred_at": ago(50), "discovered_at": ago(50)})).await;
     // 较大, just now: neither.
     let fresh = new_incident(&server, json!({})).await;
 
@@ -223,7 +224,7 @@ async fn deadlines_follow_severity_and_the_flags_follow_the_clock() {
     assert_eq!(props["initial_report_overdue"], true, "{props}");
     assert_eq!(props["initial_report_due_soon"], false);
     let props = incident_props(&server, soon).await;
-    assert_eq!((time(&props["initial_report_due_at"]) - time(&props["discovered_at"])).num_minutes(), 120);
+    assert_eq!((time(&props["initial_report_due_at"]) - time(&props["discovered_at"])).num_minutes(), 60);
     assert_eq!(
         (props["initial_report_overdue"].clone(), props["initial_report_due_soon"].clone()),
         (json!(false), json!(true))
@@ -241,12 +242,14 @@ async fn deadlines_follow_severity_and_the_flags_follow_the_clock() {
     let ids: Vec<i64> = overdue["features"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [late]);
 
-    // Escalating shortens the deadline: 重大 gets 2 h from discovery.
+    // Escalating shortens the deadline: 重大 is on the short clock, written within 1 h of
+    // discovery and phoned within 30 minutes.
     let url = server.at(&format!("/api/layers/incident/{late}"));
     let (status, _, _) = call(Method::PATCH, &url, Some(json!({"severity": "重大"}))).await;
     assert_eq!(status, 200);
     let props = incident_props(&server, late).await;
-    assert_eq!((time(&props["initial_report_due_at"]) - time(&props["discovered_at"])).num_minutes(), 120);
+    assert_eq!((time(&props["initial_report_due_at"]) - time(&props["discovered_at"])).num_minutes(), 60);
+    assert_eq!((time(&props["phone_report_due_at"]) - time(&props["discovered_at"])).num_minutes(), 30);
 
     // The initial report clears the flag.
     let mut body = initial_report();
@@ -271,6 +274,19 @@ async fn local_rules_may_be_stricter() {
             .await
             .unwrap();
     assert_eq!(minutes, 60);
+
+    // Without the short clock, the national rule alone: 重大 written within 2 h, no phone clock.
+    let mut national = Deadlines::builtin();
+    national.urgent = None;
+    let server =
+        TestServer::with_config(ServerConfig { report_deadlines: national, ..Default::default() }).await.unwrap();
+    let id = new_incident(&server, json!({"severity": "重大"})).await;
+    let props = incident_props(&server, id).await;
+    assert_eq!((time(&props["initial_report_due_at"]) - time(&props["discovered_at"])).num_minutes(), 120);
+    assert_eq!(props["phone_report_due_at"], Value::Null);
+    let rules: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM urgent_report_rule").fetch_one(&server.pool).await.unwrap();
+    assert_eq!(rules, 0);
 }
 
 #[tokio::test]

@@ -164,6 +164,14 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
     .await
     .unwrap();
     let officer = server.token("officer", Role::Admin, Some(&district)).await.unwrap();
+    // The city's duty leader of this hour, whom the desk names.
+    sqlx::query(
+        "INSERT INTO duty_shift (starts_at, ends_at, person, post, phone) \
+         VALUES (now() - interval '1 hour', now() + interval '7 hours', '张值班', 'leader', '023-12369')",
+    )
+    .execute(&server.pool)
+    .await
+    .unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
     let output = tokio::process::Command::new("node")
         .arg(format!("{root}/tests/browser/screens.mjs"))

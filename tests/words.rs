@@ -161,6 +161,10 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
         ("plan_filing", "kind", codes(&words::FILING_KIND)),
         ("plan_filing", "status", codes(&words::FILING_STATUS)),
         ("plan_document", "kind", codes(&words::PLAN_DOCUMENT)),
+        ("intake", "channel", codes(&words::INTAKE_CHANNEL)),
+        ("intake", "status", codes(&words::INTAKE_STATUS)),
+        ("duty_shift", "post", codes(&words::DUTY_POST)),
+        ("inspection", "kind", codes(&words::INSPECTION_KIND)),
     ] {
         assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
     }
@@ -170,7 +174,7 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
 fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut text = String::new();
-    for dir in ["migrations", "src/feed", "src/plans"] {
+    for dir in ["migrations", "src/feed", "src/plans", "src/duty"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
         }
@@ -180,6 +184,6 @@ fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let known: std::collections::BTreeSet<&str> = words::EVENT_KIND.iter().map(|w| w.code).collect();
     assert_eq!(
         announced, known,
-        "onemap_event kinds in the migrations, src/feed and src/plans against words::EVENT_KIND"
+        "onemap_event kinds in the migrations, src/feed, src/plans and src/duty against words::EVENT_KIND"
     );
 }

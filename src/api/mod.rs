@@ -15,6 +15,7 @@ pub mod headers;
 pub mod health;
 pub mod idempotency;
 pub mod incidents;
+pub mod intake;
 pub mod layers;
 pub mod metrics;
 pub mod nearest;
@@ -230,6 +231,7 @@ pub fn routes() -> Routes {
         .merge(air::router())
         .merge(warnings::router())
         .merge(plans::router())
+        .merge(intake::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

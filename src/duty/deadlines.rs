@@ -38,6 +38,48 @@ pub struct Deadlines {
     /// The final report, after closing.
     #[serde(rename = "final")]
     pub final_report: BTreeMap<String, Deadline>,
+    /// The short clock of sensitive and grave events (none: no short clock).
+    #[serde(default)]
+    pub urgent: Option<Urgent>,
+}
+
+/// The short clock (巴南: 30分钟电话报、1小时书面报): for events marked sensitive (if `sensitive`)
+/// and those of `severities`, a phone report within `phone_minutes` of discovery and the written
+/// report within `written_minutes` (where sooner than its deadline by severity).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Urgent {
+    #[serde(default, rename = "about")]
+    _about: Option<String>,
+    /// Whether events marked sensitive are on it.
+    pub sensitive: bool,
+    /// The severities on it.
+    pub severities: Vec<String>,
+    /// Minutes from discovery to the phone report.
+    pub phone_minutes: i32,
+    /// Minutes from discovery to the written report.
+    pub written_minutes: i32,
+    /// Minutes before the phone report's deadline at which it is "due soon".
+    pub warn_minutes: i32,
+}
+
+impl Urgent {
+    fn check(&self) -> Result<()> {
+        for severity in &self.severities {
+            if !SEVERITIES.contains(&severity.as_str()) {
+                bail!("urgent.severities: `{severity}` is not a severity; use {}", SEVERITIES.join(", "));
+            }
+        }
+        for (name, minutes) in [("phone_minutes", self.phone_minutes), ("written_minutes", self.written_minutes)] {
+            if !(1..=MAX_MINUTES).contains(&minutes) {
+                bail!("urgent.{name}: {minutes} is not in 1..={MAX_MINUTES}");
+            }
+        }
+        if !(0..self.phone_minutes).contains(&self.warn_minutes) {
+            bail!("urgent.warn_minutes: {} must be at least 0 and less than phone_minutes", self.warn_minutes);
+        }
+        Ok(())
+    }
 }
 
 impl Deadlines {
@@ -62,6 +104,9 @@ impl Deadlines {
                     );
                 }
             }
+        }
+        if let Some(urgent) = &deadlines.urgent {
+            urgent.check()?;
         }
         Ok(deadlines)
     }
@@ -96,9 +141,30 @@ impl Deadlines {
         .bind(&warn)
         .execute(&mut *tx)
         .await?;
-        if changed.rows_affected() > 0 {
+        let urgent = match &self.urgent {
+            Some(u) => sqlx::query(
+                "INSERT INTO urgent_report_rule (id, sensitive, severities, phone_minutes, written_minutes, warn_minutes) \
+                 VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET sensitive = EXCLUDED.sensitive, \
+                   severities = EXCLUDED.severities, phone_minutes = EXCLUDED.phone_minutes, \
+                   written_minutes = EXCLUDED.written_minutes, warn_minutes = EXCLUDED.warn_minutes \
+                 WHERE (urgent_report_rule.sensitive, urgent_report_rule.severities, urgent_report_rule.phone_minutes, \
+                        urgent_report_rule.written_minutes, urgent_report_rule.warn_minutes) \
+                   IS DISTINCT FROM (EXCLUDED.sensitive, EXCLUDED.severities, EXCLUDED.phone_minutes, \
+                        EXCLUDED.written_minutes, EXCLUDED.warn_minutes)",
+            )
+            .bind(u.sensitive)
+            .bind(&u.severities)
+            .bind(u.phone_minutes)
+            .bind(u.written_minutes)
+            .bind(u.warn_minutes),
+            None => sqlx::query("DELETE FROM urgent_report_rule"),
+        }
+        .execute(&mut *tx)
+        .await?;
+        if changed.rows_affected() + urgent.rows_affected() > 0 {
             sqlx::query(
-                "UPDATE incident SET updated_at = updated_at WHERE initial_reported_at IS NULL OR final_reported_at IS NULL",
+                "UPDATE incident SET updated_at = updated_at \
+                 WHERE initial_reported_at IS NULL OR final_reported_at IS NULL OR phone_reported_at IS NULL",
             )
             .execute(&mut *tx)
             .await?;
@@ -118,6 +184,8 @@ mod tests {
         assert_eq!(d.initial["较大"].minutes, 240);
         assert_eq!(d.initial["重大"].minutes, 120);
         assert_eq!(d.initial["特别重大"].minutes, 120);
+        let urgent = d.urgent.unwrap();
+        assert_eq!((urgent.phone_minutes, urgent.written_minutes, urgent.sensitive), (30, 60, true));
     }
 
     #[test]
@@ -132,8 +200,17 @@ mod tests {
         let mut warn = good.clone();
         warn["final"]["一般"]["warn_minutes"] = 5000.into();
         assert!(Deadlines::parse(&warn.to_string()).unwrap_err().to_string().contains("warn_minutes"));
-        let mut zero = good;
+        let mut zero = good.clone();
         zero["initial"]["一般"]["minutes"] = 0.into();
         assert!(Deadlines::parse(&zero.to_string()).is_err());
+        let mut urgent = good.clone();
+        urgent["urgent"]["severities"] = serde_json::json!(["严重"]);
+        assert!(Deadlines::parse(&urgent.to_string()).unwrap_err().to_string().contains("not a severity"));
+        let mut warn = good.clone();
+        warn["urgent"]["warn_minutes"] = 30.into();
+        assert!(Deadlines::parse(&warn.to_string()).unwrap_err().to_string().contains("warn_minutes"));
+        let mut none = good;
+        none.as_object_mut().unwrap().remove("urgent");
+        assert_eq!(Deadlines::parse(&none.to_string()).unwrap().urgent, None, "no short clock");
     }
 }

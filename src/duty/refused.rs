@@ -1,4 +1,4 @@
-//! Why a report is refused in the present state of its incident.
+//! Why the duty desk refuses a step in the present state: a report of its incident, a call.
 
 use serde_json::{Map, Value, json};
 
@@ -35,6 +35,14 @@ pub enum Refused {
         /// The report.
         id: i64,
     },
+    /// A call is screened once.
+    #[error("call {intake} was screened already ({status})")]
+    Screened {
+        /// The call.
+        intake: i64,
+        /// What it became.
+        status: String,
+    },
 }
 
 impl crate::error::Refusal for Refused {
@@ -43,6 +51,7 @@ impl crate::error::Refusal for Refused {
             Self::OutOfOrder { .. } => "report out of order",
             Self::Exists { .. } => "report exists",
             Self::Submitted { .. } => "report submitted",
+            Self::Screened { .. } => "call screened",
         }
     }
 
@@ -51,6 +60,7 @@ impl crate::error::Refusal for Refused {
             Self::OutOfOrder { stage, .. } => json!({"stage": stage.name()}),
             Self::Exists { id, .. } => json!({"report_id": id}),
             Self::Submitted { .. } => json!({}),
+            Self::Screened { status, .. } => json!({"status": status}),
         };
         figures.as_object().cloned().unwrap_or_default()
     }

@@ -1,5 +1,5 @@
-//! Tells the desk of report deadlines as they come near and pass: a `report_due` event once
-//! per incident, deadline and state, however many onemap processes watch (the notices table
+//! Tells the desk of report deadlines (the phone report's on the short clock too) as they come
+//! near and pass: a `report_due` event once per incident, deadline and state, however many onemap processes watch (the notices table
 //! keeps who was told).
 
 use std::time::Duration;
@@ -14,13 +14,16 @@ pub async fn notice(pool: &PgPool) -> sqlx::Result<u64> {
     let noticed: Vec<(i64, String, chrono::DateTime<chrono::Utc>, String, String)> = sqlx::query_as(
         "WITH due AS ( \
            SELECT i.id, w.what, s.due_at, i.name, i.severity FROM incident i \
-             JOIN report_deadline d ON d.severity = i.severity \
              CROSS JOIN LATERAL (VALUES \
-               ('initial', i.initial_report_due_at, i.initial_reported_at), \
-               ('final', i.final_report_due_at, i.final_reported_at)) AS s(stage, due_at, reported_at) \
+               ('initial', i.initial_report_due_at, i.initial_reported_at, \
+                (SELECT d.warn_minutes FROM report_deadline d WHERE d.stage = 'initial' AND d.severity = i.severity)), \
+               ('final', i.final_report_due_at, i.final_reported_at, \
+                (SELECT d.warn_minutes FROM report_deadline d WHERE d.stage = 'final' AND d.severity = i.severity)), \
+               ('phone', i.phone_report_due_at, i.phone_reported_at, (SELECT r.warn_minutes FROM urgent_report_rule r)) \
+             ) AS s(stage, due_at, reported_at, warn) \
              CROSS JOIN LATERAL (SELECT s.stage || CASE WHEN s.due_at < now() THEN '_overdue' ELSE '_due_soon' END) AS w(what) \
-            WHERE d.stage = s.stage AND s.reported_at IS NULL AND s.due_at IS NOT NULL \
-              AND s.due_at - make_interval(mins => d.warn_minutes) < now() \
+            WHERE s.reported_at IS NULL AND s.due_at IS NOT NULL \
+              AND s.due_at - make_interval(mins => coalesce(s.warn, 0)) < now() \
               AND (s.stage = 'final' OR i.status = 'open') \
          ), fresh AS ( \
            INSERT INTO deadline_notice (incident_id, what, due_at) SELECT id, what, due_at FROM due \

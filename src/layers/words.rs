@@ -188,6 +188,21 @@ pub const MEDIUM: [Word; 3] = [w("air", "大气"), w("water", "水"), w("both", 
 pub const INCIDENT_KIND: [Word; 3] = [w("water", "水污染"), w("air", "大气污染"), w("soil", "土壤污染")];
 /// An incident's state.
 pub const INCIDENT_STATUS: [Word; 2] = [w("open", "处置中"), w("closed", "已结束")];
+/// How a call or tip came in (接警渠道).
+pub const INTAKE_CHANNEL: [Word; 8] = [
+    w("hotline_12369", "12369环保热线"),
+    w("hotline_12345", "12345政务热线"),
+    w("enterprise", "企业报告"),
+    w("park_alarm", "园区报警"),
+    w("monitoring_alarm", "监测报警"),
+    w("emergency_services", "公安、消防、交通通报"),
+    w("media", "媒体、网络"),
+    w("other", "其他"),
+];
+/// Where a call or tip stands after screening.
+pub const INTAKE_STATUS: [Word; 3] = [w("open", "待研判"), w("dismissed", "已排除"), w("incident", "已立事件")];
+/// A post on a duty shift.
+pub const DUTY_POST: [Word; 2] = [w("leader", "带班领导"), w("officer", "值班员")];
 /// Hazards found by an inspection.
 pub const HAZARD_SEVERITY: [Word; 2] = [w("一般隐患", "一般隐患"), w("重大隐患", "重大隐患")];
 /// Who found a hazard: the bureau's inspection, or the enterprise's own self-check.
@@ -272,7 +287,7 @@ pub const PLAN_STANDING: [Word; 6] = [
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 10] = [
+pub const EVENT_KIND: [Word; 12] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -283,6 +298,8 @@ pub const EVENT_KIND: [Word; 10] = [
     w("plan", "应急预案"),
     w("plan_due", "预案期限"),
     w("plan_flag", "预案修订提示"),
+    w("intake", "接警"),
+    w("duty_log", "值班日志"),
 ];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [
@@ -313,7 +330,7 @@ pub const MAP_LAYER: [Word; 17] = [
     w("turn_restriction", "转向限制"),
 ];
 /// Fields (properties) as tables and popups head them.
-pub const FIELD: [Word; 51] = [
+pub const FIELD: [Word; 54] = [
     w("name", "名称"),
     w("code", "代码"),
     w("kind", "类型"),
@@ -365,6 +382,9 @@ pub const FIELD: [Word; 51] = [
     w("actions", "可采取措施"),
     w("plan_standing", "预案状态"),
     w("rectified_on", "整改完成日期"),
+    w("sensitive", "敏感事件"),
+    w("phone_report_due_at", "电话报告期限"),
+    w("phone_reported_at", "电话报告时间"),
 ];
 /// Yes and no.
 pub const YES_NO: [Word; 2] = [w("true", "是"), w("false", "否")];
@@ -390,6 +410,9 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "medium", title: "环境要素", words: &MEDIUM },
     Vocabulary { name: "incident_kind", title: "事件类型", words: &INCIDENT_KIND },
     Vocabulary { name: "incident_status", title: "事件状态", words: &INCIDENT_STATUS },
+    Vocabulary { name: "intake_channel", title: "接警渠道", words: &INTAKE_CHANNEL },
+    Vocabulary { name: "intake_status", title: "接警状态", words: &INTAKE_STATUS },
+    Vocabulary { name: "duty_post", title: "值班岗位", words: &DUTY_POST },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

@@ -47,10 +47,7 @@ pub async fn record(pool: &sqlx::PgPool, actor: &Actor, plan: i64, body: Finding
         return Err(Error::invalid("kind", format!("`{}` is not drill or response", body.kind)));
     }
     let found_on = date("found_on", &body.found_on, super::today())?;
-    let finding = match Error::text("finding", Some(body.finding), 4000, true)? {
-        Some(f) if !f.is_empty() => f,
-        _ => return Err(Error::invalid("finding", "is empty")),
-    };
+    let finding = Error::said("finding", body.finding, 4000, true)?;
     let mut tx = begin_as(pool, actor).await?;
     hold_plan(&mut tx, actor, plan).await?;
     if let Some(incident) = body.incident_id {

@@ -74,10 +74,7 @@ const COLUMNS: &str = "i.id, i.risk_source_id, s.name AS risk_source, i.kind, i.
 pub async fn record(pool: &sqlx::PgPool, actor: &Actor, body: SelfCheckBody) -> Result<Inspection, Error> {
     let today = super::today();
     let inspected_on = date("inspected_on", &body.inspected_on, today)?;
-    let finding = match Error::text("finding", Some(body.finding), 2000, true)? {
-        Some(f) if !f.trim().is_empty() => f,
-        _ => return Err(Error::invalid("finding", "is empty: say what was found")),
-    };
+    let finding = Error::said("finding", body.finding, 2000, true)?;
     if !words::codes(&words::HAZARD_SEVERITY).contains(&body.severity.as_str()) {
         return Err(Error::invalid("severity", format!("`{}` is not 一般隐患 or 重大隐患", body.severity)));
     }

@@ -12,6 +12,7 @@ import { startNearest } from './nearest.js';
 import { startPhone } from './phone.js';
 import { startPlan } from './plan.js';
 import { plansOf, startPlanDeadlines } from './emergency-plans.js';
+import { startOnDuty } from './on-duty.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
 import { startSearch } from './search.js';
@@ -228,6 +229,7 @@ map.on('load', () => {
   state.intercept = startIntercept(panels);
   state.warningsPanel = startWarnings(panels);
   state.planDeadlines = startPlanDeadlines();
+  state.onDuty = startOnDuty(panels);
   startPhone(panels);
   startCoverage(panels);
   const status = document.getElementById('status');
@@ -246,6 +248,7 @@ map.on('load', () => {
       state.duty?.panel?.onEvent(kind, data);
       state.warningsPanel?.onEvent(kind, data);
       state.planDeadlines?.onEvent(kind);
+      state.onDuty?.onEvent(kind);
     },
   });
   state.ready = true;

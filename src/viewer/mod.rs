@@ -16,6 +16,7 @@ const LIVE_JS: &str = include_str!("live.js");
 const NEAREST_JS: &str = include_str!("nearest.js");
 const PLAN_JS: &str = include_str!("plan.js");
 const EMERGENCY_PLANS_JS: &str = include_str!("emergency-plans.js");
+const ON_DUTY_JS: &str = include_str!("on-duty.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -58,6 +59,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/nearest.js", NEAREST_JS, JS),
     ("/viewer/plan.js", PLAN_JS, JS),
     ("/viewer/emergency-plans.js", EMERGENCY_PLANS_JS, JS),
+    ("/viewer/on-duty.js", ON_DUTY_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

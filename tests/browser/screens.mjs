@@ -238,6 +238,10 @@ try {
     }
     check(tabs.length === 4, `a viewer is offered the workspaces ${tabs}`);
     await page.click('#workspaces [data-open="duty"]');
+    // Who is on duty now, from the roster.
+    await page.waitForFunction(() => document.getElementById('on-duty')?.textContent.includes('张值班'), null, { timeout: 15000 })
+      .catch(async () => check(false, `the desk does not name the duty leader: ${await page.textContent('#on-duty')}`));
+    result.desk.on_duty = await page.textContent('#on-duty');
     await page.screenshot({ path: `${target}/desk-1440x900.png` });
     check(!page.errors.length, `desk errors: ${page.errors}`);
     await context.close();

@@ -373,13 +373,18 @@ pub static INCIDENT_LAYER: Layer = Layer {
         // When it was dealt with; given for a past incident, else stamped on closing.
         Field { name: "closed_at", ty: FieldType::Timestamp, required: false },
         DISTRICT,
+        // 敏感事件: the phone and written reports on the short clock (`urgent_report_rule`).
+        Field { name: "sensitive", ty: FieldType::Bool, required: false },
     ],
-    // Written by the database: deadlines from `report_deadline`, the times the reports came in.
+    // Written by the database: deadlines from `report_deadline` (and the short clock), the times
+    // the reports came in.
     computed: &[
         Field { name: "initial_report_due_at", ty: FieldType::Timestamp, required: false },
         Field { name: "initial_reported_at", ty: FieldType::Timestamp, required: false },
         Field { name: "final_report_due_at", ty: FieldType::Timestamp, required: false },
         Field { name: "final_reported_at", ty: FieldType::Timestamp, required: false },
+        Field { name: "phone_report_due_at", ty: FieldType::Timestamp, required: false },
+        Field { name: "phone_reported_at", ty: FieldType::Timestamp, required: false },
     ],
     legacy: &[],
     derived: Some(Derived {
@@ -388,9 +393,11 @@ pub static INCIDENT_LAYER: Layer = Layer {
             Field { name: "initial_report_overdue", ty: FieldType::Bool, required: false },
             Field { name: "initial_report_due_soon", ty: FieldType::Bool, required: false },
             Field { name: "final_report_overdue", ty: FieldType::Bool, required: false },
+            Field { name: "phone_report_overdue", ty: FieldType::Bool, required: false },
+            Field { name: "phone_report_due_soon", ty: FieldType::Bool, required: false },
         ],
     }),
-    defaults: &[("status", FieldDefault::Text("open"))],
+    defaults: &[("status", FieldDefault::Text("open")), ("sensitive", FieldDefault::Bool(false))],
     check: Some(check_incident),
     tile_fields: &["name", "kind", "severity", "status", "pollutant"],
     time: Some("occurred_at"),
