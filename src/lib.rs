@@ -22,6 +22,7 @@ pub mod hash;
 pub mod layers;
 pub mod plans;
 pub mod random;
+pub mod response;
 pub mod risk;
 pub mod routing;
 pub mod snapshot;

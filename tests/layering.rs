@@ -21,6 +21,7 @@ const LEVELS: &[&[&str]] = &[
     &["air", "dispatch", "risk"],
     &["warning"],
     &["attachments", "duty", "plans"],
+    &["response"],
     &["exchange"],
     &["api"],
     &["cli"],

@@ -77,8 +77,9 @@ fn no_screen_keeps_its_own_dictionary() {
                     format!("'{}': '", w.code),
                     format!("value=\"{}\">", w.code),
                 ] {
-                    // The desk's "find a depot / a team" choice names a search, not the layer.
-                    if v.name == "map_layer" && pattern.starts_with("value=") {
+                    // The desk's "find a depot / a team" choice names a search, not the layer
+                    // (nor an order's addressee).
+                    if matches!(v.name, "map_layer" | "order_to") && pattern.starts_with("value=") {
                         continue;
                     }
                     for (at, _) in text.match_indices(&pattern) {
@@ -165,6 +166,10 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
         ("intake", "status", codes(&words::INTAKE_STATUS)),
         ("duty_shift", "post", codes(&words::DUTY_POST)),
         ("inspection", "kind", codes(&words::INSPECTION_KIND)),
+        ("response", "level", codes(&words::RESPONSE_LEVEL)),
+        ("response_order", "module", codes(&words::ORDER_MODULE)),
+        ("response_order", "to_kind", codes(&words::ORDER_TO)),
+        ("response_order", "status", codes(&words::ORDER_STATUS)),
     ] {
         assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
     }
@@ -174,7 +179,7 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
 fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut text = String::new();
-    for dir in ["migrations", "src/feed", "src/plans", "src/duty"] {
+    for dir in ["migrations", "src/feed", "src/plans", "src/duty", "src/response"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
         }
@@ -184,6 +189,6 @@ fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let known: std::collections::BTreeSet<&str> = words::EVENT_KIND.iter().map(|w| w.code).collect();
     assert_eq!(
         announced, known,
-        "onemap_event kinds in the migrations, src/feed, src/plans and src/duty against words::EVENT_KIND"
+        "onemap_event kinds in the migrations, src/feed, src/plans, src/duty and src/response against words::EVENT_KIND"
     );
 }

@@ -26,6 +26,7 @@ pub mod permission;
 pub mod plans;
 pub mod problem;
 pub mod reports;
+pub mod response;
 pub mod risk;
 pub mod rivers;
 pub mod routes;
@@ -232,6 +233,7 @@ pub fn routes() -> Routes {
         .merge(warnings::router())
         .merge(plans::router())
         .merge(intake::router())
+        .merge(response::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -143,6 +143,10 @@ pub fn document(rules: &[Rule]) -> Value {
             Need::Plans => {
                 operation["x-onemap-needs"] = json!("Read, or FilePlans (an enterprise: its own plans whole)")
             }
+            Need::Orders => {
+                operation["x-onemap-needs"] =
+                    json!("signed in as the order's addressee, or HandleIncidents for the incident's command")
+            }
             Need::To(action) => operation["x-onemap-needs"] = json!(format!("{action:?}")),
         }
         if let Some((content_type, schema)) = &doc.body {

@@ -24,6 +24,9 @@ pub enum Need {
     /// Reading plans: the bureau's readers, and enterprises (the handler shows an enterprise
     /// its own plans whole and others' public fields only).
     Plans,
+    /// Answering orders: whoever an order may be addressed to (the bureau's users and
+    /// enterprises); the handler checks it is theirs, or that they command its incident.
+    Orders,
 }
 
 impl From<Action> for Need {
@@ -49,6 +52,7 @@ impl Need {
             Need::To(Action::ManageUsers) => &[Action::ManageUsers],
             Need::To(Action::FilePlans) => &[Action::FilePlans],
             Need::Plans => &[Action::Read, Action::FilePlans],
+            Need::Orders => &[Action::Read, Action::FilePlans, Action::HandleIncidents],
             Need::LayerWrite if layer == Some("incident") => &[Action::HandleIncidents],
             Need::LayerWrite => &[Action::EditRegistry],
             Need::Attach => &[Action::HandleIncidents, Action::EditRegistry],

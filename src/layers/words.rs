@@ -201,6 +201,35 @@ pub const INTAKE_CHANNEL: [Word; 8] = [
 ];
 /// Where a call or tip stands after screening.
 pub const INTAKE_STATUS: [Word; 3] = [w("open", "待研判"), w("dismissed", "已排除"), w("incident", "已立事件")];
+/// Levels of a response, lowest first (Ⅳ级 to Ⅰ级).
+pub const RESPONSE_LEVEL: [Word; 4] = [
+    coloured("IV", "Ⅳ级", "#4393c3"),
+    coloured("III", "Ⅲ级", "#fee08b"),
+    coloured("II", "Ⅱ级", "#f46d43"),
+    coloured("I", "Ⅰ级", "#a50026"),
+];
+/// The modules of a response (the desk's checklist).
+pub const ORDER_MODULE: [Word; 8] = [
+    w("monitoring", "监测"),
+    w("containment", "截控"),
+    w("warning", "预警"),
+    w("reporting", "报告"),
+    w("evacuation", "疏散"),
+    w("public_info", "舆情"),
+    w("support", "保障"),
+    w("other", "其他"),
+];
+/// To whom an order is given.
+pub const ORDER_TO: [Word; 5] = [
+    w("team", "救援队伍"),
+    w("district", "区县值班室"),
+    w("enterprise", "企业"),
+    w("group", "指挥部工作组"),
+    w("user", "用户"),
+];
+/// Where an order stands.
+pub const ORDER_STATUS: [Word; 4] =
+    [w("issued", "已下达"), w("acknowledged", "已签收"), w("done", "已完成"), w("refused", "已拒绝")];
 /// A post on a duty shift.
 pub const DUTY_POST: [Word; 2] = [w("leader", "带班领导"), w("officer", "值班员")];
 /// Hazards found by an inspection.
@@ -287,7 +316,7 @@ pub const PLAN_STANDING: [Word; 6] = [
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 12] = [
+pub const EVENT_KIND: [Word; 14] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -300,6 +329,8 @@ pub const EVENT_KIND: [Word; 12] = [
     w("plan_flag", "预案修订提示"),
     w("intake", "接警"),
     w("duty_log", "值班日志"),
+    w("response", "应急响应"),
+    w("order", "指令"),
 ];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [
@@ -413,6 +444,10 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "intake_channel", title: "接警渠道", words: &INTAKE_CHANNEL },
     Vocabulary { name: "intake_status", title: "接警状态", words: &INTAKE_STATUS },
     Vocabulary { name: "duty_post", title: "值班岗位", words: &DUTY_POST },
+    Vocabulary { name: "response_level", title: "响应级别", words: &RESPONSE_LEVEL },
+    Vocabulary { name: "order_module", title: "处置模块", words: &ORDER_MODULE },
+    Vocabulary { name: "order_to", title: "指令对象", words: &ORDER_TO },
+    Vocabulary { name: "order_status", title: "指令状态", words: &ORDER_STATUS },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

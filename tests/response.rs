@@ -1,0 +1,383 @@
+//! Response command: a response declared and changed, a plan activated whose scenario's
+//! measures become orders due at their minutes, orders answered by their addressee or the
+//! command only and in order, overdue flags, and the refusals that leave nothing written.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::testing::TestServer;
+use common::{call_as, counts};
+use onemap::auth::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn call(server: &TestServer, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let (status, _, value) = call_as(Some(token), method, &server.at(path), body).await;
+    (status.as_u16(), value)
+}
+
+fn time(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap().to_utc()
+}
+
+/// The demo with its plans, and a chlorine release at 长寿经开区示例企业C.
+async fn chlorine(server: &TestServer, token: &str) -> i64 {
+    let rivers = std::sync::Arc::new(onemap::routing::rivers::load_rivers(&server.pool).await.unwrap());
+    onemap::exchange::demo_plans::load(&server.pool, rivers, &common::testing::demo_dir()).await.unwrap();
+    let (x, y): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM risk_source WHERE name = '长寿经开区示例企业C'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let (status, f) = call(
+        server,
+        token,
+        Method::POST,
+        "/api/layers/incident",
+        Some(json!({"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [x + 0.0005, y]},
+        "properties": {"name": "长寿液氯泄漏", "kind": "air", "pollutant": "液氯", "severity": "较大"}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{f}");
+    f["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_plan_activated_turns_its_scenarios_measures_into_orders_due_at_their_minutes() {
+    let server = TestServer::with_demo().await.unwrap();
+    let command = server.token("指挥长", Role::Dispatcher, None).await.unwrap();
+    let incident = chlorine(&server, &command).await;
+
+    // Suggested: the enterprise's plans (its source is at the incident) and the scenario of the
+    // same substance and medium.
+    let (_, suggested) =
+        call(&server, &command, Method::GET, &format!("/api/incidents/{incident}/response/suggested"), None).await;
+    let plans = suggested["plans"].as_array().unwrap();
+    let c = plans
+        .iter()
+        .find(|p| p["name"].as_str().unwrap().starts_with("长寿经开区示例企业C突发"))
+        .unwrap_or_else(|| panic!("{suggested}"));
+    assert_eq!(c["why"], "source");
+    assert_eq!(c["scenario"], "液氯钢瓶泄漏");
+    assert!(plans.iter().any(|p| p["why"] == "district" && p["kind"] == "government"), "{suggested}");
+
+    // No response yet: an order or a step without a level is refused.
+    let before = counts(&server.pool).await;
+    let (status, _) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"command_post": "x"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/orders"),
+        Some(json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "指挥长", "due_in_minutes": 5})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    for (body, field) in [
+        (json!({"level": "V", "why": "x"}), "level"),
+        (json!({"level": "III"}), "why"),
+        (json!({"level": "III", "why": "x", "colour": 1}), "colour"),
+    ] {
+        let (status, p) =
+            call(&server, &command, Method::POST, &format!("/api/incidents/{incident}/response"), Some(body.clone()))
+                .await;
+        assert_eq!(status, 422, "{body}: {p}");
+        assert!(p["field"] == field || p["detail"].as_str().unwrap_or_default().contains(field), "{body}: {p}");
+    }
+    assert_eq!(counts(&server.pool).await, before);
+
+    let (status, declared) = call(&server, &command, Method::POST, &format!("/api/incidents/{incident}/response"), Some(json!({
+        "level": "Ⅲ", "why": "液氯泄漏，下风向有居民", "command_post": "长寿经开区管委会",
+        "groups": [{"name": "监测组", "lead": "区监测站", "members": ["监测员"]}, {"name": "企业现场处置组", "members": []}]}))).await;
+    assert_eq!(status, 200, "{declared}");
+    assert_eq!((declared["level"].as_str(), declared["levels"].as_array().unwrap().len()), (Some("III"), 1));
+
+    // Activated: one order a measure, to the group or unit it names, due at its minutes.
+    let plan_id = c["plan_id"].as_i64().unwrap();
+    let (status, active) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"activate": [{"plan_id": plan_id}]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{active}");
+    let activated_at = time(&active["activations"][0]["activated_at"]);
+    assert_eq!(active["activations"][0]["scenario_id"], c["scenario_id"]);
+    let (_, plan) = call(&server, &command, Method::GET, &format!("/api/plans/{plan_id}"), None).await;
+    let scenario = plan["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|v| v["scenarios"].as_array().unwrap().iter())
+        .find(|s| s["id"] == c["scenario_id"])
+        .unwrap();
+    let measures = scenario["measures"].as_array().unwrap();
+    let orders = active["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), measures.len());
+    let mut by_due: Vec<&Value> = measures.iter().collect();
+    by_due.sort_by(|a, b| a["within_min"].as_f64().unwrap().total_cmp(&b["within_min"].as_f64().unwrap()));
+    for (o, m) in orders.iter().zip(by_due) {
+        assert_eq!(o["what"], m["step"]);
+        assert_eq!((o["to_kind"].as_str(), &o["to_ref"]), (Some("group"), &m["by"]));
+        let minutes = (time(&o["due_at"]) - activated_at).num_milliseconds() as f64 / 60_000.0;
+        assert!((minutes - m["within_min"].as_f64().unwrap()).abs() < 0.05, "{o} vs {m}");
+        assert_eq!(o["status"], "issued");
+        assert_eq!(o["from_measure"]["plan_id"], plan_id);
+    }
+    let modules: Vec<&str> = orders.iter().map(|o| o["module"].as_str().unwrap()).collect();
+    assert_eq!(modules, ["containment", "reporting", "evacuation"]);
+    // Activated once.
+    let (status, _) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"activate": [{"plan_id": plan_id}]})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    // A district user activates its district's plans only.
+    let fuling = server.token("涪陵值班", Role::Dispatcher, Some("500102")).await.unwrap();
+    let (status, _) = call(
+        &server,
+        &fuling,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"activate": [{"plan_id": plan_id}]})),
+    )
+    .await;
+    assert_eq!(status, 403, "not its incident either");
+    let changshou = server.token("长寿值班长", Role::Dispatcher, Some("500115")).await.unwrap();
+    let wanzhou: i64 = sqlx::query_scalar("SELECT id FROM plan WHERE district <> '500115' ORDER BY id LIMIT 1")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let before = counts(&server.pool).await;
+    let (status, p) = call(
+        &server,
+        &changshou,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"activate": [{"plan_id": wanzhou}]})),
+    )
+    .await;
+    assert_eq!(status, 403, "its incident, another district's plan: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("filed with district"), "{p}");
+    assert_eq!(counts(&server.pool).await, before);
+
+    // Raised, with why; ended once; nothing after the end.
+    let (_, raised) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"level": "II", "why": "扩散至街道"})),
+    )
+    .await;
+    let levels: Vec<&str> = raised["levels"].as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, ["III", "II"]);
+    let (status, ended) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"end": "泄漏源已控制，下风向监测连续 2 小时达标"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{ended}");
+    assert!(ended["ended_at"].is_string());
+    let before = counts(&server.pool).await;
+    let (status, _) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({"end": "again"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/orders"),
+        Some(json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "指挥长", "due_in_minutes": 5})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(counts(&server.pool).await, before);
+    let told: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM event_log WHERE kind = 'order' AND (data->>'incident_id')::bigint = $1",
+    )
+    .bind(incident)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(told, 3);
+}
+
+#[tokio::test]
+async fn orders_are_answered_by_their_addressee_or_the_command_in_order() {
+    let server = TestServer::with_demo().await.unwrap();
+    let command = server.token("指挥长乙", Role::Dispatcher, None).await.unwrap();
+    let incident = chlorine(&server, &command).await;
+    call(
+        &server,
+        &command,
+        Method::POST,
+        &format!("/api/incidents/{incident}/response"),
+        Some(json!({
+        "level": "IV", "why": "初判", "groups": [{"name": "监测组", "members": ["监测员乙"]}]})),
+    )
+    .await;
+    let worker = server.token("处置员甲", Role::Viewer, None).await.unwrap();
+    let stranger = server.token("路人", Role::Viewer, None).await.unwrap();
+    let monitor = server.token("监测员乙", Role::Viewer, None).await.unwrap();
+    let changshou = server.token("长寿值班", Role::Viewer, Some("500115")).await.unwrap();
+    let orders = format!("/api/incidents/{incident}/orders");
+    let issue = |body: Value| {
+        let (server, command, orders) = (&server, &command, &orders);
+        async move {
+            let (status, o) = call(server, command, Method::POST, orders, Some(body.clone())).await;
+            assert_eq!(status, 201, "{body}: {o}");
+            o["id"].as_i64().unwrap()
+        }
+    };
+    let to_worker = issue(json!({"what": "关闭雨水排口", "module": "containment", "to_kind": "user", "to_ref": "处置员甲", "due_in_minutes": 30})).await;
+    let to_group = issue(json!({"what": "下风向布点监测", "module": "monitoring", "to_kind": "group", "to_ref": "监测组", "due_in_minutes": 60})).await;
+    let to_district = issue(json!({"what": "通知晏家街道", "module": "warning", "to_kind": "district", "to_ref": "500115", "due_in_minutes": 20})).await;
+
+    // Each sees their own.
+    for (token, id) in [(&worker, to_worker), (&monitor, to_group), (&changshou, to_district)] {
+        let (_, mine) = call(&server, token, Method::GET, "/api/orders?mine=true", None).await;
+        let ids: Vec<i64> = mine["orders"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [id]);
+    }
+    let (status, _) = call(&server, &worker, Method::GET, "/api/orders", None).await;
+    assert_eq!(status, 400);
+
+    // Refused, nothing written: a stranger's answer, a refusal without a reason, an unknown
+    // addressee, a bad module, no due time.
+    let before = counts(&server.pool).await;
+    let (status, p) =
+        call(&server, &stranger, Method::POST, &format!("/api/orders/{to_worker}/acknowledge"), Some(json!({}))).await;
+    assert_eq!(status, 403, "{p}");
+    let (status, p) =
+        call(&server, &worker, Method::POST, &format!("/api/orders/{to_worker}/refuse"), Some(json!({}))).await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("reason")));
+    for (body, field) in [
+        (json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "无此人", "due_in_minutes": 5}), "to_ref"),
+        (
+            json!({"what": "x", "module": "magic", "to_kind": "user", "to_ref": "处置员甲", "due_in_minutes": 5}),
+            "module",
+        ),
+        (json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "处置员甲"}), "due_at"),
+        (json!({"what": "x", "module": "other", "to_kind": "team", "to_ref": "999999", "due_in_minutes": 5}), "to_ref"),
+        (
+            json!({"what": "x", "module": "other", "to_kind": "group", "to_ref": "无此组", "due_in_minutes": 5}),
+            "to_ref",
+        ),
+        (json!({"what": "", "module": "other", "to_kind": "user", "to_ref": "处置员甲", "due_in_minutes": 5}), "what"),
+        (
+            json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "处置员甲", "due_at": "2020-01-01T00:00:00Z"}),
+            "due_at",
+        ),
+    ] {
+        let (status, p) = call(&server, &command, Method::POST, &orders, Some(body.clone())).await;
+        assert_eq!(status, 422, "{body}: {p}");
+        assert_eq!(p["field"], field, "{body}: {p}");
+    }
+    let (status, _) = call(
+        &server,
+        &worker,
+        Method::POST,
+        &orders,
+        Some(json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "处置员甲", "due_in_minutes": 5})),
+    )
+    .await;
+    assert_eq!(status, 403, "a viewer does not issue orders");
+    assert_eq!(counts(&server.pool).await, before);
+
+    // The addressee acknowledges, then reports it done with a note and where.
+    let (status, ack) =
+        call(&server, &worker, Method::POST, &format!("/api/orders/{to_worker}/acknowledge"), Some(json!({}))).await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!((ack["status"].as_str(), ack["acknowledged_by"].as_str()), (Some("acknowledged"), Some("处置员甲")));
+    let (status, _) =
+        call(&server, &worker, Method::POST, &format!("/api/orders/{to_worker}/acknowledge"), Some(json!({}))).await;
+    assert_eq!(status, 409, "acknowledged once");
+    let (status, done) = call(
+        &server,
+        &worker,
+        Method::POST,
+        &format!("/api/orders/{to_worker}/done"),
+        Some(json!({"note": "排口已关闭", "point": [107.08, 29.86]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (done["status"].as_str(), done["note"].as_str(), done["lon"].as_f64()),
+        (Some("done"), Some("排口已关闭"), Some(107.08))
+    );
+    let (status, _) =
+        call(&server, &worker, Method::POST, &format!("/api/orders/{to_worker}/refuse"), Some(json!({"reason": "x"})))
+            .await;
+    assert_eq!(status, 409, "a done order is not refused");
+    // A group member refuses with the reason; a refused order is not completed.
+    let (status, refused) = call(
+        &server,
+        &monitor,
+        Method::POST,
+        &format!("/api/orders/{to_group}/refuse"),
+        Some(json!({"reason": "监测车故障"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{refused}");
+    let (status, _) =
+        call(&server, &command, Method::POST, &format!("/api/orders/{to_group}/done"), Some(json!({}))).await;
+    assert_eq!(status, 409);
+    // The district's user answers the district's order; the command may answer any.
+    let (status, _) =
+        call(&server, &changshou, Method::POST, &format!("/api/orders/{to_district}/acknowledge"), Some(json!({})))
+            .await;
+    assert_eq!(status, 200);
+
+    // Late: not acknowledged within 15 minutes, not done by its due time — as SQL says.
+    let late = issue(json!({"what": "上报续报", "module": "reporting", "to_kind": "user", "to_ref": "处置员甲", "due_in_minutes": 10})).await;
+    sqlx::query("UPDATE response_order SET issued_at = now() - interval '20 minutes', due_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(late)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    let (_, all) = call(&server, &command, Method::GET, &orders, None).await;
+    for o in all["orders"].as_array().unwrap() {
+        let (ack_overdue, overdue): (bool, bool) = sqlx::query_as(
+            "SELECT status = 'issued' AND issued_at < now() - interval '15 minutes', \
+                    status IN ('issued', 'acknowledged') AND due_at < now() FROM response_order WHERE id = $1",
+        )
+        .bind(o["id"].as_i64().unwrap())
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert_eq!((o["ack_overdue"].as_bool(), o["overdue"].as_bool()), (Some(ack_overdue), Some(overdue)), "{o}");
+    }
+    assert!(
+        all["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == late && o["ack_overdue"] == true && o["overdue"] == true)
+    );
+}
