@@ -381,3 +381,39 @@ async fn orders_are_answered_by_their_addressee_or_the_command_in_order() {
             .any(|o| o["id"] == late && o["ack_overdue"] == true && o["overdue"] == true)
     );
 }
+
+#[tokio::test]
+async fn the_desk_declares_the_response_activates_the_plan_and_sees_the_checklist() {
+    let server = TestServer::with_demo().await.unwrap();
+    let command = server.token("commander", Role::Dispatcher, None).await.unwrap();
+    let incident = chlorine(&server, &command).await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let shot = format!("{root}/target/desk-response.png");
+    let out = tokio::process::Command::new("node")
+        .arg(format!("{root}/tests/browser/command.mjs"))
+        .args([server.url.clone(), incident.to_string(), shot])
+        .output()
+        .await
+        .expect("node (scripts/setup installs the browser test's packages)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(result["errors"], json!([]), "{result}");
+    assert!(result["level"].as_str().unwrap().contains("Ⅲ级"), "{result}");
+    // The checklist is the response's orders, by module, as the API answers them.
+    let (_, response) =
+        call(&server, &command, Method::GET, &format!("/api/incidents/{incident}/response"), None).await;
+    let orders = response["orders"].as_array().unwrap();
+    assert_eq!(result["orders"].as_array().unwrap().len(), orders.len(), "{result}");
+    assert!(orders.len() >= 3);
+    for o in orders {
+        let what = o["what"].as_str().unwrap();
+        assert!(
+            result["orders"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().contains(what)),
+            "{what} in {result}"
+        );
+    }
+    assert_eq!(result["modules"], json!(["截控", "报告", "疏散"]), "{result}");
+    assert_eq!(result["acknowledged"], 1);
+    assert_eq!(orders.iter().filter(|o| o["status"] == "acknowledged").count(), 1);
+}

@@ -65,6 +65,9 @@ pub async fn plans(conn: &mut PgConnection, incident: i64) -> Result<Vec<Suggest
         };
         out.push(Suggested { plan_id, name, kind, why, scenario_id: scenario, scenario: title });
     }
+    // Within each reason, the plans with a scenario to follow first (the sort is stable).
+    let rank = |why: &str| ["source", "water_source", "district"].iter().position(|w| *w == why);
+    out.sort_by_key(|s| (rank(&s.why), s.scenario_id.is_none()));
     Ok(out)
 }
 

@@ -2,6 +2,7 @@
 // map), an incident's reports, timeline and printable report, and the report form.
 import { api, esc, when } from './api.js';
 import * as words from './words.js';
+import { responsePart } from './command.js';
 
 // The form of each stage: the report's fields as the server defines them (GET /api/words), but
 // those the map and the dispatch records fill in; a few short ones on one line.
@@ -64,7 +65,8 @@ export function startDuty({ map, may, overlay, onemap }) {
     duty.selected = id;
     const incident = duty.incidents.find((f) => f.id === id) ?? await api(`/api/layers/incident/${id}`);
     if (fly && incident.geometry) map.flyTo({ center: incident.geometry.coordinates, zoom: Math.max(map.getZoom(), 11) });
-    const [reports, timeline] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`)]);
+    const [reports, timeline, response] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
+      responsePart(id, canWrite)]);
     const p = incident.properties;
     const submitted = (stage) => reports.reports.some((r) => r.stage === stage && r.status === 'submitted');
     const stages = [];
@@ -79,9 +81,11 @@ export function startDuty({ map, may, overlay, onemap }) {
       <ol class="duty-reports">${reports.reports.map((r) => `<li data-report="${r.id}">${words.label('report_stage', r.stage)}${r.number ? `（${r.number}）` : ''}
         <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
         ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
+      ${response.html}
       <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
         .map((t) => `<li><span class="meta">${esc(when(t.at))}</span> ${esc(t.text)}${t.actor ? `<span class="meta">${esc(t.actor)}</span>` : ''}`
           + `${t.kind === 'photo' ? `<a class="photos" href="${esc(t.href)}" target="_blank" rel="noopener"><img src="${esc(t.href)}" alt="${esc(t.caption ?? t.file_name)}" loading="lazy"></a>` : ''}</li>`).join('')}</ol></details>`;
+    response.wire(detail, () => select(id, false));
     for (const b of detail.querySelectorAll('[data-stage]')) b.addEventListener('click', () => openForm(id, b.dataset.stage));
     for (const b of detail.querySelectorAll('[data-edit]')) {
       b.addEventListener('click', (e) => { e.stopPropagation(); openForm(id, null, reports.reports.find((r) => String(r.id) === b.dataset.edit)); });
@@ -151,7 +155,7 @@ export function startDuty({ map, may, overlay, onemap }) {
   load().catch(() => {});
   return {
     onEvent(kind, data) {
-      if (['incident', 'report', 'report_due', 'dispatch', 'reload'].includes(kind) || (kind === 'change' && data?.layer === 'incident')) soon();
+      if (['incident', 'report', 'report_due', 'dispatch', 'response', 'order', 'reload'].includes(kind) || (kind === 'change' && data?.layer === 'incident')) soon();
     },
   };
 }

@@ -17,6 +17,7 @@ const NEAREST_JS: &str = include_str!("nearest.js");
 const PLAN_JS: &str = include_str!("plan.js");
 const EMERGENCY_PLANS_JS: &str = include_str!("emergency-plans.js");
 const ON_DUTY_JS: &str = include_str!("on-duty.js");
+const COMMAND_JS: &str = include_str!("command.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -60,6 +61,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/plan.js", PLAN_JS, JS),
     ("/viewer/emergency-plans.js", EMERGENCY_PLANS_JS, JS),
     ("/viewer/on-duty.js", ON_DUTY_JS, JS),
+    ("/viewer/command.js", COMMAND_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

@@ -1,0 +1,53 @@
+// A duty commander at the desk opens an incident, declares the response, activates the plan
+// onemap suggests and sees its measures as a checklist by module; acknowledges one order.
+// Prints one JSON line. Usage: node command.mjs <base-url> <incident-id> <screenshot.png>
+// (signs in as `commander`, password commander-Password1)
+import { launch } from './launch.mjs';
+import { probe } from './probe.mjs';
+import { watchCsp } from './csp.mjs';
+
+const [base, incident, screenshot] = process.argv.slice(2);
+const fail = (message) => { console.error(`command test: ${message}`); process.exit(1); };
+const result = {};
+
+const browser = await launch();
+try {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  await probe(context);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  watchCsp(page, errors);
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
+  await page.fill('#sign-in-name', 'commander');
+  await page.fill('#sign-in-password', 'commander-Password1');
+  await page.click('#sign-in button');
+  await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
+  await page.click('#workspaces [data-open="duty"]');
+  await page.waitForSelector(`#duty-incidents li[data-id="${incident}"]`, { timeout: 15000 });
+  await page.click(`#duty-incidents li[data-id="${incident}"]`);
+  await page.waitForSelector('#duty-detail form.respond', { timeout: 15000 })
+    .catch(async () => fail(`no response form: ${await page.textContent('#duty-detail')}`));
+  await page.selectOption('#duty-detail form.respond select[name="level"]', 'III');
+  await page.fill('#duty-detail form.respond input[name="why"]', '液氯泄漏，下风向有居民');
+  await page.click('#duty-detail form.respond button');
+  await page.waitForSelector('#duty-detail [data-activate]', { timeout: 15000 })
+    .catch(async () => fail(`no plan to activate: ${await page.textContent('#duty-detail')}`));
+  result.suggested = await page.$$eval('#duty-detail .suggested li', (items) => items.map((i) => i.textContent));
+  await page.click('#duty-detail [data-activate]');
+  await page.waitForSelector('#duty-detail .checklist .order', { timeout: 15000 })
+    .catch(async () => fail(`no checklist: ${await page.textContent('#duty-detail')}`));
+  result.modules = await page.$$eval('#duty-detail .checklist .module b', (items) => items.map((i) => i.textContent));
+  result.orders = await page.$$eval('#duty-detail .checklist .order', (items) => items.map((i) => i.textContent));
+  result.level = await page.textContent('#duty-detail .response .popup-sub');
+  await page.click('#duty-detail [data-ack]');
+  await page.waitForFunction(() => document.querySelector('#duty-detail .order.acknowledged'), null, { timeout: 15000 })
+    .catch(async () => fail(`the acknowledgement does not show: ${await page.textContent('#duty-detail')}`));
+  result.acknowledged = await page.$$eval('#duty-detail .order.acknowledged', (items) => items.length);
+  await page.screenshot({ path: screenshot });
+  result.errors = errors;
+  console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+}
