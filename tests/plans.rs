@@ -1163,16 +1163,9 @@ async fn a_planner_opens_a_plan_from_a_risk_sources_popup_sees_its_flag_and_prin
     .unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
     let (shot, pdf) = (format!("{root}/target/plans-popup.png"), scratch("popup-cards.pdf"));
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/tests/browser/plans.mjs"))
-        .args([server.url.clone(), lon.to_string(), lat.to_string(), source.to_string(), shot])
-        .arg(&pdf)
-        .output()
-        .await
-        .expect("node (scripts/setup installs the browser test's packages)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    let args =
+        [server.url.clone(), lon.to_string(), lat.to_string(), source.to_string(), shot, pdf.display().to_string()];
+    let result = common::browser::run("plans.mjs", &args).await;
     assert_eq!(result["errors"], json!([]), "{result}");
     let plans = result["plans"].as_array().unwrap();
     assert!(plans.iter().any(|p| p.as_str().unwrap().contains("需修订")), "{result}");

@@ -387,17 +387,8 @@ async fn the_desk_declares_the_response_activates_the_plan_and_sees_the_checklis
     let server = TestServer::with_demo().await.unwrap();
     let command = server.token("commander", Role::Dispatcher, None).await.unwrap();
     let incident = chlorine(&server, &command).await;
-    let root = env!("CARGO_MANIFEST_DIR");
-    let shot = format!("{root}/target/desk-response.png");
-    let out = tokio::process::Command::new("node")
-        .arg(format!("{root}/tests/browser/command.mjs"))
-        .args([server.url.clone(), incident.to_string(), shot])
-        .output()
-        .await
-        .expect("node (scripts/setup installs the browser test's packages)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    let shot = format!("{}/target/desk-response.png", env!("CARGO_MANIFEST_DIR"));
+    let result = common::browser::run("command.mjs", &[server.url.clone(), incident.to_string(), shot]).await;
     assert_eq!(result["errors"], json!([]), "{result}");
     assert!(result["level"].as_str().unwrap().contains("Ⅲ级"), "{result}");
     // The checklist is the response's orders, by module, as the API answers them.

@@ -2,9 +2,7 @@
 // onemap suggests and sees its measures as a checklist by module; acknowledges one order.
 // Prints one JSON line. Usage: node command.mjs <base-url> <incident-id> <screenshot.png>
 // (signs in as `commander`, password commander-Password1)
-import { launch } from './launch.mjs';
-import { probe } from './probe.mjs';
-import { watchCsp } from './csp.mjs';
+import { launch, signedInDesk } from './launch.mjs';
 
 const [base, incident, screenshot] = process.argv.slice(2);
 const fail = (message) => { console.error(`command test: ${message}`); process.exit(1); };
@@ -12,18 +10,7 @@ const result = {};
 
 const browser = await launch();
 try {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-  await probe(context);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  watchCsp(page, errors);
-  await page.goto(`${base}/`);
-  await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
-  await page.fill('#sign-in-name', 'commander');
-  await page.fill('#sign-in-password', 'commander-Password1');
-  await page.click('#sign-in button');
-  await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
+  const { context, page, errors } = await signedInDesk(browser, base, 'commander');
   await page.click('#workspaces [data-open="duty"]');
   await page.waitForSelector(`#duty-incidents li[data-id="${incident}"]`, { timeout: 15000 });
   await page.click(`#duty-incidents li[data-id="${incident}"]`);

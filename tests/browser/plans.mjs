@@ -2,9 +2,7 @@
 // revision with the reason, and prints the plan's cards from the popup's link, as a planner
 // would. Prints one JSON line. Usage: node plans.mjs <base-url> <lon> <lat> <source-id>
 // <screenshot.png> <cards.pdf> (signs in as `planner`, password planner-Password1)
-import { launch } from './launch.mjs';
-import { probe } from './probe.mjs';
-import { watchCsp } from './csp.mjs';
+import { launch, signedInDesk } from './launch.mjs';
 
 const [base, lon, lat, source, screenshot, pdf] = process.argv.slice(2);
 const fail = (message) => { console.error(`plans test: ${message}`); process.exit(1); };
@@ -12,18 +10,7 @@ const result = {};
 
 const browser = await launch();
 try {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-  await probe(context);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  watchCsp(page, errors);
-  await page.goto(`${base}/`);
-  await page.waitForSelector('#sign-in:not([hidden])', { timeout: 15000 });
-  await page.fill('#sign-in-name', 'planner');
-  await page.fill('#sign-in-password', 'planner-Password1');
-  await page.click('#sign-in button');
-  await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15000 });
+  const { context, page, errors } = await signedInDesk(browser, base, 'planner');
   const idle = () => page.waitForFunction(() => window.probe?.ready && window.probe.map.loaded() && window.probe.map.areTilesLoaded(), null, { timeout: 60000 });
   await idle();
   // Only the risk sources shown (as the layer switcher would): the enterprise's own depot

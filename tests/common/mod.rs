@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: HTTP calls that return status and JSON.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod serve;
 pub mod sse;
 pub mod testing;
