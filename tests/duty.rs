@@ -263,6 +263,7 @@ async fn deadlines_follow_severity_and_the_flags_follow_the_clock() {
 async fn local_rules_may_be_stricter() {
     let mut deadlines = Deadlines::builtin();
     deadlines.initial.get_mut("一般").unwrap().minutes = 60;
+    deadlines.orders.ack_minutes = 5;
     let server =
         TestServer::with_config(ServerConfig { report_deadlines: deadlines, ..Default::default() }).await.unwrap();
     let id = new_incident(&server, json!({"severity": "一般"})).await;
@@ -274,6 +275,8 @@ async fn local_rules_may_be_stricter() {
             .await
             .unwrap();
     assert_eq!(minutes, 60);
+    let ack: i32 = sqlx::query_scalar("SELECT ack_minutes FROM order_rule").fetch_one(&server.pool).await.unwrap();
+    assert_eq!(ack, 5, "an order waits at most 5 minutes for its acknowledgement here");
 
     // Without the short clock, the national rule alone: 重大 written within 2 h, no phone clock.
     let mut national = Deadlines::builtin();

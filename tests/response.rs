@@ -380,6 +380,16 @@ async fn orders_are_answered_by_their_addressee_or_the_command_in_order() {
             .iter()
             .any(|o| o["id"] == late && o["ack_overdue"] == true && o["overdue"] == true)
     );
+    // The desk is told of each lateness once, however often the watcher looks.
+    onemap::feed::deadlines::notice(&server.pool).await.unwrap();
+    onemap::feed::deadlines::notice(&server.pool).await.unwrap();
+    let told: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT (data->>'order_id')::bigint, data->>'what' FROM event_log WHERE kind = 'order_due' ORDER BY 2",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(told, vec![(late, "ack_overdue".to_string()), (late, "overdue".to_string())]);
 }
 
 #[tokio::test]

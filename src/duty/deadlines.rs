@@ -1,5 +1,6 @@
 //! When reports are due: minutes after discovery (initial) or closing (final), by severity,
-//! from `config/report-deadlines.json` or a stricter local file. The database computes each
+//! from `config/report-deadlines.json` or a stricter local file — with the short clock of
+//! sensitive events and the time an order may wait for its acknowledgement. The database computes each
 //! incident's deadlines from the `report_deadline` table, which [`Deadlines::write`] fills.
 
 use std::collections::BTreeMap;
@@ -41,6 +42,25 @@ pub struct Deadlines {
     /// The short clock of sensitive and grave events (none: no short clock).
     #[serde(default)]
     pub urgent: Option<Urgent>,
+    /// How long a response's order may wait for its acknowledgement.
+    #[serde(default)]
+    pub orders: OrderRule,
+}
+
+/// The orders' clock: minutes an order may wait for its acknowledgement (default 15).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRule {
+    #[serde(default, rename = "about")]
+    _about: Option<String>,
+    /// Minutes from issue to acknowledgement.
+    pub ack_minutes: i32,
+}
+
+impl Default for OrderRule {
+    fn default() -> Self {
+        Self { _about: None, ack_minutes: 15 }
+    }
 }
 
 /// The short clock (巴南: 30分钟电话报、1小时书面报): for events marked sensitive (if `sensitive`)
@@ -108,6 +128,9 @@ impl Deadlines {
         if let Some(urgent) = &deadlines.urgent {
             urgent.check()?;
         }
+        if !(1..=MAX_MINUTES).contains(&deadlines.orders.ack_minutes) {
+            bail!("orders.ack_minutes: {} is not in 1..={MAX_MINUTES}", deadlines.orders.ack_minutes);
+        }
         Ok(deadlines)
     }
 
@@ -161,6 +184,10 @@ impl Deadlines {
         }
         .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE order_rule SET ack_minutes = $1 WHERE id = 1 AND ack_minutes <> $1")
+            .bind(self.orders.ack_minutes)
+            .execute(&mut *tx)
+            .await?;
         if changed.rows_affected() + urgent.rows_affected() > 0 {
             sqlx::query(
                 "UPDATE incident SET updated_at = updated_at \
@@ -209,6 +236,9 @@ mod tests {
         let mut warn = good.clone();
         warn["urgent"]["warn_minutes"] = 30.into();
         assert!(Deadlines::parse(&warn.to_string()).unwrap_err().to_string().contains("warn_minutes"));
+        let mut ack = good.clone();
+        ack["orders"]["ack_minutes"] = 0.into();
+        assert!(Deadlines::parse(&ack.to_string()).unwrap_err().to_string().contains("ack_minutes"));
         let mut none = good;
         none.as_object_mut().unwrap().remove("urgent");
         assert_eq!(Deadlines::parse(&none.to_string()).unwrap().urgent, None, "no short clock");

@@ -1,6 +1,7 @@
 //! Tells the desk of report deadlines (the phone report's on the short clock too) as they come
-//! near and pass: a `report_due` event once per incident, deadline and state, however many onemap processes watch (the notices table
-//! keeps who was told).
+//! near and pass — a `report_due` event once per incident, deadline and state — and of orders
+//! late to be acknowledged or done (`order_due`, once per order and lateness) — however many
+//! onemap processes watch (the notices tables keep who was told).
 
 use std::time::Duration;
 
@@ -41,8 +42,40 @@ pub async fn notice(pool: &PgPool) -> sqlx::Result<u64> {
             .execute(&mut *tx)
             .await?;
     }
+    let late_orders = orders(&mut tx).await?;
     tx.commit().await?;
-    Ok(noticed.len() as u64)
+    Ok(noticed.len() as u64 + late_orders)
+}
+
+/// Notes every order of a response still running that waits too long for its acknowledgement
+/// or is past its due time, once each (`order_due` events); returns how many.
+async fn orders(tx: &mut sqlx::PgConnection) -> sqlx::Result<u64> {
+    let late: Vec<(i64, String, i64, String, String)> = sqlx::query_as(
+        "WITH late AS ( \
+           SELECT o.id, w.what FROM response_order o \
+             JOIN response r ON r.incident_id = o.incident_id AND r.ended_at IS NULL \
+             CROSS JOIN LATERAL (VALUES \
+               ('ack_overdue', o.status = 'issued' \
+                  AND o.issued_at + make_interval(mins => (SELECT x.ack_minutes FROM order_rule x)) < now()), \
+               ('overdue', o.status IN ('issued', 'acknowledged') AND o.due_at < now())) AS w(what, late) \
+            WHERE w.late \
+         ), fresh AS ( \
+           INSERT INTO order_notice (order_id, what) SELECT id, what FROM late \
+           ON CONFLICT DO NOTHING RETURNING order_id, what \
+         ) \
+         SELECT o.id, f.what, o.incident_id, o.what, o.to_ref FROM fresh f JOIN response_order o ON o.id = f.order_id \
+         ORDER BY o.due_at, o.id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (order, what, incident, text, to) in &late {
+        sqlx::query("SELECT onemap_event('order_due', $1)")
+            .bind(sqlx::types::Json(serde_json::json!({"order_id": order, "what": what, "incident_id": incident,
+                                                       "order": text, "to": to})))
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(late.len() as u64)
 }
 
 /// Checks every `every` until the runtime stops, pruning the old events once an hour.

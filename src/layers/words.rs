@@ -316,7 +316,7 @@ pub const PLAN_STANDING: [Word; 6] = [
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 14] = [
+pub const EVENT_KIND: [Word; 15] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -331,6 +331,7 @@ pub const EVENT_KIND: [Word; 14] = [
     w("duty_log", "值班日志"),
     w("response", "应急响应"),
     w("order", "指令"),
+    w("order_due", "指令超时"),
 ];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [

@@ -2,7 +2,8 @@
 //! enterprise, a command group or a user), due by when, from which plan measure; issued →
 //! acknowledged → done (with a note and a position) or refused (with the reason). Only the
 //! addressee or the command answers; every step is in the feed (`order` events). An order not
-//! acknowledged within [`ACK_MINUTES`] or not done by its due time is flagged.
+//! acknowledged within the configured minutes (`order_rule`, from the report deadlines' file)
+//! or not done by its due time is flagged, and the desk is told (`feed::deadlines`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,8 +15,6 @@ use crate::auth::{Action, Actor, begin_as};
 use crate::error::Error;
 use crate::layers::words;
 
-/// Minutes an order may wait for its acknowledgement before it is flagged.
-pub const ACK_MINUTES: i64 = 15;
 /// Longest an order may be given, hours.
 pub const MAX_DUE_HOURS: i64 = 24 * 30;
 
@@ -118,11 +117,13 @@ pub struct Order {
     pub overdue: bool,
 }
 
+/// An order's columns, its flags as of `$1`.
 const COLUMNS: &str = "o.id, o.incident_id, o.what, o.module, o.to_kind, o.to_ref, o.due_at, o.from_measure, o.status, \
      o.issued_at, o.issued_by, o.acknowledged_at, o.acknowledged_by, o.done_at, o.done_by, o.note, \
      ST_X(o.position) AS lon, ST_Y(o.position) AS lat, o.refused_reason, \
-     (o.status = 'issued' AND o.issued_at + make_interval(mins => $1) < now()) AS ack_overdue, \
-     (o.status IN ('issued', 'acknowledged') AND o.due_at < now()) AS overdue";
+     (o.status = 'issued' AND o.issued_at + make_interval(mins => (SELECT r.ack_minutes FROM order_rule r)) < $1) \
+       AS ack_overdue, \
+     (o.status IN ('issued', 'acknowledged') AND o.due_at < $1) AS overdue";
 
 /// Checks an order as given.
 pub fn check(body: OrderBody) -> Result<NewOrder, Error> {
@@ -256,7 +257,7 @@ pub async fn issue(pool: &sqlx::PgPool, actor: &Actor, incident: i64, body: Orde
 
 async fn one(conn: &mut PgConnection, id: i64) -> Result<Order, Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM response_order o WHERE o.id = $2")))
-        .bind(ACK_MINUTES as i32)
+        .bind(Utc::now())
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -268,7 +269,7 @@ pub async fn of_incident(conn: &mut PgConnection, incident: i64) -> Result<Vec<O
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM response_order o WHERE o.incident_id = $2 ORDER BY o.due_at, o.id"
     )))
-    .bind(ACK_MINUTES as i32)
+    .bind(Utc::now())
     .bind(incident)
     .fetch_all(conn)
     .await?)
@@ -287,7 +288,7 @@ pub async fn mine(pool: &sqlx::PgPool, actor: &Actor) -> Result<Vec<Order>, Erro
         "SELECT {COLUMNS} FROM response_order o WHERE {MINE} \
          ORDER BY o.status IN ('done', 'refused'), o.due_at, o.id LIMIT 500"
     )))
-    .bind(ACK_MINUTES as i32)
+    .bind(Utc::now())
     .bind(&actor.name)
     .bind(&actor.district)
     .bind(&actor.credit_codes)

@@ -155,7 +155,7 @@ export function startDuty({ map, may, overlay, onemap }) {
   load().catch(() => {});
   return {
     onEvent(kind, data) {
-      if (['incident', 'report', 'report_due', 'dispatch', 'response', 'order', 'reload'].includes(kind) || (kind === 'change' && data?.layer === 'incident')) soon();
+      if (['incident', 'report', 'report_due', 'dispatch', 'response', 'order', 'order_due', 'reload'].includes(kind) || (kind === 'change' && data?.layer === 'incident')) soon();
     },
   };
 }
