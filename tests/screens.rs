@@ -172,6 +172,20 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
     .execute(&server.pool)
     .await
     .unwrap();
+    // A response to the drill with an order to the officer, which the phone answers offline.
+    sqlx::query("INSERT INTO response (incident_id, level, declared_by) VALUES ($1, 'IV', 'test')")
+        .bind(incident)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    let order: i64 = sqlx::query_scalar(
+        "INSERT INTO response_order (incident_id, what, module, to_kind, to_ref, due_at, issued_by) \
+         VALUES ($1, '下游 500 米处布设围油栏', 'containment', 'user', 'officer', now() + interval '1 hour', 'test') RETURNING id",
+    )
+    .bind(incident)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
     let output = tokio::process::Command::new("node")
         .arg(format!("{root}/tests/browser/screens.mjs"))
@@ -198,6 +212,14 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
     .unwrap();
     assert_eq!(reported.len(), 1, "the offline report was filed exactly once: {reported:?}");
     assert_eq!(reported[0].1, 1, "with its one photo");
+    // The order answered offline reached the command once the phone was back.
+    let (status, done_by, note): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT status, done_by, note FROM response_order WHERE id = $1")
+            .bind(order)
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), done_by.as_deref(), note.as_deref()), ("done", Some("officer"), Some("围油栏已布设")));
     for shot in ["wall-1920x1080.png", "wall-3840x2160.png", "wall-focus.png", "phone-390x844.png", "desk-1440x900.png"]
     {
         assert!(

@@ -206,6 +206,33 @@ export function startPhone({ map, overlay, onemap, may }) {
   }
   document.getElementById('field-inspect').addEventListener('click', inspectHere);
 
+  // ---- my orders (我的指令): acknowledged or done from the field, through the outbox -----------------
+  const ORDERS_KEPT = 'onemap-my-orders';
+  async function myOrders() {
+    // Online: the orders as they stand, kept for the next time the network is gone.
+    let orders = await api('/api/orders?mine=true').then((b) => b.orders, () => null);
+    if (orders) localStorage.setItem(ORDERS_KEPT, JSON.stringify(orders));
+    else orders = JSON.parse(localStorage.getItem(ORDERS_KEPT) ?? '[]');
+    const open_ = orders.filter((o) => o.status === 'issued' || o.status === 'acknowledged');
+    if (!open_.length) {
+      status.textContent = '没有待办指令';
+      return;
+    }
+    const due = (o) => new Date(o.due_at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
+    open('我的指令', `
+      <label>指令 <select name="order">${open_.map((o) => `<option value="${o.id}">${esc(o.what)}（${esc(words.label('order_status', o.status))}，${due(o)} 前）</option>`).join('')}</select></label>
+      <label>操作 <select name="step">${[['acknowledge', 'acknowledged'], ['done', 'done']]
+        .map(([step, state]) => `<option value="${step}">记为${esc(words.label('order_status', state))}</option>`).join('')}</select></label>
+      <label>情况说明 <textarea name="note" rows="2"></textarea></label>`, async (data) => {
+      const order = open_.find((o) => String(o.id) === data.get('order'));
+      const step = data.get('step');
+      const note = String(data.get('note') ?? '').trim();
+      const json = { ...(note ? { note } : {}), ...(step === 'done' && phone.here ? { point: phone.here.at } : {}) };
+      await enqueue(`${step === 'done' ? '完成' : '签收'}指令：${order.what}`, [{ method: 'POST', path: `/api/orders/${order.id}/${step}`, json }]);
+    });
+  }
+  document.getElementById('field-orders').addEventListener('click', myOrders);
+
   // ---- what waits to be sent ---------------------------------------------------------------------
   const outbox = document.getElementById('field-outbox');
   watch((all) => {

@@ -376,6 +376,23 @@ try {
     const { body: photos } = await call(`/api/attachments?record=inspection&record_id=${filed[0].id}`);
     check(photos.attachments.length === 1 && photos.attachments[0].metadata === 'stripped', `inspection photos: ${JSON.stringify(photos)}`);
     result.phone.inspection = { risk_source: source.id, choices: source.options, photos: photos.attachments.length };
+
+    // My orders (我的指令), fetched while online; then done offline, sent once the network is back.
+    await page.click('#field-orders');
+    await page.waitForSelector('#field-dialog[open]');
+    await page.click('#field-cancel');
+    await context.setOffline(true);
+    await page.click('#field-orders');
+    await page.waitForSelector('#field-dialog[open]');
+    result.phone.orders = await page.$$eval('#field-dialog [name=order] option', (o) => o.map((x) => x.textContent));
+    check(result.phone.orders.some((o) => o.includes('布设围油栏')), `my orders offline: ${result.phone.orders}`);
+    await page.selectOption('#field-dialog [name=step]', 'done');
+    await page.fill('#field-dialog [name=note]', '围油栏已布设');
+    const sentBeforeOrder = await page.evaluate(() => window.probe.phone.sent);
+    await page.click('#field-dialog button[type=submit]');
+    await waitFor(page, 'the order in the outbox', () => window.probe.phone.waiting === 1);
+    await context.setOffline(false);
+    await waitFor(page, 'the order sent', (n) => window.probe.phone.sent === n + 1 && window.probe.phone.waiting === 0, sentBeforeOrder, 60000);
     check(!page.errors.length, `phone errors: ${page.errors}`);
     check(!page.outside.length, `phone fetched from outside: ${page.outside}`);
     await context.close();
