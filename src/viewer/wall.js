@@ -321,8 +321,9 @@ async function spread(incident) {
 async function showFocus(id) {
   const incident = wall.overview?.incidents.list.find((i) => i.id === id)
     ?? await api(`/api/layers/incident/${id}`).then((f) => ({ id, ...f.properties, position: f.geometry.coordinates }));
-  const [dispatches, timeline, area] = await Promise.all([
+  const [dispatches, timeline, area, response] = await Promise.all([
     api(`/api/incidents/${id}/dispatches`), api(`/api/incidents/${id}/timeline`), spread(incident),
+    api(`/api/incidents/${id}/response`).catch(() => null),
   ]);
   if (wall.focus !== id) return;
   wall.dispatches = dispatches.dispatches ?? dispatches;
@@ -344,7 +345,17 @@ async function showFocus(id) {
   moveVehicles();
   document.getElementById('wall-focus-title').hidden = false;
   document.getElementById('wall-focus-title').textContent = `聚焦：${incident.name}（${incident.severity}）`;
-  document.getElementById('focus-summary').textContent = `${deadline(incident)} · 调派 ${wall.dispatches.length} 批 · 影响范围 ${area.length} 处`;
+  const level = response ? `${words.label('response_level', response.level)}响应${response.ended_at ? '（已终止）' : ''} · ` : '';
+  document.getElementById('focus-summary').textContent = `${level}${deadline(incident)} · 调派 ${wall.dispatches.length} 批 · 影响范围 ${area.length} 处`;
+  // The orders, those still open first: what, its state, by when.
+  const orders = [...(response?.orders ?? [])].sort((a, b) => ['done', 'refused'].includes(a.status) - ['done', 'refused'].includes(b.status));
+  wall.orders = orders.length;
+  fill(document.getElementById('focus-orders'), orders, (o) => {
+    const li = document.createElement('li');
+    li.className = `order ${o.status}${o.overdue || o.ack_overdue ? ' late' : ''}`;
+    li.innerHTML = `${esc(o.what)}<span class="st">${esc(words.label('order_status', o.status))} · ${hhmm(o.due_at)} 前</span>`;
+    return li;
+  }, (n) => `另有 ${n} 条指令`);
   fill(document.getElementById('focus-dispatches'), wall.dispatches, (d) => {
     const li = document.createElement('li');
     const what = d.items?.length ? d.items.map((x) => `${x.item} ${num(x.quantity)}${x.unit}`).join('、') : `队伍 #${d.team_id}`;

@@ -186,6 +186,8 @@ try {
         return {
           centre_off_deg: Math.hypot(c.lng - incident.position[0], c.lat - incident.position[1]),
           dispatches: document.querySelectorAll('#focus-dispatches li:not(.more)').length,
+          orders: document.querySelectorAll('#focus-orders li').length,
+          summary: document.getElementById('focus-summary').textContent,
           timeline: document.querySelectorAll('#focus-timeline li:not(.more)').length,
           routes: window.probe.routes.length,
           route_points: window.probe.routes.map((r) => r.geometry.coordinates.length),
@@ -197,6 +199,7 @@ try {
       }, incidentId);
       result.wall.focus = focus;
       check(focus.panel && focus.centre_off_deg < 0.05, `focus: ${JSON.stringify(focus)}`);
+      check(focus.orders >= 1 && focus.summary.includes('Ⅳ级响应'), `focus shows no orders or level: ${JSON.stringify(focus)}`);
       check(focus.dispatches >= 1 && focus.timeline >= 3 && focus.routes === sent.dispatches.length && focus.area >= 1 && focus.moving === 1, `focus: ${JSON.stringify(focus)}`);
       const focusLayout = await page.evaluate(LAYOUT);
       check(!focusLayout.scrollbars.length && !focusLayout.clipped.length, `focus layout: ${JSON.stringify(focusLayout)}`);
