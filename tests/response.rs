@@ -16,6 +16,17 @@ async fn call(server: &TestServer, token: &str, method: Method, path: &str, body
     (status.as_u16(), value)
 }
 
+/// The status of an order issued in incident `incident`'s response, as `token`.
+async fn an_order(server: &TestServer, token: &str, incident: i64) -> u16 {
+    let body = json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "指挥长", "due_in_minutes": 5});
+    call(server, token, Method::POST, &format!("/api/incidents/{incident}/orders"), Some(body)).await.0
+}
+
+/// A step of incident `incident`'s response, as `token`.
+async fn respond(server: &TestServer, token: &str, incident: i64, body: Value) -> (u16, Value) {
+    call(server, token, Method::POST, &format!("/api/incidents/{incident}/response"), Some(body)).await
+}
+
 fn time(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}"))).unwrap().to_utc()
 }
@@ -65,24 +76,9 @@ async fn a_plan_activated_turns_its_scenarios_measures_into_orders_due_at_their_
 
     // No response yet: an order or a step without a level is refused.
     let before = counts(&server.pool).await;
-    let (status, _) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"command_post": "x"})),
-    )
-    .await;
+    let (status, _) = respond(&server, &command, incident, json!({"command_post": "x"})).await;
     assert_eq!(status, 409);
-    let (status, _) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/orders"),
-        Some(json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "指挥长", "due_in_minutes": 5})),
-    )
-    .await;
-    assert_eq!(status, 409);
+    assert_eq!(an_order(&server, &command, incident).await, 409);
     for (body, field) in [
         (json!({"level": "V", "why": "x"}), "level"),
         (json!({"level": "III"}), "why"),
@@ -96,22 +92,15 @@ async fn a_plan_activated_turns_its_scenarios_measures_into_orders_due_at_their_
     }
     assert_eq!(counts(&server.pool).await, before);
 
-    let (status, declared) = call(&server, &command, Method::POST, &format!("/api/incidents/{incident}/response"), Some(json!({
+    let (status, declared) = respond(&server, &command, incident, json!({
         "level": "Ⅲ", "why": "液氯泄漏，下风向有居民", "command_post": "长寿经开区管委会",
-        "groups": [{"name": "监测组", "lead": "区监测站", "members": ["监测员"]}, {"name": "企业现场处置组", "members": []}]}))).await;
+        "groups": [{"name": "监测组", "lead": "区监测站", "members": ["监测员"]}, {"name": "企业现场处置组", "members": []}]})).await;
     assert_eq!(status, 200, "{declared}");
     assert_eq!((declared["level"].as_str(), declared["levels"].as_array().unwrap().len()), (Some("III"), 1));
 
     // Activated: one order a measure, to the group or unit it names, due at its minutes.
     let plan_id = c["plan_id"].as_i64().unwrap();
-    let (status, active) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"activate": [{"plan_id": plan_id}]})),
-    )
-    .await;
+    let (status, active) = respond(&server, &command, incident, json!({"activate": [{"plan_id": plan_id}]})).await;
     assert_eq!(status, 200, "{active}");
     let activated_at = time(&active["activations"][0]["activated_at"]);
     assert_eq!(active["activations"][0]["scenario_id"], c["scenario_id"]);
@@ -139,25 +128,11 @@ async fn a_plan_activated_turns_its_scenarios_measures_into_orders_due_at_their_
     let modules: Vec<&str> = orders.iter().map(|o| o["module"].as_str().unwrap()).collect();
     assert_eq!(modules, ["containment", "reporting", "evacuation"]);
     // Activated once.
-    let (status, _) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"activate": [{"plan_id": plan_id}]})),
-    )
-    .await;
+    let (status, _) = respond(&server, &command, incident, json!({"activate": [{"plan_id": plan_id}]})).await;
     assert_eq!(status, 409);
     // A district user activates its district's plans only.
     let fuling = server.token("涪陵值班", Role::Dispatcher, Some("500102")).await.unwrap();
-    let (status, _) = call(
-        &server,
-        &fuling,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"activate": [{"plan_id": plan_id}]})),
-    )
-    .await;
+    let (status, _) = respond(&server, &fuling, incident, json!({"activate": [{"plan_id": plan_id}]})).await;
     assert_eq!(status, 403, "not its incident either");
     let changshou = server.token("长寿值班长", Role::Dispatcher, Some("500115")).await.unwrap();
     let wanzhou: i64 = sqlx::query_scalar("SELECT id FROM plan WHERE district <> '500115' ORDER BY id LIMIT 1")
@@ -165,58 +140,23 @@ async fn a_plan_activated_turns_its_scenarios_measures_into_orders_due_at_their_
         .await
         .unwrap();
     let before = counts(&server.pool).await;
-    let (status, p) = call(
-        &server,
-        &changshou,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"activate": [{"plan_id": wanzhou}]})),
-    )
-    .await;
+    let (status, p) = respond(&server, &changshou, incident, json!({"activate": [{"plan_id": wanzhou}]})).await;
     assert_eq!(status, 403, "its incident, another district's plan: {p}");
     assert!(p["detail"].as_str().unwrap().contains("filed with district"), "{p}");
     assert_eq!(counts(&server.pool).await, before);
 
     // Raised, with why; ended once; nothing after the end.
-    let (_, raised) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"level": "II", "why": "扩散至街道"})),
-    )
-    .await;
+    let (_, raised) = respond(&server, &command, incident, json!({"level": "II", "why": "扩散至街道"})).await;
     let levels: Vec<&str> = raised["levels"].as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
     assert_eq!(levels, ["III", "II"]);
-    let (status, ended) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"end": "泄漏源已控制，下风向监测连续 2 小时达标"})),
-    )
-    .await;
+    let (status, ended) =
+        respond(&server, &command, incident, json!({"end": "泄漏源已控制，下风向监测连续 2 小时达标"})).await;
     assert_eq!(status, 200, "{ended}");
     assert!(ended["ended_at"].is_string());
     let before = counts(&server.pool).await;
-    let (status, _) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({"end": "again"})),
-    )
-    .await;
+    let (status, _) = respond(&server, &command, incident, json!({"end": "again"})).await;
     assert_eq!(status, 409);
-    let (status, _) = call(
-        &server,
-        &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/orders"),
-        Some(json!({"what": "x", "module": "other", "to_kind": "user", "to_ref": "指挥长", "due_in_minutes": 5})),
-    )
-    .await;
-    assert_eq!(status, 409);
+    assert_eq!(an_order(&server, &command, incident).await, 409);
     assert_eq!(counts(&server.pool).await, before);
     let told: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM event_log WHERE kind = 'order' AND (data->>'incident_id')::bigint = $1",
@@ -233,13 +173,12 @@ async fn orders_are_answered_by_their_addressee_or_the_command_in_order() {
     let server = TestServer::with_demo().await.unwrap();
     let command = server.token("指挥长乙", Role::Dispatcher, None).await.unwrap();
     let incident = chlorine(&server, &command).await;
-    call(
+    respond(
         &server,
         &command,
-        Method::POST,
-        &format!("/api/incidents/{incident}/response"),
-        Some(json!({
-        "level": "IV", "why": "初判", "groups": [{"name": "监测组", "members": ["监测员乙"]}]})),
+        incident,
+        json!({
+        "level": "IV", "why": "初判", "groups": [{"name": "监测组", "members": ["监测员乙"]}]}),
     )
     .await;
     let worker = server.token("处置员甲", Role::Viewer, None).await.unwrap();
