@@ -38,6 +38,30 @@ fn template_name() -> String {
     format!("onemap_tpl_{hash:016x}")
 }
 
+/// Drops the databases of test processes that have ended (each test runs in a process of its
+/// own, whose id is in its database's name), and templates of other migrations nobody uses: a
+/// kept cluster would otherwise grow by every test of every run. A database another process is
+/// dropping at the same moment, or one still in use, is left alone.
+async fn drop_stale(admin: &mut PgConnection, template: &str) -> Result<()> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'onemap\\_test\\_%' \
+            OR (datname LIKE 'onemap\\_tpl\\_%' AND datname <> $1)",
+    )
+    .bind(template)
+    .fetch_all(&mut *admin)
+    .await?;
+    for name in names {
+        let ended = match name.strip_prefix("onemap_test_").map(|rest| rest.split('_').next().unwrap_or_default()) {
+            Some(pid) => pid.parse::<u32>().is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()),
+            None => true,
+        };
+        if ended && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            let _ = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut *admin).await;
+        }
+    }
+    Ok(())
+}
+
 /// A new, empty database with PostGIS and the schema, and a pool to it.
 pub async fn database() -> Result<PgPool> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -64,6 +88,7 @@ pub async fn database() -> Result<PgPool> {
         }
     }
     sqlx::query("SELECT pg_advisory_unlock(777)").execute(&mut admin).await?;
+    drop_stale(&mut admin, &template).await?;
 
     // The process id alone repeats across runs on a kept cluster: a random part too.
     let mut salt = [0u8; 4];
