@@ -132,6 +132,13 @@ impl Error {
         crate::text::field(value, max, long).map_err(|detail| Self::invalid(field, detail))
     }
 
+    /// A time a request gives (RFC 3339), in UTC.
+    pub fn instant(field: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, Self> {
+        chrono::DateTime::parse_from_rfc3339(text.trim()).map(|t| t.to_utc()).map_err(|_| {
+            Self::invalid(field, format!("`{text}` is not an RFC 3339 time like 2026-12-07T09:30:00+08:00"))
+        })
+    }
+
     /// Text a request must give (checked as [`Error::text`]), trimmed; blank is refused.
     pub fn said(field: &str, value: String, max: usize, long: bool) -> Result<String, Self> {
         match Self::text(field, Some(value), max, long)? {

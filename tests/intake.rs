@@ -367,6 +367,8 @@ async fn bad_calls_are_refused_and_district_users_keep_to_their_district() {
         (json!({"channel": "other", "what": "x", "point": [200.0, 29.0]}), "point"),
         (json!({"channel": "other", "what": "x", "caller": "x".repeat(201)}), "caller"),
         (json!({"channel": "other", "what": "x", "colour": "red"}), "colour"),
+        (json!({"channel": "other", "what": "响铃\u{0007}"}), "what"),
+        (json!({"channel": "other", "what": "x".repeat(4001)}), "what"),
     ] {
         let (status, p) = call(&server, &duty, Method::POST, "/api/intake", Some(body.clone())).await;
         assert_eq!(status, 422, "{body}: {p}");

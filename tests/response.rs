@@ -83,6 +83,8 @@ async fn a_plan_activated_turns_its_scenarios_measures_into_orders_due_at_their_
         (json!({"level": "V", "why": "x"}), "level"),
         (json!({"level": "III"}), "why"),
         (json!({"level": "III", "why": "x", "colour": 1}), "colour"),
+        (json!({"level": "III", "why": "x", "groups": vec![json!({"name": "组"}); 21]}), "groups"),
+        (json!({"level": "III", "why": "x\u{0000}"}), "why"),
     ] {
         let (status, p) =
             call(&server, &command, Method::POST, &format!("/api/incidents/{incident}/response"), Some(body.clone()))

@@ -121,9 +121,7 @@ fn short(field: &str, value: Option<String>, max: usize) -> Result<Option<String
 /// A time a request gives: RFC 3339, not in the future (five minutes' grace for clocks), not
 /// older than [`MAX_AGE_DAYS`].
 pub fn past_time(field: &str, text: &str) -> Result<DateTime<Utc>, Error> {
-    let t = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|_| Error::invalid(field, format!("`{text}` is not an RFC 3339 time like 2026-12-07T09:30:00+08:00")))?
-        .to_utc();
+    let t = Error::instant(field, text)?;
     let now = Utc::now();
     if t > now + chrono::Duration::minutes(5) {
         return Err(Error::invalid(field, format!("{t} is in the future")));

@@ -97,14 +97,8 @@ pub struct OnDuty {
     pub open_calls: i64,
 }
 
-fn time(field: &str, text: &str) -> Result<DateTime<Utc>, Error> {
-    Ok(DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|_| Error::invalid(field, format!("`{text}` is not an RFC 3339 time like 2026-12-07T08:30:00+08:00")))?
-        .to_utc())
-}
-
 fn checked(body: ShiftBody) -> Result<ShiftBody, Error> {
-    let (starts, ends) = (time("starts_at", &body.starts_at)?, time("ends_at", &body.ends_at)?);
+    let (starts, ends) = (Error::instant("starts_at", &body.starts_at)?, Error::instant("ends_at", &body.ends_at)?);
     if ends <= starts {
         return Err(Error::invalid("ends_at", "is not after starts_at"));
     }
@@ -144,8 +138,8 @@ pub async fn add_shifts(pool: &sqlx::PgPool, actor: &Actor, shifts: Vec<ShiftBod
             "INSERT INTO duty_shift (starts_at, ends_at, person, post, phone, district) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING id",
         )
-        .bind(time("starts_at", &s.starts_at)?)
-        .bind(time("ends_at", &s.ends_at)?)
+        .bind(Error::instant("starts_at", &s.starts_at)?)
+        .bind(Error::instant("ends_at", &s.ends_at)?)
         .bind(s.person.trim())
         .bind(&s.post)
         .bind(&s.phone)

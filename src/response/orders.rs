@@ -142,9 +142,7 @@ pub fn check(body: OrderBody) -> Result<NewOrder, Error> {
     let to_ref = Error::said("to_ref", body.to_ref, 200, false)?;
     let now = Utc::now();
     let due_at = match (body.due_at, body.due_in_minutes) {
-        (Some(t), None) => DateTime::parse_from_rfc3339(t.trim())
-            .map_err(|_| Error::invalid("due_at", format!("`{t}` is not an RFC 3339 time")))?
-            .to_utc(),
+        (Some(t), None) => Error::instant("due_at", &t)?,
         (None, Some(m)) if m.is_finite() && m > 0.0 => now + chrono::Duration::milliseconds((m * 60_000.0) as i64),
         (None, Some(m)) => return Err(Error::invalid("due_in_minutes", format!("{m} is not a positive number"))),
         _ => return Err(Error::invalid("due_at", "give due_at or due_in_minutes, one of them")),

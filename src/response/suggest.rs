@@ -74,8 +74,13 @@ pub async fn plans(conn: &mut PgConnection, incident: i64) -> Result<Vec<Suggest
 /// The scenario of plan `plan`'s version in force (else its newest) nearest incident `incident`:
 /// the same substance and medium first, then the same medium, then the nearest source.
 pub async fn nearest_scenario(conn: &mut PgConnection, incident: i64, plan: i64) -> Result<Option<i64>, Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT c.id FROM plan_scenario c JOIN plan_version v ON v.id = c.version_id \
+    Ok(nearest(conn, incident, plan).await?.map(|(id, _)| id))
+}
+
+/// The nearest scenario's id and title.
+async fn nearest(conn: &mut PgConnection, incident: i64, plan: i64) -> Result<Option<(i64, String)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.title FROM plan_scenario c JOIN plan_version v ON v.id = c.version_id \
            JOIN risk_source s ON s.id = c.risk_source_id, incident i \
          WHERE v.plan_id = $2 AND i.id = $1 \
          ORDER BY v.status = 'in_force' DESC, v.number DESC, \
