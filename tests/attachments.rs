@@ -7,42 +7,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::photos::photo;
 use common::testing::TestServer;
 use common::{call, post};
 use onemap::auth::Role;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
-
-/// A 64×48 photo written by GDAL in `format` (JPEG or PNG), with a GPS position if `gps`.
-fn photo(dir: &Path, name: &str, format: &str, gps: bool) -> PathBuf {
-    let tif = dir.join(format!("{name}.tif"));
-    let out = dir.join(name);
-    let run = |cmd: &mut Command| {
-        let o = cmd.output().expect("run");
-        assert!(o.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&o.stderr));
-    };
-    run(Command::new("gdal_create")
-        .args(["-of", "GTiff", "-outsize", "64", "48", "-bands", "3"])
-        .args(["-burn", "200", "-burn", "80", "-burn", "40"])
-        .arg(&tif));
-    run(Command::new("gdal_translate").args(["-q", "-of", format]).arg(&tif).arg(&out));
-    if gps {
-        run(Command::new("exiftool")
-            .args([
-                "-q",
-                "-overwrite_original",
-                "-GPSLatitude=29.56",
-                "-GPSLatitudeRef=N",
-                "-GPSLongitude=106.55",
-                "-GPSLongitudeRef=E",
-                "-Make=onemap-test",
-                "-Orientation#=6",
-            ])
-            .arg(&out));
-    }
-    out
-}
 
 /// What exiftool reads from `bytes`.
 fn exif(dir: &Path, bytes: &[u8]) -> Value {
@@ -353,7 +324,7 @@ async fn refused_photos_store_nothing() {
             on_incident.to_vec(),
             Some(("x.jpg", "image/jpeg", jpeg.clone())),
             403,
-            "photo-viewer is a viewer",
+            "photo-viewer may not",
         ),
         (
             "a planner on an incident",

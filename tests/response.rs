@@ -276,6 +276,27 @@ async fn orders_are_answered_by_their_addressee_or_the_command_in_order() {
         call(&server, &worker, Method::POST, &format!("/api/orders/{to_worker}/refuse"), Some(json!({"reason": "x"})))
             .await;
     assert_eq!(status, 409, "a done order is not refused");
+    // A photo of the work done: by the addressee (a viewer), not by a stranger, not on a
+    // refused order; the order counts it.
+    let dir = std::env::temp_dir().join(format!("onemap-order-photo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = std::fs::read(common::photos::photo(&dir, "done.png", "PNG", false)).unwrap();
+    let send = |token: &str, order: i64| {
+        let form = reqwest::multipart::Form::new()
+            .text("record", "order")
+            .text("record_id", order.to_string())
+            .part("file", reqwest::multipart::Part::bytes(png.clone()).file_name("done.png"));
+        let request = reqwest::Client::new().post(server.at("/api/attachments")).bearer_auth(token).multipart(form);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(send(&stranger, to_worker).await, 403);
+    assert_eq!(send(&worker, to_worker).await, 201);
+    let (_, order) = call(&server, &worker, Method::GET, "/api/orders?mine=true", None).await;
+    assert_eq!(order["orders"][0]["photos"], 1, "{order}");
+    let (_, listed) =
+        call(&server, &worker, Method::GET, &format!("/api/attachments?record=order&record_id={to_worker}"), None)
+            .await;
+    assert_eq!(listed["attachments"][0]["record"], "order", "{listed}");
     // A group member refuses with the reason; a refused order is not completed.
     let (status, refused) = call(
         &server,
@@ -289,6 +310,7 @@ async fn orders_are_answered_by_their_addressee_or_the_command_in_order() {
     let (status, _) =
         call(&server, &command, Method::POST, &format!("/api/orders/{to_group}/done"), Some(json!({}))).await;
     assert_eq!(status, 409);
+    assert_eq!(send(&monitor, to_group).await, 409, "no photo of a refused order");
     // The district's user answers the district's order; the command may answer any.
     let (status, _) =
         call(&server, &changshou, Method::POST, &format!("/api/orders/{to_district}/acknowledge"), Some(json!({})))

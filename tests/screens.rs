@@ -213,13 +213,19 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
     assert_eq!(reported.len(), 1, "the offline report was filed exactly once: {reported:?}");
     assert_eq!(reported[0].1, 1, "with its one photo");
     // The order answered offline reached the command once the phone was back.
-    let (status, done_by, note): (String, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT status, done_by, note FROM response_order WHERE id = $1")
-            .bind(order)
-            .fetch_one(&server.pool)
-            .await
-            .unwrap();
-    assert_eq!((status.as_str(), done_by.as_deref(), note.as_deref()), ("done", Some("officer"), Some("围油栏已布设")));
+    let (status, done_by, note, photos): (String, Option<String>, Option<String>, i64) = sqlx::query_as(
+        "SELECT status, done_by, note, (SELECT count(*) FROM attachment a \
+           WHERE a.record_table = 'response_order' AND a.record_id = o.id) FROM response_order o WHERE id = $1",
+    )
+    .bind(order)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), done_by.as_deref(), note.as_deref(), photos),
+        ("done", Some("officer"), Some("围油栏已布设"), 1),
+        "done with its photo"
+    );
     for shot in ["wall-1920x1080.png", "wall-3840x2160.png", "wall-focus.png", "phone-390x844.png", "desk-1440x900.png"]
     {
         assert!(

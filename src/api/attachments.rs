@@ -37,7 +37,7 @@ pub fn router() -> Routes {
     Routes::new()
         .post("/api/attachments", Need::Attach, upload)
         .doc(
-            Doc::new("attach a photo to an incident, a report or an inspection")
+            Doc::new("attach a photo to an incident, a report, an inspection or an order (acknowledged or done)")
                 .body("multipart/form-data", form)
                 .answer_of::<Attachment>(201, "stored"),
         )
@@ -139,7 +139,10 @@ async fn upload(
         _ => return Err(bad("lon", "give both lon and lat, or neither")),
     };
     let upload = Upload { record, record_id, file_name, declared_type, keep_metadata: keep, caption, position, bytes };
-    let stored = attachments::save(&state.pool, &actor, upload).await?;
+    let stored = match upload.record {
+        Record::Order => crate::response::orders::photo(&state.pool, &actor, upload).await?,
+        _ => attachments::save(&state.pool, &actor, upload).await?,
+    };
     let location = format!("/api/attachments/{}", stored.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(stored)).into_response())
 }

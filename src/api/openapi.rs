@@ -137,8 +137,10 @@ pub fn document(rules: &[Rule]) -> Value {
                 operation["x-onemap-needs"] = json!("HandleIncidents for incident, EditRegistry for the other layers")
             }
             Need::Attach => {
-                operation["x-onemap-needs"] =
-                    json!("HandleIncidents for incidents and reports, EditRegistry for inspections")
+                operation["x-onemap-needs"] = json!(
+                    "HandleIncidents for incidents and reports, EditRegistry for inspections, \
+                           the addressee or the command for an order"
+                )
             }
             Need::Plans => {
                 operation["x-onemap-needs"] = json!("Read, or FilePlans (an enterprise: its own plans whole)")

@@ -18,8 +18,9 @@ pub enum Need {
     /// A write to `/api/layers/{layer}`: incidents are the dispatchers' work, every other layer
     /// is the registry.
     LayerWrite,
-    /// A photo for a record: an incident's (the dispatchers' work) or an inspection's (the
-    /// registry's); the handler checks the one the record needs.
+    /// A photo for a record: an incident's (the dispatchers' work), an inspection's (the
+    /// registry's) or an order's (its addressee's, whoever that is); the handler checks the one
+    /// the record needs.
     Attach,
     /// Reading plans: the bureau's readers, and enterprises (the handler shows an enterprise
     /// its own plans whole and others' public fields only).
@@ -55,7 +56,7 @@ impl Need {
             Need::Orders => &[Action::Read, Action::FilePlans, Action::HandleIncidents],
             Need::LayerWrite if layer == Some("incident") => &[Action::HandleIncidents],
             Need::LayerWrite => &[Action::EditRegistry],
-            Need::Attach => &[Action::HandleIncidents, Action::EditRegistry],
+            Need::Attach => &[Action::HandleIncidents, Action::EditRegistry, Action::Read, Action::FilePlans],
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Photos attached to a record — an incident, one of its reports, a hazard inspection — taken
+//! Photos attached to a record — an incident, one of its reports, a hazard inspection, an order —
+//! taken
 //! in the field and uploaded from the phone. Checked for what they are (not what they claim),
 //! limited in size and number, stored in PostgreSQL in the transaction that checks the record
 //! and the uploader's district, with the camera's metadata stripped unless kept by choice.
@@ -25,11 +26,14 @@ pub enum Record {
     Report,
     /// A hazard inspection (隐患排查).
     Inspection,
+    /// An order (指令) done in the field: its addressee or the command attaches the photos
+    /// (`response::orders::photo`), not by role.
+    Order,
 }
 
 impl Record {
     /// The names accepted for `record`.
-    pub const NAMES: [&'static str; 3] = ["incident", "report", "inspection"];
+    pub const NAMES: [&'static str; 4] = ["incident", "report", "inspection", "order"];
 
     /// The record kind called `name`.
     pub fn parse(name: &str) -> Result<Self, Error> {
@@ -37,6 +41,7 @@ impl Record {
             "incident" => Ok(Self::Incident),
             "report" | "incident_report" => Ok(Self::Report),
             "inspection" => Ok(Self::Inspection),
+            "order" | "response_order" => Ok(Self::Order),
             other => Err(Error::invalid(
                 "record",
                 format!("`{other}` is not a record that takes photos; one of {}", Self::NAMES.join(", ")),
@@ -50,14 +55,17 @@ impl Record {
             Self::Incident => "incident",
             Self::Report => "incident_report",
             Self::Inspection => "inspection",
+            Self::Order => "response_order",
         }
     }
 
-    /// What the uploader must be allowed to do to the record itself.
-    pub fn action(self) -> Action {
+    /// What the uploader must be allowed to do to the record itself (an order's photos are
+    /// its addressee's, whatever their role).
+    pub fn action(self) -> Option<Action> {
         match self {
-            Self::Incident | Self::Report => Action::HandleIncidents,
-            Self::Inspection => Action::EditRegistry,
+            Self::Incident | Self::Report => Some(Action::HandleIncidents),
+            Self::Inspection => Some(Action::EditRegistry),
+            Self::Order => None,
         }
     }
 }
@@ -109,7 +117,7 @@ impl crate::error::Refusal for Refused {
 pub struct Attachment {
     /// The attachment's id.
     pub id: i64,
-    /// incident, report or inspection.
+    /// incident, report, inspection or order.
     pub record: String,
     /// The record's id.
     pub record_id: i64,
@@ -143,21 +151,35 @@ pub struct Attachment {
 
 /// The columns of [`Attachment`], from `attachment a`.
 const ATTACHMENT_COLUMNS: &str = "a.id, CASE a.record_table WHEN 'incident_report' THEN 'report' \
-     ELSE a.record_table END AS record, a.record_id, a.incident_id, a.file_name, a.content_type, a.size_bytes, \
-     a.sha256, a.width, a.height, a.metadata, a.caption, \
+     WHEN 'response_order' THEN 'order' ELSE a.record_table END AS record, a.record_id, a.incident_id, \
+     a.file_name, a.content_type, a.size_bytes, a.sha256, a.width, a.height, a.metadata, a.caption, \
      CASE WHEN a.geom IS NULL THEN NULL ELSE ARRAY[ST_X(a.geom), ST_Y(a.geom)] END AS position, \
      a.author, a.created_at, '/api/attachments/' || a.id AS href";
 
-/// Checks the upload, then stores it with its record in one transaction; the description.
-pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Attachment, Error> {
-    let action = upload.record.action();
-    if !actor.role.is_some_and(|role| role.may(action)) {
-        return Err(Error::Forbidden(format!(
-            "a photo of a {} is the work of the roles that may change it; {} may not; nothing was stored",
-            upload.record.table().replace('_', " "),
-            actor.name
-        )));
+/// A photo checked for what it is, its camera's metadata stripped unless kept: ready to store.
+#[derive(Debug)]
+pub struct Checked {
+    upload: Upload,
+    format: image::Format,
+    width: u32,
+    height: u32,
+    stripped: Option<Vec<u8>>,
+}
+
+impl Checked {
+    /// What it belongs to.
+    pub fn record(&self) -> Record {
+        self.upload.record
     }
+
+    /// The record's id.
+    pub fn record_id(&self) -> i64 {
+        self.upload.record_id
+    }
+}
+
+/// Checks a photo without the database: its size, name, caption, position and what the bytes are.
+pub fn check(upload: Upload) -> Result<Checked, Error> {
     checked(&upload)?;
     let image = image::inspect(&upload.bytes).map_err(|detail| Error::invalid("file", detail))?;
     if let Some(declared) = &upload.declared_type
@@ -173,34 +195,67 @@ pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Attach
     } else {
         Some(image::strip_metadata(&upload.bytes).map_err(|detail| Error::invalid("file", detail))?)
     };
-    let bytes = stripped.as_deref().unwrap_or(&upload.bytes);
-    let sha256 = {
-        use sha2::Digest;
-        crate::hash::hex(&sha2::Sha256::digest(bytes))
-    };
+    Ok(Checked { format: image.format, width: image.width, height: image.height, stripped, upload })
+}
 
-    let table = upload.record.table();
+/// Checks the upload, then stores it with its record in one transaction; the description.
+pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Attachment, Error> {
+    let Some(action) = upload.record.action() else {
+        return Err(Error::invalid("record", "an order's photos are added by its addressee or the command"));
+    };
+    if !actor.role.is_some_and(|role| role.may(action)) {
+        return Err(Error::Forbidden(format!(
+            "a photo of {} {} is the work of the roles that may change it; {} may not; nothing was stored",
+            upload.record.table().replace('_', " "),
+            upload.record_id,
+            actor.name
+        )));
+    }
+    let photo = check(upload)?;
+    let table = photo.record().table();
+    let record_id = photo.record_id();
     let mut tx = begin_as(pool, actor).await?;
     // The record, held for the transaction (it cannot go while its photo arrives).
-    let incident: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(match upload.record {
+    let incident: Option<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(match photo.record() {
         Record::Incident => "SELECT id FROM incident WHERE id = $1 FOR SHARE",
         Record::Report => "SELECT incident_id FROM incident_report WHERE id = $1 FOR SHARE",
         Record::Inspection => "SELECT NULL::bigint FROM inspection WHERE id = $1 FOR SHARE",
+        Record::Order => "SELECT incident_id FROM response_order WHERE id = $1 FOR SHARE",
     }))
-    .bind(upload.record_id)
+    .bind(record_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(incident) = incident else {
         return Err(Error::invalid(
             "record_id",
-            format!("there is no {} with id {}", table.replace('_', " "), upload.record_id),
+            format!("there is no {} with id {record_id}", table.replace('_', " ")),
         ));
     };
-    jurisdiction::check(&mut tx, actor, table, &[upload.record_id]).await?;
+    jurisdiction::check(&mut tx, actor, table, &[record_id]).await?;
+    let description = attach(&mut tx, actor, &photo, incident).await?;
+    tx.commit().await?;
+    Ok(description)
+}
+
+/// Stores a checked photo of a record the caller holds (and has judged the actor may add to),
+/// in the caller's transaction, unless the record has as many as it may have.
+pub async fn attach(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    photo: &Checked,
+    incident: Option<i64>,
+) -> Result<Attachment, Error> {
+    let upload = &photo.upload;
+    let table = upload.record.table();
+    let bytes = photo.stripped.as_deref().unwrap_or(&upload.bytes);
+    let sha256 = {
+        use sha2::Digest;
+        crate::hash::hex(&sha2::Sha256::digest(bytes))
+    };
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM attachment WHERE record_table = $1 AND record_id = $2")
         .bind(table)
         .bind(upload.record_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
     if count >= MAX_PER_RECORD {
         return Err(Refused::TooMany { table, record_id: upload.record_id, count }.into());
@@ -216,26 +271,24 @@ pub async fn save(pool: &PgPool, actor: &Actor, upload: Upload) -> Result<Attach
     .bind(upload.record_id)
     .bind(incident)
     .bind(&upload.file_name)
-    .bind(image.format.media_type())
+    .bind(photo.format.media_type())
     .bind(bytes.len() as i32)
     .bind(&sha256)
-    .bind(image.width as i32)
-    .bind(image.height as i32)
+    .bind(photo.width as i32)
+    .bind(photo.height as i32)
     .bind(if upload.keep_metadata { "kept" } else { "stripped" })
     .bind(&upload.caption)
     .bind(upload.position.map(|p| p.0))
     .bind(upload.position.map(|p| p.1))
     .bind(&actor.name)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     sqlx::query("INSERT INTO attachment_bytes (attachment_id, bytes) VALUES ($1, $2)")
         .bind(id)
         .bind(bytes)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    let description = describe(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(description)
+    describe(conn, id).await
 }
 
 /// Limits that need no database: size, name, caption, position.

@@ -111,6 +111,8 @@ pub struct Order {
     pub lat: Option<f64>,
     /// Why it was refused.
     pub refused_reason: Option<String>,
+    /// How many photos it has (`/api/attachments?record=order&record_id=`).
+    pub photos: i64,
     /// Not acknowledged within the time allowed.
     pub ack_overdue: bool,
     /// Not done by its due time.
@@ -121,6 +123,7 @@ pub struct Order {
 const COLUMNS: &str = "o.id, o.incident_id, o.what, o.module, o.to_kind, o.to_ref, o.due_at, o.from_measure, o.status, \
      o.issued_at, o.issued_by, o.acknowledged_at, o.acknowledged_by, o.done_at, o.done_by, o.note, \
      ST_X(o.position) AS lon, ST_Y(o.position) AS lat, o.refused_reason, \
+     (SELECT count(*) FROM attachment a WHERE a.record_table = 'response_order' AND a.record_id = o.id) AS photos, \
      (o.status = 'issued' AND o.issued_at + make_interval(mins => (SELECT r.ack_minutes FROM order_rule r)) < $1) \
        AS ack_overdue, \
      (o.status IN ('issued', 'acknowledged') AND o.due_at < $1) AS overdue";
@@ -381,6 +384,37 @@ pub async fn answer(
         .await?;
     announce(&mut tx, id, op).await?;
     let stored = one(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Attaches a photo to order `photo.record_id()` — acknowledged or done, not refused — by its
+/// addressee or the command of its incident.
+pub async fn photo(
+    pool: &sqlx::PgPool,
+    actor: &Actor,
+    photo: crate::attachments::Upload,
+) -> Result<crate::attachments::Attachment, Error> {
+    if actor.user_id.is_none() {
+        return Err(Error::Forbidden("an order's photo is added by a signed-in user".into()));
+    }
+    let photo = crate::attachments::check(photo)?;
+    let id = photo.record_id();
+    let mut tx = begin_as(pool, actor).await?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT incident_id, status FROM response_order WHERE id = $1 FOR SHARE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((incident, status)) = row else {
+        return Err(Error::invalid("record_id", format!("there is no order with id {id}")));
+    };
+    may_answer(&mut tx, actor, id, incident).await?;
+    if !["acknowledged", "done"].contains(&status.as_str()) {
+        let step = "adding a photo";
+        return Err(Refused::OrderState { order: id, status, step, needed: "acknowledged or done" }.into());
+    }
+    let stored = crate::attachments::attach(&mut tx, actor, &photo, Some(incident)).await?;
     tx.commit().await?;
     Ok(stored)
 }

@@ -13,7 +13,9 @@ function order(o, canWrite) {
     ? `${o.status === 'issued' ? `<button type="button" data-ack="${o.id}">签收</button>` : ''}<button type="button" data-done="${o.id}">完成</button>`
     : '';
   return `<li class="order ${esc(o.status)}" data-order="${o.id}"><span class="standing">${esc(words.label('order_status', o.status))}</span> `
-    + `${esc(o.what)}<span class="meta">${esc(o.to_ref)} · ${esc(time(o.due_at))} 前</span>${late}${buttons}</li>`;
+    + `${esc(o.what)}<span class="meta">${esc(o.to_ref)} · ${esc(time(o.due_at))} 前</span>${late}`
+    + `${o.note ? `<span class="meta">${esc(o.note)}</span>` : ''}`
+    + `${o.photos ? `<a class="meta" href="/api/attachments?record=order&record_id=${o.id}" target="_blank">照片 ${o.photos}</a>` : ''}${buttons}</li>`;
 }
 
 /** The response part of incident `id`'s detail, and how to wire its buttons. */

@@ -223,12 +223,20 @@ export function startPhone({ map, overlay, onemap, may }) {
       <label>指令 <select name="order">${open_.map((o) => `<option value="${o.id}">${esc(o.what)}（${esc(words.label('order_status', o.status))}，${due(o)} 前）</option>`).join('')}</select></label>
       <label>操作 <select name="step">${[['acknowledge', 'acknowledged'], ['done', 'done']]
         .map(([step, state]) => `<option value="${step}">记为${esc(words.label('order_status', state))}</option>`).join('')}</select></label>
-      <label>情况说明 <textarea name="note" rows="2"></textarea></label>`, async (data) => {
+      <label>情况说明 <textarea name="note" rows="2"></textarea></label>
+      ${photos}`, async (data) => {
       const order = open_.find((o) => String(o.id) === data.get('order'));
       const step = data.get('step');
       const note = String(data.get('note') ?? '').trim();
-      const json = { ...(note ? { note } : {}), ...(step === 'done' && phone.here ? { point: phone.here.at } : {}) };
-      await enqueue(`${step === 'done' ? '完成' : '签收'}指令：${order.what}`, [{ method: 'POST', path: `/api/orders/${order.id}/${step}`, json }]);
+      const here = phone.here;
+      const json = { ...(note ? { note } : {}), ...(step === 'done' && here ? { point: here.at } : {}) };
+      // The photos follow the answer: an order takes photos once acknowledged or done.
+      const input = form.querySelector('[name=photos]');
+      if (input.files.length && !here) throw new Error('请先定位，再附现场照片');
+      await enqueue(`${step === 'done' ? '完成' : '签收'}指令：${order.what}`, [
+        { method: 'POST', path: `/api/orders/${order.id}/${step}`, json },
+        ...(input.files.length ? photoSteps(input, data.get('keep') === 'on', 'order', String(order.id), here.at) : []),
+      ]);
     });
   }
   document.getElementById('field-orders').addEventListener('click', myOrders);

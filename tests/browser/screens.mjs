@@ -391,6 +391,7 @@ try {
     check(result.phone.orders.some((o) => o.includes('布设围油栏')), `my orders offline: ${result.phone.orders}`);
     await page.selectOption('#field-dialog [name=step]', 'done');
     await page.fill('#field-dialog [name=note]', '围油栏已布设');
+    await page.setInputFiles('#field-dialog [name=photos]', { name: 'boom.jpg', mimeType: 'image/jpeg', buffer: photo });
     const sentBeforeOrder = await page.evaluate(() => window.probe.phone.sent);
     await page.click('#field-dialog button[type=submit]');
     await waitFor(page, 'the order in the outbox', () => window.probe.phone.waiting === 1);

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod photos;
 pub mod serve;
 pub mod sse;
 pub mod testing;
