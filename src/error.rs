@@ -139,6 +139,27 @@ impl Error {
         })
     }
 
+    /// A time ahead a request gives as a time (`at`, RFC 3339, field `fields.0`) or as minutes
+    /// from now (`fields.1`), one of them: not past (a minute's grace) nor more than `max_hours` ahead.
+    pub fn ahead(
+        fields: (&str, &str),
+        at: Option<String>,
+        minutes: Option<f64>,
+        max_hours: i64,
+    ) -> Result<chrono::DateTime<chrono::Utc>, Self> {
+        let now = chrono::Utc::now();
+        let t = match (at, minutes) {
+            (Some(t), None) => Self::instant(fields.0, &t)?,
+            (None, Some(m)) if m.is_finite() && m > 0.0 => now + chrono::Duration::milliseconds((m * 60_000.0) as i64),
+            (None, Some(m)) => return Err(Self::invalid(fields.1, format!("{m} is not a positive number"))),
+            _ => return Err(Self::invalid(fields.0, format!("give {} or {}, one of them", fields.0, fields.1))),
+        };
+        if t <= now - chrono::Duration::minutes(1) || t > now + chrono::Duration::hours(max_hours) {
+            return Err(Self::invalid(fields.0, format!("{t} is past or more than {max_hours} hours ahead")));
+        }
+        Ok(t)
+    }
+
     /// Text a request must give (checked as [`Error::text`]), trimmed; blank is refused.
     pub fn said(field: &str, value: String, max: usize, long: bool) -> Result<String, Self> {
         match Self::text(field, Some(value), max, long)? {

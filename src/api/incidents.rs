@@ -74,7 +74,7 @@ async fn plan_one(
     let rules = request.roads.rules(&graph, &state.pool).await?;
     let incident = Incident::open(&state.pool, &actor, id).await?;
     let target = Target::new(&state.pool, incident, None, &request.demands, "demands").await?;
-    let Proposal { planned_at, incidents } = plan(&state.pool, graph, vec![target], rules).await?;
+    let Proposal { planned_at, incidents } = plan(&state.pool, graph, vec![target], rules, None).await?;
     let incident = incidents
         .into_iter()
         .next()
@@ -122,7 +122,7 @@ async fn plan_many(
             Target::new(&state.pool, incident, r.priority, &r.demands, &format!("incidents[{i}].demands")).await?,
         );
     }
-    Ok(axum::Json(plan(&state.pool, graph, targets, rules).await?).into_response())
+    Ok(axum::Json(plan(&state.pool, graph, targets, rules, None).await?).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -1,7 +1,8 @@
 //! Response command: `/api/incidents/{id}/response` (declare, change, activate plans, end; the
 //! plans onemap suggests), the orders of an incident (`/api/incidents/{id}/orders`), the
-//! addressee's answers (`/api/orders/{id}/acknowledge`, `/done`, `/refuse`) and one's own orders
-//! (`/api/orders?mine=true`).
+//! addressee's answers (`/api/orders/{id}/acknowledge`, `/done`, `/refuse`), one's own orders
+//! (`/api/orders?mine=true`), and the cross-boundary notices (`/api/incidents/{id}/crossings`,
+//! sent with `/api/orders/{id}/send`).
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -19,14 +20,23 @@ use super::routes::Routes;
 use crate::auth::Action;
 use crate::error::Error;
 use crate::response::command::{self, ResponseBody};
-use crate::response::orders::{self, Answer, AnswerBody, Order, OrderBody};
+use crate::response::crossings::{self, CrossingsBody};
+use crate::response::orders::{self, Answer, AnswerBody, Order, OrderBody, SendBody};
 use crate::response::suggest::{self, Suggested};
+use crate::response::support::{self, Decided, DecisionBody, Support, SupportBody};
 
 /// Orders, by due time.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 struct Orders {
     /// By due time (one's own: open ones first).
     orders: Vec<Order>,
+}
+
+/// Support requests, newest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Requests {
+    /// A district's user sees its own district's.
+    requests: Vec<Support>,
 }
 
 /// The plans onemap suggests.
@@ -65,6 +75,26 @@ pub fn router() -> Routes {
         .doc(Doc::new("report an order done, with a note and where (its addressee or the command)").body_of::<AnswerBody>().answer_of::<Order>(200, "done"))
         .post("/api/orders/{id}/refuse", Need::Orders, refuse)
         .doc(Doc::new("refuse an order, saying why (its addressee or the command)").body_of::<AnswerBody>().answer_of::<Order>(200, "refused"))
+        .post("/api/incidents/{id}/crossings", Action::HandleIncidents, draft_notices)
+        .doc(
+            Doc::new("draft the cross-boundary notices: where the spill, followed down the rivers, or the air zone reaches other districts or leaves the city, and when")
+                .body_of::<CrossingsBody>()
+                .answer_of::<Orders>(200, "the incident's notices, drafted, updated or as sent"),
+        )
+        .get("/api/incidents/{id}/support", Action::Read, support_of)
+        .doc(Doc::new("an incident's support requests (a district's user: its own district's)").answer_of::<Requests>(200, "the requests"))
+        .post("/api/incidents/{id}/support", Action::HandleIncidents, file_support)
+        .doc(Doc::new("file a support request to the city: what, how much, by when, how urgent").body_of::<SupportBody>().answer_of::<Support>(201, "filed"))
+        .get("/api/support", Action::Read, all_support)
+        .doc(Doc::new("every support request (a district's user: its own district's), newest first").answer_of::<Requests>(200, "the requests"))
+        .post("/api/support/{id}/decide", Action::HandleIncidents, decide_support)
+        .doc(
+            Doc::new("the city approves a support request in whole or in part, or declines it; what is approved is dispatched from the other districts' depots and teams")
+                .body_of::<DecisionBody>()
+                .answer_of::<Decided>(200, "decided, with the dispatches and what could not be met"),
+        )
+        .post("/api/orders/{id}/send", Action::HandleIncidents, send)
+        .doc(Doc::new("send a drafted notice (the command), its words as drafted or as given").body_of::<SendBody>().answer_of::<Order>(200, "sent: issued"))
 }
 
 async fn show(State(state): State<AppState>, PathOf(Id(id)): PathOf<Id>) -> Result<Response, Problem> {
@@ -164,4 +194,61 @@ async fn refuse(
     Body(body): Body<AnswerBody>,
 ) -> Result<Response, Problem> {
     answer(state, actor, id, Answer::Refuse, body).await
+}
+
+async fn draft_notices(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(body): Body<CrossingsBody>,
+) -> Result<Response, Problem> {
+    let orders = crossings::draft(&state.pool, state.rivers.load_full(), &actor, id, body).await?;
+    Ok(axum::Json(Orders { orders }).into_response())
+}
+
+async fn send(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(body): Body<SendBody>,
+) -> Result<Response, Problem> {
+    Ok(axum::Json(orders::send(&state.pool, &actor, id, body).await?).into_response())
+}
+
+async fn support_of(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+) -> Result<Response, Problem> {
+    Ok(axum::Json(Requests { requests: support::list(&state.pool, &actor, Some(id)).await? }).into_response())
+}
+
+async fn all_support(State(state): State<AppState>, Acting(actor): Acting) -> Result<Response, Problem> {
+    Ok(axum::Json(Requests { requests: support::list(&state.pool, &actor, None).await? }).into_response())
+}
+
+async fn file_support(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(body): Body<SupportBody>,
+) -> Result<Response, Problem> {
+    let stored = support::file(&state.pool, &actor, id, body).await?;
+    let location = format!("/api/incidents/{id}/support");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(stored)).into_response())
+}
+
+async fn decide_support(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(body): Body<DecisionBody>,
+) -> Result<Response, Problem> {
+    let decided = support::decide(&state.pool, state.roads.load_full(), &actor, id, body).await?;
+    let teams: Vec<i64> =
+        decided.dispatches.iter().flat_map(|d| d.dispatches.iter().filter_map(|x| x.team_id)).collect();
+    if !teams.is_empty() {
+        state.refresh("team", &teams).await;
+    }
+    Ok(axum::Json(decided).into_response())
 }

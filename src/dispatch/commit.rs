@@ -38,6 +38,30 @@ pub struct OrderLine {
     items: Vec<Load>,
 }
 
+impl OrderLine {
+    /// A depot's shipment of `items`.
+    pub fn depot(depot_id: i64, items: Vec<Load>) -> Self {
+        Self { depot_id: Some(depot_id), team_id: None, items }
+    }
+
+    /// A team sent.
+    pub fn team(team_id: i64) -> Self {
+        Self { depot_id: None, team_id: Some(team_id), items: Vec::new() }
+    }
+
+    /// The shipments of a plan, as a dispatch sends them.
+    pub fn of_plan(plan: &super::proposal::IncidentPlan) -> Vec<Self> {
+        plan.shipped()
+            .into_iter()
+            .filter_map(|(depot, team, items)| match (depot, team) {
+                (Some(depot), _) => Some(Self::depot(depot, items)),
+                (None, Some(team)) => Some(Self::team(team)),
+                (None, None) => None,
+            })
+            .collect()
+    }
+}
+
 /// A dispatch checked against the request's own rules (not yet against the database).
 #[derive(Debug)]
 pub struct Order {
@@ -136,6 +160,19 @@ pub async fn send(
         let (x, y) = at.ok_or_else(|| Error::invalid("site_id", format!("there is no interception site {site}")))?;
         at_incident = Coord { x, y };
     }
+    let travel = travel(pool, graph, at_incident, order, rules).await?;
+    commit(pool, actor, incident, site, order, &travel).await
+}
+
+/// Each depot's and team's travel of `order` to `to` by road under `rules` (depots, then
+/// teams, as [`Order::sources`]); refused when one cannot reach it.
+pub async fn travel(
+    pool: &PgPool,
+    graph: Arc<RoadGraph>,
+    to: Coord<f64>,
+    order: &Order,
+    rules: RoadRules,
+) -> Result<Vec<Travel>, Error> {
     let (depots, teams) = order.sources();
     let mut at = Vec::new();
     for (table, ids) in [("depot", &depots), ("team", &teams)] {
@@ -153,8 +190,8 @@ pub async fn send(
         }
     }
     let points: Vec<Coord<f64>> = at.iter().map(|a| a.2).collect();
-    let travel = crate::work::run("dispatch routes", move || -> Result<Vec<Travel>, Error> {
-        let routed = route_from(&graph, at_incident, &points, &rules, points.len())?;
+    crate::work::run("dispatch routes", move || -> Result<Vec<Travel>, Error> {
+        let routed = route_from(&graph, to, &points, &rules, points.len())?;
         at.iter()
             .zip(&routed.reached)
             .map(|((table, id, _), r)| {
@@ -167,8 +204,7 @@ pub async fn send(
             })
             .collect()
     })
-    .await??;
-    commit(pool, actor, incident, site, order, &travel).await
+    .await?
 }
 
 /// Commits `order` for `incident` (to interception site `site` when given); `travel` holds the
@@ -183,13 +219,27 @@ pub async fn commit(
     travel: &[Travel],
 ) -> Result<Dispatches, Error> {
     let mut tx = begin_as(pool, actor).await?;
+    let written = commit_in(&mut tx, actor, incident, site, order, travel).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// As [`commit`], in the caller's transaction (which writes the rest of its step with it).
+pub async fn commit_in(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    incident: i64,
+    site: Option<i64>,
+    order: &Order,
+    travel: &[Travel],
+) -> Result<Dispatches, Error> {
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM incident WHERE id = $1 FOR SHARE")
         .bind(incident)
         .fetch_optional(&mut *tx)
         .await?;
     match status.as_deref() {
         None => return Err(Error::NotFound { layer: "incident", id: incident }),
-        Some("open") => jurisdiction::check(&mut tx, actor, "incident", &[incident]).await?,
+        Some("open") => jurisdiction::check(&mut *tx, actor, "incident", &[incident]).await?,
         Some(s) => {
             return Err(Refused::IncidentClosed { incident, status: s.to_string() }.into());
         }
@@ -294,7 +344,6 @@ pub async fn commit(
         }
         written.push(id);
     }
-    let dispatches = record::records(&mut tx, Which::These(&written)).await?;
-    tx.commit().await?;
+    let dispatches = record::records(&mut *tx, Which::These(&written)).await?;
     Ok(Dispatches { incident_id: incident, dispatches })
 }

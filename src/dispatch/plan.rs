@@ -23,15 +23,44 @@ const MAX_DEMANDS: usize = 100;
 const MAX_TEAMS: i64 = 1000;
 
 /// One demand as a request gives it.
-#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, serde::Serialize, Clone, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     quantity: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     specialty: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     count: Option<i64>,
+}
+
+impl DemandRequest {
+    /// How much it asks for: the quantity of stock, or the number of teams.
+    pub fn amount(&self) -> f64 {
+        self.quantity.or(self.count.map(|c| c as f64)).unwrap_or(0.0)
+    }
+
+    /// The same demand for `amount` (a whole number of teams).
+    pub fn for_amount(&self, amount: f64) -> Self {
+        let mut d = self.clone();
+        if d.specialty.is_some() {
+            d.count = Some(amount.round() as i64);
+        } else {
+            d.quantity = Some(amount);
+        }
+        d
+    }
+
+    /// Whether it asks for teams (counted whole).
+    pub fn is_teams(&self) -> bool {
+        self.specialty.is_some()
+    }
 }
 
 /// An incident of a plan.
@@ -161,12 +190,14 @@ async fn need(pool: &PgPool, d: &DemandRequest, at: &str) -> Result<Need, Error>
     }
 }
 
-/// Plans `targets` jointly; the answer per incident, in the order given.
+/// Plans `targets` jointly — from depots and teams outside district `outside` when given —; the
+/// answer per incident, in the order given.
 pub async fn plan(
     pool: &PgPool,
     graph: Arc<RoadGraph>,
     targets: Vec<Target>,
     rules: RoadRules,
+    outside: Option<&str>,
 ) -> Result<Proposal, Error> {
     let needs = targets.iter().flat_map(|t| &t.needs);
     let mut items = BTreeSet::new();
@@ -180,7 +211,7 @@ pub async fn plan(
             Need::Teams { specialty, .. } => _ = specialties.insert(specialty.clone()),
         }
     }
-    let (sources, stock) = gather(pool, &items, &categories, &specialties).await?;
+    let (sources, stock) = gather(pool, &items, &categories, &specialties, outside).await?;
     let planned_at = chrono::Utc::now();
     crate::work::run("allocation", move || {
         let at: Vec<Coord<f64>> = sources.iter().map(|s| s.at).collect();

@@ -48,8 +48,23 @@ pub struct IncidentPlan {
     unreachable: Vec<Unreachable>,
 }
 
+impl IncidentPlan {
+    /// Its shipments as (depot, team, load): a depot's with its load, a team's with none.
+    pub fn shipped(&self) -> Vec<(Option<i64>, Option<i64>, Vec<Load>)> {
+        self.shipments
+            .iter()
+            .map(|s| (s.sender.depot_id, s.sender.team_id, s.items.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Each demand as asked, with what meets it.
+    pub fn demands(&self) -> &[Demanded] {
+        &self.demands
+    }
+}
+
 /// A depot or a team, by its id and name.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Sender {
     #[serde(skip_serializing_if = "Option::is_none")]
     depot_id: Option<i64>,
@@ -59,7 +74,7 @@ pub struct Sender {
 }
 
 /// A demand and what meets it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Demanded {
     #[serde(flatten)]
     asked: Asked,
@@ -74,7 +89,7 @@ pub struct Demanded {
 }
 
 /// What a demand asks for, with how much is met and short.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Asked {
     /// Stock: an item or a category, in a unit.
@@ -84,7 +99,7 @@ pub enum Asked {
 }
 
 /// One sender's part in meeting a demand.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Part {
     #[serde(flatten)]
     sender: Sender,

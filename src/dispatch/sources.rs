@@ -57,12 +57,14 @@ pub struct Stock {
 /// depot id, name, lon, lat, item, category, unit, free.
 type StockRow = (i64, String, f64, f64, String, String, String, f64);
 
-/// The depots with free stock of what is asked for, and the available teams of the specialties.
+/// The depots with free stock of what is asked for, and the available teams of the specialties;
+/// none within district `outside` (by its code) when given — support sent from other districts.
 pub async fn gather(
     pool: &PgPool,
     items: &BTreeSet<String>,
     categories: &BTreeSet<String>,
     specialties: &BTreeSet<String>,
+    outside: Option<&str>,
 ) -> Result<(Vec<Source>, Vec<Stock>), Error> {
     let items: Vec<&String> = items.iter().collect();
     let categories: Vec<&String> = categories.iter().collect();
@@ -70,15 +72,25 @@ pub async fn gather(
     let rows: Vec<StockRow> = sqlx::query_as(
         "SELECT d.id, d.name, ST_X(d.geom), ST_Y(d.geom), s.item, min(s.category), s.unit, sum(s.quantity - s.reserved) \
          FROM depot d JOIN stock_item s ON s.depot_id = d.id \
-         WHERE s.item = ANY($1) OR s.category = ANY($2) \
+         WHERE (s.item = ANY($1) OR s.category = ANY($2)) \
+           AND NOT EXISTS (SELECT 1 FROM district x WHERE x.code = $3 AND ST_Covers(x.geom, d.geom)) \
          GROUP BY d.id, s.item, s.unit HAVING sum(s.quantity - s.reserved) > 0 ORDER BY d.id, s.item, s.unit",
     )
     .bind(&items)
     .bind(&categories)
+    .bind(outside)
     .fetch_all(pool)
     .await?;
     let wanted: Vec<&str> = specialties.iter().map(|s| s.as_str()).collect();
-    let teams = crate::layers::teams::available(pool, Some(&wanted)).await?;
+    let mut teams = crate::layers::teams::available(pool, Some(&wanted)).await?;
+    if let Some(code) = outside {
+        let within: Vec<i64> =
+            sqlx::query_scalar("SELECT t.id FROM team t JOIN district x ON x.code = $1 AND ST_Covers(x.geom, t.geom)")
+                .bind(code)
+                .fetch_all(pool)
+                .await?;
+        teams.retain(|t| !within.contains(&t.id));
+    }
     let mut sources: Vec<Source> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
     let mut stock = Vec::new();

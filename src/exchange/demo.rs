@@ -68,8 +68,36 @@ pub async fn load(pool: &PgPool, dir: &Path, replace: bool) -> Result<Option<Vec
     }
     let reported = history(&mut tx, &dir.join(HISTORY)).await?;
     counts.push(("incident_report", reported));
+    counts.push(("neighbour", neighbours(&mut tx, &dir.join(NEIGHBOURS)).await?));
     tx.commit().await?;
     Ok(Some(counts))
+}
+
+/// The counties beyond the city's edge (reference data for cross-boundary notices).
+const NEIGHBOURS: &str = "neighbour.geojson";
+
+/// Replaces the neighbouring counties with those of `path`; their number.
+async fn neighbours(tx: &mut sqlx::PgConnection, path: &Path) -> Result<usize> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let collection: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    let features = collection["features"].as_array().with_context(|| format!("{NEIGHBOURS}: no features"))?;
+    sqlx::query("DELETE FROM neighbour").execute(&mut *tx).await?;
+    for f in features {
+        let p = &f["properties"];
+        sqlx::query(
+            "INSERT INTO neighbour (code, name, city, province, geom) \
+             VALUES ($1, $2, $3, $4, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326)))",
+        )
+        .bind(p["code"].as_str())
+        .bind(p["name"].as_str())
+        .bind(p["city"].as_str())
+        .bind(p["province"].as_str())
+        .bind(f["geometry"].to_string())
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("{NEIGHBOURS}: {}", p["name"]))?;
+    }
+    Ok(features.len())
 }
 
 /// The illustrative record of past incidents: when their reports came in, who arrived when.

@@ -220,16 +220,24 @@ pub const ORDER_MODULE: [Word; 8] = [
     w("other", "其他"),
 ];
 /// To whom an order is given.
-pub const ORDER_TO: [Word; 5] = [
+pub const ORDER_TO: [Word; 6] = [
     w("team", "救援队伍"),
     w("district", "区县值班室"),
     w("enterprise", "企业"),
     w("group", "指挥部工作组"),
     w("user", "用户"),
+    w("city", "相邻市（州）值班室"),
 ];
 /// Where an order stands.
-pub const ORDER_STATUS: [Word; 4] =
-    [w("issued", "已下达"), w("acknowledged", "已签收"), w("done", "已完成"), w("refused", "已拒绝")];
+pub const ORDER_STATUS: [Word; 5] = [
+    w("draft", "待发送"),
+    w("issued", "已下达"),
+    w("acknowledged", "已签收"),
+    w("done", "已完成"),
+    w("refused", "已拒绝"),
+];
+/// An order, or a cross-boundary notice.
+pub const ORDER_KIND: [Word; 2] = [w("order", "指令"), w("notice", "跨界通报")];
 /// A post on a duty shift.
 pub const DUTY_POST: [Word; 2] = [w("leader", "带班领导"), w("officer", "值班员")];
 /// Hazards found by an inspection.
@@ -238,6 +246,9 @@ pub const HAZARD_SEVERITY: [Word; 2] = [w("一般隐患", "一般隐患"), w("�
 pub const INSPECTION_KIND: [Word; 2] = [w("bureau", "部门排查"), w("self", "企业自查")];
 /// How a depot holds its stock.
 pub const STORAGE_MODE: [Word; 3] = [w("自储", "自储"), w("代储", "代储"), w("协议储备", "协议储备")];
+/// Where a support request (应急支援) stands.
+pub const SUPPORT_STATUS: [Word; 4] =
+    [w("filed", "已申请"), w("approved", "已批准"), w("partly_approved", "部分批准"), w("declined", "未批准")];
 /// The states of a dispatch, in the order they happen.
 pub const DISPATCH_STATUS: [Word; 6] = [
     w("planned", "已调派"),
@@ -316,7 +327,7 @@ pub const PLAN_STANDING: [Word; 6] = [
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 15] = [
+pub const EVENT_KIND: [Word; 16] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -332,6 +343,7 @@ pub const EVENT_KIND: [Word; 15] = [
     w("response", "应急响应"),
     w("order", "指令"),
     w("order_due", "指令超时"),
+    w("support", "应急支援"),
 ];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [
@@ -449,6 +461,8 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "order_module", title: "处置模块", words: &ORDER_MODULE },
     Vocabulary { name: "order_to", title: "指令对象", words: &ORDER_TO },
     Vocabulary { name: "order_status", title: "指令状态", words: &ORDER_STATUS },
+    Vocabulary { name: "order_kind", title: "指令类别", words: &ORDER_KIND },
+    Vocabulary { name: "support_status", title: "支援申请状态", words: &SUPPORT_STATUS },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

@@ -3,9 +3,11 @@
 //! or refused, by the addressee or the command, every step in the feed.
 
 pub mod command;
+pub mod crossings;
 pub mod hold;
 pub mod orders;
 pub mod suggest;
+pub mod support;
 
 /// Why a step of a response or an order is refused in the present state.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,14 @@ pub enum Refused {
         /// The statuses the step needs.
         needed: &'static str,
     },
+    /// The support request is decided already.
+    #[error("support request {request} is {status} already; it is decided once")]
+    Decided {
+        /// The request.
+        request: i64,
+        /// Its status.
+        status: String,
+    },
     /// The plan is activated already.
     #[error("plan {plan} is activated already in this response")]
     Activated {
@@ -51,6 +61,7 @@ impl crate::error::Refusal for Refused {
             Self::Ended { .. } => "response ended",
             Self::OrderState { .. } => "order not in that state",
             Self::Activated { .. } => "plan activated",
+            Self::Decided { .. } => "request decided",
         }
     }
 }

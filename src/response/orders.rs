@@ -76,6 +76,11 @@ pub struct Order {
     pub id: i64,
     /// The incident.
     pub incident_id: i64,
+    /// order, or notice (a cross-boundary notice, drafted by onemap and sent by the command).
+    pub kind: String,
+    /// A notice's crossing: medium, place, counties, hours, arrives_at.
+    #[schema(value_type = Option<Object>)]
+    pub crossing: Option<sqlx::types::Json<Value>>,
     /// What.
     pub what: String,
     /// Its module.
@@ -89,7 +94,7 @@ pub struct Order {
     /// The plan measure it came from.
     #[schema(value_type = Option<Object>)]
     pub from_measure: Option<sqlx::types::Json<Value>>,
-    /// issued, acknowledged, done or refused.
+    /// draft (a notice not yet sent), issued, acknowledged, done or refused.
     pub status: String,
     /// When issued.
     pub issued_at: DateTime<Utc>,
@@ -120,7 +125,7 @@ pub struct Order {
 }
 
 /// An order's columns, its flags as of `$1`.
-const COLUMNS: &str = "o.id, o.incident_id, o.what, o.module, o.to_kind, o.to_ref, o.due_at, o.from_measure, o.status, \
+const COLUMNS: &str = "o.id, o.incident_id, o.kind, o.crossing, o.what, o.module, o.to_kind, o.to_ref, o.due_at, o.from_measure, o.status, \
      o.issued_at, o.issued_by, o.acknowledged_at, o.acknowledged_by, o.done_at, o.done_by, o.note, \
      ST_X(o.position) AS lon, ST_Y(o.position) AS lat, o.refused_reason, \
      (SELECT count(*) FROM attachment a WHERE a.record_table = 'response_order' AND a.record_id = o.id) AS photos, \
@@ -139,20 +144,11 @@ pub fn check(body: OrderBody) -> Result<NewOrder, Error> {
     if !words::codes(&words::ORDER_TO).contains(&body.to_kind.as_str()) {
         return Err(Error::invalid(
             "to_kind",
-            format!("`{}` is not team, district, enterprise, group or user", body.to_kind),
+            format!("`{}` is not team, district, enterprise, group, user or city", body.to_kind),
         ));
     }
     let to_ref = Error::said("to_ref", body.to_ref, 200, false)?;
-    let now = Utc::now();
-    let due_at = match (body.due_at, body.due_in_minutes) {
-        (Some(t), None) => Error::instant("due_at", &t)?,
-        (None, Some(m)) if m.is_finite() && m > 0.0 => now + chrono::Duration::milliseconds((m * 60_000.0) as i64),
-        (None, Some(m)) => return Err(Error::invalid("due_in_minutes", format!("{m} is not a positive number"))),
-        _ => return Err(Error::invalid("due_at", "give due_at or due_in_minutes, one of them")),
-    };
-    if due_at <= now - chrono::Duration::minutes(1) || due_at > now + chrono::Duration::hours(MAX_DUE_HOURS) {
-        return Err(Error::invalid("due_at", format!("{due_at} is past or more than {MAX_DUE_HOURS} hours ahead")));
-    }
+    let due_at = Error::ahead(("due_at", "due_in_minutes"), body.due_at, body.due_in_minutes, MAX_DUE_HOURS)?;
     Ok(NewOrder { what, module, to_kind: body.to_kind, to_ref, due_at, from_measure: None })
 }
 
@@ -175,6 +171,12 @@ async fn addressee(conn: &mut PgConnection, incident: i64, order: &NewOrder) -> 
                 .await?
         }
         "enterprise" => crate::codes::is_credit_code(&order.to_ref),
+        "city" => {
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM neighbour WHERE city = $1)")
+                .bind(&order.to_ref)
+                .fetch_one(&mut *conn)
+                .await?
+        }
         "user" => {
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app_user WHERE name = $1)")
                 .bind(&order.to_ref)
@@ -222,7 +224,7 @@ pub async fn insert(conn: &mut PgConnection, actor: &Actor, incident: i64, order
     Ok(id)
 }
 
-async fn announce(conn: &mut PgConnection, id: i64, op: &str) -> Result<(), Error> {
+pub(super) async fn announce(conn: &mut PgConnection, id: i64, op: &str) -> Result<(), Error> {
     sqlx::query(
         "SELECT onemap_event('order', jsonb_build_object('op', $2::text, 'id', o.id, 'incident_id', o.incident_id, \
            'status', o.status, 'module', o.module, 'to_kind', o.to_kind, 'to_ref', o.to_ref, 'what', o.what)) \
@@ -239,17 +241,7 @@ async fn announce(conn: &mut PgConnection, id: i64, op: &str) -> Result<(), Erro
 pub async fn issue(pool: &sqlx::PgPool, actor: &Actor, incident: i64, body: OrderBody) -> Result<Order, Error> {
     let order = check(body)?;
     let mut tx = begin_as(pool, actor).await?;
-    super::hold::incident(&mut tx, actor, incident).await?;
-    let ended: Option<Option<DateTime<Utc>>> =
-        sqlx::query_scalar("SELECT ended_at FROM response WHERE incident_id = $1")
-            .bind(incident)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match ended {
-        None => return Err(Refused::NoResponse { incident }.into()),
-        Some(Some(at)) => return Err(Refused::Ended { incident, at }.into()),
-        Some(None) => {}
-    }
+    super::hold::open_response(&mut tx, actor, incident).await?;
     let id = insert(&mut tx, actor, incident, &order).await?;
     let stored = one(&mut tx, id).await?;
     tx.commit().await?;
@@ -286,7 +278,7 @@ const MINE: &str = "((o.to_kind = 'user' AND o.to_ref = $2) \
 /// The orders addressed to the actor, open ones first, by due time.
 pub async fn mine(pool: &sqlx::PgPool, actor: &Actor) -> Result<Vec<Order>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM response_order o WHERE {MINE} \
+        "SELECT {COLUMNS} FROM response_order o WHERE o.status <> 'draft' AND {MINE} \
          ORDER BY o.status IN ('done', 'refused'), o.due_at, o.id LIMIT 500"
     )))
     .bind(Utc::now())
@@ -295,6 +287,48 @@ pub async fn mine(pool: &sqlx::PgPool, actor: &Actor) -> Result<Vec<Order>, Erro
     .bind(&actor.credit_codes)
     .fetch_all(pool)
     .await?)
+}
+
+/// What sending a drafted notice may change.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBody {
+    /// The notice's words, as the command wants them sent (default: as drafted).
+    pub what: Option<String>,
+}
+
+/// Sends drafted notice `id` (the command of its incident, in its open response): from now it
+/// is issued, and answered like an order.
+pub async fn send(pool: &sqlx::PgPool, actor: &Actor, id: i64, body: SendBody) -> Result<Order, Error> {
+    let what = body.what.map(|w| Error::said("what", w, 2000, true)).transpose()?;
+    let incident: i64 = sqlx::query_scalar("SELECT incident_id FROM response_order WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Error::NotFound { layer: "response_order", id })?;
+    let mut tx = begin_as(pool, actor).await?;
+    // The incident first, then the order: the order every step of the command takes.
+    super::hold::open_response(&mut tx, actor, incident).await?;
+    let status: String = sqlx::query_scalar("SELECT status FROM response_order WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if status != "draft" {
+        return Err(Refused::OrderState { order: id, status, step: "sending", needed: "a draft" }.into());
+    }
+    sqlx::query(
+        "UPDATE response_order SET status = 'issued', issued_at = now(), issued_by = $2, what = coalesce($3, what) \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&actor.name)
+    .bind(&what)
+    .execute(&mut *tx)
+    .await?;
+    announce(&mut tx, id, "sent").await?;
+    let stored = one(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// How an order is answered.

@@ -47,6 +47,18 @@ pub struct ReachFeature {
     pub properties: ReachProperties,
 }
 
+impl ReachFeature {
+    /// Its vertices with the hours of flow to each: [longitude, latitude, hours].
+    pub fn vertices(&self) -> Vec<[f64; 3]> {
+        let coordinates = self.geometry["coordinates"].as_array().map(Vec::as_slice).unwrap_or_default();
+        coordinates
+            .iter()
+            .zip(&self.properties.hours)
+            .filter_map(|(c, h)| Some([c[0].as_f64()?, c[1].as_f64()?, *h]))
+            .collect()
+    }
+}
+
 /// When the spill reaches a reach.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReachProperties {

@@ -70,6 +70,7 @@ impl RoadOptions {
 }
 
 /// How a movement may use the roads, from a request: checked once, used by every search.
+#[derive(Debug, Clone)]
 pub struct RoadRules {
     /// What may not be used.
     pub restrictions: Restrictions,

@@ -9,11 +9,12 @@ const time = (t) => new Date(t).toLocaleTimeString('zh-CN', { hour: '2-digit', m
 function order(o, canWrite) {
   const late = [o.ack_overdue ? '<span class="badge overdue">未签收超时</span>' : '', o.overdue ? '<span class="badge overdue">已超期</span>' : ''].join('');
   const open = o.status === 'issued' || o.status === 'acknowledged';
-  const buttons = canWrite && open
-    ? `${o.status === 'issued' ? `<button type="button" data-ack="${o.id}">签收</button>` : ''}<button type="button" data-done="${o.id}">完成</button>`
+  const buttons = !canWrite ? ''
+    : o.status === 'draft' ? `<button type="button" data-send="${o.id}">发送</button>`
+    : open ? `${o.status === 'issued' ? `<button type="button" data-ack="${o.id}">签收</button>` : ''}<button type="button" data-done="${o.id}">完成</button>`
     : '';
   return `<li class="order ${esc(o.status)}" data-order="${o.id}"><span class="standing">${esc(words.label('order_status', o.status))}</span> `
-    + `${esc(o.what)}<span class="meta">${esc(o.to_ref)} · ${esc(time(o.due_at))} 前</span>${late}`
+    + `${esc(o.what)}<span class="meta">${esc(o.crossing?.place ?? o.to_ref)} · ${esc(time(o.due_at))} 前</span>${late}`
     + `${o.note ? `<span class="meta">${esc(o.note)}</span>` : ''}`
     + `${o.photos ? `<a class="meta" href="/api/attachments?record=order&record_id=${o.id}" target="_blank">照片 ${o.photos}</a>` : ''}${buttons}</li>`;
 }
@@ -40,7 +41,8 @@ export async function responsePart(id, canWrite) {
       + `${response.command_post ? `<div class="hint">指挥部：${esc(response.command_post)}</div>` : ''}`
       + `${response.activations.map((a) => `<div class="hint">已启动：${esc(a.plan)}</div>`).join('')}`
       + `${plans ? `<ul class="suggested">${plans}</ul>` : ''}`
-      + `<div class="hint">指令 ${done}/${response.orders.length} 已完成</div>`
+      + `<div class="hint">指令 ${done}/${response.orders.length} 已完成${canWrite && !response.ended_at
+        ? ' <button type="button" class="crossings" title="沿河追踪 24 小时，起草致下游区县和相邻市的跨界通报">起草跨界通报</button>' : ''}</div>`
       + `<div class="checklist">${byModule.map(([m, os]) => `<div class="module" data-module="${esc(m)}"><b>${esc(words.label('order_module', m))}</b>`
         + `<ul>${os.map((o) => order(o, canWrite && !response.ended_at)).join('')}</ul></div>`).join('')}</div></div>`;
   }
@@ -54,7 +56,9 @@ export async function responsePart(id, canWrite) {
     for (const b of root.querySelectorAll('[data-activate]')) {
       b.addEventListener('click', () => api(`/api/incidents/${id}/response`, { method: 'POST', body: { activate: [{ plan_id: Number(b.dataset.activate) }] } }).then(reload, said));
     }
-    for (const [attr, step] of [['ack', 'acknowledge'], ['done', 'done']]) {
+    root.querySelector('button.crossings')?.addEventListener('click', () => api(`/api/incidents/${id}/crossings`, { method: 'POST', body: {} })
+      .then((r) => (r.orders.length ? reload() : said(new Error('沿河追踪 24 小时未跨出本区县，无需跨界通报'))), said));
+    for (const [attr, step] of [['ack', 'acknowledge'], ['done', 'done'], ['send', 'send']]) {
       for (const b of root.querySelectorAll(`[data-${attr}]`)) {
         b.addEventListener('click', () => api(`/api/orders/${b.dataset[attr]}/${step}`, { method: 'POST', body: {} }).then(reload, said));
       }

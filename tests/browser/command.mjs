@@ -1,5 +1,6 @@
 // A duty commander at the desk opens an incident, declares the response, activates the plan
-// onemap suggests and sees its measures as a checklist by module; acknowledges one order.
+// onemap suggests and sees its measures as a checklist by module; acknowledges one order;
+// drafts the cross-boundary notices and sends one.
 // Prints one JSON line. Usage: node command.mjs <base-url> <incident-id> <screenshot.png>
 // (signs in as `commander`, password commander-Password1)
 import { launch, signedInDesk } from './launch.mjs';
@@ -32,6 +33,15 @@ try {
   await page.waitForFunction(() => document.querySelector('#duty-detail .order.acknowledged'), null, { timeout: 15000 })
     .catch(async () => fail(`the acknowledgement does not show: ${await page.textContent('#duty-detail')}`));
   result.acknowledged = await page.$$eval('#duty-detail .order.acknowledged', (items) => items.length);
+  // The cross-boundary notices: drafted down the river, the first sent.
+  await page.click('#duty-detail button.crossings');
+  await page.waitForSelector('#duty-detail [data-send]', { timeout: 30000 })
+    .catch(async () => fail(`no notice drafted: ${await page.textContent('#duty-detail')}`));
+  result.drafts = await page.$$eval('#duty-detail [data-send]', (items) => items.length);
+  await page.click('#duty-detail [data-send]');
+  await page.waitForFunction((n) => document.querySelectorAll('#duty-detail [data-send]').length === n - 1, result.drafts, { timeout: 15000 })
+    .catch(async () => fail(`the notice was not sent: ${await page.textContent('#duty-detail')}`));
+  result.notices = await page.$$eval('#duty-detail .order', (items) => items.map((i) => i.textContent).filter((t) => t.includes('跨界通报')));
   await page.screenshot({ path: screenshot });
   result.errors = errors;
   console.log(JSON.stringify(result));

@@ -96,6 +96,16 @@ pub async fn counts(pool: &PgPool) -> Vec<(String, i64)> {
         "plan_version",
         "plan_filing",
         "plan_document",
+        "incident",
+        "intake",
+        "phone_report",
+        "dispatch",
+        "attachment",
+        "response",
+        "response_level",
+        "plan_activation",
+        "response_order",
+        "support_request",
     ] {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(pool)
