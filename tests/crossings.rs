@@ -8,19 +8,14 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::testing::TestServer;
-use common::{call_as, counts};
+use common::{ask, counts};
 use onemap::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn call(server: &TestServer, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let (status, _, value) = call_as(Some(token), method, &server.at(path), body).await;
-    (status.as_u16(), value)
-}
-
 /// A new incident at (x, y), as `token`.
 async fn incident_at(server: &TestServer, token: &str, x: f64, y: f64, kind: &str) -> i64 {
-    let (status, f) = call(
+    let (status, f) = ask(
         server,
         token,
         Method::POST,
@@ -38,21 +33,14 @@ async fn a_spill_down_the_river_drafts_one_notice_to_each_district_it_reaches() 
     let server = TestServer::with_demo().await.unwrap();
     let command = server.token("市值班长", Role::Dispatcher, None).await.unwrap();
     // On the Yangtze's first reach in the city, where it enters from Sichuan.
-    let (x, y, own): (f64, f64, String) = sqlx::query_as(
-        "WITH r AS (SELECT ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.5) AS p FROM route \
-           WHERE kind = 'river' AND name LIKE '长江%' ORDER BY ST_X(ST_StartPoint(ST_GeometryN(geom, 1))) LIMIT 1) \
-         SELECT ST_X(p), ST_Y(p), (SELECT code FROM district d WHERE ST_Covers(d.geom, r.p) LIMIT 1) FROM r",
-    )
-    .fetch_one(&server.pool)
-    .await
-    .unwrap();
+    let (x, y, own) = common::on_the_yangtze(&server.pool).await;
     let incident = incident_at(&server, &command, x, y, "water").await;
     let crossings = format!("/api/incidents/{incident}/crossings");
 
     // No response yet, a bad horizon, another district's user: refused, nothing written.
     let before = counts(&server.pool).await;
-    assert_eq!(call(&server, &command, Method::POST, &crossings, Some(json!({}))).await.0, 409);
-    let (status, _) = call(
+    assert_eq!(ask(&server, &command, Method::POST, &crossings, Some(json!({}))).await.0, 409);
+    let (status, _) = ask(
         &server,
         &command,
         Method::POST,
@@ -64,7 +52,7 @@ async fn a_spill_down_the_river_drafts_one_notice_to_each_district_it_reaches() 
     let before_declared = counts(&server.pool).await;
     assert_ne!(before, before_declared);
     for body in [json!({"river_hours": 100}), json!({"river_hours": -1}), json!({"rivers": 3})] {
-        let (status, p) = call(&server, &command, Method::POST, &crossings, Some(body.clone())).await;
+        let (status, p) = ask(&server, &command, Method::POST, &crossings, Some(body.clone())).await;
         assert_eq!(status, 422, "{body}: {p}");
     }
     let other: String = sqlx::query_scalar("SELECT code FROM district WHERE code <> $1 ORDER BY code LIMIT 1")
@@ -73,13 +61,12 @@ async fn a_spill_down_the_river_drafts_one_notice_to_each_district_it_reaches() 
         .await
         .unwrap();
     let elsewhere = server.token("别区值班", Role::Dispatcher, Some(&other)).await.unwrap();
-    assert_eq!(call(&server, &elsewhere, Method::POST, &crossings, Some(json!({}))).await.0, 403);
+    assert_eq!(ask(&server, &elsewhere, Method::POST, &crossings, Some(json!({}))).await.0, 403);
     assert_eq!(counts(&server.pool).await, before_declared);
 
     // Drafted: one notice a district the trace reaches, none to its own.
     let hours = 48.0;
-    let (status, drafted) =
-        call(&server, &command, Method::POST, &crossings, Some(json!({"river_hours": hours}))).await;
+    let (status, drafted) = ask(&server, &command, Method::POST, &crossings, Some(json!({"river_hours": hours}))).await;
     assert_eq!(status, 200, "{drafted}");
     let notices = drafted["orders"].as_array().unwrap();
     let drafted_to: Vec<&str> =
@@ -88,7 +75,7 @@ async fn a_spill_down_the_river_drafts_one_notice_to_each_district_it_reaches() 
     assert_eq!(unique.len(), drafted_to.len(), "one notice a district: {drafted_to:?}");
 
     // The trace itself, and the districts its reaches meet, as PostGIS says.
-    let (_, trace) = call(
+    let (_, trace) = ask(
         &server,
         &command,
         Method::GET,
@@ -145,7 +132,7 @@ async fn a_spill_down_the_river_drafts_one_notice_to_each_district_it_reaches() 
     }
 
     // Drafted again: the same notices, nothing doubled.
-    let (_, again) = call(&server, &command, Method::POST, &crossings, Some(json!({"river_hours": hours}))).await;
+    let (_, again) = ask(&server, &command, Method::POST, &crossings, Some(json!({"river_hours": hours}))).await;
     let ids = |v: &Value| v["orders"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>();
     assert_eq!(ids(&again), ids(&drafted));
 
@@ -154,20 +141,19 @@ async fn a_spill_down_the_river_drafts_one_notice_to_each_district_it_reaches() 
     let id = first["id"].as_i64().unwrap();
     let code = first["to_ref"].as_str().unwrap();
     let duty = server.token("下游值班", Role::Viewer, Some(code)).await.unwrap();
-    let (_, mine) = call(&server, &duty, Method::GET, "/api/orders?mine=true", None).await;
+    let (_, mine) = ask(&server, &duty, Method::GET, "/api/orders?mine=true", None).await;
     assert_eq!(mine["orders"].as_array().unwrap().len(), 0, "a draft is not sent: {mine}");
-    assert_eq!(call(&server, &duty, Method::POST, &format!("/api/orders/{id}/send"), Some(json!({}))).await.0, 403);
-    let (status, sent) =
-        call(&server, &command, Method::POST, &format!("/api/orders/{id}/send"), Some(json!({}))).await;
+    assert_eq!(ask(&server, &duty, Method::POST, &format!("/api/orders/{id}/send"), Some(json!({}))).await.0, 403);
+    let (status, sent) = ask(&server, &command, Method::POST, &format!("/api/orders/{id}/send"), Some(json!({}))).await;
     assert_eq!((status, sent["status"].as_str()), (200, Some("issued")), "{sent}");
-    assert_eq!(call(&server, &command, Method::POST, &format!("/api/orders/{id}/send"), Some(json!({}))).await.0, 409);
-    let (_, mine) = call(&server, &duty, Method::GET, "/api/orders?mine=true", None).await;
+    assert_eq!(ask(&server, &command, Method::POST, &format!("/api/orders/{id}/send"), Some(json!({}))).await.0, 409);
+    let (_, mine) = ask(&server, &duty, Method::GET, "/api/orders?mine=true", None).await;
     assert_eq!(mine["orders"][0]["id"], id);
     let (status, _) =
-        call(&server, &duty, Method::POST, &format!("/api/orders/{id}/acknowledge"), Some(json!({}))).await;
+        ask(&server, &duty, Method::POST, &format!("/api/orders/{id}/acknowledge"), Some(json!({}))).await;
     assert_eq!(status, 200);
     // A sent notice is as it was sent, whatever the next draft says.
-    let (_, third) = call(&server, &command, Method::POST, &crossings, Some(json!({"river_hours": 6}))).await;
+    let (_, third) = ask(&server, &command, Method::POST, &crossings, Some(json!({"river_hours": 6}))).await;
     let kept = third["orders"].as_array().unwrap().iter().find(|o| o["id"] == id).unwrap();
     assert_eq!((kept["status"].as_str(), &kept["what"]), (Some("acknowledged"), &sent["what"]));
 }
@@ -189,7 +175,7 @@ async fn a_cloud_leaving_the_city_drafts_a_notice_to_the_neighbouring_city() {
     .await
     .unwrap();
     let incident = incident_at(&server, &command, x, y, "air").await;
-    let (status, _) = call(
+    let (status, _) = ask(
         &server,
         &command,
         Method::POST,
@@ -200,7 +186,7 @@ async fn a_cloud_leaving_the_city_drafts_a_notice_to_the_neighbouring_city() {
     assert_eq!(status, 200);
     let air = json!({"point": [0, 0], "release_g_s": 2000, "wind_from_deg": wind_from % 360.0, "wind_ms": 2.0,
         "stability": "D", "substance": "氯气", "minutes": 120});
-    let (status, drafted) = call(
+    let (status, drafted) = ask(
         &server,
         &command,
         Method::POST,
@@ -219,7 +205,7 @@ async fn a_cloud_leaving_the_city_drafts_a_notice_to_the_neighbouring_city() {
     // The zone as the plume service draws it, and the neighbouring cities it covers, in PostGIS.
     let mut plume = air.clone();
     plume["point"] = json!([x, y]);
-    let (_, zones) = call(&server, &command, Method::POST, "/api/air/plume", Some(plume)).await;
+    let (_, zones) = ask(&server, &command, Method::POST, "/api/air/plume", Some(plume)).await;
     let zone = zones["features"].as_array().unwrap().iter().find(|z| !z["geometry"].is_null()).unwrap();
     let expected: Vec<(String, f64)> = sqlx::query_as(
         "SELECT n.city, min(ST_Distance(ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, n.geom::geography)) \
@@ -282,26 +268,26 @@ async fn a_support_request_approved_in_part_is_dispatched_from_other_districts_w
     // Refused, nothing written: another district filing for 万州, a past time, a bad priority.
     let before = counts(&server.pool).await;
     let fuling = server.token("涪陵值班", Role::Dispatcher, Some("500102")).await.unwrap();
-    assert_eq!(call(&server, &fuling, Method::POST, &support, Some(asked.clone())).await.0, 403);
+    assert_eq!(ask(&server, &fuling, Method::POST, &support, Some(asked.clone())).await.0, 403);
     for (body, field) in [
         (json!({"demands": asked["demands"], "needed_by": "2020-01-01T00:00:00Z"}), "needed_by"),
         (json!({"demands": asked["demands"], "needed_in_minutes": 60, "priority": 9}), "priority"),
         (json!({"demands": [], "needed_in_minutes": 60}), "demands"),
         (json!({"demands": [{"item": "无此物资", "quantity": 1}], "needed_in_minutes": 60}), "demands[0].item"),
     ] {
-        let (status, p) = call(&server, &asker, Method::POST, &support, Some(body.clone())).await;
+        let (status, p) = ask(&server, &asker, Method::POST, &support, Some(body.clone())).await;
         assert_eq!((status, p["field"].as_str()), (422, Some(field)), "{body}: {p}");
     }
     assert_eq!(counts(&server.pool).await, before);
 
-    let (status, filed) = call(&server, &asker, Method::POST, &support, Some(asked.clone())).await;
+    let (status, filed) = ask(&server, &asker, Method::POST, &support, Some(asked.clone())).await;
     assert_eq!(status, 201, "{filed}");
     assert_eq!((filed["status"].as_str(), filed["district"].as_str()), (Some("filed"), Some(wanzhou)));
     let decide = format!("/api/support/{}/decide", filed["id"]);
 
     // Decided by the city only, within what was asked, with a reason when less.
     let before = counts(&server.pool).await;
-    assert_eq!(call(&server, &asker, Method::POST, &decide, Some(json!({}))).await.0, 403);
+    assert_eq!(ask(&server, &asker, Method::POST, &decide, Some(json!({}))).await.0, 403);
     for body in [
         json!({"approve": [free * 2.0], "note": "x"}),
         json!({"approve": [free], "note": "x", "colour": 1}),
@@ -309,7 +295,7 @@ async fn a_support_request_approved_in_part_is_dispatched_from_other_districts_w
         json!({"approve": [free]}),
         json!({"approve": [-1.0], "note": "x"}),
     ] {
-        let (status, p) = call(&server, &city, Method::POST, &decide, Some(body.clone())).await;
+        let (status, p) = ask(&server, &city, Method::POST, &decide, Some(body.clone())).await;
         assert!(status == 422 || status == 400, "{body}: {status} {p}");
     }
     assert_eq!(counts(&server.pool).await, before);
@@ -317,7 +303,7 @@ async fn a_support_request_approved_in_part_is_dispatched_from_other_districts_w
     // Approved in part: more than the other districts hold, so all of theirs is sent and the
     // rest stated short; 万州's own stock untouched; no stock row beyond its quantity.
     let approved = free * 1.2;
-    let (status, decided) = call(
+    let (status, decided) = ask(
         &server,
         &city,
         Method::POST,
@@ -362,9 +348,9 @@ async fn a_support_request_approved_in_part_is_dispatched_from_other_districts_w
     assert_eq!(inside_after, inside_before);
 
     // Decided once; the asking district sees its request, another does not.
-    assert_eq!(call(&server, &city, Method::POST, &decide, Some(json!({}))).await.0, 409);
-    let (_, mine) = call(&server, &asker, Method::GET, "/api/support", None).await;
+    assert_eq!(ask(&server, &city, Method::POST, &decide, Some(json!({}))).await.0, 409);
+    let (_, mine) = ask(&server, &asker, Method::GET, "/api/support", None).await;
     assert_eq!(mine["requests"].as_array().unwrap().len(), 1);
-    let (_, theirs) = call(&server, &fuling, Method::GET, "/api/support", None).await;
+    let (_, theirs) = ask(&server, &fuling, Method::GET, "/api/support", None).await;
     assert_eq!(theirs["requests"].as_array().unwrap().len(), 0);
 }

@@ -380,10 +380,34 @@ async fn the_desk_declares_the_response_activates_the_plan_and_sees_the_checklis
     assert_eq!(result["modules"], json!(["截控", "报告", "疏散"]), "{result}");
     assert_eq!(result["acknowledged"], 1);
     assert_eq!(orders.iter().filter(|o| o["status"] == "acknowledged").count(), 1);
+    // The similar cases, as the case library answers them.
+    let (_, cases) = call(
+        &server,
+        &command,
+        Method::GET,
+        &format!("/api/cases?substance=液氯&medium=air&exclude={incident}&limit=5"),
+        None,
+    )
+    .await;
+    let ids: Vec<String> = cases["cases"].as_array().unwrap().iter().map(|c| c["id"].to_string()).collect();
+    assert!(!ids.is_empty(), "the demo's reviewed past incidents include air ones: {cases}");
+    assert_eq!(result["cases"], json!(ids), "{result}");
     // The notices drafted down the river, as the API has them: one sent, the others drafts.
     let (_, after) = call(&server, &command, Method::GET, &format!("/api/incidents/{incident}/orders"), None).await;
     let notices: Vec<&Value> = after["orders"].as_array().unwrap().iter().filter(|o| o["kind"] == "notice").collect();
     assert_eq!(result["drafts"].as_u64().unwrap() as usize, notices.len(), "{result}");
     assert_eq!(result["notices"].as_array().unwrap().len(), notices.len(), "{result}");
     assert_eq!(notices.iter().filter(|o| o["status"] == "issued").count(), 1, "{after}");
+    // Ended from the desk: the review's figures, as the API computes them.
+    let (_, review) = call(&server, &command, Method::GET, &format!("/api/incidents/{incident}/review"), None).await;
+    assert_eq!(review["over"], true, "{review}");
+    let rows = result["figures"].as_array().unwrap();
+    let done =
+        format!("{}/{}", review["figures"]["orders_done"], review["figures"]["orders"].as_array().unwrap().len());
+    assert!(
+        rows.iter().any(|r| r.as_str().unwrap().starts_with("指令完成") && r.as_str().unwrap().contains(&done)),
+        "{result}"
+    );
+    let first = review["figures"]["first_order_min"].as_f64().unwrap();
+    assert!(rows.iter().any(|r| r.as_str().unwrap() == format!("首条指令{first} 分钟")), "{result} vs {first}");
 }

@@ -27,6 +27,7 @@ pub mod plans;
 pub mod problem;
 pub mod reports;
 pub mod response;
+pub mod review;
 pub mod risk;
 pub mod rivers;
 pub mod routes;
@@ -234,6 +235,7 @@ pub fn routes() -> Routes {
         .merge(plans::router())
         .merge(intake::router())
         .merge(response::router())
+        .merge(review::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -155,6 +155,22 @@ async fn history(tx: &mut sqlx::PgConnection, path: &Path) -> Result<usize> {
         .bind(p.final_at)
         .execute(&mut *tx)
         .await?;
+        // Its review, so the case library has something to show (illustrative, like the rest).
+        sqlx::query(
+            "INSERT INTO review (incident_id, cause, nature, lessons, recorded_by) \
+             SELECT i.id, '示例：' || coalesce(i.cause_detail, '原因待查'), '示例：一般突发环境事件', \
+               '示例：' || CASE i.cause \
+                 WHEN 'traffic_accident' THEN '危化品车辆事故后应第一时间封堵路边沟渠，防止泄漏物进入水体。' \
+                 WHEN 'safety_accident' THEN '企业应急池和雨污切换阀须定期检查，事故时先关雨水排口。' \
+                 WHEN 'illegal_discharge' THEN '夜间偷排多经雨水管网，应加强排口巡查和在线监测比对。' \
+                 WHEN 'natural_disaster' THEN '汛前应排查尾矿库和化工企业的防洪薄弱点，备足围堵物资。' \
+                 ELSE '接报后应尽早核实污染物种类，据此调配处置物资。' END, \
+               $2 FROM incident i WHERE i.id = $1",
+        )
+        .bind(id)
+        .bind(&p.reporting_unit)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE incident SET initial_reported_at = $2, final_reported_at = $3 WHERE id = $1")
             .bind(id)
             .bind(p.initial_at)

@@ -2,10 +2,12 @@
 //! plans activated and its end — and the orders (指令) that come back: issued, acknowledged, done
 //! or refused, by the addressee or the command, every step in the feed.
 
+pub mod cases;
 pub mod command;
 pub mod crossings;
 pub mod hold;
 pub mod orders;
+pub mod review;
 pub mod suggest;
 pub mod support;
 
@@ -46,6 +48,20 @@ pub enum Refused {
         /// Its status.
         status: String,
     },
+    /// The review waits for the response's end or the incident's closing.
+    #[error(
+        "incident {incident} is still being responded to; its review follows the end of the response or the closing"
+    )]
+    NotOver {
+        /// The incident.
+        incident: i64,
+    },
+    /// The corrective action is done already.
+    #[error("corrective action {action} is done already")]
+    ActionDone {
+        /// The action.
+        action: i64,
+    },
     /// The plan is activated already.
     #[error("plan {plan} is activated already in this response")]
     Activated {
@@ -62,6 +78,8 @@ impl crate::error::Refusal for Refused {
             Self::OrderState { .. } => "order not in that state",
             Self::Activated { .. } => "plan activated",
             Self::Decided { .. } => "request decided",
+            Self::NotOver { .. } => "response not over",
+            Self::ActionDone { .. } => "action done",
         }
     }
 }

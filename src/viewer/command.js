@@ -44,7 +44,9 @@ export async function responsePart(id, canWrite) {
       + `<div class="hint">指令 ${done}/${response.orders.length} 已完成${canWrite && !response.ended_at
         ? ' <button type="button" class="crossings" title="沿河追踪 24 小时，起草致下游区县和相邻市的跨界通报">起草跨界通报</button>' : ''}</div>`
       + `<div class="checklist">${byModule.map(([m, os]) => `<div class="module" data-module="${esc(m)}"><b>${esc(words.label('order_module', m))}</b>`
-        + `<ul>${os.map((o) => order(o, canWrite && !response.ended_at)).join('')}</ul></div>`).join('')}</div></div>`;
+        + `<ul>${os.map((o) => order(o, canWrite && !response.ended_at)).join('')}</ul></div>`).join('')}</div>`
+      + `${canWrite && !response.ended_at ? '<form class="end row"><input name="end" placeholder="终止条件（如：污染源已控制，监测连续达标）" required maxlength="4000"><button type="submit">应急终止</button></form>' : ''}`
+      + `${response.ended_at ? `<div class="hint">终止条件：${esc(response.end_conditions ?? '')}</div>` : ''}</div>`;
   }
   const wire = (root, reload) => {
     const said = (err) => { root.querySelector('.response .hint')?.replaceChildren(err.message); };
@@ -56,6 +58,11 @@ export async function responsePart(id, canWrite) {
     for (const b of root.querySelectorAll('[data-activate]')) {
       b.addEventListener('click', () => api(`/api/incidents/${id}/response`, { method: 'POST', body: { activate: [{ plan_id: Number(b.dataset.activate) }] } }).then(reload, said));
     }
+    root.querySelector('form.end')?.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const end = String(new FormData(e.target).get('end')).trim();
+      await api(`/api/incidents/${id}/response`, { method: 'POST', body: { end } }).then(reload, said);
+    });
     root.querySelector('button.crossings')?.addEventListener('click', () => api(`/api/incidents/${id}/crossings`, { method: 'POST', body: {} })
       .then((r) => (r.orders.length ? reload() : said(new Error('沿河追踪 24 小时未跨出本区县，无需跨界通报'))), said));
     for (const [attr, step] of [['ack', 'acknowledge'], ['done', 'done'], ['send', 'send']]) {

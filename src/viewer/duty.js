@@ -3,6 +3,7 @@
 import { api, esc, when } from './api.js';
 import * as words from './words.js';
 import { responsePart } from './command.js';
+import { reviewPart } from './review.js';
 
 // The form of each stage: the report's fields as the server defines them (GET /api/words), but
 // those the map and the dispatch records fill in; a few short ones on one line.
@@ -65,9 +66,9 @@ export function startDuty({ map, may, overlay, onemap }) {
     duty.selected = id;
     const incident = duty.incidents.find((f) => f.id === id) ?? await api(`/api/layers/incident/${id}`);
     if (fly && incident.geometry) map.flyTo({ center: incident.geometry.coordinates, zoom: Math.max(map.getZoom(), 11) });
-    const [reports, timeline, response] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
-      responsePart(id, canWrite)]);
     const p = incident.properties;
+    const [reports, timeline, response, after] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
+      responsePart(id, canWrite), reviewPart(id, p)]);
     const submitted = (stage) => reports.reports.some((r) => r.stage === stage && r.status === 'submitted');
     const stages = [];
     if (canWrite && p.status === 'open' && !submitted('initial')) stages.push('initial');
@@ -82,6 +83,7 @@ export function startDuty({ map, may, overlay, onemap }) {
         <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
         ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
       ${response.html}
+      ${after}
       <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
         .map((t) => `<li><span class="meta">${esc(when(t.at))}</span> ${esc(t.text)}${t.actor ? `<span class="meta">${esc(t.actor)}</span>` : ''}`
           + `${t.kind === 'photo' ? `<a class="photos" href="${esc(t.href)}" target="_blank" rel="noopener"><img src="${esc(t.href)}" alt="${esc(t.caption ?? t.file_name)}" loading="lazy"></a>` : ''}</li>`).join('')}</ol></details>`;

@@ -18,6 +18,7 @@ const PLAN_JS: &str = include_str!("plan.js");
 const EMERGENCY_PLANS_JS: &str = include_str!("emergency-plans.js");
 const ON_DUTY_JS: &str = include_str!("on-duty.js");
 const COMMAND_JS: &str = include_str!("command.js");
+const REVIEW_JS: &str = include_str!("review.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -62,6 +63,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/emergency-plans.js", EMERGENCY_PLANS_JS, JS),
     ("/viewer/on-duty.js", ON_DUTY_JS, JS),
     ("/viewer/command.js", COMMAND_JS, JS),
+    ("/viewer/review.js", REVIEW_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

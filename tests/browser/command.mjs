@@ -23,6 +23,7 @@ try {
   await page.waitForSelector('#duty-detail [data-activate]', { timeout: 15000 })
     .catch(async () => fail(`no plan to activate: ${await page.textContent('#duty-detail')}`));
   result.suggested = await page.$$eval('#duty-detail .suggested li', (items) => items.map((i) => i.textContent));
+  result.cases = await page.$$eval('#duty-detail .cases li', (items) => items.map((i) => i.dataset.case));
   await page.click('#duty-detail [data-activate]');
   await page.waitForSelector('#duty-detail .checklist .order', { timeout: 15000 })
     .catch(async () => fail(`no checklist: ${await page.textContent('#duty-detail')}`));
@@ -43,6 +44,14 @@ try {
     .catch(async () => fail(`the notice was not sent: ${await page.textContent('#duty-detail')}`));
   result.notices = await page.$$eval('#duty-detail .order', (items) => items.map((i) => i.textContent).filter((t) => t.includes('跨界通报')));
   await page.screenshot({ path: screenshot });
+  // Ended: the review's figures show, and its timing starts from the discovery.
+  await page.fill('#duty-detail form.end input[name="end"]', '泄漏源已控制，下风向监测连续达标');
+  await page.click('#duty-detail form.end button');
+  await page.waitForSelector('#duty-detail .review table.figures', { timeout: 15000 })
+    .catch(async () => fail(`no review after the end: ${await page.textContent('#duty-detail')}`));
+  result.figures = await page.$$eval('#duty-detail .review table.figures tr', (rows) => rows.map((r) => r.textContent));
+  await page.$eval('#duty-detail .review', (e) => e.scrollIntoView());
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-review.png') });
   result.errors = errors;
   console.log(JSON.stringify(result));
 } finally {

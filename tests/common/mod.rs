@@ -287,3 +287,28 @@ pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     let t = onemap::tiles::TileId::containing(lon, lat, z as u8).unwrap();
     (t.x, t.y)
 }
+
+/// `method path` as the holder of `token` on `server`: the status and the JSON answer.
+pub async fn ask(
+    server: &testing::TestServer,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (status, _, value) = call_as(Some(token), method, &server.at(path), body).await;
+    (status.as_u16(), value)
+}
+
+/// A point halfway along the Yangtze's first reach in the demo (where it enters the city, with
+/// districts and intakes downstream), and the code of the district it lies in.
+pub async fn on_the_yangtze(pool: &PgPool) -> (f64, f64, String) {
+    sqlx::query_as(
+        "WITH r AS (SELECT ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.5) AS p FROM route \
+           WHERE kind = 'river' AND name LIKE '长江%' ORDER BY ST_X(ST_StartPoint(ST_GeometryN(geom, 1))) LIMIT 1) \
+         SELECT ST_X(p), ST_Y(p), (SELECT code FROM district d WHERE ST_Covers(d.geom, r.p) LIMIT 1) FROM r",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
