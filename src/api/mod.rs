@@ -8,6 +8,7 @@ pub mod audit;
 pub mod body;
 pub mod coverage;
 pub mod doc;
+pub mod drills;
 pub mod events;
 pub mod extract;
 pub mod guard;
@@ -236,6 +237,7 @@ pub fn routes() -> Routes {
         .merge(intake::router())
         .merge(response::router())
         .merge(review::router())
+        .merge(drills::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -34,7 +34,7 @@ SELECT jsonb_build_object(
   'receptors', (SELECT jsonb_build_object('total', (SELECT count(*) FROM receptor),
         'by_kind', coalesce((SELECT jsonb_object_agg(kind, n) FROM (SELECT kind, count(*) AS n FROM receptor GROUP BY kind) k), '{}'))),
   'incidents', (SELECT jsonb_build_object('open', count(*), 'list', coalesce(jsonb_agg(jsonb_build_object(
-        'id', i.id, 'name', i.name, 'kind', i.kind, 'severity', i.severity, 'district', i.district,
+        'id', i.id, 'name', i.name, 'kind', i.kind, 'severity', i.severity, 'district', i.district, 'drill', i.drill,
         'occurred_at', i.occurred_at, 'position', jsonb_build_array(ST_X(i.geom), ST_Y(i.geom)),
         'initial_report_due_at', i.initial_report_due_at, 'initial_reported_at', i.initial_reported_at,
         'initial_report_overdue', x.f->'initial_report_overdue', 'initial_report_due_soon', x.f->'initial_report_due_soon',
@@ -146,6 +146,9 @@ pub struct OpenIncident {
     pub initial_report_due_soon: Option<bool>,
     /// The next deadline (none once the initial report is made).
     pub next_due_at: Option<DateTime<Utc>>,
+    /// An exercise (演练).
+    #[serde(default)]
+    pub drill: bool,
 }
 
 /// WarningsInForce in force.

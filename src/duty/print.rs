@@ -160,6 +160,9 @@ pub fn page(incident: &Value, reports: &[Report], timeline: &[TimelineEntry]) ->
                 style { (PreEscaped(STYLE)) }
             }
             body {
+                @if p["drill"] == Value::Bool(true) {
+                    p.drill { "演练 — 本报告为应急演练所作，非真实事件" }
+                }
                 h1 { "突发环境事件信息报告" }
                 p.name { (name) }
                 table.facts { @for (label, value) in &facts { tr { th { (label) } td { (value) } } } }
@@ -201,6 +204,7 @@ pub fn page(incident: &Value, reports: &[Report], timeline: &[TimelineEntry]) ->
 
 const STYLE: &str = "@page { size: A4; margin: 20mm 18mm; }
 body { font-family: 'Noto Serif CJK SC', 'Songti SC', 'SimSun', 'WenQuanYi Zen Hei', serif; font-size: 11pt; color: #000; max-width: 180mm; margin: 0 auto; }
+p.drill { text-align: center; font-size: 14pt; font-weight: bold; border: 2pt solid #000; padding: 4pt; margin: 0 0 8pt; }
 h1 { text-align: center; font-size: 20pt; letter-spacing: 0.2em; margin: 0 0 4pt; }
 p.name { text-align: center; font-size: 13pt; margin: 0 0 12pt; }
 h2 { font-size: 13pt; border-bottom: 1.5pt solid #000; padding-bottom: 2pt; margin: 16pt 0 6pt; }

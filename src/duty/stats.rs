@@ -1,4 +1,4 @@
-//! The year's incidents in figures: counts by year, month, cause, district, severity or kind,
+//! The year's incidents in figures (drills left out): counts by year, month, cause, district, severity or kind,
 //! and how fast the desk answered — minutes from discovery to the initial report, to the first
 //! arrival on site, to closing (count, mean, median) — and how many initial reports were late.
 
@@ -230,7 +230,8 @@ pub async fn incidents(pool: &PgPool, query: &Query) -> Result<Stats, Error> {
         SELECT x.*, coalesce(d.name, x.district) AS district_name,
                (SELECT min(p.arrived_at) FROM dispatch p WHERE p.incident_id = x.id) AS first_arrival
           FROM incident x LEFT JOIN district d ON x.district IN (d.name, d.code)
-         WHERE ($1::timestamptz IS NULL OR x.occurred_at >= $1) AND ($2::timestamptz IS NULL OR x.occurred_at < $2)
+         WHERE NOT x.drill
+           AND ($1::timestamptz IS NULL OR x.occurred_at >= $1) AND ($2::timestamptz IS NULL OR x.occurred_at < $2)
            AND ($3::text IS NULL OR x.district IN ($3, $4)))";
     let (key, order) = query.by.sql();
     // The groups and the total in one pass: the total is the grouping set without a key.

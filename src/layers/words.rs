@@ -374,7 +374,7 @@ pub const MAP_LAYER: [Word; 17] = [
     w("turn_restriction", "转向限制"),
 ];
 /// Fields (properties) as tables and popups head them.
-pub const FIELD: [Word; 54] = [
+pub const FIELD: [Word; 55] = [
     w("name", "名称"),
     w("code", "代码"),
     w("kind", "类型"),
@@ -427,6 +427,7 @@ pub const FIELD: [Word; 54] = [
     w("plan_standing", "预案状态"),
     w("rectified_on", "整改完成日期"),
     w("sensitive", "敏感事件"),
+    w("drill", "演练"),
     w("phone_report_due_at", "电话报告期限"),
     w("phone_reported_at", "电话报告时间"),
 ];

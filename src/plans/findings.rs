@@ -49,8 +49,24 @@ pub async fn record(pool: &sqlx::PgPool, actor: &Actor, plan: i64, body: Finding
     let found_on = date("found_on", &body.found_on, super::today())?;
     let finding = Error::said("finding", body.finding, 4000, true)?;
     let mut tx = begin_as(pool, actor).await?;
-    hold_plan(&mut tx, actor, plan).await?;
-    if let Some(incident) = body.incident_id {
+    let stored = record_in(&mut tx, actor, plan, body.kind, found_on, finding, body.incident_id).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Records a finding, checked, against plan `plan` in the caller's transaction (a drill's
+/// evaluation writes its findings with its end), and flags the plan for revision.
+pub async fn record_in(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    plan: i64,
+    kind: String,
+    found_on: chrono::NaiveDate,
+    finding: String,
+    incident_id: Option<i64>,
+) -> Result<Finding, Error> {
+    hold_plan(&mut *tx, actor, plan).await?;
+    if let Some(incident) = incident_id {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT id FROM incident WHERE id = $1").bind(incident).fetch_optional(&mut *tx).await?;
         if found.is_none() {
@@ -62,14 +78,13 @@ pub async fn record(pool: &sqlx::PgPool, actor: &Actor, plan: i64, body: Finding
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, plan_id, kind, found_on, finding, incident_id, author",
     )
     .bind(plan)
-    .bind(&body.kind)
+    .bind(&kind)
     .bind(found_on)
     .bind(&finding)
-    .bind(body.incident_id)
+    .bind(incident_id)
     .bind(&actor.name)
     .fetch_one(&mut *tx)
     .await?;
-    super::standing::flagged(&mut tx, plan, super::today()).await?;
-    tx.commit().await?;
+    super::standing::flagged(&mut *tx, plan, super::today()).await?;
     Ok(stored)
 }

@@ -1,4 +1,4 @@
-//! The case library (案例库): a closed incident with its review is a case. Similar past cases —
+//! The case library (案例库): a closed incident (not a drill) with its review is a case. Similar past cases —
 //! the same substance, medium, cause, district — are found with their figures and lessons, most
 //! alike first, for the desk to show when an incident is opened.
 
@@ -109,7 +109,7 @@ pub async fn like(pool: &PgPool, like: Like) -> Result<Vec<Case>, Error> {
             + CASE WHEN EXISTS (SELECT 1 FROM district d WHERE d.code = $4 AND ST_Covers(d.geom, i.geom)) \
                    THEN 1 ELSE 0 END)::int AS score \
            FROM incident i JOIN review v ON v.incident_id = i.id \
-           WHERE i.status = 'closed' AND i.id IS DISTINCT FROM $5) \
+           WHERE i.status = 'closed' AND NOT i.drill AND i.id IS DISTINCT FROM $5) \
          SELECT c.id, c.name, c.pollutant, c.kind AS medium, c.cause, c.district, c.severity, c.occurred_at, \
            c.closed_at, \
            round(extract(epoch FROM (SELECT min(r.submitted_at) FROM incident_report r \

@@ -149,6 +149,19 @@ fn check_groups(groups: Vec<Group>) -> Result<Vec<Group>, Error> {
 
 /// Takes a step of the response to incident `incident`.
 pub async fn step(pool: &sqlx::PgPool, actor: &Actor, incident: i64, body: ResponseBody) -> Result<Response, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let answer = step_in(&mut tx, actor, incident, body).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// As [`step`], in the caller's transaction (a drill's start writes its incident with it).
+pub async fn step_in(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    incident: i64,
+    body: ResponseBody,
+) -> Result<Response, Error> {
     let new_level = body.level.as_deref().map(level).transpose()?;
     let why = body.why.map(|w| Error::said("why", w, 2000, true)).transpose()?;
     if new_level.is_some() && why.is_none() {
@@ -160,8 +173,7 @@ pub async fn step(pool: &sqlx::PgPool, actor: &Actor, incident: i64, body: Respo
     if body.activate.len() > 10 {
         return Err(Error::invalid("activate", "at most 10 plans a step"));
     }
-    let mut tx = begin_as(pool, actor).await?;
-    super::hold::incident(&mut tx, actor, incident).await?;
+    super::hold::incident(&mut *tx, actor, incident).await?;
     let existing: Option<(i64, Option<DateTime<Utc>>)> =
         sqlx::query_as("SELECT id, ended_at FROM response WHERE incident_id = $1 FOR UPDATE")
             .bind(incident)
@@ -209,7 +221,7 @@ pub async fn step(pool: &sqlx::PgPool, actor: &Actor, incident: i64, body: Respo
             .await?;
     }
     for a in &body.activate {
-        let issued = activate(&mut tx, actor, incident, id, a).await?;
+        let issued = activate(&mut *tx, actor, incident, id, a).await?;
         told.push(json!({"op": "activated", "plan_id": a.plan_id, "orders": issued}));
     }
     if let Some(conditions) = &end {
@@ -225,9 +237,7 @@ pub async fn step(pool: &sqlx::PgPool, actor: &Actor, incident: i64, body: Respo
         data["incident_id"] = incident.into();
         sqlx::query("SELECT onemap_event('response', $1)").bind(sqlx::types::Json(data)).execute(&mut *tx).await?;
     }
-    let answer = read(&mut tx, incident).await?;
-    tx.commit().await?;
-    Ok(answer)
+    read(&mut *tx, incident).await
 }
 
 /// Activates plan `a.plan_id` in response `response`: its scenario's measures become orders to

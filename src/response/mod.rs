@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod command;
 pub mod crossings;
+pub mod drills;
 pub mod hold;
 pub mod orders;
 pub mod review;
@@ -62,6 +63,18 @@ pub enum Refused {
         /// The action.
         action: i64,
     },
+    /// The drill is not in a state that allows the step.
+    #[error("drill {drill} is {status}; {step} needs it {needed}")]
+    DrillState {
+        /// The drill.
+        drill: i64,
+        /// Its status.
+        status: String,
+        /// The step.
+        step: &'static str,
+        /// The status the step needs.
+        needed: String,
+    },
     /// The plan is activated already.
     #[error("plan {plan} is activated already in this response")]
     Activated {
@@ -80,6 +93,7 @@ impl crate::error::Refusal for Refused {
             Self::Decided { .. } => "request decided",
             Self::NotOver { .. } => "response not over",
             Self::ActionDone { .. } => "action done",
+            Self::DrillState { .. } => "drill not in that state",
         }
     }
 }

@@ -48,7 +48,7 @@ export function startDuty({ map, may, overlay, onemap }) {
       const li = document.createElement('li');
       li.dataset.id = f.id;
       li.className = `duty-incident ${d.state}`;
-      li.innerHTML = `${esc(f.properties.name)}<span class="meta">${esc(f.properties.severity)}</span><span class="badge">${esc(d.text)}</span>`;
+      li.innerHTML = `${f.properties.drill ? '<span class="badge drill">演练</span>' : ''}${esc(f.properties.name)}<span class="meta">${esc(f.properties.severity)}</span><span class="badge">${esc(d.text)}</span>`;
       li.addEventListener('click', () => select(f.id, true));
       list.appendChild(li);
     }

@@ -161,7 +161,7 @@ function render(o) {
       const li = document.createElement('li');
       li.dataset.id = i.id;
       li.className = i.initial_report_overdue ? 'overdue' : i.initial_report_due_soon ? 'due-soon' : '';
-      li.innerHTML = `<span class="sev ${esc(i.severity)}">${esc(i.severity)}</span>${esc(i.name)}<span class="due">${esc(deadline(i))}</span>`;
+      li.innerHTML = `<span class="sev ${esc(i.severity)}">${esc(i.severity)}</span>${i.drill ? '<span class="drill">演练</span>' : ''}${esc(i.name)}<span class="due">${esc(deadline(i))}</span>`;
       li.addEventListener('click', () => focus(i.id));
       return li;
     }, (n) => `另有 ${n} 起`);
@@ -344,7 +344,7 @@ async function showFocus(id) {
   ]);
   moveVehicles();
   document.getElementById('wall-focus-title').hidden = false;
-  document.getElementById('wall-focus-title').textContent = `聚焦：${incident.name}（${incident.severity}）`;
+  document.getElementById('wall-focus-title').textContent = `${incident.drill ? '【演练】' : ''}聚焦：${incident.name}（${incident.severity}）`;
   const level = response ? `${words.label('response_level', response.level)}响应${response.ended_at ? '（已终止）' : ''} · ` : '';
   document.getElementById('focus-summary').textContent = `${level}${deadline(incident)} · 调派 ${wall.dispatches.length} 批 · 影响范围 ${area.length} 处`;
   // The orders, those still open first: what, its state, by when.

@@ -106,6 +106,10 @@ pub async fn counts(pool: &PgPool) -> Vec<(String, i64)> {
         "plan_activation",
         "response_order",
         "support_request",
+        "review",
+        "corrective_action",
+        "drill",
+        "plan_finding",
     ] {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(pool)

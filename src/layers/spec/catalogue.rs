@@ -385,6 +385,9 @@ pub static INCIDENT_LAYER: Layer = Layer {
         Field { name: "final_reported_at", ty: FieldType::Timestamp, required: false },
         Field { name: "phone_report_due_at", ty: FieldType::Timestamp, required: false },
         Field { name: "phone_reported_at", ty: FieldType::Timestamp, required: false },
+        // 演练: an exercise (started from a scheduled drill), marked everywhere and left out of
+        // the statistics; never changed once written.
+        Field { name: "drill", ty: FieldType::Bool, required: false },
     ],
     legacy: &[],
     derived: Some(Derived {
@@ -399,7 +402,7 @@ pub static INCIDENT_LAYER: Layer = Layer {
     }),
     defaults: &[("status", FieldDefault::Text("open")), ("sensitive", FieldDefault::Bool(false))],
     check: Some(check_incident),
-    tile_fields: &["name", "kind", "severity", "status", "pollutant"],
+    tile_fields: &["name", "kind", "severity", "status", "pollutant", "drill"],
     time: Some("occurred_at"),
     zoom_rule: None,
 };
