@@ -361,7 +361,17 @@ async fn the_desk_declares_the_response_activates_the_plan_and_sees_the_checklis
     let command = server.token("commander", Role::Dispatcher, None).await.unwrap();
     let incident = chlorine(&server, &command).await;
     let shot = format!("{}/target/desk-response.png", env!("CARGO_MANIFEST_DIR"));
-    let result = common::browser::run("command.mjs", &[server.url.clone(), incident.to_string(), shot]).await;
+    // An item in one unit, of which the depots outside 长寿 hold more than 2.
+    let item: String = sqlx::query_scalar(
+        "SELECT s.item FROM stock_item s JOIN depot d ON d.id = s.depot_id GROUP BY s.item \
+         HAVING count(DISTINCT s.unit) = 1 AND sum(s.quantity - s.reserved) FILTER (WHERE NOT ST_Covers( \
+           (SELECT geom FROM district WHERE code = '500115'), d.geom)) > 2 ORDER BY s.item LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let result =
+        common::browser::run("command.mjs", &[server.url.clone(), incident.to_string(), shot, item.clone()]).await;
     assert_eq!(result["errors"], json!([]), "{result}");
     assert!(result["level"].as_str().unwrap().contains("Ⅲ级"), "{result}");
     // The checklist is the response's orders, by module, as the API answers them.
@@ -408,6 +418,24 @@ async fn the_desk_declares_the_response_activates_the_plan_and_sees_the_checklis
         rows.iter().any(|r| r.as_str().unwrap().starts_with("指令完成") && r.as_str().unwrap().contains(&done)),
         "{result}"
     );
+    // The support request filed and approved in part from the desk, dispatched from elsewhere.
+    let (status, approved, dispatches): (String, Value, i64) = sqlx::query_as(
+        "SELECT status, approved, cardinality(dispatch_ids)::bigint FROM support_request WHERE incident_id = $1",
+    )
+    .bind(incident)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), approved, dispatches), ("partly_approved", json!([2.0]), 1), "{result}");
+    assert!(result["support"].as_str().unwrap().contains(&item), "{result}");
+    // The drill scheduled and started from the desk: its incident is a drill.
+    let (drill_status, drill_incident): (String, bool) = sqlx::query_as(
+        "SELECT d.status, i.drill FROM drill d JOIN incident i ON i.id = d.incident_id ORDER BY d.id DESC LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!((drill_status.as_str(), drill_incident), ("running", true), "{result}");
     let first = review["figures"]["first_order_min"].as_f64().unwrap();
     assert!(rows.iter().any(|r| r.as_str().unwrap() == format!("首条指令{first} 分钟")), "{result} vs {first}");
 }

@@ -34,7 +34,7 @@ pub struct ScheduleBody {
     /// Who takes part (units or people).
     #[serde(default)]
     pub participants: Vec<String>,
-    /// Its title (default: 演练：the scenario's title).
+    /// Its title (default: the scenario's title; its incident is named 【演练】 and the title).
     pub title: Option<String>,
 }
 
@@ -150,7 +150,7 @@ pub async fn schedule(pool: &PgPool, actor: &Actor, body: ScheduleBody) -> Resul
     let (plan, district, scenario) =
         row.ok_or_else(|| Error::invalid("scenario_id", format!("there is no scenario {}", body.scenario_id)))?;
     may_run(actor, &district)?;
-    let title = title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| format!("演练：{scenario}"));
+    let title = title.filter(|t| !t.trim().is_empty()).unwrap_or(scenario);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO drill (plan_id, scenario_id, district, title, scheduled_for, participants, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

@@ -67,6 +67,8 @@ pub struct Support {
     pub incident_id: i64,
     /// The district that asks.
     pub district: String,
+    /// Its name.
+    pub district_name: Option<String>,
     /// What and how much.
     #[schema(value_type = Vec<Object>)]
     pub demands: sqlx::types::Json<Value>,
@@ -106,7 +108,7 @@ pub struct Decided {
     pub dispatches: Option<Dispatches>,
 }
 
-const COLUMNS: &str = "id, incident_id, district, demands, priority, needed_by, note, status, filed_at, filed_by, \
+const COLUMNS: &str = "id, incident_id, district, (SELECT x.name FROM district x WHERE x.code = district) AS district_name, demands, priority, needed_by, note, status, filed_at, filed_by, \
      approved, decided_at, decided_by, decision_note, dispatch_ids";
 
 async fn one(conn: &mut PgConnection, id: i64) -> Result<Support, Error> {

@@ -12,6 +12,7 @@ import { startNearest } from './nearest.js';
 import { startPhone } from './phone.js';
 import { startPlan } from './plan.js';
 import { plansOf, startPlanDeadlines } from './emergency-plans.js';
+import { startDrills } from './drills.js';
 import { startOnDuty } from './on-duty.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
@@ -229,6 +230,7 @@ map.on('load', () => {
   state.intercept = startIntercept(panels);
   state.warningsPanel = startWarnings(panels);
   state.planDeadlines = startPlanDeadlines();
+  state.drills = startDrills(panels);
   state.onDuty = startOnDuty(panels);
   startPhone(panels);
   startCoverage(panels);
@@ -248,6 +250,7 @@ map.on('load', () => {
       state.duty?.panel?.onEvent(kind, data);
       state.warningsPanel?.onEvent(kind, data);
       state.planDeadlines?.onEvent(kind);
+      state.drills?.onEvent(kind);
       state.onDuty?.onEvent(kind);
     },
   });

@@ -4,6 +4,7 @@ import { api, esc, when } from './api.js';
 import * as words from './words.js';
 import { responsePart } from './command.js';
 import { reviewPart } from './review.js';
+import { supportPart } from './support.js';
 
 // The form of each stage: the report's fields as the server defines them (GET /api/words), but
 // those the map and the dispatch records fill in; a few short ones on one line.
@@ -62,18 +63,25 @@ export function startDuty({ map, may, overlay, onemap }) {
     if (duty.selected) await select(duty.selected, false);
   }
 
+  // What the user is typing in the detail's forms survives the redraw the feed causes.
+  const fieldKey = (e) => `${e.closest('form').className}|${e.closest('[data-request]')?.dataset.request ?? ''}|${e.name}`;
+  const typed = () => [...detail.querySelectorAll('form [name]')].filter((e) => e.value && e.type !== 'file').map((e) => [fieldKey(e), e.value]);
+
   async function select(id, fly) {
+    const same = duty.selected === id;
     duty.selected = id;
     const incident = duty.incidents.find((f) => f.id === id) ?? await api(`/api/layers/incident/${id}`);
     if (fly && incident.geometry) map.flyTo({ center: incident.geometry.coordinates, zoom: Math.max(map.getZoom(), 11) });
     const p = incident.properties;
-    const [reports, timeline, response, after] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
-      responsePart(id, canWrite), reviewPart(id, p)]);
+    const [reports, timeline, response, after, support] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
+      responsePart(id, canWrite), reviewPart(id, p), supportPart(id, canWrite && p.status === 'open', onemap.me)]);
     const submitted = (stage) => reports.reports.some((r) => r.stage === stage && r.status === 'submitted');
     const stages = [];
     if (canWrite && p.status === 'open' && !submitted('initial')) stages.push('initial');
     if (canWrite && p.status === 'open' && submitted('initial') && !submitted('final')) stages.push('follow_up');
     if (canWrite && submitted('initial') && !submitted('final')) stages.push('final');
+    // Read now, after the awaits: the user may have typed meanwhile.
+    const kept = same && duty.selected === id ? typed() : [];
     detail.hidden = false;
     detail.innerHTML = `<div class="duty-title">${esc(p.name)}</div>
       <div class="hint">发现 ${esc(when(p.discovered_at))} · ${esc(deadline(p).text)}</div>
@@ -83,11 +91,17 @@ export function startDuty({ map, may, overlay, onemap }) {
         <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
         ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
       ${response.html}
+      ${support.html}
       ${after}
       <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
         .map((t) => `<li><span class="meta">${esc(when(t.at))}</span> ${esc(t.text)}${t.actor ? `<span class="meta">${esc(t.actor)}</span>` : ''}`
           + `${t.kind === 'photo' ? `<a class="photos" href="${esc(t.href)}" target="_blank" rel="noopener"><img src="${esc(t.href)}" alt="${esc(t.caption ?? t.file_name)}" loading="lazy"></a>` : ''}</li>`).join('')}</ol></details>`;
+    for (const e of detail.querySelectorAll('form [name]')) {
+      const value = kept.find(([key]) => key === fieldKey(e))?.[1];
+      if (value !== undefined) e.value = value;
+    }
     response.wire(detail, () => select(id, false));
+    support.wire(detail, () => select(id, false));
     for (const b of detail.querySelectorAll('[data-stage]')) b.addEventListener('click', () => openForm(id, b.dataset.stage));
     for (const b of detail.querySelectorAll('[data-edit]')) {
       b.addEventListener('click', (e) => { e.stopPropagation(); openForm(id, null, reports.reports.find((r) => String(r.id) === b.dataset.edit)); });

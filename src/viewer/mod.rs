@@ -19,6 +19,8 @@ const EMERGENCY_PLANS_JS: &str = include_str!("emergency-plans.js");
 const ON_DUTY_JS: &str = include_str!("on-duty.js");
 const COMMAND_JS: &str = include_str!("command.js");
 const REVIEW_JS: &str = include_str!("review.js");
+const SUPPORT_JS: &str = include_str!("support.js");
+const DRILLS_JS: &str = include_str!("drills.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -64,6 +66,8 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/on-duty.js", ON_DUTY_JS, JS),
     ("/viewer/command.js", COMMAND_JS, JS),
     ("/viewer/review.js", REVIEW_JS, JS),
+    ("/viewer/support.js", SUPPORT_JS, JS),
+    ("/viewer/drills.js", DRILLS_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

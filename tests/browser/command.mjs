@@ -1,7 +1,7 @@
 // A duty commander at the desk opens an incident, declares the response, activates the plan
 // onemap suggests and sees its measures as a checklist by module; acknowledges one order;
 // drafts the cross-boundary notices and sends one.
-// Prints one JSON line. Usage: node command.mjs <base-url> <incident-id> <screenshot.png>
+// Prints one JSON line. Usage: node command.mjs <base-url> <incident-id> <screenshot.png> <stock item>
 // (signs in as `commander`, password commander-Password1)
 import { launch, signedInDesk } from './launch.mjs';
 
@@ -52,6 +52,38 @@ try {
   result.figures = await page.$$eval('#duty-detail .review table.figures tr', (rows) => rows.map((r) => r.textContent));
   await page.$eval('#duty-detail .review', (e) => e.scrollIntoView());
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-review.png') });
+  // A support request filed for 长寿 and approved in part by the city, from the incident's detail.
+  await page.click('#duty-detail details.support-requests summary');
+  await page.fill('#duty-detail form.file-support input[name="goods"]', process.argv[5]);
+  await page.fill('#duty-detail form.file-support input[name="amount"]', '4');
+  await page.fill('#duty-detail form.file-support input[name="district"]', '500115');
+  await page.click('#duty-detail form.file-support button');
+  await page.waitForSelector('#duty-detail form.decide', { timeout: 15000 })
+    .catch(async () => fail(`no request to decide: ${await page.textContent('#duty-detail')}`));
+  await page.fill('#duty-detail li.support [data-amount="0"]', '2');
+  await page.fill('#duty-detail form.decide input[name="note"]', '先调拨一半');
+  await page.click('#duty-detail form.decide button[type="submit"]');
+  await page.waitForSelector('#duty-detail li.support.partly_approved', { timeout: 15000 })
+    .catch(async () => fail(`not approved in part: ${await page.textContent('#duty-detail')}`));
+  result.support = await page.textContent('#duty-detail li.support');
+  // A drill scheduled from the plan's scenario and started: its incident is on the list, marked.
+  await page.click('#drills button.schedule');
+  await page.waitForSelector('#drills form.schedule-drill', { timeout: 15000 })
+    .catch(async () => fail(`no drill form: ${await page.textContent('#drills')}`));
+  result.scenarios = await page.$$eval('#drills form.schedule-drill option', (o) => o.map((x) => x.textContent));
+  await page.selectOption('#drills form.schedule-drill select', { label: result.scenarios.find((o) => o.includes('液氯钢瓶泄漏')) });
+  await page.fill('#drills form.schedule-drill input[name="participants"]', '企业现场处置组、区监测站');
+  await page.click('#drills form.schedule-drill button');
+  await page.waitForSelector('#drills [data-start]', { timeout: 15000 })
+    .catch(async () => fail(`no drill scheduled: ${await page.textContent('#drills')}`));
+  await page.click('#drills [data-start]');
+  await page.waitForSelector('#drills li.drill-item.running', { timeout: 15000 })
+    .catch(async () => fail(`the drill did not start: ${await page.textContent('#drills')}`));
+  await page.waitForSelector('#duty-incidents .badge.drill', { timeout: 15000 })
+    .catch(async () => fail(`the drill incident is not marked on the list: ${await page.textContent('#duty-incidents')}`));
+  result.drill = await page.textContent('#drills li.drill-item.running');
+  await page.$eval('#drills', (e) => e.scrollIntoView());
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-drill.png') });
   result.errors = errors;
   console.log(JSON.stringify(result));
 } finally {
