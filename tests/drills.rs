@@ -79,6 +79,7 @@ async fn a_drill_runs_as_a_response_marked_everywhere_and_out_of_the_statistics(
     let (_, response) = ask(&server, &duty, Method::GET, &format!("/api/incidents/{incident}/response"), None).await;
     assert_eq!(response["level"], "IV");
     assert_eq!(response["orders"].as_array().unwrap().len() as i64, measures, "{response}");
+    assert!(response["orders"].as_array().unwrap().iter().all(|o| o["drill"] == true), "{response}");
     // Out of the statistics; a real incident is in them.
     assert_eq!(counted(&server, &duty).await, statistics);
     let (status, _) = ask(

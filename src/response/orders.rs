@@ -118,6 +118,8 @@ pub struct Order {
     pub refused_reason: Option<String>,
     /// How many photos it has (`/api/attachments?record=order&record_id=`).
     pub photos: i64,
+    /// Given in a drill (演练).
+    pub drill: bool,
     /// Not acknowledged within the time allowed.
     pub ack_overdue: bool,
     /// Not done by its due time.
@@ -129,6 +131,7 @@ const COLUMNS: &str = "o.id, o.incident_id, o.kind, o.crossing, o.what, o.module
      o.issued_at, o.issued_by, o.acknowledged_at, o.acknowledged_by, o.done_at, o.done_by, o.note, \
      ST_X(o.position) AS lon, ST_Y(o.position) AS lat, o.refused_reason, \
      (SELECT count(*) FROM attachment a WHERE a.record_table = 'response_order' AND a.record_id = o.id) AS photos, \
+     (SELECT i.drill FROM incident i WHERE i.id = o.incident_id) AS drill, \
      (o.status = 'issued' AND o.issued_at + make_interval(mins => (SELECT r.ack_minutes FROM order_rule r)) < $1) \
        AS ack_overdue, \
      (o.status IN ('issued', 'acknowledged') AND o.due_at < $1) AS overdue";

@@ -220,7 +220,7 @@ export function startPhone({ map, overlay, onemap, may }) {
     }
     const due = (o) => new Date(o.due_at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
     open('我的指令', `
-      <label>指令 <select name="order">${open_.map((o) => `<option value="${o.id}">${esc(o.what)}（${esc(words.label('order_status', o.status))}，${due(o)} 前）</option>`).join('')}</select></label>
+      <label>指令 <select name="order">${open_.map((o) => `<option value="${o.id}">${o.drill ? '【演练】' : ''}${esc(o.what)}（${esc(words.label('order_status', o.status))}，${due(o)} 前）</option>`).join('')}</select></label>
       <label>操作 <select name="step">${[['acknowledge', 'acknowledged'], ['done', 'done']]
         .map(([step, state]) => `<option value="${step}">记为${esc(words.label('order_status', state))}</option>`).join('')}</select></label>
       <label>情况说明 <textarea name="note" rows="2"></textarea></label>
