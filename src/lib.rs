@@ -26,6 +26,7 @@ pub mod response;
 pub mod risk;
 pub mod routing;
 pub mod snapshot;
+pub mod standards;
 pub mod text;
 pub mod tiles;
 pub mod time;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 const LEVELS: &[&[&str]] = &[
     &["codes", "hash", "random", "text", "work"],
     &["error"],
-    &["geodesy", "time"],
+    &["geodesy", "standards", "time"],
     &["viewer"],
     &["db"],
     &["auth"],

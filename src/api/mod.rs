@@ -38,6 +38,7 @@ pub mod self_checks;
 pub use events::StreamLimits;
 pub use run::{run, run_offline};
 pub mod session;
+pub mod standards;
 pub mod stats;
 pub mod stock;
 pub mod tiles;
@@ -238,6 +239,7 @@ pub fn routes() -> Routes {
         .merge(response::router())
         .merge(review::router())
         .merge(drills::router())
+        .merge(standards::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -13,6 +13,7 @@ import { startPhone } from './phone.js';
 import { startPlan } from './plan.js';
 import { plansOf, startPlanDeadlines } from './emergency-plans.js';
 import { startDrills } from './drills.js';
+import { startStandards } from './standards.js';
 import { startOnDuty } from './on-duty.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
@@ -231,6 +232,7 @@ map.on('load', () => {
   state.warningsPanel = startWarnings(panels);
   state.planDeadlines = startPlanDeadlines();
   state.drills = startDrills(panels);
+  startStandards();
   state.onDuty = startOnDuty(panels);
   startPhone(panels);
   startCoverage(panels);
