@@ -249,6 +249,8 @@ pub const STORAGE_MODE: [Word; 3] = [w("自储", "自储"), w("代储", "代储"
 /// Where a support request (应急支援) stands.
 pub const SUPPORT_STATUS: [Word; 4] =
     [w("filed", "已申请"), w("approved", "已批准"), w("partly_approved", "部分批准"), w("declined", "未批准")];
+/// The waters GB 3838-2002 classes apart (total phosphorus, total nitrogen).
+pub const WATERBODY: [Word; 2] = [w("river", "河流"), w("lake", "湖库")];
 /// Where a drill (演练) stands.
 pub const DRILL_STATUS: [Word; 4] =
     [w("scheduled", "待演练"), w("running", "演练中"), w("done", "已完成"), w("cancelled", "已取消")];
@@ -468,6 +470,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "order_kind", title: "指令类别", words: &ORDER_KIND },
     Vocabulary { name: "support_status", title: "支援申请状态", words: &SUPPORT_STATUS },
     Vocabulary { name: "drill_status", title: "演练状态", words: &DRILL_STATUS },
+    Vocabulary { name: "waterbody", title: "水体", words: &WATERBODY },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

@@ -1,6 +1,7 @@
 // The desk's calculators: the class of surface water by GB 3838-2002 and the AQI by HJ 633-2012,
 // from values typed one a line ("NH3-N 1.2"); the server computes, the page shows its answer.
 import { api, esc } from './api.js';
+import * as words from './words.js';
 
 /** "code value" lines as an object; a line that is not one is said. */
 function values(text) {
@@ -17,6 +18,7 @@ export function startStandards() {
   const water = document.getElementById('water-class');
   if (!water) return;
   const waterOut = document.getElementById('water-class-result');
+  water.elements.waterbody.innerHTML = words.codes('waterbody').map((c) => `<option value="${esc(c)}">${esc(words.label('waterbody', c))}</option>`).join('');
   water.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {

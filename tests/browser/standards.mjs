@@ -1,4 +1,4 @@
-// The desk's calculators: a water's values typed in the 研判 workspace give its class, and
+// The desk's calculators: a water's values typed in the 规划 workspace give its class, and
 // concentrations their AQI, as the server computes them. Prints one JSON line.
 // Usage: node standards.mjs <base-url> <screenshot.png> (signs in as `analyst`)
 import { launch, signedInDesk } from './launch.mjs';
@@ -10,7 +10,8 @@ const result = {};
 const browser = await launch();
 try {
   const { page, errors } = await signedInDesk(browser, base, 'analyst');
-  await page.click('#workspaces [data-open="analysis"]');
+  await page.click('#workspaces [data-open="planning"]');
+  await page.click('#standards summary');
   await page.fill('#water-class textarea[name="values"]', 'NH3-N 1.2\nTP 0.15\nCOD 18\nDO 6.2\npH 7.4');
   await page.click('#water-class button');
   await page.waitForSelector('#water-class-result .standard-result', { timeout: 15000 })
