@@ -207,4 +207,20 @@ async fn a_drill_runs_as_a_response_marked_everywhere_and_out_of_the_statistics(
     let (_, elsewhere) = ask(&server, &fuling, Method::GET, "/api/drills", None).await;
     assert!(elsewhere["drills"].as_array().unwrap().is_empty(), "another district sees its own");
     assert_eq!(ask(&server, &duty, Method::GET, "/api/drills?year=1999", None).await.0, 400);
+
+    // Another scheduled and called off, saying why; a finished one is not called off.
+    let (_, second) =
+        ask(&server, &duty, Method::POST, "/api/drills", Some(json!({"scenario_id": scenario, "scheduled_for": when})))
+            .await;
+    let cancel = format!("/api/drills/{}/cancel", second["id"]);
+    assert_eq!(ask(&server, &duty, Method::POST, &cancel, Some(json!({}))).await.0, 422, "a reason is needed");
+    assert_eq!(ask(&server, &fuling, Method::POST, &cancel, Some(json!({"evaluation": "x"}))).await.0, 403);
+    let (status, off) = ask(&server, &duty, Method::POST, &cancel, Some(json!({"evaluation": "汛期改期"}))).await;
+    assert_eq!((status, off["status"].as_str(), off["incident_id"].is_null()), (200, Some("cancelled"), true));
+    assert_eq!(
+        ask(&server, &duty, Method::POST, &format!("/api/drills/{}/start", second["id"]), Some(json!({}))).await.0,
+        409
+    );
+    let finished = format!("/api/drills/{id}/cancel");
+    assert_eq!(ask(&server, &duty, Method::POST, &finished, Some(json!({"evaluation": "x"}))).await.0, 409);
 }

@@ -1,5 +1,6 @@
 //! Drills (演练): scheduled from a plan's scenario (`POST /api/drills`), started in exercise mode
-//! (`/api/drills/{id}/start`), finished with the evaluation and findings (`/finish`); each with
+//! (`/api/drills/{id}/start`), finished with the evaluation and findings (`/finish`) or called
+//! off before (`/cancel`); each with
 //! the figures of its exercise (`GET /api/drills/{id}`); the year's drills and each plan's
 //! coverage (`GET /api/drills`).
 
@@ -33,6 +34,8 @@ pub fn router() -> Routes {
         .doc(Doc::new("a drill, with the figures of its exercise as a real response's review has them").answer_of::<Evaluated>(200, "the drill"))
         .post("/api/drills/{id}/start", Action::HandleIncidents, start)
         .doc(Doc::new("start a drill: its exercise incident at the scenario's risk source, the response declared and the plan activated").body_of::<StartBody>().answer_of::<Drill>(200, "running"))
+        .post("/api/drills/{id}/cancel", Action::HandleIncidents, cancel)
+        .doc(Doc::new("call off a scheduled drill, saying why (as its evaluation)").body_of::<FinishBody>().answer_of::<Drill>(200, "cancelled"))
         .post("/api/drills/{id}/finish", Action::HandleIncidents, finish)
         .doc(Doc::new("finish a drill: the response ended, the incident closed, the evaluation kept, each finding a revision flag of the plan").body_of::<FinishBody>().answer_of::<Drill>(200, "done"))
 }
@@ -82,4 +85,13 @@ async fn finish(
     Body(body): Body<FinishBody>,
 ) -> Result<Response, Problem> {
     Ok(axum::Json(drills::finish(&state.pool, &actor, id, body).await?).into_response())
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    PathOf(Id(id)): PathOf<Id>,
+    Body(body): Body<FinishBody>,
+) -> Result<Response, Problem> {
+    Ok(axum::Json(drills::cancel(&state.pool, &actor, id, body).await?).into_response())
 }

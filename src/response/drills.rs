@@ -278,6 +278,27 @@ pub async fn finish(pool: &PgPool, actor: &Actor, id: i64, body: FinishBody) -> 
     Ok(drill)
 }
 
+/// Calls off scheduled drill `id`, saying why (kept as its evaluation).
+pub async fn cancel(pool: &PgPool, actor: &Actor, id: i64, body: FinishBody) -> Result<Drill, Error> {
+    if !body.findings.is_empty() {
+        return Err(Error::invalid("findings", "a drill called off found nothing"));
+    }
+    let why = match Error::text("evaluation", body.evaluation, 8000, true)? {
+        Some(w) if !w.trim().is_empty() => w,
+        _ => return Err(Error::invalid("evaluation", "say why the drill is called off")),
+    };
+    let mut tx = begin_as(pool, actor).await?;
+    hold(&mut tx, actor, id, "calling off", "scheduled").await?;
+    sqlx::query("UPDATE drill SET status = 'cancelled', evaluation = $2 WHERE id = $1")
+        .bind(id)
+        .bind(&why)
+        .execute(&mut *tx)
+        .await?;
+    let drill = one(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(drill)
+}
+
 /// Drill `id` with the figures of its exercise.
 pub async fn show(pool: &PgPool, rivers: Arc<RoadGraph>, id: i64) -> Result<Evaluated, Error> {
     let drill = one(&mut *pool.acquire().await?, id).await?;

@@ -28,12 +28,18 @@ export function startDrills({ may }) {
       + `${esc(d.title)}<span class="meta">${esc(d.plan)} · ${esc(when(d.scheduled_for))}</span>`
       + `${d.participants.length ? `<div class="hint">参演：${esc(d.participants.join('、'))}</div>` : ''}`
       + `${d.evaluation ? `<div class="hint">评估：${esc(d.evaluation)}</div>` : ''}`
-      + `${canRun && d.status === 'scheduled' ? `<button type="button" data-start="${d.id}">开始演练</button>` : ''}`
+      + `${canRun && d.status === 'scheduled' ? `<button type="button" data-start="${d.id}">开始演练</button><button type="button" data-cancel="${d.id}">取消</button>` : ''}`
       + `${canRun && d.status === 'running' ? `<form class="finish" data-drill="${d.id}"><input name="evaluation" placeholder="评估总结" maxlength="8000">`
         + '<input name="findings" placeholder="需修订预案的问题（以；分隔，可省）" maxlength="4000"><button type="submit">结束演练</button></form>' : ''}</li>`)
       .join('') || '<li class="hint">本年度尚无演练</li>';
     for (const b of list.querySelectorAll('[data-start]')) {
       b.addEventListener('click', () => api(`/api/drills/${b.dataset.start}/start`, { method: 'POST', body: {} }).then(load, said));
+    }
+    for (const b of list.querySelectorAll('[data-cancel]')) {
+      b.addEventListener('click', () => {
+        const why = prompt('取消演练的原因');
+        if (why?.trim()) api(`/api/drills/${b.dataset.cancel}/cancel`, { method: 'POST', body: { evaluation: why.trim() } }).then(load, said);
+      });
     }
     for (const f of list.querySelectorAll('form.finish')) {
       f.addEventListener('submit', (e) => {
