@@ -23,7 +23,7 @@ pub const MAX_RIVER_HOURS: f64 = 72.0;
 const DEFAULT_RIVER_HOURS: f64 = 24.0;
 /// Farthest the incident may be from a mapped river to follow it, m: the streams and drains
 /// between a plant and the river are not mapped, and a spill reaches the river by them.
-const SNAP_M: f64 = 5_000.0;
+pub const SNAP_M: f64 = 5_000.0;
 
 /// What to follow across the boundaries.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -162,13 +162,8 @@ async fn spill(pool: &PgPool, incident: i64) -> Result<Spill, Error> {
     Ok(Spill { name, pollutant, at: (x, y), since })
 }
 
-/// Where incident `incident`'s spill or cloud crosses into other districts and cities, and when.
-pub async fn find(
-    pool: &PgPool,
-    rivers: Arc<RoadGraph>,
-    incident: i64,
-    body: CrossingsBody,
-) -> Result<Vec<Crossing>, Error> {
+/// Where spill `s`'s river trace or cloud crosses into other districts and cities, and when.
+async fn find(pool: &PgPool, rivers: Arc<RoadGraph>, s: &Spill, body: CrossingsBody) -> Result<Vec<Crossing>, Error> {
     let river_hours = match (body.river_hours, &body.air) {
         (Some(h), _) if h.is_finite() && (0.0..=MAX_RIVER_HOURS).contains(&h) => Some(h),
         (Some(h), _) => {
@@ -177,7 +172,6 @@ pub async fn find(
         (None, None) => Some(DEFAULT_RIVER_HOURS),
         (None, Some(_)) => None,
     };
-    let s = spill(pool, incident).await?;
     let request = match body.air {
         Some(mut asked) => {
             asked.point = [s.at.0, s.at.1];
@@ -240,8 +234,8 @@ pub async fn draft(
         let mut tx = begin_as(pool, actor).await?;
         super::hold::open_response(&mut tx, actor, incident).await?;
     }
-    let found = find(pool, rivers, incident, body).await?;
     let s = spill(pool, incident).await?;
+    let found = find(pool, rivers, &s, body).await?;
     let mut tx = begin_as(pool, actor).await?;
     super::hold::open_response(&mut tx, actor, incident).await?;
     for c in &found {

@@ -17,8 +17,6 @@ use crate::routing::RoadGraph;
 
 /// Hours a spill is followed down the rivers to find the intakes it reaches.
 const TRACE_HOURS: f64 = 72.0;
-/// Farthest the incident may be from a mapped river to follow it, m (as the notices).
-const SNAP_M: f64 = 5_000.0;
 /// How near a river an intake counts as on it, m.
 const NEAR_M: f64 = 1_000.0;
 
@@ -218,7 +216,7 @@ async fn intakes(
         geo::Coord { x, y },
         TRACE_HOURS,
         crate::risk::trace::Way::Downstream,
-        SNAP_M,
+        super::crossings::SNAP_M,
         NEAR_M,
     )
     .await?;
