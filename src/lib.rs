@@ -25,6 +25,7 @@ pub mod random;
 pub mod response;
 pub mod risk;
 pub mod routing;
+pub mod sensing;
 pub mod snapshot;
 pub mod standards;
 pub mod text;

@@ -35,7 +35,8 @@ fn concrete(pattern: &str) -> Vec<(String, Option<&'static str>)> {
             .replace("{recipient}", "999999")
             .replace("{source}/{z}/{x}/{tile}", "onemap/3/6/3.mvt")
             .replace("{file}", "onemap.json")
-            .replace("{way}", "downstream");
+            .replace("{way}", "downstream")
+            .replace("{*path}", "Things(999999)");
         match layer {
             Some(l) => (path.replace("{layer}", l), Some(l)),
             None => (path, None),

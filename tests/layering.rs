@@ -15,6 +15,7 @@ const LEVELS: &[&[&str]] = &[
     &["auth"],
     &["layers"],
     &["feed"],
+    &["sensing"],
     &["snapshot"],
     &["tiles"],
     &["routing"],

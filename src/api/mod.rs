@@ -38,6 +38,7 @@ pub mod self_checks;
 pub use events::StreamLimits;
 pub use run::{run, run_offline};
 pub mod session;
+pub mod sta;
 pub mod standards;
 pub mod stats;
 pub mod stock;
@@ -240,6 +241,7 @@ pub fn routes() -> Routes {
         .merge(review::router())
         .merge(drills::router())
         .merge(standards::router())
+        .merge(sta::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -61,7 +61,7 @@ fn problem(description: &str) -> Value {
 
 /// The document for `rules`.
 pub fn document(rules: &[Rule]) -> Value {
-    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut schemas = Map::new();
     for rule in rules {
         let doc = rule.doc.clone().unwrap_or_default();
@@ -74,6 +74,7 @@ pub fn document(rules: &[Rule]) -> Value {
             .path
             .split('/')
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|s| s.trim_start_matches('*'))
             .map(|name| {
                 let (schema, description) = path_parameter(name);
                 json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description})
@@ -149,13 +150,14 @@ pub fn document(rules: &[Rule]) -> Value {
                 operation["x-onemap-needs"] =
                     json!("signed in as the order's addressee, or HandleIncidents for the incident's command")
             }
+            Need::Sensing => operation["x-onemap-needs"] = json!("EditRegistry; HandleIncidents for Observations"),
             Need::To(action) => operation["x-onemap-needs"] = json!(format!("{action:?}")),
         }
         if let Some((content_type, schema)) = &doc.body {
             operation["requestBody"] =
                 json!({"required": true, "content": {content_type.to_string(): {"schema": schema}}});
         }
-        paths.entry(rule.path).or_default().insert(rule.method.as_str().to_lowercase(), operation);
+        paths.entry(rule.path.replace("{*", "{")).or_default().insert(rule.method.as_str().to_lowercase(), operation);
     }
     schemas.insert("Problem".into(), json!({
         "type": "object", "description": "RFC 9457 problem details",

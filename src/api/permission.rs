@@ -28,6 +28,9 @@ pub enum Need {
     /// Answering orders: whoever an order may be addressed to (the bureau's users and
     /// enterprises); the handler checks it is theirs, or that they command its incident.
     Orders,
+    /// SensorThings writes: the registry's for stations and their metadata, and dispatchers'
+    /// too for observations (readings from the field); the handler checks which.
+    Sensing,
 }
 
 impl From<Action> for Need {
@@ -57,6 +60,7 @@ impl Need {
             Need::LayerWrite if layer == Some("incident") => &[Action::HandleIncidents],
             Need::LayerWrite => &[Action::EditRegistry],
             Need::Attach => &[Action::HandleIncidents, Action::EditRegistry, Action::Read, Action::FilePlans],
+            Need::Sensing => &[Action::EditRegistry, Action::HandleIncidents],
         }
     }
 }

@@ -315,7 +315,8 @@ fn geometry_kind(geometry: &Geometry<f64>) -> &'static str {
     }
 }
 
-fn check_coordinates(geometry: &Geometry<f64>) -> Result<(), String> {
+/// Refuses coordinates that are not finite or not longitude and latitude.
+pub fn check_coordinates(geometry: &Geometry<f64>) -> Result<(), String> {
     use geo::CoordsIter;
     for c in geometry.coords_iter() {
         if !c.x.is_finite() || !c.y.is_finite() {

@@ -58,15 +58,20 @@ pub fn router() -> Routes {
     landing::router().merge(collections::router()).merge(items::router())
 }
 
-/// The scheme and host the client used (for absolute links), behind a proxy as it says.
+/// OGC API's root URL as the client used it.
 fn base(headers: &HeaderMap) -> String {
+    format!("{}/ogc", origin(headers))
+}
+
+/// The scheme and host the client used (for absolute links), behind a proxy as it says.
+pub(crate) fn origin(headers: &HeaderMap) -> String {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let proto = get("x-forwarded-proto").filter(|p| p == "https" || p == "http").unwrap_or_else(|| "http".into());
     let host = get("x-forwarded-host").or_else(|| get("host")).unwrap_or_else(|| "localhost".into());
     // A host header that is not a plain host[:port] is not echoed into links.
     let host =
         if host.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)) { host } else { "localhost".into() };
-    format!("{proto}://{host}/ogc")
+    format!("{proto}://{host}")
 }
 
 /// One link.
