@@ -152,7 +152,19 @@ impl Collector for Live {
         let nodes = [("roads", roads.graph.node_count()), ("rivers", rivers.graph.node_count())];
         by_label(&mut e, "graph_nodes", "Nodes of the routing graphs.", "network", &nodes)?;
         let edges = [("roads", roads.graph.edge_count()), ("rivers", rivers.graph.edge_count())];
-        by_label(&mut e, "graph_edges", "Directed edges of the routing graphs.", "network", &edges)
+        by_label(&mut e, "graph_edges", "Directed edges of the routing graphs.", "network", &edges)?;
+        let (packets, observations, unknown) = crate::sensing::hj212::counts();
+        let mut metric = e.encode_descriptor(
+            "hj212_packets",
+            "HJ 212 packets by outcome (accepted, or why refused).",
+            None,
+            MetricType::Counter,
+        )?;
+        for (outcome, n) in packets {
+            ConstCounter::new(n).encode(metric.encode_family(&[("outcome", outcome)])?)?;
+        }
+        counter(&mut e, "hj212_observations", "Observations stored from HJ 212 packets.", observations)?;
+        counter(&mut e, "hj212_unknown_codes", "Values of pollutant codes not in the table, left out.", unknown)
     }
 }
 

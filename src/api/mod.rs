@@ -40,6 +40,7 @@ pub use run::{run, run_offline};
 pub mod session;
 pub mod sta;
 pub mod standards;
+pub mod stations;
 pub mod stats;
 pub mod stock;
 pub mod tiles;
@@ -242,6 +243,7 @@ pub fn routes() -> Routes {
         .merge(drills::router())
         .merge(standards::router())
         .merge(sta::router())
+        .merge(stations::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -314,6 +314,10 @@ pub struct ServeArgs {
     /// network); writes still need a credential.
     #[arg(long, env = "ONEMAP_PUBLIC_READ")]
     pub public_read: bool,
+    /// Also accept HJ 212-2017 packets from monitoring stations on this TCP address (e.g.
+    /// 0.0.0.0:9212); stations are registered with PUT /api/stations/{id}/hj212.
+    #[arg(long, env = "ONEMAP_HJ212", value_name = "ADDR:PORT")]
+    pub hj212: Option<SocketAddr>,
     /// Serve this offline package (FILE.pmtiles from export-tiles) read-only, with no database.
     #[arg(long, value_name = "FILE.pmtiles")]
     pub offline: Option<PathBuf>,

@@ -49,6 +49,13 @@ pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
             total: serve.max_streams as usize,
         },
     };
+    if let Some(address) = serve.hj212 {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen for HJ 212 on {address}"))?;
+        tracing::info!(%address, "accepting HJ 212-2017 packets");
+        tokio::spawn(crate::sensing::hj212::listen(database.pool.clone(), listener));
+    }
     api::run(database.pool.clone(), &config, serve.listen).await?;
     database.close(!serve.keep_db_running).await
 }

@@ -21,20 +21,66 @@ fn bad(field: impl Into<String>, detail: impl Into<String>) -> Error {
     Error::Invalid(Invalid::field(field, detail))
 }
 
-/// The rows of one post, column by column, ready for `unnest`.
-#[derive(Default)]
-struct Rows {
-    datastream: Vec<i64>,
-    feature: Vec<Option<i64>>,
-    time: Vec<DateTime<Utc>>,
-    time_end: Vec<Option<DateTime<Utc>>>,
-    result_time: Vec<Option<DateTime<Utc>>>,
-    result: Vec<Option<f64>>,
-    other: Vec<Option<String>>,
-    quality: Vec<Option<String>>,
-    valid_start: Vec<Option<DateTime<Utc>>>,
-    valid_end: Vec<Option<DateTime<Utc>>>,
-    parameters: Vec<Option<String>>,
+/// Observations to insert, column by column, ready for `unnest` (JSON members as text).
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// The datastream of each.
+    pub datastream: Vec<i64>,
+    /// The feature of interest of each.
+    pub feature: Vec<Option<i64>>,
+    /// The phenomenon time (its start).
+    pub time: Vec<DateTime<Utc>>,
+    /// Its end, when an interval.
+    pub time_end: Vec<Option<DateTime<Utc>>>,
+    /// The result time.
+    pub result_time: Vec<Option<DateTime<Utc>>>,
+    /// The result, when a number.
+    pub result: Vec<Option<f64>>,
+    /// The result otherwise (JSON).
+    pub other: Vec<Option<String>>,
+    /// The result quality (JSON).
+    pub quality: Vec<Option<String>>,
+    /// The valid time's start.
+    pub valid_start: Vec<Option<DateTime<Utc>>>,
+    /// Its end.
+    pub valid_end: Vec<Option<DateTime<Utc>>>,
+    /// The parameters (a JSON object).
+    pub parameters: Vec<Option<String>>,
+}
+
+impl Rows {
+    /// Inserts the rows in one statement and returns their ids in order; with `once`, a row of
+    /// a datastream that has an observation at the same phenomenon time already is left out
+    /// (a station sending again what it sent).
+    pub async fn insert(&self, tx: &mut PgConnection, once: bool) -> Result<Vec<i64>, Error> {
+        let only_new = if once {
+            "WHERE NOT EXISTS (SELECT 1 FROM sta_observation o WHERE o.datastream_id = r.d AND o.phenomenon_time = r.t)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "INSERT INTO sta_observation (datastream_id, feature_of_interest_id, phenomenon_time, phenomenon_time_end, \
+                 result_time, result, result_other, result_quality, valid_time_start, valid_time_end, parameters) \
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], \
+                 $6::float8[], $7::jsonb[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[]) \
+                 AS r(d, f, t, te, rt, v, o, q, vs, ve, p) {only_new} \
+             RETURNING id"
+        );
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(&self.datastream)
+            .bind(&self.feature)
+            .bind(&self.time)
+            .bind(&self.time_end)
+            .bind(&self.result_time)
+            .bind(&self.result)
+            .bind(&self.other)
+            .bind(&self.quality)
+            .bind(&self.valid_start)
+            .bind(&self.valid_end)
+            .bind(&self.parameters)
+            .fetch_all(&mut *tx)
+            .await?)
+    }
 }
 
 fn time(field: &str, value: &Value) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), Error> {
@@ -195,26 +241,7 @@ pub async fn create(tx: &mut PgConnection, body: &Value, written: &mut Written) 
     if let Some(f) = missing {
         return Err(bad("FeatureOfInterest/id", format!("there is no FeatureOfInterest with @iot.id {f}")));
     }
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "INSERT INTO sta_observation (datastream_id, feature_of_interest_id, phenomenon_time, phenomenon_time_end, \
-             result_time, result, result_other, result_quality, valid_time_start, valid_time_end, parameters) \
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], \
-             $6::float8[], $7::jsonb[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[]) \
-         RETURNING id",
-    )
-    .bind(&rows.datastream)
-    .bind(&rows.feature)
-    .bind(&rows.time)
-    .bind(&rows.time_end)
-    .bind(&rows.result_time)
-    .bind(&rows.result)
-    .bind(&rows.other)
-    .bind(&rows.quality)
-    .bind(&rows.valid_start)
-    .bind(&rows.valid_end)
-    .bind(&rows.parameters)
-    .fetch_all(&mut *tx)
-    .await?;
+    let ids = rows.insert(tx, false).await?;
     let mut datastreams = rows.datastream.clone();
     datastreams.sort_unstable();
     datastreams.dedup();

@@ -4,9 +4,11 @@
 //! described once ([`model`]); requests are read into a path ([`path`]) and query options
 //! ([`options`], [`filter`]), turned into SQL from the catalogue with every literal bound
 //! ([`sql`], [`read`]), and written with deep insert ([`write`]) or in bulk ([`data_array`]).
+//! Stations speaking HJ 212-2017 over TCP write into the same model ([`hj212`]).
 
 pub mod data_array;
 pub mod filter;
+pub mod hj212;
 pub mod model;
 pub mod options;
 pub mod path;
