@@ -538,3 +538,77 @@ async fn bad_input_and_refused_roles_change_nothing() {
     assert_eq!(left, 0);
     latest_matches_a_scan(pool).await;
 }
+
+#[tokio::test]
+async fn a_station_is_classed_by_its_latest_values_and_shown_as_a_collection() {
+    let server = TestServer::start().await.unwrap();
+    let admin = server.admin_token.clone();
+    let stream = |name: &str, definition: &str, values: Vec<Value>| {
+        json!({"name": name, "observationType": "OM_Measurement", "unitOfMeasurement": {"name": "u", "symbol": "u"},
+               "Sensor": {"name": "s", "encodingType": "text/plain", "metadata": "m"},
+               "ObservedProperty": {"name": name, "definition": definition},
+               "Observations": values})
+    };
+    let hourly = |values: &[f64]| -> Vec<Value> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(h, v)| json!({"phenomenonTime": format!("2026-11-01T{h:02}:00:00Z"), "result": v}))
+            .collect()
+    };
+    // Air: PM2.5's 24-hour mean 80 µg/m³ gives IAQI 100 + 50/40 × 5 = 106.25, rounded up 107;
+    // SO2's hour 100 µg/m³ gives 50/150 × 100 = 33.3, 34 (HJ 633-2012 Table 1, worked by hand).
+    let pm: Vec<f64> = (0..24).map(|h| if h % 2 == 0 { 70.0 } else { 90.0 }).collect();
+    let air = json!({"name": "两江新区空气站", "Locations": [{"name": "l", "location": {"type": "Point", "coordinates": [106.55, 29.65]}}],
+                     "Datastreams": [stream("PM2.5", "a34004", hourly(&pm)), stream("SO2", "SO2", hourly(&[300.0, 100.0]))]});
+    // Water: COD 25 (Ⅳ: above 20, at most 30) and NH3-N 0.4 (Ⅱ), against the target Ⅲ.
+    let water = json!({"name": "朝天门断面", "properties": {"target_class": "Ⅲ"},
+                       "Locations": [{"name": "l", "location": {"type": "Point", "coordinates": [106.58, 29.56]}}],
+                       "Datastreams": [stream("COD", "w01018", hourly(&[12.0, 25.0])), stream("氨氮", "NH3-N", hourly(&[0.4]))]});
+    for body in [air, water] {
+        let (status, answer) = ask(&server, &admin, Method::POST, &format!("{STA}/Things"), Some(body)).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let (status, items) = ask(&server, &admin, Method::GET, "/ogc/collections/stations/items", None).await;
+    assert_eq!(status, 200, "{items}");
+    let by_name = |name: &str| {
+        items["features"].as_array().unwrap().iter().find(|f| f["properties"]["name"] == name).unwrap()["properties"]
+            .clone()
+    };
+    let air = by_name("两江新区空气站");
+    assert_eq!(
+        (air["medium"].as_str(), air["aqi"].as_f64(), air["category"].as_str()),
+        (Some("air"), Some(107.0), Some("轻度污染"))
+    );
+    let water = by_name("朝天门断面");
+    assert_eq!(
+        (water["class"].as_str(), water["target"].as_str(), water["meets_target"].as_bool()),
+        (Some("Ⅳ"), Some("Ⅲ"), Some(false))
+    );
+    // A later, cleaner value moves the class, and the feed says so.
+    let cod: i64 = sqlx::query_scalar("SELECT d.id FROM sta_datastream d JOIN sta_observed_property p ON p.id = d.observed_property_id WHERE p.definition = 'w01018'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let (status, _) = ask(
+        &server,
+        &admin,
+        Method::POST,
+        &format!("{STA}/Datastreams({cod})/Observations"),
+        Some(json!({"phenomenonTime": "2026-11-01T05:00:00Z", "result": 14})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (class, meets): (String, bool) =
+        sqlx::query_as("SELECT class, meets_target FROM stations WHERE name = '朝天门断面'")
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!((class.as_str(), meets), ("Ⅱ", true));
+    let announced: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM event_log WHERE kind = 'station' AND data->>'class' = 'Ⅱ'")
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!(announced, 1);
+}

@@ -174,6 +174,7 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
         ("response_order", "module", codes(&words::ORDER_MODULE)),
         ("response_order", "to_kind", codes(&words::ORDER_TO)),
         ("response_order", "status", codes(&words::ORDER_STATUS)),
+        ("station_state", "medium", codes(&words::STATION_MEDIUM)),
     ] {
         assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
     }
@@ -183,9 +184,12 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
 fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut text = String::new();
-    for dir in ["migrations", "src/feed", "src/plans", "src/duty", "src/response"] {
+    for dir in ["migrations", "src/feed", "src/plans", "src/duty", "src/response", "src/sensing"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                text.push_str(&std::fs::read_to_string(path).unwrap());
+            }
         }
     }
     let announced: std::collections::BTreeSet<&str> =
@@ -193,6 +197,6 @@ fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let known: std::collections::BTreeSet<&str> = words::EVENT_KIND.iter().map(|w| w.code).collect();
     assert_eq!(
         announced, known,
-        "onemap_event kinds in the migrations, src/feed, src/plans, src/duty and src/response against words::EVENT_KIND"
+        "onemap_event kinds in the migrations, src/feed, src/plans, src/duty, src/response and src/sensing against words::EVENT_KIND"
     );
 }

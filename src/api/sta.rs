@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::sensing::model::{Link, SETS, Set};
 use crate::sensing::options::{self, Options};
 use crate::sensing::path::{self, Resource};
-use crate::sensing::{CONFORMANCE, data_array, read, write};
+use crate::sensing::{CONFORMANCE, data_array, read, state, write};
 
 const ROOT: &str = "/sta/v1.1";
 
@@ -184,7 +184,8 @@ fn may_write(actor: &Actor, set: Set) -> Result<(), Problem> {
     ))
 }
 
-/// Jurisdiction over what a write touched: observations by their datastreams.
+/// Jurisdiction over what a write touched (observations by their datastreams), then the
+/// stations' states brought up to date.
 async fn within(tx: &mut sqlx::PgConnection, actor: &Actor, touched: &[(Set, i64)]) -> Result<(), Error> {
     for set in SETS {
         let ids: Vec<i64> = touched.iter().filter(|(s, _)| *s == set).map(|(_, id)| *id).collect();
@@ -192,7 +193,8 @@ async fn within(tx: &mut sqlx::PgConnection, actor: &Actor, touched: &[(Set, i64
             jurisdiction::check(tx, actor, set.table(), &ids).await?;
         }
     }
-    Ok(())
+    let things = state::things_of(tx, touched).await?;
+    state::refresh(tx, &things).await
 }
 
 async fn post(
@@ -311,10 +313,12 @@ async fn delete(
     let (set, id) = target(&state, &path).await?;
     may_write(&actor, set)?;
     let mut tx = begin_as(&state.pool, &actor).await.map_err(Error::from)?;
+    let stations = crate::sensing::state::things_of(&mut tx, &[(set, id)]).await?;
     within(&mut tx, &actor, &[(set, id)]).await?;
     if !write::delete(&mut tx, set, id).await? {
         return Err(not_found(&format!("{}({id})", set.name())));
     }
+    crate::sensing::state::refresh(&mut tx, &stations).await?;
     tx.commit().await.map_err(Error::from)?;
     Ok(StatusCode::OK.into_response())
 }

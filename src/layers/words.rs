@@ -251,6 +251,8 @@ pub const SUPPORT_STATUS: [Word; 4] =
     [w("filed", "已申请"), w("approved", "已批准"), w("partly_approved", "部分批准"), w("declined", "未批准")];
 /// The waters GB 3838-2002 classes apart (total phosphorus, total nitrogen).
 pub const WATERBODY: [Word; 2] = [w("river", "河流"), w("lake", "湖库")];
+/// What a monitoring station measures, and so how it is classed (GB 3838 or HJ 633).
+pub const STATION_MEDIUM: [Word; 2] = [w("water", "水质"), w("air", "空气")];
 /// Where a drill (演练) stands.
 pub const DRILL_STATUS: [Word; 4] =
     [w("scheduled", "待演练"), w("running", "演练中"), w("done", "已完成"), w("cancelled", "已取消")];
@@ -332,7 +334,7 @@ pub const PLAN_STANDING: [Word; 6] = [
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 16] = [
+pub const EVENT_KIND: [Word; 17] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -349,6 +351,7 @@ pub const EVENT_KIND: [Word; 16] = [
     w("order", "指令"),
     w("order_due", "指令超时"),
     w("support", "应急支援"),
+    w("station", "监测站"),
 ];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [
@@ -471,6 +474,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "support_status", title: "支援申请状态", words: &SUPPORT_STATUS },
     Vocabulary { name: "drill_status", title: "演练状态", words: &DRILL_STATUS },
     Vocabulary { name: "waterbody", title: "水体", words: &WATERBODY },
+    Vocabulary { name: "station_medium", title: "监测站类型", words: &STATION_MEDIUM },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

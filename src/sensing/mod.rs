@@ -14,6 +14,7 @@ pub mod options;
 pub mod path;
 pub mod read;
 pub mod sql;
+pub mod state;
 pub mod write;
 
 /// The version of the standard served, as its URL says.

@@ -470,8 +470,40 @@ pub static PLANS_COLLECTION: Layer = Layer {
     zoom_rule: None,
 };
 
+/// The monitoring stations and what they say now (the view `stations`): read only here —
+/// stations are written through SensorThings (`/sta/v1.1`), their state follows their data.
+pub static STATIONS_COLLECTION: Layer = Layer {
+    name: "stations",
+    title: "监测站（水质类别、空气质量指数）",
+    geometry: GeometryRule::Point,
+    fields: &[
+        NAME,
+        text("description", 2000),
+        one_of("medium", &codes(&words::STATION_MEDIUM), false),
+        one_of("class", &crate::standards::water::CLASSES, false),
+        one_of("target", &WATER_TARGETS, false),
+        Field { name: "meets_target", ty: FieldType::Bool, required: false },
+        Field { name: "aqi", ty: FieldType::Number { min: 0.0, max: 1000.0, min_exclusive: false }, required: false },
+        text("category", 20),
+        Field { name: "latest_time", ty: FieldType::Timestamp, required: false },
+        text("mn", 24),
+        admin_code("district", false),
+    ],
+    computed: &[],
+    legacy: &[],
+    derived: None,
+    defaults: &[],
+    check: None,
+    tile_fields: &[],
+    time: Some("latest_time"),
+    zoom_rule: None,
+};
+
+/// The target classes of a section (水质目标): Ⅰ–Ⅴ.
+const WATER_TARGETS: [&str; 5] = ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ"];
+
 /// Collections read only, beside the registry's layers.
-pub static READ_ONLY: &[&Layer] = &[&PLANS_COLLECTION];
+pub static READ_ONLY: &[&Layer] = &[&PLANS_COLLECTION, &STATIONS_COLLECTION];
 
 /// Every layer, in drawing and loading order (referenced tables first).
 pub static LAYERS: &[&Layer] = &[

@@ -223,6 +223,9 @@ pub async fn take(pool: &PgPool, packet: &Packet) -> Result<Result<Taken, Refuse
             .push((!v.parameters.is_empty()).then(|| serde_json::Value::Object(v.parameters.clone()).to_string()));
     }
     let ids = rows.insert(&mut tx, true).await?;
+    if !ids.is_empty() {
+        crate::sensing::state::refresh(&mut tx, &[thing]).await?;
+    }
     tx.commit().await?;
     Ok(Ok(Taken { observations: ids.len(), unknown_codes }))
 }
