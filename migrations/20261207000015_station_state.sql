@@ -17,7 +17,7 @@ CREATE TABLE station_state (
 
 CREATE VIEW stations AS
 SELECT t.id, t.name, t.description, s.medium, s.class, s.target, s.meets_target, s.aqi, s.category,
-       s.latest_time, h.mn,
+       s.detail->>'colour' AS colour, s.latest_time, h.mn,
        (SELECT x.code FROM district x WHERE ST_Covers(x.geom, l.geom) ORDER BY x.code LIMIT 1) AS district,
        ST_PointOnSurface(l.geom) AS geom
   FROM sta_thing t

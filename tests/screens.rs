@@ -155,6 +155,7 @@ async fn the_overview_counts_what_the_registry_lists() {
 #[tokio::test]
 async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
     let server = TestServer::with_demo().await.unwrap();
+    onemap::exchange::demo_stations::load(&server.pool, chrono::Utc::now()).await.unwrap();
     let incident = drill(&server).await;
     let viewer = server.token("wall", Role::Viewer, None).await.unwrap();
     let district: String = sqlx::query_scalar(

@@ -612,3 +612,73 @@ async fn a_station_is_classed_by_its_latest_values_and_shown_as_a_collection() {
             .unwrap();
     assert_eq!(announced, 1);
 }
+
+#[tokio::test]
+async fn the_demo_stations_show_a_spill_down_the_jialing_a_stuck_sensor_and_a_silent_station() {
+    use onemap::exchange::demo_stations::{HOURS, SILENT_HOURS, STUCK_HOURS, load};
+    let server = TestServer::with_demo().await.unwrap();
+    let pool = &server.pool;
+    let now = chrono::Utc::now();
+    let started = std::time::Instant::now();
+    let (stations, observations) = load(pool, now).await.unwrap();
+    println!("{stations} stations, {observations} observations in {:.1} s", started.elapsed().as_secs_f64());
+    let (intakes, districts): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM receptor WHERE kind = 'water_intake'), (SELECT count(*) FROM district)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let (water, air): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE medium = 'water'), count(*) FILTER (WHERE medium = 'air') FROM stations",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(air, districts);
+    assert!(water > intakes, "{water} water stations for {intakes} intakes: the city's edge sections are missing");
+    assert_eq!(stations as i64, water + air);
+    // Every hour of the fortnight, but for the silent station's last hours.
+    let hours: Vec<i64> = sqlx::query_scalar("SELECT count(*) FROM sta_observation GROUP BY datastream_id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(hours.iter().all(|h| *h == HOURS || *h == HOURS - SILENT_HOURS), "{hours:?}");
+    // The spill: COD peaks station after station down the 嘉陵江 (farthest from its mouth first).
+    let peaks: Vec<(String, f64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT t.name, ST_Distance(l.geom::geography, ST_SetSRID(ST_MakePoint(106.585, 29.565), 4326)::geography), \
+                (SELECT o.phenomenon_time FROM sta_observation o WHERE o.datastream_id = d.id ORDER BY o.result DESC LIMIT 1) \
+           FROM sta_thing t JOIN sta_thing_location tl ON tl.thing_id = t.id JOIN sta_location l ON l.id = tl.location_id \
+           JOIN sta_datastream d ON d.thing_id = t.id JOIN sta_observed_property p ON p.id = d.observed_property_id \
+          WHERE p.definition = 'w01018' AND EXISTS (SELECT 1 FROM route r WHERE r.kind = 'river' AND r.name LIKE '嘉陵江%' \
+                AND ST_DWithin(r.geom::geography, l.geom::geography, 3000)) \
+          ORDER BY 2 DESC",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(peaks.len() >= 2, "{peaks:?}");
+    assert!(peaks.windows(2).all(|w| w[0].2 <= w[1].2), "the spill does not travel downstream: {peaks:?}");
+    // The stuck sensor repeats one value; the silent station has said nothing for a day and more.
+    let stuck: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT d.id FROM sta_datastream d JOIN sta_observed_property p ON p.id = d.observed_property_id \
+           JOIN sta_observation o ON o.datastream_id = d.id WHERE p.definition = 'w01009' \
+            AND o.phenomenon_time > now() - make_interval(hours => $1::int) GROUP BY d.id HAVING count(DISTINCT o.result) = 1) x",
+    )
+    .bind(STUCK_HOURS as i32 - 2)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(stuck, 1);
+    let silent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stations WHERE latest_time < now() - make_interval(hours => $1::int)")
+            .bind(SILENT_HOURS as i32 - 1)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(silent, 1);
+    let classed: i64 = sqlx::query_scalar("SELECT count(*) FROM stations WHERE class IS NOT NULL OR aqi IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(classed, stations as i64);
+}

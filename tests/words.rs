@@ -200,3 +200,13 @@ fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
         "onemap_event kinds in the migrations, src/feed, src/plans, src/duty, src/response and src/sensing against words::EVENT_KIND"
     );
 }
+
+#[test]
+fn the_standards_classes_and_categories_are_the_words_the_screens_colour() {
+    let codes = |ws: &[words::Word]| ws.iter().map(|w| w.code).collect::<Vec<_>>();
+    assert_eq!(codes(&words::WATER_CLASS), onemap::standards::water::CLASSES);
+    let categories: Vec<(&str, &str)> = onemap::standards::aqi::CATEGORIES.iter().map(|c| (c.2, c.3)).collect();
+    let coloured: Vec<(&str, &str)> = words::AQI_CATEGORY.iter().map(|w| (w.code, w.colour.unwrap())).collect();
+    assert_eq!(coloured, categories);
+    assert!(words::WATER_CLASS.iter().all(|w| w.colour.is_some()));
+}

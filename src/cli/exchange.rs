@@ -63,6 +63,11 @@ pub async fn load_demo(args: &DatabaseArgs, data: &Path, replace: bool) -> Resul
                 // The live checks' first round, so that the map shows the plan to revise at once.
                 crate::plans::notices::notice(&db.pool, rivers).await?;
                 println!("and {plans} illustrative emergency plans, filed on their clocks and checked against the map");
+                let (stations, observations) =
+                    crate::exchange::demo_stations::load(&db.pool, chrono::Utc::now()).await?;
+                println!(
+                    "and {stations} illustrative monitoring stations with {observations} generated hourly readings"
+                );
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 pub mod csv_format;
 pub mod demo;
 pub mod demo_plans;
+pub mod demo_stations;
 pub mod export;
 pub mod import;
 pub mod osm;

@@ -251,6 +251,25 @@ pub const SUPPORT_STATUS: [Word; 4] =
     [w("filed", "已申请"), w("approved", "已批准"), w("partly_approved", "部分批准"), w("declined", "未批准")];
 /// The waters GB 3838-2002 classes apart (total phosphorus, total nitrogen).
 pub const WATERBODY: [Word; 2] = [w("river", "河流"), w("lake", "湖库")];
+/// The classes of GB 3838-2002 (`standards::water::CLASSES`), in the colours of 《地表水环境质量
+/// 评价办法（试行）》 (环办〔2011〕22号): Ⅰ–Ⅱ blue, Ⅲ green, Ⅳ yellow, Ⅴ orange, 劣Ⅴ red.
+pub const WATER_CLASS: [Word; 6] = [
+    coloured("Ⅰ", "Ⅰ类", "#1e90ff"),
+    coloured("Ⅱ", "Ⅱ类", "#1e90ff"),
+    coloured("Ⅲ", "Ⅲ类", "#2ca25f"),
+    coloured("Ⅳ", "Ⅳ类", "#ffd700"),
+    coloured("Ⅴ", "Ⅴ类", "#ff8c00"),
+    coloured("劣Ⅴ", "劣Ⅴ类", "#e31a1c"),
+];
+/// The categories of HJ 633-2012 Table 2 (`standards::aqi::CATEGORIES`) in its colours.
+pub const AQI_CATEGORY: [Word; 6] = [
+    coloured("优", "优", "#00e400"),
+    coloured("良", "良", "#ffff00"),
+    coloured("轻度污染", "轻度污染", "#ff7e00"),
+    coloured("中度污染", "中度污染", "#ff0000"),
+    coloured("重度污染", "重度污染", "#99004c"),
+    coloured("严重污染", "严重污染", "#7e0023"),
+];
 /// What a monitoring station measures, and so how it is classed (GB 3838 or HJ 633).
 pub const STATION_MEDIUM: [Word; 2] = [w("water", "水质"), w("air", "空气")];
 /// Where a drill (演练) stands.
@@ -475,6 +494,8 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "drill_status", title: "演练状态", words: &DRILL_STATUS },
     Vocabulary { name: "waterbody", title: "水体", words: &WATERBODY },
     Vocabulary { name: "station_medium", title: "监测站类型", words: &STATION_MEDIUM },
+    Vocabulary { name: "water_class", title: "水质类别", words: &WATER_CLASS },
+    Vocabulary { name: "aqi_category", title: "空气质量指数类别", words: &AQI_CATEGORY },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

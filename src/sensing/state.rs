@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 
 use super::hj212::codes::pollutant;
 use crate::error::Error;
+use crate::layers::words;
 use crate::standards::{aqi, water};
 
 /// Air pollutants whose index is of the 24-hour mean (the others: of the latest hourly value),
@@ -78,8 +79,10 @@ pub async fn refresh(tx: &mut PgConnection, things: &[i64]) -> Result<(), Error>
             let target = props["target_class"].as_str().and_then(water::class_index);
             match water::classify(body, &water_values, target) {
                 Ok(c) => {
+                    let colour =
+                        c.class.and_then(|k| words::WATER_CLASS.iter().find(|w| w.code == k)).and_then(|w| w.colour);
                     json!({"medium": "water", "class": c.class, "target": c.target, "meets_target": c.meets_target,
-                                "deciding": c.deciding, "values": c.items})
+                           "colour": colour, "deciding": c.deciding, "values": c.items})
                 }
                 Err(_) => json!({"medium": "water"}),
             }

@@ -14,6 +14,7 @@ import { startPlan } from './plan.js';
 import { plansOf, startPlanDeadlines } from './emergency-plans.js';
 import { startDrills } from './drills.js';
 import { startStandards } from './standards.js';
+import { startStations } from './stations.js';
 import { startOnDuty } from './on-duty.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
@@ -157,7 +158,7 @@ function buildColourings() {
 
 function buildLegend() {
   const legend = { ...(map.getStyle().metadata?.['onemap:legend'] ?? {}), ...colouredBy };
-  document.getElementById('legend').innerHTML = Object.values(legend)
+  document.getElementById('legend').innerHTML = [...Object.values(legend), ...(state.stations?.legend() ?? [])]
     .map((g) => `<div class="legend-group"><div class="legend-title">${esc(g.title)}</div>${g.items
       .map(([name, colour]) => `<span class="legend-item"><span class="swatch" style="background:${colour}"></span>${esc(name)}</span>`)
       .join('')}</div>`)
@@ -205,6 +206,8 @@ map.on('click', (e) => {
   if (state.placing === 'nearest') return nearest.click(e.lngLat);
   if (document.getElementById('trace-mode').checked) return risk.trace(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
+  const station = state.stations?.at(e.point);
+  if (station) return popup(e.lngLat, state.stations.describe(station));
   const hits = map.queryRenderedFeatures(e.point, { layers: clickable() });
   const hit = hits[0] ?? map.queryRenderedFeatures(e.point, { layers: ['district-fill'] })[0];
   if (hit?.source === 'risk') return risk.show(hit, e.lngLat);
@@ -233,6 +236,8 @@ map.on('load', () => {
   state.planDeadlines = startPlanDeadlines();
   state.drills = startDrills(panels);
   startStandards();
+  state.stations = startStations(panels);
+  buildLegend();
   state.onDuty = startOnDuty(panels);
   startPhone(panels);
   startCoverage(panels);
@@ -254,6 +259,7 @@ map.on('load', () => {
       state.planDeadlines?.onEvent(kind);
       state.drills?.onEvent(kind);
       state.onDuty?.onEvent(kind);
+      state.stations?.onEvent(kind);
     },
   });
   state.ready = true;

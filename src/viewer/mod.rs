@@ -22,6 +22,7 @@ const REVIEW_JS: &str = include_str!("review.js");
 const SUPPORT_JS: &str = include_str!("support.js");
 const DRILLS_JS: &str = include_str!("drills.js");
 const STANDARDS_JS: &str = include_str!("standards.js");
+const STATIONS_JS: &str = include_str!("stations.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -70,6 +71,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/support.js", SUPPORT_JS, JS),
     ("/viewer/drills.js", DRILLS_JS, JS),
     ("/viewer/standards.js", STANDARDS_JS, JS),
+    ("/viewer/stations.js", STATIONS_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

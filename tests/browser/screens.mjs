@@ -245,6 +245,12 @@ try {
     await page.waitForFunction(() => document.getElementById('on-duty')?.textContent.includes('张值班'), null, { timeout: 15000 })
       .catch(async () => check(false, `the desk does not name the duty leader: ${await page.textContent('#on-duty')}`));
     result.desk.on_duty = await page.textContent('#on-duty');
+    // The monitoring stations, coloured by what they say now.
+    await waitFor(page, 'the stations on the map', () => window.probe.map.getLayer('stations-dot')
+      && window.probe.map.queryRenderedFeatures({ layers: ['stations-dot'] }).length > 0, null, 30000);
+    result.desk.stations = await page.evaluate(() => new Set(window.probe.map.queryRenderedFeatures({ layers: ['stations-dot'] })
+      .map((f) => f.properties.colour)).size);
+    check(result.desk.stations >= 2, `the stations are drawn in ${result.desk.stations} colours`);
     await page.screenshot({ path: `${target}/desk-1440x900.png` });
     check(!page.errors.length, `desk errors: ${page.errors}`);
     await context.close();

@@ -485,6 +485,7 @@ pub static STATIONS_COLLECTION: Layer = Layer {
         Field { name: "meets_target", ty: FieldType::Bool, required: false },
         Field { name: "aqi", ty: FieldType::Number { min: 0.0, max: 1000.0, min_exclusive: false }, required: false },
         text("category", 20),
+        text("colour", 7),
         Field { name: "latest_time", ty: FieldType::Timestamp, required: false },
         text("mn", 24),
         admin_code("district", false),
