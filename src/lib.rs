@@ -20,6 +20,7 @@ pub mod feed;
 pub mod geodesy;
 pub mod hash;
 pub mod layers;
+pub mod monitoring;
 pub mod plans;
 pub mod random;
 pub mod response;

@@ -23,6 +23,7 @@ const LEVELS: &[&[&str]] = &[
     &["warning"],
     &["attachments", "duty", "plans"],
     &["response"],
+    &["monitoring"],
     &["exchange"],
     &["api"],
     &["cli"],

@@ -175,6 +175,9 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
         ("response_order", "to_kind", codes(&words::ORDER_TO)),
         ("response_order", "status", codes(&words::ORDER_STATUS)),
         ("station_state", "medium", codes(&words::STATION_MEDIUM)),
+        ("alarm", "kind", codes(&words::ALARM_KIND)),
+        ("alarm", "status", codes(&words::ALARM_STATUS)),
+        ("sta_qc", "flag", codes(&words::QC_FLAG)),
     ] {
         assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
     }
@@ -184,7 +187,7 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
 fn every_event_the_database_announces_is_a_word_and_every_word_is_announced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut text = String::new();
-    for dir in ["migrations", "src/feed", "src/plans", "src/duty", "src/response", "src/sensing"] {
+    for dir in ["migrations", "src/feed", "src/plans", "src/duty", "src/response", "src/sensing", "src/monitoring"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.is_file() {

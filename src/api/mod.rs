@@ -2,6 +2,7 @@
 
 pub mod acting;
 pub mod air;
+pub mod alarms;
 pub mod around;
 pub mod attachments;
 pub mod audit;
@@ -124,10 +125,13 @@ impl AppState {
         // The plans' clocks move by days: every ten minutes is soon enough (and at once).
         let plan_check = config.deadline_check.max(std::time::Duration::from_secs(600));
         let plan_watcher = tokio::spawn(crate::plans::notices::watch(pool.clone(), rivers.clone(), plan_check));
+        let silence =
+            tokio::spawn(crate::sensing::alarms::watch(pool.clone(), config.silent_after, config.deadline_check));
         let follower = Arc::new(vec![
             task.abort_handle(),
             watcher.abort_handle(),
             plan_watcher.abort_handle(),
+            silence.abort_handle(),
             revocations.abort_handle(),
         ]);
         let tiles = Arc::new(TileCache::new(config.tile_cache_mb * 1024 * 1024));
@@ -190,8 +194,10 @@ pub struct ServerConfig {
     pub report_deadlines: crate::duty::deadlines::Deadlines,
     /// Who must file an emergency plan.
     pub plan_scope: crate::plans::due::Scope,
-    /// How often deadlines coming near or passing are looked for.
+    /// How often deadlines coming near or passing (and stations gone silent) are looked for.
     pub deadline_check: std::time::Duration,
+    /// How long a station may send nothing before it raises a silence alarm.
+    pub silent_after: std::time::Duration,
     /// How long a request may take until its answer starts.
     pub request_timeout: std::time::Duration,
     /// How many event streams may be open.
@@ -210,6 +216,7 @@ impl Default for ServerConfig {
             report_deadlines: crate::duty::deadlines::Deadlines::builtin(),
             plan_scope: crate::plans::due::Scope::builtin(),
             deadline_check: std::time::Duration::from_secs(30),
+            silent_after: std::time::Duration::from_secs(3 * 3600),
             request_timeout: guard::DEFAULT_TIMEOUT,
             streams: events::StreamLimits::default(),
             session_idle_minutes: crate::auth::credential::IDLE_MINUTES,
@@ -244,6 +251,7 @@ pub fn routes() -> Routes {
         .merge(standards::router())
         .merge(sta::router())
         .merge(stations::router())
+        .merge(alarms::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -193,6 +193,8 @@ async fn within(tx: &mut sqlx::PgConnection, actor: &Actor, touched: &[(Set, i64
             jurisdiction::check(tx, actor, set.table(), &ids).await?;
         }
     }
+    let datastreams = crate::sensing::alarms::datastreams_of(tx, touched).await?;
+    crate::sensing::alarms::evaluate(tx, &datastreams).await?;
     let things = state::things_of(tx, touched).await?;
     state::refresh(tx, &things).await
 }

@@ -295,6 +295,9 @@ pub struct ServeArgs {
     /// How often to look for report deadlines coming near or passed, in seconds.
     #[arg(long, env = "ONEMAP_DEADLINE_CHECK_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub deadline_check_s: u64,
+    /// Hours a monitoring station may send nothing before it raises a silence alarm.
+    #[arg(long, env = "ONEMAP_SILENT_HOURS", default_value_t = 3.0, value_parser = hours_value)]
+    pub silent_hours: f64,
     /// Longest time a request may take before its answer starts, in seconds (a stream then goes on).
     #[arg(long, env = "ONEMAP_REQUEST_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_s: u64,
@@ -324,6 +327,14 @@ pub struct ServeArgs {
     /// Leave the embedded cluster running when onemap exits.
     #[arg(long)]
     pub keep_db_running: bool,
+}
+
+/// Hours, more than 0 and at most a week.
+fn hours_value(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(h) if h > 0.0 && h <= 168.0 => Ok(h),
+        _ => Err(format!("`{text}` is not a number of hours from more than 0 to 168")),
+    }
 }
 
 /// An RFC 3339 time (`2026-12-06T03:00:00+08:00`).

@@ -37,6 +37,7 @@ pub async fn serve(args: &DatabaseArgs, serve: ServeArgs) -> Result<()> {
         report_deadlines,
         plan_scope,
         deadline_check: std::time::Duration::from_secs(serve.deadline_check_s),
+        silent_after: std::time::Duration::from_secs_f64(serve.silent_hours * 3600.0),
         max_body_bytes: serve.max_body_mb * 1024 * 1024,
         tile_cache_mb: serve.tile_cache_mb,
         risk_model,

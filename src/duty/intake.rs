@@ -150,6 +150,14 @@ async fn match_place(conn: &mut PgConnection, words: &str) -> Result<Option<(Str
 
 /// Records a call or tip.
 pub async fn record(pool: &sqlx::PgPool, actor: &Actor, body: IntakeBody) -> Result<Intake, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    let stored = record_in(&mut tx, actor, body).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Records a call or tip in the caller's transaction (begun as `actor`).
+pub async fn record_in(tx: &mut PgConnection, actor: &Actor, body: IntakeBody) -> Result<Intake, Error> {
     if !words::codes(&words::INTAKE_CHANNEL).contains(&body.channel.as_str()) {
         return Err(Error::invalid(
             "channel",
@@ -165,10 +173,9 @@ pub async fn record(pool: &sqlx::PgPool, actor: &Actor, body: IntakeBody) -> Res
     let caller_contact = short("caller_contact", body.caller_contact, 200)?;
     let place = short("place", body.place, 500)?;
     let point = body.point.map(crate::routing::request::parse_point).transpose()?;
-    let mut tx = begin_as(pool, actor).await?;
     let (at, matched) = match (point, &place) {
         (Some(p), _) => (Some((p.x, p.y)), None),
-        (None, Some(words)) => match match_place(&mut tx, words).await? {
+        (None, Some(words)) => match match_place(&mut *tx, words).await? {
             Some((name, x, y)) => (Some((x, y)), Some(name)),
             None => (None, None),
         },
@@ -194,10 +201,9 @@ pub async fn record(pool: &sqlx::PgPool, actor: &Actor, body: IntakeBody) -> Res
     .bind(&actor.name)
     .fetch_one(&mut *tx)
     .await?;
-    jurisdiction::check(&mut tx, actor, "intake", &[id]).await?;
-    let stored = one(&mut tx, id).await?;
-    announce(&mut tx, "received", &stored).await?;
-    tx.commit().await?;
+    jurisdiction::check(&mut *tx, actor, "intake", &[id]).await?;
+    let stored = one(&mut *tx, id).await?;
+    announce(&mut *tx, "received", &stored).await?;
     Ok(stored)
 }
 

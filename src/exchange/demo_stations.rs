@@ -219,6 +219,9 @@ pub async fn load(pool: &PgPool, now: DateTime<Utc>) -> Result<(usize, usize), c
         }
     }
     let observations = rows.insert(&mut tx, false).await?.len();
+    let mut datastreams = rows.datastream.clone();
+    datastreams.dedup();
+    crate::sensing::alarms::evaluate(&mut tx, &datastreams).await?;
     state::refresh(&mut tx, &things).await?;
     tx.commit().await?;
     Ok((things.len(), observations))

@@ -353,7 +353,7 @@ pub const PLAN_STANDING: [Word; 6] = [
     coloured("none", "无预案", "#762a83"),
 ];
 /// Kinds of event in the live feed.
-pub const EVENT_KIND: [Word; 17] = [
+pub const EVENT_KIND: [Word; 18] = [
     w("change", "数据更新"),
     w("incident", "事件"),
     w("report", "报告"),
@@ -371,7 +371,18 @@ pub const EVENT_KIND: [Word; 17] = [
     w("order_due", "指令超时"),
     w("support", "应急支援"),
     w("station", "监测站"),
+    w("alarm", "监测预警"),
 ];
+/// What a station's alarm is about.
+pub const ALARM_KIND: [Word; 3] = [
+    coloured("exceedance", "超标", "#e31a1c"),
+    coloured("instrument", "仪器异常", "#ff8c00"),
+    coloured("silent", "数据中断", "#756bb1"),
+];
+/// Where a station's alarm stands.
+pub const ALARM_STATUS: [Word; 3] = [w("raised", "未确认"), w("acknowledged", "已确认"), w("cleared", "已解除")];
+/// A quality-control flag of an observation (IOOS QARTOD's).
+pub const QC_FLAG: [Word; 4] = [w("pass", "通过"), w("suspect", "可疑"), w("fail", "错误"), w("missing", "缺失")];
 /// What a user may do.
 pub const ROLE: [Word; 5] = [
     w("viewer", "查看"),
@@ -496,6 +507,9 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "station_medium", title: "监测站类型", words: &STATION_MEDIUM },
     Vocabulary { name: "water_class", title: "水质类别", words: &WATER_CLASS },
     Vocabulary { name: "aqi_category", title: "空气质量指数类别", words: &AQI_CATEGORY },
+    Vocabulary { name: "alarm_kind", title: "监测预警类型", words: &ALARM_KIND },
+    Vocabulary { name: "alarm_status", title: "监测预警状态", words: &ALARM_STATUS },
+    Vocabulary { name: "qc_flag", title: "质控标记", words: &QC_FLAG },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

@@ -6,12 +6,14 @@
 //! ([`sql`], [`read`]), and written with deep insert ([`write`]) or in bulk ([`data_array`]).
 //! Stations speaking HJ 212-2017 over TCP write into the same model ([`hj212`]).
 
+pub mod alarms;
 pub mod data_array;
 pub mod filter;
 pub mod hj212;
 pub mod model;
 pub mod options;
 pub mod path;
+pub mod qc;
 pub mod read;
 pub mod sql;
 pub mod state;

@@ -1,5 +1,6 @@
 //! What a station says now: its water class by GB 3838-2002 (its worst item, against its
-//! target class) or its AQI by HJ 633-2012, from the latest values of its datastreams, kept in
+//! target class) or its AQI by HJ 633-2012, from the latest values of its datastreams that
+//! passed their checks (or have none to pass), kept in
 //! `station_state` and announced in the feed (`station`) whenever observations arrive. A
 //! datastream counts for an item when its ObservedProperty's `definition` is the item's code
 //! (`COD`, `PM2.5`) or an HJ 212 code of it (`w01018`, `a34004`).
@@ -49,11 +50,16 @@ pub async fn refresh(tx: &mut PgConnection, things: &[i64]) -> Result<(), Error>
         // The latest of each property (the newest datastream wins where several measure it).
         let latest: Vec<Latest> = sqlx::query_as(
             "SELECT DISTINCT ON (p.definition) p.definition, l.result AS value, l.phenomenon_time AS time, \
-                    (SELECT avg(o.result) FROM sta_observation o WHERE o.datastream_id = d.id \
-                      AND o.phenomenon_time > l.phenomenon_time - interval '24 hours') AS mean_24h \
-               FROM sta_datastream d JOIN sta_latest l ON l.datastream_id = d.id \
+                    (SELECT avg(o.result) FROM sta_observation o LEFT JOIN sta_qc q ON q.observation_id = o.id \
+                      WHERE o.datastream_id = d.id AND o.phenomenon_time > l.phenomenon_time - interval '24 hours' \
+                        AND coalesce(q.flag, 'pass') = 'pass') AS mean_24h \
+               FROM sta_datastream d \
                JOIN sta_observed_property p ON p.id = d.observed_property_id \
-              WHERE d.thing_id = $1 AND l.result IS NOT NULL \
+               JOIN LATERAL (SELECT o.result, o.phenomenon_time FROM sta_observation o \
+                               LEFT JOIN sta_qc q ON q.observation_id = o.id \
+                              WHERE o.datastream_id = d.id AND o.result IS NOT NULL AND coalesce(q.flag, 'pass') = 'pass' \
+                              ORDER BY o.phenomenon_time DESC LIMIT 1) l ON true \
+              WHERE d.thing_id = $1 \
               ORDER BY p.definition, l.phenomenon_time DESC",
         )
         .bind(thing)

@@ -445,6 +445,10 @@ pub async fn update(
     if !found {
         return Ok(false);
     }
+    if set == Set::Observations {
+        // A changed value is checked again.
+        sqlx::query("DELETE FROM sta_qc WHERE observation_id = $1").bind(id).execute(&mut *tx).await?;
+    }
     if !cols.is_empty() {
         let sets: Vec<String> =
             cols.iter().enumerate().map(|(i, c)| format!("{} = {}", c.name, placeholder(i + 2, c.sql))).collect();

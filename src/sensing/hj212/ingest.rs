@@ -224,6 +224,9 @@ pub async fn take(pool: &PgPool, packet: &Packet) -> Result<Result<Taken, Refuse
     }
     let ids = rows.insert(&mut tx, true).await?;
     if !ids.is_empty() {
+        let mut datastreams = rows.datastream.clone();
+        datastreams.dedup();
+        crate::sensing::alarms::evaluate(&mut tx, &datastreams).await?;
         crate::sensing::state::refresh(&mut tx, &[thing]).await?;
     }
     tx.commit().await?;
