@@ -681,4 +681,30 @@ async fn the_demo_stations_show_a_spill_down_the_jialing_a_stuck_sensor_and_a_si
         .await
         .unwrap();
     assert_eq!(classed, stations as i64);
+    // The spill is passing the last station now: its exceedance is open, the stuck sensor's fault too.
+    let last = &peaks.last().unwrap().0;
+    let open: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT t.name, a.kind, a.item FROM alarm a JOIN sta_thing t ON t.id = a.thing_id WHERE a.status = 'raised' ORDER BY 1, 2, 3",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        open.iter().any(|(name, kind, item)| name == last && kind == "exceedance" && item.as_deref() == Some("COD")),
+        "{open:?}"
+    );
+    assert_eq!(open.iter().filter(|o| o.1 == "instrument").count(), 1, "{open:?}");
+    // Its source, up the 嘉陵江: the station above is clean again, the spill came in between.
+    let alarm: i64 = sqlx::query_scalar(
+        "SELECT a.id FROM alarm a JOIN sta_thing t ON t.id = a.thing_id WHERE t.name = $1 AND a.item = 'COD' AND a.status = 'raised'",
+    )
+    .bind(last)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let (status, traced) =
+        ask(&server, &server.admin_token, Method::GET, &format!("/api/alarms/{alarm}/sources"), None).await;
+    assert_eq!(status, 200, "{traced}");
+    assert_eq!(traced["upstream"]["clean"], true, "{traced}");
+    assert!(traced["finding"].as_str().unwrap().contains("两站之间"), "{traced}");
 }

@@ -1,7 +1,8 @@
 //! The demo's illustrative monitoring stations (示例), generated, not measured: a water station
 //! at each drinking-water intake and where the rivers cross the city's edge, an air station at
 //! each district's seat, with a fortnight of hourly readings up to the present hour — a daily
-//! cycle and noise, one spill passing down the 嘉陵江 station after station, one stuck
+//! cycle and noise, one spill passing down the 嘉陵江 station after station (reaching the last
+//! one now), one stuck
 //! sensor, one silent station — written through the SensorThings model like any station's.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -16,8 +17,9 @@ use crate::sensing::{state, write};
 
 /// Hours of readings.
 pub const HOURS: i64 = 14 * 24;
-/// How long ago the spill reached the first 嘉陵江 station, hours.
-pub const SPILL_HOURS_AGO: i64 = 72;
+/// How long ago the spill peaked at the last station down the 嘉陵江, hours: it is passing
+/// there now (an open alarm to trace), and passed the stations above it earlier.
+pub const SPILL_HOURS_AGO: f64 = 1.0;
 /// The spill's speed down the river, km/h (about 1 m/s).
 pub const SPILL_KMH: f64 = 3.6;
 /// How long the stuck sensor has repeated one value, hours.
@@ -58,7 +60,7 @@ async fn sites(tx: &mut PgConnection) -> Result<Vec<Site>, crate::error::Error> 
     let mouth = "ST_SetSRID(ST_MakePoint(106.585, 29.565), 4326)::geography";
     let water: Vec<(String, f64, f64, Option<f64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH city AS (SELECT ST_Union(geom) AS g FROM district), \
-              intake AS (SELECT r.name || '水质自动站（示例）' AS name, ST_PointOnSurface(r.geom) AS p FROM receptor r \
+              intake AS (SELECT replace(r.name, '（示例）', '') || '水质自动站（示例）' AS name, ST_PointOnSurface(r.geom) AS p FROM receptor r \
                           WHERE r.kind = 'water_intake'), \
               edge AS (SELECT DISTINCT ON (x.river) x.river || '市界断面（示例）' AS name, x.p FROM ( \
                           SELECT split_part(rt.name, '（', 1) AS river, (ST_Dump(ST_Intersection(rt.geom, ST_Boundary(c.g)))).geom AS p \
@@ -174,9 +176,9 @@ pub async fn load(pool: &PgPool, now: DateTime<Utc>) -> Result<(usize, usize), c
         let scale = if site.water { 1.0 } else { 0.55 + 0.8 * random.unit() };
         // When the spill passes this station (hours ago), and how strong it still is.
         let spill = jialing.iter().position(|(j, _)| *j == i).map(|rank| {
-            let (_, first_km) = jialing[0];
-            let km = site.jialing_km.unwrap_or(first_km);
-            (SPILL_HOURS_AGO as f64 - (first_km - km) / SPILL_KMH, 0.8f64.powi(rank as i32))
+            let last_km = jialing.last().map_or(0.0, |l| l.1);
+            let km = site.jialing_km.unwrap_or(last_km);
+            (SPILL_HOURS_AGO + (km - last_km) / SPILL_KMH, 0.85f64.powi(rank as i32))
         });
         for (datastream, code) in &ids {
             let (_, _, _, usual, swing, noise) = *table.iter().find(|q| q.0 == code).expect("a quantity of the table");
@@ -192,7 +194,7 @@ pub async fn load(pool: &PgPool, now: DateTime<Utc>) -> Result<(usize, usize), c
                 let mut v = reading(&mut random, t, usual * scale, swing * scale, noise, peak);
                 if let Some((hours_ago, strength)) = spill {
                     let since = (end - t).num_hours() as f64;
-                    let pulse = (-((since - hours_ago) / 3.0).powi(2)).exp() * strength;
+                    let pulse = (-((since - hours_ago) / 4.0).powi(2)).exp() * strength;
                     v += match code.as_str() {
                         "w01018" => 35.0 * pulse,
                         "w21003" => 2.6 * pulse,

@@ -381,6 +381,14 @@ pub const ALARM_KIND: [Word; 3] = [
 ];
 /// Where a station's alarm stands.
 pub const ALARM_STATUS: [Word; 3] = [w("raised", "未确认"), w("acknowledged", "已确认"), w("cleared", "已解除")];
+/// A quality-control test of an observation (IOOS QARTOD's).
+pub const QC_TEST: [Word; 5] = [
+    w("gross_range", "超量程"),
+    w("spike", "尖峰"),
+    w("rate_of_change", "突变"),
+    w("flat_line", "数据恒定"),
+    w("missing", "缺失"),
+];
 /// A quality-control flag of an observation (IOOS QARTOD's).
 pub const QC_FLAG: [Word; 4] = [w("pass", "通过"), w("suspect", "可疑"), w("fail", "错误"), w("missing", "缺失")];
 /// What a user may do.
@@ -510,6 +518,7 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "alarm_kind", title: "监测预警类型", words: &ALARM_KIND },
     Vocabulary { name: "alarm_status", title: "监测预警状态", words: &ALARM_STATUS },
     Vocabulary { name: "qc_flag", title: "质控标记", words: &QC_FLAG },
+    Vocabulary { name: "qc_test", title: "质控检验", words: &QC_TEST },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

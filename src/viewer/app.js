@@ -15,6 +15,7 @@ import { plansOf, startPlanDeadlines } from './emergency-plans.js';
 import { startDrills } from './drills.js';
 import { startStandards } from './standards.js';
 import { startStations } from './stations.js';
+import { startAlarms } from './alarms.js';
 import { startOnDuty } from './on-duty.js';
 import { startPlume } from './plume.js';
 import { startRisk } from './risk.js';
@@ -238,6 +239,7 @@ map.on('load', () => {
   startStandards();
   state.stations = startStations(panels);
   buildLegend();
+  state.alarms = startAlarms({ ...panels, popup });
   state.onDuty = startOnDuty(panels);
   startPhone(panels);
   startCoverage(panels);
@@ -260,6 +262,7 @@ map.on('load', () => {
       state.drills?.onEvent(kind);
       state.onDuty?.onEvent(kind);
       state.stations?.onEvent(kind);
+      state.alarms?.onEvent(kind);
     },
   });
   state.ready = true;

@@ -23,6 +23,7 @@ const SUPPORT_JS: &str = include_str!("support.js");
 const DRILLS_JS: &str = include_str!("drills.js");
 const STANDARDS_JS: &str = include_str!("standards.js");
 const STATIONS_JS: &str = include_str!("stations.js");
+const ALARMS_JS: &str = include_str!("alarms.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -72,6 +73,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/drills.js", DRILLS_JS, JS),
     ("/viewer/standards.js", STANDARDS_JS, JS),
     ("/viewer/stations.js", STATIONS_JS, JS),
+    ("/viewer/alarms.js", ALARMS_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

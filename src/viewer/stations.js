@@ -20,6 +20,8 @@ export function startStations({ map, overlay }) {
     if (!body) return;
     const features = body.features.map((f) => ({ ...f, properties: { ...f.properties, reading: reading(f.properties) } }));
     overlay('stations', { type: 'FeatureCollection', features }, [
+      { id: 'stations-alarm', type: 'circle', filter: ['>', ['coalesce', ['get', 'alarms'], 0], 0], paint: {
+        'circle-color': 'rgba(0,0,0,0)', 'circle-radius': 12, 'circle-stroke-color': '#e31a1c', 'circle-stroke-width': 3 } },
       { id: 'stations-dot', type: 'circle', paint: {
         'circle-color': ['coalesce', ['get', 'colour'], UNKNOWN], 'circle-radius': 7,
         'circle-stroke-color': ['match', ['get', 'medium'], 'air', '#525252', '#08306b'], 'circle-stroke-width': 2 } },
@@ -28,18 +30,18 @@ export function startStations({ map, overlay }) {
         'text-size': 11, 'text-offset': [0, 1], 'text-anchor': 'top', 'text-optional': true },
         paint: { 'text-color': '#252525', 'text-halo-color': '#fff', 'text-halo-width': 1.5 } },
     ]);
-    for (const id of ['stations-dot', 'stations-label']) map.setLayoutProperty(id, 'visibility', shown ? 'visible' : 'none');
+    for (const id of ['stations-alarm', 'stations-dot', 'stations-label']) map.setLayoutProperty(id, 'visibility', shown ? 'visible' : 'none');
   };
   const toggle = document.createElement('label');
   toggle.className = 'layer-toggle';
   toggle.innerHTML = `<input type="checkbox" checked data-layer="stations"> 监测站`;
   toggle.querySelector('input').addEventListener('change', (e) => { shown = e.target.checked; draw(); });
-  document.getElementById('layers').appendChild(toggle);
+  document.getElementById('layers')?.appendChild(toggle);
   draw();
   return {
     /** Redraws (once for a burst of events) when a station's state changed. */
     onEvent(kind) {
-      if (kind !== 'station' && kind !== 'reload') return;
+      if (!['station', 'alarm', 'reload'].includes(kind)) return;
       clearTimeout(pending);
       pending = setTimeout(draw, 1000);
     },
@@ -62,6 +64,7 @@ export function startStations({ map, overlay }) {
         ['水质目标', p.target ? words.label('water_class', p.target) : null],
         ['最新数据', p.latest_time ? new Date(p.latest_time).toLocaleString('zh-CN') : null],
         ['MN', p.mn],
+        ['监测预警', p.alarms ? `${p.alarms} 条未解除` : null],
       ].filter(([, v]) => v);
       return `<div class="popup-title">${esc(p.name)}</div><div class="popup-layer">监测站 #${esc(String(f.id))}</div>
         <table class="popup-table">${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>`;

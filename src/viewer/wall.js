@@ -6,6 +6,8 @@ import { CJK_FONTS, overlays } from './draw.js';
 import { listen } from './live.js';
 import { state } from './state.js';
 import { showStats } from './stats.js';
+import { alarmLine } from './alarms.js';
+import { startStations } from './stations.js';
 import * as words from './words.js';
 
 const wall = Object.assign(state, { overview: null, updates: 0, focus: null });
@@ -199,10 +201,22 @@ function describe(e) {
   }
 }
 
+/** The stations' open alarms, as many as fit. */
+function renderAlarms(alarms) {
+  document.getElementById('alarms-open').textContent = alarms.length;
+  fill(document.getElementById('alarms'), alarms, (a) => {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="kind" style="background:${esc(words.colour('alarm_kind', a.kind, '#999'))}">${esc(words.label('alarm_kind', a.kind))}</span>`
+      + `${esc(a.station)} ${esc(alarmLine(a))}`;
+    return li;
+  }, (n) => `另有 ${n} 条`);
+}
+
 async function refresh() {
-  const o = await api('/api/overview');
+  const [o, alarms] = await Promise.all([api('/api/overview'), api('/api/alarms').catch(() => ({ alarms: [] }))]);
   wall.overview = o;
   render(o);
+  renderAlarms(alarms.alarms);
   wall.updates += 1;
   wall.renderedEvent = o.event;
   if (wall.focus) await showFocus(wall.focus);
@@ -231,6 +245,7 @@ function follow(after) {
     },
     on: (kind, _, id) => {
       wall.lastEvent = { kind, id: Number(id) };
+      wall.stations?.onEvent(kind);
       soon();
     },
   });
@@ -403,8 +418,10 @@ wall.focusOn = focus;
 const first = await api('/api/overview');
 wall.overview = first;
 render(first);
+renderAlarms((await api('/api/alarms').catch(() => ({ alarms: [] }))).alarms);
 follow(first.event);
 await mapReady;
+wall.stations = startStations({ map, overlay });
 const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
 showStats(wall, { theme: 'dark', scale: rem / 14, charts: ['chart-year', 'chart-cause'] }).then(() => { wall.charts = true; });
 const asked = Number(new URL(location.href).searchParams.get('focus'));

@@ -251,6 +251,12 @@ try {
     result.desk.stations = await page.evaluate(() => new Set(window.probe.map.queryRenderedFeatures({ layers: ['stations-dot'] })
       .map((f) => f.properties.colour)).size);
     check(result.desk.stations >= 2, `the stations are drawn in ${result.desk.stations} colours`);
+    // The open alarms, and the spill's source traced up the river.
+    await waitFor(page, 'the alarms', () => Number(document.getElementById('alarm-list').dataset.open) > 0, null, 30000);
+    await page.click('#alarm-list [data-act="sources"]');
+    await waitFor(page, 'the traced source', () => document.getElementById('alarm-finding')?.textContent, null, 30000);
+    result.desk.traced = await page.textContent('#alarm-finding');
+    check(result.desk.traced.includes('上游'), `the source traced: ${result.desk.traced}`);
     await page.screenshot({ path: `${target}/desk-1440x900.png` });
     check(!page.errors.length, `desk errors: ${page.errors}`);
     await context.close();

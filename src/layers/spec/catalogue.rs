@@ -489,6 +489,7 @@ pub static STATIONS_COLLECTION: Layer = Layer {
         Field { name: "latest_time", ty: FieldType::Timestamp, required: false },
         text("mn", 24),
         admin_code("district", false),
+        Field { name: "alarms", ty: FieldType::Integer { min: 0, max: 10_000 }, required: false },
     ],
     computed: &[],
     legacy: &[],
