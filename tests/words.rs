@@ -178,6 +178,7 @@ async fn the_database_allows_exactly_the_statuses_the_code_knows() {
         ("alarm", "kind", codes(&words::ALARM_KIND)),
         ("alarm", "status", codes(&words::ALARM_STATUS)),
         ("sta_qc", "flag", codes(&words::QC_FLAG)),
+        ("monitoring_plan", "status", codes(&words::MONITORING_PLAN_STATUS)),
     ] {
         assert_eq!(allowed(&pool, table, column).await, known, "{table}.{column}");
     }

@@ -9,7 +9,8 @@
 //! Routing: nearest 10 of 200 depots against pgRouting (see `routing.rs`). Allocation: 20 items
 //! over 200 depots against a linear program of the same size (see `allocation.rs`). Risk: a
 //! 24-hour downstream trace and the 1 km grid risk map (see `risk.rs`). Screens: the first screen
-//! of the wall, the phone and the desk in Chromium (see `screens.rs`).
+//! of the wall, the phone and the desk in Chromium (see `screens.rs`). Monitoring: ingest beside
+//! `COPY`, the latest value of every station beside a scan (see `monitoring.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing, allocation, risk, screens, validity or all.
+    /// Which part: tiles, routing, allocation, risk, screens, validity, monitoring or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -64,6 +65,7 @@ const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
 
 mod allocation;
 mod martin;
+mod monitoring;
 mod osrm;
 mod risk;
 mod routing;
@@ -101,6 +103,9 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     }
     if matches!(args.part.as_str(), "validity" | "all") {
         validity::run(cluster).await?;
+    }
+    if matches!(args.part.as_str(), "monitoring" | "all") {
+        monitoring::run(cluster).await?;
     }
     Ok(())
 }

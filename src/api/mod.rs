@@ -20,6 +20,7 @@ pub mod incidents;
 pub mod intake;
 pub mod layers;
 pub mod metrics;
+pub mod monitoring;
 pub mod nearest;
 pub mod offline;
 pub mod ogc;
@@ -252,6 +253,7 @@ pub fn routes() -> Routes {
         .merge(sta::router())
         .merge(stations::router())
         .merge(alarms::router())
+        .merge(monitoring::router())
         .merge(self_checks::router())
         .merge(risk::router())
         .merge(coverage::router())

@@ -381,6 +381,16 @@ pub const ALARM_KIND: [Word; 3] = [
 ];
 /// Where a station's alarm stands.
 pub const ALARM_STATUS: [Word; 3] = [w("raised", "未确认"), w("acknowledged", "已确认"), w("cleared", "已解除")];
+/// Where an incident's monitoring plan stands.
+pub const MONITORING_PLAN_STATUS: [Word; 2] = [w("draft", "草案"), w("issued", "已下达")];
+/// What a sampling point of emergency monitoring is.
+pub const SAMPLING_KIND: [Word; 5] = [
+    w("control", "上游对照断面"),
+    w("incident", "事发点"),
+    w("section", "下游断面"),
+    w("intake", "取水口"),
+    w("other", "其他"),
+];
 /// A quality-control test of an observation (IOOS QARTOD's).
 pub const QC_TEST: [Word; 5] = [
     w("gross_range", "超量程"),
@@ -519,6 +529,8 @@ pub static VOCABULARIES: &[Vocabulary] = &[
     Vocabulary { name: "alarm_status", title: "监测预警状态", words: &ALARM_STATUS },
     Vocabulary { name: "qc_flag", title: "质控标记", words: &QC_FLAG },
     Vocabulary { name: "qc_test", title: "质控检验", words: &QC_TEST },
+    Vocabulary { name: "monitoring_plan_status", title: "监测方案状态", words: &MONITORING_PLAN_STATUS },
+    Vocabulary { name: "sampling_kind", title: "采样点类型", words: &SAMPLING_KIND },
     Vocabulary { name: "hazard_severity", title: "隐患级别", words: &HAZARD_SEVERITY },
     Vocabulary { name: "inspection_kind", title: "排查方式", words: &INSPECTION_KIND },
     Vocabulary { name: "storage_mode", title: "储备方式", words: &STORAGE_MODE },

@@ -1,9 +1,13 @@
 //! Monitoring in command: the alarms that stations raise (listed, acknowledged by whom, made
 //! into an intake with one click) and where a river's pollution came from (溯源: the risk
 //! sources between an exceeding station and the clean one upstream, with the substances that
-//! match). The data model and the raising of alarms are [`crate::sensing`]'s.
+//! match), and emergency monitoring of an incident (应急监测: where and when to sample, what
+//! the model expects there, the readings against it). The data model and the raising of alarms
+//! are [`crate::sensing`]'s.
 
 pub mod alarms;
+pub mod dispersion;
+pub mod plan;
 pub mod sources;
 
 /// Why an alarm's step is refused in its present state.
@@ -37,6 +41,24 @@ pub enum Refused {
         /// What it is.
         what: String,
     },
+    /// The incident is closed.
+    #[error("incident {incident} is closed: its monitoring is over")]
+    Closed {
+        /// The incident.
+        incident: i64,
+    },
+    /// The plan was issued: it is not proposed or edited again.
+    #[error("the monitoring plan of incident {incident} is issued; its points are sampled as ordered")]
+    PlanIssued {
+        /// The incident.
+        incident: i64,
+    },
+    /// No plan yet.
+    #[error("incident {incident} has no monitoring plan; propose one first (POST …/monitoring-plan)")]
+    NoPlan {
+        /// The incident.
+        incident: i64,
+    },
     /// The station is not on a river.
     #[error("station {station} is {nearest}: no river to trace up")]
     OffRiver {
@@ -54,6 +76,9 @@ impl crate::error::Refusal for Refused {
             Refused::Taken { .. } => "already an intake",
             Refused::NotTraceable { .. } => "not traceable",
             Refused::OffRiver { .. } => "not on a river",
+            Refused::Closed { .. } => "incident closed",
+            Refused::PlanIssued { .. } => "plan issued",
+            Refused::NoPlan { .. } => "no plan",
         }
     }
 }

@@ -119,6 +119,7 @@ pub struct Source {
 
 /// The next water station up the river.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = UpstreamStation)]
 pub struct Upstream {
     /// Its Thing's id.
     pub id: i64,
@@ -134,6 +135,7 @@ pub struct Upstream {
 
 /// Where an exceedance came from.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SourceTrace)]
 pub struct Traced {
     /// The alarm.
     pub alarm: i64,
