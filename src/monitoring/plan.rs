@@ -378,15 +378,7 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, points: Vec<Point>) -> 
     }
     let mut tx = begin_as(pool, actor).await?;
     crate::response::hold::incident(&mut tx, actor, id).await?;
-    let row: Option<(String, serde_json::Value)> =
-        sqlx::query_as("SELECT status, plan FROM monitoring_plan WHERE incident_id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((status, mut plan)) = row else { return Err(Refused::NoPlan { incident: id }.into()) };
-    if status == "issued" {
-        return Err(Refused::PlanIssued { incident: id }.into());
-    }
+    let mut plan = draft(&mut tx, id).await?;
     // The predictions are the model's: they follow the new times.
     let channel = dispersion::channel(plan["channel"].as_str().unwrap_or(""));
     let released_at: DateTime<Utc> = serde_json::from_value(plan["released_at"].clone()).unwrap_or_else(|_| Utc::now());
@@ -410,20 +402,26 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, points: Vec<Point>) -> 
     show(pool, id).await
 }
 
-/// Issues the plan: a sampling point (Thing with its Location and a Datastream of the item)
-/// and an order to its team for each point, in one transaction.
-pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Plan, Error> {
-    let mut tx = begin_as(pool, actor).await?;
-    crate::response::hold::open_response(&mut tx, actor, id).await?;
+/// The draft plan of incident `id`, locked for a change; refused when there is none or it is issued.
+async fn draft(tx: &mut sqlx::PgConnection, id: i64) -> Result<serde_json::Value, Error> {
     let row: Option<(String, serde_json::Value)> =
         sqlx::query_as("SELECT status, plan FROM monitoring_plan WHERE incident_id = $1 FOR UPDATE")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((status, mut plan)) = row else { return Err(Refused::NoPlan { incident: id }.into()) };
-    if status == "issued" {
-        return Err(Refused::PlanIssued { incident: id }.into());
+    match row {
+        None => Err(Refused::NoPlan { incident: id }.into()),
+        Some((status, _)) if status == "issued" => Err(Refused::PlanIssued { incident: id }.into()),
+        Some((_, plan)) => Ok(plan),
     }
+}
+
+/// Issues the plan: a sampling point (Thing with its Location and a Datastream of the item)
+/// and an order to its team for each point, in one transaction.
+pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Plan, Error> {
+    let mut tx = begin_as(pool, actor).await?;
+    crate::response::hold::open_response(&mut tx, actor, id).await?;
+    let mut plan = draft(&mut tx, id).await?;
     let item = plan["item"].as_str().unwrap_or("COD").to_string();
     let unit = water::item(&item).map_or("mg/L", |i| i.unit);
     let mut points: Vec<Point> =
