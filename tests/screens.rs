@@ -187,6 +187,43 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
     .fetch_one(&server.pool)
     .await
     .unwrap();
+    // The demo's spill on the Yangtze at Changshou: its emergency monitoring, issued, with a first
+    // reading at each point.
+    let river_incident: i64 = sqlx::query_scalar("SELECT id FROM incident WHERE name LIKE '长寿示例柴油泄漏%'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO response (incident_id, level, declared_by) VALUES ($1, 'IV', 'test') ON CONFLICT DO NOTHING",
+    )
+    .bind(river_incident)
+    .execute(&server.pool)
+    .await
+    .unwrap();
+    let path = format!("/api/incidents/{river_incident}/monitoring-plan");
+    let (status, plan) =
+        common::ask(&server, &server.admin_token, reqwest::Method::POST, &path, Some(json!({"mass_kg": 20000}))).await;
+    assert_eq!(status, 201, "{plan}");
+    let (status, plan) =
+        common::ask(&server, &server.admin_token, reqwest::Method::POST, &format!("{path}/issue"), None).await;
+    assert_eq!(status, 200, "{plan}");
+    let readings: Vec<Value> = plan["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(
+            |p| json!({"Datastream": {"@iot.id": p["datastream_id"]}, "components": ["result"], "dataArray": [[18.5]]}),
+        )
+        .collect();
+    let (status, _) = common::ask(
+        &server,
+        &server.admin_token,
+        reqwest::Method::POST,
+        "/sta/v1.1/CreateObservations",
+        Some(json!(readings)),
+    )
+    .await;
+    assert_eq!(status, 201);
     let root = env!("CARGO_MANIFEST_DIR");
     let output = tokio::process::Command::new("node")
         .arg(format!("{root}/tests/browser/screens.mjs"))
@@ -196,6 +233,7 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
         .arg(&viewer)
         .arg(&officer)
         .arg(incident.to_string())
+        .arg(river_incident.to_string())
         .output()
         .await
         .expect("node (scripts/setup installs the browser test's packages)");

@@ -309,8 +309,8 @@ async fn latest(cluster: &LocalCluster) -> Result<()> {
     .await?;
     anyhow::ensure!(n == STATIONS as i64 && m == n && k == n, "{n} {m} {k} rows");
     println!(
-        "\nlatest value and class of every station: {STATIONS} stations, a year hourly ({}M observations), best of 5",
-        want / 1_000_000
+        "\nlatest value and class of every station: {STATIONS} stations, a year hourly ({:.2}M observations), best of 5",
+        want as f64 / 1e6
     );
     println!("  maintained tables {ours:>8.1} ms   scan (DISTINCT ON) {scan:>8.1} ms   ratio {:.4}", ours / scan);
     println!(

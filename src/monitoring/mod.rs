@@ -59,11 +59,13 @@ pub enum Refused {
         /// The incident.
         incident: i64,
     },
-    /// The station is not on a river.
-    #[error("station {station} is {nearest}: no river to trace up")]
+    /// The station or the incident is not on a river.
+    #[error("{what} {name} is {nearest}: no river to follow")]
     OffRiver {
-        /// The station's name.
-        station: String,
+        /// station or incident.
+        what: &'static str,
+        /// Its name.
+        name: String,
         /// How far the nearest river is, said.
         nearest: String,
     },

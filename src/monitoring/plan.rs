@@ -154,12 +154,12 @@ pub fn samples(frequency: &[Frequency]) -> Vec<DateTime<Utc>> {
 }
 
 /// How often to sample a point the pollution reaches at `arrival`: every 2 hours before,
-/// every 30 minutes from 2 hours before to 4 hours after, every 2 hours for 8 hours more.
+/// every 30 minutes from 2 hours before to 4 hours after, every 2 hours after that to the end.
 fn schedule(now: DateTime<Utc>, arrival: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Frequency> {
     let spans = [
         (now, arrival - Duration::hours(2), 120),
         (arrival - Duration::hours(2), arrival + Duration::hours(4), 30),
-        (arrival + Duration::hours(4), arrival + Duration::hours(12), 120),
+        (arrival + Duration::hours(4), end, 120),
     ];
     spans
         .into_iter()
@@ -223,7 +223,7 @@ pub async fn propose(
         return Err(Refused::Closed { incident: id }.into());
     }
     let Some(start) = rivers.snap(point, SNAP_M, &|_| true) else {
-        return Err(Refused::OffRiver { station: name, nearest: "not within 2 km of a river".into() }.into());
+        return Err(Refused::OffRiver { what: "incident", name, nearest: "not within 2 km of a river".into() }.into());
     };
     let river: String = sqlx::query_scalar("SELECT name FROM route WHERE id = $1")
         .bind(rivers.edges[start.edge].route_id)

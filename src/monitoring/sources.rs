@@ -163,7 +163,8 @@ pub async fn trace(pool: &PgPool, rivers: Arc<RoadGraph>, alarm: i64) -> Result<
     let Some(start) = rivers.snap(Coord { x, y }, SNAP_M, &|_| true) else {
         let nearest = rivers.snap(Coord { x, y }, f64::INFINITY, &|_| true).map(|s| s.distance_m);
         return Err(Refused::OffRiver {
-            station: a.station,
+            what: "station",
+            name: a.station,
             nearest: nearest.map_or("far from any river".into(), |m| format!("{m:.0} m from the nearest river")),
         }
         .into());

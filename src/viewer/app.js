@@ -208,7 +208,7 @@ map.on('click', (e) => {
   if (document.getElementById('trace-mode').checked) return risk.trace(e.lngLat);
   if (document.getElementById('around-mode').checked) return around(e.lngLat);
   const station = state.stations?.at(e.point);
-  if (station) return popup(e.lngLat, state.stations.describe(station));
+  if (station) return state.stations.show(station, e.lngLat, popup);
   const hits = map.queryRenderedFeatures(e.point, { layers: clickable() });
   const hit = hits[0] ?? map.queryRenderedFeatures(e.point, { layers: ['district-fill'] })[0];
   if (hit?.source === 'risk') return risk.show(hit, e.lngLat);

@@ -3,6 +3,7 @@
 import { api, esc, when } from './api.js';
 import * as words from './words.js';
 import { responsePart } from './command.js';
+import { monitoringPart } from './emergency-monitoring.js';
 import { reviewPart } from './review.js';
 import { supportPart } from './support.js';
 
@@ -73,8 +74,9 @@ export function startDuty({ map, may, overlay, onemap }) {
     const incident = duty.incidents.find((f) => f.id === id) ?? await api(`/api/layers/incident/${id}`);
     if (fly && incident.geometry) map.flyTo({ center: incident.geometry.coordinates, zoom: Math.max(map.getZoom(), 11) });
     const p = incident.properties;
-    const [reports, timeline, response, after, support] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
-      responsePart(id, canWrite), reviewPart(id, p), supportPart(id, canWrite && p.status === 'open', onemap.me)]);
+    const [reports, timeline, response, after, support, monitoring] = await Promise.all([api(`/api/incidents/${id}/reports`), api(`/api/incidents/${id}/timeline`),
+      responsePart(id, canWrite), reviewPart(id, p), supportPart(id, canWrite && p.status === 'open', onemap.me),
+      monitoringPart(id, canWrite, p.status === 'open')]);
     const submitted = (stage) => reports.reports.some((r) => r.stage === stage && r.status === 'submitted');
     const stages = [];
     if (canWrite && p.status === 'open' && !submitted('initial')) stages.push('initial');
@@ -91,6 +93,7 @@ export function startDuty({ map, may, overlay, onemap }) {
         <span class="meta">${r.status === 'draft' ? '草稿' : `已报送 ${esc(when(r.submitted_at))}`} · ${esc(r.author)}</span>
         ${r.status === 'draft' && canWrite ? `<button type="button" data-edit="${r.id}">编辑</button>` : ''}</li>`).join('')}</ol>
       ${response.html}
+      ${monitoring.html}
       ${support.html}
       ${after}
       <details><summary>时间线（${timeline.timeline.length}）</summary><ol class="duty-timeline">${timeline.timeline
@@ -101,6 +104,7 @@ export function startDuty({ map, may, overlay, onemap }) {
       if (value !== undefined) e.value = value;
     }
     response.wire(detail, () => select(id, false));
+    monitoring.wire(detail, () => select(id, false));
     support.wire(detail, () => select(id, false));
     for (const b of detail.querySelectorAll('[data-stage]')) b.addEventListener('click', () => openForm(id, b.dataset.stage));
     for (const b of detail.querySelectorAll('[data-edit]')) {

@@ -24,6 +24,7 @@ const DRILLS_JS: &str = include_str!("drills.js");
 const STANDARDS_JS: &str = include_str!("standards.js");
 const STATIONS_JS: &str = include_str!("stations.js");
 const ALARMS_JS: &str = include_str!("alarms.js");
+const EMERGENCY_MONITORING_JS: &str = include_str!("emergency-monitoring.js");
 const RISK_JS: &str = include_str!("risk.js");
 const COVERAGE_JS: &str = include_str!("coverage.js");
 const PHONE_JS: &str = include_str!("phone.js");
@@ -74,6 +75,7 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("/viewer/standards.js", STANDARDS_JS, JS),
     ("/viewer/stations.js", STATIONS_JS, JS),
     ("/viewer/alarms.js", ALARMS_JS, JS),
+    ("/viewer/emergency-monitoring.js", EMERGENCY_MONITORING_JS, JS),
     ("/viewer/risk.js", RISK_JS, JS),
     ("/viewer/coverage.js", COVERAGE_JS, JS),
     ("/viewer/phone.js", PHONE_JS, JS),

@@ -1,6 +1,6 @@
 // The officer's phone: "where am I", "report from here" (a quick initial report of a new
-// incident, or a follow-up of an open one) and the hazard inspection of the nearest risk
-// source, each with photos. What is filed goes through the outbox, so it waits out a lost
+// incident, or a follow-up of an open one), the hazard inspection of the nearest risk source,
+// each with photos, and readings at emergency sampling points. What is filed goes through the outbox, so it waits out a lost
 // network and is sent once. On a narrow screen the desk's panel becomes a bottom sheet.
 import { api, esc } from './api.js';
 import { circle } from './draw.js';
@@ -240,6 +240,41 @@ export function startPhone({ map, overlay, onemap, may }) {
     });
   }
   document.getElementById('field-orders').addEventListener('click', myOrders);
+
+  // ---- field readings (现场监测): a value at an emergency sampling point, through the outbox -------
+  const POINTS_KEPT = 'onemap-sampling-points';
+  async function reading() {
+    const expand = 'Locations($select=location),Datastreams($select=id,unitOfMeasurement;$expand=ObservedProperty($select=name))';
+    let things = await api(`/sta/v1.1/Things?$filter=${encodeURIComponent('properties/sampling_point ne null')}&$orderby=id desc&$top=100&$expand=${encodeURIComponent(expand)}`)
+      .then((b) => b.value, () => null);
+    if (things) localStorage.setItem(POINTS_KEPT, JSON.stringify(things));
+    else things = JSON.parse(localStorage.getItem(POINTS_KEPT) ?? '[]');
+    const here = phone.here?.at;
+    const far = (t) => (here && t.Locations[0] ? metres(here, t.Locations[0].location.coordinates) : 0);
+    const streams = things.sort((a, b) => far(a) - far(b)).flatMap((t) => t.Datastreams.map((d) => ({ t, d })));
+    if (!streams.length) {
+      status.textContent = '没有应急监测采样点（监测方案下达后才有）';
+      return;
+    }
+    const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    open('现场监测', `
+      <label>点位与项目 <select name="stream">${streams.map(({ t, d }) => `<option value="${d['@iot.id']}">${esc(t.name)} · ${esc(d.ObservedProperty.name)}（${esc(d.unitOfMeasurement.symbol)}）`
+        + `${here ? `${Math.round(far(t))} 米` : ''}</option>`).join('')}</select></label>
+      <label>采样时间 <input type="datetime-local" name="at" value="${now}" max="${now}"></label>
+      <label>测定值 <input type="number" name="value" step="any" required></label>
+      <label>方法 <input name="method" value="便携式快速检测" maxlength="200"></label>`, async (data) => {
+      const value = Number(data.get('value'));
+      if (data.get('value') === '' || !Number.isFinite(value)) throw new Error('请填写测定值');
+      const at = new Date(String(data.get('at'))).toISOString();
+      const chosen = streams.find(({ d }) => String(d['@iot.id']) === data.get('stream'));
+      const method = String(data.get('method') ?? '').trim();
+      await enqueue(`现场监测：${chosen.t.name} ${chosen.d.ObservedProperty.name} ${value}`, [{
+        method: 'POST', path: `/sta/v1.1/Datastreams(${chosen.d['@iot.id']})/Observations`,
+        json: { phenomenonTime: at, result: value, parameters: { method, ...(here ? { taken_at: here } : {}) } },
+      }]);
+    });
+  }
+  document.getElementById('field-reading').addEventListener('click', reading);
 
   // ---- what waits to be sent ---------------------------------------------------------------------
   const outbox = document.getElementById('field-outbox');

@@ -2,6 +2,7 @@
 // its AQI category (HJ 633) as /ogc/collections/stations says now, redrawn when a station's
 // state changes (feed event `station`); a click shows what it says and since when.
 import { api, esc } from './api.js';
+import { state } from './state.js';
 import * as words from './words.js';
 
 const UNKNOWN = '#9e9e9e';
@@ -54,6 +55,32 @@ export function startStations({ map, overlay }) {
     at(point) {
       if (!map.getLayer('stations-dot')) return null;
       return map.queryRenderedFeatures(point, { layers: ['stations-dot'] })[0] ?? null;
+    },
+    /** Opens station `f`'s popup at `lngLat` with its last two days, one small chart a quantity. */
+    async show(f, lngLat, popup) {
+      popup(lngLat, `${this.describe(f)}<div id="station-chart"></div>`, '440px');
+      const since = new Date(Date.now() - 48 * 3600e3).toISOString();
+      const expand = `ObservedProperty($select=name),Observations($filter=phenomenonTime ge ${since};$orderby=phenomenonTime asc;$top=200;$select=phenomenonTime,result)`;
+      const body = await api(`/sta/v1.1/Things(${f.id})/Datastreams?$select=id,unitOfMeasurement&$top=8&$expand=${encodeURIComponent(expand)}`).catch(() => null);
+      const el = document.getElementById('station-chart');
+      if (!body || !el) return;
+      const streams = body.value.filter((d) => d.Observations.length);
+      if (!streams.length) { el.outerHTML = '<div class="hint">近两天无数据</div>'; return; }
+      const echarts = await import('/vendor/echarts.esm.min.mjs');
+      el.style.height = `${streams.length * 62 + 20}px`;
+      const chart = echarts.init(el, null, { renderer: 'canvas' });
+      const grid = (i) => ({ left: 44, right: 8, top: 10 + i * 62, height: 40 });
+      chart.setOption({
+        animation: false,
+        tooltip: { trigger: 'axis' },
+        grid: streams.map((_, i) => grid(i)),
+        title: streams.map((d, i) => ({ text: `${d.ObservedProperty.name} ${d.unitOfMeasurement?.symbol ?? ''}`, top: 6 + i * 62, left: 48, textStyle: { fontSize: 10, fontWeight: 'normal' } })),
+        xAxis: streams.map((_, i) => ({ type: 'time', gridIndex: i, axisLabel: { show: i === streams.length - 1, fontSize: 9 } })),
+        yAxis: streams.map((_, i) => ({ type: 'value', gridIndex: i, scale: true, splitNumber: 2, axisLabel: { fontSize: 9 } })),
+        series: streams.map((d, i) => ({ type: 'line', xAxisIndex: i, yAxisIndex: i, showSymbol: false, name: d.ObservedProperty.name,
+          data: d.Observations.map((o) => [o.phenomenonTime, o.result]) })),
+      });
+      state.stationChart = chart;
     },
     /** The popup's HTML for station feature `f`. */
     describe(f) {

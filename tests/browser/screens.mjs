@@ -9,8 +9,10 @@ import { launch } from './launch.mjs';
 import { probe } from './probe.mjs';
 import { watchCsp } from './csp.mjs';
 
-const [base, target, adminToken, viewerToken, officerToken, incidentArg] = process.argv.slice(2);
+const [base, target, adminToken, viewerToken, officerToken, incidentArg, riverIncidentArg] = process.argv.slice(2);
 const incidentId = Number(incidentArg);
+// An incident on a river, with its emergency monitoring issued.
+const riverIncidentId = Number(riverIncidentArg);
 const result = { wall: {}, phone: {}, desk: {} };
 const fail = (message) => { console.error(`screens test: ${message}`); console.log(JSON.stringify(result)); process.exit(1); };
 const check = (ok, message) => { if (!ok) fail(message); };
@@ -257,6 +259,22 @@ try {
     await waitFor(page, 'the traced source', () => document.getElementById('alarm-finding')?.textContent, null, 30000);
     result.desk.traced = await page.textContent('#alarm-finding');
     check(result.desk.traced.includes('上游'), `the source traced: ${result.desk.traced}`);
+    // A station's last two days, one small chart a quantity.
+    await page.evaluate(() => window.probe.popup?.remove());
+    await waitFor(page, 'the map at rest', () => !window.probe.map.isMoving() && window.probe.map.areTilesLoaded(), null, 30000);
+    const dot = await page.evaluate(() => {
+      const map = window.probe.map;
+      const f = map.queryRenderedFeatures({ layers: ['stations-dot'] }).find((x) => { const p = map.project(x.geometry.coordinates); return p.x > 20 && p.y > 20 && p.x < 1000 && p.y < 860; });
+      const p = map.project(f.geometry.coordinates);
+      return { x: p.x, y: p.y };
+    });
+    await page.mouse.click(dot.x, dot.y);
+    await waitFor(page, 'the station chart', () => window.probe.stationChart?.getOption().series.length > 0, null, 30000);
+    result.desk.station_series = await page.evaluate(() => window.probe.stationChart.getOption().series.length);
+    // The incident's emergency monitoring: readings against the prediction.
+    await page.click(`#duty-incidents li[data-id="${riverIncidentId}"]`);
+    await waitFor(page, 'the monitoring chart', () => document.querySelector('#duty-detail .monitoring-chart canvas'), null, 30000);
+    result.desk.monitoring = await page.textContent('#duty-detail .monitoring .popup-sub');
     await page.screenshot({ path: `${target}/desk-1440x900.png` });
     check(!page.errors.length, `desk errors: ${page.errors}`);
     await context.close();
