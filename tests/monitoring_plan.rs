@@ -48,6 +48,10 @@ async fn a_plan_is_proposed_on_the_trace_predicted_edited_issued_and_read_back()
     let incident = river(&server).await;
     let admin = server.admin_token.clone();
     let path = format!("/api/incidents/{incident}/monitoring-plan");
+    let (status, _) = ask(&server, &admin, Method::GET, &path, None).await;
+    assert_eq!(status, 404, "no plan yet");
+    let (status, answer) = ask(&server, &admin, Method::POST, &format!("{path}/issue"), None).await;
+    assert_eq!(status, 409, "{answer}");
     let (status, plan) =
         ask(&server, &admin, Method::POST, &path, Some(json!({"item": "COD", "hours": 6, "mass_kg": 20000}))).await;
     assert_eq!(status, 201, "{plan}");

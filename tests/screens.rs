@@ -265,6 +265,14 @@ async fn the_wall_the_phone_and_the_desk_fit_their_screens_and_stay_live() {
         ("done", Some("officer"), Some("围油栏已布设"), 1),
         "done with its photo"
     );
+    // The reading entered offline on the phone arrived once, with its method.
+    let readings: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sta_observation WHERE result = 23.4 AND parameters->>'method' = '便携式快速检测'",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(readings, 1, "the field reading was stored exactly once");
     for shot in ["wall-1920x1080.png", "wall-3840x2160.png", "wall-focus.png", "phone-390x844.png", "desk-1440x900.png"]
     {
         assert!(

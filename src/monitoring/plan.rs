@@ -481,7 +481,8 @@ pub async fn show(pool: &PgPool, id: i64) -> Result<Plan, Error> {
             .bind(id)
             .fetch_optional(pool)
             .await?;
-    let Some((status, plan)) = row else { return Err(Refused::NoPlan { incident: id }.into()) };
+    // No plan yet: nothing to show (a write that needs one says why it cannot be done).
+    let Some((status, plan)) = row else { return Err(Error::NotFound { layer: "monitoring plan of incident", id }) };
     let item = plan["item"].as_str().unwrap_or("COD").to_string();
     let standard = water::item(&item);
     let limit = standard.map_or(f64::INFINITY, |s| s.limits[2]);

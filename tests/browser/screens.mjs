@@ -427,6 +427,22 @@ try {
     await waitFor(page, 'the order in the outbox', () => window.probe.phone.waiting === 1);
     await context.setOffline(false);
     await waitFor(page, 'the order sent', (n) => window.probe.phone.sent === n + 1 && window.probe.phone.waiting === 0, sentBeforeOrder, 60000);
+
+    // A reading at the nearest emergency sampling point (现场监测): the points fetched online,
+    // the reading entered offline, sent once the network is back.
+    await page.click('#field-reading');
+    await page.waitForSelector('#field-dialog[open]');
+    await page.click('#field-cancel');
+    await context.setOffline(true);
+    await page.click('#field-reading');
+    await page.waitForSelector('#field-dialog[open]');
+    result.phone.reading_at = await page.$eval('#field-dialog [name=stream]', (s) => s.selectedOptions[0].textContent);
+    await page.fill('#field-dialog [name=value]', '23.4');
+    const sentBeforeReading = await page.evaluate(() => window.probe.phone.sent);
+    await page.click('#field-dialog button[type=submit]');
+    await waitFor(page, 'the reading in the outbox', () => window.probe.phone.waiting === 1);
+    await context.setOffline(false);
+    await waitFor(page, 'the reading sent', (n) => window.probe.phone.sent === n + 1 && window.probe.phone.waiting === 0, sentBeforeReading, 60000);
     check(!page.errors.length, `phone errors: ${page.errors}`);
     check(!page.outside.length, `phone fetched from outside: ${page.outside}`);
     await context.close();
