@@ -370,9 +370,22 @@ async fn the_desk_declares_the_response_activates_the_plan_and_sees_the_checklis
     .fetch_one(&server.pool)
     .await
     .unwrap();
+    // A water station whose NH3-N exceeds its target class twice: an alarm for the desk to confirm.
+    let station = json!({"name": "确认测试站", "properties": {"target_class": "Ⅲ"},
+        "Locations": [{"name": "l", "location": {"type": "Point", "coordinates": [107.0, 29.8]}}],
+        "Datastreams": [{"name": "氨氮", "observationType": "OM_Measurement", "unitOfMeasurement": {"name": "mg/L", "symbol": "mg/L"},
+            "Sensor": {"name": "s", "encodingType": "text/plain", "metadata": "m"},
+            "ObservedProperty": {"name": "氨氮", "definition": "w21003"},
+            "Observations": [{"phenomenonTime": (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339(), "result": 1.8},
+                             {"phenomenonTime": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339(), "result": 2.0}]}]});
+    let (status, answer) = call(&server, &server.admin_token, Method::POST, "/sta/v1.1/Things", Some(station)).await;
+    assert_eq!(status, 201, "{answer}");
     let result =
         common::browser::run("command.mjs", &[server.url.clone(), incident.to_string(), shot, item.clone()]).await;
     assert_eq!(result["errors"], json!([]), "{result}");
+    let (status, by): (String, Option<String>) =
+        sqlx::query_as("SELECT status, acknowledged_by FROM alarm").fetch_one(&server.pool).await.unwrap();
+    assert_eq!((status.as_str(), by.as_deref()), ("acknowledged", Some("commander")), "{result}");
     assert!(result["level"].as_str().unwrap().contains("Ⅲ级"), "{result}");
     // The checklist is the response's orders, by module, as the API answers them.
     let (_, response) =

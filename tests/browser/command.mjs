@@ -84,6 +84,15 @@ try {
   result.drill = await page.textContent('#drills li.drill-item.running');
   await page.$eval('#drills', (e) => e.scrollIntoView());
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-drill.png') });
+  // A station's alarm, confirmed on the desk (监测预警 · 确认).
+  await page.$eval('#alarms', (e) => e.scrollIntoView());
+  await page.waitForSelector('#alarm-list [data-act="acknowledge"]', { timeout: 15000 })
+    .catch(async () => fail(`no alarm to confirm: ${await page.textContent('#alarm-list')}`));
+  await page.click('#alarm-list [data-act="acknowledge"]');
+  await page.waitForFunction(() => !document.querySelector('#alarm-list [data-act="acknowledge"]')
+    && document.querySelector('#alarm-list li[data-alarm]')?.title.includes('commander'), null, { timeout: 15000 })
+    .catch(async () => fail(`the alarm was not confirmed: ${await page.innerHTML('#alarm-list')}`));
+  result.alarm = await page.getAttribute('#alarm-list li[data-alarm]', 'title');
   result.errors = errors;
   console.log(JSON.stringify(result));
 } finally {
