@@ -188,3 +188,52 @@ async fn a_plan_is_proposed_on_the_trace_predicted_edited_issued_and_read_back()
     assert!(read["measured"].as_array().unwrap().iter().all(|m| m["back_within"] == true), "{read}");
     assert_eq!(read["propose_lifting"], true);
 }
+
+#[tokio::test]
+async fn a_release_to_the_air_is_sampled_upwind_at_the_source_the_zone_edges_and_the_receptors_inside() {
+    let server = TestServer::start().await.unwrap();
+    let admin = server.admin_token.clone();
+    // A school 1 km east of a chlorine leak, the wind from the west.
+    let (status, _) =
+        post(&server.at("/api/layers/receptor"), at(106.31027, 29.4, json!({"kind": "school", "name": "下风向小学"})))
+            .await;
+    assert_eq!(status, 201);
+    let occurred = (Utc::now() - Duration::minutes(10)).to_rfc3339();
+    let (_, incident) = post(
+        &server.at("/api/layers/incident"),
+        at(106.3, 29.4, json!({"name": "液氯泄漏", "kind": "air", "severity": "较大", "occurred_at": occurred})),
+    )
+    .await;
+    let id = incident["id"].as_i64().unwrap();
+    let air = json!({"point": [0, 0], "release_g_s": 2000, "wind_from_deg": 270, "wind_ms": 2, "stability": "D",
+                     "substance": "氯气", "minutes": 60});
+    let path = format!("/api/incidents/{id}/monitoring-plan");
+    let (status, plan) = ask(&server, &admin, Method::POST, &path, Some(json!({"hours": 6, "air": air}))).await;
+    assert_eq!(status, 201, "{plan}");
+    let points = plan["points"].as_array().unwrap();
+    let kinds: Vec<&str> = points.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["control", "incident", "edge", "edge", "edge", "receptor"], "{plan}");
+    // The control point is upwind (west), the zone's tip downwind (east).
+    assert!(points[0]["point"][0].as_f64().unwrap() < 106.3);
+    assert!(points[2]["point"][0].as_f64().unwrap() > 106.31);
+    assert_eq!((plan["item"].as_str(), plan["unit"].as_str()), (Some("氯气"), Some("mg/m³")));
+    // At the school (1 km downwind, reached after about 8 minutes at 2 m/s): above the lower
+    // end-point while the leak passes, nothing once it has gone by.
+    let school = &points[5];
+    assert_eq!(school["name"], "下风向小学");
+    let limit = plan["limit"].as_f64().unwrap();
+    let predicted: Vec<f64> = school["predicted"].as_array().unwrap().iter().map(|p| p[1].as_f64().unwrap()).collect();
+    assert!(predicted[0] > limit, "{predicted:?} against {limit}");
+    assert_eq!(*predicted.last().unwrap(), 0.0, "{predicted:?}");
+    // Bad input inside the plume request is named.
+    let (status, answer) = ask(
+        &server,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"air": {"point": [0, 0], "release_g_s": -1, "wind_from_deg": 0, "wind_ms": 2}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["field"], "air.release_g_s", "{answer}");
+}

@@ -22,7 +22,7 @@ pub const MAX_MINUTES: f64 = 1440.0;
 const MAX_THRESHOLDS: usize = 5;
 
 /// A plume request as asked.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = PlumeRequest)]
 pub struct Asked {

@@ -116,7 +116,7 @@ impl Request {
 }
 
 /// Plume coordinates (x downwind, y to the left, m) to longitude and latitude.
-fn place(at: Coord<f64>, downwind_deg: f64, (x, y): (f64, f64)) -> Coord<f64> {
+pub fn place(at: Coord<f64>, downwind_deg: f64, (x, y): (f64, f64)) -> Coord<f64> {
     let distance = x.hypot(y);
     if distance == 0.0 {
         return at;

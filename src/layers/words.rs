@@ -384,11 +384,13 @@ pub const ALARM_STATUS: [Word; 3] = [w("raised", "未确认"), w("acknowledged",
 /// Where an incident's monitoring plan stands.
 pub const MONITORING_PLAN_STATUS: [Word; 2] = [w("draft", "草案"), w("issued", "已下达")];
 /// What a sampling point of emergency monitoring is.
-pub const SAMPLING_KIND: [Word; 5] = [
-    w("control", "上游对照断面"),
+pub const SAMPLING_KIND: [Word; 7] = [
+    w("control", "对照点"),
     w("incident", "事发点"),
     w("section", "下游断面"),
     w("intake", "取水口"),
+    w("edge", "影响区边界"),
+    w("receptor", "敏感目标"),
     w("other", "其他"),
 ];
 /// A quality-control test of an observation (IOOS QARTOD's).

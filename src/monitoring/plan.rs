@@ -52,6 +52,9 @@ pub struct PlanBody {
     pub release_minutes: Option<f64>,
     /// First-order decay, per day (default 0).
     pub decay_per_day: Option<f64>,
+    /// For a release to the air: the plume request (its point is the incident's), whose zones
+    /// and receptors the points follow instead of a river.
+    pub air: Option<crate::air::asked::Asked>,
 }
 
 /// How often a point is sampled in a span.
@@ -109,7 +112,8 @@ pub struct Plan {
     pub item: String,
     /// Its unit.
     pub unit: String,
-    /// The limit of class Ⅲ (the usual target of a river section).
+    /// The limit the readings are held to: class Ⅲ of the item in a river, the lowest
+    /// threshold (toxic end-point) in the air.
     pub limit: f64,
     /// When the release began (the incident's time).
     pub released_at: DateTime<Utc>,
@@ -222,6 +226,10 @@ pub async fn propose(
     if status == "closed" {
         return Err(Refused::Closed { incident: id }.into());
     }
+    if let Some(asked) = body.air {
+        let (points, plan) = air_points(pool, asked, point, released_at, &name, hours).await?;
+        return store(pool, actor, id, points, plan).await;
+    }
     let Some(start) = rivers.snap(point, SNAP_M, &|_| true) else {
         return Err(Refused::OffRiver { what: "incident", name, nearest: "not within 2 km of a river".into() }.into());
     };
@@ -283,8 +291,22 @@ pub async fn propose(
             p.predicted = predict(&channel, m, release, decay, p, released_at);
         }
     }
-    let plan = json!({"item": item, "mass_kg": mass_kg, "released_at": released_at, "channel": channel.river,
-                      "points": points});
+    let unit = water::item(&item).map_or("mg/L", |i| i.unit);
+    let limit = water::item(&item).map_or(f64::INFINITY, |i| i.limits[2]);
+    let plan = json!({"medium": "water", "item": item, "unit": unit, "limit": limit, "mass_kg": mass_kg,
+                      "released_at": released_at, "channel": channel.river});
+    store(pool, actor, id, points, plan).await
+}
+
+/// Keeps `points` in `plan` as incident `id`'s draft (an issued plan stays as it is).
+async fn store(
+    pool: &PgPool,
+    actor: &Actor,
+    id: i64,
+    points: Vec<Point>,
+    mut plan: serde_json::Value,
+) -> Result<Plan, Error> {
+    plan["points"] = json!(points);
     let mut tx = begin_as(pool, actor).await?;
     crate::response::hold::incident(&mut tx, actor, id).await?;
     let issued: Option<String> = sqlx::query_scalar("SELECT status FROM monitoring_plan WHERE incident_id = $1")
@@ -305,6 +327,116 @@ pub async fn propose(
     .await?;
     tx.commit().await?;
     show(pool, id).await
+}
+
+/// The points of a release to the air: upwind control, the source, the widest zone's
+/// downwind tip and its two sides half-way, the receptors inside it (nearest first, at most
+/// 10); every 30 minutes while it leaks and 2 hours after, hourly after that.
+async fn air_points(
+    pool: &PgPool,
+    mut asked: crate::air::asked::Asked,
+    at: Coord<f64>,
+    released_at: DateTime<Utc>,
+    name: &str,
+    hours: f64,
+) -> Result<(Vec<Point>, serde_json::Value), Error> {
+    asked.point = [at.x, at.y];
+    let request = asked.request().map_err(|e| match e {
+        Error::Invalid(i) => Error::Invalid(crate::error::Invalid { field: i.field.map(|f| format!("air.{f}")), ..i }),
+        other => other,
+    })?;
+    let zones = crate::air::threat::zones(pool, &request).await?;
+    let downwind = (request.wind_from_deg + 180.0).rem_euclid(360.0);
+    let now = Utc::now();
+    let end = now + Duration::minutes((hours * 60.0) as i64);
+    let leak_end = released_at + Duration::minutes(request.minutes as i64) + Duration::hours(2);
+    let frequency = vec![
+        Frequency { from: now, to: leak_end.max(now + Duration::hours(2)).min(end), every_minutes: 30 },
+        Frequency { from: leak_end.max(now + Duration::hours(2)), to: end, every_minutes: 60 },
+    ]
+    .into_iter()
+    .filter(|f| f.from < f.to)
+    .collect::<Vec<_>>();
+    let u = request.release.wind_ms;
+    let mut points = vec![
+        point_of(
+            "control",
+            "上风向对照点".into(),
+            crate::air::threat::place(at, downwind, (-1000.0, 0.0)),
+            0.0,
+            -1000.0,
+            frequency.clone(),
+        ),
+        point_of("incident", format!("{name}泄漏源"), at, 0.0, 0.0, frequency.clone()),
+    ];
+    // The widest zone is the lowest threshold's.
+    let widest = zones.features.iter().find(|z| !z.geometry.is_null());
+    let threshold = zones.features.first().map_or(f64::INFINITY, |z| z.properties.threshold_mg_m3);
+    if let Some(z) = widest {
+        let tip = z.properties.max_distance_m;
+        let mut edge = |name: &str, x: f64, y: f64| {
+            let c = crate::air::threat::place(at, downwind, (x, y));
+            points.push(point_of("edge", name.into(), c, x / u / 3600.0, x, frequency.clone()));
+        };
+        edge("下风向影响区最远处", tip, 0.0);
+        if let Some(half) = request.release.half_width(tip / 2.0, threshold) {
+            edge("影响区左侧边界", tip / 2.0, half);
+            edge("影响区右侧边界", tip / 2.0, -half);
+        }
+        let ids: Vec<i64> = z.properties.receptors.iter().take(10).map(|r| r.id).collect();
+        let places: Vec<(i64, String, f64, f64)> = sqlx::query_as(
+            "SELECT id, name, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM receptor WHERE id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?;
+        for r in z.properties.receptors.iter().take(10) {
+            if let Some((_, rname, x, y)) = places.iter().find(|p| p.0 == r.id) {
+                let d = r.distance_m;
+                points.push(point_of(
+                    "receptor",
+                    rname.clone(),
+                    Coord { x: *x, y: *y },
+                    d / u / 3600.0,
+                    d,
+                    frequency.clone(),
+                ));
+            }
+        }
+    }
+    for p in &mut points {
+        p.predicted = air_predict(&request, downwind, at, released_at, p);
+    }
+    let item = request.substance.as_ref().map_or("浓度".to_string(), |s| s.name.to_string());
+    let plan = json!({"medium": "air", "item": item, "unit": "mg/m³", "limit": threshold, "released_at": released_at,
+                      "air": asked, "channel": ""});
+    Ok((points, plan))
+}
+
+/// The plume's ground-level concentration (mg/m³) at `p` at each of its sample times: steady
+/// while the release passes it (from its arrival to the release's end plus the travel).
+fn air_predict(
+    request: &crate::air::threat::Request,
+    downwind: f64,
+    at: Coord<f64>,
+    released_at: DateTime<Utc>,
+    p: &Point,
+) -> Vec<(DateTime<Utc>, f64)> {
+    use geo::{Bearing, Distance, Geodesic, Point as P};
+    let here = P::new(p.point[0], p.point[1]);
+    let d = Geodesic.distance(P(at), here);
+    let angle = (downwind - Geodesic.bearing(P(at), here)).to_radians();
+    let (x, y) = (d * angle.cos(), d * angle.sin());
+    let c = request.release.concentration(x, y);
+    let travel = x.max(0.0) / request.release.wind_ms;
+    samples(&p.frequency)
+        .into_iter()
+        .map(|t| {
+            let s = (t - released_at).num_seconds() as f64;
+            let on = s >= travel && s <= request.minutes * 60.0 + travel;
+            (t, if on { (c * 10_000.0).round() / 10_000.0 } else { 0.0 })
+        })
+        .collect()
 }
 
 fn point_of(kind: &str, name: String, c: Coord<f64>, hours: f64, metres: f64, frequency: Vec<Frequency>) -> Point {
@@ -359,8 +491,9 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, points: Vec<Point>) -> 
     }
     for (i, p) in points.iter().enumerate() {
         let field = |f: &str| format!("points[{i}].{f}");
-        if !["control", "incident", "section", "intake", "other"].contains(&p.kind.as_str()) {
-            return Err(Error::invalid(&field("kind"), "is control, incident, section, intake or other"));
+        let kinds = crate::layers::words::codes(&crate::layers::words::SAMPLING_KIND);
+        if !kinds.contains(&p.kind.as_str()) {
+            return Err(Error::invalid(&field("kind"), format!("is one of {}", kinds.join(", "))));
         }
         Error::said(&field("name"), p.name.clone(), 200, false)?;
         crate::routing::request::parse_point(p.point)?;
@@ -383,12 +516,24 @@ pub async fn edit(pool: &PgPool, actor: &Actor, id: i64, points: Vec<Point>) -> 
     let channel = dispersion::channel(plan["channel"].as_str().unwrap_or(""));
     let released_at: DateTime<Utc> = serde_json::from_value(plan["released_at"].clone()).unwrap_or_else(|_| Utc::now());
     let mut points = points;
+    let air = match plan.get("air") {
+        Some(a) => Some(
+            serde_json::from_value::<crate::air::asked::Asked>(a.clone())
+                .map_err(|e| Error::Failed(e.to_string()))?
+                .request()?,
+        ),
+        None => None,
+    };
     for p in &mut points {
         p.thing_id = None;
         p.datastream_id = None;
-        p.predicted = match plan["mass_kg"].as_f64() {
-            Some(m) => predict(&channel, m, 0.0, 0.0, p, released_at),
-            None => Vec::new(),
+        p.predicted = match (&air, plan["mass_kg"].as_f64()) {
+            (Some(request), _) => {
+                let downwind = (request.wind_from_deg + 180.0).rem_euclid(360.0);
+                air_predict(request, downwind, request.at, released_at, p)
+            }
+            (None, Some(m)) => predict(&channel, m, 0.0, 0.0, p, released_at),
+            (None, None) => Vec::new(),
         };
     }
     plan["points"] = json!(points);
@@ -423,7 +568,7 @@ pub async fn issue(pool: &PgPool, actor: &Actor, id: i64) -> Result<Plan, Error>
     crate::response::hold::open_response(&mut tx, actor, id).await?;
     let mut plan = draft(&mut tx, id).await?;
     let item = plan["item"].as_str().unwrap_or("COD").to_string();
-    let unit = water::item(&item).map_or("mg/L", |i| i.unit);
+    let unit = plan["unit"].as_str().unwrap_or("mg/L").to_string();
     let mut points: Vec<Point> =
         serde_json::from_value(plan["points"].clone()).map_err(|e| Error::Failed(e.to_string()))?;
     let mut written = crate::sensing::write::Written::default();
@@ -484,8 +629,7 @@ pub async fn show(pool: &PgPool, id: i64) -> Result<Plan, Error> {
     // No plan yet: nothing to show (a write that needs one says why it cannot be done).
     let Some((status, plan)) = row else { return Err(Error::NotFound { layer: "monitoring plan of incident", id }) };
     let item = plan["item"].as_str().unwrap_or("COD").to_string();
-    let standard = water::item(&item);
-    let limit = standard.map_or(f64::INFINITY, |s| s.limits[2]);
+    let limit = plan["limit"].as_f64().unwrap_or(f64::INFINITY);
     let points: Vec<Point> =
         serde_json::from_value(plan["points"].clone()).map_err(|e| Error::Failed(e.to_string()))?;
     let mut measured = Vec::new();
@@ -506,7 +650,7 @@ pub async fn show(pool: &PgPool, id: i64) -> Result<Plan, Error> {
     Ok(Plan {
         incident_id: id,
         status,
-        unit: standard.map_or("mg/L", |s| s.unit).to_string(),
+        unit: plan["unit"].as_str().unwrap_or("mg/L").to_string(),
         limit,
         item,
         released_at: serde_json::from_value(plan["released_at"].clone()).unwrap_or_else(|_| Utc::now()),
