@@ -142,6 +142,16 @@ async fn an_exceedance_is_raised_acknowledged_taken_in_traced_and_cleared() {
     assert_eq!(status, 403);
     let (status, _) = ask(&server, &dispatcher, Method::POST, "/api/alarms/999999/acknowledge", None).await;
     assert_eq!(status, 404);
+    // A district's dispatcher works the alarms of the district's stations only.
+    let district = json!({"type": "Feature", "properties": {"code": "500112", "name": "渝北区"},
+        "geometry": {"type": "Polygon", "coordinates": [[[107.0, 30.0], [107.1, 30.0], [107.1, 30.1], [107.0, 30.1], [107.0, 30.0]]]}});
+    let (status, body) = post(&server.at("/api/layers/district"), district).await;
+    assert_eq!(status, 201, "{body}");
+    let elsewhere = server.token("a-district", Role::Dispatcher, Some("500112")).await.unwrap();
+    for step in ["acknowledge", "intake"] {
+        let (status, answer) = ask(&server, &elsewhere, Method::POST, &format!("/api/alarms/{id}/{step}"), None).await;
+        assert_eq!(status, 403, "{step}: {answer}");
+    }
     let (status, acked) = ask(&server, &dispatcher, Method::POST, &format!("/api/alarms/{id}/acknowledge"), None).await;
     assert_eq!(
         (status, acked["status"].as_str(), acked["acknowledged_by"].as_str()),

@@ -1,5 +1,6 @@
 //! The alarms as the duty desk works them: listed (open first), acknowledged (who, when), and
-//! made into an intake (接警) that names the station, the values and the time.
+//! made into an intake (接警) that names the station, the values and the time — by a district's
+//! users for the stations of their district.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -7,7 +8,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::Refused;
-use crate::auth::{Actor, begin_as};
+use crate::auth::{Actor, begin_as, jurisdiction};
 use crate::duty::intake::{self, IntakeBody};
 use crate::error::Error;
 
@@ -115,6 +116,7 @@ async fn announce(conn: &mut sqlx::PgConnection, a: &Alarm, op: &str) -> Result<
 pub async fn acknowledge(pool: &PgPool, actor: &Actor, id: i64) -> Result<Alarm, Error> {
     let mut tx = begin_as(pool, actor).await?;
     let a = one(&mut tx, id).await?;
+    jurisdiction::check(&mut tx, actor, "sta_thing", &[a.thing_id]).await?;
     if a.status != "raised" {
         return Err(Refused::AlarmState { alarm: id, status: a.status, step: "acknowledging", needed: "raised" }.into());
     }
@@ -172,6 +174,7 @@ pub async fn to_intake(pool: &PgPool, actor: &Actor, id: i64) -> Result<(Alarm, 
     // Two clicks at once: the second waits, then finds the first's intake.
     sqlx::query("SELECT 1 FROM alarm WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *tx).await?;
     let a = one(&mut tx, id).await?;
+    jurisdiction::check(&mut tx, actor, "sta_thing", &[a.thing_id]).await?;
     if let Some(intake) = a.intake_id {
         return Err(Refused::Taken { alarm: id, intake }.into());
     }

@@ -15,6 +15,8 @@ pub const MAX_SKIP: usize = 10_000_000;
 pub const MAX_EXPAND_DEPTH: usize = 4;
 /// Most expansions in one request.
 pub const MAX_EXPANDS: usize = 20;
+/// Most expressions of one `$orderby`.
+pub const MAX_ORDER: usize = 10;
 
 /// The options of one level (the request, or one expansion).
 #[derive(Debug, Clone, Default)]
@@ -121,7 +123,11 @@ fn set(options: &mut Options, name: &str, value: &str, depth: usize, expands: &m
             options.select = Some(names);
         }
         "$orderby" => {
-            for part in split(value, ',').map_err(field)? {
+            let parts = split(value, ',').map_err(field)?;
+            if parts.len() > MAX_ORDER {
+                return Err(field(format!("orders by at most {MAX_ORDER} expressions")));
+            }
+            for part in parts {
                 let lower = part.to_lowercase();
                 let (text, desc) = if let Some(p) = lower.strip_suffix(" desc") {
                     (&part[..p.len()], true)
@@ -237,6 +243,7 @@ mod tests {
             ("$expand", "A/B/C/D/E", "deeper"),
             ("$format", "json", "not a query option"),
             ("$orderby", "name sideways", "has more after"),
+            ("$orderby", "id,id,id,id,id,id,id,id,id,id,id", "at most 10"),
         ] {
             let err = parse([(name, value)]).unwrap_err();
             assert!(err.detail.contains(says), "{name}={value}: {err}");

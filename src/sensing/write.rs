@@ -292,6 +292,9 @@ pub fn create<'a>(
             let Value::Array(items) = value else {
                 return Err(bad(nav.name, format!("is a list of {}", nav.target.name())));
             };
+            if items.len() > MAX_CREATED {
+                return Err(bad(nav.name, format!("one request names at most {MAX_CREATED} entities")));
+            }
             for item in items {
                 let child = match link_id(item, nav.name)? {
                     Some(child) => {
@@ -463,6 +466,9 @@ pub async fn update(
         let Value::Array(items) = value else {
             return Err(bad("Locations", "is a list of Locations ({\"@iot.id\": n})"));
         };
+        if items.len() > 100 {
+            return Err(bad("Locations", "a Thing is at most 100 Locations"));
+        }
         let mut ids = Vec::new();
         for item in items {
             let l = link_id(item, "Locations")?
