@@ -77,6 +77,26 @@ async fn an_independent_client_creates_a_station_posts_in_bulk_and_reads_back() 
     .await
     .unwrap();
     assert_eq!((locations, history), (1, 1));
+    assert_eq!(read["patched"], json!(["已修补", {"kind": "water", "owner": "区监测站"}]));
+    let (description, owner): (String, Option<String>) =
+        sqlx::query_as("SELECT description, properties->>'owner' FROM sta_thing WHERE id = $1")
+            .bind(thing)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!((description.as_str(), owner.as_deref()), ("已修补", Some("区监测站")));
+    // A patch whose test fails changes nothing.
+    let failing =
+        json!([{"op": "test", "path": "/name", "value": "别的名字"}, {"op": "replace", "path": "/name", "value": "x"}]);
+    let answer = reqwest::Client::new()
+        .patch(server.at(&format!("{STA}/Things({thing})")))
+        .bearer_auth(&planner)
+        .header("content-type", "application/json-patch+json")
+        .body(failing.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 409);
     let streams: Vec<i64> = read["datastreams"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
     let owned = ids(pool, &format!("SELECT id FROM sta_datastream WHERE thing_id = {thing}")).await;
     assert_eq!(owned, streams.iter().copied().collect());

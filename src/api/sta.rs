@@ -1,6 +1,6 @@
 //! OGC SensorThings API 1.1 at `/sta/v1.1`: the service root, reading any resource path with
 //! the query options, creating (deep insert, and `CreateObservations` in bulk), changing
-//! (PATCH, and PUT read the same way) and deleting. Writes are the registry's (planners,
+//! (PATCH with the members to change or a JSON Patch, and PUT read the same way) and deleting. Writes are the registry's (planners,
 //! district users within their district) except observations, which dispatchers post too
 //! (readings taken in the field); every write is audited as the registry's are.
 
@@ -283,6 +283,46 @@ async fn exists(state: &AppState, set: Set, id: i64) -> Result<bool, Error> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&state.pool).await?)
 }
 
+/// Most operations of one JSON Patch.
+const MAX_PATCH_OPS: usize = 100;
+
+/// The members a JSON Patch (RFC 6902) changes, as a PATCH body: applied to the entity as it is
+/// read, then each writable member that differs is given (a removed one as null).
+async fn patched(state: &AppState, set: Set, id: i64, ops: Value) -> Result<Value, Problem> {
+    let bad = |detail: String| Problem::bad_request("body", detail);
+    let count = ops.as_array().map(Vec::len).ok_or_else(|| bad("a JSON Patch is a list of operations".into()))?;
+    if count > MAX_PATCH_OPS {
+        return Err(bad(format!("a JSON Patch has at most {MAX_PATCH_OPS} operations")));
+    }
+    let ops: json_patch::Patch = serde_json::from_value(ops).map_err(|e| bad(format!("not a JSON Patch: {e}")))?;
+    let one = Resource { steps: vec![path::Step { set, via: None, id: Some(id) }], property: None };
+    let before = read::one(&state.pool, &one, &Options::default()).await?.unwrap_or(Value::Null);
+    let mut after = before.clone();
+    json_patch::patch(&mut after, &ops).map_err(|e| {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "patch does not apply",
+            format!("the patch does not apply to {}({id}): {e}", set.name()),
+        )
+    })?;
+    let mut changed = serde_json::Map::new();
+    let names = set.props().iter().filter(|p| p.writable).map(|p| p.name);
+    for name in names {
+        if before.get(name) != after.get(name) {
+            changed.insert(name.into(), after.get(name).cloned().unwrap_or(Value::Null));
+        }
+    }
+    if after.get("@iot.id") != before.get("@iot.id") {
+        return Err(bad("an entity's id does not change".into()));
+    }
+    for key in after.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+        if before.get(&key).is_none() && !changed.contains_key(&key) {
+            changed.insert(key.clone(), after[&key].clone());
+        }
+    }
+    Ok(Value::Object(changed))
+}
+
 async fn patch(
     State(state): State<AppState>,
     Acting(actor): Acting,
@@ -292,6 +332,11 @@ async fn patch(
 ) -> Result<Response, Problem> {
     let (set, id) = target(&state, &path).await?;
     may_write(&actor, set)?;
+    let json_patch = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json-patch+json"));
+    let body = if json_patch { patched(&state, set, id, body).await? } else { body };
     let mut tx = begin_as(&state.pool, &actor).await.map_err(Error::from)?;
     within(&mut tx, &actor, &[(set, id)]).await?;
     let mut written = write::Written::default();

@@ -45,6 +45,11 @@ location = fsc.Location(
 thing = fsc.Thing(name="北碚水质自动站", description="示例", properties={"kind": "water"}, locations=[location])
 service.create(thing)
 
+# Changed by a JSON Patch (RFC 6902), as the client sends one.
+service.patch(thing, [{"op": "replace", "path": "/description", "value": "已修补"},
+                      {"op": "add", "path": "/properties/owner", "value": "区监测站"}])
+patched = service.things().find(thing.id)
+
 sensor = fsc.Sensor(name="COD analyser", description="dichromate", encoding_type="text/plain",
                     metadata="HJ 828-2017")
 cod = fsc.ObservedProperty(name="COD", definition="w01018", description="化学需氧量")
@@ -93,6 +98,7 @@ while True:
 
 print(json.dumps({
     "thing": thing.id,
+    "patched": [patched.description, patched.properties],
     "datastreams": [d.id for d in streams],
     "sensor": sensor.id,
     "links": len(links),
