@@ -74,22 +74,30 @@ pub fn breaks(item: &str, value: f64, target: Option<usize>, lake: bool) -> Opti
 /// A datastream's item, its station, the station's target and water, and its QC thresholds.
 struct Stream {
     thing: i64,
+    /// The time of its first observation not yet checked (None: all are).
+    since: Option<DateTime<Utc>>,
     item: Option<&'static str>,
     target: Option<usize>,
     lake: bool,
     limits: Option<Limits>,
 }
 
+/// A datastream's station, item, station properties, own QC thresholds and first unchecked time.
+type StreamRow = (i64, String, Option<serde_json::Value>, Option<serde_json::Value>, Option<DateTime<Utc>>);
+
 async fn stream(tx: &mut PgConnection, datastream: i64) -> Result<Option<Stream>, Error> {
-    let row: Option<(i64, String, Option<serde_json::Value>, Option<serde_json::Value>)> = sqlx::query_as(
-        "SELECT d.thing_id, p.definition, t.properties, d.properties->'qc' FROM sta_datastream d \
+    let row: Option<StreamRow> = sqlx::query_as(
+        "SELECT d.thing_id, p.definition, t.properties, d.properties->'qc', \
+                (SELECT min(o.phenomenon_time) FROM sta_observation o WHERE o.datastream_id = d.id \
+                    AND NOT EXISTS (SELECT 1 FROM sta_qc q WHERE q.observation_id = o.id)) \
+           FROM sta_datastream d \
            JOIN sta_observed_property p ON p.id = d.observed_property_id JOIN sta_thing t ON t.id = d.thing_id \
           WHERE d.id = $1",
     )
     .bind(datastream)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((thing, definition, props, own)) = row else { return Ok(None) };
+    let Some((thing, definition, props, own, since)) = row else { return Ok(None) };
     let code = item(&definition).map(|(c, _)| c);
     let props = props.unwrap_or_default();
     // A datastream's own thresholds (its instrument's range) replace the item's.
@@ -99,6 +107,7 @@ async fn stream(tx: &mut PgConnection, datastream: i64) -> Result<Option<Stream>
     };
     Ok(Some(Stream {
         thing,
+        since,
         item: code,
         target: props["target_class"].as_str().and_then(water::class_index),
         lake: props["waterbody"] == "lake",
@@ -122,22 +131,21 @@ pub async fn datastreams_of(tx: &mut PgConnection, touched: &[(super::model::Set
 
 /// Checks the unchecked observations of `datastreams`, then their alarms.
 pub async fn evaluate(tx: &mut PgConnection, datastreams: &[i64]) -> Result<(), Error> {
+    let mut heard = Vec::new();
     for &d in datastreams {
         let Some(s) = stream(tx, d).await? else { continue };
-        let since: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT min(o.phenomenon_time) FROM sta_observation o WHERE o.datastream_id = $1 \
-               AND NOT EXISTS (SELECT 1 FROM sta_qc q WHERE q.observation_id = o.id)",
-        )
-        .bind(d)
-        .fetch_one(&mut *tx)
-        .await?;
-        let Some(since) = since else { continue };
+        let Some(since) = s.since else { continue };
         if let Some(limits) = &s.limits {
             check(tx, d, since, limits).await?;
         }
         alarms(tx, d, &s).await?;
-        // Data came: the station is not silent.
-        clear(tx, s.thing, None, "silent").await?;
+        if !heard.contains(&s.thing) {
+            heard.push(s.thing);
+        }
+    }
+    // Data came: those stations are not silent.
+    for thing in heard {
+        clear(tx, thing, None, "silent").await?;
     }
     Ok(())
 }
@@ -172,16 +180,12 @@ async fn check(tx: &mut PgConnection, d: i64, since: DateTime<Utc>, limits: &Lim
     Ok(())
 }
 
-async fn open(tx: &mut PgConnection, thing: i64, datastream: Option<i64>, kind: &str) -> Result<bool, Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM alarm WHERE thing_id = $1 AND kind = $3 AND status <> 'cleared' \
-            AND coalesce(datastream_id, 0) = coalesce($2, 0))",
-    )
-    .bind(thing)
-    .bind(datastream)
-    .bind(kind)
-    .fetch_one(&mut *tx)
-    .await?)
+/// The kinds of alarm open on datastream `d`.
+async fn open(tx: &mut PgConnection, d: i64) -> Result<Vec<String>, Error> {
+    Ok(sqlx::query_scalar("SELECT kind FROM alarm WHERE datastream_id = $1 AND status <> 'cleared'")
+        .bind(d)
+        .fetch_all(&mut *tx)
+        .await?)
 }
 
 /// The alarm as the feed announces it.
@@ -264,9 +268,11 @@ async fn alarms(tx: &mut PgConnection, d: i64, s: &Stream) -> Result<(), Error> 
     .fetch_all(&mut *tx)
     .await?;
     recent.reverse();
+    let open = open(tx, d).await?;
+    let is_open = |kind: &str| open.iter().any(|k| k == kind);
     // Instrument: failed checks in a row; cleared by values that pass.
     let checked: Vec<bool> = recent.iter().filter_map(|r| r.2.as_deref()).map(|f| f == Flag::Fail.as_str()).collect();
-    match decide(&checked, open(tx, s.thing, Some(d), "instrument").await?, FAULT_AFTER, CLEAR_AFTER) {
+    match decide(&checked, is_open("instrument"), FAULT_AFTER, CLEAR_AFTER) {
         Change::Raise => {
             let last = recent.iter().rev().find(|r| r.2.as_deref() == Some("fail"));
             let tests: Option<serde_json::Value> = match last {
@@ -302,7 +308,7 @@ async fn alarms(tx: &mut PgConnection, d: i64, s: &Stream) -> Result<(), Error> 
         .filter_map(|r| r.1.and_then(|v| breaks(item, v, s.target, s.lake).map(|(b, limit)| (r.0, v, b, limit))))
         .collect();
     let bad: Vec<bool> = passing.iter().map(|p| p.2).collect();
-    match decide(&bad, open(tx, s.thing, Some(d), "exceedance").await?, RAISE_AFTER, CLEAR_AFTER) {
+    match decide(&bad, is_open("exceedance"), RAISE_AFTER, CLEAR_AFTER) {
         Change::Raise => {
             let (t, v, _, limit) = *passing.last().expect("a value raised it");
             let values: Vec<f64> = passing.iter().rev().take(RAISE_AFTER).map(|p| p.1).collect();

@@ -196,20 +196,21 @@ pub async fn take(pool: &PgPool, packet: &Packet) -> Result<Result<Taken, Refuse
         .execute(&mut *tx)
         .await?;
     let mut written = Written::default();
-    let feature = match values.is_empty() {
-        true => None,
-        false => {
-            let first = datastream(&mut tx, thing, values[0].code, &packet.cn).await?;
-            match feature_of_location(&mut tx, first, &mut written).await {
-                Ok(f) => Some(f),
-                Err(Error::Invalid(i)) => return Ok(Err(Refused::Malformed(i.detail))),
-                Err(e) => return Err(e),
-            }
-        }
+    let mut streams = Vec::with_capacity(values.len());
+    for v in &values {
+        streams.push(datastream(&mut tx, thing, v.code, &packet.cn).await?);
+    }
+    let feature = match streams.first() {
+        None => None,
+        Some(first) => match feature_of_location(&mut tx, *first, &mut written).await {
+            Ok(f) => Some(f),
+            Err(Error::Invalid(i)) => return Ok(Err(Refused::Malformed(i.detail))),
+            Err(e) => return Err(e),
+        },
     };
     let mut rows = Rows::default();
-    for v in &values {
-        rows.datastream.push(datastream(&mut tx, thing, v.code, &packet.cn).await?);
+    for (v, d) in values.iter().zip(&streams) {
+        rows.datastream.push(*d);
         rows.feature.push(feature);
         rows.time.push(time);
         rows.time_end.push(end);
