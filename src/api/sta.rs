@@ -246,9 +246,7 @@ async fn post(
     within(&mut tx, &actor, &written.touched).await?;
     tx.commit().await.map_err(Error::from)?;
     let location = format!("{base}/{}({id})", set.name());
-    let one = Resource { steps: vec![path::Step { set, via: None, id: Some(id) }], property: None };
-    let mut entity = read::one(&state.pool, &one, &Options::default()).await?.unwrap_or(Value::Null);
-    read::decorate(&mut entity, set, &Options::default(), &base);
+    let entity = read::entity(&state.pool, set, id, Some(&base)).await?.unwrap_or(Value::Null);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -272,15 +270,11 @@ async fn target(state: &AppState, path: &str) -> Result<(Set, i64), Problem> {
         return Err(Problem::bad_request("path", format!("{path}: name one entity by its id, as Things(1)")));
     };
     let set = resource.set();
-    if !read::path_exists(&state.pool, &resource).await? || !exists(state, set, id).await? {
+    let mut conn = state.pool.acquire().await.map_err(Error::from)?;
+    if !read::found(&mut conn, set, id).await? {
         return Err(not_found(&format!("{}({id})", set.name())));
     }
     Ok((set, id))
-}
-
-async fn exists(state: &AppState, set: Set, id: i64) -> Result<bool, Error> {
-    let sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", set.table());
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&state.pool).await?)
 }
 
 /// Most operations of one JSON Patch.
@@ -295,8 +289,7 @@ async fn patched(state: &AppState, set: Set, id: i64, ops: Value) -> Result<Valu
         return Err(bad(format!("a JSON Patch has at most {MAX_PATCH_OPS} operations")));
     }
     let ops: json_patch::Patch = serde_json::from_value(ops).map_err(|e| bad(format!("not a JSON Patch: {e}")))?;
-    let one = Resource { steps: vec![path::Step { set, via: None, id: Some(id) }], property: None };
-    let before = read::one(&state.pool, &one, &Options::default()).await?.unwrap_or(Value::Null);
+    let before = read::entity(&state.pool, set, id, None).await?.unwrap_or(Value::Null);
     let mut after = before.clone();
     json_patch::patch(&mut after, &ops).map_err(|e| {
         Problem::new(
@@ -346,9 +339,7 @@ async fn patch(
     within(&mut tx, &actor, &written.touched).await?;
     tx.commit().await.map_err(Error::from)?;
     let base = base(&headers);
-    let one = Resource { steps: vec![path::Step { set, via: None, id: Some(id) }], property: None };
-    let mut entity = read::one(&state.pool, &one, &Options::default()).await?.unwrap_or(Value::Null);
-    read::decorate(&mut entity, set, &Options::default(), &base);
+    let entity = read::entity(&state.pool, set, id, Some(&base)).await?.unwrap_or(Value::Null);
     Ok(json_answer(StatusCode::OK, &entity))
 }
 

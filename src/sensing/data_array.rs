@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::model::Set;
-use super::write::{Written, feature_of_location, not_ahead};
+use super::write::{Written, feature_of_location, interval, not_ahead};
 use crate::error::{Error, Invalid};
 
 /// Most observations one post carries.
@@ -85,21 +85,7 @@ impl Rows {
 
 fn time(field: &str, value: &Value) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), Error> {
     let s = value.as_str().ok_or_else(|| bad(field, format!("is an ISO 8601 time in quotes, not {value}")))?;
-    let one = |t: &str| {
-        DateTime::parse_from_rfc3339(t.trim())
-            .map(|t| t.to_utc())
-            .map_err(|_| bad(field, format!("`{s}` is not an ISO 8601 time like 2026-12-07T08:00:00Z")))
-    };
-    match s.split_once('/') {
-        Some((a, b)) => {
-            let (a, b) = (one(a)?, one(b)?);
-            if b < a {
-                return Err(bad(field, format!("`{s}` ends before it starts")));
-            }
-            Ok((a, Some(b)))
-        }
-        None => Ok((one(s)?, None)),
-    }
+    interval(field, s)
 }
 
 /// Checks and inserts the observations of `body`; returns their ids in the order given.

@@ -189,6 +189,23 @@ pub async fn one(pool: &PgPool, resource: &Resource, options: &Options) -> Resul
     Ok(query(&rows, &cond).fetch_optional(pool).await?)
 }
 
+/// Whether entity `id` of `set` exists.
+pub async fn found(conn: &mut sqlx::PgConnection, set: Set, id: i64) -> Result<bool, Error> {
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", set.table());
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(conn).await?)
+}
+
+/// Entity `id` of `set` as the API shows it (links added from `base` when given); None when
+/// there is none.
+pub async fn entity(pool: &PgPool, set: Set, id: i64, base: Option<&str>) -> Result<Option<Value>, Error> {
+    let resource = Resource { steps: vec![super::path::Step { set, via: None, id: Some(id) }], property: None };
+    let mut found = one(pool, &resource, &Options::default()).await?;
+    if let (Some(e), Some(base)) = (found.as_mut(), base) {
+        decorate(e, set, &Options::default(), base);
+    }
+    Ok(found)
+}
+
 /// Whether every entity a path names on its way exists (`Things(9)/Datastreams` of no Thing 9 is 404).
 pub async fn path_exists(pool: &PgPool, resource: &Resource) -> Result<bool, Error> {
     for n in 1..resource.steps.len() {

@@ -42,8 +42,8 @@ fn instant(field: &str, value: &str) -> Result<DateTime<Utc>, Error> {
         .map_err(|_| bad(field, format!("`{value}` is not an ISO 8601 time like 2026-12-07T08:00:00Z")))
 }
 
-/// `t` or `t1/t2`.
-fn interval(field: &str, value: &str) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), Error> {
+/// `t` or `t1/t2` (ISO 8601), in UTC; refused when it ends before it starts.
+pub fn interval(field: &str, value: &str) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), Error> {
     match value.split_once('/') {
         Some((a, b)) => {
             let (a, b) = (instant(field, a)?, instant(field, b)?);
@@ -201,12 +201,11 @@ fn link_id(value: &Value, field: &str) -> Result<Option<i64>, Error> {
 }
 
 async fn exists(tx: &mut PgConnection, set: Set, id: i64, field: &str) -> Result<i64, Error> {
-    let found: bool =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", set.table())))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if found { Ok(id) } else { Err(bad(field, format!("there is no {} with @iot.id {id}", set.name()))) }
+    if super::read::found(tx, set, id).await? {
+        Ok(id)
+    } else {
+        Err(bad(field, format!("there is no {} with @iot.id {id}", set.name())))
+    }
 }
 
 /// Creates an entity of `set` from `body` (and the related entities it holds); `parent` is the
@@ -440,12 +439,7 @@ pub async fn update(
         exists(tx, nav.target, target, nav.name).await?;
         cols.push(Column { name: column, value: Some(target.to_string()), sql: "bigint" });
     }
-    let found: bool =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)", set.table())))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if !found {
+    if !super::read::found(tx, set, id).await? {
         return Ok(false);
     }
     if set == Set::Observations {
