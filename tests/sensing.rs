@@ -392,6 +392,8 @@ async fn bad_input_and_refused_roles_change_nothing() {
         (Method::GET, format!("{STA}/Gadgets"), None, 400, "not an entity set"),
         (Method::POST, format!("{STA}/Things"), Some(json!({"description": "no name"})), 422, "name"),
         (Method::POST, format!("{STA}/Things"), Some(json!({"name": "x", "colour": "red"})), 422, "no `colour`"),
+        (Method::POST, format!("{STA}/Things"), Some(json!({"name": "a\u{7}b"})), 422, "control character"),
+        (Method::POST, format!("{STA}/Things"), Some(json!({"name": "长".repeat(201)})), 422, "longer than 200"),
         (
             Method::POST,
             format!("{STA}/Things"),
