@@ -165,13 +165,15 @@ async fn teams_hazmat_rules_closures_and_barriers_change_the_answer() {
         assert!(r["seconds"].as_f64().unwrap() >= far["seconds"].as_f64().unwrap(), "{r} vs {far}");
     }
 
-    // Hazmat vehicles may not use the city expressways: no hazmat path runs along one, while
-    // without the rule some do (measured by PostGIS, along 1 m either side of those roads).
+    // Hazmat vehicles may not use the roads inside the main city's inner ring: from a point
+    // west of it no hazmat path runs along one, while without the rule some do. Measured by
+    // PostGIS, road by road, along 1 m either side: the longest stretch of a path along any one
+    // closed road (crossing one, or touching it at a junction, is a few metres).
     let along_forbidden = |path: Value| {
         let pool = server.pool.clone();
         async move {
             sqlx::query_scalar::<_, f64>(
-                "SELECT coalesce(sum(ST_Length(ST_Intersection(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), \
+                "SELECT coalesce(max(ST_Length(ST_Intersection(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), \
                    ST_Buffer(geom::geography, 1)::geometry)::geography)), 0) FROM route WHERE kind = 'road' AND NOT hazmat_allowed",
             )
             .bind(path.to_string())
@@ -180,17 +182,17 @@ async fn teams_hazmat_rules_closures_and_barriers_change_the_answer() {
             .unwrap()
         }
     };
-    let (_, any) = post(&url, json!({"point": [106.57, 29.56], "find": "depot", "count": 100})).await;
-    let (_, hazmat) =
-        post(&url, json!({"point": [106.57, 29.56], "find": "depot", "count": 100, "hazmat": true})).await;
-    let mut forbidden_without_rule = 0.0;
+    let west = [106.45, 29.52];
+    let (_, any) = post(&url, json!({"point": west, "find": "depot", "count": 100})).await;
+    let (_, hazmat) = post(&url, json!({"point": west, "find": "depot", "count": 100, "hazmat": true})).await;
+    let mut longest_without_rule: f64 = 0.0;
     for r in any["results"].as_array().unwrap() {
-        forbidden_without_rule += along_forbidden(r["path"].clone()).await;
+        longest_without_rule = longest_without_rule.max(along_forbidden(r["path"].clone()).await);
     }
-    assert!(forbidden_without_rule > 1000.0, "the unrestricted paths use the expressways: {forbidden_without_rule} m");
+    assert!(longest_without_rule > 500.0, "the unrestricted paths run inside the inner ring: {longest_without_rule} m");
     for r in hazmat["results"].as_array().unwrap() {
         let metres = along_forbidden(r["path"].clone()).await;
-        assert!(metres < 5.0, "{} runs {metres} m along roads closed to hazardous goods", r["name"]);
+        assert!(metres < 10.0, "{} runs {metres} m along a road closed to hazardous goods", r["name"]);
     }
 }
 

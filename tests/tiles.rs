@@ -386,6 +386,9 @@ async fn tilejson_and_style_describe_only_what_onemap_serves() {
     let (status, tj) = common::get(&server.at("/tiles/onemap.json")).await;
     assert_eq!(status, 200);
     assert_eq!(tj["tilejson"], "3.0.0");
+    // The demo's roads are OpenStreetMap's (ODbL): the map says so wherever it is shown.
+    let attribution = tj["attribution"].as_str().unwrap();
+    assert!(attribution.contains("© OpenStreetMap contributors") && attribution.contains("GeoNames"), "{attribution}");
     let ids: Vec<&str> = tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,

@@ -93,6 +93,15 @@ fn geometry(
             }
             enc.encode().map(Some)
         }
+        // As PostGIS's ST_AsMVTGeom: a line or an area less than half a unit across both ways
+        // is below what the tile can show, even where rounding would leave two points apart.
+        _ if g.bounding_rect().is_some_and(|r| {
+            let (a, b) = (to_tile(r.min()), to_tile(r.max()));
+            (b.x - a.x).abs() < 0.5 && (b.y - a.y).abs() < 0.5
+        }) =>
+        {
+            Ok(None)
+        }
         Geometry::LineString(line) => lines(std::slice::from_ref(line), to_tile, window),
         Geometry::MultiLineString(m) => lines(&m.0, to_tile, window),
         Geometry::Polygon(p) => polygons(std::slice::from_ref(p), to_tile, window),
@@ -112,8 +121,11 @@ fn lines(
         let points: Vec<Coord<f64>> = line.0.iter().map(|c| to_tile(*c)).collect();
         for part in clip_line(&points, window) {
             let snapped = snap(&LineString(part).simplify(SIMPLIFY).0);
-            // A part lying only on the window's edge is outside (as PostGIS's clip-by-rect has it).
-            if snapped.len() < 2 || on_one_edge(&snapped, window) {
+            // A part lying only on the window's edge is outside (as PostGIS's clip-by-rect has
+            // it); one that runs out to a point and back to where it began is dropped, as
+            // PostGIS drops it.
+            let out_and_back = snapped.len() == 3 && snapped[0] == snapped[2];
+            if snapped.len() < 2 || out_and_back || on_one_edge(&snapped, window) {
                 continue;
             }
             for c in &snapped {

