@@ -5,26 +5,11 @@ mod common;
 
 use common::testing::TestServer;
 use common::{expect_problem, post};
-use geo::{Coord, Distance, Geodesic, Intersects, LineString, Point, Polygon};
+use geo::{Distance, Geodesic, Intersects, LineString, Point, Polygon};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const CHANGSHOU: [f64; 2] = [107.08, 29.86];
-
-fn line(path: &Value) -> LineString<f64> {
-    LineString(
-        path["coordinates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| Coord { x: c[0].as_f64().unwrap(), y: c[1].as_f64().unwrap() })
-            .collect(),
-    )
-}
-
-fn length(l: &LineString<f64>) -> f64 {
-    l.0.windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum()
-}
 
 #[tokio::test]
 async fn depots_are_ranked_by_travel_time_along_real_paths() {
@@ -50,7 +35,7 @@ async fn depots_are_ranked_by_travel_time_along_real_paths() {
     let incident = &all["incident"]["snapped"];
     for r in results {
         assert!(r["about"]["free"].as_f64().unwrap() > 0.0);
-        let path = line(&r["path"]);
+        let path = common::path_line(&r["path"]);
         // The path ends at the incident, is as long as the distance reported, and no shorter
         // than the straight line; no road in the demo is faster than 100 km/h.
         assert_eq!(
@@ -59,10 +44,10 @@ async fn depots_are_ranked_by_travel_time_along_real_paths() {
         );
         let metres = r["metres"].as_f64().unwrap();
         assert!(
-            (length(&path) - metres).abs() <= metres * 0.001 + 2.0,
+            (common::path_length(&path) - metres).abs() <= metres * 0.001 + 2.0,
             "{}: path {} m, said {metres} m",
             r["name"],
-            length(&path)
+            common::path_length(&path)
         );
         let start = path.0[0];
         let crow = Geodesic.distance(Point(start), Point(path.0[path.0.len() - 1]));
@@ -108,10 +93,10 @@ async fn teams_hazmat_rules_closures_and_barriers_change_the_answer() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| line(&r["path"]).0.len() > 4)
+        .find(|r| common::path_line(&r["path"]).0.len() > 4)
         .expect("a long path")
         .clone();
-    let path = line(&far["path"]);
+    let path = common::path_line(&far["path"]);
     let middle = path.0[path.0.len() / 2];
     let d = 0.01;
     let square = Polygon::new(
@@ -131,7 +116,7 @@ async fn teams_hazmat_rules_closures_and_barriers_change_the_answer() {
             .await;
     assert_eq!(status, 200, "{after}");
     for r in after["results"].as_array().unwrap() {
-        assert!(!line(&r["path"]).intersects(&square), "{} enters the barrier", r["name"]);
+        assert!(!common::path_line(&r["path"]).intersects(&square), "{} enters the barrier", r["name"]);
     }
     let again = after["results"].as_array().unwrap().iter().find(|r| r["id"] == far["id"]);
     if let Some(again) = again {
@@ -166,32 +151,17 @@ async fn teams_hazmat_rules_closures_and_barriers_change_the_answer() {
     }
 
     // Hazmat vehicles may not use the roads inside the main city's inner ring: from a point
-    // west of it no hazmat path runs along one, while without the rule some do. Measured by
-    // PostGIS, road by road, along 1 m either side: the longest stretch of a path along any one
-    // closed road (crossing one, or touching it at a junction, is a few metres).
-    let along_forbidden = |path: Value| {
-        let pool = server.pool.clone();
-        async move {
-            sqlx::query_scalar::<_, f64>(
-                "SELECT coalesce(max(ST_Length(ST_Intersection(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), \
-                   ST_Buffer(geom::geography, 1)::geometry)::geography)), 0) FROM route WHERE kind = 'road' AND NOT hazmat_allowed",
-            )
-            .bind(path.to_string())
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
-    };
+    // west of it no hazmat path runs along one, while without the rule some do.
     let west = [106.45, 29.52];
     let (_, any) = post(&url, json!({"point": west, "find": "depot", "count": 100})).await;
     let (_, hazmat) = post(&url, json!({"point": west, "find": "depot", "count": 100, "hazmat": true})).await;
     let mut longest_without_rule: f64 = 0.0;
     for r in any["results"].as_array().unwrap() {
-        longest_without_rule = longest_without_rule.max(along_forbidden(r["path"].clone()).await);
+        longest_without_rule = longest_without_rule.max(common::longest_along_barred(&server.pool, &r["path"]).await);
     }
     assert!(longest_without_rule > 500.0, "the unrestricted paths run inside the inner ring: {longest_without_rule} m");
     for r in hazmat["results"].as_array().unwrap() {
-        let metres = along_forbidden(r["path"].clone()).await;
+        let metres = common::longest_along_barred(&server.pool, &r["path"]).await;
         assert!(metres < 10.0, "{} runs {metres} m along a road closed to hazardous goods", r["name"]);
     }
 }

@@ -33,6 +33,7 @@ pub mod response;
 pub mod review;
 pub mod risk;
 pub mod rivers;
+pub mod route;
 pub mod routes;
 mod run;
 pub mod self_checks;
@@ -237,6 +238,7 @@ pub fn routes() -> Routes {
         .merge(tiles::router())
         .merge(around::router())
         .merge(nearest::router())
+        .merge(route::router())
         .merge(incidents::router())
         .merge(reports::router())
         .merge(attachments::router())

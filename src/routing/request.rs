@@ -130,10 +130,15 @@ impl RoadRules {
     }
 }
 
-/// A point given as [longitude, latitude], checked.
-pub fn parse_point([lon, lat]: [f64; 2]) -> Result<Coord<f64>, Error> {
+/// A point given as [longitude, latitude] in member `point`, checked.
+pub fn parse_point(at: [f64; 2]) -> Result<Coord<f64>, Error> {
+    parse_point_of("point", at)
+}
+
+/// A point given as [longitude, latitude] in member `field`, checked.
+pub fn parse_point_of(field: &str, [lon, lat]: [f64; 2]) -> Result<Coord<f64>, Error> {
     if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
-        return Err(Error::invalid("point", "must be [longitude, latitude] in degrees within [-180, 180] × [-90, 90]"));
+        return Err(Error::invalid(field, "must be [longitude, latitude] in degrees within [-180, 180] × [-90, 90]"));
     }
     Ok(Coord { x: lon, y: lat })
 }

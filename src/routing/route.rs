@@ -37,15 +37,7 @@ pub fn route_from(
     let usable = if unrestricted { Vec::new() } else { rules.restrictions.usable(graph) };
     let ok = |e: usize| unrestricted || usable[e];
     let max_snap = rules.max_snap_m;
-    let Some(incident) = graph.snap(point, max_snap, &ok) else {
-        let nearest = graph
-            .snap(point, MAX_SNAP_M, &|_| true)
-            .map(|s| format!("; the nearest road is {:.0} m away", s.distance_m));
-        return Err(Error::invalid(
-            "point",
-            format!("no usable road within {max_snap} m of the point{}", nearest.unwrap_or_default()),
-        ));
-    };
+    let incident = snap_or_say(graph, point, "point", max_snap, &ok)?;
     let snaps: Vec<Option<Snap>> = sources
         .iter()
         .map(|c| if unrestricted { graph.snap_cached(*c, max_snap) } else { graph.snap(*c, max_snap, &ok) })
@@ -63,6 +55,40 @@ pub fn route_from(
     Ok(Routed { incident, snaps, reached, ranked })
 }
 
+/// `point` on the usable network, or an error on `field` that says how far the nearest road is.
+fn snap_or_say(
+    graph: &RoadGraph,
+    point: Coord<f64>,
+    field: &str,
+    max_snap: f64,
+    usable: &dyn Fn(usize) -> bool,
+) -> Result<Snap, Error> {
+    graph.snap(point, max_snap, usable).ok_or_else(|| {
+        let nearest = graph
+            .snap(point, MAX_SNAP_M, &|_| true)
+            .map(|s| format!("; the nearest road is {:.0} m away", s.distance_m));
+        Error::invalid(field, format!("no usable road within {max_snap} m of the point{}", nearest.unwrap_or_default()))
+    })
+}
+
+/// One route from `from` to `to` under `rules`: the two snaps and the way, or None when no
+/// usable road leads there (within the cut-off).
+pub fn between(
+    graph: &RoadGraph,
+    from: Coord<f64>,
+    to: Coord<f64>,
+    rules: &RoadRules,
+) -> Result<(Snap, Snap, Option<Reached>), Error> {
+    let unrestricted = rules.restrictions.is_empty();
+    let usable = if unrestricted { Vec::new() } else { rules.restrictions.usable(graph) };
+    let ok = |e: usize| unrestricted || usable[e];
+    let start = snap_or_say(graph, from, "from", rules.max_snap_m, &ok)?;
+    let end = snap_or_say(graph, to, "to", rules.max_snap_m, &ok)?;
+    // The search runs backwards from where the route ends.
+    let way = nearest(graph, &end, &[start], 1, rules.cutoff_s, &ok).pop();
+    Ok((start, end, way))
+}
+
 /// Rounds to a tenth.
 pub fn tenth(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
@@ -73,7 +99,7 @@ pub fn minutes(seconds: f64) -> f64 {
     tenth(seconds / 60.0)
 }
 
-/// The incident's snap as JSON.
+/// A point's snap as JSON (the point given, where it meets the road, how far, which road).
 pub fn incident_json(graph: &RoadGraph, point: Coord<f64>, snap: &Snap) -> Value {
     json!({"point": [point.x, point.y], "snapped": [snap.point.x, snap.point.y],
            "snap_distance_m": tenth(snap.distance_m), "route_id": graph.edges[snap.edge].route_id})

@@ -316,3 +316,35 @@ pub async fn on_the_yangtze(pool: &PgPool) -> (f64, f64, String) {
     .await
     .unwrap()
 }
+
+/// A GeoJSON LineString answer (a route's path) as a line.
+pub fn path_line(path: &Value) -> geo::LineString<f64> {
+    geo::LineString(
+        path["coordinates"]
+            .as_array()
+            .expect("a LineString's coordinates")
+            .iter()
+            .map(|c| geo::Coord { x: c[0].as_f64().unwrap(), y: c[1].as_f64().unwrap() })
+            .collect(),
+    )
+}
+
+/// The geodesic length of a line, metres.
+pub fn path_length(l: &geo::LineString<f64>) -> f64 {
+    use geo::{Distance, Geodesic, Point};
+    l.0.windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum()
+}
+
+/// The longest stretch of `path` (GeoJSON) along any one road closed to hazmat vehicles,
+/// metres, measured by PostGIS along 1 m either side of each road (crossing one, or touching it
+/// at a junction, is a few metres).
+pub async fn longest_along_barred(pool: &PgPool, path: &Value) -> f64 {
+    sqlx::query_scalar(
+        "SELECT coalesce(max(ST_Length(ST_Intersection(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), \
+           ST_Buffer(geom::geography, 1)::geometry)::geography)), 0) FROM route WHERE kind = 'road' AND NOT hazmat_allowed",
+    )
+    .bind(path.to_string())
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
