@@ -6,7 +6,8 @@
 //! `ST_AsMVT(ST_AsMVTGeom(...))` served over HTTP the way Martin or pg_tileserv do, over the
 //! same rows with the same per-class minimum zooms.
 //!
-//! Routing: nearest 10 of 200 depots against pgRouting (see `routing.rs`). Allocation: 20 items
+//! Routing: nearest 10 of 200 depots against pgRouting (see `routing.rs`); on the real major
+//! roads of China and the world, routes and the nearest depots beside OSRM (see `country.rs`). Allocation: 20 items
 //! over 200 depots against a linear program of the same size (see `allocation.rs`). Risk: a
 //! 24-hour downstream trace and the 1 km grid risk map (see `risk.rs`). Screens: the first screen
 //! of the wall, the phone and the desk in Chromium (see `screens.rs`). Monitoring: ingest beside
@@ -43,7 +44,8 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing, allocation, risk, screens, validity, monitoring or all.
+    /// Which part: tiles, routing (with country), country, allocation, risk, screens, validity,
+    /// monitoring or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -64,6 +66,7 @@ struct Args {
 const BBOX: [f64; 4] = [105.29, 28.16, 110.19, 32.21];
 
 mod allocation;
+mod country;
 mod martin;
 mod monitoring;
 mod osrm;
@@ -91,6 +94,9 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     }
     if matches!(args.part.as_str(), "routing" | "all") {
         routing::run(args.routing_side, cluster, args.with_osrm).await?;
+    }
+    if matches!(args.part.as_str(), "routing" | "country" | "all") {
+        country::run(cluster, args.with_osrm).await?;
     }
     if matches!(args.part.as_str(), "allocation" | "all") {
         allocation::run();

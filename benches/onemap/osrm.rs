@@ -1,7 +1,7 @@
-//! `--with-osrm`: OSRM (contraction hierarchies) on the same networks as onemap, for "200 depots
-//! to one incident": its `/table` beside onemap's nearest 10 of 200, with its preprocessing time.
-//! The binaries come from PyPI's `osrm-bindings` wheel (unzipped into `target/osrm`; no Python
-//! runs them), the profile is its `car.lua`.
+//! `--with-osrm`: OSRM on the same networks as onemap: contraction hierarchies with its
+//! `car.lua` on the generated and OpenStreetMap networks, and MLD with a profile of onemap's own
+//! speeds on the real country networks (`country.rs`). The binaries come from PyPI's
+//! `osrm-bindings` wheel (unzipped into `target/osrm`; no Python runs them).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,7 +57,8 @@ pub const CONTRACT_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// A network prepared for OSRM: its `.osrm` base and how long extraction and contraction took.
 pub struct Prepared {
-    base: PathBuf,
+    /// The `.osrm` base name.
+    pub base: PathBuf,
     /// Seconds of `osrm-extract`.
     pub extract_s: f64,
     /// Seconds of `osrm-contract`.
@@ -114,6 +115,84 @@ pub fn prepare(name: &str, pbf: &Path) -> Result<Prepared> {
     Ok(Prepared { base, extract_s, contract_s })
 }
 
+/// OSRM's profile for onemap's own roads: each way at its `maxspeed` both ways (onemap's speed),
+/// no turn, signal or u-turn costs, so OSRM's travel times are onemap's (but for OSRM's
+/// haversine lengths and its rounding to tenths of a second per segment).
+const SAME_SPEEDS: &str = r#"api_version = 4
+function setup()
+  return {
+    properties = {
+      weight_name = 'duration',
+      max_speed_for_map_matching = 200 / 3.6,
+      process_call_tagless_node = false,
+      u_turn_penalty = 0,
+      traffic_signal_penalty = 0,
+      use_turn_restrictions = false,
+      continue_straight_at_waypoint = false
+    },
+    default_speed = 50
+  }
+end
+function process_node(profile, node, result) end
+function process_way(profile, way, result)
+  local speed = tonumber(way:get_value_by_key("maxspeed"))
+  if speed == nil or speed <= 0 then return end
+  result.forward_mode = mode.driving
+  result.backward_mode = mode.driving
+  if way:get_value_by_key("oneway") == "yes" then result.backward_mode = mode.inaccessible end
+  result.forward_speed = speed
+  result.backward_speed = speed
+end
+function process_turn(profile, turn)
+  turn.duration = 0
+  turn.weight = 0
+end
+return { setup = setup, process_way = process_way, process_node = process_node, process_turn = process_turn }
+"#;
+
+/// A network prepared for OSRM's multi-level Dijkstra, and how long each step took.
+pub struct PreparedMld {
+    /// The `.osrm` base name.
+    pub base: PathBuf,
+    /// Seconds of `osrm-extract`.
+    pub extract_s: f64,
+    /// Seconds of `osrm-partition`.
+    pub partition_s: f64,
+    /// Seconds of `osrm-customize` (what a change of weights costs).
+    pub customize_s: f64,
+}
+
+/// Extracts (with the same-speeds profile), partitions and customizes `pbf` in
+/// `target/osrm/NAME/`; a network prepared before from the same file is reused with its times.
+pub fn prepare_mld(name: &str, pbf: &Path) -> Result<PreparedMld> {
+    let bin = binaries()?;
+    let dir = root().join(name);
+    let base = dir.join(format!("{name}.osrm"));
+    let timing = dir.join("mld-seconds");
+    if let Ok(text) = std::fs::read_to_string(&timing)
+        && let [extract_s, partition_s, customize_s] =
+            text.split(' ').filter_map(|t| t.trim().parse().ok()).collect::<Vec<f64>>()[..]
+        && std::fs::metadata(&timing)?.modified()? >= std::fs::metadata(pbf)?.modified()?
+    {
+        return Ok(PreparedMld { base, extract_s, partition_s, customize_s });
+    }
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join(format!("{name}.osm.pbf"));
+    std::fs::copy(pbf, &input)?;
+    let profile = dir.join("same-speeds.lua");
+    std::fs::write(&profile, SAME_SPEEDS)?;
+    let step = |command: &mut Command| -> Result<f64> {
+        let t = Instant::now();
+        run(command.current_dir(&dir))?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let extract_s = step(Command::new(bin.join("osrm-extract")).arg("-p").arg(&profile).arg(&input))?;
+    let partition_s = step(Command::new(bin.join("osrm-partition")).arg(&base))?;
+    let customize_s = step(Command::new(bin.join("osrm-customize")).arg(&base))?;
+    std::fs::write(&timing, format!("{extract_s} {partition_s} {customize_s}"))?;
+    Ok(PreparedMld { base, extract_s, partition_s, customize_s })
+}
+
 /// `osrm-routed` over a prepared network; stopped when dropped.
 pub struct Routed {
     child: Child,
@@ -130,10 +209,15 @@ impl Drop for Routed {
 impl Routed {
     /// Starts it on a free port (CH, tables up to 1000 points) and waits until it answers.
     pub async fn start(prepared: &Prepared) -> Result<Self> {
+        Self::start_with(&prepared.base, "ch").await
+    }
+
+    /// Starts it over `base` with `algorithm` (`ch` or `mld`).
+    pub async fn start_with(base: &Path, algorithm: &str) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(binaries()?.join("osrm-routed"))
-            .args(["--algorithm", "ch", "--max-table-size", "1000", "-i", "127.0.0.1", "-p", &port.to_string()])
-            .arg(&prepared.base)
+            .args(["--algorithm", algorithm, "--max-table-size", "1000", "-i", "127.0.0.1", "-p", &port.to_string()])
+            .arg(base)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
@@ -145,6 +229,16 @@ impl Routed {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!("osrm-routed did not start")
+    }
+
+    /// The travel time of OSRM's `/route` from `a` to `b`, seconds; None when it finds none.
+    pub async fn route(&self, client: &reqwest::Client, a: Coord<f64>, b: Coord<f64>) -> Result<Option<f64>> {
+        let url = format!(
+            "{}/route/v1/driving/{:.7},{:.7};{:.7},{:.7}?overview=full&geometries=geojson",
+            self.url, a.x, a.y, b.x, b.y
+        );
+        let answer: serde_json::Value = client.get(url).send().await?.json().await?;
+        Ok(answer["routes"][0]["duration"].as_f64())
     }
 
     /// The `k` depots nearest to `incident` by OSRM's `/table` from the depots to it:

@@ -20,6 +20,15 @@ pub struct Label<W> {
     /// What the caller keeps to draw the way (the state it came from, or the way on).
     pub way: W,
     settled: bool,
+    /// The queue's order: the seconds, plus a lower bound of the rest in an A* search.
+    priority: u64,
+}
+
+impl<W> Label<W> {
+    /// Seconds plus the lower bound it was queued with (the seconds in a plain search).
+    pub fn priority(&self) -> f64 {
+        f64::from_bits(self.priority)
+    }
 }
 
 /// A Dijkstra search bounded by a time limit. States are settled nearest first; a state is
@@ -47,8 +56,23 @@ impl<S: Copy + Eq + Hash + Ord, W: Copy> Bounded<S, W> {
             return;
         }
         if self.labels.get(&state).is_none_or(|l| !l.settled && seconds < l.seconds) {
-            self.labels.insert(state, Label { seconds, metres, way, settled: false });
-            self.queue.push((Reverse(key(seconds)), state));
+            let priority = key(seconds);
+            self.labels.insert(state, Label { seconds, metres, way, settled: false, priority });
+            self.queue.push((Reverse(priority), state));
+        }
+    }
+
+    /// Offers a way to `state` in an A* search, queued by its seconds plus `estimate`, a lower
+    /// bound of the time still to go. A quicker way to a settled state opens it again, so the
+    /// answer stays exact when the bounds are not consistent.
+    pub fn offer_estimated(&mut self, state: S, seconds: f64, metres: f64, way: W, estimate: f64) {
+        if seconds > self.limit_s {
+            return;
+        }
+        if self.labels.get(&state).is_none_or(|l| seconds < l.seconds) {
+            let priority = key(seconds + estimate);
+            self.labels.insert(state, Label { seconds, metres, way, settled: false, priority });
+            self.queue.push((Reverse(priority), state));
         }
     }
 
@@ -57,7 +81,7 @@ impl<S: Copy + Eq + Hash + Ord, W: Copy> Bounded<S, W> {
     pub fn settle(&mut self) -> Option<(S, Label<W>)> {
         while let Some((Reverse(k), state)) = self.queue.pop() {
             let label = self.labels.get_mut(&state).expect("a queued state has a label");
-            if label.settled || key(label.seconds) != k {
+            if label.settled || label.priority != k {
                 continue;
             }
             label.settled = true;
@@ -69,6 +93,12 @@ impl<S: Copy + Eq + Hash + Ord, W: Copy> Bounded<S, W> {
     /// The label of a settled state.
     pub fn settled(&self, state: S) -> Option<&Label<W>> {
         self.labels.get(&state).filter(|l| l.settled)
+    }
+
+    /// The best label of a state reached, settled or not (an A* search may end with a state
+    /// of the final way opened again and not yet settled).
+    pub fn best(&self, state: S) -> Option<&Label<W>> {
+        self.labels.get(&state)
     }
 
     /// Runs the search to the end, expanding each settled state by `next`, which offers the

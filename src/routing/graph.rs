@@ -58,6 +58,12 @@ pub struct RoadGraph {
     pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
     /// Forbidden turns: (edge arrived by, node, edge left by). Empty: every turn allowed.
     pub turns: std::collections::HashSet<(usize, NodeIndex, usize)>,
+    /// Whether `edges` are in the order of their route ids (as read from the database), so that
+    /// a route's edge is found by bisection.
+    by_route_id: bool,
+    /// Landmarks for one-to-one searches, once computed (in the background after a build:
+    /// until then a route is a plain Dijkstra search).
+    pub landmarks: std::sync::OnceLock<super::landmarks::Landmarks>,
 }
 
 /// A turn restriction as read from the database.
@@ -235,7 +241,9 @@ impl RoadGraph {
             })
             .collect();
         let nodes = nodes.into_iter().collect();
+        let by_route_id = edges.windows(2).all(|w| w[0].route_id < w[1].route_id);
         Self {
+            by_route_id,
             graph,
             edges,
             segments: RTree::bulk_load(segments),
@@ -243,12 +251,34 @@ impl RoadGraph {
             nodes,
             snaps: Default::default(),
             turns: Default::default(),
+            landmarks: Default::default(),
+        }
+    }
+
+    /// The edge of route `id`, if it is in the network.
+    pub fn edge_of_route(&self, id: i64) -> Option<usize> {
+        if self.by_route_id {
+            self.edges.binary_search_by_key(&id, |e| e.route_id).ok()
+        } else {
+            self.edges.iter().position(|e| e.route_id == id)
         }
     }
 
     /// The node at exactly these coordinates (to 1 cm), if any.
     pub fn node_at(&self, c: Coord<f64>) -> Option<NodeIndex> {
         self.nodes.get(&key(c)).copied()
+    }
+
+    /// Computes the landmarks if not yet done (seconds of work on a country's network).
+    pub fn prepare_landmarks(&self) {
+        let two_way = self.edges.iter().all(|e| !e.oneway);
+        let seconds = |a: &Arc| self.edges[a.edge].seconds;
+        if self.landmarks.get().is_none()
+            && let Some(l) =
+                super::landmarks::Landmarks::compute(&self.graph, seconds, two_way, super::landmarks::LANDMARKS)
+        {
+            let _ = self.landmarks.set(l);
+        }
     }
 
     /// Number of nodes and of directed arcs.

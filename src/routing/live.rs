@@ -30,12 +30,23 @@ impl Network {
             Self::Rivers => super::rivers::load_rivers(pool).await,
         }
     }
+
+    /// Serves `graph` from now on; a road graph computes its landmarks in the background (its
+    /// routes are plain searches until they are ready).
+    fn serve(self, current: &ArcSwap<RoadGraph>, graph: Arc<RoadGraph>) {
+        current.store(graph.clone());
+        if matches!(self, Self::Roads) {
+            tokio::task::spawn_blocking(move || graph.prepare_landmarks());
+        }
+    }
 }
 
 /// Loads the graph and keeps it current.
 pub async fn start(pool: &PgPool, snapshot: &Snapshot, network: Network) -> Result<Arc<ArcSwap<RoadGraph>>> {
     let mut changes = snapshot.subscribe();
-    let graph = Arc::new(ArcSwap::from_pointee(network.load(pool).await?));
+    let loaded = Arc::new(network.load(pool).await?);
+    let graph = Arc::new(ArcSwap::new(loaded.clone()));
+    network.serve(&graph, loaded);
     let (current, pool) = (graph.clone(), pool.clone());
     tokio::spawn(async move {
         loop {
@@ -49,7 +60,7 @@ pub async fn start(pool: &PgPool, snapshot: &Snapshot, network: Network) -> Resu
             match network.load(&pool).await {
                 Ok(g) => {
                     let (nodes, arcs) = g.size();
-                    current.store(Arc::new(g));
+                    network.serve(&current, Arc::new(g));
                     tracing::info!(nodes, arcs, ?network, "graph rebuilt");
                 }
                 Err(err) => tracing::warn!(error = %err, ?network, "cannot rebuild the graph"),

@@ -5,6 +5,7 @@ pub mod arrivals;
 pub mod bounded;
 pub mod coverage;
 pub mod graph;
+pub mod landmarks;
 pub mod live;
 pub mod path;
 pub mod request;

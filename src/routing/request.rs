@@ -1,8 +1,6 @@
 //! The road options of a request (cut-off, snap distance, hazmat rule, closed roads, barrier
 //! polygons), checked once into the rules every search of that request uses.
 
-use std::collections::HashSet;
-
 use geo::{Coord, Geometry};
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,6 +79,11 @@ pub struct RoadRules {
 }
 
 impl RoadRules {
+    /// The rules of a request with no road options: every road, the default snap, no cut-off.
+    pub fn unrestricted() -> Self {
+        Self { restrictions: Restrictions::default(), max_snap_m: DEFAULT_SNAP_M, cutoff_s: f64::INFINITY }
+    }
+
     /// Checks the road options of a request (`cutoff_minutes`, `max_snap_m`, `hazmat`, `closed_roads`, `barriers`).
     fn parse(
         graph: &RoadGraph,
@@ -120,11 +123,8 @@ impl RoadRules {
                 Err(e) => return Err(Error::invalid(&format!("barriers[{i}]"), e.detail)),
             }
         }
-        if !closed_roads.is_empty() {
-            let known: HashSet<i64> = graph.edges.iter().map(|e| e.route_id).collect();
-            if let Some(id) = closed_roads.iter().find(|id| !known.contains(id)) {
-                return Err(Error::invalid("closed_roads", format!("road {id} is not in the road network")));
-            }
+        if let Some(id) = closed_roads.iter().find(|&&id| graph.edge_of_route(id).is_none()) {
+            return Err(Error::invalid("closed_roads", format!("road {id} is not in the road network")));
         }
         Ok(Self { restrictions, max_snap_m, cutoff_s })
     }

@@ -27,11 +27,10 @@ impl Restrictions {
 
     /// For each edge of `graph`, whether it may be used.
     pub fn usable(&self, graph: &RoadGraph) -> Vec<bool> {
-        let mut usable: Vec<bool> = graph
-            .edges
-            .iter()
-            .map(|e| (!self.hazmat || e.hazmat_allowed) && !self.closed.contains(&e.route_id))
-            .collect();
+        let mut usable: Vec<bool> = graph.edges.iter().map(|e| !self.hazmat || e.hazmat_allowed).collect();
+        for edge in self.closed.iter().filter_map(|&id| graph.edge_of_route(id)) {
+            usable[edge] = false;
+        }
         for area in &self.barriers {
             let Some(b) = area.bounding_rect() else { continue };
             let barrier = Barrier::new(area);

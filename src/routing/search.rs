@@ -46,12 +46,6 @@ pub fn nearest(
     }
     let e = &graph.edges[incident.edge];
     let f = incident.fraction(graph);
-    let mut search: Bounded<NodeIndex, Next> = Bounded::new(cutoff_s);
-    search.offer(e.ends.0, f * e.seconds, f * e.metres, Next::Incident { forward: true });
-    // At the last vertex the incident is at that node itself, one-way or not.
-    if !e.oneway || f >= 1.0 {
-        search.offer(e.ends.1, (1.0 - f) * e.seconds, (1.0 - f) * e.metres, Next::Incident { forward: false });
-    }
 
     // Each candidate enters through the end(s) of its own edge, or directly on the incident's edge.
     let mut entries: HashMap<NodeIndex, Vec<Waiting>> = HashMap::default();
@@ -85,8 +79,30 @@ pub fn nearest(
         }
     }
 
+    // One candidate wanted: an A* search towards it when the graph has its landmarks, the
+    // bound at a node being the least from any node the candidate enters by.
+    let landmarks = graph.landmarks.get().filter(|_| k == 1 && candidates.len() == 1);
+    let goals: Vec<NodeIndex> = entries.keys().copied().collect();
+    let estimate = |v: NodeIndex| {
+        landmarks.map_or(0.0, |l| goals.iter().map(|&g| l.lower_bound(g, v)).fold(f64::INFINITY, f64::min))
+    };
+    let mut search: Bounded<NodeIndex, Next> = Bounded::new(cutoff_s);
+    let offer = |search: &mut Bounded<NodeIndex, Next>, node, seconds, metres, way| {
+        if landmarks.is_some() {
+            search.offer_estimated(node, seconds, metres, way, estimate(node));
+        } else {
+            search.offer(node, seconds, metres, way);
+        }
+    };
+    offer(&mut search, e.ends.0, f * e.seconds, f * e.metres, Next::Incident { forward: true });
+    // At the last vertex the incident is at that node itself, one-way or not.
+    if !e.oneway || f >= 1.0 {
+        offer(&mut search, e.ends.1, (1.0 - f) * e.seconds, (1.0 - f) * e.metres, Next::Incident { forward: false });
+    }
+
     while let Some((node, label)) = search.settle() {
-        arrivals.finalize(label.seconds);
+        // Nothing still queued can arrive quicker than its priority.
+        arrivals.finalize(label.priority());
         if arrivals.full() {
             break;
         }
@@ -98,7 +114,8 @@ pub fn nearest(
             let a = *arc.weight();
             if usable(a.edge) {
                 let edge = &graph.edges[a.edge];
-                search.offer(
+                offer(
+                    &mut search,
                     arc.source(),
                     label.seconds + edge.seconds,
                     label.metres + edge.metres,
@@ -132,7 +149,7 @@ fn path(
     };
     let mut drawn = Drawn::start(graph, candidate, incident, Some(forward));
     let mut at = node;
-    while let Some(label) = search.settled(at) {
+    while let Some(label) = search.best(at) {
         match label.way {
             Next::Via(arc, to) => {
                 drawn.arc(graph, arc);
@@ -235,5 +252,64 @@ mod tests {
         assert_eq!(p.last().copied(), Some(incident.point));
         let length: f64 = p.windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
         assert!((length - found[0].metres).abs() < 1.0, "path {length} m vs {} m", found[0].metres);
+    }
+
+    /// A jittered lattice of 12 × 12 nodes, every `oneway_every`-th road one-way.
+    fn lattice(oneway_every: usize) -> RoadGraph {
+        let mut seed = 11_u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let side = 12;
+        let pts: Vec<(f64, f64)> =
+            (0..side * side).map(|k| ((k % side) as f64 * 0.01 + next() * 0.004, (k / side) as f64 * 0.01)).collect();
+        let mut roads = Vec::new();
+        for k in 0..side * side {
+            for other in [k + 1, k + side] {
+                if (other == k + 1 && k % side == side - 1) || other >= side * side {
+                    continue;
+                }
+                let id = roads.len() as i64 + 1;
+                roads.push(RoadRow {
+                    id,
+                    speed_kmh: 20.0 + next() * 60.0,
+                    oneway: oneway_every > 0 && (id as usize).is_multiple_of(oneway_every),
+                    hazmat_allowed: true,
+                    line: LineString::from(vec![pts[k], pts[other]]),
+                });
+            }
+        }
+        RoadGraph::build(roads)
+    }
+
+    #[test]
+    fn a_route_guided_by_landmarks_is_the_one_a_plain_search_finds() {
+        for oneway_every in [0, 4] {
+            let plain = lattice(oneway_every);
+            let guided = lattice(oneway_every);
+            guided.prepare_landmarks();
+            assert!(guided.landmarks.get().is_some());
+            let points: Vec<Coord<f64>> =
+                plain.edges.iter().step_by(5).map(|e| e.line.0[0] * 0.3 + e.line.0[1] * 0.7).collect();
+            for closed_every in [0, 7] {
+                let usable = |e: usize| closed_every == 0 || e % closed_every != 3;
+                let mut compared = 0;
+                for (i, a) in points.iter().enumerate() {
+                    let b = points[(i * 37 + 11) % points.len()];
+                    let snap = |g: &RoadGraph, c| g.snap(c, 5000.0, &usable).unwrap();
+                    let one = nearest(&plain, &snap(&plain, b), &[snap(&plain, *a)], 1, f64::INFINITY, &usable);
+                    let two = nearest(&guided, &snap(&guided, b), &[snap(&guided, *a)], 1, f64::INFINITY, &usable);
+                    assert_eq!(one.len(), two.len());
+                    if let (Some(x), Some(y)) = (one.first(), two.first()) {
+                        assert!((x.seconds - y.seconds).abs() < 1e-9, "{} vs {}", x.seconds, y.seconds);
+                        assert!((x.metres - y.metres).abs() < 1e-6, "{} vs {}", x.metres, y.metres);
+                        assert_eq!((x.path.0.first(), x.path.0.last()), (y.path.0.first(), y.path.0.last()));
+                        compared += 1;
+                    }
+                }
+                assert!(compared > 20, "{compared}");
+            }
+        }
     }
 }

@@ -1,0 +1,211 @@
+//! Landmarks for A* search (ALT: A*, landmarks, triangle inequality): travel times from and to
+//! a few far-apart nodes of the whole network. For any two nodes u, v and a landmark L,
+//! d(u, v) ≥ d(L, v) − d(L, u) and d(u, v) ≥ d(u, L) − d(v, L), so the largest of these is a
+//! lower bound that steers a one-to-one search towards its goal.
+//!
+//! Why landmarks and not a contraction hierarchy: closed roads, barriers, the hazmat rule and
+//! turn restrictions only take ways away, and a bound from the whole network stays a bound on a
+//! smaller one — a closure asked for in a request is honoured by the very next query, with no
+//! preparation to redo (a hierarchy's shortcuts would have to be customised again). A rebuilt
+//! graph (roads edited) computes its own landmarks.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use super::bounded::key;
+
+/// Landmarks a graph gets: more tighten the bounds and cost memory (4 bytes a node each way).
+pub const LANDMARKS: usize = 16;
+
+/// Travel times between every node and each landmark.
+pub struct Landmarks {
+    count: usize,
+    /// Seconds from landmark l to node v at `[v * count + l]` (infinite: not reachable).
+    from: Vec<f32>,
+    /// Seconds from node v to landmark l, likewise; empty when every road is two-way (then
+    /// equal to `from`).
+    to: Vec<f32>,
+    /// Taken off every bound: the times are kept as f32, whose rounding could otherwise make a
+    /// bound exceed the true time.
+    slack: f64,
+}
+
+impl Landmarks {
+    /// Picks up to `count` landmarks in the largest connected part of `graph` (arcs weighing
+    /// `seconds`; `two_way`: every arc has its reverse of the same time), each as far as
+    /// possible from those before it, and computes the times. None for an empty graph.
+    pub fn compute<N, E>(
+        graph: &DiGraph<N, E>,
+        seconds: impl Fn(&E) -> f64,
+        two_way: bool,
+        count: usize,
+    ) -> Option<Self> {
+        let n = graph.node_count();
+        let seed = largest_part_node(graph)?;
+        let times = |from: NodeIndex, direction: Direction| times(graph, &seconds, from, direction);
+        let around_seed = times(seed, Direction::Outgoing);
+        let first = farthest(&around_seed, &around_seed)?;
+        let mut nearest_landmark = vec![f64::INFINITY; n];
+        let mut chosen = Vec::with_capacity(count);
+        let (mut from, mut to) = (Vec::with_capacity(count), Vec::new());
+        let mut next = Some(first);
+        while let Some(l) = next.filter(|_| chosen.len() < count) {
+            let d = times(l, Direction::Outgoing);
+            for (m, x) in nearest_landmark.iter_mut().zip(&d) {
+                *m = m.min(*x);
+            }
+            if !two_way {
+                to.push(times(l, Direction::Incoming));
+            }
+            from.push(d);
+            chosen.push(l);
+            next = farthest(&nearest_landmark, &nearest_landmark).filter(|c| !chosen.contains(c));
+        }
+        let count = chosen.len();
+        let largest = from.iter().chain(&to).flatten().filter(|x| x.is_finite()).fold(0.0_f64, |a, b| a.max(*b));
+        let node_major =
+            |per: &[Vec<f64>]| -> Vec<f32> { (0..n).flat_map(|v| per.iter().map(move |d| d[v] as f32)).collect() };
+        Some(Self {
+            count,
+            from: node_major(&from),
+            to: node_major(&to),
+            // Each stored time is within half an f32 unit in the last place of the largest.
+            slack: largest * f64::from(f32::EPSILON) * 2.0,
+        })
+    }
+
+    /// A lower bound of the travel time from `u` to `v`, seconds.
+    pub fn lower_bound(&self, u: NodeIndex, v: NodeIndex) -> f64 {
+        let c = self.count;
+        fn at(table: &[f32], node: NodeIndex, c: usize) -> &[f32] {
+            &table[node.index() * c..node.index() * c + c]
+        }
+        let (fu, fv) = (at(&self.from, u, c), at(&self.from, v, c));
+        let to = if self.to.is_empty() { &self.from } else { &self.to };
+        let (tu, tv) = (at(to, u, c), at(to, v, c));
+        let mut best: f64 = 0.0;
+        for l in 0..c {
+            let (a, b, x, y) = (f64::from(fu[l]), f64::from(fv[l]), f64::from(tu[l]), f64::from(tv[l]));
+            if a.is_finite() && b.is_finite() {
+                best = best.max(b - a);
+            }
+            if x.is_finite() && y.is_finite() {
+                best = best.max(x - y);
+            }
+        }
+        (best - self.slack).max(0.0)
+    }
+
+    /// Number of landmarks.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        (self.from.len() + self.to.len()) * std::mem::size_of::<f32>()
+    }
+}
+
+/// Travel times from `source` to every node (`Outgoing`) or from every node to it (`Incoming`).
+fn times<N, E>(
+    graph: &DiGraph<N, E>,
+    seconds: &impl Fn(&E) -> f64,
+    source: NodeIndex,
+    direction: Direction,
+) -> Vec<f64> {
+    let mut d = vec![f64::INFINITY; graph.node_count()];
+    let mut queue = BinaryHeap::new();
+    d[source.index()] = 0.0;
+    queue.push((Reverse(key(0.0)), source.index()));
+    while let Some((Reverse(k), v)) = queue.pop() {
+        if key(d[v]) != k {
+            continue;
+        }
+        for arc in graph.edges_directed(NodeIndex::new(v), direction) {
+            let w = if direction == Direction::Outgoing { arc.target() } else { arc.source() }.index();
+            let t = d[v] + seconds(arc.weight());
+            if t < d[w] {
+                d[w] = t;
+                queue.push((Reverse(key(t)), w));
+            }
+        }
+    }
+    d
+}
+
+/// The reached node (finite in `reached`) where `score` is largest.
+fn farthest(reached: &[f64], score: &[f64]) -> Option<NodeIndex> {
+    (0..reached.len())
+        .filter(|&v| reached[v].is_finite())
+        .max_by(|&a, &b| score[a].total_cmp(&score[b]))
+        .map(NodeIndex::new)
+}
+
+/// A node of the largest part of the network (arcs taken both ways).
+fn largest_part_node<N, E>(graph: &DiGraph<N, E>) -> Option<NodeIndex> {
+    let n = graph.node_count();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut a: usize) -> usize {
+        while parent[a] != a {
+            parent[a] = parent[parent[a]];
+            a = parent[a];
+        }
+        a
+    }
+    for arc in graph.edge_references() {
+        let (a, b) = (root(&mut parent, arc.source().index()), root(&mut parent, arc.target().index()));
+        parent[a] = b;
+    }
+    let mut size = vec![0usize; n];
+    for v in 0..n {
+        let r = root(&mut parent, v);
+        size[r] += 1;
+    }
+    (0..n).max_by_key(|&v| size[v]).map(NodeIndex::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_never_exceed_the_true_travel_times() {
+        // A pseudo-random network of 150 nodes, some arcs one-way, and a small separate part.
+        let mut seed = 11_u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for two_way in [true, false] {
+            let mut g: DiGraph<(), f64> = DiGraph::new();
+            let nodes: Vec<NodeIndex> = (0..150).map(|_| g.add_node(())).collect();
+            for _ in 0..400 {
+                let (a, b, w) = (next() % 140, next() % 140, (next() % 1000) as f64 / 7.0);
+                g.add_edge(nodes[a], nodes[b], w);
+                if two_way || next() % 3 > 0 {
+                    g.add_edge(nodes[b], nodes[a], w);
+                }
+            }
+            g.add_edge(nodes[145], nodes[146], 5.0);
+            let landmarks = Landmarks::compute(&g, |w| *w, two_way, 6).unwrap();
+            assert_eq!(landmarks.count(), 6);
+            let mut tight = 0;
+            for &u in &nodes {
+                let d = times(&g, &|w: &f64| *w, u, Direction::Outgoing);
+                for &v in &nodes {
+                    let bound = landmarks.lower_bound(u, v);
+                    assert!(bound <= d[v.index()] + 1e-9, "{u:?}→{v:?}: bound {bound} > {}", d[v.index()]);
+                    if d[v.index()].is_finite() && bound > 0.5 * d[v.index()] {
+                        tight += 1;
+                    }
+                }
+            }
+            assert!(tight > 1000, "the bounds say something: {tight}");
+        }
+    }
+}
