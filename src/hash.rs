@@ -40,3 +40,6 @@ impl std::hash::Hasher for IdHasher {
 
 /// A HashMap keyed by ids, hashed with [`IdHasher`].
 pub type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// A set keyed by small integers, hashed by [`IdHasher`].
+pub type IdSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<IdHasher>>;

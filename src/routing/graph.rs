@@ -56,8 +56,11 @@ pub struct RoadGraph {
     /// Snaps of fixed points (depots, teams) with every edge usable, by (lon, lat, limit) bits:
     /// they do not change while this graph lives, and they are most of a small query's work.
     pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
-    /// Forbidden turns: (edge arrived by, node, edge left by). Empty: every turn allowed.
-    pub turns: std::collections::HashSet<(usize, NodeIndex, usize)>,
+    /// Forbidden turns: (edge arrived by, node, edge left by). Empty: every turn allowed. Asked
+    /// at every step of a search on a restricted network, so hashed by a multiply, not SipHash.
+    pub turns: crate::hash::IdSet<(usize, NodeIndex, usize)>,
+    /// Nodes where a single road ends (the only place a vehicle may turn back).
+    dead_ends: Vec<bool>,
     /// Whether `edges` are in the order of their route ids (as read from the database), so that
     /// a route's edge is found by bisection.
     by_route_id: bool,
@@ -187,15 +190,8 @@ impl RoadGraph {
     /// turn, and not back along the same road except at a dead end (where nothing else is
     /// possible). Only searches on a network with turn restrictions ask.
     pub fn may_turn(&self, from: usize, node: NodeIndex, to: usize) -> bool {
-        if from == to {
-            let dead_end = self
-                .graph
-                .edges_directed(node, petgraph::Direction::Outgoing)
-                .chain(self.graph.edges_directed(node, petgraph::Direction::Incoming))
-                .all(|a| a.weight().edge == from);
-            if !dead_end {
-                return false;
-            }
+        if from == to && !self.dead_ends[node.index()] {
+            return false;
         }
         !self.turns.contains(&(from, node, to))
     }
@@ -242,7 +238,19 @@ impl RoadGraph {
             .collect();
         let nodes = nodes.into_iter().collect();
         let by_route_id = edges.windows(2).all(|w| w[0].route_id < w[1].route_id);
+        let dead_ends = graph
+            .node_indices()
+            .map(|n| {
+                let mut roads = graph
+                    .edges_directed(n, petgraph::Direction::Outgoing)
+                    .chain(graph.edges_directed(n, petgraph::Direction::Incoming))
+                    .map(|a| a.weight().edge);
+                let first = roads.next();
+                roads.all(|e| Some(e) == first)
+            })
+            .collect();
         Self {
+            dead_ends,
             by_route_id,
             graph,
             edges,
