@@ -62,18 +62,23 @@ impl<S: Copy + Eq + Hash + Ord, W: Copy> Bounded<S, W> {
         }
     }
 
-    /// Offers a way to `state` in an A* search, queued by its seconds plus `estimate`, a lower
-    /// bound of the time still to go. A quicker way to a settled state opens it again, so the
-    /// answer stays exact when the bounds are not consistent.
-    pub fn offer_estimated(&mut self, state: S, seconds: f64, metres: f64, way: W, estimate: f64) {
+    /// Offers a way to `state` in an A* search, queued by its seconds plus `estimate()`, a lower
+    /// bound of the time still to go (asked only for a state reached for the first time: a
+    /// state keeps its bound). A quicker way to a settled state opens it again, so the answer
+    /// stays exact when the bounds are not consistent.
+    pub fn offer_estimated(&mut self, state: S, seconds: f64, metres: f64, way: W, estimate: impl FnOnce() -> f64) {
         if seconds > self.limit_s {
             return;
         }
-        if self.labels.get(&state).is_none_or(|l| seconds < l.seconds) {
-            let priority = key(seconds + estimate);
-            self.labels.insert(state, Label { seconds, metres, way, settled: false, priority });
-            self.queue.push((Reverse(priority), state));
-        }
+        let bound = match self.labels.get(&state) {
+            None => estimate(),
+            // (its bound as queued, to within a unit in the last place of the priority)
+            Some(l) if seconds < l.seconds => f64::from_bits(l.priority) - l.seconds,
+            Some(_) => return,
+        };
+        let priority = key(seconds + bound);
+        self.labels.insert(state, Label { seconds, metres, way, settled: false, priority });
+        self.queue.push((Reverse(priority), state));
     }
 
     /// Settles the nearest state not yet settled and hands it back with its label; None when

@@ -100,6 +100,21 @@ impl Landmarks {
         (best - self.slack).max(0.0)
     }
 
+    /// A lower bound of the time from the nearest of `sources` to any node, prepared once for
+    /// a search: for each landmark the worst of the sources is kept, so a node's bound is one
+    /// pass over its own times (a little looser than the least over the sources, half the work).
+    pub fn from_any(&self, sources: &[NodeIndex]) -> FromAny<'_> {
+        let to = if self.to.is_empty() { &self.from } else { &self.to };
+        let (mut from_l, mut to_l) = (vec![f64::NEG_INFINITY; self.count], vec![f64::INFINITY; self.count]);
+        for s in sources {
+            for l in 0..self.count {
+                from_l[l] = from_l[l].max(f64::from(self.from[s.index() * self.count + l]));
+                to_l[l] = to_l[l].min(f64::from(to[s.index() * self.count + l]));
+            }
+        }
+        FromAny { landmarks: self, from_l, to_l }
+    }
+
     /// Number of landmarks.
     pub fn count(&self) -> usize {
         self.count
@@ -108,6 +123,37 @@ impl Landmarks {
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         (self.from.len() + self.to.len()) * std::mem::size_of::<f32>()
+    }
+}
+
+/// A lower bound of the time from the nearest of some sources, ready for a search.
+pub struct FromAny<'a> {
+    landmarks: &'a Landmarks,
+    /// Per landmark, the longest time from it to a source (d(L, v) − this bounds d(s, v)).
+    from_l: Vec<f64>,
+    /// Per landmark, the shortest time from a source to it (this − d(v, L) bounds d(s, v)).
+    to_l: Vec<f64>,
+}
+
+impl FromAny<'_> {
+    /// A lower bound of the time from the nearest source to `v`, seconds.
+    pub fn to(&self, v: NodeIndex) -> f64 {
+        let l = self.landmarks;
+        let row = v.index() * l.count..v.index() * l.count + l.count;
+        let to = if l.to.is_empty() { &l.from } else { &l.to };
+        let mut best: f64 = 0.0;
+        for ((from_v, to_v), (from_s, to_s)) in
+            l.from[row.clone()].iter().zip(&to[row]).zip(self.from_l.iter().zip(&self.to_l))
+        {
+            let (from_v, to_v) = (f64::from(*from_v), f64::from(*to_v));
+            if from_v.is_finite() && from_s.is_finite() {
+                best = best.max(from_v - from_s);
+            }
+            if to_v.is_finite() && to_s.is_finite() {
+                best = best.max(to_s - to_v);
+            }
+        }
+        (best - l.slack).max(0.0)
     }
 }
 
@@ -195,11 +241,16 @@ mod tests {
             let landmarks = Landmarks::compute(&g, |w| *w, two_way, 6).unwrap();
             assert_eq!(landmarks.count(), 6);
             let mut tight = 0;
-            for &u in &nodes {
+            for (i, &u) in nodes.iter().enumerate() {
                 let d = times(&g, &|w: &f64| *w, u, Direction::Outgoing);
+                let w = nodes[(i * 7 + 3) % nodes.len()];
+                let e = times(&g, &|w: &f64| *w, w, Direction::Outgoing);
+                let either = landmarks.from_any(&[u, w]);
                 for &v in &nodes {
                     let bound = landmarks.lower_bound(u, v);
                     assert!(bound <= d[v.index()] + 1e-9, "{u:?}→{v:?}: bound {bound} > {}", d[v.index()]);
+                    let nearer = d[v.index()].min(e[v.index()]);
+                    assert!(either.to(v) <= nearer + 1e-9, "{u:?} or {w:?} → {v:?}: {} > {nearer}", either.to(v));
                     if d[v.index()].is_finite() && bound > 0.5 * d[v.index()] {
                         tight += 1;
                     }

@@ -83,13 +83,12 @@ pub fn nearest(
     // bound at a node being the least from any node the candidate enters by.
     let landmarks = graph.landmarks.get().filter(|_| k == 1 && candidates.len() == 1);
     let goals: Vec<NodeIndex> = entries.keys().copied().collect();
-    let estimate = |v: NodeIndex| {
-        landmarks.map_or(0.0, |l| goals.iter().map(|&g| l.lower_bound(g, v)).fold(f64::INFINITY, f64::min))
-    };
+    let bound = landmarks.map(|l| l.from_any(&goals));
+    let estimate = |v: NodeIndex| bound.as_ref().map_or(0.0, |b| b.to(v));
     let mut search: Bounded<NodeIndex, Next> = Bounded::new(cutoff_s);
     let offer = |search: &mut Bounded<NodeIndex, Next>, node, seconds, metres, way| {
         if landmarks.is_some() {
-            search.offer_estimated(node, seconds, metres, way, estimate(node));
+            search.offer_estimated(node, seconds, metres, way, || estimate(node));
         } else {
             search.offer(node, seconds, metres, way);
         }
