@@ -1,6 +1,7 @@
 //! Coverage gaps for planners: the service areas of the depots holding an item (or a category)
 //! within given travel times, and the receptors and major risk sources outside all of them.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use geo::{Coord, LineString};
@@ -131,14 +132,23 @@ pub async fn coverage(pool: &PgPool, graph: Arc<RoadGraph>, asked: Asked) -> Res
     let projection = format!("+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m +no_defs");
     let mut features = Vec::new();
     let mut largest: Option<String> = None;
+    let mut drawn: HashSet<Vec<(u64, u64)>> = HashSet::new();
     for (&minutes, pieces) in asked.minutes.iter().zip(&areas) {
-        // A band is its own buffer united with the band before: cut points lie on the lines in
-        // degrees, not on their projected chords, so a bare buffer could miss slivers of the last.
-        let polygon: Option<String> = match multiline(pieces) {
+        // A band is the band before united with the buffer of the pieces it had not reached
+        // (cut points lie on the lines in degrees, not on their projected chords, so a bare
+        // buffer could miss slivers of the last; and on a real network most pieces of a longer
+        // time are the shorter time's again, already inside). Corners are drawn with two
+        // segments a quarter circle: a planner's band, at half the work of PostGIS's eight.
+        let new: Vec<LineString<f64>> = pieces
+            .iter()
+            .filter(|p| drawn.insert(p.0.iter().map(|c| (c.x.to_bits(), c.y.to_bits())).collect()))
+            .cloned()
+            .collect();
+        let polygon: Option<String> = match multiline(&new) {
             None => largest.clone(),
             Some(wkt) => sqlx::query_scalar(
-                "WITH b AS (SELECT ST_Transform(ST_Buffer(ST_Transform(ST_GeomFromText($1, 4326), $3), $2), $3, 4326) AS g) \
-                 SELECT ST_AsGeoJSON(CASE WHEN $4::text IS NULL THEN b.g ELSE ST_Union(b.g, ST_GeomFromGeoJSON($4)) END, 7) FROM b",
+                "WITH b AS (SELECT ST_Transform(ST_Buffer(ST_Transform(ST_GeomFromText($1, 4326), $3), $2, 2), $3, 4326) AS g) \
+                 SELECT ST_AsGeoJSON(CASE WHEN $4::text IS NULL THEN b.g ELSE ST_Union(b.g, ST_MakeValid(ST_GeomFromGeoJSON($4))) END, 7) FROM b",
             )
             .bind(&wkt)
             .bind(asked.buffer_m)
@@ -154,14 +164,14 @@ pub async fn coverage(pool: &PgPool, graph: Arc<RoadGraph>, asked: Asked) -> Res
     let area = largest.unwrap_or_else(|| r#"{"type":"GeometryCollection","geometries":[]}"#.to_string());
     let receptors: Vec<Receptor> = sqlx::query_as(
         "SELECT id, name, kind, population FROM receptor \
-         WHERE NOT ST_Intersects(geom, ST_GeomFromGeoJSON($1)) ORDER BY (kind = 'water_intake') DESC, id",
+         WHERE NOT ST_Intersects(geom, ST_MakeValid(ST_GeomFromGeoJSON($1))) ORDER BY (kind = 'water_intake') DESC, id",
     )
     .bind(&area)
     .fetch_all(pool)
     .await?;
     let risk_sources: Vec<RiskSource> = sqlx::query_as(
         "SELECT id, name, grade, district FROM risk_source \
-         WHERE grade IN ('重大', '较大') AND status <> 'closed' AND NOT ST_Intersects(geom, ST_GeomFromGeoJSON($1)) \
+         WHERE grade IN ('重大', '较大') AND status <> 'closed' AND NOT ST_Intersects(geom, ST_MakeValid(ST_GeomFromGeoJSON($1))) \
          ORDER BY (grade = '重大') DESC, id",
     )
     .bind(&area)
