@@ -162,8 +162,8 @@ async fn measure(cluster: &LocalCluster, network: &str, with_osrm: bool) -> Resu
         .collect();
     let cities: Vec<(&str, Coord<f64>)> = CITIES
         .iter()
-        .filter_map(|(name, x, y)| graph.snap(Coord { x: *x, y: *y }, 50_000.0, &|_| true).map(|s| (*name, s.point)))
-        .map(|(name, p)| (name, graph.graph[graph.node_at(p).unwrap_or_else(|| nearest_node(&graph, p))]))
+        .filter_map(|(name, x, y)| graph.snap(Coord { x: *x, y: *y }, 50_000.0, &|_| true).map(|s| (*name, s)))
+        .map(|(name, s)| (name, graph.graph[graph.edges[s.edge].ends.0]))
         .collect();
     let province: Vec<(Coord<f64>, Coord<f64>)> =
         incidents.iter().zip(depots.iter().rev()).map(|(a, b)| (graph.graph[*a], graph.graph[*b])).collect();
@@ -362,16 +362,4 @@ async fn measure(cluster: &LocalCluster, network: &str, with_osrm: bool) -> Resu
         prepared.customize_s
     );
     Ok(())
-}
-
-/// The graph node nearest to `p` (by coordinates), for a snap that fell mid-edge.
-fn nearest_node(graph: &RoadGraph, p: Coord<f64>) -> NodeIndex {
-    graph
-        .graph
-        .node_indices()
-        .min_by(|&a, &b| {
-            let d = |v: NodeIndex| (graph.graph[v].x - p.x).powi(2) + (graph.graph[v].y - p.y).powi(2);
-            d(a).total_cmp(&d(b))
-        })
-        .expect("a node")
 }

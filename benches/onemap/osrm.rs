@@ -51,6 +51,17 @@ pub fn binaries() -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The step times written to `timing` by an earlier preparation of the same `pbf` (none when
+/// the file is older than the network, or not of `N` numbers).
+fn earlier_times<const N: usize>(timing: &Path, pbf: &Path) -> Result<Option<[f64; N]>> {
+    let Ok(text) = std::fs::read_to_string(timing) else { return Ok(None) };
+    if std::fs::metadata(timing)?.modified()? < std::fs::metadata(pbf)?.modified()? {
+        return Ok(None);
+    }
+    let times: Vec<f64> = text.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+    Ok(times.try_into().ok())
+}
+
 /// Longest a contraction may run before the benchmark gives up on it (a lattice-like
 /// generated network contracts badly: there is little hierarchy to find).
 pub const CONTRACT_LIMIT: Duration = Duration::from_secs(10 * 60);
@@ -72,11 +83,7 @@ pub fn prepare(name: &str, pbf: &Path) -> Result<Prepared> {
     let dir = root().join(name);
     let base = dir.join(format!("{name}.osrm"));
     let timing = dir.join("preparation-seconds");
-    if let Ok(text) = std::fs::read_to_string(&timing)
-        && let Some((extract, contract)) = text.trim().split_once(' ')
-        && let (Ok(extract_s), Ok(contract_s)) = (extract.parse(), contract.parse())
-        && std::fs::metadata(&timing)?.modified()? >= std::fs::metadata(pbf)?.modified()?
-    {
+    if let Some([extract_s, contract_s]) = earlier_times(&timing, pbf)? {
         return Ok(Prepared { base, extract_s, contract_s });
     }
     std::fs::create_dir_all(&dir)?;
@@ -169,11 +176,7 @@ pub fn prepare_mld(name: &str, pbf: &Path) -> Result<PreparedMld> {
     let dir = root().join(name);
     let base = dir.join(format!("{name}.osrm"));
     let timing = dir.join("mld-seconds");
-    if let Ok(text) = std::fs::read_to_string(&timing)
-        && let [extract_s, partition_s, customize_s] =
-            text.split(' ').filter_map(|t| t.trim().parse().ok()).collect::<Vec<f64>>()[..]
-        && std::fs::metadata(&timing)?.modified()? >= std::fs::metadata(pbf)?.modified()?
-    {
+    if let Some([extract_s, partition_s, customize_s]) = earlier_times(&timing, pbf)? {
         return Ok(PreparedMld { base, extract_s, partition_s, customize_s });
     }
     std::fs::create_dir_all(&dir)?;

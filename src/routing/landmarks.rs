@@ -78,28 +78,6 @@ impl Landmarks {
         })
     }
 
-    /// A lower bound of the travel time from `u` to `v`, seconds.
-    pub fn lower_bound(&self, u: NodeIndex, v: NodeIndex) -> f64 {
-        let c = self.count;
-        fn at(table: &[f32], node: NodeIndex, c: usize) -> &[f32] {
-            &table[node.index() * c..node.index() * c + c]
-        }
-        let (fu, fv) = (at(&self.from, u, c), at(&self.from, v, c));
-        let to = if self.to.is_empty() { &self.from } else { &self.to };
-        let (tu, tv) = (at(to, u, c), at(to, v, c));
-        let mut best: f64 = 0.0;
-        for l in 0..c {
-            let (a, b, x, y) = (f64::from(fu[l]), f64::from(fv[l]), f64::from(tu[l]), f64::from(tv[l]));
-            if a.is_finite() && b.is_finite() {
-                best = best.max(b - a);
-            }
-            if x.is_finite() && y.is_finite() {
-                best = best.max(x - y);
-            }
-        }
-        (best - self.slack).max(0.0)
-    }
-
     /// A lower bound of the time from the nearest of `sources` to any node, prepared once for
     /// a search: for each landmark the worst of the sources is kept, so a node's bound is one
     /// pass over its own times (a little looser than the least over the sources, half the work).
@@ -247,7 +225,7 @@ mod tests {
                 let e = times(&g, &|w: &f64| *w, w, Direction::Outgoing);
                 let either = landmarks.from_any(&[u, w]);
                 for &v in &nodes {
-                    let bound = landmarks.lower_bound(u, v);
+                    let bound = landmarks.from_any(&[u]).to(v);
                     assert!(bound <= d[v.index()] + 1e-9, "{u:?}→{v:?}: bound {bound} > {}", d[v.index()]);
                     let nearer = d[v.index()].min(e[v.index()]);
                     assert!(either.to(v) <= nearer + 1e-9, "{u:?} or {w:?} → {v:?}: {} > {nearer}", either.to(v));
