@@ -68,8 +68,12 @@ async fn metrics_count_requests_by_route_and_the_cache_and_the_map() {
     assert!(metric(&text, "onemap_snapshot_generation").unwrap() >= 2.0);
     assert!(metric(&text, "onemap_db_pool_max_connections").unwrap() >= 1.0);
     assert!(metric(&text, "onemap_feed_last_event_id").unwrap() >= 1.0, "the depot's event was announced");
-    for series in ["onemap_graph_nodes{network=\"roads\"}", "onemap_snapshot_reloads_total", "onemap_feed_lag_seconds"]
-    {
+    for series in [
+        "onemap_graph_nodes{network=\"roads\"}",
+        "onemap_graph_landmarks{network=\"roads\"}",
+        "onemap_snapshot_reloads_total",
+        "onemap_feed_lag_seconds",
+    ] {
         assert!(metric(&text, series).is_some(), "{series}");
     }
     // An independent reader of the format (the Prometheus project's Python parser) reads every

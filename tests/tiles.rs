@@ -486,3 +486,32 @@ async fn every_district_is_labelled_once_at_every_zoom() {
     .unwrap();
     assert!(inside);
 }
+
+#[tokio::test]
+async fn wkb_reads_what_postgis_writes_as_its_geojson_says() {
+    // Every kind of geometry, both byte orders, read from ST_AsBinary and compared with the
+    // same geometry read from PostGIS's GeoJSON at full precision.
+    let pool = common::testing::database().await.unwrap();
+    let shapes = [
+        "POINT(106.123456789012 29.5)",
+        "LINESTRING(106 29.5, 106.1 29.6, 106.3333333333333 29.7)",
+        "POLYGON((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 2 1, 2 2, 1 1))",
+        "MULTIPOINT((1 2), (3 4))",
+        "MULTILINESTRING((0 0, 1 1), (2 2, 3 3, 4 5))",
+        "MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5), (5.2 5.1, 5.8 5.1, 5.8 5.7, 5.2 5.1)))",
+        "GEOMETRYCOLLECTION(POINT(1 1), LINESTRING(0 0, 2 2))",
+    ];
+    for shape in shapes {
+        for order in ["NDR", "XDR"] {
+            let (wkb, geojson): (Vec<u8>, String) =
+                sqlx::query_as("SELECT ST_AsBinary(g, $2), ST_AsGeoJSON(g, 17) FROM ST_GeomFromText($1, 4326) g")
+                    .bind(shape)
+                    .bind(order)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            let ours = onemap::layers::wkb::geometry_from_wkb(&wkb).unwrap();
+            assert_eq!(ours, onemap::layers::geometry_from_geojson(&geojson).unwrap(), "{shape} {order}");
+        }
+    }
+}

@@ -44,8 +44,8 @@ struct Args {
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
-    /// Which part: tiles, routing (with country), country, allocation, risk, screens, validity,
-    /// monitoring or all.
+    /// Which part: tiles, routing (with scale and country), scale, country, allocation, risk,
+    /// screens, validity, monitoring or all.
     #[arg(long, default_value = "all")]
     part: String,
     /// Lattice side of the generated routing network (about 2·side² segments).
@@ -72,6 +72,7 @@ mod monitoring;
 mod osrm;
 mod risk;
 mod routing;
+mod scale;
 mod screens;
 mod validity;
 
@@ -94,6 +95,9 @@ async fn run(args: &Args, cluster: &LocalCluster) -> Result<()> {
     }
     if matches!(args.part.as_str(), "routing" | "all") {
         routing::run(args.routing_side, cluster, args.with_osrm).await?;
+    }
+    if matches!(args.part.as_str(), "routing" | "scale" | "all") {
+        scale::run(cluster, args.routing_side).await?;
     }
     if matches!(args.part.as_str(), "routing" | "country" | "all") {
         country::run(cluster, args.with_osrm).await?;

@@ -34,16 +34,7 @@ pub async fn run(side: usize, cluster: &LocalCluster, with_osrm: bool) -> Result
     let helsinki = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/osm/helsinki.osm.pbf");
     measure("Helsinki (OpenStreetMap)", &pool, with_osrm.then_some(("helsinki", helsinki.as_path()))).await?;
 
-    let pool = database(cluster, &format!("bench_routing_{side}")).await?;
-    let expected = 2 * side * (side - 1);
-    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
-    if have as usize != expected {
-        sqlx::query("TRUNCATE route CASCADE").execute(&pool).await?;
-        let t = Instant::now();
-        let grid = Grid { side, seed: 42, bbox: [105.29, 28.16, 110.19, 32.21] };
-        synthetic::insert(&pool, &synthetic::roads(&grid)).await?;
-        println!("generated {expected} synthetic road segments in {:.0} s", t.elapsed().as_secs_f64());
-    }
+    let pool = province(cluster, side).await?;
     let province =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/osrm/province-{side}.osm.pbf"));
     if with_osrm && !province.exists() {
@@ -54,6 +45,26 @@ pub async fn run(side: usize, cluster: &LocalCluster, with_osrm: bool) -> Result
     }
     let name = format!("province-{side}");
     measure("synthetic province", &pool, with_osrm.then_some((name.as_str(), province.as_path()))).await
+}
+
+/// The generated province of about 2·side² segments (made once, kept in the bench cluster).
+pub async fn province(cluster: &LocalCluster, side: usize) -> Result<PgPool> {
+    let pool = database(cluster, &province_name(side)).await?;
+    let expected = 2 * side * (side - 1);
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM route").fetch_one(&pool).await?;
+    if have as usize != expected {
+        sqlx::query("TRUNCATE route CASCADE").execute(&pool).await?;
+        let t = Instant::now();
+        let grid = Grid { side, seed: 42, bbox: [105.29, 28.16, 110.19, 32.21] };
+        synthetic::insert(&pool, &synthetic::roads(&grid)).await?;
+        println!("generated {expected} synthetic road segments in {:.0} s", t.elapsed().as_secs_f64());
+    }
+    Ok(pool)
+}
+
+/// The database of the generated province of side `side`.
+pub fn province_name(side: usize) -> String {
+    format!("bench_routing_{side}")
 }
 
 /// The benchmark database `name`, with the schema and pgRouting.
@@ -94,8 +105,9 @@ async fn measure(label: &str, pool: &PgPool, osrm: Option<(&str, &std::path::Pat
     let mut turns = std::mem::take(&mut graph.turns);
     if turns.is_empty() {
         for node in graph.graph.node_indices().step_by(10) {
-            let into = graph.graph.edges_directed(node, petgraph::Direction::Incoming).next().map(|a| a.weight().edge);
-            let out = graph.graph.edges_directed(node, petgraph::Direction::Outgoing).map(|a| a.weight().edge);
+            let into =
+                graph.graph.edges_directed(node, petgraph::Direction::Incoming).next().map(|a| a.weight().edge());
+            let out = graph.graph.edges_directed(node, petgraph::Direction::Outgoing).map(|a| a.weight().edge());
             if let Some(into) = into
                 && let Some(out) = out.filter(|o| *o != into).last()
             {

@@ -153,6 +153,10 @@ impl Collector for Live {
         by_label(&mut e, "graph_nodes", "Nodes of the routing graphs.", "network", &nodes)?;
         let edges = [("roads", roads.graph.edge_count()), ("rivers", rivers.graph.edge_count())];
         by_label(&mut e, "graph_edges", "Directed edges of the routing graphs.", "network", &edges)?;
+        let landmarks = |g: &crate::routing::RoadGraph| g.landmarks.get().map_or(0, |l| l.count());
+        let landmarks = [("roads", landmarks(&roads))];
+        let help = "Landmarks of the road graph (0 until computed, in the background after a build: routes are plain searches until then).";
+        by_label(&mut e, "graph_landmarks", help, "network", &landmarks)?;
         let (packets, observations, unknown) = crate::sensing::hj212::counts();
         let mut metric = e.encode_descriptor(
             "hj212_packets",

@@ -117,12 +117,17 @@ impl AppState {
     /// Loads the snapshot and starts following the database's changes.
     pub async fn start(pool: PgPool, config: &ServerConfig) -> anyhow::Result<Self> {
         config.report_deadlines.write(&pool).await.context("cannot write the report deadlines")?;
-        let (snapshot, feed, task) = snapshot::refresh::start(&pool).await?;
+        use crate::routing::live::{Network, follow, start};
+        // The road graph loads beside the map layers, on a thread of its own, from the moment
+        // `start` first asks (after its LISTEN).
+        let reading = pool.clone();
+        let roads = async move { tokio::spawn(async move { Network::Roads.load(&reading).await }).await? };
+        let started = snapshot::refresh::start(&pool, roads).await?;
+        let (snapshot, feed, task) = (started.snapshot, started.feed, started.task);
+        let roads = follow(&pool, started.changes, Network::Roads, started.beside);
         let watcher = tokio::spawn(crate::feed::deadlines::watch(pool.clone(), config.deadline_check));
         let credentials = Arc::new(crate::auth::cache::Credentials::default());
         let revocations = tokio::spawn(credentials.clone().follow(pool.clone()));
-        use crate::routing::live::{Network, start};
-        let roads = start(&pool, &snapshot, Network::Roads).await?;
         let rivers = start(&pool, &snapshot, Network::Rivers).await?;
         // The plans' clocks move by days: every ten minutes is soon enough (and at once).
         let plan_check = config.deadline_check.max(std::time::Duration::from_secs(600));

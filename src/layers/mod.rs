@@ -11,6 +11,7 @@ pub mod store;
 pub mod teams;
 pub mod validate;
 pub mod validity;
+pub mod wkb;
 pub mod words;
 pub mod write;
 

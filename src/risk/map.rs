@@ -230,11 +230,11 @@ fn feature(id: i64, geometry: Geometry<f64>, name: &str, index: f64, class: &str
     Arc::new(MapFeature {
         id,
         geometry: project_geometry(&geometry),
-        tags: vec![
+        tags: Arc::new(vec![
             ("name", Tag::Text(name.to_string())),
             ("index", Tag::Number((index * 10.0).round() / 10.0)),
             ("class", Tag::Text(class.to_string())),
-        ],
+        ]),
         min_zoom: 0,
         label: None,
     })

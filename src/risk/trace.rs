@@ -66,7 +66,7 @@ pub fn trace(graph: &RoadGraph, start: &Snap, hours: f64, way: Way) -> Vec<Reach
     search.offer(first, first_s, first_m, ());
     search.run(|search, node, label| {
         for arc in graph.graph.edges_directed(node, direction) {
-            let index = arc.weight().edge;
+            let index = arc.weight().edge();
             let edge = &graph.edges[index];
             let (from_m, to_m) = match way {
                 Way::Downstream => (0.0, edge.metres),
@@ -99,7 +99,7 @@ fn piece(graph: &RoadGraph, index: usize, from_m: f64, to_m: f64, s0: f64, m0: f
     // Vertices of the line between lo and hi, with their distance from the first vertex.
     let mut points: Vec<(Coord<f64>, f64)> = Vec::new();
     let mut at = 0.0;
-    let line = &edge.line.0;
+    let line = graph.line(index);
     for w in line.windows(2) {
         let len = Geodesic.distance(Point(w[0]), Point(w[1]));
         let point_at = |d: f64| {

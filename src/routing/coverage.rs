@@ -56,7 +56,7 @@ fn departures(
     }
     let reached = search.run(|search, (node, arrived), label| {
         for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
-            let edge = arc.weight().edge;
+            let edge = arc.weight().edge();
             if usable(edge) && arrived.is_none_or(|a| graph.may_turn(a, node, edge)) {
                 let e = &graph.edges[edge];
                 search.offer((arc.target(), by(edge)), label.seconds + e.seconds, label.metres + e.metres, ());
@@ -87,13 +87,13 @@ pub fn service_areas(
                 }
                 for arc in graph.graph.edges_directed(node, Direction::Outgoing) {
                     let a = *arc.weight();
-                    if !usable(a.edge) || by.is_some_and(|by| !graph.may_turn(by, node, a.edge)) {
+                    if !usable(a.edge()) || by.is_some_and(|by| !graph.may_turn(by, node, a.edge())) {
                         continue;
                     }
-                    let e = &graph.edges[a.edge];
+                    let e = &graph.edges[a.edge()];
                     let reach = if e.seconds > 0.0 { ((limit - s) / e.seconds).min(1.0) * e.metres } else { e.metres };
                     let (from, to) = if a.forward { (0.0, reach) } else { (e.metres, e.metres - reach) };
-                    let line = part(&e.line, from, to);
+                    let line = part(graph.line(a.edge()), from, to);
                     if line.len() >= 2 {
                         pieces.push(LineString(line));
                     }
@@ -103,12 +103,12 @@ pub fn service_areas(
             for d in depots {
                 let e = &graph.edges[d.edge];
                 let reach = if e.seconds > 0.0 { limit / e.seconds * e.metres } else { e.metres };
-                let ahead = part(&e.line, d.along_m, (d.along_m + reach).min(e.metres));
+                let ahead = part(graph.line(d.edge), d.along_m, (d.along_m + reach).min(e.metres));
                 if ahead.len() >= 2 {
                     pieces.push(LineString(ahead));
                 }
                 if !e.oneway {
-                    let behind = part(&e.line, d.along_m, (d.along_m - reach).max(0.0));
+                    let behind = part(graph.line(d.edge), d.along_m, (d.along_m - reach).max(0.0));
                     if behind.len() >= 2 {
                         pieces.push(LineString(behind));
                     }

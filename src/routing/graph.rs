@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use geo::{Coord, Geodesic, Length, LineString};
+use futures_util::TryStreamExt;
+use geo::{Coord, Distance, Geodesic, LineString, Point};
 use petgraph::graph::{DiGraph, NodeIndex};
-use rstar::RTree;
-use rstar::primitives::{GeomWithData, Line};
+use rstar::{AABB, PointDistance, RTree, RTreeObject};
 use sqlx::PgPool;
 
 /// One road segment (a `route` row).
@@ -24,23 +24,55 @@ pub struct Edge {
     pub oneway: bool,
     /// Hazardous goods may use it.
     pub hazmat_allowed: bool,
-    /// The line in drawing direction, lon/lat.
-    pub line: LineString<f64>,
+    /// Its line's vertices in `RoadGraph::points` (see [`RoadGraph::line`]).
+    points: std::ops::Range<u32>,
     /// First and last node.
     pub ends: (NodeIndex, NodeIndex),
 }
 
-/// A way through an edge: `forward` follows the drawing direction.
+/// A way through an edge: `forward` follows the drawing direction. Eight bytes: a country's
+/// network has two million.
 #[derive(Debug, Clone, Copy)]
 pub struct Arc {
-    /// Index into `RoadGraph::edges`.
-    pub edge: usize,
+    edge: u32,
     /// Along the drawing direction.
     pub forward: bool,
 }
 
-/// A segment of an edge in the snapping index: (edge, segment index).
-pub type Segment = GeomWithData<Line<[f64; 2]>, (usize, usize)>;
+impl Arc {
+    /// The way through edge `edge` (an index into `RoadGraph::edges`).
+    pub fn new(edge: usize, forward: bool) -> Self {
+        Self { edge: u32::try_from(edge).expect("fewer than 2³² edges"), forward }
+    }
+
+    /// Index into `RoadGraph::edges`.
+    pub fn edge(self) -> usize {
+        self.edge as usize
+    }
+}
+
+/// An edge's bounding box in the snapping plane. Its distance to a point is a lower bound of
+/// the edge's, so the nearest boxes come first and the edges' own segments decide.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeBox {
+    envelope: AABB<[f64; 2]>,
+    /// Index into `RoadGraph::edges`.
+    pub edge: u32,
+}
+
+impl RTreeObject for EdgeBox {
+    type Envelope = AABB<[f64; 2]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+impl PointDistance for EdgeBox {
+    fn distance_2(&self, point: &[f64; 2]) -> f64 {
+        self.envelope.distance_2(point)
+    }
+}
 
 /// The network, its nodes' positions, and an index of its segments for snapping.
 pub struct RoadGraph {
@@ -48,11 +80,13 @@ pub struct RoadGraph {
     pub graph: DiGraph<Coord<f64>, Arc>,
     /// The edges.
     pub edges: Vec<Edge>,
-    /// Segments in a local equirectangular plane (x scaled by `x_scale`), for nearest queries.
-    pub segments: RTree<Segment>,
+    /// Every edge's line, one after another (one allocation, not one an edge).
+    points: Vec<Coord<f64>>,
+    /// Edges' bounding boxes in a local equirectangular plane (x scaled by `x_scale`), for
+    /// nearest queries: one entry an edge, not a segment (half the memory, and built faster).
+    pub boxes: RTree<EdgeBox>,
     /// cos(mean latitude): makes degrees of longitude comparable to degrees of latitude.
     pub x_scale: f64,
-    nodes: HashMap<(i64, i64), NodeIndex>,
     /// Snaps of fixed points (depots, teams) with every edge usable, by (lon, lat, limit) bits:
     /// they do not change while this graph lives, and they are most of a small query's work.
     pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
@@ -101,25 +135,116 @@ pub struct RoadRow {
 /// The `route` rows of `kind` as graph rows: roads as they are; rivers one-way in flow
 /// direction at their flow speed, open to every load.
 pub async fn rows(pool: &PgPool, kind: &str) -> Result<Vec<RoadRow>> {
-    let rows: Vec<(i64, f64, bool, bool, String)> = sqlx::query_as(
+    let mut out = Vec::new();
+    each_row(pool, kind, |row| out.push(row)).await?;
+    Ok(out)
+}
+
+/// Hands each `route` row of `kind` to `f`, row by row, geometries read as WKB (a million
+/// roads in about a second).
+async fn each_row(pool: &PgPool, kind: &str, mut f: impl FnMut(RoadRow)) -> Result<()> {
+    let mut rows = sqlx::query_as::<_, (i64, f64, bool, bool, Vec<u8>)>(
         "SELECT id, CASE WHEN kind = 'river' THEN flow_speed_ms * 3.6 ELSE speed_kmh END, \
-           kind = 'river' OR oneway, kind = 'river' OR hazmat_allowed, ST_AsGeoJSON(geom, 15) \
+           kind = 'river' OR oneway, kind = 'river' OR hazmat_allowed, ST_AsBinary(geom, 'NDR') \
          FROM route WHERE kind = $1 ORDER BY id",
     )
     .bind(kind)
-    .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, speed_kmh, oneway, hazmat_allowed, geojson) in rows {
-        if let geo::Geometry::LineString(line) = crate::layers::geometry_from_geojson(&geojson)? {
-            out.push(RoadRow { id, speed_kmh, oneway, hazmat_allowed, line });
+    .fetch(pool);
+    while let Some((id, speed_kmh, oneway, hazmat_allowed, wkb)) = rows.try_next().await? {
+        if let geo::Geometry::LineString(line) = crate::layers::wkb::geometry_from_wkb(&wkb)? {
+            f(RoadRow { id, speed_kmh, oneway, hazmat_allowed, line });
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn key(c: Coord<f64>) -> (i64, i64) {
     ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64)
+}
+
+/// Builds a graph road by road, so that the rows read from the database are never all held
+/// beside the graph (a million small allocations freed stay resident).
+#[derive(Default)]
+struct Builder {
+    graph: DiGraph<Coord<f64>, Arc>,
+    /// Node identity while building only (afterwards the boxes find a node).
+    nodes: HashMap<(i64, i64), NodeIndex>,
+    edges: Vec<Edge>,
+    points: Vec<Coord<f64>>,
+    first_latitudes: f64,
+}
+
+impl Builder {
+    fn add(&mut self, id: i64, speed_kmh: f64, oneway: bool, hazmat_allowed: bool, line: &[Coord<f64>]) {
+        let graph = &mut self.graph;
+        let mut node = |c: Coord<f64>| *self.nodes.entry(key(c)).or_insert_with(|| graph.add_node(c));
+        let (a, b) = (node(line[0]), node(line[line.len() - 1]));
+        let metres = line.windows(2).fold(0.0, |sum, w| sum + Geodesic.distance(Point(w[0]), Point(w[1])));
+        let index = self.edges.len();
+        graph.add_edge(a, b, Arc::new(index, true));
+        if !oneway {
+            graph.add_edge(b, a, Arc::new(index, false));
+        }
+        let start = u32::try_from(self.points.len()).expect("fewer than 2³² vertices");
+        self.edges.push(Edge {
+            route_id: id,
+            metres,
+            seconds: metres / (speed_kmh / 3.6),
+            oneway,
+            hazmat_allowed,
+            points: start..start + line.len() as u32,
+            ends: (a, b),
+        });
+        self.points.extend_from_slice(line);
+        self.first_latitudes += line[0].y;
+    }
+
+    fn finish(self) -> RoadGraph {
+        let Self { mut graph, nodes, mut edges, mut points, first_latitudes } = self;
+        drop(nodes);
+        graph.shrink_to_fit();
+        edges.shrink_to_fit();
+        points.shrink_to_fit();
+        let mean_lat = if edges.is_empty() { 0.0 } else { first_latitudes / edges.len() as f64 };
+        let x_scale = mean_lat.to_radians().cos();
+        let boxes = edges
+            .iter()
+            .enumerate()
+            .map(|(e, edge)| {
+                let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+                for c in &points[edge.points.start as usize..edge.points.end as usize] {
+                    let p = [c.x * x_scale, c.y];
+                    min = [min[0].min(p[0]), min[1].min(p[1])];
+                    max = [max[0].max(p[0]), max[1].max(p[1])];
+                }
+                EdgeBox { envelope: AABB::from_corners(min, max), edge: e as u32 }
+            })
+            .collect();
+        let by_route_id = edges.windows(2).all(|w| w[0].route_id < w[1].route_id);
+        let dead_ends = graph
+            .node_indices()
+            .map(|n| {
+                let mut roads = graph
+                    .edges_directed(n, petgraph::Direction::Outgoing)
+                    .chain(graph.edges_directed(n, petgraph::Direction::Incoming))
+                    .map(|a| a.weight().edge());
+                let first = roads.next();
+                roads.all(|e| Some(e) == first)
+            })
+            .collect();
+        RoadGraph {
+            dead_ends,
+            by_route_id,
+            graph,
+            edges,
+            points,
+            boxes: RTree::bulk_load(boxes),
+            x_scale,
+            snaps: Default::default(),
+            turns: Default::default(),
+            landmarks: Default::default(),
+        }
+    }
 }
 
 impl RoadGraph {
@@ -138,7 +263,10 @@ impl RoadGraph {
                 at_end: via.map(|v| v == "end"),
             })
             .collect::<Vec<_>>();
-        let mut graph = Self::build(rows(pool, "road").await?);
+        let mut builder = Builder::default();
+        each_row(pool, "road", |row| builder.add(row.id, row.speed_kmh, row.oneway, row.hazmat_allowed, &row.line.0))
+            .await?;
+        let mut graph = builder.finish();
         let ignored = graph.restrict(&turns);
         if ignored > 0 {
             tracing::warn!(ignored, "turn restrictions between roads that do not meet are ignored");
@@ -173,7 +301,7 @@ impl RoadGraph {
                 let others: Vec<usize> = self
                     .graph
                     .edges_directed(node, petgraph::Direction::Outgoing)
-                    .map(|a| a.weight().edge)
+                    .map(|a| a.weight().edge())
                     .filter(|&e| e != to)
                     .collect();
                 for other in others {
@@ -198,69 +326,17 @@ impl RoadGraph {
 
     /// Builds the graph from roads.
     pub fn build(roads: Vec<RoadRow>) -> Self {
-        let mut graph = DiGraph::with_capacity(roads.len(), roads.len() * 2);
-        let mut nodes: HashMap<(i64, i64), NodeIndex> = HashMap::with_capacity(roads.len());
-        let mut edges = Vec::with_capacity(roads.len());
-        let mean_lat =
-            if roads.is_empty() { 0.0 } else { roads.iter().map(|r| r.line.0[0].y).sum::<f64>() / roads.len() as f64 };
-        let x_scale = mean_lat.to_radians().cos();
-        let mut node = |graph: &mut DiGraph<Coord<f64>, Arc>, c: Coord<f64>| {
-            *nodes.entry(key(c)).or_insert_with(|| graph.add_node(c))
-        };
+        let mut builder = Builder::default();
         for road in roads {
-            let (first, last) = (road.line.0[0], *road.line.0.last().expect("a line has points"));
-            let (a, b) = (node(&mut graph, first), node(&mut graph, last));
-            let metres = Geodesic.length(&road.line);
-            let index = edges.len();
-            graph.add_edge(a, b, Arc { edge: index, forward: true });
-            if !road.oneway {
-                graph.add_edge(b, a, Arc { edge: index, forward: false });
-            }
-            edges.push(Edge {
-                route_id: road.id,
-                metres,
-                seconds: metres / (road.speed_kmh / 3.6),
-                oneway: road.oneway,
-                hazmat_allowed: road.hazmat_allowed,
-                line: road.line,
-                ends: (a, b),
-            });
+            builder.add(road.id, road.speed_kmh, road.oneway, road.hazmat_allowed, &road.line.0);
         }
-        let segments = edges
-            .iter()
-            .enumerate()
-            .flat_map(|(e, edge)| {
-                edge.line.0.windows(2).enumerate().map(move |(s, w)| {
-                    let p = |c: Coord<f64>| [c.x * x_scale, c.y];
-                    GeomWithData::new(Line::new(p(w[0]), p(w[1])), (e, s))
-                })
-            })
-            .collect();
-        let nodes = nodes.into_iter().collect();
-        let by_route_id = edges.windows(2).all(|w| w[0].route_id < w[1].route_id);
-        let dead_ends = graph
-            .node_indices()
-            .map(|n| {
-                let mut roads = graph
-                    .edges_directed(n, petgraph::Direction::Outgoing)
-                    .chain(graph.edges_directed(n, petgraph::Direction::Incoming))
-                    .map(|a| a.weight().edge);
-                let first = roads.next();
-                roads.all(|e| Some(e) == first)
-            })
-            .collect();
-        Self {
-            dead_ends,
-            by_route_id,
-            graph,
-            edges,
-            segments: RTree::bulk_load(segments),
-            x_scale,
-            nodes,
-            snaps: Default::default(),
-            turns: Default::default(),
-            landmarks: Default::default(),
-        }
+        builder.finish()
+    }
+
+    /// The line of edge `edge` in drawing direction, lon/lat.
+    pub fn line(&self, edge: usize) -> &[Coord<f64>] {
+        let range = &self.edges[edge].points;
+        &self.points[range.start as usize..range.end as usize]
     }
 
     /// The edge of route `id`, if it is in the network.
@@ -274,13 +350,20 @@ impl RoadGraph {
 
     /// The node at exactly these coordinates (to 1 cm), if any.
     pub fn node_at(&self, c: Coord<f64>) -> Option<NodeIndex> {
-        self.nodes.get(&key(c)).copied()
+        let wanted = key(c);
+        // Coordinates within a centimetre are the same node: look a little around the point.
+        let (x, y, near) = (c.x * self.x_scale, c.y, 1e-6);
+        let around = AABB::from_corners([x - near, y - near], [x + near, y + near]);
+        self.boxes.locate_in_envelope_intersecting(&around).find_map(|b| {
+            let (a, z) = self.edges[b.edge as usize].ends;
+            [a, z].into_iter().find(|n| key(self.graph[*n]) == wanted)
+        })
     }
 
     /// Computes the landmarks if not yet done (seconds of work on a country's network).
     pub fn prepare_landmarks(&self) {
         let two_way = self.edges.iter().all(|e| !e.oneway);
-        let seconds = |a: &Arc| self.edges[a.edge].seconds;
+        let seconds = |a: &Arc| self.edges[a.edge()].seconds;
         if self.landmarks.get().is_none()
             && let Some(l) =
                 super::landmarks::Landmarks::compute(&self.graph, seconds, two_way, super::landmarks::LANDMARKS)

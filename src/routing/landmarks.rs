@@ -18,19 +18,26 @@ use petgraph::visit::EdgeRef;
 
 use super::bounded::key;
 
-/// Landmarks a graph gets: more tighten the bounds and cost memory (4 bytes a node each way).
+/// Landmarks a graph gets: more tighten the bounds and cost memory (2 bytes a node each way).
 pub const LANDMARKS: usize = 16;
 
-/// Travel times between every node and each landmark.
+/// A time not known (the node is not reached from or does not reach the landmark).
+const UNREACHED: u16 = u16::MAX;
+
+/// Travel times between every node and each landmark, in steps of `unit` seconds rounded
+/// down: a step is a 65,534th of the longest time, seconds on a country's network, which
+/// loosens a bound by one step and halves the memory of f32 (32 MB, not 64, at a million roads).
 pub struct Landmarks {
     count: usize,
-    /// Seconds from landmark l to node v at `[v * count + l]` (infinite: not reachable).
-    from: Vec<f32>,
-    /// Seconds from node v to landmark l, likewise; empty when every road is two-way (then
+    /// Steps from landmark l to node v at `[v * count + l]` (`UNREACHED`: not reachable).
+    from: Vec<u16>,
+    /// Steps from node v to landmark l, likewise; empty when every road is two-way (then
     /// equal to `from`).
-    to: Vec<f32>,
-    /// Taken off every bound: the times are kept as f32, whose rounding could otherwise make a
-    /// bound exceed the true time.
+    to: Vec<u16>,
+    /// Seconds a step.
+    unit: f64,
+    /// Taken off every bound: the rounding of a time to its step could err by a hair the
+    /// other way.
     slack: f64,
 }
 
@@ -51,7 +58,14 @@ impl Landmarks {
         let first = farthest(&around_seed, &around_seed)?;
         let mut nearest_landmark = vec![f64::INFINITY; n];
         let mut chosen = Vec::with_capacity(count);
-        let (mut from, mut to) = (Vec::with_capacity(count), Vec::new());
+        // Landmark-major while computing (one column a landmark), in two whole allocations.
+        let mut from = Vec::with_capacity(n * count);
+        let mut to = Vec::with_capacity(if two_way { 0 } else { n * count });
+        let mut largest = 0.0_f64;
+        let mut keep = |column: Vec<f64>, into: &mut Vec<f64>| {
+            largest = column.iter().filter(|x| x.is_finite()).fold(largest, |a, b| a.max(*b));
+            into.extend(column);
+        };
         let mut next = Some(first);
         while let Some(l) = next.filter(|_| chosen.len() < count) {
             let d = times(l, Direction::Outgoing);
@@ -59,23 +73,22 @@ impl Landmarks {
                 *m = m.min(*x);
             }
             if !two_way {
-                to.push(times(l, Direction::Incoming));
+                keep(times(l, Direction::Incoming), &mut to);
             }
-            from.push(d);
+            keep(d, &mut from);
             chosen.push(l);
             next = farthest(&nearest_landmark, &nearest_landmark).filter(|c| !chosen.contains(c));
         }
         let count = chosen.len();
-        let largest = from.iter().chain(&to).flatten().filter(|x| x.is_finite()).fold(0.0_f64, |a, b| a.max(*b));
-        let node_major =
-            |per: &[Vec<f64>]| -> Vec<f32> { (0..n).flat_map(|v| per.iter().map(move |d| d[v] as f32)).collect() };
-        Some(Self {
-            count,
-            from: node_major(&from),
-            to: node_major(&to),
-            // Each stored time is within half an f32 unit in the last place of the largest.
-            slack: largest * f64::from(f32::EPSILON) * 2.0,
-        })
+        let unit = (largest / f64::from(UNREACHED - 1)).max(1e-9);
+        let node_major = |per: &[f64]| -> Vec<u16> {
+            let step = |d: f64| {
+                if d.is_finite() { (d / unit).floor().min(f64::from(UNREACHED - 1)) as u16 } else { UNREACHED }
+            };
+            let n = if per.is_empty() { 0 } else { n };
+            (0..n).flat_map(|v| (0..count).map(move |l| step(per[l * n + v]))).collect()
+        };
+        Some(Self { count, from: node_major(&from), to: node_major(&to), unit, slack: largest * 1e-9 })
     }
 
     /// A lower bound of the time from the nearest of `sources` to any node, prepared once for
@@ -83,11 +96,15 @@ impl Landmarks {
     /// pass over its own times (a little looser than the least over the sources, half the work).
     pub fn from_any(&self, sources: &[NodeIndex]) -> FromAny<'_> {
         let to = if self.to.is_empty() { &self.from } else { &self.to };
+        // A step k means a time in [k·unit, (k + 1)·unit): the longest a source may be from a
+        // landmark is its step's upper end, the shortest to one its lower end.
         let (mut from_l, mut to_l) = (vec![f64::NEG_INFINITY; self.count], vec![f64::INFINITY; self.count]);
         for s in sources {
             for l in 0..self.count {
-                from_l[l] = from_l[l].max(f64::from(self.from[s.index() * self.count + l]));
-                to_l[l] = to_l[l].min(f64::from(to[s.index() * self.count + l]));
+                let (f, t) = (self.from[s.index() * self.count + l], to[s.index() * self.count + l]);
+                from_l[l] =
+                    from_l[l].max(if f == UNREACHED { f64::INFINITY } else { (f64::from(f) + 1.0) * self.unit });
+                to_l[l] = to_l[l].min(if t == UNREACHED { f64::INFINITY } else { f64::from(t) * self.unit });
             }
         }
         FromAny { landmarks: self, from_l, to_l }
@@ -100,7 +117,7 @@ impl Landmarks {
 
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        (self.from.len() + self.to.len()) * std::mem::size_of::<f32>()
+        (self.from.len() + self.to.len()) * std::mem::size_of::<u16>()
     }
 }
 
@@ -120,15 +137,16 @@ impl FromAny<'_> {
         let row = v.index() * l.count..v.index() * l.count + l.count;
         let to = if l.to.is_empty() { &l.from } else { &l.to };
         let mut best: f64 = 0.0;
-        for ((from_v, to_v), (from_s, to_s)) in
+        for ((&from_v, &to_v), (from_s, to_s)) in
             l.from[row.clone()].iter().zip(&to[row]).zip(self.from_l.iter().zip(&self.to_l))
         {
-            let (from_v, to_v) = (f64::from(*from_v), f64::from(*to_v));
-            if from_v.is_finite() && from_s.is_finite() {
-                best = best.max(from_v - from_s);
+            // d(s, v) ≥ d(L, v) − d(L, s), with v's time at its step's lower end.
+            if from_v != UNREACHED && from_s.is_finite() {
+                best = best.max(f64::from(from_v) * l.unit - from_s);
             }
-            if to_v.is_finite() && to_s.is_finite() {
-                best = best.max(to_s - to_v);
+            // d(s, v) ≥ d(s, L) − d(v, L), with v's time at its step's upper end.
+            if to_v != UNREACHED && to_s.is_finite() {
+                best = best.max(to_s - (f64::from(to_v) + 1.0) * l.unit);
             }
         }
         (best - l.slack).max(0.0)

@@ -9,7 +9,9 @@ use arc_swap::ArcSwap;
 use sqlx::PgPool;
 
 use super::graph::RoadGraph;
-use crate::snapshot::Snapshot;
+use tokio::sync::broadcast;
+
+use crate::snapshot::{Change, Snapshot};
 
 /// Changes arriving within this window are rebuilt together.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -24,7 +26,8 @@ pub enum Network {
 }
 
 impl Network {
-    async fn load(self, pool: &PgPool) -> Result<RoadGraph> {
+    /// Reads the network from the `route` rows.
+    pub async fn load(self, pool: &PgPool) -> Result<RoadGraph> {
         match self {
             Self::Roads => RoadGraph::load(pool).await,
             Self::Rivers => super::rivers::load_rivers(pool).await,
@@ -36,15 +39,35 @@ impl Network {
     fn serve(self, current: &ArcSwap<RoadGraph>, graph: Arc<RoadGraph>) {
         current.store(graph.clone());
         if matches!(self, Self::Roads) {
-            tokio::task::spawn_blocking(move || graph.prepare_landmarks());
+            tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                graph.prepare_landmarks();
+                if let Some(l) = graph.landmarks.get() {
+                    let seconds = started.elapsed().as_secs_f64();
+                    tracing::info!(count = l.count(), mb = l.bytes() / 1_000_000, seconds, "landmarks ready");
+                }
+            });
         }
     }
 }
 
 /// Loads the graph and keeps it current.
 pub async fn start(pool: &PgPool, snapshot: &Snapshot, network: Network) -> Result<Arc<ArcSwap<RoadGraph>>> {
-    let mut changes = snapshot.subscribe();
-    let loaded = Arc::new(network.load(pool).await?);
+    let changes = snapshot.subscribe();
+    let loaded = network.load(pool).await?;
+    Ok(follow(pool, changes, network, loaded))
+}
+
+/// Serves `loaded` and keeps it current: `changes` must have been subscribed to before the
+/// rows of `loaded` were read (or come from a snapshot that listened before), so that no change
+/// falls between the two.
+pub fn follow(
+    pool: &PgPool,
+    mut changes: broadcast::Receiver<Change>,
+    network: Network,
+    loaded: RoadGraph,
+) -> Arc<ArcSwap<RoadGraph>> {
+    let loaded = Arc::new(loaded);
     let graph = Arc::new(ArcSwap::new(loaded.clone()));
     network.serve(&graph, loaded);
     let (current, pool) = (graph.clone(), pool.clone());
@@ -67,5 +90,5 @@ pub async fn start(pool: &PgPool, snapshot: &Snapshot, network: Network) -> Resu
             }
         }
     });
-    Ok(graph)
+    graph
 }

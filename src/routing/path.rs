@@ -6,7 +6,7 @@ use super::graph::{Arc, RoadGraph};
 use super::snap::Snap;
 
 /// The part of an edge's line between two distances from its first vertex, in that order.
-pub fn part(line: &LineString<f64>, from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
+pub fn part(line: &[Coord<f64>], from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
     let (lo, hi) = (from_m.min(to_m), from_m.max(to_m));
     let mut out = Vec::new();
     let mut at = 0.0;
@@ -15,7 +15,7 @@ pub fn part(line: &LineString<f64>, from_m: f64, to_m: f64) -> Vec<Coord<f64>> {
         let t = if len > 0.0 { ((d - at) / len).clamp(0.0, 1.0) } else { 0.0 };
         Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) }
     };
-    for w in line.0.windows(2) {
+    for w in line.windows(2) {
         let len = Geodesic.distance(Point(w[0]), Point(w[1]));
         if out.is_empty() && at + len >= lo {
             out.push(point_at(w[0], w[1], len, at, lo));
@@ -49,7 +49,7 @@ impl Drawn {
             Some(false) => 0.0,
         };
         let mut drawn = Self(Vec::new());
-        drawn.extend(part(&ce.line, candidate.along_m, end));
+        drawn.extend(part(graph.line(candidate.edge), candidate.along_m, end));
         drawn
     }
 
@@ -64,7 +64,7 @@ impl Drawn {
 
     /// An arc's whole line, in its direction.
     pub fn arc(&mut self, graph: &RoadGraph, arc: Arc) {
-        let mut line = graph.edges[arc.edge].line.0.clone();
+        let mut line = graph.line(arc.edge()).to_vec();
         if !arc.forward {
             line.reverse();
         }
@@ -74,7 +74,7 @@ impl Drawn {
     /// The incident's own edge from its end (`forward`: from its first vertex) to the incident.
     pub fn last(&mut self, graph: &RoadGraph, incident: &Snap, forward: bool) {
         let e = &graph.edges[incident.edge];
-        self.extend(part(&e.line, if forward { 0.0 } else { e.metres }, incident.along_m));
+        self.extend(part(graph.line(incident.edge), if forward { 0.0 } else { e.metres }, incident.along_m));
     }
 
     /// The path, its ends exactly at the snapped points.

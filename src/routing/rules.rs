@@ -36,10 +36,9 @@ impl Restrictions {
             let barrier = Barrier::new(area);
             let envelope =
                 AABB::from_corners([b.min().x * graph.x_scale, b.min().y], [b.max().x * graph.x_scale, b.max().y]);
-            for segment in graph.segments.locate_in_envelope_intersecting(&envelope) {
-                let (edge, index) = segment.data;
-                let line = &graph.edges[edge].line.0;
-                if usable[edge] && barrier.hits(Line::new(line[index], line[index + 1])) {
+            for found in graph.boxes.locate_in_envelope_intersecting(&envelope) {
+                let edge = found.edge as usize;
+                if usable[edge] && graph.line(edge).windows(2).any(|w| barrier.hits(Line::new(w[0], w[1]))) {
                     usable[edge] = false;
                 }
             }

@@ -111,8 +111,8 @@ pub fn nearest(
         }
         for arc in graph.graph.edges_directed(node, Direction::Incoming) {
             let a = *arc.weight();
-            if usable(a.edge) {
-                let edge = &graph.edges[a.edge];
+            if usable(a.edge()) {
+                let edge = &graph.edges[a.edge()];
                 offer(
                     &mut search,
                     arc.source(),
@@ -290,7 +290,7 @@ mod tests {
             guided.prepare_landmarks();
             assert!(guided.landmarks.get().is_some());
             let points: Vec<Coord<f64>> =
-                plain.edges.iter().step_by(5).map(|e| e.line.0[0] * 0.3 + e.line.0[1] * 0.7).collect();
+                (0..plain.edges.len()).step_by(5).map(|e| plain.line(e)[0] * 0.3 + plain.line(e)[1] * 0.7).collect();
             for closed_every in [0, 7] {
                 let usable = |e: usize| closed_every == 0 || e % closed_every != 3;
                 let mut compared = 0;

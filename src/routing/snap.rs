@@ -1,5 +1,5 @@
-//! Snapping a point to the nearest usable road: nearest segment by R-tree (in a local
-//! equirectangular plane), projection onto it, exact geodesic distance.
+//! Snapping a point to the nearest usable road: nearest edges by an R-tree of their boxes (in a
+//! local equirectangular plane), projection onto their segments, exact geodesic distance.
 
 use geo::{Coord, Distance, Geodesic, Point};
 
@@ -57,34 +57,41 @@ impl RoadGraph {
     /// The nearest point of an edge for which `usable` holds, within `max_m` metres.
     pub fn snap(&self, p: Coord<f64>, max_m: f64, usable: &dyn Fn(usize) -> bool) -> Option<Snap> {
         let query = [p.x * self.x_scale, p.y];
-        // Segments come nearest first in the local plane, which at these distances orders like
-        // the geodesic; only near-ties get the exact (and costly) geodesic comparison.
-        let mut first: Option<f64> = None;
+        // Edges come nearest box first; a box's distance is a lower bound of its segments'.
+        // In the local plane segments order like the geodesic at these distances; only
+        // near-ties (within 1 % and a metre of the nearest) get the exact, costly comparison.
+        let mut nearest_planar = f64::INFINITY;
         let mut best: Option<(f64, usize, usize, Coord<f64>)> = None;
-        for (segment, d2) in self.segments.nearest_neighbor_iter_with_distance_2(&query) {
-            let planar_m = d2.sqrt() * METRES_PER_DEGREE;
-            if planar_m > max_m * 1.05 + 50.0 || first.is_some_and(|f| planar_m > f * 1.01 + 1.0) {
+        let (px, py) = (p.x * self.x_scale, p.y);
+        for (found, d2) in self.boxes.nearest_neighbor_iter_with_distance_2(&query) {
+            let bound_m = d2.sqrt() * METRES_PER_DEGREE;
+            if bound_m > max_m * 1.05 + 50.0 || bound_m > nearest_planar * 1.01 + 1.0 {
                 break;
             }
-            let (edge, index) = segment.data;
+            let edge = found.edge as usize;
             if !usable(edge) {
                 continue;
             }
-            first.get_or_insert(planar_m);
-            let line = &self.edges[edge].line.0;
-            let (a, b) = (line[index], line[index + 1]);
-            let (ax, bx, px) = (a.x * self.x_scale, b.x * self.x_scale, p.x * self.x_scale);
-            let (dx, dy) = (bx - ax, b.y - a.y);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 == 0.0 { 0.0 } else { (((px - ax) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0) };
-            let q = Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) };
-            let distance_m = Geodesic.distance(Point(p), Point(q));
-            if distance_m <= max_m && best.is_none_or(|(d, ..)| distance_m < d) {
-                best = Some((distance_m, edge, index, q));
+            for (index, w) in self.line(edge).windows(2).enumerate() {
+                let (a, b) = (w[0], w[1]);
+                let (ax, bx) = (a.x * self.x_scale, b.x * self.x_scale);
+                let (dx, dy) = (bx - ax, b.y - a.y);
+                let len2 = dx * dx + dy * dy;
+                let t = if len2 == 0.0 { 0.0 } else { (((px - ax) * dx + (py - a.y) * dy) / len2).clamp(0.0, 1.0) };
+                let planar_m = ((ax + t * dx - px).powi(2) + (a.y + t * dy - py).powi(2)).sqrt() * METRES_PER_DEGREE;
+                if planar_m > nearest_planar * 1.01 + 1.0 {
+                    continue;
+                }
+                nearest_planar = nearest_planar.min(planar_m);
+                let q = Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) };
+                let distance_m = Geodesic.distance(Point(p), Point(q));
+                if distance_m <= max_m && best.is_none_or(|(d, ..)| distance_m < d) {
+                    best = Some((distance_m, edge, index, q));
+                }
             }
         }
         let (distance_m, edge, index, q) = best?;
-        let line = &self.edges[edge].line.0;
+        let line = self.line(edge);
         let before: f64 = line[..=index].windows(2).map(|w| Geodesic.distance(Point(w[0]), Point(w[1]))).sum();
         let along_m = before + Geodesic.distance(Point(line[index]), Point(q));
         // At a node exactly (fraction 0 or 1, not a rounding error away from it).

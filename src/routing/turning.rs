@@ -39,7 +39,7 @@ impl RoadGraph {
         match state {
             State::Arc(a) => {
                 let (from, _) = self.graph.edge_endpoints(a).expect("an arc of the graph");
-                (from, Some(self.graph[a].edge))
+                (from, Some(self.graph[a].edge()))
             }
             State::Last { forward } => {
                 let ends = self.edges[incident.edge].ends;
@@ -123,10 +123,10 @@ pub fn nearest_turning(
         }
         for arc in graph.graph.edges_directed(node, Direction::Incoming) {
             let a = *arc.weight();
-            if !usable(a.edge) || onward.is_some_and(|o| !graph.may_turn(a.edge, node, o)) {
+            if !usable(a.edge()) || onward.is_some_and(|o| !graph.may_turn(a.edge(), node, o)) {
                 continue;
             }
-            let edge = &graph.edges[a.edge];
+            let edge = &graph.edges[a.edge()];
             search.offer(State::Arc(arc.id()), label.seconds + edge.seconds, label.metres + edge.metres, Some(state));
         }
     }
@@ -163,7 +163,7 @@ pub fn turns_of(graph: &RoadGraph, path: &LineString<f64>) -> Vec<(usize, NodeIn
     let mut edges = Vec::new();
     for w in nodes.windows(2) {
         if let Some(arc) = graph.graph.edges_connecting(w[0], w[1]).next() {
-            edges.push((w[0], w[1], arc.weight().edge));
+            edges.push((w[0], w[1], arc.weight().edge()));
         }
     }
     edges.windows(2).filter(|p| p[0].1 == p[1].0).map(|p| (p[0].2, p[0].1, p[1].2)).collect()

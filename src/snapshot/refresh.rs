@@ -8,9 +8,10 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::Snapshot;
+use super::{Change, Snapshot};
 use crate::feed::{self, Feed};
 
 /// The channel the triggers notify on.
@@ -18,16 +19,33 @@ const CHANNEL: &str = "onemap_change";
 /// Notifications arriving within this window after the first are applied together.
 const BATCH_WINDOW: Duration = Duration::from_millis(20);
 
+/// What [`start`] gives.
+pub struct Started<T> {
+    /// The map layers.
+    pub snapshot: Arc<Snapshot>,
+    /// The event log's announcer.
+    pub feed: Arc<Feed>,
+    /// The task following the database (runs until the runtime stops).
+    pub task: JoinHandle<()>,
+    /// What was loaded beside the snapshot.
+    pub beside: T,
+    /// The snapshot's changes from the first one applied after loading.
+    pub changes: broadcast::Receiver<Change>,
+}
+
 /// Listens first, then loads: a change made while loading is applied again afterwards, so
-/// nothing is missed between the two. The listener task runs until the runtime stops. The
-/// feed's events are announced after the changes they report are applied.
-pub async fn start(pool: &PgPool) -> anyhow::Result<(Arc<Snapshot>, Arc<Feed>, JoinHandle<()>)> {
+/// nothing is missed between the two. `beside` (the road graph: another reader of a million
+/// rows) loads at the same time, after the LISTEN, so it too hears through `changes` of every
+/// change it may have missed. The feed's events are announced after the changes they report
+/// are applied.
+pub async fn start<T>(pool: &PgPool, beside: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<Started<T>> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
-    let snapshot = Snapshot::load(pool).await?;
+    let (snapshot, beside) = tokio::try_join!(Snapshot::load(pool), beside)?;
+    let changes = snapshot.subscribe();
     let feed = Feed::start(pool).await?;
     let task = tokio::spawn(follow(snapshot.clone(), feed.clone(), pool.clone(), listener));
-    Ok((snapshot, feed, task))
+    Ok(Started { snapshot, feed, task, beside, changes })
 }
 
 async fn follow(snapshot: Arc<Snapshot>, feed: Arc<Feed>, pool: PgPool, mut listener: PgListener) {

@@ -43,7 +43,9 @@ pub fn encode(layers: &[&LayerSnapshot], id: TileId) -> Result<Vec<u8>, mvt::Err
         }
         let mut labels = tile.create_layer(&format!("{}_label", snapshot.layer.name));
         for feature in &hits {
-            let Some(at) = feature.label.filter(|c| c.x >= west && c.x < east && c.y > south && c.y <= north) else {
+            let Some(at) =
+                feature.label.as_deref().copied().filter(|c| c.x >= west && c.x < east && c.y > south && c.y <= north)
+            else {
                 continue;
             };
             let p = to_tile(at);
@@ -64,7 +66,7 @@ pub fn encode(layers: &[&LayerSnapshot], id: TileId) -> Result<Vec<u8>, mvt::Err
 /// The feature with its id and tags.
 fn tagged(mut f: mvt::Feature, feature: &crate::snapshot::MapFeature) -> mvt::Feature {
     f.set_id(feature.id as u64);
-    for (key, value) in &feature.tags {
+    for (key, value) in feature.tags.iter() {
         match value {
             Tag::Text(s) => f.add_tag_string(key, s),
             Tag::Bool(b) => f.add_tag_bool(key, *b),
