@@ -247,7 +247,7 @@ fn tag_sql(layer: &Layer, name: &str) -> (String, TagText) {
 }
 
 /// The tags of one row's texts (None for null).
-fn tags_of(layer: &Layer, kinds: &[TagText], texts: &[Option<String>]) -> Vec<(&'static str, Tag)> {
+fn tags_of(layer: &Layer, kinds: &[TagText], texts: &[Option<&str>]) -> Vec<(&'static str, Tag)> {
     let read = |kind: TagText, text: &str| match kind {
         TagText::Number => text.parse().ok().map(Tag::Number),
         TagText::Bool => Some(Tag::Bool(text == "true")),
@@ -258,7 +258,7 @@ fn tags_of(layer: &Layer, kinds: &[TagText], texts: &[Option<String>]) -> Vec<(&
         .tile_fields
         .iter()
         .zip(kinds.iter().zip(texts))
-        .filter_map(|(name, (kind, text))| Some((*name, read(*kind, text.as_deref()?)?)))
+        .filter_map(|(name, (kind, text))| Some((*name, read(*kind, (*text)?)?)))
         .collect()
 }
 
@@ -285,19 +285,30 @@ async fn fetch(pool: &PgPool, layer: &'static Layer, ids: Option<&[i64]>) -> Res
     );
     // Row by row: a million rows' bytes are never held at once.
     let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(ids.unwrap_or_default()).fetch(pool);
-    let mut shared: HashMap<Vec<Option<String>>, (Tags, u8)> = HashMap::new();
+    // Rows' tag texts, joined into one key (a buffer used again: no allocation a row).
+    let mut shared: HashMap<String, (Tags, u8)> = HashMap::new();
+    let mut key = String::new();
     let mut features = Vec::new();
     while let Some(row) = rows.try_next().await.with_context(|| format!("cannot read layer {}", layer.name))? {
         use sqlx::Row;
         let (id, wkb): (i64, &[u8]) = (row.try_get(0)?, row.try_get(1)?);
         let (lx, ly): (Option<f64>, Option<f64>) = (row.try_get(2)?, row.try_get(3)?);
-        let texts = (4..4 + columns.len()).map(|i| row.try_get(i)).collect::<Result<Vec<Option<String>>, _>>()?;
-        let (tags, min_zoom) = match shared.get(&texts) {
+        let texts = (4..4 + columns.len()).map(|i| row.try_get(i)).collect::<Result<Vec<Option<&str>>, _>>()?;
+        key.clear();
+        for text in &texts {
+            // Each text after its length, null as "-": one key for one list of texts.
+            use std::fmt::Write;
+            match text {
+                Some(t) => write!(key, "{}:{t}", t.len()).expect("a String takes any text"),
+                None => key.push('-'),
+            }
+        }
+        let (tags, min_zoom) = match shared.get(key.as_str()) {
             Some(found) => found.clone(),
             None => {
-                let min_zoom = layer.zoom_rule.map_or(0, |r| r.min_zoom(texts.last().and_then(|t| t.as_deref())));
+                let min_zoom = layer.zoom_rule.map_or(0, |r| r.min_zoom(texts.last().copied().flatten()));
                 let made = (Arc::new(tags_of(layer, &kinds, &texts)), min_zoom);
-                shared.insert(texts, made.clone());
+                shared.insert(key.clone(), made.clone());
                 made
             }
         };

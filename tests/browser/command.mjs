@@ -50,7 +50,8 @@ try {
   await page.waitForSelector('#duty-detail .review table.figures', { timeout: 15000 })
     .catch(async () => fail(`no review after the end: ${await page.textContent('#duty-detail')}`));
   result.figures = await page.$$eval('#duty-detail .review table.figures tr', (rows) => rows.map((r) => r.textContent));
-  await page.$eval('#duty-detail .review', (e) => e.scrollIntoView());
+  // A locator finds the review again if a live update has drawn the detail anew meanwhile.
+  await page.locator('#duty-detail .review').scrollIntoViewIfNeeded();
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-review.png') });
   // A support request filed for 长寿 and approved in part by the city, from the incident's detail.
   await page.click('#duty-detail details.support-requests summary');
