@@ -163,7 +163,7 @@ pub struct Ranked {
     location: [f64; 2],
     /// The route, a GeoJSON LineString.
     #[schema(value_type = Object)]
-    path: Value,
+    path: crate::routing::route::PathJson,
 }
 
 /// A candidate no usable road reaches.

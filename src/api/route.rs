@@ -52,7 +52,7 @@ pub struct Route {
     metres: f64,
     /// The way, a GeoJSON LineString from the start to the end.
     #[schema(value_type = Object)]
-    path: Value,
+    path: crate::routing::route::PathJson,
 }
 
 async fn handle(State(state): State<AppState>, Body(request): Body<Request>) -> Result<Response, Problem> {

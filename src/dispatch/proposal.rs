@@ -137,7 +137,7 @@ pub struct Shipment {
     arrives_at: String,
     /// The route, a GeoJSON LineString.
     #[schema(value_type = Object)]
-    path: Value,
+    path: crate::routing::route::PathJson,
 }
 
 /// A depot or team that cannot be sent, and why.

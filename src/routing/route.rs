@@ -106,7 +106,15 @@ pub fn incident_json(graph: &RoadGraph, point: Coord<f64>, snap: &Snap) -> Value
 }
 
 /// A route as a GeoJSON LineString.
-pub fn path_json(reached: &Reached) -> Value {
-    let path: Vec<[f64; 2]> = reached.path.0.iter().map(|p| [p.x, p.y]).collect();
-    json!({"type": "LineString", "coordinates": path})
+pub fn path_json(reached: &Reached) -> PathJson {
+    PathJson { kind: "LineString", coordinates: reached.path.0.iter().map(|p| [p.x, p.y]).collect() }
+}
+
+/// A path as a GeoJSON LineString, written straight from its coordinates (not through a JSON
+/// tree: a route across the country has thousands, an allocation each in a tree).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PathJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: Vec<[f64; 2]>,
 }
