@@ -47,11 +47,17 @@ try {
   // Ended: the review's figures show, and its timing starts from the discovery.
   await page.fill('#duty-detail form.end input[name="end"]', '泄漏源已控制，下风向监测连续达标');
   await page.click('#duty-detail form.end button');
-  await page.waitForSelector('#duty-detail .review table.figures', { timeout: 15000 })
+  // Read (and scrolled to) in one step in the page, when there: a live update may draw the
+  // detail anew at any moment.
+  result.figures = await page.waitForFunction(() => {
+    const review = document.querySelector('#duty-detail .review');
+    const rows = [...document.querySelectorAll('#duty-detail .review table.figures tr')].map((r) => r.textContent);
+    if (rows.length === 0) return null;
+    review.scrollIntoView();
+    return rows;
+  }, null, { timeout: 15000 })
+    .then((found) => found.jsonValue())
     .catch(async () => fail(`no review after the end: ${await page.textContent('#duty-detail')}`));
-  result.figures = await page.$$eval('#duty-detail .review table.figures tr', (rows) => rows.map((r) => r.textContent));
-  // A locator finds the review again if a live update has drawn the detail anew meanwhile.
-  await page.locator('#duty-detail .review').scrollIntoViewIfNeeded();
   await page.screenshot({ path: screenshot.replace(/\.png$/, '-review.png') });
   // A support request filed for 长寿 and approved in part by the city, from the incident's detail.
   await page.click('#duty-detail details.support-requests summary');
