@@ -170,8 +170,15 @@ struct Builder {
     /// Node identity while building only (afterwards the boxes find a node).
     nodes: HashMap<(i64, i64), NodeIndex>,
     edges: Vec<Edge>,
+    /// Each edge's speed, metres a second (its time waits for its length, measured in `finish`).
+    speeds: Vec<f64>,
     points: Vec<Coord<f64>>,
     first_latitudes: f64,
+}
+
+/// The vertices of `edge` among `points`.
+fn vertices<'a>(points: &'a [Coord<f64>], edge: &Edge) -> &'a [Coord<f64>] {
+    &points[edge.points.start as usize..edge.points.end as usize]
 }
 
 impl Builder {
@@ -189,18 +196,19 @@ impl Builder {
             route_id: id,
             // Measured in `finish`, on every core: the geodesic is a third of a build's work.
             metres: 0.0,
-            seconds: speed_kmh / 3.6,
+            seconds: 0.0,
             oneway,
             hazmat_allowed,
             points: start..start + line.len() as u32,
             ends: (a, b),
         });
+        self.speeds.push(speed_kmh / 3.6);
         self.points.extend_from_slice(line);
         self.first_latitudes += line[0].y;
     }
 
     fn finish(self) -> RoadGraph {
-        let Self { mut graph, nodes, mut edges, mut points, first_latitudes } = self;
+        let Self { mut graph, nodes, mut edges, speeds, mut points, first_latitudes } = self;
         drop(nodes);
         graph.shrink_to_fit();
         edges.shrink_to_fit();
@@ -208,15 +216,14 @@ impl Builder {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = edges.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
-            for part in edges.chunks_mut(chunk) {
+            for (part, speeds) in edges.chunks_mut(chunk).zip(speeds.chunks(chunk)) {
                 let points = &points;
                 scope.spawn(move || {
-                    for e in part {
-                        let line = &points[e.points.start as usize..e.points.end as usize];
+                    for (e, speed) in part.iter_mut().zip(speeds) {
+                        let line = vertices(points, e);
                         let metres =
                             line.windows(2).fold(0.0, |sum, w| sum + Geodesic.distance(Point(w[0]), Point(w[1])));
-                        // `seconds` held the speed, metres a second, until now.
-                        (e.metres, e.seconds) = (metres, metres / e.seconds);
+                        (e.metres, e.seconds) = (metres, metres / speed);
                     }
                 });
             }
@@ -228,7 +235,7 @@ impl Builder {
             .enumerate()
             .map(|(e, edge)| {
                 let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-                for c in &points[edge.points.start as usize..edge.points.end as usize] {
+                for c in vertices(&points, edge) {
                     let p = [c.x * x_scale, c.y];
                     min = [min[0].min(p[0]), min[1].min(p[1])];
                     max = [max[0].max(p[0]), max[1].max(p[1])];
@@ -351,8 +358,7 @@ impl RoadGraph {
 
     /// The line of edge `edge` in drawing direction, lon/lat.
     pub fn line(&self, edge: usize) -> &[Coord<f64>] {
-        let range = &self.edges[edge].points;
-        &self.points[range.start as usize..range.end as usize]
+        vertices(&self.points, &self.edges[edge])
     }
 
     /// The edge of route `id`, if it is in the network.
