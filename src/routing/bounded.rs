@@ -25,6 +25,11 @@ pub struct Label<W> {
 }
 
 impl<W> Label<W> {
+    /// Whether the label is final.
+    pub fn is_settled(&self) -> bool {
+        self.settled
+    }
+
     /// Seconds plus the lower bound it was queued with (the seconds in a plain search).
     pub fn priority(&self) -> f64 {
         f64::from_bits(self.priority)
@@ -60,6 +65,17 @@ impl<S: Copy + Eq + Hash + Ord, W: Copy> Bounded<S, W> {
             self.labels.insert(state, Label { seconds, metres, way, settled: false, priority });
             self.queue.push((Reverse(priority), state));
         }
+    }
+
+    /// Puts this way to `state` in place of its label, quicker or not, unless the state is
+    /// settled: for a caller whose label of a state has stopped meaning what the state means.
+    pub fn replace(&mut self, state: S, seconds: f64, metres: f64, way: W) {
+        if seconds > self.limit_s || self.labels.get(&state).is_some_and(|l| l.settled) {
+            return;
+        }
+        let priority = key(seconds);
+        self.labels.insert(state, Label { seconds, metres, way, settled: false, priority });
+        self.queue.push((Reverse(priority), state));
     }
 
     /// Offers a way to `state` in an A* search, queued by its seconds plus `estimate()`, a lower

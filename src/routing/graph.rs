@@ -90,9 +90,8 @@ pub struct RoadGraph {
     /// Snaps of fixed points (depots, teams) with every edge usable, by (lon, lat, limit) bits:
     /// they do not change while this graph lives, and they are most of a small query's work.
     pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
-    /// Forbidden turns: (edge arrived by, node, edge left by). Empty: every turn allowed. Asked
-    /// at every step of a search on a restricted network, so hashed by a multiply, not SipHash.
-    pub turns: crate::hash::IdSet<(usize, NodeIndex, usize)>,
+    /// Forbidden turns. Empty: every turn allowed.
+    pub turns: super::turning::Turns,
     /// Nodes where a single road ends (the only place a vehicle may turn back).
     dead_ends: Vec<bool>,
     /// Whether `edges` are in the order of their route ids (as read from the database), so that
