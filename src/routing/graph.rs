@@ -207,9 +207,9 @@ impl Builder {
     }
 
     fn finish(self) -> RoadGraph {
-        let Self { mut graph, nodes, mut edges, speeds, mut points, first_latitudes } = self;
+        let Self { graph, nodes, mut edges, speeds, mut points, first_latitudes } = self;
         drop(nodes);
-        graph.shrink_to_fit();
+        let graph = super::layout::laid_out(graph, &mut edges);
         edges.shrink_to_fit();
         points.shrink_to_fit();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

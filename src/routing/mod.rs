@@ -6,6 +6,7 @@ pub mod bounded;
 pub mod coverage;
 pub mod graph;
 pub mod landmarks;
+mod layout;
 pub mod live;
 pub mod path;
 pub mod request;
