@@ -91,7 +91,7 @@ pub struct RoadGraph {
     /// they do not change while this graph lives, and they are most of a small query's work.
     pub(super) snaps: std::sync::RwLock<HashMap<(u64, u64, u64), Option<super::Snap>>>,
     /// Forbidden turns. Empty: every turn allowed.
-    pub turns: super::turning::Turns,
+    pub turns: super::turns::Turns,
     /// Nodes where a single road ends (the only place a vehicle may turn back).
     dead_ends: Vec<bool>,
     /// Whether `edges` are in the order of their route ids (as read from the database), so that
@@ -209,7 +209,10 @@ impl Builder {
     fn finish(self) -> RoadGraph {
         let Self { graph, nodes, mut edges, speeds, mut points, first_latitudes } = self;
         drop(nodes);
-        let graph = super::layout::laid_out(graph, &mut edges);
+        let (graph, renumbered) = super::layout::laid_out(graph);
+        for edge in &mut edges {
+            edge.ends = (renumbered(edge.ends.0), renumbered(edge.ends.1));
+        }
         edges.shrink_to_fit();
         points.shrink_to_fit();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

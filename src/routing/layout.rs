@@ -8,8 +8,6 @@
 use geo::Coord;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::graph::{Arc, Edge};
-
 /// Bits of each axis of the curve: cells of about 1/65,536 of the network's extent.
 const BITS: u32 = 16;
 
@@ -33,9 +31,11 @@ fn hilbert(bits: u32, mut x: u32, mut y: u32) -> u64 {
     d
 }
 
-/// `graph` renumbered along the curve with its arcs grouped by the node they enter; `edges`'
-/// ends follow the new numbers. Edge indices (the arcs' weights) do not change.
-pub(super) fn laid_out(graph: DiGraph<Coord<f64>, Arc>, edges: &mut [Edge]) -> DiGraph<Coord<f64>, Arc> {
+/// `graph` renumbered along the curve with its arcs grouped by the node they enter, and the
+/// new number of each old node. The arcs' weights do not change.
+pub(super) fn laid_out<A: Copy>(
+    graph: DiGraph<Coord<f64>, A>,
+) -> (DiGraph<Coord<f64>, A>, impl Fn(NodeIndex) -> NodeIndex) {
     let (nodes, arcs) = graph.into_nodes_edges();
     let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     for node in &nodes {
@@ -59,18 +59,18 @@ pub(super) fn laid_out(graph: DiGraph<Coord<f64>, Arc>, edges: &mut [Edge]) -> D
         renumbered[old as usize] = out.add_node(nodes[old as usize].weight).index() as u32;
     }
     drop((nodes, order));
-    let new = |n: NodeIndex| NodeIndex::new(renumbered[n.index()] as usize);
-    let mut by_target: Vec<(u32, u32, Arc)> =
-        arcs.iter().map(|a| (new(a.target()).index() as u32, new(a.source()).index() as u32, a.weight)).collect();
-    drop(arcs);
-    by_target.sort_unstable_by_key(|&(target, source, arc)| (target, source, arc.edge(), arc.forward));
-    for (target, source, arc) in by_target {
-        out.add_edge(NodeIndex::new(source as usize), NodeIndex::new(target as usize), arc);
+    let new = move |n: NodeIndex| NodeIndex::new(renumbered[n.index()] as usize);
+    // (target, source, the arc's place before): the same order whatever the sort.
+    let mut by_target: Vec<(u32, u32, u32)> = arcs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (new(a.target()).index() as u32, new(a.source()).index() as u32, i as u32))
+        .collect();
+    by_target.sort_unstable();
+    for (target, source, i) in by_target {
+        out.add_edge(NodeIndex::new(source as usize), NodeIndex::new(target as usize), arcs[i as usize].weight);
     }
-    for edge in edges {
-        edge.ends = (new(edge.ends.0), new(edge.ends.1));
-    }
-    out
+    (out, new)
 }
 
 #[cfg(test)]

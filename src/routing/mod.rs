@@ -16,6 +16,7 @@ pub mod rules;
 pub mod search;
 pub mod snap;
 pub mod turning;
+pub mod turns;
 
 pub use graph::RoadGraph;
 pub use snap::Snap;
