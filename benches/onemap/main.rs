@@ -38,9 +38,13 @@ struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
     clients: usize,
-    /// Passes over the tile list.
+    /// Passes over the tile list without a cache (each tile made anew).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Passes over the tile list from a warm cache (a pass takes milliseconds: enough of them
+    /// to measure serving, not the start of the clients).
+    #[arg(long, default_value_t = 60)]
+    warm_rounds: usize,
     /// Data directory of the benchmark's own cluster.
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
@@ -74,6 +78,7 @@ mod risk;
 mod routing;
 mod scale;
 mod screens;
+mod served;
 mod validity;
 
 #[tokio::main]
@@ -148,24 +153,26 @@ async fn tiles(args: &Args, cluster: &LocalCluster) -> Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
 
-    let cold_state =
+    let encoding =
         AppState::start(pool.clone(), &ServerConfig { tile_cache_mb: 0, public_read: true, ..ServerConfig::default() })
             .await?;
-    encode_times(&cold_state, &tiles)?;
-    let cold = serve(cold_state).await?;
-    let warm =
-        serve(AppState::start(pool.clone(), &ServerConfig { public_read: true, ..ServerConfig::default() }).await?)
-            .await?;
+    encode_times(&encoding, &tiles)?;
+    encoding.stop();
+    // The servers measured run in processes of their own, as Martin does.
+    let template = |s: &served::Served| format!("{}/tiles/route/{{z}}/{{x}}/{{y}}.mvt", s.base);
+    let uncached = served::Served::start(cluster, &name, &["--tile-cache-mb", "0"]).await?;
+    let cached = served::Served::start(cluster, &name, &[]).await?;
+    let (cold, warm) = (template(&uncached), template(&cached));
     let reference = serve_reference(pool.clone()).await?;
 
     let mismatches = compare(&cold, &reference, &tiles).await?;
     println!("answers: {mismatches} of {} tiles differ from ST_AsMVT in their feature ids", tiles.len());
 
-    let pg = load(&reference, &tiles, args).await?;
-    let a = load(&cold, &tiles, args).await?;
+    let pg = load(&reference, &tiles, args, args.rounds).await?;
+    let a = load(&cold, &tiles, args, args.rounds).await?;
     // Steady state of a cache: every tile of the list was asked for once before.
     warm_up(&warm, &tiles).await?;
-    let b = load(&warm, &tiles, args).await?;
+    let b = load(&warm, &tiles, args, args.warm_rounds).await?;
     println!("{:<34} {:>10} {:>9} {:>9}", "", "tiles/s", "p50 ms", "p99 ms");
     for (label, m) in
         [("PostGIS ST_AsMVT (reference)", &pg), ("onemap, no tile cache", &a), ("onemap, warm tile cache", &b)]
@@ -201,9 +208,9 @@ async fn compare_martin(
     let cached = martin::Martin::start(&connection, 512).await?;
     let differ = compare(&uncached.template, onemap, tiles).await?;
     println!("answers: {differ} of {} tiles differ between Martin and onemap in their feature ids", tiles.len());
-    let m0 = load(&uncached.template, tiles, args).await?;
+    let m0 = load(&uncached.template, tiles, args, args.rounds).await?;
     warm_up(&cached.template, tiles).await?;
-    let m1 = load(&cached.template, tiles, args).await?;
+    let m1 = load(&cached.template, tiles, args, args.warm_rounds).await?;
     for (label, m) in [("Martin, no cache", &m0), ("Martin, warm cache (512 MB)", &m1)] {
         println!("{label:<34} {:>10.1} {:>9.2} {:>9.2}", m.rate, m.p50, m.p99);
     }
@@ -396,10 +403,11 @@ struct Measure {
     p99: f64,
 }
 
-/// Requests every tile `rounds` times with `clients` concurrent workers.
-async fn load(base: &str, tiles: &[(u32, u32, u32)], args: &Args) -> Result<Measure> {
+/// Requests every tile `rounds` times with `clients` concurrent workers, each with its own
+/// connection open before the clock starts (as a map screen keeps its connections).
+async fn load(base: &str, tiles: &[(u32, u32, u32)], args: &Args, rounds: usize) -> Result<Measure> {
     let mut queue: Vec<String> = Vec::new();
-    for round in 0..args.rounds {
+    for round in 0..rounds {
         // Each round in another order, so neighbours do not arrive together.
         let mut order: Vec<&(u32, u32, u32)> = tiles.iter().collect();
         order.sort_by_key(|(z, x, y)| {
@@ -409,13 +417,18 @@ async fn load(base: &str, tiles: &[(u32, u32, u32)], args: &Args) -> Result<Meas
     }
     let total = queue.len();
     let queue = Arc::new(Mutex::new(queue));
-    let client =
-        reqwest::Client::builder().pool_max_idle_per_host(args.clients).timeout(Duration::from_secs(120)).build()?;
-    let start = Instant::now();
+    let opening = queue.lock().await.first().cloned().context("tiles to ask for")?;
+    let ready = Arc::new(tokio::sync::Barrier::new(args.clients + 1));
     let mut workers = Vec::new();
     for _ in 0..args.clients {
-        let (queue, client) = (queue.clone(), client.clone());
+        let (queue, ready, opening) = (queue.clone(), ready.clone(), opening.clone());
+        // A client each: one connection a worker, opened by an untimed first request.
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
         workers.push(tokio::spawn(async move {
+            // Past the barrier even when it fails, so that nobody waits for ever.
+            let opened = fetch(&client, &opening).await;
+            ready.wait().await;
+            opened?;
             let mut latencies = Vec::new();
             loop {
                 let Some(url) = queue.lock().await.pop() else { break };
@@ -426,6 +439,8 @@ async fn load(base: &str, tiles: &[(u32, u32, u32)], args: &Args) -> Result<Meas
             Ok::<_, anyhow::Error>(latencies)
         }));
     }
+    ready.wait().await;
+    let start = Instant::now();
     let mut latencies = Vec::with_capacity(total);
     for w in workers {
         latencies.extend(w.await??);

@@ -132,8 +132,9 @@ fn unreachable() -> Response {
 /// Finds the caller and puts a [`Caller`] in the request's extensions; a refusal (401, 403)
 /// goes to the security log (sampled, so a flood cannot fill the disk).
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    // Written out for the security log only when refused.
+    let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let (method, uri) = (request.method().clone(), request.uri().clone());
     let (response, who) = match identify(&state, request.headers(), &method).await {
         Ok(caller) => {
             let who = (!caller.actor.is_anonymous()).then(|| caller.actor.name.clone());
@@ -144,10 +145,10 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     };
     let status = response.status();
     if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-        let address = address.unwrap_or_else(|| "unknown".into());
+        let address = address.map_or_else(|| "unknown".into(), |a| a.to_string());
         if let Some(left_out) = state.refusals.admit(&address) {
             let actor = who.unwrap_or_else(|| "anonymous".into());
-            let detail = serde_json::json!({"status": status.as_u16(), "method": method.as_str(), "path": path,
+            let detail = serde_json::json!({"status": status.as_u16(), "method": method.as_str(), "path": uri.path(),
                                             "left_out_before": left_out});
             let pool = state.pool.clone();
             tokio::spawn(async move { security::record(&pool, "refused", &actor, None, Some(address), detail).await });

@@ -18,7 +18,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs the request under `limit`, answering a panic or an overrun with a problem.
 pub async fn guard(limit: Duration, request: Request, next: Next) -> Response {
-    let route = format!("{} {}", request.method(), request.uri().path());
+    // Kept to name the request in the log (written out only then: most requests never are).
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let route = || format!("{method} {}", uri.path());
     match tokio::time::timeout(limit, AssertUnwindSafe(next.run(request)).catch_unwind()).await {
         Ok(Ok(response)) => response,
         Ok(Err(panic)) => {
@@ -27,7 +29,7 @@ pub async fn guard(limit: Duration, request: Request, next: Next) -> Response {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            tracing::error!(route, panic = what, "a handler panicked; answered 500");
+            tracing::error!(route = route(), panic = what, "a handler panicked; answered 500");
             Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
@@ -36,7 +38,7 @@ pub async fn guard(limit: Duration, request: Request, next: Next) -> Response {
             .into_response()
         }
         Err(_) => {
-            tracing::warn!(route, seconds = limit.as_secs_f64(), "a request ran out of time");
+            tracing::warn!(route = route(), seconds = limit.as_secs_f64(), "a request ran out of time");
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "request timed out",

@@ -73,9 +73,21 @@ use routes::Routes;
 /// Longest request URI accepted.
 pub const MAX_URI: usize = 8 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach: one pointer to it, cloned for every request by each
+/// middleware and handler (a clone of twenty shared fields was a fifth of a cached tile's time).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of the application's state.
+pub struct Shared {
     /// The database.
     pub pool: PgPool,
     /// The in-memory map layers.
@@ -143,7 +155,7 @@ impl AppState {
         ]);
         let tiles = Arc::new(TileCache::new(config.tile_cache_mb * 1024 * 1024));
         let risk = Arc::new(crate::risk::map::RiskState::new(config.risk_model.clone()));
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             pool,
             snapshot,
             feed,
@@ -161,7 +173,7 @@ impl AppState {
             session_idle_minutes: config.session_idle_minutes,
             refusals: Default::default(),
             plan_scope: Arc::new(config.plan_scope.clone()),
-        })
+        })))
     }
 
     /// Ends the open event streams (they would hold a graceful shutdown open for ever).
@@ -290,7 +302,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
 }
 
 async fn limit_uri(request: Request, next: Next) -> Response {
-    let length = request.uri().to_string().len();
+    let length = written_length(request.uri());
     if length > MAX_URI {
         return Problem::new(
             StatusCode::URI_TOO_LONG,
@@ -300,6 +312,20 @@ async fn limit_uri(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
+}
+
+/// The length of `uri` as written, counted without writing it anywhere.
+fn written_length(uri: &Uri) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = std::fmt::Write::write_fmt(&mut count, format_args!("{uri}"));
+    count.0
 }
 
 async fn not_found(uri: Uri) -> Problem {
