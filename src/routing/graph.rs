@@ -8,7 +8,6 @@ use anyhow::Result;
 use futures_util::TryStreamExt;
 use geo::{Coord, Distance, Geodesic, LineString, Point};
 use petgraph::graph::{DiGraph, NodeIndex};
-use rstar::{AABB, PointDistance, RTree, RTreeObject};
 use sqlx::PgPool;
 
 /// One road segment (a `route` row).
@@ -51,29 +50,6 @@ impl Arc {
     }
 }
 
-/// An edge's bounding box in the snapping plane. Its distance to a point is a lower bound of
-/// the edge's, so the nearest boxes come first and the edges' own segments decide.
-#[derive(Debug, Clone, Copy)]
-pub struct EdgeBox {
-    envelope: AABB<[f64; 2]>,
-    /// Index into `RoadGraph::edges`.
-    pub edge: u32,
-}
-
-impl RTreeObject for EdgeBox {
-    type Envelope = AABB<[f64; 2]>;
-
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
-
-impl PointDistance for EdgeBox {
-    fn distance_2(&self, point: &[f64; 2]) -> f64 {
-        self.envelope.distance_2(point)
-    }
-}
-
 /// The network, its nodes' positions, and an index of its segments for snapping.
 pub struct RoadGraph {
     /// Nodes weigh their lon/lat; arcs their edge and direction.
@@ -84,7 +60,7 @@ pub struct RoadGraph {
     points: Vec<Coord<f64>>,
     /// Edges' bounding boxes in a local equirectangular plane (x scaled by `x_scale`), for
     /// nearest queries: one entry an edge, not a segment (half the memory, and built faster).
-    pub boxes: RTree<EdgeBox>,
+    pub boxes: crate::geodesy::boxes::Boxes,
     /// cos(mean latitude): makes degrees of longitude comparable to degrees of latitude.
     pub x_scale: f64,
     /// Snaps of fixed points (depots, teams) with every edge usable, by (lon, lat, limit) bits:
@@ -242,7 +218,7 @@ impl Builder {
                     min = [min[0].min(p[0]), min[1].min(p[1])];
                     max = [max[0].max(p[0]), max[1].max(p[1])];
                 }
-                EdgeBox { envelope: AABB::from_corners(min, max), edge: e as u32 }
+                (min, max, e as u32)
             })
             .collect();
         let by_route_id = edges.windows(2).all(|w| w[0].route_id < w[1].route_id);
@@ -263,7 +239,7 @@ impl Builder {
             graph,
             edges,
             points,
-            boxes: RTree::bulk_load(boxes),
+            boxes: crate::geodesy::boxes::Boxes::new(boxes),
             x_scale,
             snaps: Default::default(),
             turns: Default::default(),
@@ -377,9 +353,8 @@ impl RoadGraph {
         let wanted = key(c);
         // Coordinates within a centimetre are the same node: look a little around the point.
         let (x, y, near) = (c.x * self.x_scale, c.y, 1e-6);
-        let around = AABB::from_corners([x - near, y - near], [x + near, y + near]);
-        self.boxes.locate_in_envelope_intersecting(&around).find_map(|b| {
-            let (a, z) = self.edges[b.edge as usize].ends;
+        self.boxes.within([x - near, y - near], [x + near, y + near]).find_map(|edge| {
+            let (a, z) = self.edges[edge as usize].ends;
             [a, z].into_iter().find(|n| key(self.graph[*n]) == wanted)
         })
     }

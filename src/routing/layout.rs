@@ -8,28 +8,10 @@
 use geo::Coord;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::geodesy::hilbert::hilbert;
+
 /// Bits of each axis of the curve: cells of about 1/65,536 of the network's extent.
 const BITS: u32 = 16;
-
-/// The position of cell (x, y) along the Hilbert curve over a 2^`bits` square.
-fn hilbert(bits: u32, mut x: u32, mut y: u32) -> u64 {
-    let n = 1u32 << bits;
-    let mut d = 0u64;
-    let mut s = n / 2;
-    while s > 0 {
-        let (rx, ry) = (u32::from(x & s > 0), u32::from(y & s > 0));
-        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
-        // Turn the quadrant so that the curve inside it runs the right way.
-        if ry == 0 {
-            if rx == 1 {
-                (x, y) = (n - 1 - x, n - 1 - y);
-            }
-            (x, y) = (y, x);
-        }
-        s /= 2;
-    }
-    d
-}
 
 /// `graph` renumbered along the curve with its arcs grouped by the node they enter, and the
 /// new number of each old node. The arcs' weights do not change.
@@ -71,29 +53,4 @@ pub(super) fn laid_out<A: Copy>(
         out.add_edge(NodeIndex::new(source as usize), NodeIndex::new(target as usize), arcs[i as usize].weight);
     }
     (out, new)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_curve_visits_every_cell_once_stepping_to_a_neighbour_each_time() {
-        for bits in 1..=4 {
-            let n = 1u32 << bits;
-            let mut at = vec![None; (n * n) as usize];
-            for x in 0..n {
-                for y in 0..n {
-                    let d = hilbert(bits, x, y) as usize;
-                    assert!(at[d].is_none(), "{bits} bits: position {d} twice");
-                    at[d] = Some((x as i64, y as i64));
-                }
-            }
-            let cells: Vec<(i64, i64)> = at.into_iter().map(|c| c.expect("every position taken")).collect();
-            for w in cells.windows(2) {
-                let step = (w[0].0 - w[1].0).abs() + (w[0].1 - w[1].1).abs();
-                assert_eq!(step, 1, "{bits} bits: {:?} to {:?}", w[0], w[1]);
-            }
-        }
-    }
 }

@@ -34,10 +34,9 @@ impl Restrictions {
         for area in &self.barriers {
             let Some(b) = area.bounding_rect() else { continue };
             let barrier = Barrier::new(area);
-            let envelope =
-                AABB::from_corners([b.min().x * graph.x_scale, b.min().y], [b.max().x * graph.x_scale, b.max().y]);
-            for found in graph.boxes.locate_in_envelope_intersecting(&envelope) {
-                let edge = found.edge as usize;
+            let (min, max) = ([b.min().x * graph.x_scale, b.min().y], [b.max().x * graph.x_scale, b.max().y]);
+            for found in graph.boxes.within(min, max) {
+                let edge = found as usize;
                 if usable[edge] && graph.line(edge).windows(2).any(|w| barrier.hits(Line::new(w[0], w[1]))) {
                     usable[edge] = false;
                 }

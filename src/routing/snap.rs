@@ -63,12 +63,12 @@ impl RoadGraph {
         let mut nearest_planar = f64::INFINITY;
         let mut best: Option<(f64, usize, usize, Coord<f64>)> = None;
         let (px, py) = (p.x * self.x_scale, p.y);
-        for (found, d2) in self.boxes.nearest_neighbor_iter_with_distance_2(&query) {
+        for (found, d2) in self.boxes.nearest(query) {
             let bound_m = d2.sqrt() * METRES_PER_DEGREE;
             if bound_m > max_m * 1.05 + 50.0 || bound_m > nearest_planar * 1.01 + 1.0 {
                 break;
             }
-            let edge = found.edge as usize;
+            let edge = found as usize;
             if !usable(edge) {
                 continue;
             }

@@ -7,12 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::geodesy::boxes::Boxes;
 use anyhow::{Context, Result};
 use arc_swap::ArcSwap;
 use futures_util::TryStreamExt;
 use geo::{BoundingRect, Geometry};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, PgPool};
 use tokio::sync::{Mutex, broadcast};
@@ -52,16 +51,16 @@ pub struct MapFeature {
     pub label: Option<Box<geo::Coord<f64>>>,
 }
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
-
-/// One layer at one moment: its features and R-trees over their bounding boxes, one for each
-/// minimum zoom, so a low-zoom tile never walks the features it will not show.
+/// One layer at one moment: its features and packed indexes of their bounding boxes, one for
+/// each minimum zoom, so a low-zoom tile never walks the features it will not show.
 pub struct LayerSnapshot {
     /// The layer.
     pub layer: &'static Layer,
     /// Features, in no particular order.
     pub features: Vec<Arc<MapFeature>>,
-    trees: Vec<(u8, RTree<Entry>)>,
+    trees: Vec<(u8, Boxes)>,
+    /// [west, south, east, north] of all features, exact (the indexes' boxes are f32).
+    extent: Option<[f64; 4]>,
     /// Changes whenever the layer changes (for tile caches and ETags).
     pub generation: u64,
 }
@@ -69,32 +68,35 @@ pub struct LayerSnapshot {
 impl LayerSnapshot {
     /// A layer of `features` at `generation`.
     pub fn new(layer: &'static Layer, features: Vec<Arc<MapFeature>>, generation: u64) -> Self {
+        type Entry = ([f64; 2], [f64; 2], u32);
         let mut bands: std::collections::BTreeMap<u8, Vec<Entry>> = Default::default();
+        let mut extent: Option<[f64; 4]> = None;
         for (i, f) in features.iter().enumerate() {
             if let Some(rect) = f.geometry.bounding_rect() {
-                let entry = GeomWithData::new(Rectangle::from_corners(rect.min().into(), rect.max().into()), i);
-                bands.entry(f.min_zoom).or_default().push(entry);
+                let (lo, hi) = (rect.min(), rect.max());
+                extent = Some(extent.map_or([lo.x, lo.y, hi.x, hi.y], |e| {
+                    [e[0].min(lo.x), e[1].min(lo.y), e[2].max(hi.x), e[3].max(hi.y)]
+                }));
+                let index = u32::try_from(i).expect("fewer than 2³² features a layer");
+                bands.entry(f.min_zoom).or_default().push((rect.min().into(), rect.max().into(), index));
             }
         }
-        let trees = bands.into_iter().map(|(z, entries)| (z, RTree::bulk_load(entries))).collect();
-        Self { layer, features, trees, generation }
+        let trees = bands.into_iter().map(|(z, entries)| (z, Boxes::new(entries))).collect();
+        Self { layer, features, trees, extent, generation }
     }
 
     /// [west, south, east, north] of all features in Web Mercator metres; None when empty.
     pub fn extent(&self) -> Option<[f64; 4]> {
-        let envelopes = self.trees.iter().filter(|(_, t)| t.size() > 0).map(|(_, t)| t.root().envelope());
-        envelopes
-            .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]])
-            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+        self.extent
     }
 
-    /// Features shown at zoom `z` whose bounding box meets `[min, max]` (Web Mercator metres).
+    /// Features shown at zoom `z` whose bounding box meets `[min, max]` (Web Mercator metres),
+    /// and perhaps a few within a metre of it (the boxes are f32; the encoder clips).
     pub fn query(&self, z: u8, min: [f64; 2], max: [f64; 2]) -> Vec<&MapFeature> {
-        let envelope = AABB::from_corners(min, max);
         self.trees
             .iter()
             .filter(|(min_zoom, _)| *min_zoom <= z)
-            .flat_map(|(_, tree)| tree.locate_in_envelope_intersecting(&envelope).map(|e| &*self.features[e.data]))
+            .flat_map(|(_, tree)| tree.within(min, max).map(|i| &*self.features[i as usize]))
             .collect()
     }
 }
