@@ -88,16 +88,12 @@ impl Boxes {
         Self { boxes, edges, levels }
     }
 
-    /// The children of node `i` of level `level` (> 0), as positions in `boxes`.
-    fn children(&self, level: usize, i: usize) -> std::ops::Range<usize> {
+    /// The children of the node at position `i` (not a leaf), as positions in `boxes`.
+    fn children(&self, i: usize) -> std::ops::Range<usize> {
+        let level = self.levels.partition_point(|&start| start <= i) - 1;
         let (below, start) = (self.levels[level - 1], self.levels[level]);
         let first = below + (i - start) * FAN;
         first..(first + FAN).min(start)
-    }
-
-    /// The level of position `i`.
-    fn level_of(&self, i: usize) -> usize {
-        self.levels.partition_point(|&start| start <= i) - 1
     }
 
     /// Every edge with the squared distance from `p` to its box, nearest first.
@@ -112,7 +108,7 @@ impl Boxes {
                 if i < leaves {
                     return Some((self.edges[i], f64::from_bits(d2)));
                 }
-                for c in self.children(self.level_of(i), i) {
+                for c in self.children(i) {
                     queue.push((Reverse(distance_2(&self.boxes[c], p).to_bits()), c));
                 }
             }
@@ -134,15 +130,10 @@ impl Boxes {
                 if i < leaves {
                     return Some(self.edges[i]);
                 }
-                stack.extend(self.children(self.level_of(i), i));
+                stack.extend(self.children(i));
             }
             None
         })
-    }
-
-    /// Bytes held.
-    pub fn bytes(&self) -> usize {
-        self.boxes.len() * std::mem::size_of::<Box4>() + self.edges.len() * 4
     }
 }
 
